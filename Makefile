@@ -1,0 +1,132 @@
+# gwkit: one non-recursive Makefile.
+#   make            build every program into bin/
+#   make check      unit + integration tests (installs missing Debian packages)
+#   make check SANITIZE=address,undefined   the same under sanitizers (bin/san/)
+#   make bench      benchmarks with their comparisons
+#   make fuzz       libFuzzer targets (clang), bounded runs
+#   make demo       the stack on the simulator
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+FUZZ_SECONDS ?= 30
+
+WARN := -std=gnu11 -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wwrite-strings
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+
+ifneq ($(SANITIZE),)
+BINDIR := bin/san
+SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+BINDIR := bin
+SANFLAGS :=
+endif
+OBJDIR := $(BINDIR)/obj
+
+# pkg-config is evaluated lazily (recipes run after the deps step).
+PKG_CFLAGS = $(shell pkg-config --cflags libevent jansson 2>/dev/null)
+EVENT_LIBS = $(shell pkg-config --libs libevent 2>/dev/null)
+JANSSON_LIBS = $(shell pkg-config --libs jansson 2>/dev/null)
+CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
+
+ALL_CPPFLAGS = -D_GNU_SOURCE -Ilib $(CPPFLAGS)
+ALL_CFLAGS = $(WARN) $(HARDEN) $(SANFLAGS) $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
+
+LIB_SRCS := $(wildcard lib/*.c)
+LIB_OBJS := $(LIB_SRCS:%.c=$(OBJDIR)/%.o)
+LIBGW    := $(OBJDIR)/libgwkit.a
+
+PROGS := gw-probe gw-sim
+PROG_BINS := $(PROGS:%=$(BINDIR)/%)
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BINDIR)/tests/%)
+HELPER_SRCS := $(wildcard tests/helpers/*.c)
+HELPER_BINS := $(HELPER_SRCS:tests/helpers/%.c=$(BINDIR)/tests/%)
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=bin/fuzz/%)
+
+.PHONY: all check unit integration bench fuzz demo install uninstall clean deps-build deps-check
+
+all: $(PROG_BINS)
+
+deps-build:
+	@mk/deps.sh build
+deps-check:
+	@mk/deps.sh check
+
+$(OBJDIR)/.deps-ok:
+	@mk/deps.sh build
+	@mkdir -p $(@D) && touch $@
+
+$(OBJDIR)/%.o: %.c | $(OBJDIR)/.deps-ok
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIBGW): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+# Each program lists only the libraries it links.
+$(BINDIR)/gw-probe: $(OBJDIR)/cmd/gw-probe/main.o $(LIBGW)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(EVENT_LIBS) $(JANSSON_LIBS) $(LDLIBS)
+$(BINDIR)/gw-sim: $(OBJDIR)/cmd/gw-sim/main.o $(LIBGW)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(EVENT_LIBS) $(JANSSON_LIBS) -lm $(LDLIBS)
+
+$(BINDIR)/tests/test_%: $(OBJDIR)/tests/unit/test_%.o $(LIBGW)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(EVENT_LIBS) $(JANSSON_LIBS) -lm $(LDLIBS)
+$(BINDIR)/tests/%: $(OBJDIR)/tests/helpers/%.o $(LIBGW)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(EVENT_LIBS) $(JANSSON_LIBS) -lm $(LDLIBS)
+
+check: deps-check
+	@$(MAKE) --no-print-directory unit integration
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+integration: $(PROG_BINS) $(HELPER_BINS)
+	GWKIT_BIN=$(abspath $(BINDIR)) bats tests/integration
+
+bench: all
+	@mk/deps.sh bench
+	GWKIT_BIN=$(abspath $(BINDIR)) bench/run.sh
+
+# libFuzzer needs clang; the fuzz binaries link the library sources directly.
+bin/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) | $(OBJDIR)/.deps-ok
+	@mk/deps.sh fuzz
+	@mkdir -p $(@D)
+	clang $(ALL_CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
+		$(PKG_CFLAGS) -o $@ $< $(LIB_SRCS) $(EVENT_LIBS) $(JANSSON_LIBS) -lm
+
+fuzz: $(FUZZ_BINS)
+	@set -e; for f in $(FUZZ_BINS); do \
+		n=$$(basename $$f); mkdir -p bin/fuzz/corpus-$$n; \
+		echo "== $$n ($(FUZZ_SECONDS) s)"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 bin/fuzz/corpus-$$n tests/fuzz/seeds; \
+	done
+
+demo: all
+	@mk/deps.sh demo
+	GWKIT_BIN=$(abspath $(BINDIR)) mk/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(PROG_BINS) $(DESTDIR)$(PREFIX)/bin/
+
+uninstall:
+	rm -f $(PROGS:%=$(DESTDIR)$(PREFIX)/bin/%)
+
+clean:
+	rm -rf bin
+
+-include $(shell find bin -name '*.d' 2>/dev/null)

@@ -1,0 +1,381 @@
+/*
+ * gw-probe: API-level readiness verdict for a TWS API gateway endpoint.
+ * One attempt (or --wait: retries until ready), one line or JSON per
+ * attempt, the verdict as the exit code. See docs/gw-probe.md.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "backoff.h"
+#include "cfg.h"
+#include "probe.h"
+
+#define GWKIT_VERSION "0.1.0"
+#define EXIT_USAGE 64
+#define EXIT_SOFTWARE 70
+/* Fixed and distinct from bot-core's CLIENT_ID (default 1). */
+#define PROBE_DEFAULT_CLIENT_ID 917
+
+struct opts {
+	const char *host;
+	long port;
+	long client_id;
+	double timeout;
+	int wait;
+	double retry_interval;
+	double retry_cap;
+	long max_retries;
+	double startup_timeout;
+	int heartbeat;
+	int json;
+	int quiet;
+	int check_only;
+};
+
+struct ctx {
+	struct opts o;
+	struct event_base *base;
+	struct probe *probe;
+	struct event *retry_timer;
+	struct event *sig_int, *sig_term;
+	struct backoff backoff;
+	struct timespec start;
+	long attempts;
+	int exit_code;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: gw-probe [options]\n"
+"Tell whether a TWS API gateway is usable now (API-level, not just TCP).\n"
+"\n"
+"  --host H              gateway host (GATEWAY_HOST, default 127.0.0.1)\n"
+"  --port P              gateway port (GATEWAY_PORT, default 4002)\n"
+"  --client-id N         API client id for the probe (default %d)\n"
+"  --timeout S           per-attempt deadline in seconds (default 5)\n"
+"  --heartbeat           also require one reqCurrentTime round trip\n"
+"  --wait                retry until ready:\n"
+"    --retry-interval S  first delay (GATEWAY_RETRY_INTERVAL, default 5)\n"
+"    --retry-cap S       delay cap (default 30)\n"
+"    --max-retries N     attempts at most (GATEWAY_MAX_RETRIES, default 30)\n"
+"    --startup-timeout S total budget (GATEWAY_STARTUP_TIMEOUT, default 300)\n"
+"  --json                one JSON object per attempt\n"
+"  -q, --quiet           no output; the exit code says it all\n"
+"  -n                    check the configuration and exit\n"
+"  -h, --help            this help\n"
+"  -V, --version         print the version\n"
+"\n"
+"exit: 0 ready, 10 unreachable, 11 relay-closed, 12 handshake-timeout,\n"
+"      13 not-logged-in, 14 client-id-in-use, 15 upstream-down, 64 usage\n",
+	    PROBE_DEFAULT_CLIENT_ID);
+}
+
+static void
+die_usage(const struct gw_err *e)
+{
+	fprintf(stderr, "gw-probe: %s\n", e->msg);
+	exit(EXIT_USAGE);
+}
+
+/* Environment first, then flags override. Exits 64 on any bad value. */
+static void
+parse_options(int argc, char **argv, struct opts *o)
+{
+	enum { O_HOST = 256, O_PORT, O_CLIENT_ID, O_TIMEOUT, O_WAIT,
+	    O_RETRY_INTERVAL, O_RETRY_CAP, O_MAX_RETRIES, O_STARTUP_TIMEOUT,
+	    O_HEARTBEAT, O_JSON };
+	static const struct option longopts[] = {
+		{ "host", required_argument, NULL, O_HOST },
+		{ "port", required_argument, NULL, O_PORT },
+		{ "client-id", required_argument, NULL, O_CLIENT_ID },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "wait", no_argument, NULL, O_WAIT },
+		{ "retry-interval", required_argument, NULL, O_RETRY_INTERVAL },
+		{ "retry-cap", required_argument, NULL, O_RETRY_CAP },
+		{ "max-retries", required_argument, NULL, O_MAX_RETRIES },
+		{ "startup-timeout", required_argument, NULL, O_STARTUP_TIMEOUT },
+		{ "heartbeat", no_argument, NULL, O_HEARTBEAT },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct gw_err e;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->host = cfg_env_str("GATEWAY_HOST", "127.0.0.1");
+	o->client_id = PROBE_DEFAULT_CLIENT_ID;
+	o->timeout = 5;
+	o->retry_cap = 30;
+	if (cfg_env_long("GATEWAY_PORT", 4002, 1, 65535, &o->port, &e) < 0 ||
+	    cfg_env_seconds("GATEWAY_RETRY_INTERVAL", 5, 0, 86400,
+	    &o->retry_interval, &e) < 0 ||
+	    cfg_env_long("GATEWAY_MAX_RETRIES", 30, 1, 1000000, &o->max_retries,
+	    &e) < 0 ||
+	    cfg_env_seconds("GATEWAY_STARTUP_TIMEOUT", 300, 0.001, 31536000,
+	    &o->startup_timeout, &e) < 0)
+		die_usage(&e);
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":qnhV", longopts, NULL)) != -1) {
+		int r = 0;
+
+		switch (c) {
+		case O_HOST:
+			o->host = optarg;
+			if (*optarg == '\0' || strlen(optarg) > 253)
+				r = gw_err_set(&e, "--host: must be 1..253 characters");
+			break;
+		case O_PORT:
+			r = cfg_long("--port", optarg, 1, 65535, &o->port, &e);
+			break;
+		case O_CLIENT_ID:
+			r = cfg_long("--client-id", optarg, 0, 2147483647,
+			    &o->client_id, &e);
+			break;
+		case O_TIMEOUT:
+			r = cfg_seconds("--timeout", optarg, 0.001, 86400, &o->timeout, &e);
+			break;
+		case O_WAIT:
+			o->wait = 1;
+			break;
+		case O_RETRY_INTERVAL:
+			r = cfg_seconds("--retry-interval", optarg, 0, 86400,
+			    &o->retry_interval, &e);
+			break;
+		case O_RETRY_CAP:
+			r = cfg_seconds("--retry-cap", optarg, 0, 86400, &o->retry_cap, &e);
+			break;
+		case O_MAX_RETRIES:
+			r = cfg_long("--max-retries", optarg, 1, 1000000,
+			    &o->max_retries, &e);
+			break;
+		case O_STARTUP_TIMEOUT:
+			r = cfg_seconds("--startup-timeout", optarg, 0.001, 31536000,
+			    &o->startup_timeout, &e);
+			break;
+		case O_HEARTBEAT:
+			o->heartbeat = 1;
+			break;
+		case O_JSON:
+			o->json = 1;
+			break;
+		case 'q':
+			o->quiet = 1;
+			break;
+		case 'n':
+			o->check_only = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("gw-probe gwkit %s\n", GWKIT_VERSION);
+			exit(0);
+		case ':':
+			r = gw_err_set(&e, "%s: missing value", argv[optind - 1]);
+			break;
+		default:
+			r = gw_err_set(&e, "%s: unknown option (see --help)",
+			    argv[optind - 1]);
+			break;
+		}
+		if (r < 0)
+			die_usage(&e);
+	}
+	if (optind < argc) {
+		gw_err_set(&e, "'%s': unexpected argument (see --help)", argv[optind]);
+		die_usage(&e);
+	}
+}
+
+static double
+elapsed_s(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void
+report(struct ctx *c, const struct probe_result *r, double next_delay)
+{
+	char line[1024];
+
+	if (c->o.quiet)
+		return;
+	if (c->o.json) {
+		json_t *o = probe_result_json(r);
+		char *s;
+
+		if (c->o.wait) {
+			json_object_set_new(o, "attempt", json_integer(c->attempts));
+			json_object_set_new(o, "next_attempt_s", next_delay < 0 ?
+			    json_null() : json_real(next_delay));
+		}
+		s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+		if (s != NULL)
+			printf("%s\n", s);
+		free(s);
+		json_decref(o);
+	} else {
+		probe_result_line(r, line, sizeof(line));
+		if (c->o.wait && next_delay >= 0)
+			printf("%s; attempt %ld/%ld, next in %.1f s\n", line,
+			    c->attempts, c->o.max_retries, next_delay);
+		else
+			printf("%s\n", line);
+	}
+	fflush(stdout);
+}
+
+static void start_attempt(struct ctx *c);
+
+static void
+on_result(struct probe *p, const struct probe_result *r, void *arg)
+{
+	struct ctx *c = arg;
+	double left, delay = -1;
+
+	(void)p;
+	c->exit_code = probe_exit_code(r->verdict);
+	if (r->verdict != TWS_READY && c->o.wait && c->attempts < c->o.max_retries) {
+		left = c->o.startup_timeout - elapsed_s(&c->start);
+		if (left > 0.001) {
+			delay = backoff_next(&c->backoff);
+			if (delay > left)
+				delay = left;
+		}
+	}
+	report(c, r, delay);
+	if (delay < 0) {
+		event_base_loopexit(c->base, NULL);
+		return;
+	}
+	struct timeval tv = { (time_t)delay,
+	    (suseconds_t)((delay - (double)(time_t)delay) * 1e6) };
+	evtimer_add(c->retry_timer, &tv);
+}
+
+static void
+on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	start_attempt(arg);
+}
+
+static void
+start_attempt(struct ctx *c)
+{
+	struct gw_err e;
+
+	c->attempts++;
+	if (probe_start(c->probe, &e) < 0) {
+		fprintf(stderr, "gw-probe: %s\n", e.msg);
+		c->exit_code = EXIT_SOFTWARE;
+		event_base_loopexit(c->base, NULL);
+	}
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct ctx *c = arg;
+
+	(void)what;
+	c->exit_code = 128 + (int)sig;
+	event_base_loopexit(c->base, NULL);
+}
+
+/* The per-attempt deadline, capped by what --wait's total budget leaves. */
+static struct probe_config
+probe_config_from(const struct opts *o)
+{
+	struct probe_config pc;
+	double t = o->timeout;
+	int ms;
+
+	if (o->wait && o->startup_timeout < t)
+		t = o->startup_timeout;
+	ms = (int)(t * 1000);
+	if (ms < 1)
+		ms = 1;
+	memset(&pc, 0, sizeof(pc));
+	pc.session.host = o->host;
+	pc.session.port = (int)o->port;
+	pc.session.client_id = (int)o->client_id;
+	pc.session.connect_timeout_ms = ms;
+	pc.session.version_timeout_ms = ms;
+	pc.session.ready_timeout_ms = ms;
+	pc.session.total_timeout_ms = ms;
+	pc.heartbeat = o->heartbeat;
+	pc.heartbeat_timeout_ms = ms;
+	return pc;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ctx c;
+	struct probe_config pc;
+	struct gw_err e;
+
+	/* options and configuration */
+	memset(&c, 0, sizeof(c));
+	parse_options(argc, argv, &c.o);
+	pc = probe_config_from(&c.o);
+	if (c.o.check_only) {
+		printf("configuration OK\n");
+		return 0;
+	}
+
+	/* context, event base, signals */
+	signal(SIGPIPE, SIG_IGN);
+	c.exit_code = EXIT_SOFTWARE;
+	clock_gettime(CLOCK_MONOTONIC, &c.start);
+	backoff_init(&c.backoff, c.o.retry_interval, c.o.retry_cap);
+	if ((c.base = event_base_new()) == NULL) {
+		fprintf(stderr, "gw-probe: cannot create the event loop\n");
+		return EXIT_SOFTWARE;
+	}
+	c.sig_int = evsignal_new(c.base, SIGINT, on_signal, &c);
+	c.sig_term = evsignal_new(c.base, SIGTERM, on_signal, &c);
+	c.retry_timer = evtimer_new(c.base, on_retry, &c);
+	if (c.sig_int == NULL || c.sig_term == NULL || c.retry_timer == NULL ||
+	    evsignal_add(c.sig_int, NULL) < 0 || evsignal_add(c.sig_term, NULL) < 0) {
+		fprintf(stderr, "gw-probe: cannot set up signals and timers\n");
+		return EXIT_SOFTWARE;
+	}
+
+	/* modules */
+	c.probe = probe_new(c.base, NULL, &pc, on_result, &c, &e);
+	if (c.probe == NULL) {
+		fprintf(stderr, "gw-probe: %s\n", e.msg);
+		return EXIT_USAGE;
+	}
+
+	/* dispatch */
+	start_attempt(&c);
+	event_base_dispatch(c.base);
+
+	/* free in reverse */
+	probe_free(c.probe);
+	event_free(c.retry_timer);
+	event_free(c.sig_term);
+	event_free(c.sig_int);
+	event_base_free(c.base);
+	return c.exit_code;
+}

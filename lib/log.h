@@ -1,0 +1,40 @@
+/*
+ * log: a program's own events as event-record JSON lines (shared/design.md):
+ * {"ts","level","source","component","event","message","fields"}.
+ * Writes whole lines with one fwrite and flushes, so lines from several
+ * processes sharing a pipe do not interleave.
+ */
+#ifndef GW_LOG_H
+#define GW_LOG_H
+
+#include <stdio.h>
+#include <jansson.h>
+
+enum gw_level {
+	GW_DEBUG,
+	GW_INFO,
+	GW_WARNING,
+	GW_ERROR,
+	GW_CRITICAL,
+};
+
+struct gw_log;
+
+/* out is borrowed (usually stdout). Returns NULL on allocation failure. */
+struct gw_log *gw_log_new(const char *source, FILE *out, enum gw_level min);
+void gw_log_free(struct gw_log *log);
+
+/* Emit one event line when level >= the log's minimum. fields is a flat JSON
+ * object or NULL; its reference is stolen either way. Never fails loudly. */
+void gw_log_event(struct gw_log *log, enum gw_level level,
+    const char *component, const char *event, json_t *fields,
+    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+/* "debug".."critical" -> level; -1 for anything else. */
+int gw_level_parse(const char *s, enum gw_level *out);
+const char *gw_level_name(enum gw_level level);
+
+/* RFC 3339 UTC with milliseconds, "2026-02-10T14:15:00.123Z". */
+void gw_log_timestamp(char buf[32]);
+
+#endif

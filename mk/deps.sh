@@ -1,0 +1,53 @@
+#!/bin/sh
+# Check gwkit's Debian build/test dependencies; install the missing ones with
+# apt-get when root, otherwise print the exact command and fail.
+# Usage: mk/deps.sh [build|check|demo|fuzz]   (default: check)
+set -u
+what=${1:-check}
+
+pkgs_for() {
+	case "$1" in
+	build) echo "pkg-config libevent-dev libjansson-dev libcurl4-openssl-dev" ;;
+	check) echo "$(pkgs_for build) libcmocka-dev bats socat netcat-openbsd jq" ;;
+	demo)  echo "$(pkgs_for build) socat" ;;
+	fuzz)  echo "$(pkgs_for build) clang libclang-rt-14-dev" ;;
+	bench) echo "$(pkgs_for build) netcat-openbsd" ;;
+	*) echo "deps.sh: unknown target '$1'" >&2; exit 64 ;;
+	esac
+}
+
+# present PKG: true when the package's library or command is usable.
+present() {
+	case "$1" in
+	pkg-config) command -v pkg-config >/dev/null 2>&1 ;;
+	libevent-dev) pkg-config --exists libevent 2>/dev/null ;;
+	libjansson-dev) pkg-config --exists jansson 2>/dev/null ;;
+	libcurl4-openssl-dev) pkg-config --exists libcurl 2>/dev/null ;;
+	libcmocka-dev) pkg-config --exists cmocka 2>/dev/null ;;
+	bats) command -v bats >/dev/null 2>&1 ;;
+	socat) command -v socat >/dev/null 2>&1 ;;
+	jq) command -v jq >/dev/null 2>&1 ;;
+	netcat-openbsd) command -v nc >/dev/null 2>&1 ;;
+	clang) command -v clang >/dev/null 2>&1 ;;
+	*) dpkg -s "$1" >/dev/null 2>&1 ;;
+	esac
+}
+
+missing=""
+for p in $(pkgs_for "$what"); do
+	present "$p" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "gwkit: missing Debian packages:$missing" >&2
+	echo "gwkit: install them with: sudo apt-get update && sudo apt-get install -y$missing" >&2
+	exit 1
+fi
+echo "gwkit: installing missing Debian packages:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >&2 || { echo "gwkit: apt-get update failed" >&2; exit 1; }
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >&2 || {
+	echo "gwkit: apt-get install failed for:$missing" >&2; exit 1; }
+exit 0

@@ -7,6 +7,7 @@
 #   make demo       the stack on the simulator
 .DELETE_ON_ERROR:
 .SUFFIXES:
+.SECONDARY:
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -32,13 +33,16 @@ OBJDIR := $(BINDIR)/obj
 
 # pkg-config is evaluated lazily (recipes run after the deps step).
 PKG_CFLAGS = $(shell pkg-config --cflags libevent jansson 2>/dev/null)
-EVENT_LIBS = $(shell pkg-config --libs libevent 2>/dev/null)
-JANSSON_LIBS = $(shell pkg-config --libs jansson 2>/dev/null)
+# libevent and jansson are linked statically (Debian's -dev packages ship the
+# .a files): the programs then run in containers that lack these libraries
+# (gw-probe bind-mounted into the gateway image) and stay small in memory.
+EVENT_LIBS = -Wl,-Bstatic $(shell pkg-config --libs libevent 2>/dev/null) -Wl,-Bdynamic
+JANSSON_LIBS = -Wl,-Bstatic $(shell pkg-config --libs jansson 2>/dev/null) -Wl,-Bdynamic
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 
 ALL_CPPFLAGS = -D_GNU_SOURCE -Ilib $(CPPFLAGS)
 ALL_CFLAGS = $(WARN) $(HARDEN) $(SANFLAGS) $(PKG_CFLAGS) $(CFLAGS)
-ALL_LDFLAGS = $(SANFLAGS) $(LDFLAGS)
+ALL_LDFLAGS = $(SANFLAGS) -Wl,--as-needed $(LDFLAGS)
 
 LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(OBJDIR)/%.o)
@@ -97,7 +101,11 @@ unit: $(UNIT_BINS)
 integration: $(PROG_BINS) $(HELPER_BINS)
 	GWKIT_BIN=$(abspath $(BINDIR)) bats tests/integration
 
-bench: all
+$(BINDIR)/bench/runner: $(OBJDIR)/bench/runner.o
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+
+bench: all $(BINDIR)/tests/freeport $(BINDIR)/bench/runner
 	@mk/deps.sh bench
 	GWKIT_BIN=$(abspath $(BINDIR)) bench/run.sh
 

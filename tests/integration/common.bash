@@ -27,7 +27,7 @@ wait_for_line() {
 start_sim() {
 	local port=$1; shift
 	SIM_LOG=$BATS_TEST_TMPDIR/sim.log
-	gw-sim --port "$port" "$@" >"$SIM_LOG" 2>&1 &
+	gw-sim --port "$port" "$@" >"$SIM_LOG" 2>&1 3>&- &
 	SIM_PID=$!
 	wait_for_line "$SIM_LOG" '"event":"sim\.started"' 10
 }

@@ -3,7 +3,7 @@
 load common
 
 setup() {
-	read -r PORT PORT2 < <(free_port 2 | tr '\n' ' ')
+	{ read -r PORT; read -r PORT2; } < <(free_port 2)
 	SIM_PID= SOCAT_PID= HOLD_PID=
 }
 

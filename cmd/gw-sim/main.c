@@ -1,0 +1,336 @@
+/*
+ * gw-sim: a TWS API gateway simulator with scriptable faults, for tests,
+ * benchmarks and the demo (docs/gw-sim.md). This file only parses options,
+ * builds the configuration and wires lib/sim to the event loop.
+ */
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include <event2/event.h>
+#include <event2/util.h>
+
+#include "gw_err.h"
+#include "log.h"
+#include "sim.h"
+#include "usock.h"
+
+#define PROG "gw-sim"
+#define VERSION "gwkit 0.1.0"
+
+/* Everything the signal callbacks need: no globals. */
+struct ctx {
+	struct event_base *base;
+	struct sim *sim;
+};
+
+static const int handled_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1,
+    SIGUSR2 };
+#define N_SIGNALS (sizeof(handled_signals) / sizeof(handled_signals[0]))
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+	    "usage: " PROG " [options]\n"
+	    "A TWS API gateway simulator with scriptable faults.\n"
+	    "\n"
+	    "  --port N                 API port, 1..65535 (default %d)\n"
+	    "  --bind ADDR              numeric IPv4/IPv6 address (default %s)\n"
+	    "  --max-version N          highest server version, %d..%d (default %d)\n"
+	    "  --login-delay S          API port closed for S seconds after start\n"
+	    "  --fault F                none|relay-dead|wedged|not-logged-in|slow\n"
+	    "  --slow-ms N              delay every reply by N ms (implies slow)\n"
+	    "  --client-ids-in-use LIST client ids answered with error 326\n"
+	    "  --accounts LIST          managedAccounts (default %s)\n"
+	    "  --seed N                 random-walk seed (default 1)\n"
+	    "  --tick-ms N              market-data tick period (default %d)\n"
+	    "  --control PATH           control Unix socket (mode 0600)\n"
+	    "  --log-level LEVEL        debug|info|warning|error|critical\n"
+	    "  -n                       check the configuration and exit\n"
+	    "  -h, --help               this help\n"
+	    "      --version            print the version\n"
+	    "\n"
+	    "Signals: HUP restart, USR1 upstream lost, USR2 upstream restored,\n"
+	    "TERM/INT stop. See docs/gw-sim.md.\n",
+	    SIM_DEFAULT_PORT, SIM_DEFAULT_BIND, SIM_MIN_MAX_VERSION,
+	    SIM_MAX_MAX_VERSION, SIM_DEFAULT_MAX_VERSION, SIM_DEFAULT_ACCOUNTS,
+	    SIM_DEFAULT_TICK_MS);
+}
+
+/* One line on stderr, then exit: only main() dies. */
+static void die(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+
+static void
+die(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs(PROG ": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(code);
+}
+
+static int
+num_arg(const char *flag, const char *v, long long min, long long max,
+    const char *what)
+{
+	long long n;
+
+	if (sim_parse_num(v, min, max, &n) < 0)
+		die(EX_USAGE, "%s: '%s' is not %s in %lld..%lld", flag, v, what, min,
+		    max);
+	return (int)n;
+}
+
+enum {
+	OPT_PORT = 256, OPT_BIND, OPT_MAX_VERSION, OPT_LOGIN_DELAY, OPT_FAULT,
+	OPT_SLOW_MS, OPT_CLIENT_IDS, OPT_ACCOUNTS, OPT_SEED, OPT_TICK_MS,
+	OPT_CONTROL, OPT_LOG_LEVEL, OPT_VERSION,
+};
+
+static const struct option long_options[] = {
+	{ "port", required_argument, NULL, OPT_PORT },
+	{ "bind", required_argument, NULL, OPT_BIND },
+	{ "max-version", required_argument, NULL, OPT_MAX_VERSION },
+	{ "login-delay", required_argument, NULL, OPT_LOGIN_DELAY },
+	{ "fault", required_argument, NULL, OPT_FAULT },
+	{ "slow-ms", required_argument, NULL, OPT_SLOW_MS },
+	{ "client-ids-in-use", required_argument, NULL, OPT_CLIENT_IDS },
+	{ "accounts", required_argument, NULL, OPT_ACCOUNTS },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "tick-ms", required_argument, NULL, OPT_TICK_MS },
+	{ "control", required_argument, NULL, OPT_CONTROL },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct options {
+	struct sim_config cfg;
+	enum gw_level level;
+	int check_only;
+};
+
+static void
+parse_options(int argc, char **argv, struct options *o)
+{
+	const char *level_env = getenv("LOG_LEVEL");
+	int fault_given = 0, slow_given = 0, c;
+	struct sim_config *cfg = &o->cfg;
+	unsigned char addr[16];
+	struct gw_err err;
+	long long seed;
+
+	sim_config_init(cfg);
+	o->level = GW_INFO;
+	o->check_only = 0;
+	if (level_env != NULL && level_env[0] != '\0' &&
+	    gw_level_parse(level_env, &o->level) < 0)
+		die(EX_CONFIG, "LOG_LEVEL: '%s' is not one of debug, info, warning, "
+		    "error, critical", level_env);
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":nh", long_options, NULL)) != -1) {
+		const char *flag = argv[optind - 1];
+
+		switch (c) {
+		case OPT_PORT:
+			cfg->port = num_arg("--port", optarg, 1, 65535, "a port");
+			break;
+		case OPT_BIND:
+			if (strlen(optarg) >= sizeof(cfg->bind_addr))
+				die(EX_USAGE, "--bind: '%s' is not a numeric IPv4 or IPv6 "
+				    "address", optarg);
+			if (evutil_inet_pton(AF_INET, optarg, addr) != 1 &&
+			    evutil_inet_pton(AF_INET6, optarg, addr) != 1)
+				die(EX_USAGE, "--bind: '%s' is not a numeric IPv4 or IPv6 "
+				    "address", optarg);
+			snprintf(cfg->bind_addr, sizeof(cfg->bind_addr), "%s", optarg);
+			break;
+		case OPT_MAX_VERSION:
+			cfg->max_version = num_arg("--max-version", optarg,
+			    SIM_MIN_MAX_VERSION, SIM_MAX_MAX_VERSION, "a version");
+			break;
+		case OPT_LOGIN_DELAY:
+			cfg->login_delay = num_arg("--login-delay", optarg, 0,
+			    SIM_MAX_LOGIN_DELAY, "a number of seconds");
+			break;
+		case OPT_FAULT:
+			if (sim_fault_parse(optarg, &cfg->fault, &err) < 0)
+				die(EX_USAGE, "--fault: %s", err.msg);
+			fault_given = 1;
+			break;
+		case OPT_SLOW_MS:
+			cfg->slow_ms = num_arg("--slow-ms", optarg, 0, SIM_MAX_SLOW_MS,
+			    "a number of milliseconds");
+			slow_given = 1;
+			break;
+		case OPT_CLIENT_IDS:
+			if (sim_parse_client_ids(optarg, cfg->client_ids_in_use,
+			    &cfg->n_client_ids, &err) < 0)
+				die(EX_USAGE, "--client-ids-in-use: %s", err.msg);
+			break;
+		case OPT_ACCOUNTS:
+			if (optarg[0] == '\0' ||
+			    strlen(optarg) >= sizeof(cfg->accounts) ||
+			    strspn(optarg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			    "0123456789,-_.") != strlen(optarg))
+				die(EX_USAGE, "--accounts: '%s' is not a comma-separated "
+				    "account list", optarg);
+			snprintf(cfg->accounts, sizeof(cfg->accounts), "%s", optarg);
+			break;
+		case OPT_SEED:
+			if (sim_parse_num(optarg, 0, INT64_MAX, &seed) < 0)
+				die(EX_USAGE, "--seed: '%s' is not an integer in 0..%lld",
+				    optarg, (long long)INT64_MAX);
+			cfg->seed = (uint64_t)seed;
+			break;
+		case OPT_TICK_MS:
+			cfg->tick_ms = num_arg("--tick-ms", optarg, 10, 60000,
+			    "a number of milliseconds");
+			break;
+		case OPT_CONTROL:
+			if (optarg[0] == '\0' || strlen(optarg) > USOCK_PATH_MAX)
+				die(EX_USAGE, "--control: '%s' is not a socket path of 1..%d "
+				    "bytes", optarg, USOCK_PATH_MAX);
+			snprintf(cfg->control_path, sizeof(cfg->control_path), "%s",
+			    optarg);
+			break;
+		case OPT_LOG_LEVEL:
+			if (gw_level_parse(optarg, &o->level) < 0)
+				die(EX_USAGE, "--log-level: '%s' is not one of debug, info, "
+				    "warning, error, critical", optarg);
+			break;
+		case 'n':
+			o->check_only = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case OPT_VERSION:
+			printf(PROG " " VERSION "\n");
+			exit(0);
+		case ':':
+			die(EX_USAGE, "%s: missing value", flag);
+		default:
+			if (strncmp(flag, "--", 2) == 0)
+				die(EX_USAGE, "unknown option '%.*s'",
+				    (int)strcspn(flag, "="), flag);
+			die(EX_USAGE, "unknown option '-%c'", optopt);
+		}
+	}
+	if (optind < argc)
+		die(EX_USAGE, "unexpected argument '%s'", argv[optind]);
+	/* "--slow-ms N" alone means the slow fault; "--fault slow" alone uses
+	 * the default delay. */
+	if (slow_given && !fault_given && cfg->slow_ms > 0)
+		cfg->fault = SIM_FAULT_SLOW;
+	if (cfg->fault == SIM_FAULT_SLOW && cfg->slow_ms == 0)
+		cfg->slow_ms = SIM_DEFAULT_SLOW_MS;
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct ctx *ctx = arg;
+	struct gw_err err;
+
+	(void)what;
+	/* Failures are logged by the sim; a failed restart ends the loop. */
+	switch (sig) {
+	case SIGHUP:
+		sim_restart(ctx->sim, &err);
+		break;
+	case SIGUSR1:
+		sim_upstream(ctx->sim, 1100, &err);
+		break;
+	case SIGUSR2:
+		sim_upstream(ctx->sim, 1102, &err);
+		break;
+	default:
+		event_base_loopexit(ctx->base, NULL);
+		break;
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct event *sigev[N_SIGNALS] = { NULL };
+	struct ctx ctx = { NULL, NULL };
+	struct gw_log *log = NULL;
+	struct options opt;
+	struct gw_err err;
+	int rc = EX_SOFTWARE;
+	size_t i;
+
+	/* options -> config */
+	parse_options(argc, argv, &opt);
+	if (sim_config_check(&opt.cfg, &err) < 0)
+		die(EX_CONFIG, "%s", err.msg);
+	if (opt.check_only) {
+		printf("configuration OK\n");
+		return 0;
+	}
+
+	/* context, event base */
+	log = gw_log_new(PROG, stdout, opt.level);
+	ctx.base = event_base_new();
+	if (log == NULL || ctx.base == NULL) {
+		fprintf(stderr, PROG ": cannot create the event loop\n");
+		goto out;
+	}
+
+	/* signals */
+	signal(SIGPIPE, SIG_IGN);
+	for (i = 0; i < N_SIGNALS; i++) {
+		sigev[i] = evsignal_new(ctx.base, handled_signals[i], on_signal, &ctx);
+		if (sigev[i] == NULL || evsignal_add(sigev[i], NULL) < 0) {
+			fprintf(stderr, PROG ": cannot watch signal %d\n",
+			    handled_signals[i]);
+			goto out;
+		}
+	}
+
+	/* modules */
+	ctx.sim = sim_new(ctx.base, &opt.cfg, log, &err);
+	if (ctx.sim == NULL) {
+		fprintf(stderr, PROG ": %s\n", err.msg);
+		goto out;
+	}
+	if (sim_start(ctx.sim, &err) < 0) {
+		fprintf(stderr, PROG ": %s\n", err.msg);
+		rc = EX_OSERR;
+		goto out;
+	}
+
+	/* dispatch */
+	event_base_dispatch(ctx.base);
+	if (sim_failed(ctx.sim, &err) < 0) {
+		fprintf(stderr, PROG ": %s\n", err.msg);
+		rc = EX_OSERR;
+	} else {
+		rc = 0;
+	}
+
+out:	/* free in reverse */
+	sim_free(ctx.sim);
+	for (i = N_SIGNALS; i-- > 0;)
+		if (sigev[i] != NULL)
+			event_free(sigev[i]);
+	if (ctx.base != NULL)
+		event_base_free(ctx.base);
+	gw_log_free(log);
+	return rc;
+}

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 
@@ -18,6 +19,7 @@ struct probe {
 	probe_done_cb cb;
 	void *arg;
 	int running;
+	int attempt_ms;			/* this attempt's total deadline; 0 = none */
 	double hb_sent_ms;
 	struct probe_result res;
 };
@@ -72,12 +74,18 @@ probe_free(struct probe *p)
 }
 
 int
-probe_start(struct probe *p, struct gw_err *err)
+probe_start(struct probe *p, int budget_ms, struct gw_err *err)
 {
 	struct probe_result *r = &p->res;
+	int total = p->cfg.session.total_timeout_ms;
 
+	if (budget_ms > 0 && (total == 0 || budget_ms < total))
+		total = budget_ms;
+	p->attempt_ms = total;
+	tws_session_set_total_timeout(p->session, total);
 	memset(r, 0, sizeof(*r));
-	snprintf(r->host, sizeof(r->host), "%s", p->cfg.session.host);
+	gw_err_quote(r->host, sizeof(r->host), p->cfg.session.host,
+	    strlen(p->cfg.session.host));
 	r->port = p->cfg.session.port;
 	r->client_id = p->cfg.session.client_id;
 	r->heartbeat_ms = -1;
@@ -104,6 +112,7 @@ finish(struct probe *p, enum tws_verdict v, const char *reason)
 	snprintf(r->accounts, sizeof(r->accounts), "%s",
 	    tws_session_accounts(p->session));
 	r->next_valid_id = tws_session_next_valid_id(p->session);
+	r->have_next_valid_id = tws_session_have_next_valid_id(p->session);
 	r->n_notices = tws_session_notices(p->session, &n);
 	memcpy(r->notices, n, r->n_notices * sizeof(*n));
 	tws_session_timings(p->session, &r->tm);
@@ -121,9 +130,26 @@ on_hb_timeout(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	snprintf(reason, sizeof(reason),
-	    "ready, but no currentTime reply within %d ms (API not answering)",
-	    p->cfg.heartbeat_timeout_ms);
+	    "ready, but no currentTime reply within %.0f ms (API not answering)",
+	    tws_session_elapsed_ms(p->session) - p->hb_sent_ms);
 	finish(p, TWS_HANDSHAKE_TIMEOUT, reason);
+}
+
+/* The heartbeat gets its own deadline, but never beyond the attempt's. */
+static void
+arm_heartbeat(struct probe *p, struct tws_session *s)
+{
+	double ms = p->cfg.heartbeat_timeout_ms;
+	struct timeval tv;
+
+	if (p->attempt_ms > 0) {
+		double left = p->attempt_ms - tws_session_elapsed_ms(s);
+		if (left < ms)
+			ms = left < 0 ? 0 : left;
+	}
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)((ms - (double)tv.tv_sec * 1000) * 1000);
+	evtimer_add(p->hb_timer, &tv);
 }
 
 static void
@@ -134,7 +160,6 @@ on_session(struct tws_session *s, const struct tws_session_event *ev, void *arg)
 
 	switch (ev->type) {
 	case TWS_EV_READY:
-		p->res.have_next_valid_id = 1;
 		if (!p->cfg.heartbeat || ev->verdict != TWS_READY) {
 			finish(p, ev->verdict, ev->verdict == TWS_READY ? "" :
 			    "ready, but the last connectivity notice is 1100 (IB servers unreachable)");
@@ -145,9 +170,7 @@ on_session(struct tws_session *s, const struct tws_session_event *ev, void *arg)
 			finish(p, TWS_HANDSHAKE_TIMEOUT, e.msg);
 			return;
 		}
-		struct timeval tv = { p->cfg.heartbeat_timeout_ms / 1000,
-		    (p->cfg.heartbeat_timeout_ms % 1000) * 1000 };
-		evtimer_add(p->hb_timer, &tv);
+		arm_heartbeat(p, s);
 		break;
 	case TWS_EV_MESSAGE:
 		if (ev->msg->id == TWS_IN_CURRENT_TIME && tws_session_is_ready(s) &&
@@ -161,9 +184,14 @@ on_session(struct tws_session *s, const struct tws_session_event *ev, void *arg)
 	case TWS_EV_FAILED:
 		finish(p, ev->verdict, ev->reason);
 		break;
-	case TWS_EV_LOST:	/* lost during the heartbeat */
-		finish(p, TWS_RELAY_CLOSED, ev->reason);
+	case TWS_EV_LOST: {	/* lost during the heartbeat */
+		char reason[300];
+
+		snprintf(reason, sizeof(reason),
+		    "ready, then lost during the heartbeat: %s", ev->reason);
+		finish(p, TWS_HANDSHAKE_TIMEOUT, reason);
 		break;
+	}
 	case TWS_EV_NOTICE:
 		break;
 	}

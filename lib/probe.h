@@ -43,11 +43,14 @@ typedef void (*probe_done_cb)(struct probe *p, const struct probe_result *r,
     void *arg);
 
 /* The callback runs once per probe_start(); it may start the probe again
- * but must not free it. */
+ * but must not free it. r is valid until the next probe_start(). */
 struct probe *probe_new(struct event_base *base, struct evdns_base *dns,
     const struct probe_config *cfg, probe_done_cb cb, void *arg,
     struct gw_err *err);
-int probe_start(struct probe *p, struct gw_err *err);
+/* Start one attempt. budget_ms > 0 caps the whole attempt (every stage and
+ * the heartbeat) below the configured total, e.g. to what a retry budget
+ * leaves; 0 keeps the configured total. */
+int probe_start(struct probe *p, int budget_ms, struct gw_err *err);
 void probe_free(struct probe *p);
 
 /* Documented exit codes: ready 0, unreachable 10, relay-closed 11,

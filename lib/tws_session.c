@@ -6,6 +6,7 @@
 #include "tws_session.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,11 +23,20 @@
 
 enum state {
 	ST_IDLE,
-	ST_CONNECTING,		/* includes name resolution */
+	ST_RESOLVING,
+	ST_CONNECTING,
 	ST_AWAIT_VERSION,
 	ST_AWAIT_READY,
 	ST_READY,
 	ST_CLOSED,
+};
+
+/* A pending name lookup. Its callback may run after the session is gone
+ * (libevent defers cancelled callbacks), so it holds a back pointer that
+ * the session clears instead of the session itself. */
+struct dns_req {
+	struct tws_session *s;
+	struct evdns_getaddrinfo_request *req;
 };
 
 struct tws_session {
@@ -35,7 +45,12 @@ struct tws_session {
 	int own_dns;
 	struct tws_session_config cfg;
 	char host[256];
+	char host_q[256];		/* host quoted for messages */
 	char options[256];
+	struct dns_req *dns_req;
+	struct evutil_addrinfo *ai;	/* resolved addresses, tried in order */
+	struct evutil_addrinfo *ai_next;
+	char connect_error[128];
 	tws_session_cb cb;
 	void *arg;
 
@@ -51,11 +66,12 @@ struct tws_session {
 	int have_next_id;
 	long long next_valid_id;
 	int have_accounts;
-	char accounts[512];
+	char accounts[4096];
 	int upstream_lost;
 	int saw_326;
 	struct tws_notice notices[TWS_MAX_NOTICES];
 	size_t n_notices;
+	struct tws_fields fields;	/* decode scratch, 8 KiB */
 	/* Guards against use after the callback closed the session. */
 	unsigned generation;
 };
@@ -91,6 +107,28 @@ static void on_timer(evutil_socket_t fd, short what, void *arg);
 static void on_read(struct bufferevent *bev, void *arg);
 static void on_event(struct bufferevent *bev, short what, void *arg);
 
+int
+tws_session_config_check(const struct tws_session_config *cfg,
+    struct gw_err *err)
+{
+	int lo = cfg->min_version ? cfg->min_version : TWS_CLIENT_MIN_VERSION;
+	int hi = cfg->max_version ? cfg->max_version : TWS_CLIENT_MAX_VERSION;
+
+	if (cfg->host == NULL || cfg->host[0] == '\0' || strlen(cfg->host) > 253)
+		return gw_err_set(err, "session: host must be 1..253 characters");
+	if (cfg->port < 1 || cfg->port > 65535)
+		return gw_err_set(err, "session: port %d not in 1..65535", cfg->port);
+	if (cfg->connect_timeout_ms <= 0 || cfg->version_timeout_ms <= 0 ||
+	    cfg->ready_timeout_ms <= 0 || cfg->total_timeout_ms < 0)
+		return gw_err_set(err, "session: stage timeouts must be positive");
+	if (lo < 1 || lo > hi || hi >= TWS_SV_PROTOBUF)
+		return gw_err_set(err, "session: version range %d..%d invalid (max must be < %d)",
+		    lo, hi, TWS_SV_PROTOBUF);
+	if (cfg->connect_options != NULL && strlen(cfg->connect_options) > 200)
+		return gw_err_set(err, "session: connect options longer than 200 characters");
+	return 0;
+}
+
 struct tws_session *
 tws_session_new(struct event_base *base, struct evdns_base *dns,
     const struct tws_session_config *cfg, tws_session_cb cb, void *arg,
@@ -98,21 +136,8 @@ tws_session_new(struct event_base *base, struct evdns_base *dns,
 {
 	struct tws_session *s;
 
-	if (cfg->host == NULL || cfg->host[0] == '\0' ||
-	    strlen(cfg->host) >= sizeof(s->host)) {
-		gw_err_set(err, "session: host must be 1..%zu characters",
-		    sizeof(s->host) - 1);
+	if (tws_session_config_check(cfg, err) < 0)
 		return NULL;
-	}
-	if (cfg->port < 1 || cfg->port > 65535) {
-		gw_err_set(err, "session: port %d not in 1..65535", cfg->port);
-		return NULL;
-	}
-	if (cfg->connect_timeout_ms <= 0 || cfg->version_timeout_ms <= 0 ||
-	    cfg->ready_timeout_ms <= 0 || cfg->total_timeout_ms < 0) {
-		gw_err_set(err, "session: stage timeouts must be positive");
-		return NULL;
-	}
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		gw_err_set(err, "session: out of memory");
 		return NULL;
@@ -121,6 +146,7 @@ tws_session_new(struct event_base *base, struct evdns_base *dns,
 	s->dns = dns;
 	s->cfg = *cfg;
 	snprintf(s->host, sizeof(s->host), "%s", cfg->host);
+	gw_err_quote(s->host_q, sizeof(s->host_q), s->host, strlen(s->host));
 	s->cfg.host = s->host;
 	if (cfg->connect_options != NULL)
 		snprintf(s->options, sizeof(s->options), "%s", cfg->connect_options);
@@ -129,13 +155,6 @@ tws_session_new(struct event_base *base, struct evdns_base *dns,
 		s->cfg.min_version = TWS_CLIENT_MIN_VERSION;
 	if (s->cfg.max_version == 0)
 		s->cfg.max_version = TWS_CLIENT_MAX_VERSION;
-	if (s->cfg.min_version > s->cfg.max_version ||
-	    s->cfg.max_version >= TWS_SV_PROTOBUF) {
-		gw_err_set(err, "session: version range %d..%d invalid (max must be < %d)",
-		    s->cfg.min_version, s->cfg.max_version, TWS_SV_PROTOBUF);
-		free(s);
-		return NULL;
-	}
 	s->cb = cb;
 	s->arg = arg;
 	s->timer = evtimer_new(base, on_timer, s);
@@ -146,6 +165,12 @@ tws_session_new(struct event_base *base, struct evdns_base *dns,
 	}
 	s->state = ST_IDLE;
 	return s;
+}
+
+void
+tws_session_set_total_timeout(struct tws_session *s, int ms)
+{
+	s->cfg.total_timeout_ms = ms < 0 ? 0 : ms;
 }
 
 static void
@@ -164,8 +189,26 @@ reset_peer_state(struct tws_session *s)
 }
 
 static void
+cancel_dns(struct tws_session *s)
+{
+	struct dns_req *d = s->dns_req;
+
+	if (d == NULL)
+		return;
+	s->dns_req = NULL;
+	d->s = NULL;		/* the callback frees d when it runs */
+	if (d->req != NULL)
+		evdns_getaddrinfo_cancel(d->req);
+}
+
+static void
 drop_connection(struct tws_session *s)
 {
+	cancel_dns(s);
+	if (s->ai != NULL) {
+		evutil_freeaddrinfo(s->ai);
+		s->ai = s->ai_next = NULL;
+	}
 	if (s->bev != NULL) {
 		bufferevent_free(s->bev);
 		s->bev = NULL;
@@ -192,7 +235,7 @@ tws_session_free(struct tws_session *s)
 	if (s->timer != NULL)
 		event_free(s->timer);
 	if (s->own_dns && s->dns != NULL)
-		evdns_base_free(s->dns, 0);
+		evdns_base_free(s->dns, 1);
 	free(s);
 }
 
@@ -244,43 +287,114 @@ fail(struct tws_session *s, enum tws_verdict v, const char *fmt, ...)
 	emit(s, was_ready ? TWS_EV_LOST : TWS_EV_FAILED, v, reason, NULL);
 }
 
+/* Try the next resolved address; fail as unreachable when none is left. */
+static void
+connect_next(struct tws_session *s)
+{
+	while (s->ai_next != NULL) {
+		struct evutil_addrinfo *ai = s->ai_next;
+
+		s->ai_next = ai->ai_next;
+		s->bev = bufferevent_socket_new(s->base, -1, BEV_OPT_CLOSE_ON_FREE);
+		if (s->bev == NULL) {
+			snprintf(s->connect_error, sizeof(s->connect_error),
+			    "cannot create a socket buffer");
+			continue;
+		}
+		bufferevent_setcb(s->bev, on_read, NULL, on_event, s);
+		/* An immediate refusal is reported through on_event. */
+		if (bufferevent_socket_connect(s->bev, ai->ai_addr,
+		    (int)ai->ai_addrlen) == 0)
+			return;
+		snprintf(s->connect_error, sizeof(s->connect_error), "%s",
+		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		bufferevent_free(s->bev);
+		s->bev = NULL;
+	}
+	fail(s, TWS_UNREACHABLE, "connect to %s:%d failed: %s", s->host_q,
+	    s->cfg.port, s->connect_error[0] ? s->connect_error : "no address");
+}
+
+static void
+on_resolved(int result, struct evutil_addrinfo *res, void *arg)
+{
+	struct dns_req *d = arg;
+	struct tws_session *s = d->s;
+
+	free(d);
+	if (s == NULL || result == EVUTIL_EAI_CANCEL) {	/* session moved on */
+		if (res != NULL)
+			evutil_freeaddrinfo(res);
+		return;
+	}
+	s->dns_req = NULL;
+	if (result != 0 || res == NULL) {
+		if (res != NULL)
+			evutil_freeaddrinfo(res);
+		fail(s, TWS_UNREACHABLE, "cannot resolve '%s': %s", s->host_q,
+		    evutil_gai_strerror(result));
+		return;
+	}
+	s->ai = s->ai_next = res;
+	s->state = ST_CONNECTING;
+	connect_next(s);
+}
+
 int
 tws_session_start(struct tws_session *s, struct gw_err *err)
 {
-	struct in6_addr a6;
-	struct in_addr a4;
-	int numeric;
+	struct evutil_addrinfo hints, *res = NULL;
+	struct evdns_getaddrinfo_request *req;
+	struct dns_req *d;
+	char port[8];
+	unsigned gen;
 
+	(void)err;
 	drop_connection(s);
 	s->generation++;
 	reset_peer_state(s);
+	s->connect_error[0] = '\0';
 	clock_gettime(CLOCK_MONOTONIC, &s->t0);
 	s->total_deadline_ms = s->cfg.total_timeout_ms;
+	snprintf(port, sizeof(port), "%d", s->cfg.port);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	hints.ai_flags = EVUTIL_AI_NUMERICHOST | EVUTIL_AI_NUMERICSERV;
+	s->state = ST_RESOLVING;
+	arm_stage(s, s->cfg.connect_timeout_ms);
 
-	numeric = inet_pton(AF_INET, s->host, &a4) == 1 ||
-	    inet_pton(AF_INET6, s->host, &a6) == 1;
-	if (!numeric && s->dns == NULL) {
+	/* A numeric address needs no resolver and never blocks. */
+	if (evutil_getaddrinfo(s->host, port, &hints, &res) == 0) {
+		s->ai = s->ai_next = res;
+		s->state = ST_CONNECTING;
+		connect_next(s);
+		return 0;
+	}
+	if (s->dns == NULL) {
 		s->dns = evdns_base_new(s->base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
 		    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
-		if (s->dns == NULL)
-			return gw_err_set(err, "session: cannot start a DNS resolver");
+		if (s->dns == NULL) {
+			fail(s, TWS_UNREACHABLE, "cannot resolve '%s': no DNS resolver",
+			    s->host_q);
+			return 0;
+		}
 		s->own_dns = 1;
 	}
-	s->bev = bufferevent_socket_new(s->base, -1, BEV_OPT_CLOSE_ON_FREE);
-	if (s->bev == NULL)
-		return gw_err_set(err, "session: cannot create socket buffer");
-	bufferevent_setcb(s->bev, on_read, NULL, on_event, s);
-	s->state = ST_CONNECTING;
-	arm_stage(s, s->cfg.connect_timeout_ms);
-	/* Failures here (bad name, refused at once) are reported through
-	 * on_event, so the caller sees one path for every outcome. */
-	if (bufferevent_socket_connect_hostname(s->bev, numeric ? NULL : s->dns,
-	    AF_UNSPEC, s->host, s->cfg.port) < 0 && s->bev != NULL &&
-	    s->state == ST_CONNECTING) {
-		int e = EVUTIL_SOCKET_ERROR();
-		fail(s, TWS_UNREACHABLE, "connect to %s:%d failed: %s", s->host,
-		    s->cfg.port, evutil_socket_error_to_string(e));
+	if ((d = calloc(1, sizeof(*d))) == NULL) {
+		fail(s, TWS_UNREACHABLE, "cannot resolve '%s': out of memory", s->host_q);
+		return 0;
 	}
+	d->s = s;
+	s->dns_req = d;
+	hints.ai_flags = EVUTIL_AI_NUMERICSERV | EVUTIL_AI_ADDRCONFIG;
+	gen = s->generation;
+	req = evdns_getaddrinfo(s->dns, s->host, port, &hints, on_resolved, d);
+	/* The callback may already have run (hosts file, error): then d is
+	 * freed, and the session may even have failed and restarted. */
+	if (s->generation == gen && s->dns_req == d)
+		d->req = req;
 	return 0;
 }
 
@@ -338,26 +452,24 @@ on_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct tws_session *s = arg;
 	int e = EVUTIL_SOCKET_ERROR();
-	int dns_err;
+	const char *why;
 
 	(void)bev;
 	if (what & BEV_EVENT_CONNECTED) {
 		on_connected(s);
 		return;
 	}
-	if (s->state == ST_CONNECTING) {
-		dns_err = bufferevent_socket_get_dns_error(s->bev);
-		if (dns_err != 0)
-			fail(s, TWS_UNREACHABLE, "cannot resolve '%s': %s",
-			    s->host, evutil_gai_strerror(dns_err));
-		else
-			fail(s, TWS_UNREACHABLE, "connect to %s:%d failed: %s",
-			    s->host, s->cfg.port, evutil_socket_error_to_string(e));
+	if (s->state == ST_CONNECTING) {	/* this address failed: next one */
+		snprintf(s->connect_error, sizeof(s->connect_error), "%s",
+		    evutil_socket_error_to_string(e));
+		bufferevent_free(s->bev);
+		s->bev = NULL;
+		connect_next(s);
 		return;
 	}
 	/* EOF or error on an established connection (§7.2: through the socat
 	 * relay every backend failure looks like EOF). */
-	const char *why = (what & BEV_EVENT_EOF) ? "connection closed by peer" :
+	why = (what & BEV_EVENT_EOF) ? "connection closed by peer" :
 	    evutil_socket_error_to_string(e);
 	switch (s->state) {
 	case ST_AWAIT_VERSION:
@@ -392,9 +504,13 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	switch (s->state) {
+	case ST_RESOLVING:
+		fail(s, TWS_UNREACHABLE, "cannot resolve '%s' within %.0f ms",
+		    s->host_q, t);
+		break;
 	case ST_CONNECTING:
 		fail(s, TWS_UNREACHABLE, "connect to %s:%d timed out after %.0f ms",
-		    s->host, s->cfg.port, t);
+		    s->host_q, s->cfg.port, t);
 		break;
 	case ST_AWAIT_VERSION:
 		fail(s, TWS_HANDSHAKE_TIMEOUT,
@@ -446,6 +562,24 @@ add_notice(struct tws_session *s, const struct tws_in_msg *m)
 	    m->u.error.text.len);
 }
 
+/* Keep the account list printable; if it does not fit, keep whole entries
+ * only, never a cut-off account id. */
+static void
+copy_accounts(struct tws_session *s, const struct tws_field *f)
+{
+	size_t i, n = f->len < sizeof(s->accounts) - 1 ? f->len :
+	    sizeof(s->accounts) - 1;
+	char *comma;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)f->p[i];
+		s->accounts[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	s->accounts[n] = '\0';
+	if (n < f->len && (comma = strrchr(s->accounts, ',')) != NULL)
+		*comma = '\0';
+}
+
 /* Handle one frame. Returns 0 to go on, -1 when the session ended. */
 static int
 handle_frame(struct tws_session *s, const struct tws_fields *f)
@@ -494,8 +628,7 @@ handle_frame(struct tws_session *s, const struct tws_fields *f)
 		break;
 	case TWS_IN_MANAGED_ACCOUNTS:
 		s->have_accounts = 1;
-		gw_err_quote(s->accounts, sizeof(s->accounts),
-		    m.u.managed_accounts.accounts.p, m.u.managed_accounts.accounts.len);
+		copy_accounts(s, &m.u.managed_accounts.accounts);
 		break;
 	case TWS_IN_ERROR:
 		add_notice(s, &m);
@@ -527,16 +660,13 @@ on_read(struct bufferevent *bev, void *arg)
 {
 	struct tws_session *s = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
-	struct tws_fields *f;
 	struct gw_err e;
 	unsigned gen = s->generation;
 	uint8_t hdr[4];
 
-	f = malloc(sizeof(*f));	/* 8 KiB: keep it off the stack */
-	if (f == NULL)
-		return;		/* try again on the next read */
 	for (;;) {
-		size_t have = evbuffer_get_length(in);
+		size_t have = evbuffer_get_length(in), cap;
+		const uint8_t *p;
 		uint32_t n;
 		ssize_t used;
 
@@ -545,27 +675,31 @@ on_read(struct bufferevent *bev, void *arg)
 		evbuffer_copyout(in, hdr, 4);
 		n = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
 		    (uint32_t)hdr[2] << 8 | hdr[3];
-		if (n <= TWS_MAX_MSG_LEN && have < 4 + (size_t)n)
+		/* Until the peer is validated, a huge frame is not worth
+		 * buffering: a real gateway's first messages are tiny. */
+		cap = s->state == ST_READY ? TWS_MAX_MSG_LEN : TWS_MAX_FRAME_BEFORE_READY;
+		if (n > cap) {
+			fail(s, s->state == ST_AWAIT_VERSION ? TWS_HANDSHAKE_TIMEOUT :
+			    s->state == ST_AWAIT_READY ? TWS_NOT_LOGGED_IN : TWS_READY,
+			    "malformed bytes from gateway: frame length %u exceeds the %zu-byte maximum",
+			    n, cap);
+			return;
+		}
+		if (have < 4 + (size_t)n)
 			break;	/* wait for the whole frame */
-		used = tws_wire_decode_frame(evbuffer_pullup(in,
-		    n <= TWS_MAX_MSG_LEN ? (ssize_t)(4 + n) : 4),
-		    n <= TWS_MAX_MSG_LEN ? 4 + (size_t)n : 4, f, &e);
+		p = evbuffer_pullup(in, (ssize_t)(4 + n));
+		used = p ? tws_wire_decode_frame(p, 4 + (size_t)n, &s->fields, &e) : -1;
 		if (used <= 0) {
-			enum tws_verdict v = s->state == ST_AWAIT_VERSION ?
-			    TWS_HANDSHAKE_TIMEOUT : s->state == ST_AWAIT_READY ?
-			    TWS_NOT_LOGGED_IN : TWS_READY;
-			fail(s, v, "malformed bytes from gateway: %s",
-			    used < 0 ? e.msg : "short frame");
-			free(f);
+			fail(s, s->state == ST_AWAIT_VERSION ? TWS_HANDSHAKE_TIMEOUT :
+			    s->state == ST_AWAIT_READY ? TWS_NOT_LOGGED_IN : TWS_READY,
+			    "malformed bytes from gateway: %s",
+			    p == NULL ? "out of memory" : e.msg);
 			return;
 		}
-		if (handle_frame(s, f) < 0 || gen != s->generation) {
-			free(f);
+		if (handle_frame(s, &s->fields) < 0 || gen != s->generation)
 			return;
-		}
 		evbuffer_drain(in, (size_t)used);
 	}
-	free(f);
 	/* Decide readiness after the whole batch so that a 1100 sent with the
 	 * initial messages is seen before the verdict. */
 	if (s->state == ST_AWAIT_READY && s->have_next_id && s->have_accounts) {
@@ -609,6 +743,12 @@ long long
 tws_session_next_valid_id(const struct tws_session *s)
 {
 	return s->next_valid_id;
+}
+
+int
+tws_session_have_next_valid_id(const struct tws_session *s)
+{
+	return s->have_next_id;
 }
 
 int

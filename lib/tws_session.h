@@ -26,6 +26,7 @@ struct tws_session;
 #define TWS_CLIENT_MIN_VERSION 100
 #define TWS_CLIENT_MAX_VERSION 176	/* text protocol everywhere (§6) */
 #define TWS_MAX_NOTICES 32
+#define TWS_MAX_FRAME_BEFORE_READY 65536	/* cap on untrusted peers */
 
 enum tws_verdict {
 	TWS_READY,
@@ -85,11 +86,22 @@ struct tws_session_timings {
 	double ready_ms;
 };
 
+/* Check a configuration without creating anything (for -n). */
+int tws_session_config_check(const struct tws_session_config *cfg,
+    struct gw_err *err);
+
 /* Create a session (not started). dns may be NULL: a resolver is made when
- * the host is not a numeric address. Returns NULL with err on bad config. */
+ * the host is not a numeric address. A borrowed dns base must outlive the
+ * session and be freed with evdns_base_free(dns, 1) followed by one more
+ * turn of the loop, so that a cancelled lookup's callback can run.
+ * Returns NULL with err on bad config. */
 struct tws_session *tws_session_new(struct event_base *base,
     struct evdns_base *dns, const struct tws_session_config *cfg,
     tws_session_cb cb, void *arg, struct gw_err *err);
+
+/* Replace the total deadline (ms, 0 = none) for the next start, e.g. to
+ * fit an attempt into what a retry budget leaves. */
+void tws_session_set_total_timeout(struct tws_session *s, int ms);
 
 /* Begin connecting. Non-blocking; the outcome arrives through the callback.
  * May be called again after a FAILED/LOST event or close to reconnect. */
@@ -111,6 +123,7 @@ int tws_session_server_version(const struct tws_session *s);
 const char *tws_session_connection_time(const struct tws_session *s);
 const char *tws_session_accounts(const struct tws_session *s);
 long long tws_session_next_valid_id(const struct tws_session *s);
+int tws_session_have_next_valid_id(const struct tws_session *s);
 /* 1 while the last connectivity notice was 1100 (upstream lost). */
 int tws_session_upstream_lost(const struct tws_session *s);
 /* READY, or UPSTREAM_DOWN when ready but the last connectivity code is 1100. */

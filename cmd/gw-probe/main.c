@@ -22,6 +22,7 @@
 #define EXIT_SOFTWARE 70
 /* Fixed and distinct from bot-core's CLIENT_ID (default 1). */
 #define PROBE_DEFAULT_CLIENT_ID 917
+#define MIN_ATTEMPT_S 0.05
 
 struct opts {
 	const char *host;
@@ -79,6 +80,13 @@ usage(FILE *f)
 	    PROBE_DEFAULT_CLIENT_ID);
 }
 
+static const char *
+quoted(char *buf, size_t sz, const char *s)
+{
+	gw_err_quote(buf, sz, s, strlen(s));
+	return buf;
+}
+
 static void
 die_usage(const struct gw_err *e)
 {
@@ -110,7 +118,9 @@ parse_options(int argc, char **argv, struct opts *o)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *host_from = "GATEWAY_HOST";
 	struct gw_err e;
+	char q[64];
 	int c;
 
 	memset(o, 0, sizeof(*o));
@@ -119,7 +129,7 @@ parse_options(int argc, char **argv, struct opts *o)
 	o->timeout = 5;
 	o->retry_cap = 30;
 	if (cfg_env_long("GATEWAY_PORT", 4002, 1, 65535, &o->port, &e) < 0 ||
-	    cfg_env_seconds("GATEWAY_RETRY_INTERVAL", 5, 0, 86400,
+	    cfg_env_seconds("GATEWAY_RETRY_INTERVAL", 5, 0.01, 86400,
 	    &o->retry_interval, &e) < 0 ||
 	    cfg_env_long("GATEWAY_MAX_RETRIES", 30, 1, 1000000, &o->max_retries,
 	    &e) < 0 ||
@@ -134,8 +144,7 @@ parse_options(int argc, char **argv, struct opts *o)
 		switch (c) {
 		case O_HOST:
 			o->host = optarg;
-			if (*optarg == '\0' || strlen(optarg) > 253)
-				r = gw_err_set(&e, "--host: must be 1..253 characters");
+			host_from = "--host";
 			break;
 		case O_PORT:
 			r = cfg_long("--port", optarg, 1, 65535, &o->port, &e);
@@ -151,11 +160,11 @@ parse_options(int argc, char **argv, struct opts *o)
 			o->wait = 1;
 			break;
 		case O_RETRY_INTERVAL:
-			r = cfg_seconds("--retry-interval", optarg, 0, 86400,
+			r = cfg_seconds("--retry-interval", optarg, 0.01, 86400,
 			    &o->retry_interval, &e);
 			break;
 		case O_RETRY_CAP:
-			r = cfg_seconds("--retry-cap", optarg, 0, 86400, &o->retry_cap, &e);
+			r = cfg_seconds("--retry-cap", optarg, 0.01, 86400, &o->retry_cap, &e);
 			break;
 		case O_MAX_RETRIES:
 			r = cfg_long("--max-retries", optarg, 1, 1000000,
@@ -184,18 +193,31 @@ parse_options(int argc, char **argv, struct opts *o)
 			printf("gw-probe gwkit %s\n", GWKIT_VERSION);
 			exit(0);
 		case ':':
-			r = gw_err_set(&e, "%s: missing value", argv[optind - 1]);
+			r = gw_err_set(&e, "%s: missing value",
+			    quoted(q, sizeof(q), argv[optind - 1]));
 			break;
 		default:
-			r = gw_err_set(&e, "%s: unknown option (see --help)",
-			    argv[optind - 1]);
+			if (optopt > 0 && optopt < 128 && optopt != '?' &&
+			    strncmp(argv[optind - 1], "--", 2) != 0)
+				r = gw_err_set(&e, "-%c: unknown option (see --help)", optopt);
+			else if (optopt > 0 && strchr(argv[optind - 1], '=') != NULL)
+				r = gw_err_set(&e, "%s: this option takes no value",
+				    quoted(q, sizeof(q), argv[optind - 1]));
+			else
+				r = gw_err_set(&e, "%s: unknown option (see --help)",
+				    quoted(q, sizeof(q), argv[optind - 1]));
 			break;
 		}
 		if (r < 0)
 			die_usage(&e);
 	}
 	if (optind < argc) {
-		gw_err_set(&e, "'%s': unexpected argument (see --help)", argv[optind]);
+		gw_err_set(&e, "'%s': unexpected argument (see --help)",
+		    quoted(q, sizeof(q), argv[optind]));
+		die_usage(&e);
+	}
+	if (o->host[0] == '\0' || strlen(o->host) > 253) {
+		gw_err_set(&e, "%s: must be 1..253 characters", host_from);
 		die_usage(&e);
 	}
 }
@@ -222,18 +244,22 @@ report(struct ctx *c, const struct probe_result *r, double next_delay)
 
 		if (c->o.wait) {
 			json_object_set_new(o, "attempt", json_integer(c->attempts));
+			json_object_set_new(o, "max_attempts", json_integer(c->o.max_retries));
 			json_object_set_new(o, "next_attempt_s", next_delay < 0 ?
 			    json_null() : json_real(next_delay));
 		}
-		s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+		s = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 		if (s != NULL)
 			printf("%s\n", s);
+		else	/* never a silent empty output */
+			printf("{\"verdict\":\"%s\",\"error\":\"cannot encode the result\"}\n",
+			    tws_verdict_name(r->verdict));
 		free(s);
 		json_decref(o);
 	} else {
 		probe_result_line(r, line, sizeof(line));
 		if (c->o.wait && next_delay >= 0)
-			printf("%s; attempt %ld/%ld, next in %.1f s\n", line,
+			printf("%s; attempt %ld/%ld, next in %g s\n", line,
 			    c->attempts, c->o.max_retries, next_delay);
 		else
 			printf("%s\n", line);
@@ -252,12 +278,12 @@ on_result(struct probe *p, const struct probe_result *r, void *arg)
 	(void)p;
 	c->exit_code = probe_exit_code(r->verdict);
 	if (r->verdict != TWS_READY && c->o.wait && c->attempts < c->o.max_retries) {
+		/* Retry only if an attempt still fits in the budget after the
+		 * delay (MIN_ATTEMPT_S: shorter attempts could not succeed). */
 		left = c->o.startup_timeout - elapsed_s(&c->start);
-		if (left > 0.001) {
-			delay = backoff_next(&c->backoff);
-			if (delay > left)
-				delay = left;
-		}
+		delay = backoff_next(&c->backoff);
+		if (left - delay < MIN_ATTEMPT_S)
+			delay = -1;
 	}
 	report(c, r, delay);
 	if (delay < 0) {
@@ -282,8 +308,15 @@ start_attempt(struct ctx *c)
 {
 	struct gw_err e;
 
+	int budget_ms = 0;
+
 	c->attempts++;
-	if (probe_start(c->probe, &e) < 0) {
+	if (c->o.wait) {	/* never run past --startup-timeout */
+		budget_ms = (int)((c->o.startup_timeout - elapsed_s(&c->start)) * 1000);
+		if (budget_ms < 1)
+			budget_ms = 1;
+	}
+	if (probe_start(c->probe, budget_ms, &e) < 0) {
 		fprintf(stderr, "gw-probe: %s\n", e.msg);
 		c->exit_code = EXIT_SOFTWARE;
 		event_base_loopexit(c->base, NULL);
@@ -300,17 +333,14 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(c->base, NULL);
 }
 
-/* The per-attempt deadline, capped by what --wait's total budget leaves. */
+/* The per-attempt deadline (each --wait attempt is further capped by what
+ * the total budget leaves, in start_attempt). */
 static struct probe_config
 probe_config_from(const struct opts *o)
 {
 	struct probe_config pc;
-	double t = o->timeout;
-	int ms;
+	int ms = (int)(o->timeout * 1000);
 
-	if (o->wait && o->startup_timeout < t)
-		t = o->startup_timeout;
-	ms = (int)(t * 1000);
 	if (ms < 1)
 		ms = 1;
 	memset(&pc, 0, sizeof(pc));
@@ -337,6 +367,10 @@ main(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	parse_options(argc, argv, &c.o);
 	pc = probe_config_from(&c.o);
+	if (tws_session_config_check(&pc.session, &e) < 0) {
+		fprintf(stderr, "gw-probe: %s\n", e.msg);
+		return EXIT_USAGE;
+	}
 	if (c.o.check_only) {
 		printf("configuration OK\n");
 		return 0;
@@ -371,8 +405,10 @@ main(int argc, char **argv)
 	start_attempt(&c);
 	event_base_dispatch(c.base);
 
-	/* free in reverse */
+	/* free in reverse; one more loop turn runs the deferred callback of a
+	 * cancelled name lookup so that it can free its request */
 	probe_free(c.probe);
+	event_base_loop(c.base, EVLOOP_NONBLOCK);
 	event_free(c.retry_timer);
 	event_free(c.sig_term);
 	event_free(c.sig_int);

@@ -12,12 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 
@@ -45,6 +47,7 @@ struct fixture {
 	struct event *safety;
 	int port;
 	int max_version;		/* session's declared max; 0 = default */
+	int stage_ms;			/* stage deadlines; 0 = 2 s */
 	struct scenario sc;
 	int got_hello, got_start, start_client_id;
 	int close_when_flushed;
@@ -267,8 +270,8 @@ run(struct fixture *fx, int port)
 	cfg.client_id = 917;
 	cfg.max_version = fx->max_version;
 	cfg.connect_timeout_ms = 1000;
-	cfg.version_timeout_ms = 150;
-	cfg.ready_timeout_ms = 150;
+	cfg.version_timeout_ms = fx->stage_ms ? fx->stage_ms : 2000;
+	cfg.ready_timeout_ms = fx->stage_ms ? fx->stage_ms : 2000;
 	fx->s = tws_session_new(fx->base, NULL, &cfg, on_session, fx, &e);
 	assert_non_null(fx->s);
 	assert_int_equal(tws_session_start(fx->s, &e), 0);
@@ -358,6 +361,7 @@ test_handshake_timeout(void **state)
 
 	fx->sc.send_version = 0;
 	fx->sc.after_hello = STAY;
+	fx->stage_ms = 150;
 	run(fx, fx->port);
 	assert_int_equal(fx->verdict, TWS_HANDSHAKE_TIMEOUT);
 	assert_non_null(strstr(fx->reason, "no server version within"));
@@ -368,6 +372,7 @@ test_not_logged_in(void **state)
 {
 	struct fixture *fx = *state;
 
+	fx->stage_ms = 150;
 	run(fx, fx->port);
 	assert_true(fx->got_start);
 	assert_int_equal(fx->verdict, TWS_NOT_LOGGED_IN);
@@ -434,7 +439,8 @@ test_oversized_frame(void **state)
 	fx->sc.npre = 4;
 	run(fx, fx->port);
 	assert_int_equal(fx->verdict, TWS_HANDSHAKE_TIMEOUT);
-	assert_non_null(strstr(fx->reason, "exceeds the 16777215-byte maximum"));
+	assert_string_equal(fx->reason, "malformed bytes from gateway: "
+	    "frame length 4294967295 exceeds the 65536-byte maximum");
 }
 
 static void
@@ -494,6 +500,82 @@ test_lost_after_ready(void **state)
 }
 
 static void
+test_frame_cap_before_ready(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t big[4] = { 0x00, 0x01, 0x11, 0x70 };	/* 70000 bytes follow */
+
+	fx->sc.send_version = 0;
+	memcpy(fx->sc.pre, big, 4);
+	fx->sc.npre = 4;
+	run(fx, fx->port);
+	assert_int_equal(fx->verdict, TWS_HANDSHAKE_TIMEOUT);
+	assert_string_equal(fx->reason, "malformed bytes from gateway: "
+	    "frame length 70000 exceeds the 65536-byte maximum");
+}
+
+static void
+test_ready_by_name(void **state)
+{
+	struct fixture *fx = *state;
+	struct tws_session_config cfg = { 0 };
+	struct gw_err e;
+
+	/* "localhost" comes from /etc/hosts through the session's own
+	 * resolver; if it lists ::1 first, the session must go on to
+	 * 127.0.0.1, where the fake gateway listens. */
+	add_login(fx, "DU1");
+	cfg.host = "localhost";
+	cfg.port = fx->port;
+	cfg.client_id = 917;
+	cfg.connect_timeout_ms = cfg.version_timeout_ms = cfg.ready_timeout_ms = 2000;
+	fx->s = tws_session_new(fx->base, NULL, &cfg, on_session, fx, &e);
+	assert_non_null(fx->s);
+	assert_int_equal(tws_session_start(fx->s, &e), 0);
+	event_base_dispatch(fx->base);
+	assert_int_equal(fx->verdict, TWS_READY);
+}
+
+static void
+test_resolve_timeout_cancels(void **state)
+{
+	struct fixture *fx = *state;
+	struct tws_session_config cfg = { 0 };
+	struct sockaddr_in sin = { 0 };
+	socklen_t sl = sizeof(sin);
+	struct evdns_base *dns;
+	struct gw_err e;
+	char ns[32];
+	int u;
+
+	/* A local "nameserver" that never answers: the lookup must end at the
+	 * connect deadline, be cancelled, and leak nothing (ASan checks). */
+	u = socket(AF_INET, SOCK_DGRAM, 0);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(u, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	getsockname(u, (struct sockaddr *)&sin, &sl);
+	snprintf(ns, sizeof(ns), "127.0.0.1:%d", ntohs(sin.sin_port));
+	dns = evdns_base_new(fx->base, 0);
+	assert_int_equal(evdns_base_nameserver_ip_add(dns, ns), 0);
+	cfg.host = "gateway.invalid";
+	cfg.port = 4002;
+	cfg.connect_timeout_ms = 200;
+	cfg.version_timeout_ms = cfg.ready_timeout_ms = 1000;
+	fx->s = tws_session_new(fx->base, dns, &cfg, on_session, fx, &e);
+	assert_non_null(fx->s);
+	assert_int_equal(tws_session_start(fx->s, &e), 0);
+	event_base_dispatch(fx->base);
+	assert_int_equal(fx->verdict, TWS_UNREACHABLE);
+	assert_non_null(strstr(fx->reason, "cannot resolve 'gateway.invalid' within"));
+	tws_session_free(fx->s);
+	fx->s = NULL;
+	evdns_base_free(dns, 1);
+	event_base_loop(fx->base, EVLOOP_NONBLOCK);
+	close(u);
+}
+
+static void
 test_bad_config(void **state)
 {
 	struct tws_session_config cfg = { 0 };
@@ -530,6 +612,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_version_out_of_range, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreachable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lost_after_ready, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_frame_cap_before_ready, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ready_by_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resolve_timeout_cancels, setup, teardown),
 		cmocka_unit_test(test_bad_config),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -46,6 +46,7 @@ struct tws_session {
 	struct tws_session_config cfg;
 	char host[256];
 	char host_q[256];		/* host quoted for messages */
+	char where[272];		/* "host:port" or "[v6]:port", quoted */
 	char options[256];
 	struct dns_req *dns_req;
 	struct evutil_addrinfo *ai;	/* resolved addresses, tried in order */
@@ -147,6 +148,8 @@ tws_session_new(struct event_base *base, struct evdns_base *dns,
 	s->cfg = *cfg;
 	snprintf(s->host, sizeof(s->host), "%s", cfg->host);
 	gw_err_quote(s->host_q, sizeof(s->host_q), s->host, strlen(s->host));
+	snprintf(s->where, sizeof(s->where), strchr(s->host, ':') ? "[%s]:%d" :
+	    "%s:%d", s->host_q, cfg->port);
 	s->cfg.host = s->host;
 	if (cfg->connect_options != NULL)
 		snprintf(s->options, sizeof(s->options), "%s", cfg->connect_options);
@@ -311,8 +314,8 @@ connect_next(struct tws_session *s)
 		bufferevent_free(s->bev);
 		s->bev = NULL;
 	}
-	fail(s, TWS_UNREACHABLE, "connect to %s:%d failed: %s", s->host_q,
-	    s->cfg.port, s->connect_error[0] ? s->connect_error : "no address");
+	fail(s, TWS_UNREACHABLE, "connect to %s failed: %s", s->where,
+	    s->connect_error[0] ? s->connect_error : "no address");
 }
 
 static void
@@ -509,8 +512,8 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 		    s->host_q, t);
 		break;
 	case ST_CONNECTING:
-		fail(s, TWS_UNREACHABLE, "connect to %s:%d timed out after %.0f ms",
-		    s->host_q, s->cfg.port, t);
+		fail(s, TWS_UNREACHABLE, "connect to %s timed out after %.0f ms",
+		    s->where, t);
 		break;
 	case ST_AWAIT_VERSION:
 		fail(s, TWS_HANDSHAKE_TIMEOUT,

@@ -248,7 +248,8 @@ report(struct ctx *c, const struct probe_result *r, double next_delay)
 			json_object_set_new(o, "next_attempt_s", next_delay < 0 ?
 			    json_null() : json_real(next_delay));
 		}
-		s = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+		s = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII |
+		    JSON_REAL_PRECISION(6)) : NULL;
 		if (s != NULL)
 			printf("%s\n", s);
 		else	/* never a silent empty output */

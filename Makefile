@@ -128,7 +128,8 @@ fuzz: $(FUZZ_BINS)
 	@set -e; for f in $(FUZZ_BINS); do \
 		n=$$(basename $$f); mkdir -p bin/fuzz/corpus-$$n; \
 		echo "== $$n ($(FUZZ_SECONDS) s)"; \
-		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 bin/fuzz/corpus-$$n tests/fuzz/seeds; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=8192 bin/fuzz/corpus-$$n \
+			tests/fuzz/seeds-$${n#fuzz_}; \
 	done
 
 demo: all

@@ -13,6 +13,7 @@
  * every session from its next step on (see "Faults" in docs/gw-sim.md).
  */
 #include "sim.h"
+#include "sim_ctl.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1368,79 +1369,6 @@ sim_upstream(struct sim *sim, int code, struct gw_err *err)
 
 /* ---------- the control socket ---------- */
 
-struct ctl_cmd {
-	char name[32];
-	char arg[SIM_CONTROL_LINE_MAX + 1];
-	int has_arg;
-};
-
-/* "cmd [arg]" or {"cmd":"...","arg":...}. */
-static int
-ctl_parse(const char *line, struct ctl_cmd *c, struct gw_err *err)
-{
-	const char *sp;
-	size_t n;
-
-	memset(c, 0, sizeof(*c));
-	if (line[0] == '{') {
-		json_error_t jerr;
-		const char *name;
-		json_t *root, *arg = NULL;
-		int rc = -1;
-
-		root = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
-		if (root == NULL)
-			return gw_err_set(err, "bad JSON at column %d: %s", jerr.column,
-			    jerr.text);
-		if (json_unpack_ex(root, &jerr, 0, "{s:s, s?:o}", "cmd", &name,
-		    "arg", &arg) < 0) {
-			gw_err_set(err, "bad command object: %s", jerr.text);
-		} else if (strlen(name) >= sizeof(c->name)) {
-			gw_err_set(err, "command name too long");
-		} else {
-			snprintf(c->name, sizeof(c->name), "%s", name);
-			rc = 0;
-			if (arg == NULL || json_is_null(arg)) {
-				c->has_arg = 0;
-			} else if (json_is_string(arg)) {
-				c->has_arg = 1;
-				snprintf(c->arg, sizeof(c->arg), "%s", json_string_value(arg));
-			} else if (json_is_integer(arg)) {
-				c->has_arg = 1;
-				snprintf(c->arg, sizeof(c->arg), "%" JSON_INTEGER_FORMAT,
-				    json_integer_value(arg));
-			} else {
-				rc = gw_err_set(err, "arg must be a string or an integer");
-			}
-		}
-		json_decref(root);
-		return rc;
-	}
-	while (*line == ' ' || *line == '\t')
-		line++;
-	sp = line + strcspn(line, " \t");
-	n = (size_t)(sp - line);
-	if (n >= sizeof(c->name)) {
-		char q[40];
-
-		gw_err_quote(q, sizeof(q), line, n);
-		return gw_err_set(err, "unknown command '%s'", q);
-	}
-	memcpy(c->name, line, n);
-	c->name[n] = '\0';
-	while (*sp == ' ' || *sp == '\t')
-		sp++;
-	n = strlen(sp);
-	while (n > 0 && (sp[n - 1] == ' ' || sp[n - 1] == '\t'))
-		n--;
-	if (n > 0) {
-		c->has_arg = 1;
-		memcpy(c->arg, sp, n);
-		c->arg[n] = '\0';
-	}
-	return 0;
-}
-
 static json_t *
 ctl_status(struct sim *sim)
 {
@@ -1468,7 +1396,7 @@ ctl_status(struct sim *sim)
 }
 
 static int
-need_arg(const struct ctl_cmd *c, int want, struct gw_err *err)
+need_arg(const struct sim_ctl_cmd *c, int want, struct gw_err *err)
 {
 	if (want && !c->has_arg)
 		return gw_err_set(err, "'%s' needs an argument", c->name);
@@ -1478,7 +1406,7 @@ need_arg(const struct ctl_cmd *c, int want, struct gw_err *err)
 }
 
 static int
-ctl_num(const struct ctl_cmd *c, long long min, long long max, int *out,
+ctl_num(const struct sim_ctl_cmd *c, long long min, long long max, int *out,
     struct gw_err *err)
 {
 	char q[40];
@@ -1501,14 +1429,14 @@ static json_t *
 ctl_run(struct sim *sim, const char *line)
 {
 	int ids[SIM_MAX_CLIENT_IDS];
-	struct ctl_cmd c;
+	struct sim_ctl_cmd c;
 	struct gw_err err = { "" };
 	enum sim_fault fault;
 	size_t n_ids;
 	int v, rc = -1;
 	char q[40];
 
-	if (ctl_parse(line, &c, &err) < 0)
+	if (sim_ctl_parse(line, strlen(line), &c, &err) < 0)
 		goto done;
 	if (strcmp(c.name, "status") == 0) {
 		if (need_arg(&c, 0, &err) < 0)

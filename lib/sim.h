@@ -12,6 +12,7 @@
 
 #include "gw_err.h"
 #include "log.h"
+#include "sim_ctl.h"
 
 struct event_base;
 struct sim;
@@ -30,7 +31,7 @@ struct sim;
 #define SIM_MAX_SESSIONS 256		/* simultaneous API connections */
 #define SIM_MAX_SUBSCRIPTIONS 100	/* market-data lines per session */
 #define SIM_MAX_CONTROL_CLIENTS 64
-#define SIM_CONTROL_LINE_MAX 4096
+#define SIM_CONTROL_LINE_MAX SIM_CTL_LINE_MAX
 
 enum sim_fault {
 	SIM_FAULT_NONE,

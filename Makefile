@@ -32,7 +32,7 @@ endif
 OBJDIR := $(BINDIR)/obj
 
 # pkg-config is evaluated lazily (recipes run after the deps step).
-PKG_CFLAGS = $(shell pkg-config --cflags libevent jansson 2>/dev/null)
+PKG_CFLAGS = $(shell pkg-config --cflags libevent jansson libcurl 2>/dev/null)
 EVENT_LIBS = $(shell pkg-config --libs libevent 2>/dev/null)
 JANSSON_LIBS = $(shell pkg-config --libs jansson 2>/dev/null)
 # Programs link fully statically (Debian ships libevent.a, libjansson.a and
@@ -47,6 +47,7 @@ else
 PROG_LINK :=
 endif
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
+CURL_LIBS = $(shell pkg-config --libs libcurl 2>/dev/null)
 
 ALL_CPPFLAGS = -D_GNU_SOURCE -Ilib $(CPPFLAGS)
 ALL_CFLAGS = $(WARN) $(HARDEN) $(SANFLAGS) $(PKG_CFLAGS) $(CFLAGS)
@@ -56,7 +57,7 @@ LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(OBJDIR)/%.o)
 LIBGW    := $(OBJDIR)/libgwkit.a
 
-PROGS := gw-probe gw-sim
+PROGS := gw-probe gw-sim discord-notify
 PROG_BINS := $(PROGS:%=$(BINDIR)/%)
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -92,6 +93,12 @@ $(BINDIR)/gw-probe: $(OBJDIR)/cmd/gw-probe/main.o $(LIBGW)
 	$(CC) $(ALL_LDFLAGS) $(PROG_LINK) -o $@ $^ $(EVENT_LIBS) $(JANSSON_LIBS) $(LDLIBS)
 $(BINDIR)/gw-sim: $(OBJDIR)/cmd/gw-sim/main.o $(LIBGW)
 	$(CC) $(ALL_LDFLAGS) $(PROG_LINK) -o $@ $^ $(EVENT_LIBS) $(JANSSON_LIBS) -lm $(LDLIBS)
+
+# discord-notify links libcurl (and its TLS stack), which Debian ships for
+# dynamic linking only: this program is not static.
+NOTIFY_OBJS := $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard cmd/discord-notify/*.c))
+$(BINDIR)/discord-notify: $(NOTIFY_OBJS) $(LIBGW)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CURL_LIBS) $(EVENT_LIBS) $(JANSSON_LIBS) $(LDLIBS)
 
 $(BINDIR)/tests/test_%: $(OBJDIR)/tests/unit/test_%.o $(LIBGW)
 	@mkdir -p $(@D)

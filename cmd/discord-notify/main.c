@@ -1,0 +1,1064 @@
+/*
+ * discord-notify: deliver gwkit event records to a Discord webhook, losing
+ * none. Reads event JSON lines on stdin and on a Unix socket; spools every
+ * accepted event durably; delivers through libcurl on the event loop.
+ * See docs/discord-notify.md. Input lines and socket bytes are untrusted.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <jansson.h>
+
+#include "cfg.h"
+#include "discord.h"
+#include "event.h"
+#include "http.h"
+#include "log.h"
+#include "notifier.h"
+#include "rundir.h"
+#include "spool.h"
+#include "usock.h"
+
+#define PROG "discord-notify"
+#define VERSION "gwkit 0.1.0"
+#define EXIT_USAGE 64
+#define EXIT_UNAVAILABLE 69	/* --stats/--send: no daemon answering */
+#define EXIT_SOFTWARE 70
+#define EXIT_CANTCREAT 73	/* spool or socket cannot be set up */
+#define EXIT_TEMPFAIL 75	/* --send/--once: still spooled at the deadline */
+#define EXIT_CONFIG 78		/* bad webhook URL or file */
+#define MAX_CLIENTS 256
+#define REQUEST_TIMEOUT_MS 15000
+
+struct opts {
+	char listen[USOCK_PATH_MAX + 1];
+	char spool[1024];
+	const char *webhook_file;
+	int allow_insecure;
+	int dry_run;
+	const char *mention;
+	double window_s, max_age_s, park_retry_s, drain_s, timeout_s;
+	const char *send_level, *send_message;
+	const char *source, *component, *event_name;
+	int stats, once, no_stdin, no_listen, check_only;
+	enum gw_level log_level;
+};
+
+struct input {
+	struct evbuffer *buf;
+	unsigned long lineno;
+	char origin[64];
+	int skipping;		/* discarding the rest of an overlong line */
+};
+
+struct client {
+	LIST_ENTRY(client) link;
+	struct ctx *c;
+	struct bufferevent *bev;
+	struct input in;
+	uint64_t wait_seq;	/* "send" request waiting for delivery; 0 none */
+	struct event *wait_timer;
+};
+
+struct ctx {
+	struct opts o;
+	struct event_base *base;
+	struct gw_log *log;
+	struct discord_webhook wh;
+	int have_webhook;
+	struct spool *spool;
+	struct http *http;
+	struct notifier *n;
+	struct evconnlistener *lis;
+	LIST_HEAD(, client) clients;
+	size_t n_clients;
+	unsigned long next_peer;
+	struct input stdin_in;
+	struct event *stdin_ev;
+	int stdin_regular, stdin_eof;
+	struct event *sig[5];
+	struct event *deadline;	/* drain, --send or --once deadline */
+	int draining;
+	uint64_t my_seq;	/* standalone --send */
+	int exit_code;
+};
+
+static void
+die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+
+static void
+die(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, PROG ": ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(code);
+}
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: discord-notify [options]                  run: stdin + socket -> Discord\n"
+"       discord-notify --send LEVEL MESSAGE [--source S] [--component C] [--event E]\n"
+"       discord-notify --stats | -n | --help | --version\n"
+"\n"
+"  --listen PATH         Unix socket for event lines (default $RUNTIME/notify.sock)\n"
+"  --no-listen           no socket; stdin only\n"
+"  --no-stdin            do not read stdin\n"
+"  --once                exit once stdin has ended and everything is delivered\n"
+"  --spool DIR           durable spool (default $RUNTIME/notify-spool)\n"
+"  --webhook-file F      file holding the webhook URL (else DISCORD_WEBHOOK_URL_FILE,\n"
+"                        else DISCORD_WEBHOOK_URL)\n"
+"  --allow-insecure-url  accept http:// webhooks (tests on 127.0.0.1)\n"
+"  --dry-run             print the payloads as JSON lines instead of sending\n"
+"  --mention TEXT        content for critical events (e.g. <@&ROLE_ID>)\n"
+"  --coalesce-window S   identical repeats within S become one embed (default 60)\n"
+"  --max-age S           dead-letter events not delivered within S (default 86400)\n"
+"  --park-retry S        retry a refused webhook every S (default 600)\n"
+"  --drain-timeout S     on SIGTERM, keep delivering for S (default 5)\n"
+"  --timeout S           --send/--once: wait at most S for delivery (default 30)\n"
+"  --log-level LEVEL     debug|info|warning|error|critical (LOG_LEVEL, default info)\n"
+"  -n                    check the configuration and exit\n"
+"\n"
+"exit: 0 ok/delivered, 64 usage, 69 no daemon answering, 73 spool or socket\n"
+"      unusable, 75 not delivered in time (still spooled), 78 bad webhook\n");
+}
+
+static const char *
+quoted(char *buf, size_t sz, const char *s)
+{
+	gw_err_quote(buf, sz, s, strlen(s));
+	return buf;
+}
+
+static void
+parse_options(int argc, char **argv, struct opts *o)
+{
+	enum { O_LISTEN = 256, O_NO_LISTEN, O_NO_STDIN, O_ONCE, O_SPOOL,
+	    O_WEBHOOK_FILE, O_INSECURE, O_DRY_RUN, O_MENTION, O_WINDOW,
+	    O_MAX_AGE, O_PARK, O_DRAIN, O_TIMEOUT, O_SEND, O_SOURCE,
+	    O_COMPONENT, O_EVENT, O_STATS, O_LOG_LEVEL };
+	static const struct option lo[] = {
+		{ "listen", required_argument, NULL, O_LISTEN },
+		{ "no-listen", no_argument, NULL, O_NO_LISTEN },
+		{ "no-stdin", no_argument, NULL, O_NO_STDIN },
+		{ "once", no_argument, NULL, O_ONCE },
+		{ "spool", required_argument, NULL, O_SPOOL },
+		{ "webhook-file", required_argument, NULL, O_WEBHOOK_FILE },
+		{ "allow-insecure-url", no_argument, NULL, O_INSECURE },
+		{ "dry-run", no_argument, NULL, O_DRY_RUN },
+		{ "mention", required_argument, NULL, O_MENTION },
+		{ "coalesce-window", required_argument, NULL, O_WINDOW },
+		{ "max-age", required_argument, NULL, O_MAX_AGE },
+		{ "park-retry", required_argument, NULL, O_PARK },
+		{ "drain-timeout", required_argument, NULL, O_DRAIN },
+		{ "timeout", required_argument, NULL, O_TIMEOUT },
+		{ "send", required_argument, NULL, O_SEND },
+		{ "source", required_argument, NULL, O_SOURCE },
+		{ "component", required_argument, NULL, O_COMPONENT },
+		{ "event", required_argument, NULL, O_EVENT },
+		{ "stats", no_argument, NULL, O_STATS },
+		{ "log-level", required_argument, NULL, O_LOG_LEVEL },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *lvl = cfg_env_str("LOG_LEVEL", "info");
+	char q[64], rd[900];
+	struct gw_err e;
+	int ch, r, have_listen = 0, have_spool = 0;
+
+	memset(o, 0, sizeof(*o));
+	o->window_s = 60;
+	o->max_age_s = 86400;
+	o->park_retry_s = 600;
+	o->drain_s = 5;
+	o->timeout_s = 30;
+	o->source = PROG;
+	o->component = "cli";
+	o->event_name = "notify.message";
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":nhV", lo, NULL)) != -1) {
+		r = 0;
+		switch (ch) {
+		case O_LISTEN:
+			if (*optarg == '\0' || strlen(optarg) > USOCK_PATH_MAX)
+				die(EXIT_USAGE, "--listen: a socket path of 1..%d bytes",
+				    USOCK_PATH_MAX);
+			snprintf(o->listen, sizeof(o->listen), "%s", optarg);
+			have_listen = 1;
+			break;
+		case O_NO_LISTEN: o->no_listen = 1; break;
+		case O_NO_STDIN: o->no_stdin = 1; break;
+		case O_ONCE: o->once = 1; break;
+		case O_SPOOL:
+			if (*optarg == '\0' || strlen(optarg) >= 900)
+				die(EXIT_USAGE, "--spool: a directory path of 1..899 bytes");
+			snprintf(o->spool, sizeof(o->spool), "%s", optarg);
+			have_spool = 1;
+			break;
+		case O_WEBHOOK_FILE: o->webhook_file = optarg; break;
+		case O_INSECURE: o->allow_insecure = 1; break;
+		case O_DRY_RUN: o->dry_run = 1; break;
+		case O_MENTION:
+			if (strlen(optarg) > DISCORD_MAX_CONTENT)
+				die(EXIT_USAGE, "--mention: longer than %d characters",
+				    DISCORD_MAX_CONTENT);
+			o->mention = optarg;
+			break;
+		case O_WINDOW:
+			r = cfg_seconds("--coalesce-window", optarg, 0, 86400, &o->window_s, &e);
+			break;
+		case O_MAX_AGE:
+			r = cfg_seconds("--max-age", optarg, 1, 31536000, &o->max_age_s, &e);
+			break;
+		case O_PARK:
+			r = cfg_seconds("--park-retry", optarg, 0.1, 86400, &o->park_retry_s, &e);
+			break;
+		case O_DRAIN:
+			r = cfg_seconds("--drain-timeout", optarg, 0, 3600, &o->drain_s, &e);
+			break;
+		case O_TIMEOUT:
+			r = cfg_seconds("--timeout", optarg, 0.001, 86400, &o->timeout_s, &e);
+			break;
+		case O_SEND: o->send_level = optarg; break;
+		case O_SOURCE: o->source = optarg; break;
+		case O_COMPONENT: o->component = optarg; break;
+		case O_EVENT: o->event_name = optarg; break;
+		case O_STATS: o->stats = 1; break;
+		case O_LOG_LEVEL: lvl = optarg; break;
+		case 'n': o->check_only = 1; break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf(PROG " " VERSION "\n");
+			exit(0);
+		case ':':
+			die(EXIT_USAGE, "%s: missing value", quoted(q, sizeof(q), argv[optind - 1]));
+		default:
+			if (optopt > 0 && optopt < 128 && strncmp(argv[optind - 1], "--", 2) != 0)
+				die(EXIT_USAGE, "-%c: unknown option (see --help)", optopt);
+			die(EXIT_USAGE, "%s: unknown option (see --help)",
+			    quoted(q, sizeof(q), argv[optind - 1]));
+		}
+		if (r < 0)
+			die(EXIT_USAGE, "%s", e.msg);
+	}
+	if (gw_level_parse(lvl, &o->log_level) < 0)
+		die(EXIT_USAGE, "log level '%s' is not one of debug, info, warning, "
+		    "error, critical", quoted(q, sizeof(q), lvl));
+	if (o->send_level != NULL) {
+		if (optind + 1 != argc)
+			die(EXIT_USAGE, "--send LEVEL MESSAGE: give the message as one argument");
+		o->send_message = argv[optind++];
+	}
+	if (optind < argc)
+		die(EXIT_USAGE, "'%s': unexpected argument (see --help)",
+		    quoted(q, sizeof(q), argv[optind]));
+	if (o->send_level != NULL && o->stats)
+		die(EXIT_USAGE, "--send and --stats do not go together");
+	if (!have_listen || !have_spool) {
+		if (rundir_path(rd, sizeof(rd), &e) < 0)
+			die(EXIT_USAGE, "%s", e.msg);
+		if (!have_listen && snprintf(o->listen, sizeof(o->listen),
+		    "%s/notify.sock", rd) >= (int)sizeof(o->listen))
+			die(EXIT_USAGE, "runtime directory %s is too long for a socket "
+			    "path; use --listen", rd);
+		if (!have_spool)
+			snprintf(o->spool, sizeof(o->spool), "%s/notify-spool", rd);
+	}
+}
+
+/* The webhook URL: --webhook-file, DISCORD_WEBHOOK_URL_FILE, then
+ * DISCORD_WEBHOOK_URL. The URL is secret: messages never quote it. */
+static int
+load_webhook(const struct opts *o, struct discord_webhook *wh, struct gw_err *err)
+{
+	const char *file = o->webhook_file ? o->webhook_file :
+	    cfg_env_str("DISCORD_WEBHOOK_URL_FILE", NULL);
+	const char *what = o->webhook_file ? "--webhook-file" : "DISCORD_WEBHOOK_URL_FILE";
+	char buf[4096], q[128];
+	struct gw_err e;
+	size_t n;
+	FILE *f;
+
+	if (file != NULL) {
+		if ((f = fopen(file, "r")) == NULL)
+			return gw_err_set(err, "%s: cannot open %s: %s", what,
+			    quoted(q, sizeof(q), file), strerror(errno));
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+		buf[n] = '\0';
+		while (n > 0 && strchr(" \t\r\n", buf[n - 1]) != NULL)
+			buf[--n] = '\0';
+		if (discord_webhook_parse(buf, o->allow_insecure, wh, &e) < 0) {
+			memset(buf, 0, sizeof(buf));
+			return gw_err_set(err, "%s: %s", what, e.msg);
+		}
+		memset(buf, 0, sizeof(buf));
+		return 1;
+	}
+	file = cfg_env_str("DISCORD_WEBHOOK_URL", NULL);
+	if (file == NULL)
+		return 0;
+	if (discord_webhook_parse(file, o->allow_insecure, wh, &e) < 0)
+		return gw_err_set(err, "DISCORD_WEBHOOK_URL: %s", e.msg);
+	return 1;
+}
+
+/* ---------- ending ---------- */
+
+static void
+maybe_finish(struct ctx *c)
+{
+	if (notifier_pending(c->n) > 0 || notifier_busy(c->n))
+		return;
+	if (c->draining || (c->o.once && c->stdin_eof)) {
+		c->exit_code = 0;
+		event_base_loopexit(c->base, NULL);
+	}
+}
+
+static void
+on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctx *c = arg;
+	size_t left = notifier_pending(c->n);
+
+	(void)fd;
+	(void)what;
+	if (c->my_seq != 0 || c->o.once) {
+		c->exit_code = left ? EXIT_TEMPFAIL : 0;
+		if (left)
+			fprintf(stderr, PROG ": %zu event%s not delivered within %g s; "
+			    "kept in %s for the next run\n", left, left == 1 ? "" : "s",
+			    c->o.timeout_s, c->o.spool);
+	} else {
+		c->exit_code = 0;	/* drain over: the rest stays spooled */
+	}
+	event_base_loopexit(c->base, NULL);
+}
+
+static void
+arm_deadline(struct ctx *c, double s)
+{
+	struct timeval tv = { (time_t)s, (suseconds_t)((s - (double)(time_t)s) * 1e6) };
+
+	evtimer_add(c->deadline, &tv);
+}
+
+static void close_inputs(struct ctx *c);
+
+static void
+start_drain(struct ctx *c)
+{
+	if (c->draining)
+		return;
+	c->draining = 1;
+	close_inputs(c);
+	gw_log_event(c->log, GW_INFO, "notify", "notify.draining",
+	    json_pack("{s:i, s:f}", "queued", (int)notifier_pending(c->n),
+	    "timeout_s", c->o.drain_s),
+	    "stopping: no new input; delivering for up to %g s, the rest stays spooled",
+	    c->o.drain_s);
+	arm_deadline(c, c->o.drain_s);
+	maybe_finish(c);
+}
+
+/* ---------- socket clients and lines ---------- */
+
+static void
+reply(struct client *cl, json_t *o)
+{
+	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+	json_decref(o);
+	if (s == NULL || cl->bev == NULL) {
+		free(s);
+		return;
+	}
+	bufferevent_write(cl->bev, s, strlen(s));
+	bufferevent_write(cl->bev, "\n", 1);
+	free(s);
+}
+
+static void
+client_free(struct client *cl)
+{
+	LIST_REMOVE(cl, link);
+	cl->c->n_clients--;
+	if (cl->wait_timer != NULL)
+		event_free(cl->wait_timer);
+	if (cl->bev != NULL)
+		bufferevent_free(cl->bev);
+	evbuffer_free(cl->in.buf);
+	free(cl);
+}
+
+static void
+on_wait_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct client *cl = arg;
+
+	(void)fd;
+	(void)what;
+	if (cl->wait_seq == 0)
+		return;
+	cl->wait_seq = 0;
+	reply(cl, json_pack("{s:b, s:b, s:s}", "ok", 1, "delivered", 0,
+	    "status", "spooled"));
+}
+
+/* A command line from a socket client: {"cmd":"stats"} or
+ * {"cmd":"send","event":{...},"wait_ms":N}. */
+static void
+client_command(struct ctx *c, struct client *cl, json_t *o)
+{
+	const char *cmd = json_string_value(json_object_get(o, "cmd"));
+	json_t *ev = json_object_get(o, "event");
+	json_int_t wait_ms = 0;
+	char *line;
+	uint64_t seq;
+
+	if (cmd != NULL && strcmp(cmd, "stats") == 0) {
+		json_t *s = notifier_stats_json(c->n);
+
+		reply(cl, json_pack("{s:b, s:o}", "ok", 1, "stats", s));
+		return;
+	}
+	if (cmd == NULL || strcmp(cmd, "send") != 0 || !json_is_object(ev)) {
+		reply(cl, json_pack("{s:b, s:s}", "ok", 0, "error",
+		    "unknown command (stats, or send with an event object)"));
+		return;
+	}
+	json_unpack(o, "{s?:I}", "wait_ms", &wait_ms);
+	line = json_dumps(ev, JSON_COMPACT);
+	if (line == NULL || notifier_submit(c->n, line, strlen(line), "send request",
+	    1, &seq) < 0) {
+		free(line);
+		reply(cl, json_pack("{s:b, s:s}", "ok", 0, "error",
+		    "event rejected (see discord-notify's log)"));
+		return;
+	}
+	free(line);
+	notifier_commit(c->n);
+	if (wait_ms <= 0) {
+		reply(cl, json_pack("{s:b, s:b, s:s}", "ok", 1, "delivered", 0,
+		    "status", "spooled"));
+		return;
+	}
+	if (notifier_done(c->n, seq)) {	/* already delivered (dry run) */
+		reply(cl, json_pack("{s:b, s:b}", "ok", 1, "delivered", 1));
+		return;
+	}
+	cl->wait_seq = seq;
+	if (cl->wait_timer == NULL)
+		cl->wait_timer = evtimer_new(c->base, on_wait_timeout, cl);
+	if (cl->wait_timer != NULL) {
+		struct timeval tv = { (time_t)(wait_ms / 1000),
+		    (suseconds_t)((wait_ms % 1000) * 1000) };
+		evtimer_add(cl->wait_timer, &tv);
+	}
+}
+
+/* One complete line from an input. */
+static void
+handle_line(struct ctx *c, struct input *in, struct client *cl,
+    const char *line, size_t len)
+{
+	uint64_t seq;
+
+	in->lineno++;
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	if (len == 0)
+		return;		/* blank lines are not records */
+	if (cl != NULL && line[0] == '{' && memmem(line, len, "\"cmd\"", 5) != NULL) {
+		json_t *o = json_loadb(line, len, 0, NULL);
+
+		if (o != NULL && json_is_string(json_object_get(o, "cmd"))) {
+			client_command(c, cl, o);
+			json_decref(o);
+			return;
+		}
+		json_decref(o);
+	}
+	notifier_submit(c->n, line, len, in->origin, in->lineno, &seq);
+}
+
+/* Take every complete line out of in->buf; at eof the rest is a line too. */
+static void
+drain_lines(struct ctx *c, struct input *in, struct client *cl, int eof)
+{
+	struct evbuffer_ptr p;
+	size_t len;
+
+	for (;;) {
+		len = evbuffer_get_length(in->buf);
+		if (len == 0)
+			break;
+		p = evbuffer_search_eol(in->buf, NULL, NULL, EVBUFFER_EOL_LF);
+		if (p.pos < 0) {
+			if (len > GW_EVENT_MAX_LINE + 1 || (eof && in->skipping)) {
+				if (!in->skipping) {	/* report once per overlong line */
+					in->lineno++;
+					notifier_reject(c->n, in->origin, in->lineno,
+					    "line longer than 65536 bytes");
+				}
+				evbuffer_drain(in->buf, len);
+				in->skipping = !eof;
+				continue;
+			}
+			if (!eof)
+				break;
+			p.pos = (ev_ssize_t)len;	/* last line without newline */
+		}
+		if (in->skipping) {
+			evbuffer_drain(in->buf, (size_t)p.pos + 1);
+			in->skipping = 0;
+			continue;
+		}
+		if ((size_t)p.pos > GW_EVENT_MAX_LINE + 1) {
+			in->lineno++;
+			notifier_reject(c->n, in->origin, in->lineno,
+			    "line longer than 65536 bytes");
+			evbuffer_drain(in->buf, (size_t)p.pos + 1);
+			continue;
+		}
+		{
+			char *line = (char *)evbuffer_pullup(in->buf, p.pos);
+
+			handle_line(c, in, cl, line ? line : "", (size_t)p.pos);
+			evbuffer_drain(in->buf, (size_t)p.pos + ((size_t)p.pos < len));
+		}
+	}
+	notifier_commit(c->n);	/* one fsync for everything just read */
+}
+
+static void
+client_read(struct bufferevent *bev, void *arg)
+{
+	struct client *cl = arg;
+
+	evbuffer_add_buffer(cl->in.buf, bufferevent_get_input(bev));
+	drain_lines(cl->c, &cl->in, cl, 0);
+}
+
+static void
+client_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct client *cl = arg;
+
+	(void)bev;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+		drain_lines(cl->c, &cl->in, cl, 1);	/* a last unterminated line */
+		client_free(cl);
+	}
+}
+
+static void
+on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	struct ctx *c = arg;
+	struct client *cl;
+
+	(void)l;
+	(void)sa;
+	(void)salen;
+	if (c->n_clients >= MAX_CLIENTS || (cl = calloc(1, sizeof(*cl))) == NULL) {
+		gw_log_event(c->log, GW_ERROR, "notify", "notify.client_limit", NULL,
+		    "refusing a socket client: %zu connected", c->n_clients);
+		close(fd);
+		return;
+	}
+	cl->c = c;
+	cl->in.buf = evbuffer_new();
+	cl->bev = bufferevent_socket_new(c->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	snprintf(cl->in.origin, sizeof(cl->in.origin), "socket peer %lu", ++c->next_peer);
+	LIST_INSERT_HEAD(&c->clients, cl, link);
+	c->n_clients++;
+	if (cl->in.buf == NULL || cl->bev == NULL) {
+		client_free(cl);
+		return;
+	}
+	/* Read at most 64 KiB at a time: a client sending without newlines is
+	 * cut into rejected overlong lines, never buffered without bound. */
+	bufferevent_setwatermark(cl->bev, EV_READ, 0, GW_EVENT_MAX_LINE + 2);
+	bufferevent_setcb(cl->bev, client_read, NULL, client_event, cl);
+	bufferevent_enable(cl->bev, EV_READ | EV_WRITE);
+}
+
+/* --send waiters and the standalone --send both learn of delivery here. */
+static void
+on_ack(void *arg, const uint64_t *seqs, size_t k, int delivered)
+{
+	struct ctx *c = arg;
+	struct client *cl;
+	size_t i;
+
+	for (i = 0; i < k; i++) {
+		LIST_FOREACH(cl, &c->clients, link) {
+			if (cl->wait_seq != seqs[i])
+				continue;
+			cl->wait_seq = 0;
+			evtimer_del(cl->wait_timer);
+			reply(cl, delivered ? json_pack("{s:b, s:b}", "ok", 1,
+			    "delivered", 1) : json_pack("{s:b, s:b, s:s}", "ok", 1,
+			    "delivered", 0, "status", "dead-lettered"));
+		}
+		if (c->my_seq != 0 && c->my_seq == seqs[i]) {
+			c->exit_code = delivered ? 0 : EXIT_TEMPFAIL;
+			if (!delivered)
+				fprintf(stderr, PROG ": Discord refused the message; "
+				    "see %s/dead-letter.jsonl\n", c->o.spool);
+			event_base_loopexit(c->base, NULL);
+		}
+	}
+	maybe_finish(c);
+}
+
+/* ---------- stdin ---------- */
+
+static void
+on_stdin(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctx *c = arg;
+	int n;
+
+	(void)what;
+	n = evbuffer_read(c->stdin_in.buf, fd, 65536);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		if (n < 0)
+			gw_log_event(c->log, GW_ERROR, "notify", "notify.stdin_error", NULL,
+			    "reading stdin failed: %s", strerror(errno));
+		drain_lines(c, &c->stdin_in, NULL, 1);
+		event_del(c->stdin_ev);
+		c->stdin_eof = 1;
+		maybe_finish(c);
+		return;
+	}
+	drain_lines(c, &c->stdin_in, NULL, 0);
+	if (c->stdin_regular)	/* a file is always readable: next chunk later */
+		event_active(c->stdin_ev, EV_READ, 0);
+}
+
+static int
+open_stdin(struct ctx *c)
+{
+	struct stat st;
+
+	if (c->o.no_stdin || isatty(0) || fstat(0, &st) < 0)
+		return 0;
+	c->stdin_in.buf = evbuffer_new();
+	snprintf(c->stdin_in.origin, sizeof(c->stdin_in.origin), "stdin");
+	if (S_ISREG(st.st_mode)) {	/* epoll cannot watch files */
+		c->stdin_regular = 1;
+		c->stdin_ev = event_new(c->base, 0, 0, on_stdin, c);
+		if (c->stdin_ev != NULL)
+			event_active(c->stdin_ev, EV_READ, 0);
+	} else {
+		evutil_make_socket_nonblocking(0);
+		c->stdin_ev = event_new(c->base, 0, EV_READ | EV_PERSIST, on_stdin, c);
+		if (c->stdin_ev != NULL)
+			event_add(c->stdin_ev, NULL);
+	}
+	return c->stdin_ev != NULL && c->stdin_in.buf != NULL ? 0 : -1;
+}
+
+static void
+close_inputs(struct ctx *c)
+{
+	if (c->lis != NULL) {
+		evconnlistener_free(c->lis);
+		c->lis = NULL;
+		unlink(c->o.listen);
+	}
+	while (!LIST_EMPTY(&c->clients))
+		client_free(LIST_FIRST(&c->clients));
+	if (c->stdin_ev != NULL) {
+		event_free(c->stdin_ev);
+		c->stdin_ev = NULL;
+	}
+}
+
+/* ---------- signals ---------- */
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct ctx *c = arg;
+	json_t *s;
+	char *line;
+
+	(void)what;
+	switch (sig) {
+	case SIGUSR1:
+		s = notifier_stats_json(c->n);
+		line = s ? json_dumps(s, JSON_COMPACT) : NULL;
+		if (line != NULL)
+			fprintf(stderr, "%s\n", line);
+		fflush(stderr);
+		free(line);
+		json_decref(s);
+		break;
+	case SIGHUP:
+		gw_log_event(c->log, GW_INFO, "notify", "notify.sighup", NULL,
+		    "SIGHUP ignored (restart to change the configuration)");
+		break;
+	default:	/* TERM, INT */
+		if (c->my_seq != 0) {	/* --send: stop now, the event stays spooled */
+			c->exit_code = EXIT_TEMPFAIL;
+			event_base_loopexit(c->base, NULL);
+		} else {
+			start_drain(c);
+		}
+		break;
+	}
+}
+
+/* ---------- the transport glue ---------- */
+
+static void
+on_http_done(void *arg, const struct discord_response *r, const char *body,
+    size_t len, const char *error)
+{
+	struct ctx *c = arg;
+
+	notifier_response(c->n, r, body, len, error);
+	maybe_finish(c);
+}
+
+static int
+transport_post(void *tctx, const char *body, size_t len, struct gw_err *err)
+{
+	struct ctx *c = tctx;
+
+	return http_post(c->http, body, len, on_http_done, c, err);
+}
+
+/* ---------- client modes: --stats and --send through a running daemon ---------- */
+
+/* Send one request line to the daemon and read one reply line, within
+ * timeout_ms. Returns the reply (malloc'd) or NULL with errno-like text. */
+static char *
+ask_daemon(const char *path, const char *req, int timeout_ms, char *why, size_t whysz)
+{
+	struct gw_err e;
+	struct pollfd pfd;
+	struct timespec t0, t;
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	int fd = usock_connect(path, &e);
+
+	if (fd < 0) {
+		snprintf(why, whysz, "%s", e.msg);
+		return NULL;
+	}
+	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req) || write(fd, "\n", 1) != 1) {
+		snprintf(why, whysz, "cannot write to %s: %s", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		ssize_t r;
+		long left;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = timeout_ms - ((t.tv_sec - t0.tv_sec) * 1000 +
+		    (t.tv_nsec - t0.tv_nsec) / 1000000);
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0) {
+			snprintf(why, whysz, "no reply from %s within %d ms", path, timeout_ms);
+			break;
+		}
+		if (cap - len < 4096) {
+			char *nb = cap > (1 << 20) ? NULL : realloc(buf, cap + 8192);
+			if (nb == NULL) {
+				snprintf(why, whysz, "reply from %s too long", path);
+				break;
+			}
+			buf = nb;
+			cap += 8192;
+		}
+		r = read(fd, buf + len, cap - len - 1);
+		if (r <= 0) {
+			snprintf(why, whysz, "%s closed the connection", path);
+			break;
+		}
+		len += (size_t)r;
+		buf[len] = '\0';
+		if (memchr(buf, '\n', len) != NULL) {
+			*strchr(buf, '\n') = '\0';
+			close(fd);
+			return buf;
+		}
+	}
+	free(buf);
+	close(fd);
+	return NULL;
+}
+
+static int
+run_stats(const struct opts *o)
+{
+	char why[300], *r = ask_daemon(o->listen, "{\"cmd\":\"stats\"}", 5000,
+	    why, sizeof(why));
+	json_t *j, *s;
+	char *out;
+
+	if (r == NULL) {
+		fprintf(stderr, PROG ": --stats: %s\n", why);
+		return EXIT_UNAVAILABLE;
+	}
+	j = json_loads(r, 0, NULL);
+	free(r);
+	s = json_object_get(j, "stats");
+	out = s ? json_dumps(s, JSON_COMPACT) : NULL;
+	if (out == NULL) {
+		json_decref(j);
+		fprintf(stderr, PROG ": --stats: unexpected reply\n");
+		return EXIT_UNAVAILABLE;
+	}
+	printf("%s\n", out);
+	free(out);
+	json_decref(j);
+	return 0;
+}
+
+/* The --send event (validated like any input line). */
+static int
+build_send_event(const struct opts *o, struct gw_event *ev)
+{
+	struct gw_err e;
+	enum gw_level lvl;
+	char q[64];
+
+	if (gw_level_parse(o->send_level, &lvl) < 0)
+		die(EXIT_USAGE, "--send: level '%s' is not one of debug, info, "
+		    "warning, error, critical", quoted(q, sizeof(q), o->send_level));
+	if (gw_event_init(ev, lvl, o->source, o->component, o->event_name,
+	    o->send_message, NULL, &e) < 0)
+		die(EXIT_USAGE, "--send: %s", e.msg);
+	return 0;
+}
+
+/* Returns an exit code, or -1 when no daemon answers (then run standalone). */
+static int
+send_via_daemon(const struct opts *o, const struct gw_event *ev)
+{
+	char why[300], *line = gw_event_encode(ev), *req, *r;
+	json_t *j;
+	int delivered, code;
+	long ms = (long)(o->timeout_s * 1000);
+
+	if (line == NULL || asprintf(&req, "{\"cmd\":\"send\",\"wait_ms\":%ld,\"event\":%s}",
+	    ms, line) < 0) {
+		free(line);
+		return EXIT_SOFTWARE;
+	}
+	free(line);
+	if (access(o->listen, F_OK) != 0) {
+		free(req);
+		return -1;
+	}
+	r = ask_daemon(o->listen, req, (int)ms + 2000, why, sizeof(why));
+	free(req);
+	if (r == NULL) {
+		if (strstr(why, "refused") != NULL || strstr(why, "No such file") != NULL)
+			return -1;	/* no daemon: deliver ourselves */
+		fprintf(stderr, PROG ": --send: %s\n", why);
+		return EXIT_TEMPFAIL;
+	}
+	j = json_loads(r, 0, NULL);
+	free(r);
+	delivered = json_is_true(json_object_get(j, "delivered"));
+	code = json_is_true(json_object_get(j, "ok")) ? (delivered ? 0 : EXIT_TEMPFAIL) :
+	    EXIT_USAGE;
+	if (code != 0)
+		fprintf(stderr, PROG ": --send: %s\n", delivered ? "" :
+		    json_is_true(json_object_get(j, "ok")) ?
+		    "not delivered in time; the daemon keeps it spooled" :
+		    "the daemon rejected the event");
+	json_decref(j);
+	return code;
+}
+
+/* ---------- main ---------- */
+
+int
+main(int argc, char **argv)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+	struct notifier_config nc;
+	struct notifier_transport tr;
+	struct gw_event send_ev;
+	struct ctx c;
+	struct gw_err e;
+	char rd[1024];
+	size_t skipped, i;
+	int r, fd;
+
+	/* options and configuration */
+	memset(&c, 0, sizeof(c));
+	memset(&send_ev, 0, sizeof(send_ev));
+	parse_options(argc, argv, &c.o);
+	if (c.o.stats)
+		return run_stats(&c.o);
+	if (c.o.send_level != NULL)
+		build_send_event(&c.o, &send_ev);
+	r = load_webhook(&c.o, &c.wh, &e);
+	if (r < 0)
+		die(EXIT_CONFIG, "%s", e.msg);
+	c.have_webhook = r == 1 && !c.o.dry_run;
+	if (c.o.check_only) {
+		printf("configuration OK\n");
+		return 0;
+	}
+	if (c.o.send_level != NULL) {
+		int code = send_via_daemon(&c.o, &send_ev);
+
+		if (code >= 0) {
+			gw_event_clear(&send_ev);
+			return code;
+		}
+		c.o.no_listen = c.o.no_stdin = 1;	/* standalone: just this event */
+		c.o.log_level = c.o.log_level < GW_WARNING ? GW_WARNING : c.o.log_level;
+	}
+
+	/* context: log, event loop, signals */
+	signal(SIGPIPE, SIG_IGN);
+	c.exit_code = EXIT_SOFTWARE;
+	LIST_INIT(&c.clients);
+	if ((c.log = gw_log_new(PROG, stdout, c.o.log_level)) == NULL ||
+	    (c.base = event_base_new()) == NULL ||
+	    (c.deadline = evtimer_new(c.base, on_deadline, &c)) == NULL)
+		die(EXIT_SOFTWARE, "cannot set up the event loop");
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		c.sig[i] = evsignal_new(c.base, sigs[i], on_signal, &c);
+		if (c.sig[i] == NULL || evsignal_add(c.sig[i], NULL) < 0)
+			die(EXIT_SOFTWARE, "cannot handle signal %d", sigs[i]);
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+		die(EXIT_SOFTWARE, "cannot initialise libcurl");
+
+	/* modules: runtime dir, spool, transport, notifier, inputs */
+	if ((strstr(c.o.spool, "/notify-spool") != NULL || !c.o.no_listen) &&
+	    rundir_path(rd, sizeof(rd), &e) == 0 &&
+	    (strncmp(c.o.spool, rd, strlen(rd)) == 0 ||
+	    strncmp(c.o.listen, rd, strlen(rd)) == 0) &&
+	    rundir_ensure(rd, sizeof(rd), &e) < 0)
+		die(EXIT_CANTCREAT, "%s", e.msg);
+	c.spool = spool_open(c.o.spool, &skipped, &e);
+	if (c.spool == NULL)
+		die(EXIT_CANTCREAT, "%s", e.msg);
+	if (skipped > 0)
+		gw_log_event(c.log, GW_ERROR, "notify", "notify.spool_damaged",
+		    json_pack("{s:i}", "lines", (int)skipped),
+		    "%zu unreadable line%s in the spool were skipped", skipped,
+		    skipped == 1 ? "" : "s");
+	if (c.have_webhook) {
+		c.http = http_new(c.base, &c.wh, c.o.allow_insecure, REQUEST_TIMEOUT_MS, &e);
+		if (c.http == NULL)
+			die(EXIT_SOFTWARE, "%s", e.msg);
+	} else if (!c.o.dry_run) {
+		gw_log_event(c.log, GW_WARNING, "notify", "notify.no_webhook", NULL,
+		    "no webhook configured (DISCORD_WEBHOOK_URL, DISCORD_WEBHOOK_URL_FILE "
+		    "or --webhook-file): printing the payloads instead of sending");
+	}
+	memset(&nc, 0, sizeof(nc));
+	nc.dry_run = !c.have_webhook;
+	nc.dry_out = stdout;
+	nc.redacted_url = c.have_webhook ? c.wh.redacted : NULL;
+	nc.mention = c.o.mention;
+	nc.window_s = c.o.window_s;
+	nc.max_age_s = c.o.max_age_s;
+	nc.park_retry_s = c.o.park_retry_s;
+	nc.backoff_initial_s = 1;
+	nc.backoff_cap_s = 300;
+	tr.post = transport_post;
+	tr.tctx = &c;
+	c.n = notifier_new(c.base, c.spool, c.log, &nc, &tr, &e);
+	if (c.n == NULL)
+		die(EXIT_SOFTWARE, "%s", e.msg);
+	notifier_on_ack(c.n, on_ack, &c);
+	if (!c.o.no_listen) {
+		fd = usock_listen(c.o.listen, 64, &e);
+		if (fd < 0)
+			die(EXIT_CANTCREAT, "--listen: %s", e.msg);
+		c.lis = evconnlistener_new(c.base, on_accept, &c,
+		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+		if (c.lis == NULL)
+			die(EXIT_CANTCREAT, "--listen: cannot watch %s", c.o.listen);
+	}
+	if (open_stdin(&c) < 0)
+		die(EXIT_SOFTWARE, "cannot read stdin");
+	gw_log_event(c.log, GW_INFO, "notify", "notify.started",
+	    json_pack("{s:s, s:s?, s:s, s:b}", "webhook", c.have_webhook ?
+	    c.wh.redacted : "none (printing payloads)", "socket",
+	    c.o.no_listen ? NULL : c.o.listen, "spool", c.o.spool,
+	    "stdin", c.stdin_ev != NULL),
+	    "delivering to %s; spool %s", c.have_webhook ? c.wh.redacted :
+	    "stdout (no webhook)", c.o.spool);
+	if (c.o.send_level != NULL) {
+		if (notifier_submit_event(c.n, &send_ev, &c.my_seq) < 0)
+			die(EXIT_CANTCREAT, "--send: the event could not be spooled");
+		arm_deadline(&c, c.o.timeout_s);
+	} else if (c.o.once) {
+		if (c.stdin_ev == NULL)
+			c.stdin_eof = 1;
+		arm_deadline(&c, c.o.timeout_s);
+	}
+	notifier_commit(c.n);	/* also starts what the spool held */
+	maybe_finish(&c);
+
+	/* dispatch */
+	event_base_dispatch(c.base);
+
+	/* free in reverse */
+	gw_log_event(c.log, GW_INFO, "notify", "notify.stopped",
+	    json_pack("{s:i}", "spooled", (int)notifier_pending(c.n)),
+	    "stopped; %zu event%s left in the spool", notifier_pending(c.n),
+	    notifier_pending(c.n) == 1 ? "" : "s");
+	close_inputs(&c);
+	notifier_free(c.n);
+	http_free(c.http);
+	spool_close(c.spool);
+	curl_global_cleanup();
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		event_free(c.sig[i]);
+	event_free(c.deadline);
+	event_base_free(c.base);
+	evbuffer_free(c.stdin_in.buf);
+	gw_log_free(c.log);
+	gw_event_clear(&send_ev);
+	memset(&c.wh, 0, sizeof(c.wh));
+	return c.exit_code;
+}

@@ -1,0 +1,613 @@
+/*
+ * notifier: validate, spool, coalesce, batch and deliver events (see
+ * notifier.h). Input lines and response bodies are untrusted.
+ */
+#include "notifier.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "backoff.h"
+#include "event.h"
+#include "nq.h"
+
+#define COMPONENT "notify"
+
+enum state {
+	ST_IDLE,	/* nothing due; a timer may wait for held items */
+	ST_SENDING,	/* one request in flight */
+	ST_PARKED,	/* webhook refused us (401/403/404): retry rarely */
+};
+
+struct pending {	/* written to the spool, not yet synced */
+	uint64_t seq;
+	long long t_ms;
+};
+
+struct notifier {
+	struct event_base *base;
+	struct spool *sp;
+	struct gw_log *log;
+	struct notifier_config cfg;
+	struct notifier_transport tr;
+	struct nq *q;
+	struct event *wake;
+	struct event *complete;		/* dry run / local failure: report later */
+	struct discord_response local;
+	char local_error[256];
+	enum state state;
+	int parked;
+	struct discord_rl rl;
+	struct backoff bo;
+	double retry_at;		/* monotonic ms; 0 = no backoff wait */
+	uint64_t rng;
+	struct nq_item *inflight[DISCORD_MAX_EMBEDS];
+	size_t n_inflight;
+	size_t solo;			/* after a 400: send this many one by one */
+	struct pending *pend;
+	size_t n_pend, cap_pend;
+	struct notifier_stats st;
+	void (*ack_cb)(void *, const uint64_t *, size_t, int);
+	void *ack_arg;
+	char last_error[320];
+};
+
+static double
+mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static long long
+wall_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static double
+rand01(struct notifier *n)
+{
+	n->rng ^= n->rng << 13;
+	n->rng ^= n->rng >> 7;
+	n->rng ^= n->rng << 17;
+	return (double)(n->rng >> 11) / 9007199254740992.0;
+}
+
+static void kick(struct notifier *n);
+
+static void
+on_wake(evutil_socket_t fd, short what, void *arg)
+{
+	struct notifier *n = arg;
+
+	(void)fd;
+	(void)what;
+	if (n->state == ST_PARKED)
+		n->state = ST_IDLE;	/* a probing request with the next batch */
+	kick(n);
+}
+
+static void
+arm(struct notifier *n, double ms)
+{
+	struct timeval tv;
+
+	if (ms < 0)
+		ms = 0;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)((ms - (double)tv.tv_sec * 1000) * 1000);
+	evtimer_add(n->wake, &tv);
+}
+
+/* Ack records in the spool and tell the waiter. */
+static void
+ack(struct notifier *n, const uint64_t *seqs, size_t k, int delivered)
+{
+	struct gw_err e;
+
+	if (spool_ack(n->sp, seqs, k, &e) < 0)
+		gw_log_event(n->log, GW_CRITICAL, COMPONENT, "notify.spool_error", NULL,
+		    "cannot record delivery in the spool (events may be sent again "
+		    "after a restart): %s", e.msg);
+	if (n->ack_cb != NULL)
+		n->ack_cb(n->ack_arg, seqs, k, delivered);
+}
+
+static void
+ack_items(struct notifier *n, struct nq_item **items, size_t k)
+{
+	size_t i;
+
+	for (i = 0; i < k; i++)
+		ack(n, items[i]->seqs, items[i]->n_seqs, 1);
+}
+
+static void
+dead_letter(struct notifier *n, struct nq_item *it, const char *reason)
+{
+	struct gw_err e;
+	size_t i;
+
+	for (i = 0; i < it->n_seqs; i++) {
+		const struct spool_rec *r = spool_find(n->sp, it->seqs[i]);
+
+		if (r == NULL || spool_dead_letter(n->sp, r->line, reason, &e) < 0)
+			gw_log_event(n->log, GW_CRITICAL, COMPONENT, "notify.spool_error",
+			    NULL, "cannot write the dead-letter file: %s",
+			    r == NULL ? "record not in spool" : e.msg);
+	}
+	n->st.dead_lettered += it->n_seqs;
+	gw_log_event(n->log, GW_ERROR, COMPONENT, "notify.dead_letter",
+	    json_pack("{s:s, s:s, s:i}", "event", it->ev.event, "source",
+	    it->ev.source, "count", (int)it->n_seqs),
+	    "gave up on %s from %s (%zu event%s): %s; kept in %s/dead-letter.jsonl",
+	    it->ev.event, it->ev.source, it->n_seqs, it->n_seqs == 1 ? "" : "s",
+	    reason, spool_dir(n->sp));
+	ack(n, it->seqs, it->n_seqs, 0);
+}
+
+static void
+expire_old(struct notifier *n)
+{
+	long long cutoff = wall_ms() - (long long)(n->cfg.max_age_s * 1000);
+	struct nq_item *it;
+	char reason[400];
+
+	while ((it = nq_take_expired(n->q, cutoff)) != NULL) {
+		snprintf(reason, sizeof(reason), "not delivered within %.0f s%s%s",
+		    n->cfg.max_age_s, n->last_error[0] ? "; last error: " : "",
+		    n->last_error);
+		dead_letter(n, it, reason);
+		nq_done(n->q, &it, 1, mono_ms());
+	}
+}
+
+static int
+dry_print(struct notifier *n, const char *body)
+{
+	json_t *o = json_loads(body, 0, NULL);
+	json_t *line = json_pack("{s:b, s:o}", "dry_run", 1, "payload",
+	    o ? o : json_null());
+	char *s = line ? json_dumps(line, JSON_COMPACT) : NULL;
+
+	json_decref(line);
+	if (s == NULL)
+		return -1;
+	fprintf(n->cfg.dry_out, "%s\n", s);
+	fflush(n->cfg.dry_out);
+	free(s);
+	return 0;
+}
+
+static void
+send_batch(struct notifier *n)
+{
+	struct nq_item *items[DISCORD_MAX_EMBEDS];
+	size_t k, i, max = n->solo ? 1 : DISCORD_MAX_EMBEDS;
+	json_t *embeds, *payload;
+	const char *mention = NULL;
+	char *body;
+	struct gw_err e;
+
+	k = nq_take(n->q, mono_ms(), max, DISCORD_MAX_EMBED_TOTAL, items);
+	if (k == 0)
+		return;
+	embeds = json_array();
+	for (i = 0; i < k; i++) {
+		json_array_append(embeds, items[i]->embed);
+		if (items[i]->ev.level == GW_CRITICAL)
+			mention = n->cfg.mention;
+	}
+	payload = discord_payload(embeds, mention);
+	body = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
+	json_decref(payload);
+	if (body == NULL) {
+		nq_putback(n->q, items, k);
+		arm(n, 1000);	/* out of memory: try again soon */
+		return;
+	}
+	memcpy(n->inflight, items, k * sizeof(items[0]));
+	n->n_inflight = k;
+	n->state = ST_SENDING;
+	memset(&n->local, 0, sizeof(n->local));
+	if (n->cfg.dry_run) {
+		n->local.status = dry_print(n, body) == 0 ? 200 : 0;
+		snprintf(n->local_error, sizeof(n->local_error), "cannot print the payload");
+		event_active(n->complete, EV_TIMEOUT, 0);	/* no recursion */
+	} else if (n->tr.post(n->tr.tctx, body, strlen(body), &e) < 0) {
+		snprintf(n->local_error, sizeof(n->local_error), "%s", e.msg);
+		event_active(n->complete, EV_TIMEOUT, 0);
+	}
+	free(body);
+}
+
+static void
+on_complete(evutil_socket_t fd, short what, void *arg)
+{
+	struct notifier *n = arg;
+
+	(void)fd;
+	(void)what;
+	notifier_response(n, &n->local, NULL, 0, n->local_error);
+}
+
+/* Decide what to do next: send now, wait for a timer, or nothing. */
+static void
+kick(struct notifier *n)
+{
+	double now, wait, due;
+
+	if (n->state != ST_IDLE)
+		return;
+	expire_old(n);
+	if (nq_len(n->q) == 0)
+		return;
+	now = mono_ms();
+	wait = discord_rl_wait_ms(&n->rl, now);
+	if (n->retry_at > now && n->retry_at - now > wait)
+		wait = n->retry_at - now;
+	due = nq_due_in(n->q, now);
+	if (due > wait)
+		wait = due;
+	if (wait > 0) {
+		arm(n, wait);
+		return;
+	}
+	send_batch(n);
+}
+
+struct notifier *
+notifier_new(struct event_base *base, struct spool *sp, struct gw_log *log,
+    const struct notifier_config *cfg, const struct notifier_transport *tr,
+    struct gw_err *err)
+{
+	struct notifier *n = calloc(1, sizeof(*n));
+	const struct spool_rec *recs;
+	size_t k, i, bad = 0;
+
+	if (n == NULL) {
+		gw_err_set(err, "notifier: out of memory");
+		return NULL;
+	}
+	n->base = base;
+	n->sp = sp;
+	n->log = log;
+	n->cfg = *cfg;
+	if (tr != NULL)
+		n->tr = *tr;
+	n->rng = (uint64_t)wall_ms() * 2654435761u ^ (uint64_t)getpid();
+	if (n->rng == 0)
+		n->rng = 1;
+	discord_rl_init(&n->rl);
+	backoff_init(&n->bo, cfg->backoff_initial_s, cfg->backoff_cap_s);
+	n->q = nq_new(cfg->window_s * 1000, (unsigned)cfg->window_s);
+	n->wake = evtimer_new(base, on_wake, n);
+	n->complete = evtimer_new(base, on_complete, n);
+	if (n->q == NULL || n->wake == NULL || n->complete == NULL) {
+		gw_err_set(err, "notifier: out of memory");
+		notifier_free(n);
+		return NULL;
+	}
+	/* What an earlier run accepted and did not deliver goes first. */
+	k = spool_live(sp, &recs);
+	for (i = 0; i < k; i++) {
+		struct gw_event ev;
+		struct gw_err e;
+
+		if (gw_event_decode(recs[i].line, strlen(recs[i].line), &ev, &e) < 0) {
+			bad++;
+			continue;
+		}
+		if (nq_add(n->q, recs[i].seq, &ev, recs[i].t_ms, mono_ms(), &e) < 0) {
+			gw_event_clear(&ev);
+			gw_err_set(err, "notifier: %s", e.msg);
+			notifier_free(n);
+			return NULL;
+		}
+		gw_event_clear(&ev);
+	}
+	if (k > 0)
+		gw_log_event(log, GW_INFO, COMPONENT, "notify.spool_loaded",
+		    json_pack("{s:i, s:i}", "events", (int)(k - bad), "unreadable",
+		    (int)bad), "%zu undelivered event%s from the spool go first",
+		    k - bad, k - bad == 1 ? "" : "s");
+	return n;
+}
+
+void
+notifier_free(struct notifier *n)
+{
+	size_t i;
+
+	if (n == NULL)
+		return;
+	for (i = 0; i < n->n_inflight; i++)
+		nq_item_free(n->inflight[i]);
+	if (n->wake != NULL)
+		event_free(n->wake);
+	if (n->complete != NULL)
+		event_free(n->complete);
+	nq_free(n->q);
+	free(n->pend);
+	free(n);
+}
+
+int
+notifier_submit_event(struct notifier *n, const struct gw_event *ev,
+    uint64_t *seq)
+{
+	char *line = gw_event_encode(ev);
+	struct gw_err e;
+	long long t = wall_ms();
+	int rc;
+
+	if (line == NULL)
+		return -1;
+	rc = spool_append(n->sp, line, t, seq, &e);
+	free(line);
+	if (rc < 0) {
+		gw_log_event(n->log, GW_CRITICAL, COMPONENT, "notify.spool_error", NULL,
+		    "cannot write the spool, event not accepted: %s", e.msg);
+		return -1;
+	}
+	if (n->n_pend == n->cap_pend) {
+		size_t nc = n->cap_pend ? n->cap_pend * 2 : 64;
+		struct pending *p = realloc(n->pend, nc * sizeof(*p));
+
+		if (p == NULL)
+			return -1;	/* in the spool: delivered after a restart */
+		n->pend = p;
+		n->cap_pend = nc;
+	}
+	n->pend[n->n_pend].seq = *seq;
+	n->pend[n->n_pend].t_ms = t;
+	n->n_pend++;
+	n->st.spooled++;
+	return 0;
+}
+
+void
+notifier_reject(struct notifier *n, const char *origin, unsigned long lineno,
+    const char *reason)
+{
+	n->st.received++;
+	n->st.rejected++;
+	gw_log_event(n->log, GW_WARNING, COMPONENT, "notify.rejected",
+	    json_pack("{s:s, s:I, s:s}", "origin", origin, "line",
+	    (json_int_t)lineno, "reason", reason),
+	    "rejected line %lu from %s: %s", lineno, origin, reason);
+}
+
+int
+notifier_submit(struct notifier *n, const char *line, size_t len,
+    const char *origin, unsigned long lineno, uint64_t *seq)
+{
+	struct gw_event ev;
+	struct gw_err e;
+	uint64_t dummy;
+	int rc;
+
+	if (gw_event_decode(line, len, &ev, &e) < 0) {
+		notifier_reject(n, origin, lineno, e.msg);
+		return -1;
+	}
+	n->st.received++;
+	if (seq == NULL)
+		seq = &dummy;
+	rc = notifier_submit_event(n, &ev, seq);
+	gw_event_clear(&ev);
+	return rc;
+}
+
+void
+notifier_commit(struct notifier *n)
+{
+	struct gw_err e;
+	size_t i;
+	double now = mono_ms();
+
+	if (n->n_pend > 0) {
+		if (spool_sync(n->sp, &e) < 0)
+			gw_log_event(n->log, GW_CRITICAL, COMPONENT, "notify.spool_error",
+			    NULL, "cannot sync the spool: %s", e.msg);
+		for (i = 0; i < n->n_pend; i++) {
+			const struct spool_rec *r = spool_find(n->sp, n->pend[i].seq);
+			struct gw_event ev;
+
+			if (r == NULL || gw_event_decode(r->line, strlen(r->line), &ev,
+			    &e) < 0)
+				continue;
+			if (nq_add(n->q, r->seq, &ev, n->pend[i].t_ms, now, &e) < 0)
+				gw_log_event(n->log, GW_CRITICAL, COMPONENT,
+				    "notify.queue_error", NULL, "%s (the event stays "
+				    "in the spool for the next start)", e.msg);
+			gw_event_clear(&ev);
+		}
+		n->n_pend = 0;
+	}
+	kick(n);
+}
+
+static void
+retry_later(struct notifier *n, const char *why)
+{
+	double d = backoff_next(&n->bo);
+
+	d = d * (0.5 + 0.5 * rand01(n));	/* jitter: half to full delay */
+	n->retry_at = mono_ms() + d * 1000;
+	n->st.retried++;
+	snprintf(n->last_error, sizeof(n->last_error), "%s", why);
+	gw_log_event(n->log, GW_WARNING, COMPONENT, "notify.retry",
+	    json_pack("{s:s, s:f, s:i}", "reason", why, "delay_s", d, "queued",
+	    (int)nq_events(n->q)),
+	    "delivery failed (%s); retrying in %.1f s, %zu event%s queued", why, d,
+	    nq_events(n->q), nq_events(n->q) == 1 ? "" : "s");
+}
+
+void
+notifier_response(struct notifier *n, const struct discord_response *r,
+    const char *body, size_t len, const char *transport_error)
+{
+	struct nq_item **items = n->inflight;
+	size_t k = n->n_inflight, i, events = 0;
+	enum discord_outcome o;
+	char why[300], msg[200];
+	double now = mono_ms();
+
+	if (n->state != ST_SENDING)
+		return;
+	n->state = ST_IDLE;
+	n->n_inflight = 0;
+	for (i = 0; i < k; i++)
+		events += items[i]->n_seqs;
+	discord_rl_update(&n->rl, now, r);
+	o = r->status == 0 ? DISCORD_TRANSIENT : discord_classify(r->status);
+	msg[0] = '\0';
+	if (body != NULL && o != DISCORD_DELIVERED)
+		discord_error_message(body, len, msg, sizeof(msg));
+	switch (o) {
+	case DISCORD_DELIVERED:
+		ack_items(n, items, k);
+		n->st.delivered += events;
+		if (n->solo > 0)
+			n->solo = n->solo > k ? n->solo - k : 0;
+		if (n->parked) {
+			n->parked = 0;
+			gw_log_event(n->log, GW_INFO, COMPONENT, "notify.unparked",
+			    NULL, "webhook %s accepts messages again; sending the "
+			    "%zu queued event%s", n->cfg.redacted_url ?
+			    n->cfg.redacted_url : "", nq_events(n->q),
+			    nq_events(n->q) == 1 ? "" : "s");
+		}
+		backoff_reset(&n->bo);
+		n->retry_at = 0;
+		n->last_error[0] = '\0';
+		gw_log_event(n->log, GW_DEBUG, COMPONENT, "notify.delivered",
+		    json_pack("{s:i, s:i}", "embeds", (int)k, "events", (int)events),
+		    "delivered %zu embed%s (%zu event%s)", k, k == 1 ? "" : "s",
+		    events, events == 1 ? "" : "s");
+		nq_done(n->q, items, k, now);
+		break;
+	case DISCORD_RATE_LIMITED:
+		n->st.rate_limited++;
+		nq_putback(n->q, items, k);
+		gw_log_event(n->log, GW_WARNING, COMPONENT, "notify.rate_limited",
+		    json_pack("{s:f, s:b}", "retry_after_s",
+		    r->has_retry_after ? r->retry_after : 1.0, "global", r->global),
+		    "Discord rate limit (%s): waiting %.3f s", r->global ? "global" :
+		    "webhook", r->has_retry_after ? r->retry_after : 1.0);
+		break;
+	case DISCORD_PARK:
+		nq_putback(n->q, items, k);
+		if (!n->parked) {
+			n->parked = 1;
+			n->st.parked++;
+			gw_log_event(n->log, GW_CRITICAL, COMPONENT, "notify.parked",
+			    json_pack("{s:i, s:s, s:s}", "status", (int)r->status,
+			    "webhook", n->cfg.redacted_url ? n->cfg.redacted_url : "",
+			    "discord", msg),
+			    "webhook %s refused us with HTTP %ld (%s): not sending, "
+			    "keeping events spooled, retrying every %.0f s",
+			    n->cfg.redacted_url ? n->cfg.redacted_url : "(none)",
+			    r->status, msg[0] ? msg : "no message", n->cfg.park_retry_s);
+		}
+		snprintf(n->last_error, sizeof(n->last_error), "HTTP %ld %s",
+		    r->status, msg);
+		n->state = ST_PARKED;
+		arm(n, n->cfg.park_retry_s * 1000);
+		return;
+	case DISCORD_REFUSED:
+		if (k > 1) {	/* maybe one of them is too big: one at a time */
+			nq_putback(n->q, items, k);
+			n->solo = k;
+			gw_log_event(n->log, GW_WARNING, COMPONENT, "notify.refused",
+			    json_pack("{s:i, s:i, s:s}", "status", (int)r->status,
+			    "embeds", (int)k, "discord", msg),
+			    "Discord refused a batch of %zu (HTTP %ld: %s); sending them "
+			    "one by one", k, r->status, msg[0] ? msg : "no message");
+		} else {
+			snprintf(why, sizeof(why), "Discord refused it: HTTP %ld %s",
+			    r->status, msg[0] ? msg : "(no message)");
+			dead_letter(n, items[0], why);
+			nq_done(n->q, items, k, now);
+			if (n->solo > 0)
+				n->solo--;
+		}
+		break;
+	case DISCORD_TRANSIENT:
+		nq_putback(n->q, items, k);
+		if (r->status == 0)
+			snprintf(why, sizeof(why), "%s", transport_error ?
+			    transport_error : "transport error");
+		else
+			snprintf(why, sizeof(why), "HTTP %ld%s%s", r->status,
+			    msg[0] ? " " : "", msg);
+		retry_later(n, why);
+		break;
+	}
+	kick(n);
+}
+
+void
+notifier_on_ack(struct notifier *n,
+    void (*cb)(void *arg, const uint64_t *seqs, size_t k, int delivered),
+    void *arg)
+{
+	n->ack_cb = cb;
+	n->ack_arg = arg;
+}
+
+int
+notifier_done(const struct notifier *n, uint64_t seq)
+{
+	return spool_find(n->sp, seq) == NULL;
+}
+
+size_t
+notifier_pending(const struct notifier *n)
+{
+	size_t i, k = nq_events(n->q) + n->n_pend;
+
+	for (i = 0; i < n->n_inflight; i++)
+		k += n->inflight[i]->n_seqs;
+	return k;
+}
+
+int
+notifier_busy(const struct notifier *n)
+{
+	return n->state == ST_SENDING;
+}
+
+void
+notifier_get_stats(const struct notifier *n, struct notifier_stats *s)
+{
+	*s = n->st;
+}
+
+json_t *
+notifier_stats_json(const struct notifier *n)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
+	    "received", (json_int_t)n->st.received,
+	    "rejected", (json_int_t)n->st.rejected,
+	    "spooled", (json_int_t)n->st.spooled,
+	    "delivered", (json_int_t)n->st.delivered,
+	    "retried", (json_int_t)n->st.retried,
+	    "rate_limited", (json_int_t)n->st.rate_limited,
+	    "dead_lettered", (json_int_t)n->st.dead_lettered,
+	    "parked", (json_int_t)n->st.parked,
+	    "queued", (json_int_t)notifier_pending(n),
+	    "state", n->parked ? "parked" :
+	    n->state == ST_SENDING ? "sending" : "idle");
+}

@@ -1,0 +1,89 @@
+/*
+ * notifier: discord-notify's delivery engine on a libevent base.
+ *   input lines -> validate (event) -> spool (durable) -> queue (nq:
+ *   coalescing, batching) -> one request at a time through a transport ->
+ *   ack in the spool, or retry / wait / park / split / dead-letter.
+ * The transport (libcurl in discord-notify, a fake in tests) is a callback
+ * pair: post() starts a request, notifier_response() reports its end.
+ * Delivery state machine: IDLE -> (due) SENDING -> IDLE | WAITING (rate
+ * limit, backoff, held repeats) | PARKED (401/403/404: retry rarely).
+ */
+#ifndef GW_NOTIFIER_H
+#define GW_NOTIFIER_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "discord.h"
+#include "gw_err.h"
+#include "log.h"
+#include "spool.h"
+
+struct event_base;
+struct notifier;
+
+struct notifier_config {
+	int dry_run;			/* print payloads instead of sending */
+	FILE *dry_out;			/* where (stdout) */
+	const char *redacted_url;	/* for logs; NULL in dry run */
+	const char *mention;		/* content for critical events, or NULL */
+	double window_s;		/* coalescing window (60) */
+	double max_age_s;		/* dead-letter after (86400) */
+	double park_retry_s;		/* retry a parked webhook every (600) */
+	double backoff_initial_s;	/* transient failures: 1 s ... */
+	double backoff_cap_s;		/* ... doubling to 300 s, with jitter */
+};
+
+struct notifier_transport {
+	/* Start one POST with this JSON body. Must not call back from inside;
+	 * must report the end once through notifier_response(). */
+	int (*post)(void *tctx, const char *body, size_t len, struct gw_err *err);
+	void *tctx;
+};
+
+struct notifier_stats {
+	uint64_t received, rejected, spooled, delivered, retried, rate_limited,
+	    dead_lettered, parked;
+};
+
+/* Loads the spool's live records into the queue (they go first, in
+ * order). Does not start sending until notifier_commit() or a timer. */
+struct notifier *notifier_new(struct event_base *base, struct spool *sp,
+    struct gw_log *log, const struct notifier_config *cfg,
+    const struct notifier_transport *tr, struct gw_err *err);
+void notifier_free(struct notifier *n);
+
+/* One input line from `origin` (e.g. "stdin", "peer 3"), line number
+ * lineno. Returns 0 when written to the spool (accepted at the next
+ * notifier_commit), -1 when rejected (logged and counted). */
+int notifier_submit(struct notifier *n, const char *line, size_t len,
+    const char *origin, unsigned long lineno, uint64_t *seq);
+/* Count and log a line rejected before decoding (e.g. too long). */
+void notifier_reject(struct notifier *n, const char *origin,
+    unsigned long lineno, const char *reason);
+int notifier_submit_event(struct notifier *n, const struct gw_event *ev,
+    uint64_t *seq);
+/* Make submitted lines durable (fsync), queue them, send when due. */
+void notifier_commit(struct notifier *n);
+
+/* The transport's report: r->status 0 with transport_error set for a
+ * failure before any HTTP status. body may be NULL. */
+void notifier_response(struct notifier *n, const struct discord_response *r,
+    const char *body, size_t len, const char *transport_error);
+
+/* Called with the seqs each time records are acked: delivered = 1 when
+ * Discord stored them, 0 when they were dead-lettered. For --send. */
+void notifier_on_ack(struct notifier *n,
+    void (*cb)(void *arg, const uint64_t *seqs, size_t k, int delivered),
+    void *arg);
+/* 1 if seq is no longer live (delivered or dead-lettered). */
+int notifier_done(const struct notifier *n, uint64_t seq);
+/* Events accepted and not yet delivered (queued + in flight). */
+size_t notifier_pending(const struct notifier *n);
+int notifier_busy(const struct notifier *n);	/* a request in flight */
+void notifier_get_stats(const struct notifier *n, struct notifier_stats *s);
+json_t *notifier_stats_json(const struct notifier *n);
+
+#endif

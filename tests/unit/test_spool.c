@@ -1,0 +1,213 @@
+/* Unit tests for lib/spool: durability across reopen, acks, torn tails,
+ * damaged lines, the lock, compaction and the dead-letter file. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "spool.h"
+
+#define EV "{\"ts\":\"2026-02-10T14:15:00Z\",\"level\":\"info\",\"source\":\"a\"," \
+    "\"component\":\"b\",\"event\":\"x.y\",\"message\":\"m\"}"
+
+static int
+setup(void **state)
+{
+	char *dir = strdup("/tmp/gwkit-test-spool-XXXXXX");
+
+	assert_non_null(mkdtemp(dir));
+	*state = dir;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", (char *)*state);
+	assert_int_equal(system(cmd), 0);
+	free(*state);
+	return 0;
+}
+
+static void
+append_raw(const char *dir, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/spool.jsonl", dir);
+	f = fopen(path, "a");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void
+test_reopen_keeps_unacked(void **state)
+{
+	const char *dir = *state;
+	const struct spool_rec *r;
+	struct gw_err e;
+	struct spool *sp;
+	uint64_t seq, ack1 = 1;
+	size_t skipped;
+	int i;
+
+	sp = spool_open(dir, &skipped, &e);
+	assert_non_null(sp);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(spool_append(sp, EV, 1000 + i, &seq, &e), 0);
+	assert_int_equal(seq, 3);
+	assert_int_equal(spool_sync(sp, &e), 0);
+	assert_int_equal(spool_ack(sp, &ack1, 1, &e), 0);
+	assert_int_equal(spool_live(sp, &r), 2);
+	spool_close(sp);
+
+	sp = spool_open(dir, &skipped, &e);
+	assert_non_null(sp);
+	assert_int_equal(skipped, 0);
+	assert_int_equal(spool_live(sp, &r), 2);
+	assert_int_equal(r[0].seq, 2);
+	assert_int_equal(r[0].t_ms, 1001);
+	assert_string_equal(r[0].line, EV);
+	assert_int_equal(spool_append(sp, EV, 2000, &seq, &e), 0);
+	assert_int_equal(seq, 4);	/* numbering goes on */
+	spool_close(sp);
+}
+
+static void
+test_torn_tail_and_damage(void **state)
+{
+	const char *dir = *state;
+	const struct spool_rec *r;
+	struct gw_err e;
+	struct spool *sp;
+	uint64_t seq;
+	size_t skipped;
+	struct stat st;
+	char path[256];
+
+	sp = spool_open(dir, &skipped, &e);
+	assert_int_equal(spool_append(sp, EV, 1, &seq, &e), 0);
+	spool_close(sp);
+	append_raw(dir, "this line is damaged\n");
+	append_raw(dir, "{\"seq\":9,\"t\":1,\"ev\":{\"ts\":");	/* torn: no newline */
+	sp = spool_open(dir, &skipped, &e);
+	assert_non_null(sp);
+	assert_int_equal(skipped, 1);
+	assert_int_equal(spool_live(sp, &r), 1);
+	snprintf(path, sizeof(path), "%s/spool.jsonl", dir);
+	assert_int_equal(stat(path, &st), 0);
+	/* the torn end was cut: appending now starts a fresh line */
+	assert_int_equal(spool_append(sp, EV, 2, &seq, &e), 0);
+	assert_int_equal(seq, 2);
+	spool_close(sp);
+	sp = spool_open(dir, &skipped, &e);
+	assert_int_equal(spool_live(sp, &r), 2);
+	spool_close(sp);
+}
+
+static void
+test_lock(void **state)
+{
+	const char *dir = *state;
+	struct gw_err e;
+	struct spool *a, *b;
+	size_t skipped;
+
+	a = spool_open(dir, &skipped, &e);
+	assert_non_null(a);
+	b = spool_open(dir, &skipped, &e);
+	assert_null(b);
+	assert_non_null(strstr(e.msg, "is in use by another discord-notify"));
+	spool_close(a);
+	b = spool_open(dir, &skipped, &e);
+	assert_non_null(b);
+	spool_close(b);
+}
+
+static void
+test_compaction(void **state)
+{
+	const char *dir = *state;
+	const struct spool_rec *r;
+	uint64_t seqs[300], seq;
+	struct gw_err e;
+	struct spool *sp;
+	size_t skipped, i;
+	struct stat st;
+	char path[256];
+
+	sp = spool_open(dir, &skipped, &e);
+	for (i = 0; i < 300; i++) {
+		assert_int_equal(spool_append(sp, EV, 1, &seqs[i], &e), 0);
+	}
+	assert_int_equal(spool_sync(sp, &e), 0);
+	assert_int_equal(spool_ack(sp, seqs, 299, &e), 0);	/* compacts */
+	snprintf(path, sizeof(path), "%s/spool.jsonl", dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(st.st_size < 400);	/* one live record left */
+	assert_int_equal(spool_append(sp, EV, 1, &seq, &e), 0);
+	assert_int_equal(seq, 301);
+	spool_close(sp);
+	sp = spool_open(dir, &skipped, &e);
+	assert_int_equal(spool_live(sp, &r), 2);
+	assert_int_equal(r[0].seq, 300);
+	assert_int_equal(r[1].seq, 301);
+	spool_close(sp);
+}
+
+static void
+test_dead_letter(void **state)
+{
+	const char *dir = *state;
+	struct gw_err e;
+	struct spool *sp;
+	size_t skipped;
+	char path[256], line[1024];
+	FILE *f;
+
+	sp = spool_open(dir, &skipped, &e);
+	assert_int_equal(spool_dead_letter(sp, EV, "Discord refused it: \"x\"", &e), 0);
+	spool_close(sp);
+	snprintf(path, sizeof(path), "%s/dead-letter.jsonl", dir);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_non_null(fgets(line, sizeof(line), f));
+	fclose(f);
+	assert_non_null(strstr(line, "\"reason\":\"Discord refused it: \\\"x\\\"\""));
+	assert_non_null(strstr(line, "\"ev\":" EV "}"));
+}
+
+static void
+test_bad_dir(void **state)
+{
+	struct gw_err e;
+	size_t skipped;
+
+	(void)state;
+	assert_null(spool_open("/proc/version/x", &skipped, &e));
+	assert_non_null(strstr(e.msg, "cannot create /proc/version"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_reopen_keeps_unacked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_torn_tail_and_damage, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_compaction, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dead_letter, setup, teardown),
+		cmocka_unit_test(test_bad_dir),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -3,11 +3,16 @@
  *
  * Bytes from API clients and from control-socket clients are untrusted:
  * API input goes through the tws_wire decoders only, frames are capped at
- * SIM_MAX_FRAME before they are buffered, unread replies at SIM_MAX_OUTPUT,
- * connections at SIM_MAX_SESSIONS and market-data lines per connection at
- * SIM_MAX_SUBSCRIPTIONS. A malformed hello or frame logs sim.protocol_error
- * and closes that one connection. Control lines are capped at
- * SIM_CONTROL_LINE_MAX and parsed once (text, or JSON with json_unpack_ex).
+ * SIM_MAX_FRAME before they are buffered, unread and held-back replies at
+ * SIM_MAX_OUTPUT, connections at SIM_MAX_SESSIONS, market-data lines per
+ * connection at SIM_MAX_SUBSCRIPTIONS, and log lines about ignored requests
+ * at SIM_IGNORED_LOG_MAX per connection. A malformed hello or frame logs
+ * sim.protocol_error and closes that one connection. Control lines are
+ * capped at SIM_CONTROL_LINE_MAX and parsed once (sim_ctl); a control client
+ * is not read while SIM_CONTROL_OUTPUT_MAX of its replies are unread.
+ *
+ * Both kinds of connection close the same way (conn_fin): flush, FIN, then
+ * discard input until the peer's EOF or an absolute deadline.
  *
  * Faults are read at each decision point, so a run-time switch applies to
  * every session from its next step on (see "Faults" in docs/gw-sim.md).
@@ -35,6 +40,7 @@
 #include <event2/util.h>
 #include <jansson.h>
 
+#include "cfg.h"
 #include "tws_wire.h"
 #include "usock.h"
 
@@ -43,6 +49,8 @@
 #define SIM_MAX_OUTPUT (4 * 1024 * 1024) /* unread replies before we drop */
 #define SIM_MSG_CAP 1024		/* one encoded reply */
 #define SIM_DRAIN_SECONDS 2		/* after our FIN, wait for the peer's */
+#define SIM_ACCEPT_PAUSE_MS 100	/* after accept() fails (EMFILE...) */
+#define SIM_IGNORED_LOG_MAX 5	/* sim.request_ignored lines per connection */
 #define SIM_SYMBOL_MAX 31
 
 /* Farm notices sent after nextValidId (tws-protocol.md §3.3). */
@@ -118,9 +126,13 @@ struct sess {
 	struct sub subs[SIM_MAX_SUBSCRIPTIONS];
 	size_t n_subs;
 	TAILQ_HEAD(, pending) pending;
-	size_t pending_bytes;
+	size_t pending_bytes;	/* payload and struct pending */
 	long long last_due_ms;
 	struct event *slow_timer;
+	struct event *deadline;	/* the drain deadline (conn_fin) */
+	char why[192];		/* close reason once closing */
+	int peer_eof;		/* the client closed its side */
+	unsigned long n_ignored;	/* requests before startApi, etc. */
 	int dead;		/* closed; freed by the reaper */
 };
 
@@ -128,8 +140,11 @@ struct ctl {
 	TAILQ_ENTRY(ctl) link;
 	struct sim *sim;
 	struct bufferevent *bev;
-	int closing;		/* no more commands: flush, then drain */
+	struct event *deadline;	/* the drain deadline (conn_fin) */
+	int closing;		/* no more commands: flush, then FIN */
 	int draining;		/* FIN sent; free at the peer's EOF */
+	int peer_eof;		/* the client closed its side */
+	int paused;		/* reading stopped: too many unread replies */
 };
 
 struct sim {
@@ -141,6 +156,8 @@ struct sim {
 	struct event *login_timer;
 	struct event *tick_timer;
 	struct event *reaper;
+	struct event *accept_timer;	/* re-enables paused listeners */
+	int accept_failing;		/* sim.accept_error logged this episode */
 	TAILQ_HEAD(, sess) sessions;
 	size_t n_sessions;
 	TAILQ_HEAD(, ctl) ctls;
@@ -153,6 +170,8 @@ struct sim {
 	int failed;
 	struct gw_err fail;
 };
+
+static void accept_resume(struct sim *sim);
 
 /* ---------- small helpers ---------- */
 
@@ -259,32 +278,14 @@ sim_fault_parse(const char *s, enum sim_fault *out, struct gw_err *err)
 	    "not-logged-in, slow", q);
 }
 
-int
-sim_parse_num(const char *s, long long min, long long max, long long *out)
+/* Strict decimal integer in [min, max]; the rest of the message is the
+ * caller's. */
+static int
+parse_long(const char *s, long min, long max, long *out)
 {
-	long long v = 0;
-	int neg = 0, d;
+	struct gw_err ignored;
 
-	if (*s == '-' && min < 0) {
-		neg = 1;
-		s++;
-	}
-	if (*s == '\0')
-		return -1;
-	for (; *s != '\0'; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		d = *s - '0';
-		if (v > (LLONG_MAX - d) / 10)
-			return -1;
-		v = v * 10 + d;
-	}
-	if (neg)
-		v = -v;
-	if (v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
+	return cfg_long("", s, min, max, out, &ignored);
 }
 
 int
@@ -293,8 +294,8 @@ sim_parse_client_ids(const char *s, int ids[SIM_MAX_CLIENT_IDS], size_t *n,
 {
 	char item[32], q[64];
 	const char *p = s, *comma;
-	long long v;
 	size_t len, k = 0;
+	long v;
 
 	gw_err_quote(q, sizeof(q), s, strlen(s));
 	if (*s == '\0') {
@@ -309,7 +310,7 @@ sim_parse_client_ids(const char *s, int ids[SIM_MAX_CLIENT_IDS], size_t *n,
 			    "client ids", q);
 		memcpy(item, p, len);
 		item[len] = '\0';
-		if (sim_parse_num(item, INT_MIN, INT_MAX, &v) < 0)
+		if (parse_long(item, INT_MIN, INT_MAX, &v) < 0)
 			return gw_err_set(err, "'%s' is not a comma-separated list of "
 			    "client ids", q);
 		if (k == SIM_MAX_CLIENT_IDS)
@@ -348,43 +349,68 @@ bind_sockaddr(const char *addr, int port, struct sockaddr_storage *ss,
 	return -1;
 }
 
+/* One error format for every integer setting, as cfg_long words it. */
+static int
+range_error(struct gw_err *err, const char *flag, long v, long min, long max)
+{
+	return gw_err_set(err, "%s: '%ld' is not an integer in %ld..%ld", flag, v,
+	    min, max);
+}
+
 int
-sim_config_check(const struct sim_config *cfg, struct gw_err *err)
+sim_config_check(struct sim_config *cfg, struct gw_err *err)
 {
 	struct sockaddr_storage ss;
-	const char *p;
+	char q[64];
 	int len;
 
 	if (cfg->port < 1 || cfg->port > 65535)
-		return gw_err_set(err, "port %d is not in 1..65535", cfg->port);
-	if (bind_sockaddr(cfg->bind_addr, cfg->port, &ss, &len) < 0)
-		return gw_err_set(err, "bind address '%s' is not a numeric IPv4 or "
-		    "IPv6 address", cfg->bind_addr);
+		return range_error(err, "--port", cfg->port, 1, 65535);
+	if (bind_sockaddr(cfg->bind_addr, cfg->port, &ss, &len) < 0) {
+		gw_err_quote(q, sizeof(q), cfg->bind_addr, strlen(cfg->bind_addr));
+		return gw_err_set(err, "--bind: '%s' is not a numeric IPv4 or IPv6 "
+		    "address", q);
+	}
 	if (cfg->max_version < SIM_MIN_MAX_VERSION ||
 	    cfg->max_version > SIM_MAX_MAX_VERSION)
-		return gw_err_set(err, "max version %d is not in %d..%d",
-		    cfg->max_version, SIM_MIN_MAX_VERSION, SIM_MAX_MAX_VERSION);
+		return range_error(err, "--max-version", cfg->max_version,
+		    SIM_MIN_MAX_VERSION, SIM_MAX_MAX_VERSION);
 	if (cfg->login_delay < 0 || cfg->login_delay > SIM_MAX_LOGIN_DELAY)
-		return gw_err_set(err, "login delay %d is not in 0..%d",
-		    cfg->login_delay, SIM_MAX_LOGIN_DELAY);
+		return range_error(err, "--login-delay", cfg->login_delay, 0,
+		    SIM_MAX_LOGIN_DELAY);
 	if ((unsigned)cfg->fault >= N_FAULTS)
-		return gw_err_set(err, "unknown fault %d", (int)cfg->fault);
+		return gw_err_set(err, "--fault: unknown fault %d", (int)cfg->fault);
 	if (cfg->slow_ms < 0 || cfg->slow_ms > SIM_MAX_SLOW_MS)
-		return gw_err_set(err, "slow-ms %d is not in 0..%d", cfg->slow_ms,
+		return range_error(err, "--slow-ms", cfg->slow_ms, 0,
 		    SIM_MAX_SLOW_MS);
-	if (cfg->tick_ms < 10 || cfg->tick_ms > 60000)
-		return gw_err_set(err, "tick-ms %d is not in 10..60000", cfg->tick_ms);
+	if (cfg->tick_ms < SIM_MIN_TICK_MS || cfg->tick_ms > SIM_MAX_TICK_MS)
+		return range_error(err, "--tick-ms", cfg->tick_ms, SIM_MIN_TICK_MS,
+		    SIM_MAX_TICK_MS);
 	if (cfg->n_client_ids > SIM_MAX_CLIENT_IDS)
-		return gw_err_set(err, "more than %d client ids", SIM_MAX_CLIENT_IDS);
-	if (cfg->accounts[0] == '\0')
-		return gw_err_set(err, "the account list is empty");
-	for (p = cfg->accounts; *p != '\0'; p++)
-		if (*p < 0x21 || *p > 0x7e)
-			return gw_err_set(err, "the account list has a character that is "
-			    "not printable ASCII");
-	if (strlen(cfg->control_path) > USOCK_PATH_MAX)
-		return gw_err_set(err, "control socket path is longer than %d bytes",
+		return gw_err_set(err, "--client-ids-in-use: more than %d client ids",
+		    SIM_MAX_CLIENT_IDS);
+	/* Account ids are letters and digits; allow the usual separators but
+	 * nothing that could break the wire text or a log line. */
+	len = (int)strnlen(cfg->accounts, sizeof(cfg->accounts));
+	gw_err_quote(q, sizeof(q), cfg->accounts, (size_t)len);
+	if (len == 0)
+		return gw_err_set(err, "--accounts: empty value, expected a "
+		    "comma-separated account list");
+	if (len == (int)sizeof(cfg->accounts) ||
+	    strspn(cfg->accounts, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789,-_.") != (size_t)len)
+		return gw_err_set(err, "--accounts: '%s' is not a comma-separated "
+		    "account list", q);
+	if (strnlen(cfg->control_path, sizeof(cfg->control_path)) >
+	    USOCK_PATH_MAX)
+		return gw_err_set(err, "--control: the path is longer than %d bytes",
 		    USOCK_PATH_MAX);
+	/* "--slow-ms N" alone means the slow fault; "--fault slow" alone uses
+	 * the default delay (as the control commands do). */
+	if (cfg->fault == SIM_FAULT_NONE && cfg->slow_ms > 0)
+		cfg->fault = SIM_FAULT_SLOW;
+	if (cfg->fault == SIM_FAULT_SLOW && cfg->slow_ms == 0)
+		cfg->slow_ms = SIM_DEFAULT_SLOW_MS;
 	return 0;
 }
 
@@ -453,6 +479,33 @@ sess_fields(const struct sess *s)
 	    (json_int_t)s->no);
 }
 
+/* FIN, then discard input until the peer's EOF or an absolute deadline
+ * (one-shot: a client that keeps writing cannot hold the connection open).
+ * Closing this way, rather than close() with unread input (which resets),
+ * lets the client read our last replies and see an orderly EOF
+ * (tws-protocol §7.2). Shared by API sessions and control clients: the
+ * caller marks itself draining and discards input from now on. */
+static void
+conn_fin(struct bufferevent *bev, struct event *deadline)
+{
+	struct timeval tv = { SIM_DRAIN_SECONDS, 0 };
+
+	shutdown(bufferevent_getfd(bev), SHUT_WR);
+	bufferevent_enable(bev, EV_READ);
+	evtimer_add(deadline, &tv);
+}
+
+/* After the peer's EOF with replies still unsent: give them the same
+ * deadline, so a client that half-closes and never reads cannot hold the
+ * connection either. */
+static void
+conn_eof_deadline(struct event *deadline)
+{
+	struct timeval tv = { SIM_DRAIN_SECONDS, 0 };
+
+	evtimer_add(deadline, &tv);
+}
+
 /* Close now (the reaper frees it): log sim.disconnect with the reason. */
 static void
 sess_kill(struct sess *s, const char *reason)
@@ -463,10 +516,15 @@ sess_kill(struct sess *s, const char *reason)
 		return;
 	s->dead = 1;
 	bufferevent_disable(s->bev, EV_READ | EV_WRITE);
+	evtimer_del(s->slow_timer);
+	evtimer_del(s->deadline);
 	f = sess_fields(s);
 	json_object_set_new(f, "reason", json_string(reason));
 	if (s->state == SESS_READY)
 		json_object_set_new(f, "client_id", json_integer(s->client_id));
+	if (s->n_ignored > 0)
+		json_object_set_new(f, "ignored", json_integer((json_int_t)
+		    s->n_ignored));
 	gw_log_event(s->sim->log, GW_INFO, COMPONENT, "sim.disconnect", f,
 	    "connection %llu from %s closed: %s", s->no, s->peer, reason);
 	event_active(s->sim->reaper, EV_TIMEOUT, 0);
@@ -476,7 +534,7 @@ static void
 sess_write_now(struct sess *s, const uint8_t *buf, size_t len)
 {
 	if (bufferevent_write(s->bev, buf, len) < 0)
-		sess_kill(s, "out of memory");
+		sess_kill(s, "closed by the simulator: out of memory");
 }
 
 /* Send one encoded reply, through the slow queue when it applies. A wedged
@@ -489,15 +547,16 @@ sess_send(struct sess *s, const uint8_t *buf, ssize_t len)
 	long long delay, due;
 	size_t queued;
 
-	if (s->dead || len <= 0 || sim->cfg.fault == SIM_FAULT_WEDGED)
+	if (s->dead || s->peer_eof || len <= 0 ||
+	    sim->cfg.fault == SIM_FAULT_WEDGED)
 		return;
 	queued = evbuffer_get_length(bufferevent_get_output(s->bev)) +
 	    s->pending_bytes;
-	if (queued + (size_t)len > SIM_MAX_OUTPUT) {
+	if (queued + sizeof(*p) + (size_t)len > SIM_MAX_OUTPUT) {
 		gw_log_event(sim->log, GW_WARNING, COMPONENT, "sim.slow_consumer",
 		    sess_fields(s), "connection %llu from %s does not read its "
 		    "replies (%zu bytes queued)", s->no, s->peer, queued);
-		sess_kill(s, "client does not read");
+		sess_kill(s, "closed by the simulator: client does not read");
 		return;
 	}
 	delay = sim->cfg.fault == SIM_FAULT_SLOW ? sim->cfg.slow_ms : 0;
@@ -512,7 +571,7 @@ sess_send(struct sess *s, const uint8_t *buf, ssize_t len)
 		due = s->last_due_ms;
 	p = malloc(sizeof(*p) + (size_t)len);
 	if (p == NULL) {
-		sess_kill(s, "out of memory");
+		sess_kill(s, "closed by the simulator: out of memory");
 		return;
 	}
 	p->due_ms = due;
@@ -524,22 +583,36 @@ sess_send(struct sess *s, const uint8_t *buf, ssize_t len)
 		evtimer_add(s->slow_timer, &tv);
 	}
 	TAILQ_INSERT_TAIL(&s->pending, p, link);
-	s->pending_bytes += p->len;
+	s->pending_bytes += sizeof(*p) + p->len;
 	s->last_due_ms = due;
 }
 
-/* Send FIN and discard input until the peer's EOF or a deadline. Closing
- * this way, rather than close() with unread input (which resets), lets the
- * client read our last replies and see an orderly EOF (tws-protocol §7.2). */
 static void
-sess_drain(struct sess *s)
+sess_drop_pending(struct sess *s)
 {
-	struct timeval tv = { SIM_DRAIN_SECONDS, 0 };
+	struct pending *p;
 
-	s->state = SESS_DRAINING;
-	shutdown(bufferevent_getfd(s->bev), SHUT_WR);
-	bufferevent_set_timeouts(s->bev, &tv, NULL);
-	bufferevent_enable(s->bev, EV_READ);
+	while ((p = TAILQ_FIRST(&s->pending)) != NULL) {
+		TAILQ_REMOVE(&s->pending, p, link);
+		free(p);
+	}
+	s->pending_bytes = 0;
+	evtimer_del(s->slow_timer);
+}
+
+/* Make every held-back reply due now, order kept (the slow fault ended). */
+static void
+sess_release_pending(struct sess *s)
+{
+	struct timeval now = { 0, 0 };
+	struct pending *p;
+	long long t = now_ms();
+
+	TAILQ_FOREACH(p, &s->pending, link)
+		p->due_ms = t;
+	s->last_due_ms = t;
+	if (!TAILQ_EMPTY(&s->pending))
+		evtimer_add(s->slow_timer, &now);
 }
 
 static int
@@ -549,15 +622,30 @@ sess_flushed(const struct sess *s)
 	    evbuffer_get_length(bufferevent_get_output(s->bev)) == 0;
 }
 
-/* Close after the replies already sent or queued have gone out. */
+/* A closing session whose replies are all out: after the client's EOF
+ * there is nothing left to wait for; otherwise FIN and drain. */
 static void
-sess_finish(struct sess *s)
+sess_close_if_flushed(struct sess *s)
+{
+	if (s->dead || s->state != SESS_CLOSING || !sess_flushed(s))
+		return;
+	if (s->peer_eof) {
+		sess_kill(s, s->why);
+		return;
+	}
+	s->state = SESS_DRAINING;
+	conn_fin(s->bev, s->deadline);
+}
+
+/* The simulator closes: after the replies already sent or queued. */
+static void
+sess_finish(struct sess *s, const char *why)
 {
 	if (s->dead || s->state >= SESS_CLOSING)
 		return;
 	s->state = SESS_CLOSING;
-	if (sess_flushed(s))
-		sess_drain(s);
+	snprintf(s->why, sizeof(s->why), "closed by the simulator: %s", why);
+	sess_close_if_flushed(s);
 }
 
 static void
@@ -572,8 +660,10 @@ sess_slow_cb(evutil_socket_t fd, short what, void *arg)
 	while (!s->dead && (p = TAILQ_FIRST(&s->pending)) != NULL &&
 	    p->due_ms <= now) {
 		TAILQ_REMOVE(&s->pending, p, link);
-		s->pending_bytes -= p->len;
-		sess_write_now(s, p->data, p->len);
+		s->pending_bytes -= sizeof(*p) + p->len;
+		/* wedged since it was queued: a wedged gateway sends nothing */
+		if (s->sim->cfg.fault != SIM_FAULT_WEDGED)
+			sess_write_now(s, p->data, p->len);
 		free(p);
 	}
 	if (s->dead)
@@ -582,19 +672,30 @@ sess_slow_cb(evutil_socket_t fd, short what, void *arg)
 		struct timeval tv = ms_tv(p->due_ms - now);
 
 		evtimer_add(s->slow_timer, &tv);
-	} else if (s->state == SESS_CLOSING && sess_flushed(s)) {
-		sess_drain(s);
+	} else {
+		sess_close_if_flushed(s);
 	}
 }
 
 static void
 sess_write_cb(struct bufferevent *bev, void *arg)
 {
-	struct sess *s = arg;
-
 	(void)bev;
-	if (!s->dead && s->state == SESS_CLOSING && sess_flushed(s))
-		sess_drain(s);
+	sess_close_if_flushed(arg);
+}
+
+static void
+sess_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct sess *s = arg;
+	char reason[sizeof(s->why) + 48];
+
+	(void)fd;
+	(void)what;
+	snprintf(reason, sizeof(reason), "%s (%s within %d s)", s->why,
+	    s->state == SESS_DRAINING ? "the client did not close" :
+	    "replies not read", SIM_DRAIN_SECONDS);
+	sess_kill(s, reason);
 }
 
 /* Encode-and-send wrappers; an encoder failure is our bug, so log it. */
@@ -663,19 +764,17 @@ static void
 sess_free(struct sess *s)
 {
 	struct sim *sim = s->sim;
-	struct pending *p;
 
 	TAILQ_REMOVE(&sim->sessions, s, link);
 	sim->n_sessions--;
 	sess_drop_subs(s);
-	while ((p = TAILQ_FIRST(&s->pending)) != NULL) {
-		TAILQ_REMOVE(&s->pending, p, link);
-		free(p);
-	}
-	if (s->slow_timer != NULL)
-		event_free(s->slow_timer);
+	sess_drop_pending(s);
+	event_free(s->slow_timer);
+	event_free(s->deadline);
 	bufferevent_free(s->bev);
 	free(s);
+	if (evtimer_pending(sim->accept_timer, NULL))
+		accept_resume(sim);	/* a descriptor is free again */
 }
 
 /* ---------- sessions: input ---------- */
@@ -685,10 +784,13 @@ protocol_error(struct sess *s, const char *reason)
 {
 	json_t *f = sess_fields(s);
 
+	char why[160];
+
 	json_object_set_new(f, "reason", json_string(reason));
 	gw_log_event(s->sim->log, GW_WARNING, COMPONENT, "sim.protocol_error", f,
 	    "closing connection %llu from %s: %s", s->no, s->peer, reason);
-	sess_finish(s);
+	snprintf(why, sizeof(why), "protocol error: %s", reason);
+	sess_finish(s, why);
 }
 
 static int
@@ -733,7 +835,7 @@ on_start_api(struct sess *s, int client_id)
 		    f, "connection %llu: client id %d is in use: error 326, close",
 		    s->no, client_id);
 		send_error(s, -1, 326, TEXT_326);
-		sess_finish(s);
+		sess_finish(s, "client id in use");
 		return;
 	}
 	s->state = SESS_READY;
@@ -870,17 +972,23 @@ on_request(struct sess *s, const struct tws_out_msg *m)
 	}
 }
 
+/* Log the first few only: the client is untrusted and could flood the
+ * log. sim.disconnect carries the total. */
 static void
 request_ignored(struct sess *s, const struct tws_out_msg *m, const char *why)
 {
-	json_t *f = sess_fields(s);
+	json_t *f;
 
+	if (++s->n_ignored > SIM_IGNORED_LOG_MAX)
+		return;
+	f = sess_fields(s);
 	json_object_set_new(f, "msg", json_string(tws_out_name(m->id)));
 	json_object_set_new(f, "msg_id", json_integer(m->id));
 	json_object_set_new(f, "reason", json_string(why));
 	gw_log_event(s->sim->log, GW_INFO, COMPONENT, "sim.request_ignored", f,
-	    "connection %llu: %s (id %d) ignored: %s", s->no,
-	    tws_out_name(m->id), m->id, why);
+	    "connection %llu: %s (id %d) ignored: %s%s", s->no,
+	    tws_out_name(m->id), m->id, why, s->n_ignored == SIM_IGNORED_LOG_MAX ?
+	    " (more are counted, not logged)" : "");
 }
 
 /* Returns bytes consumed, 0 for more, -1 after a protocol error. */
@@ -1016,24 +1124,45 @@ static void
 sess_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct sess *s = arg;
-	char reason[96];
+	char reason[sizeof(s->why) + 96];
 
 	(void)bev;
+	if (s->dead)
+		return;
 	if (what & BEV_EVENT_EOF) {
-		if (s->state != SESS_DRAINING && !sess_flushed(s)) {
-			sess_finish(s);	/* half-closed: our replies still go out */
+		if (s->state == SESS_DRAINING) {
+			sess_kill(s, s->why);	/* the client closed after our FIN */
 			return;
 		}
-		sess_kill(s, s->state == SESS_DRAINING ? "closed by the simulator" :
-		    "closed by the client");
+		/* The client closed: nothing it asked for matters any more. The
+		 * replies already written still go out (it may only have
+		 * half-closed), under the drain deadline. */
+		s->peer_eof = 1;
+		sess_drop_subs(s);
+		sess_drop_pending(s);
+		if (s->state < SESS_CLOSING) {
+			s->state = SESS_CLOSING;
+			snprintf(s->why, sizeof(s->why), "closed by the client");
+		}
+		if (!sess_flushed(s))
+			conn_eof_deadline(s->deadline);
+		sess_close_if_flushed(s);
+		return;
 	}
-	else if (what & BEV_EVENT_TIMEOUT)
-		sess_kill(s, "closed by the simulator (client did not close)");
-	else if (what & BEV_EVENT_ERROR) {
-		snprintf(reason, sizeof(reason), "socket error: %s",
-		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-		sess_kill(s, s->state == SESS_DRAINING ? "closed by the simulator" :
-		    reason);
+	if (what & BEV_EVENT_ERROR) {
+		int e = EVUTIL_SOCKET_ERROR();
+
+		/* A reset is the client closing with our replies unread. */
+		if (s->state >= SESS_CLOSING)
+			snprintf(reason, sizeof(reason), "%s, then %s", s->why,
+			    evutil_socket_error_to_string(e));
+		else if (e == ECONNRESET || e == EPIPE)
+			snprintf(reason, sizeof(reason), "closed by the client (%s)",
+			    evutil_socket_error_to_string(e));
+		else
+			snprintf(reason, sizeof(reason), "socket error: %s",
+			    evutil_socket_error_to_string(e));
+		sess_kill(s, reason);
 	}
 }
 
@@ -1086,6 +1215,7 @@ api_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 
 	(void)l;
 	(void)salen;
+	sim->accept_failing = 0;
 	format_peer(sa, peer, sizeof(peer));
 	if (sim->n_sessions >= SIM_MAX_SESSIONS) {
 		gw_log_event(sim->log, GW_ERROR, COMPONENT, "sim.connection_limit",
@@ -1107,13 +1237,16 @@ api_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	TAILQ_INIT(&s->pending);
 	s->bev = bufferevent_socket_new(sim->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	s->slow_timer = evtimer_new(sim->base, sess_slow_cb, s);
-	if (s->bev == NULL || s->slow_timer == NULL) {
+	s->deadline = evtimer_new(sim->base, sess_deadline_cb, s);
+	if (s->bev == NULL || s->slow_timer == NULL || s->deadline == NULL) {
 		if (s->bev != NULL)
 			bufferevent_free(s->bev);
 		else
 			evutil_closesocket(fd);
 		if (s->slow_timer != NULL)
 			event_free(s->slow_timer);
+		if (s->deadline != NULL)
+			event_free(s->deadline);
 		free(s);
 		return;
 	}
@@ -1128,19 +1261,53 @@ api_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	    "connection %llu from %s (fault %s)", s->no, peer,
 	    sim_fault_name(sim->cfg.fault));
 	if (sim->cfg.fault == SIM_FAULT_RELAY_DEAD)
-		sess_drain(s);		/* accept, then close at once */
+		sess_finish(s, "relay-dead fault");	/* accept, close at once */
+}
+
+/*
+ * accept() failed on a listener (EMFILE, ENFILE, ENOBUFS...): it would fail
+ * again at once, and again. Pause accepting until a connection is freed or
+ * SIM_ACCEPT_PAUSE_MS pass; log once per episode (until an accept works).
+ */
+static void
+accept_error_cb(struct evconnlistener *l, void *arg)
+{
+	struct sim *sim = arg;
+	struct timeval tv = ms_tv(SIM_ACCEPT_PAUSE_MS);
+	int e = EVUTIL_SOCKET_ERROR();
+	const char *which = l == sim->api ? "API" : "control";
+
+	evconnlistener_disable(l);
+	evtimer_add(sim->accept_timer, &tv);
+	if (sim->accept_failing)
+		return;
+	sim->accept_failing = 1;
+	gw_log_event(sim->log, GW_ERROR, COMPONENT, "sim.accept_error",
+	    json_pack("{s:s, s:s, s:i}", "listener", which, "error",
+	    evutil_socket_error_to_string(e), "retry_ms", SIM_ACCEPT_PAUSE_MS),
+	    "accept on the %s socket failed: %s (pausing; logged once until an "
+	    "accept works)", which, evutil_socket_error_to_string(e));
+}
+
+/* Re-enable the listeners paused by accept_error_cb, after the pause or
+ * as soon as a connection is freed. Enabling a listener that is not paused
+ * does nothing. */
+static void
+accept_resume(struct sim *sim)
+{
+	evtimer_del(sim->accept_timer);
+	if (sim->api != NULL)
+		evconnlistener_enable(sim->api);
+	if (sim->ctl != NULL)
+		evconnlistener_enable(sim->ctl);
 }
 
 static void
-api_error_cb(struct evconnlistener *l, void *arg)
+accept_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct sim *sim = arg;
-	int e = EVUTIL_SOCKET_ERROR();
-
-	(void)l;
-	gw_log_event(sim->log, GW_ERROR, COMPONENT, "sim.accept_error",
-	    json_pack("{s:s}", "error", evutil_socket_error_to_string(e)),
-	    "accept failed: %s", evutil_socket_error_to_string(e));
+	(void)fd;
+	(void)what;
+	accept_resume(arg);
 }
 
 static int
@@ -1165,7 +1332,7 @@ api_listen(struct sim *sim, struct gw_err *err)
 		    "%s", err->msg);
 		return -1;
 	}
-	evconnlistener_set_error_cb(sim->api, api_error_cb);
+	evconnlistener_set_error_cb(sim->api, accept_error_cb);
 	gw_log_event(sim->log, GW_INFO, COMPONENT, "sim.listening",
 	    json_pack("{s:s, s:i}", "bind", sim->cfg.bind_addr, "port",
 	    sim->cfg.port), "API port %s:%d is listening", sim->cfg.bind_addr,
@@ -1232,12 +1399,18 @@ int
 sim_set_fault(struct sim *sim, enum sim_fault fault, struct gw_err *err)
 {
 	enum sim_fault old = sim->cfg.fault;
+	struct sess *s;
 
 	if ((unsigned)fault >= N_FAULTS)
 		return gw_err_set(err, "unknown fault %d", (int)fault);
 	if (fault == SIM_FAULT_SLOW && sim->cfg.slow_ms == 0)
 		sim->cfg.slow_ms = SIM_DEFAULT_SLOW_MS;
 	sim->cfg.fault = fault;
+	/* Held-back replies are due now (dropped as they fall due if wedged). */
+	if (old == SIM_FAULT_SLOW && fault != SIM_FAULT_SLOW)
+		TAILQ_FOREACH(s, &sim->sessions, link)
+			if (!s->dead)
+				sess_release_pending(s);
 	if (old != fault)
 		gw_log_event(sim->log, GW_INFO, COMPONENT, "sim.fault",
 		    json_pack("{s:s, s:s, s:i}", "fault", sim_fault_name(fault),
@@ -1313,19 +1486,21 @@ sim_restart(struct sim *sim, struct gw_err *err)
 {
 	size_t n = sim->n_sessions;
 
-	if (sim->stopped)
-		return gw_err_set(err, "the simulator is stopped");
+	if (!sim->started || sim->stopped)
+		return gw_err_set(err, "the simulator is not running");
 	gw_log_event(sim->log, GW_INFO, COMPONENT, "sim.restart",
 	    json_pack("{s:i, s:i}", "login_delay", sim->cfg.login_delay,
 	    "sessions", (int)n), "restart: dropping %zu connections, listening "
 	    "again in %d s", n, sim->cfg.login_delay);
-	close_sessions(sim, "restart");
+	close_sessions(sim, "closed by the simulator: restart");
 	sim->upstream_lost = 0;
 	if (sim->api != NULL) {
 		evconnlistener_free(sim->api);
 		sim->api = NULL;
 	}
 	evtimer_del(sim->login_timer);
+	accept_resume(sim);
+	sim->accept_failing = 0;
 	if (api_open(sim, err) < 0) {
 		sim->failed = 1;
 		sim->fail = *err;
@@ -1406,27 +1581,22 @@ need_arg(const struct sim_ctl_cmd *c, int want, struct gw_err *err)
 }
 
 static int
-ctl_num(const struct sim_ctl_cmd *c, long long min, long long max, int *out,
+ctl_num(const struct sim_ctl_cmd *c, long min, long max, int *out,
     struct gw_err *err)
 {
-	char q[40];
-	long long v;
+	long v;
 
-	if (need_arg(c, 1, err) < 0)
+	if (need_arg(c, 1, err) < 0 ||
+	    cfg_long(c->name, c->arg, min, max, &v, err) < 0)
 		return -1;
-	if (sim_parse_num(c->arg, min, max, &v) < 0) {
-		gw_err_quote(q, sizeof(q), c->arg, strlen(c->arg));
-		return gw_err_set(err, "%s: '%s' is not an integer in %lld..%lld",
-		    c->name, q, min, max);
-	}
 	*out = (int)v;
 	return 0;
 }
 
-/* Run one command; returns the reply object (NULL only on allocation
- * failure). */
+/* Run one command line of len bytes; returns the reply object (NULL only
+ * on allocation failure). */
 static json_t *
-ctl_run(struct sim *sim, const char *line)
+ctl_run(struct sim *sim, const char *line, size_t len)
 {
 	int ids[SIM_MAX_CLIENT_IDS];
 	struct sim_ctl_cmd c;
@@ -1436,7 +1606,7 @@ ctl_run(struct sim *sim, const char *line)
 	int v, rc = -1;
 	char q[40];
 
-	if (sim_ctl_parse(line, strlen(line), &c, &err) < 0)
+	if (sim_ctl_parse(line, len, &c, &err) < 0)
 		goto done;
 	if (strcmp(c.name, "status") == 0) {
 		if (need_arg(&c, 0, &err) < 0)
@@ -1476,9 +1646,10 @@ ctl_run(struct sim *sim, const char *line)
 		gw_err_set(&err, "unknown command '%s'", q);
 	}
 done:
+	gw_err_quote(q, sizeof(q), c.name, strlen(c.name));
 	gw_log_event(sim->log, rc == 0 ? GW_DEBUG : GW_WARNING, COMPONENT,
-	    "sim.control", json_pack("{s:s, s:b, s:s}", "cmd", c.name, "ok", rc == 0,
-	    "error", rc == 0 ? "" : err.msg), "control command '%s': %s", c.name,
+	    "sim.control", json_pack("{s:s, s:b, s:s}", "cmd", q, "ok", rc == 0,
+	    "error", rc == 0 ? "" : err.msg), "control command '%s': %s", q,
 	    rc == 0 ? "ok" : err.msg);
 	if (rc == 0)
 		return json_pack("{s:b}", "ok", 1);
@@ -1488,10 +1659,15 @@ done:
 static void
 ctl_free(struct ctl *c)
 {
-	TAILQ_REMOVE(&c->sim->ctls, c, link);
-	c->sim->n_ctls--;
+	struct sim *sim = c->sim;
+
+	TAILQ_REMOVE(&sim->ctls, c, link);
+	sim->n_ctls--;
+	event_free(c->deadline);
 	bufferevent_free(c->bev);
 	free(c);
+	if (evtimer_pending(sim->accept_timer, NULL))
+		accept_resume(sim);	/* a descriptor is free again */
 }
 
 static void
@@ -1510,44 +1686,59 @@ ctl_reply(struct ctl *c, json_t *reply)
 	json_decref(reply);
 }
 
-/* FIN, then discard input until the peer closes (or a deadline), so a
- * client still writing gets our last reply and EOF, not a reset. */
-static void
-ctl_drain(struct ctl *c)
+static int
+ctl_flushed(const struct ctl *c)
 {
-	struct timeval tv = { SIM_DRAIN_SECONDS, 0 };
-
-	c->draining = 1;
-	shutdown(bufferevent_getfd(c->bev), SHUT_WR);
-	bufferevent_set_timeouts(c->bev, &tv, NULL);
-	bufferevent_enable(c->bev, EV_READ);
+	return evbuffer_get_length(bufferevent_get_output(c->bev)) == 0;
 }
 
-/* Close once the replies are out. */
-static void
+/* Serve no more commands; close once the replies are out: at once after
+ * the client's EOF, else by FIN and drain. Returns -1 when c was freed. */
+static int
 ctl_close(struct ctl *c)
 {
 	c->closing = 1;
 	bufferevent_disable(c->bev, EV_READ);
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
-		ctl_drain(c);
+	if (!ctl_flushed(c))
+		return 0;
+	if (c->peer_eof) {
+		ctl_free(c);
+		return -1;
+	}
+	c->draining = 1;
+	conn_fin(c->bev, c->deadline);
+	return 0;
 }
 
-static void
-ctl_read_cb(struct bufferevent *bev, void *arg)
+static int
+blank(const char *p, size_t n)
 {
-	struct ctl *c = arg;
+	while (n > 0 && (*p == ' ' || *p == '\t')) {
+		p++;
+		n--;
+	}
+	return n == 0;
+}
+
+/* Run every complete line in the input, until too many replies are unread
+ * (then stop reading until they are: a client that never reads cannot make
+ * us buffer without limit) or the connection starts closing. */
+static void
+ctl_serve(struct ctl *c)
+{
 	struct sim *sim = c->sim;
-	struct evbuffer *in = bufferevent_get_input(bev);
+	struct evbuffer *in = bufferevent_get_input(c->bev);
 	char err[96];
 	size_t n;
 	char *line;
 
-	if (c->draining) {
-		evbuffer_drain(in, evbuffer_get_length(in));
-		return;
-	}
 	while (!c->closing) {
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)) >
+		    SIM_CONTROL_OUTPUT_MAX) {
+			c->paused = 1;
+			bufferevent_disable(c->bev, EV_READ);
+			return;
+		}
 		line = evbuffer_readln(in, &n, EVBUFFER_EOL_CRLF);
 		if (line == NULL) {
 			if (evbuffer_get_length(in) <= SIM_CONTROL_LINE_MAX)
@@ -1565,10 +1756,23 @@ ctl_read_cb(struct bufferevent *bev, void *arg)
 			ctl_close(c);
 			return;
 		}
-		if (strspn(line, " \t") < n)
-			ctl_reply(c, ctl_run(sim, line));
+		if (!blank(line, n))
+			ctl_reply(c, ctl_run(sim, line, n));
 		free(line);
 	}
+}
+
+static void
+ctl_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct ctl *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	if (c->draining) {
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return;
+	}
+	ctl_serve(c);
 }
 
 static void
@@ -1576,23 +1780,47 @@ ctl_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct ctl *c = arg;
 
-	if (c->closing && !c->draining &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		ctl_drain(c);
+	(void)bev;
+	if (c->paused && !c->closing) {
+		c->paused = 0;
+		bufferevent_enable(c->bev, EV_READ);
+		ctl_serve(c);		/* lines already read */
+	}
+	if (c->closing && !c->draining && ctl_flushed(c))
+		ctl_close(c);
 }
 
 static void
 ctl_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct ctl *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t n = evbuffer_get_length(in);
+	char *line;
 
-	/* A client that half-closes after its commands still gets replies. */
-	if (!c->draining && (what & BEV_EVENT_EOF) &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) > 0) {
-		ctl_close(c);
+	if (c->draining || !(what & BEV_EVENT_EOF)) {
+		ctl_free(c);
 		return;
 	}
-	ctl_free(c);
+	/* The client closed its side (maybe only that: it still reads). A
+	 * last command without a newline is still a command. */
+	c->peer_eof = 1;
+	if (!c->closing && n > 0) {
+		line = (char *)evbuffer_pullup(in, (ssize_t)n);
+		if (line != NULL && !blank(line, n))
+			ctl_reply(c, ctl_run(c->sim, line, n));
+		evbuffer_drain(in, n);
+	}
+	if (ctl_close(c) == 0)
+		conn_eof_deadline(c->deadline);
+}
+
+static void
+ctl_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	ctl_free(arg);
 }
 
 static void
@@ -1605,6 +1833,7 @@ ctl_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	(void)l;
 	(void)sa;
 	(void)salen;
+	sim->accept_failing = 0;
 	if (sim->n_ctls >= SIM_MAX_CONTROL_CLIENTS) {
 		gw_log_event(sim->log, GW_ERROR, COMPONENT, "sim.connection_limit",
 		    json_pack("{s:s, s:i}", "peer", "control", "limit",
@@ -1614,8 +1843,11 @@ ctl_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 		return;
 	}
 	c = calloc(1, sizeof(*c));
-	if (c == NULL || (c->bev = bufferevent_socket_new(sim->base, fd,
+	if (c == NULL || (c->deadline = evtimer_new(sim->base, ctl_deadline_cb,
+	    c)) == NULL || (c->bev = bufferevent_socket_new(sim->base, fd,
 	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		if (c != NULL && c->deadline != NULL)
+			event_free(c->deadline);
 		free(c);
 		evutil_closesocket(fd);
 		return;
@@ -1644,6 +1876,7 @@ ctl_open(struct sim *sim, struct gw_err *err)
 		unlink(sim->cfg.control_path);
 		return gw_err_set(err, "cannot watch the control socket");
 	}
+	evconnlistener_set_error_cb(sim->ctl, accept_error_cb);
 	return 0;
 }
 
@@ -1655,29 +1888,31 @@ sim_new(struct event_base *base, const struct sim_config *cfg,
 {
 	struct sim *sim;
 
-	if (sim_config_check(cfg, err) < 0)
-		return NULL;
 	sim = calloc(1, sizeof(*sim));
 	if (sim == NULL) {
 		gw_err_set(err, "out of memory");
 		return NULL;
 	}
+	sim->cfg = *cfg;
+	if (sim_config_check(&sim->cfg, err) < 0) {
+		free(sim);
+		return NULL;
+	}
 	sim->base = base;
 	sim->log = log;
-	sim->cfg = *cfg;
 	TAILQ_INIT(&sim->sessions);
 	TAILQ_INIT(&sim->ctls);
 	TAILQ_INIT(&sim->syms);
 	sim->login_timer = evtimer_new(base, login_timer_cb, sim);
 	sim->tick_timer = event_new(base, -1, EV_PERSIST, tick_cb, sim);
 	sim->reaper = event_new(base, -1, 0, reap_cb, sim);
+	sim->accept_timer = evtimer_new(base, accept_timer_cb, sim);
 	if (sim->login_timer == NULL || sim->tick_timer == NULL ||
-	    sim->reaper == NULL) {
+	    sim->reaper == NULL || sim->accept_timer == NULL) {
 		gw_err_set(err, "out of memory");
 		sim_free(sim);
 		return NULL;
 	}
-	sim->stopped = 1;	/* nothing to stop until sim_start */
 	return sim;
 }
 
@@ -1686,8 +1921,13 @@ sim_start(struct sim *sim, struct gw_err *err)
 {
 	struct timeval tv = ms_tv(sim->cfg.tick_ms);
 
-	sim->stopped = 0;
+	if (sim->started)
+		return gw_err_set(err, "the simulator was already started");
 	sim->started = 1;
+	/* The control socket first, so a test that sees sim.started can use
+	 * it; sim.started before the login delay starts. */
+	if (ctl_open(sim, err) < 0)
+		return -1;
 	gw_log_event(sim->log, GW_INFO, COMPONENT, "sim.started",
 	    json_pack("{s:s, s:i, s:i, s:s, s:i, s:s}", "bind", sim->cfg.bind_addr,
 	    "port", sim->cfg.port, "login_delay", sim->cfg.login_delay, "fault",
@@ -1696,8 +1936,6 @@ sim_start(struct sim *sim, struct gw_err *err)
 	    "gw-sim starting on %s:%d (login delay %d s, fault %s)",
 	    sim->cfg.bind_addr, sim->cfg.port, sim->cfg.login_delay,
 	    sim_fault_name(sim->cfg.fault));
-	if (ctl_open(sim, err) < 0)
-		return -1;
 	evtimer_add(sim->tick_timer, &tv);
 	return api_open(sim, err);
 }
@@ -1717,10 +1955,10 @@ sim_stop(struct sim *sim)
 {
 	struct ctl *c;
 
-	if (sim == NULL || sim->stopped)
+	if (sim == NULL || !sim->started || sim->stopped)
 		return;
 	sim->stopped = 1;
-	close_sessions(sim, "stop");
+	close_sessions(sim, "closed by the simulator: stop");
 	while ((c = TAILQ_FIRST(&sim->ctls)) != NULL)
 		ctl_free(c);
 	if (sim->ctl != NULL) {
@@ -1733,7 +1971,8 @@ sim_stop(struct sim *sim)
 		sim->api = NULL;
 	}
 	evtimer_del(sim->login_timer);
-	event_del(sim->tick_timer);
+	evtimer_del(sim->tick_timer);
+	evtimer_del(sim->accept_timer);
 	gw_log_event(sim->log, GW_INFO, COMPONENT, "sim.stopped",
 	    json_pack("{s:b}", "failed", sim->failed), "gw-sim stopped");
 }
@@ -1744,6 +1983,8 @@ sim_free(struct sim *sim)
 	if (sim == NULL)
 		return;
 	sim_stop(sim);
+	if (sim->accept_timer != NULL)
+		event_free(sim->accept_timer);
 	if (sim->reaper != NULL)
 		event_free(sim->reaper);
 	if (sim->tick_timer != NULL)

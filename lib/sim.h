@@ -24,6 +24,8 @@ struct sim;
 #define SIM_MAX_MAX_VERSION 200		/* above: protobuf framing (§1.4) */
 #define SIM_DEFAULT_ACCOUNTS "DU1234567"
 #define SIM_DEFAULT_TICK_MS 250
+#define SIM_MIN_TICK_MS 10
+#define SIM_MAX_TICK_MS 60000
 #define SIM_DEFAULT_SLOW_MS 1000	/* --fault slow without --slow-ms */
 #define SIM_MAX_LOGIN_DELAY 86400
 #define SIM_MAX_SLOW_MS 600000
@@ -32,6 +34,7 @@ struct sim;
 #define SIM_MAX_SUBSCRIPTIONS 100	/* market-data lines per session */
 #define SIM_MAX_CONTROL_CLIENTS 64
 #define SIM_CONTROL_LINE_MAX SIM_CTL_LINE_MAX
+#define SIM_CONTROL_OUTPUT_MAX (64 * 1024) /* unread replies: stop reading */
 
 enum sim_fault {
 	SIM_FAULT_NONE,
@@ -59,37 +62,44 @@ struct sim_config {
 /* Defaults: 127.0.0.1:4002, version 176, no fault, DU1234567, seed 1. */
 void sim_config_init(struct sim_config *cfg);
 
-/* Check every value of cfg; -1 with the first problem in err. */
-int sim_config_check(const struct sim_config *cfg, struct gw_err *err);
+/*
+ * Check every value of cfg and normalise it: a positive slow_ms with fault
+ * none selects SIM_FAULT_SLOW, and SIM_FAULT_SLOW with slow_ms 0 gets
+ * SIM_DEFAULT_SLOW_MS. Returns 0, or -1 with one line naming the flag
+ * ("--port: '0' is not an integer in 1..65535") in err. This is the one
+ * place that validates a configuration; gw-sim's main only parses syntax.
+ */
+int sim_config_check(struct sim_config *cfg, struct gw_err *err);
 
 /* "none", "relay-dead", "wedged", "not-logged-in", "slow". */
 const char *sim_fault_name(enum sim_fault fault);
 int sim_fault_parse(const char *s, enum sim_fault *out, struct gw_err *err);
-
-/* Strict decimal integer in [min, max] (no sign for min >= 0, no spaces). */
-int sim_parse_num(const char *s, long long min, long long max,
-    long long *out);
 
 /* "5,6,7" (or "" for none) into ids; -1 with the reason in err. */
 int sim_parse_client_ids(const char *s, int ids[SIM_MAX_CLIENT_IDS],
     size_t *n, struct gw_err *err);
 
 /*
- * Create a simulator on base. cfg is copied; log is borrowed and must
- * outlive the sim. Nothing is opened until sim_start. NULL on failure.
+ * Create a simulator on base. cfg is checked (sim_config_check) and copied;
+ * log is borrowed and must outlive the sim. Nothing is opened until
+ * sim_start. NULL on failure, with the reason in err.
  */
 struct sim *sim_new(struct event_base *base, const struct sim_config *cfg,
     struct gw_log *log, struct gw_err *err);
 
 /*
- * Log sim.started, open the control socket (when configured) and listen on
- * the API port, now or after the login delay. -1 when the control socket or
- * an immediate listen fails. A listen that fails later (after a delay or a
- * restart) breaks the event loop; sim_failed reports it.
+ * Open the control socket (when configured), log sim.started, then listen
+ * on the API port, now or after the login delay. -1 when called twice, or
+ * when the control socket or an immediate listen fails. A listen that fails
+ * later (after a delay or a restart) breaks the event loop; sim_failed
+ * reports it. Does not block.
  */
 int sim_start(struct sim *sim, struct gw_err *err);
 
-/* Run-time switches (also reachable through the control socket). */
+/* Run-time switches (also reachable through the control socket); -1 with
+ * the reason in err for a value out of range. Leaving the slow fault sends
+ * the replies it holds back at once, in order (under wedged they are
+ * dropped instead). */
 int sim_set_fault(struct sim *sim, enum sim_fault fault, struct gw_err *err);
 int sim_set_slow_ms(struct sim *sim, int ms, struct gw_err *err);
 int sim_set_login_delay(struct sim *sim, int seconds, struct gw_err *err);
@@ -109,7 +119,8 @@ int sim_upstream(struct sim *sim, int code, struct gw_err *err);
  * (the API port could not be bound after a delay or a restart). */
 int sim_failed(const struct sim *sim, struct gw_err *err);
 
-/* Close every connection and socket, log sim.stopped. Idempotent. */
+/* Close every connection and socket, log sim.stopped. Idempotent and
+ * NULL-safe; does nothing (logs nothing) for a sim never started. */
 void sim_stop(struct sim *sim);
 
 /* sim_stop, then free. NULL-safe. */

@@ -1,7 +1,8 @@
 /*
  * usock: listen on / connect to Unix domain stream sockets.
  * Input is trusted (paths come from our own flags and environment), but the
- * file system is not: an existing path is probed, never blindly unlinked.
+ * file system is not: an existing path is probed with a non-blocking
+ * connect (a busy listener cannot stall us), never blindly unlinked.
  */
 #include "usock.h"
 
@@ -85,13 +86,34 @@ usock_connect(const char *path, struct gw_err *err)
 	return fd;
 }
 
+/* Is something listening at sa? A non-blocking connect never waits: it
+ * succeeds, or fails with EAGAIN when the listener's backlog is full, both
+ * meaning "in use"; ECONNREFUSED (or ENOENT) means stale. 1, 0 or -1. */
+static int
+probe_live(const struct sockaddr_un *sa, const char *path, struct gw_err *err)
+{
+	int fd, rc, e;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return gw_err_set(err, "socket: %s", strerror(errno));
+	rc = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
+	e = errno;
+	close(fd);
+	if (rc == 0 || e == EAGAIN || e == EINPROGRESS)
+		return 1;
+	if (e == ECONNREFUSED || e == ENOENT)
+		return 0;
+	return gw_err_set(err, "cannot probe %s: %s", path, strerror(e));
+}
+
 /* An existing path: replace it when it is a stale socket, else fail. */
 static int
-clear_stale(const char *path, struct gw_err *err)
+clear_stale(const struct sockaddr_un *sa, const char *path,
+    struct gw_err *err)
 {
-	struct gw_err ignored;
 	struct stat st;
-	int fd;
+	int live;
 
 	if (lstat(path, &st) < 0) {
 		if (errno == ENOENT)
@@ -100,14 +122,11 @@ clear_stale(const char *path, struct gw_err *err)
 	}
 	if (!S_ISSOCK(st.st_mode))
 		return gw_err_set(err, "%s exists and is not a socket", path);
-	fd = usock_connect(path, &ignored);
-	if (fd >= 0) {
-		close(fd);
+	if ((live = probe_live(sa, path, err)) < 0)
+		return -1;
+	if (live)
 		return gw_err_set(err, "%s is already in use by a running process",
 		    path);
-	}
-	if (errno != ECONNREFUSED && errno != ENOENT)
-		return gw_err_set(err, "cannot probe %s: %s", path, strerror(errno));
 	if (unlink(path) < 0 && errno != ENOENT)
 		return gw_err_set(err, "cannot remove stale socket %s: %s", path,
 		    strerror(errno));
@@ -122,7 +141,7 @@ usock_listen(const char *path, int backlog, struct gw_err *err)
 	int fd, rc, e;
 
 	if (fill_addr(&sa, path, err) < 0 || make_parent(path, err) < 0 ||
-	    clear_stale(path, err) < 0)
+	    clear_stale(&sa, path, err) < 0)
 		return -1;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)

@@ -1,7 +1,8 @@
 /*
  * usock: Unix domain stream sockets with safe permissions and stale-socket
- * handling (shared/design.md "Runtime files"). Blocking system calls only;
- * the callers hand the listening fd to libevent.
+ * handling (shared/design.md "Runtime files"). Short system calls only
+ * (usock_connect may block, see there); the callers hand the listening fd
+ * to libevent.
  */
 #ifndef GW_USOCK_H
 #define GW_USOCK_H
@@ -15,8 +16,9 @@
  * Create a listening socket at path, mode 0600, non-blocking and
  * close-on-exec. A missing parent directory is created with mode 0700 (with
  * any missing ancestors). An existing socket at path that refuses connections
- * is stale and replaced; one that accepts them is "already in use" (error);
- * anything that is not a socket is left alone (error).
+ * is stale and replaced; one that accepts them, or whose backlog is full, is
+ * "already in use" (error); anything that is not a socket is left alone
+ * (error). The probe is a non-blocking connect: this never waits on a peer.
  * Returns the fd (the caller owns it and unlinks path when done), or -1.
  */
 int usock_listen(const char *path, int backlog, struct gw_err *err);

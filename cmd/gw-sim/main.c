@@ -3,8 +3,8 @@
  * benchmarks and the demo (docs/gw-sim.md). This file only parses options,
  * builds the configuration and wires lib/sim to the event loop.
  */
-#include <arpa/inet.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,12 +13,11 @@
 #include <sysexits.h>
 
 #include <event2/event.h>
-#include <event2/util.h>
 
+#include "cfg.h"
 #include "gw_err.h"
 #include "log.h"
 #include "sim.h"
-#include "usock.h"
 
 #define PROG "gw-sim"
 #define VERSION "gwkit 0.1.0"
@@ -80,16 +79,38 @@ die(int code, const char *fmt, ...)
 	exit(code);
 }
 
-static int
-num_arg(const char *flag, const char *v, long long min, long long max,
-    const char *what)
+/* optarg and the like are untrusted: quote them for messages. */
+static const char *
+quote(char *buf, size_t sz, const char *s)
 {
-	long long n;
+	gw_err_quote(buf, sz, s, strlen(s));
+	return buf;
+}
 
-	if (sim_parse_num(v, min, max, &n) < 0)
-		die(EX_USAGE, "%s: '%s' is not %s in %lld..%lld", flag, v, what, min,
-		    max);
+/* Syntax only: an integer that fits; sim_config_check owns the rules. */
+static int
+int_arg(const char *flag, const char *v, long min, long max)
+{
+	struct gw_err err;
+	long n;
+
+	if (cfg_long(flag, v, min, max, &n, &err) < 0)
+		die(EX_USAGE, "%s", err.msg);
 	return (int)n;
+}
+
+/* Copy a string value; too long for its field is a syntax error. */
+static void
+str_arg(const char *flag, const char *v, char *dst, size_t dstsz)
+{
+	char q[64];
+
+	if (v[0] == '\0')
+		die(EX_USAGE, "%s: empty value", flag);
+	if (strlen(v) >= dstsz)
+		die(EX_USAGE, "%s: '%s' is longer than %zu bytes", flag,
+		    quote(q, sizeof(q), v), dstsz - 1);
+	memcpy(dst, v, strlen(v) + 1);
 }
 
 enum {
@@ -126,11 +147,11 @@ static void
 parse_options(int argc, char **argv, struct options *o)
 {
 	const char *level_env = getenv("LOG_LEVEL");
-	int fault_given = 0, slow_given = 0, c;
 	struct sim_config *cfg = &o->cfg;
-	unsigned char addr[16];
 	struct gw_err err;
-	long long seed;
+	char q[64];
+	long seed;
+	int c;
 
 	sim_config_init(cfg);
 	o->level = GW_INFO;
@@ -138,7 +159,7 @@ parse_options(int argc, char **argv, struct options *o)
 	if (level_env != NULL && level_env[0] != '\0' &&
 	    gw_level_parse(level_env, &o->level) < 0)
 		die(EX_CONFIG, "LOG_LEVEL: '%s' is not one of debug, info, warning, "
-		    "error, critical", level_env);
+		    "error, critical", quote(q, sizeof(q), level_env));
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":nh", long_options, NULL)) != -1) {
@@ -146,35 +167,26 @@ parse_options(int argc, char **argv, struct options *o)
 
 		switch (c) {
 		case OPT_PORT:
-			cfg->port = num_arg("--port", optarg, 1, 65535, "a port");
+			cfg->port = int_arg("--port", optarg, 1, 65535);
 			break;
 		case OPT_BIND:
-			if (strlen(optarg) >= sizeof(cfg->bind_addr))
-				die(EX_USAGE, "--bind: '%s' is not a numeric IPv4 or IPv6 "
-				    "address", optarg);
-			if (evutil_inet_pton(AF_INET, optarg, addr) != 1 &&
-			    evutil_inet_pton(AF_INET6, optarg, addr) != 1)
-				die(EX_USAGE, "--bind: '%s' is not a numeric IPv4 or IPv6 "
-				    "address", optarg);
-			snprintf(cfg->bind_addr, sizeof(cfg->bind_addr), "%s", optarg);
+			str_arg("--bind", optarg, cfg->bind_addr,
+			    sizeof(cfg->bind_addr));
 			break;
 		case OPT_MAX_VERSION:
-			cfg->max_version = num_arg("--max-version", optarg,
-			    SIM_MIN_MAX_VERSION, SIM_MAX_MAX_VERSION, "a version");
+			cfg->max_version = int_arg("--max-version", optarg,
+			    SIM_MIN_MAX_VERSION, SIM_MAX_MAX_VERSION);
 			break;
 		case OPT_LOGIN_DELAY:
-			cfg->login_delay = num_arg("--login-delay", optarg, 0,
-			    SIM_MAX_LOGIN_DELAY, "a number of seconds");
+			cfg->login_delay = int_arg("--login-delay", optarg, 0,
+			    SIM_MAX_LOGIN_DELAY);
 			break;
 		case OPT_FAULT:
 			if (sim_fault_parse(optarg, &cfg->fault, &err) < 0)
 				die(EX_USAGE, "--fault: %s", err.msg);
-			fault_given = 1;
 			break;
 		case OPT_SLOW_MS:
-			cfg->slow_ms = num_arg("--slow-ms", optarg, 0, SIM_MAX_SLOW_MS,
-			    "a number of milliseconds");
-			slow_given = 1;
+			cfg->slow_ms = int_arg("--slow-ms", optarg, 0, SIM_MAX_SLOW_MS);
 			break;
 		case OPT_CLIENT_IDS:
 			if (sim_parse_client_ids(optarg, cfg->client_ids_in_use,
@@ -182,35 +194,26 @@ parse_options(int argc, char **argv, struct options *o)
 				die(EX_USAGE, "--client-ids-in-use: %s", err.msg);
 			break;
 		case OPT_ACCOUNTS:
-			if (optarg[0] == '\0' ||
-			    strlen(optarg) >= sizeof(cfg->accounts) ||
-			    strspn(optarg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			    "0123456789,-_.") != strlen(optarg))
-				die(EX_USAGE, "--accounts: '%s' is not a comma-separated "
-				    "account list", optarg);
-			snprintf(cfg->accounts, sizeof(cfg->accounts), "%s", optarg);
+			str_arg("--accounts", optarg, cfg->accounts,
+			    sizeof(cfg->accounts));
 			break;
 		case OPT_SEED:
-			if (sim_parse_num(optarg, 0, INT64_MAX, &seed) < 0)
-				die(EX_USAGE, "--seed: '%s' is not an integer in 0..%lld",
-				    optarg, (long long)INT64_MAX);
+			if (cfg_long("--seed", optarg, 0, LONG_MAX, &seed, &err) < 0)
+				die(EX_USAGE, "%s", err.msg);
 			cfg->seed = (uint64_t)seed;
 			break;
 		case OPT_TICK_MS:
-			cfg->tick_ms = num_arg("--tick-ms", optarg, 10, 60000,
-			    "a number of milliseconds");
+			cfg->tick_ms = int_arg("--tick-ms", optarg, SIM_MIN_TICK_MS,
+			    SIM_MAX_TICK_MS);
 			break;
 		case OPT_CONTROL:
-			if (optarg[0] == '\0' || strlen(optarg) > USOCK_PATH_MAX)
-				die(EX_USAGE, "--control: '%s' is not a socket path of 1..%d "
-				    "bytes", optarg, USOCK_PATH_MAX);
-			snprintf(cfg->control_path, sizeof(cfg->control_path), "%s",
-			    optarg);
+			str_arg("--control", optarg, cfg->control_path,
+			    sizeof(cfg->control_path));
 			break;
 		case OPT_LOG_LEVEL:
 			if (gw_level_parse(optarg, &o->level) < 0)
 				die(EX_USAGE, "--log-level: '%s' is not one of debug, info, "
-				    "warning, error, critical", optarg);
+				    "warning, error, critical", quote(q, sizeof(q), optarg));
 			break;
 		case 'n':
 			o->check_only = 1;
@@ -222,22 +225,21 @@ parse_options(int argc, char **argv, struct options *o)
 			printf(PROG " " VERSION "\n");
 			exit(0);
 		case ':':
-			die(EX_USAGE, "%s: missing value", flag);
-		default:
+			die(EX_USAGE, "%s: missing value", quote(q, sizeof(q), flag));
+		default: {
+			const char short_opt[2] = { '-', (char)optopt };
+
 			if (strncmp(flag, "--", 2) == 0)
-				die(EX_USAGE, "unknown option '%.*s'",
-				    (int)strcspn(flag, "="), flag);
-			die(EX_USAGE, "unknown option '-%c'", optopt);
+				gw_err_quote(q, sizeof(q), flag, strcspn(flag, "="));
+			else
+				gw_err_quote(q, sizeof(q), short_opt, 2);
+			die(EX_USAGE, "unknown option '%s'", q);
+		}
 		}
 	}
 	if (optind < argc)
-		die(EX_USAGE, "unexpected argument '%s'", argv[optind]);
-	/* "--slow-ms N" alone means the slow fault; "--fault slow" alone uses
-	 * the default delay. */
-	if (slow_given && !fault_given && cfg->slow_ms > 0)
-		cfg->fault = SIM_FAULT_SLOW;
-	if (cfg->fault == SIM_FAULT_SLOW && cfg->slow_ms == 0)
-		cfg->slow_ms = SIM_DEFAULT_SLOW_MS;
+		die(EX_USAGE, "unexpected argument '%s'", quote(q, sizeof(q),
+		    argv[optind]));
 }
 
 static void
@@ -278,7 +280,7 @@ main(int argc, char **argv)
 	/* options -> config */
 	parse_options(argc, argv, &opt);
 	if (sim_config_check(&opt.cfg, &err) < 0)
-		die(EX_CONFIG, "%s", err.msg);
+		die(EX_USAGE, "%s", err.msg);
 	if (opt.check_only) {
 		printf("configuration OK\n");
 		return 0;

@@ -8,12 +8,13 @@ bats_require_minimum_version 1.5.0
 setup() {
 	PORT=$(free_port)
 	SIM_PID=
+	WRITER_PID=
 	CTL=$BATS_TEST_TMPDIR/run/sim.ctl
 }
 
 teardown() {
 	exec 7>&- 8>&-
-	stop_pid "$SIM_PID"
+	stop_pid "$WRITER_PID" "$SIM_PID"
 }
 
 # --- raw TWS client helpers ---------------------------------------------
@@ -90,6 +91,16 @@ expect_refused() {
 # ctl LINE: one control command, the JSON reply line.
 ctl() { printf '%s\n' "$1" | timeout 5 socat -t 5 - "UNIX-CONNECT:$CTL"; }
 
+# drain_until PATTERN [FD]: read frames until one matches the glob PATTERN;
+# every frame before it must be a tick of reqId 1001.
+drain_until() {
+	local f
+	while f=$(read_frame "${2:-7}"); [[ "$f" != $1 ]]; do
+		[[ "$f" == [12]\|6\|1001\|* ]] || { echo "unexpected frame: $f" >&2; return 1; }
+	done
+	[[ "$f" == $1 ]]
+}
+
 # wait_exit PID: wait up to 5 s for PID (a child of this shell) to exit;
 # its exit status goes to EXIT_STATUS.
 wait_exit() {
@@ -140,19 +151,25 @@ count_events() { [ "$(grep -c "\"event\":\"$1\"" "$SIM_LOG")" -eq "$2" ]; }
 		[ "${#stderr_lines[@]}" -eq 1 ]
 		[[ "$stderr" == "gw-sim: $want"* ]] || { echo "got: $stderr"; return 1; }
 	}
-	check "--port: '0' is not a port in 1..65535" --port 0
-	check "--port: '70000' is not a port in 1..65535" --port 70000
-	check "--port: 'abc' is not a port in 1..65535" --port abc
+	check "--port: '0' is not an integer in 1..65535" --port 0
+	check "--port: '70000' is not an integer in 1..65535" --port 70000
+	check "--port: 'abc' is not an integer in 1..65535" --port abc
+	check "--port: '?[31m' is not an integer in 1..65535" --port $'\e[31m'
+	check "--accounts: 'DU1 DU2' is not a comma-separated account list" --accounts 'DU1 DU2'
+	check "--accounts: empty value" --accounts ''
+	check "--control: empty value" --control ''
 	check "--fault: 'frozen' is not one of none, relay-dead" --fault frozen
 	check "unknown option '--frobnicate'" --frobnicate
 	check "--port: missing value" --port
-	check "--max-version: '201' is not a version in 100..200" --max-version 201
+	check "--max-version: '201' is not an integer in 100..200" --max-version 201
 	check "--slow-ms: '-5'" --slow-ms -5
 	check "--login-delay: '1s'" --login-delay 1s
 	check "--client-ids-in-use: '5,,6'" --client-ids-in-use 5,,6
 	check "--bind: 'localhost' is not a numeric IPv4 or IPv6 address" --bind localhost
 	check "--log-level: 'loud'" --log-level loud
 	check "unexpected argument 'extra'" extra
+	check "unexpected argument 'a?b'" $'a\nb'
+	check "unknown option '-x'" -x
 }
 
 @test "-n prints configuration OK and opens nothing" {
@@ -187,6 +204,15 @@ count_events() { [ "$(grep -c "\"event\":\"$1\"" "$SIM_LOG")" -eq "$2" ]; }
 	connect 8
 	printf 'API\0\0\0\0\x12v100..187 +PACEAPI' >&8
 	[[ "$(read_frame 8)" =~ ^160\| ]]
+}
+
+@test "handshake: a single-version hello v176 gets version 176" {
+	start_sim "$PORT"
+	wait_listening
+	connect
+	hello v176 >&7
+	[[ "$(read_frame)" =~ ^176\|[0-9]{8}\ [0-9:]{8}\ UTC\|$ ]]
+	wait_for_line "$SIM_LOG" '"event":"sim\.handshake".*"client_min":176,"client_max":176,"version":176'
 }
 
 @test "handshake: a client minimum above the maximum is logged and closed" {
@@ -238,6 +264,18 @@ count_events() { [ "$(grep -c "\"event\":\"$1\"" "$SIM_LOG")" -eq "$2" ]; }
 	wait_for_line "$SIM_LOG" '"event":"sim\.request_ignored".*"msg":"reqCurrentTime"'
 }
 
+@test "ignored requests: the first 5 are logged, the total at close" {
+	start_sim "$PORT"
+	wait_listening
+	connect
+	{ hello v100..187; for i in $(seq 12); do frame 49 1; done; start_api 3; } >&7
+	read_frame >/dev/null
+	[ "$(read_frame)" = "15|1|DU1234567|" ]
+	exec 7>&-
+	wait_for_line "$SIM_LOG" '"event":"sim\.disconnect".*"reason":"closed by the client.*"ignored":12'
+	count_events sim.request_ignored 5
+}
+
 # --- market data ----------------------------------------------------------------
 
 @test "reqMktData live: tickReqParams, marketDataType, ticks 1/2/4/8 until cancelled" {
@@ -274,22 +312,29 @@ count_events() { [ "$(grep -c "\"event\":\"$1\"" "$SIM_LOG")" -eq "$2" ]; }
 }
 
 @test "the random walk is seeded: same seed, same prices" {
+	# first_ticks FILE ARGS...: the first BID/ASK/LAST ticks into FILE. Run
+	# in this shell, not in $(...), so that every assertion inside counts.
 	first_ticks() {
+		local out=$1; shift
 		start_sim "$PORT" "$@"
 		wait_listening
 		ready_session 1
 		req_mkt_data 1 MSFT >&7
 		read_frame >/dev/null; read_frame >/dev/null
-		read_frame; read_frame; read_frame
+		: >"$out"
+		for i in 1 2 3; do read_frame >>"$out"; echo >>"$out"; done
 		exec 7>&-
 		stop_pid "$SIM_PID"
+		SIM_PID=
 	}
-	a=$(first_ticks --seed 7)
-	b=$(first_ticks --seed 7)
-	c=$(first_ticks --seed 8)
-	[ -n "$a" ]
-	[ "$a" = "$b" ]
-	[ "$a" != "$c" ]
+	first_ticks "$BATS_TEST_TMPDIR/a" --seed 7
+	first_ticks "$BATS_TEST_TMPDIR/b" --seed 7
+	first_ticks "$BATS_TEST_TMPDIR/c" --seed 8
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/a")" -eq 3 ]
+	grep -Eq '^1\|6\|1\|1\|[0-9]+\.[0-9]+\|' "$BATS_TEST_TMPDIR/a"
+	cmp "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b"
+	run cmp -s "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/c"
+	[ "$status" -eq 1 ]
 }
 
 # --- faults -----------------------------------------------------------------------
@@ -342,6 +387,70 @@ count_events() { [ "$(grep -c "\"event\":\"$1\"" "$SIM_LOG")" -eq "$2" ]; }
 	[[ "$(read_frame)" == *2106* ]]
 	[[ "$(read_frame)" == *2158* ]]
 	[[ "$(read_frame)" == 49\|1\|* ]]
+}
+
+@test "slow: a client that closes with replies queued is freed at once" {
+	start_sim "$PORT" --slow-ms 30000 --control "$CTL"
+	wait_listening
+	connect
+	{ hello v100..187; start_api 4; } >&7
+	wait_for_line "$SIM_LOG" '"event":"sim\.start_api"'
+	exec 7>&-
+	wait_for_line "$SIM_LOG" '"event":"sim\.disconnect".*"reason":"closed by the client"' 3
+	ctl status | jq -e '.sessions == 0'
+}
+
+@test "slow: slow-ms 0 and fault none release queued replies at once, in order" {
+	start_sim "$PORT" --slow-ms 30000 --control "$CTL"
+	wait_listening
+	for fd in 7 8; do
+		connect $fd
+		{ hello v100..187; start_api $fd; frame 49 1; } >&$fd
+		wait_until 5 count_events sim.start_api $((fd - 6))
+		if [ $fd = 7 ]; then ctl 'slow-ms 0'; else ctl 'fault none'; fi | jq -e '.ok == true'
+		[[ "$(read_frame $fd)" == 176\|* ]]
+		[ "$(read_frame $fd)" = "15|1|DU1234567|" ]
+		[ "$(read_frame $fd)" = "9|1|1|" ]
+		[[ "$(read_frame $fd)" == *2104* ]]
+		[[ "$(read_frame $fd)" == *2106* ]]
+		[[ "$(read_frame $fd)" == *2158* ]]
+		[[ "$(read_frame $fd)" == 49\|1\|* ]]
+		ctl 'slow-ms 30000' | jq -e '.ok == true'
+	done
+}
+
+@test "slow then wedged: replies already queued are never sent" {
+	start_sim "$PORT" --slow-ms 1000 --control "$CTL"
+	wait_listening
+	connect
+	{ hello v100..187; start_api 4; } >&7
+	wait_for_line "$SIM_LOG" '"event":"sim\.start_api"'
+	ctl 'fault wedged' | jq -e '.ok == true'
+	expect_silence 2
+	ctl status | jq -e '.sessions == 1'
+}
+
+@test "wedged at run time: a ready session goes silent, then recovers" {
+	start_sim "$PORT" --control "$CTL"
+	wait_listening
+	ready_session 1
+	ctl 'fault wedged' | jq -e '.ok == true'
+	frame 49 1 >&7
+	expect_silence 1
+	ctl 'fault none' | jq -e '.ok == true'
+	frame 49 1 >&7
+	[[ "$(read_frame)" == 49\|1\|* ]]
+}
+
+@test "relay-dead: the drain deadline is absolute, not reset by input" {
+	start_sim "$PORT" --fault relay-dead
+	wait_listening
+	connect
+	t0=$(now_ms)
+	( for i in $(seq 60); do printf x || exit 0; sleep 0.1; done ) >&7 2>/dev/null &
+	WRITER_PID=$!
+	wait_for_line "$SIM_LOG" '"event":"sim\.disconnect".*"reason":"closed by the simulator: relay-dead fault \(the client did not close within 2 s\)"' 5
+	(( $(now_ms) - t0 < 4000 ))
 }
 
 @test "client ids in use: listed id and an id held by a ready session get 326 and EOF" {
@@ -450,6 +559,56 @@ count_events() { [ "$(grep -c "\"event\":\"$1\"" "$SIM_LOG")" -eq "$2" ]; }
 	ctl status | jq -e '.ok == true'
 }
 
+@test "control socket: a line split across two writes is one command" {
+	start_sim "$PORT" --control "$CTL"
+	run bash -c "{ printf 'sta'; sleep 0.3; printf 'tus\n'; } | timeout 5 socat -t 5 - UNIX-CONNECT:$CTL"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	echo "${lines[0]}" | jq -e '.ok == true and .fault == "none"'
+}
+
+@test "control socket: a last command without a newline gets its reply" {
+	start_sim "$PORT" --control "$CTL"
+	run bash -c "printf 'status\nfault wedged' | timeout 5 socat -t 5 - UNIX-CONNECT:$CTL"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 2 ]
+	echo "${lines[1]}" | jq -e '.ok == true'
+	ctl status | jq -e '.fault == "wedged"'
+	run bash -c "printf 'bogus' | timeout 5 socat -t 5 - UNIX-CONNECT:$CTL"
+	[ "${#lines[@]}" -eq 1 ]
+	echo "${lines[0]}" | jq -e '.ok == false and .error == "unknown command '"'bogus'"'"'
+}
+
+@test "control socket: a client that reads late still gets every reply" {
+	start_sim "$PORT" --control "$CTL"
+	# 4000 replies (~1 MiB) while the reader sleeps: the sim stops reading
+	# at 64 KiB of unread replies and resumes as they drain.
+	yes status | head -n 4000 >"$BATS_TEST_TMPDIR/cmds"
+	timeout 20 socat -t 10 - "UNIX-CONNECT:$CTL" <"$BATS_TEST_TMPDIR/cmds" |
+	    { sleep 1; cat; } >"$BATS_TEST_TMPDIR/replies"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/replies")" -eq 4000 ]
+	[ "$(jq -c 'select(.ok == true and .fault == "none")' "$BATS_TEST_TMPDIR/replies" | wc -l)" -eq 4000 ]
+	ctl status | jq -e '.ok == true'
+}
+
+@test "accept failures (out of descriptors) are logged once, then accepts resume" {
+	SIM_LOG=$BATS_TEST_TMPDIR/sim.log
+	(ulimit -n 24 && exec gw-sim --port "$PORT") >"$SIM_LOG" 2>&1 3>&- &
+	SIM_PID=$!
+	wait_listening
+	local fds=() i fd
+	for i in $(seq 30); do
+		exec {fd}<>"/dev/tcp/127.0.0.1/$PORT"
+		fds+=("$fd")
+	done
+	wait_for_line "$SIM_LOG" '"event":"sim\.accept_error".*"listener":"API"'
+	sleep 0.5	# bounded wait for a negative check: no more log lines
+	count_events sim.accept_error 1
+	for fd in "${fds[@]}"; do exec {fd}>&-; done
+	wait_until 10 count_events sim.connection 30
+	ready_session 1
+}
+
 @test "control socket: faults switch at run time" {
 	start_sim "$PORT" --control "$CTL"
 	wait_listening
@@ -498,6 +657,29 @@ count_events() { [ "$(grep -c "\"event\":\"$1\"" "$SIM_LOG")" -eq "$2" ]; }
 	expect_refused
 	wait_until 10 count_events sim.listening 2
 	ready_session 1
+}
+
+@test "upstream: lost stops the ticks, 1102 resumes them, 1101 drops the lines" {
+	start_sim "$PORT" --control "$CTL" --tick-ms 50
+	wait_listening
+	ready_session 1
+	req_mkt_data 1001 SPY >&7
+	[ "$(read_frame)" = "81|1001|0.01|9c0001|3|" ]
+	[ "$(read_frame)" = "58|1|1001|1|" ]
+	[[ "$(read_frame)" == 1\|6\|1001\|1\|* ]]
+	ctl upstream-lost | jq -e '.ok == true'
+	drain_until '4|2|-1|1100|*'
+	expect_silence 0.5
+	ctl status | jq -e '.subscriptions == 1'
+	ctl upstream-restored | jq -e '.ok == true'
+	[[ "$(read_frame)" == 4\|2\|-1\|1102\|* ]]
+	[[ "$(read_frame)" == 1\|6\|1001\|1\|* ]]
+	ctl upstream-lost | jq -e '.ok == true'
+	drain_until '4|2|-1|1100|*'
+	ctl 'upstream-restored 1101' | jq -e '.ok == true'
+	[[ "$(read_frame)" == 4\|2\|-1\|1101\|* ]]
+	expect_silence 0.5
+	ctl status | jq -e '.subscriptions == 0 and .upstream == "ok"'
 }
 
 @test "upstream lost and restored reach ready sessions, also ones that log in while lost" {

@@ -1,4 +1,5 @@
-/* Unit tests for lib/usock: permissions, stale sockets, live sockets, limits. */
+/* Unit tests for lib/usock: permissions, stale, live and busy sockets,
+ * limits. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -139,6 +140,38 @@ test_live_socket_is_refused(void **state)
 	close(fd);
 }
 
+/* A live listener whose backlog is full: a blocking probe would wait for
+ * it forever; the probe must still say "in use", at once. */
+static void
+test_busy_socket_is_refused_without_blocking(void **state)
+{
+	struct fixture *fx = *state;
+	struct gw_err err = { "" };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, c[256], n = 0;
+
+	fd = usock_listen(fx->path, 0, &err);
+	assert_true(fd >= 0);
+	memcpy(sa.sun_path, fx->path, strlen(fx->path) + 1);
+	for (n = 0; n < 256; n++) {
+		c[n] = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		assert_true(c[n] >= 0);
+		if (connect(c[n], (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+			assert_int_equal(errno, EAGAIN);
+			close(c[n]);
+			break;
+		}
+	}
+	assert_true(n < 256);		/* the backlog is full now */
+	alarm(5);			/* a blocking probe hangs: fail instead */
+	assert_int_equal(usock_listen(fx->path, 4, &err), -1);
+	alarm(0);
+	assert_non_null(strstr(err.msg, "already in use"));
+	while (n-- > 0)
+		close(c[n]);
+	close(fd);
+}
+
 static void
 test_path_too_long(void **state)
 {
@@ -202,6 +235,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_live_socket_is_refused,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_busy_socket_is_refused_without_blocking, setup, teardown),
 		cmocka_unit_test(test_path_too_long),
 		cmocka_unit_test_setup_teardown(test_non_socket_is_left_alone,
 		    setup, teardown),

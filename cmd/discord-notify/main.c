@@ -1056,7 +1056,8 @@ main(int argc, char **argv)
 		event_free(c.sig[i]);
 	event_free(c.deadline);
 	event_base_free(c.base);
-	evbuffer_free(c.stdin_in.buf);
+	if (c.stdin_in.buf != NULL)
+		evbuffer_free(c.stdin_in.buf);
 	gw_log_free(c.log);
 	gw_event_clear(&send_ev);
 	memset(&c.wh, 0, sizeof(c.wh));

@@ -2,7 +2,7 @@
 # deadline and polls for an observable event (a log line, a port answering).
 : "${GWKIT_BIN:=$(cd "$BATS_TEST_DIRNAME/../../bin" && pwd)}"
 export GWKIT_BIN
-PATH="$GWKIT_BIN:$PATH"
+PATH="$GWKIT_BIN:$GWKIT_BIN/tests:$PATH"
 
 # free_port [N]: N distinct currently-free loopback ports, one per line.
 free_port() { "$GWKIT_BIN/tests/freeport" "${1:-1}"; }

@@ -120,7 +120,11 @@ $(BINDIR)/bench/runner: $(OBJDIR)/bench/runner.o
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
-bench: all $(BINDIR)/tests/freeport $(BINDIR)/bench/runner
+$(BINDIR)/bench/curlfloor: $(OBJDIR)/bench/curlfloor.o
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CURL_LIBS) $(LDLIBS)
+
+bench: all $(BINDIR)/tests/freeport $(BINDIR)/tests/fake-discord $(BINDIR)/bench/runner $(BINDIR)/bench/curlfloor
 	@mk/deps.sh bench
 	GWKIT_BIN=$(abspath $(BINDIR)) bench/run.sh
 

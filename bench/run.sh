@@ -54,3 +54,6 @@ awk -v pm="$pm" -v p99="$p99" -v nm="$nm" -v n99="$n99" -v rss="$rss" -v nrss="$
 	printf "gw-probe peak RSS %.2f MiB vs nc -z %.2f MiB (target < 2 MiB)\n", rss / 1024, nrss / 1024
 	printf "gw-probe --json --heartbeat: median %.3f ms, peak RSS %.2f MiB\n", jm, jrss / 1024
 }'
+
+echo
+"$(dirname "$0")/notify.sh"

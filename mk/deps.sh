@@ -11,7 +11,7 @@ pkgs_for() {
 	check) echo "$(pkgs_for build) libcmocka-dev bats socat netcat-openbsd jq curl" ;;
 	demo)  echo "$(pkgs_for build) socat" ;;
 	fuzz)  echo "$(pkgs_for build) clang libclang-rt-14-dev" ;;
-	bench) echo "$(pkgs_for build) netcat-openbsd" ;;
+	bench) echo "$(pkgs_for build) netcat-openbsd socat jq curl" ;;
 	*) echo "deps.sh: unknown target '$1'" >&2; exit 64 ;;
 	esac
 }

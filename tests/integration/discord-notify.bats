@@ -364,3 +364,26 @@ wait_stats() {
 	[ "$status" -eq 73 ]
 	[[ "$output" == *"in use by another discord-notify"* ]]
 }
+
+@test "--mention goes into the content of batches with a critical event only" {
+	start_fake
+	start_notify --mention '<@&4242>'
+	events 1 s plain | to_socket
+	wait_stored 1 10
+	printf '%s\n' '{"ts":"2026-02-10T14:15:00Z","level":"critical","source":"s","component":"c","event":"gateway.auth_lost","message":"2FA needed"}' | to_socket
+	wait_stored 2 10
+	jq -s -e '.[0].content == null and .[1].content == "<@&4242>"
+		and .[1].embeds[0].title == "🚨 CRITICAL gateway.auth_lost"' "$T/store.jsonl"
+}
+
+@test "events still failing after --max-age go to the dead-letter file with the last error" {
+	start_fake
+	fake_ctl '{"fail_next":1000,"status":500}'
+	start_notify --max-age 2
+	events 1 s old | to_socket
+	wait_for_line "$T/notify.log" '"event":"notify\.dead_letter"' 15
+	jq -e '.reason | test("^not delivered within 2 s; last error: HTTP 500")' \
+		"$GWKIT_RUNTIME_DIR/notify-spool/dead-letter.jsonl"
+	jq -e '.ev.message == "old 1"' "$GWKIT_RUNTIME_DIR/notify-spool/dead-letter.jsonl"
+	wait_stats '.dead_lettered == 1 and .queued == 0' 5
+}

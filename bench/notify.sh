@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# discord-notify: a 1,000-event burst against the fake Discord server
+# rate-limited at 5 requests per 2 s. Prints requests sent, 429s received,
+# drain time beside the minimum possible at that rate with 10-embed
+# batches, events lost, and discord-notify's peak RSS.
+set -euo pipefail
+BIN=${GWKIT_BIN:-$(cd "$(dirname "$0")/../bin" && pwd)}
+N=${BENCH_EVENTS:-1000}
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+export GWKIT_RUNTIME_DIR=$tmp/rt
+mkdir -m 700 "$GWKIT_RUNTIME_DIR"
+
+wait_for() {	# SECONDS CMD...: until CMD succeeds
+	local secs=$1 i; shift
+	for ((i = 0; i < secs * 50; i++)); do "$@" && return 0; sleep 0.02; done
+	echo "bench: timed out waiting for: $*" >&2
+	return 1
+}
+ms() { date +%s%3N; }
+
+port=$("$BIN/tests/freeport")
+"$BIN/tests/fake-discord" --port "$port" --rate 5/2 --store "$tmp/store.jsonl" >"$tmp/fake.log" 2>&1 &
+pids+=($!)
+wait_for 10 grep -q fake.listening "$tmp/fake.log"
+printf 'http://127.0.0.1:%s/api/webhooks/123456789012345678/test-token-abc\n' "$port" >"$tmp/wh"
+"$BIN/discord-notify" --webhook-file "$tmp/wh" --allow-insecure-url --no-stdin \
+	--log-level warning >"$tmp/notify.log" 2>&1 &
+npid=$!
+pids+=($npid)
+wait_for 10 test -S "$GWKIT_RUNTIME_DIR/notify.sock"
+
+for ((i = 1; i <= N; i++)); do
+	printf '{"ts":"2026-02-10T14:15:00.123Z","level":"warning","source":"bench","component":"burst","event":"bench.event","message":"event %d","fields":{"n":%d}}\n' "$i" "$i"
+done >"$tmp/burst"
+stored() { [ -f "$tmp/store.jsonl" ] && jq -s '[.[].embeds | length] | add // 0' "$tmp/store.jsonl" || echo 0; }
+t0=$(ms)
+socat -t 5 - "UNIX-CONNECT:$GWKIT_RUNTIME_DIR/notify.sock" <"$tmp/burst"
+all_stored() { [ "$(stored)" -ge "$N" ]; }
+wait_for 300 all_stored
+t1=$(ms)
+hwm=$(awk '/VmHWM/ {print $2}' "/proc/$npid/status")
+stats=$(curl -sf "http://127.0.0.1:$port/_stats")
+requests=$(jq .requests <<<"$stats")
+r429=$(jq '.status."429" // 0' <<<"$stats")
+unique=$(jq -r '.embeds[].description' "$tmp/store.jsonl" | sort -u | wc -l)
+lost=$((N - unique))
+floor=$("$BIN/bench/curlfloor" | awk '{print $1}')
+awk -v n="$N" -v req="$requests" -v r429="$r429" -v t="$((t1 - t0))" -v lost="$lost" -v hwm="$hwm" \
+    -v floor="$floor" 'BEGIN {
+	minreq = int((n + 9) / 10)			# 10 embeds per request
+	minms = (int((minreq + 4) / 5) - 1) * 2000	# 5 per 2 s window, first window at 0
+	printf "== discord-notify: %d-event burst, fake Discord at 5 requests / 2 s\n", n
+	printf "requests sent %d (minimum %d with 10-embed batches)\n", req, minreq
+	printf "429 received %d (target 0)\n", r429
+	printf "drain time %.2f s vs minimum %.2f s: %.3fx (target <= 1.1x)\n", t / 1000, minms / 1000, t / minms
+	printf "events lost %d (target 0)\n", lost
+	printf "discord-notify peak RSS %.2f MiB vs %.2f MiB for a program that only initialises libcurl (target < 4 MiB)\n", hwm / 1024, floor / 1024
+}'

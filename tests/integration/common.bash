@@ -21,6 +21,31 @@ wait_for_line() {
 	return 1
 }
 
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# wait_until SECS CMD...: poll CMD every 20 ms until it succeeds or SECS pass.
+wait_until() {
+	local secs=$1 deadline
+	shift
+	deadline=$(($(now_ms) + secs * 1000))
+	until "$@"; do
+		(($(now_ms) < deadline)) || { echo "timed out: $*" >&2; return 1; }
+		sleep 0.02
+	done
+}
+
+# wait_exit PID: wait up to 5 s for PID (a child of this shell) to exit;
+# its exit status goes to EXIT_STATUS.
+wait_exit() {
+	local i
+	for i in $(seq 1 250); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.02
+	done
+	EXIT_STATUS=0
+	wait "$1" || EXIT_STATUS=$?
+}
+
 # start_sim PORT [gw-sim args...]: start gw-sim on 127.0.0.1:PORT in the
 # background, log to $BATS_TEST_TMPDIR/sim.log, remember its pid in SIM_PID,
 # and wait until it reports it started.

@@ -101,31 +101,6 @@ drain_until() {
 	[[ "$f" == $1 ]]
 }
 
-# wait_exit PID: wait up to 5 s for PID (a child of this shell) to exit;
-# its exit status goes to EXIT_STATUS.
-wait_exit() {
-	local i
-	for i in $(seq 1 250); do
-		kill -0 "$1" 2>/dev/null || break
-		sleep 0.02
-	done
-	EXIT_STATUS=0
-	wait "$1" || EXIT_STATUS=$?
-}
-
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-
-# wait_until SECS CMD...: poll CMD every 20 ms until it succeeds or SECS pass.
-wait_until() {
-	local secs=$1 deadline
-	shift
-	deadline=$(($(now_ms) + secs * 1000))
-	until "$@"; do
-		(($(now_ms) < deadline)) || { echo "timed out: $*" >&2; return 1; }
-		sleep 0.02
-	done
-}
-
 # count_events NAME N: the sim log has exactly N events NAME.
 count_events() { [ "$(grep -c "\"event\":\"$1\"" "$SIM_LOG")" -eq "$2" ]; }
 

@@ -8,7 +8,7 @@ what=${1:-check}
 pkgs_for() {
 	case "$1" in
 	build) echo "pkg-config libevent-dev libjansson-dev libcurl4-openssl-dev" ;;
-	check) echo "$(pkgs_for build) libcmocka-dev bats socat netcat-openbsd jq curl" ;;
+	check) echo "$(pkgs_for build) libcmocka-dev bats socat netcat-openbsd jq curl tzdata" ;;
 	demo)  echo "$(pkgs_for build) socat" ;;
 	fuzz)  echo "$(pkgs_for build) clang libclang-rt-14-dev" ;;
 	bench) echo "$(pkgs_for build) netcat-openbsd socat jq curl" ;;
@@ -28,6 +28,7 @@ present() {
 	socat) command -v socat >/dev/null 2>&1 ;;
 	jq) command -v jq >/dev/null 2>&1 ;;
 	curl) command -v curl >/dev/null 2>&1 ;;
+	tzdata) [ -e /usr/share/zoneinfo/America/New_York ] ;;
 	netcat-openbsd) command -v nc >/dev/null 2>&1 ;;
 	clang) command -v clang >/dev/null 2>&1 ;;
 	*) dpkg -s "$1" >/dev/null 2>&1 ;;

@@ -1,0 +1,191 @@
+/*
+ * sched: next fire time in a named zone (see sched.h). Inputs (schedule
+ * strings from a configuration file) are untrusted text.
+ */
+#include "sched.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const day_names[7] = { "sun", "mon", "tue", "wed", "thu",
+    "fri", "sat" };
+
+int
+sched_day(const char *name)
+{
+	int i;
+
+	for (i = 0; i < 7; i++)
+		if (strcmp(name, day_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+static int
+zone_exists(const char *tz)
+{
+	const char *dir = getenv("TZDIR");
+	char path[512];
+
+	if (tz[0] == '\0' || tz[0] == '/' || strstr(tz, "..") != NULL ||
+	    strspn(tz, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789/_+-") != strlen(tz))
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", dir && *dir ? dir :
+	    "/usr/share/zoneinfo", tz);
+	return access(path, R_OK) == 0;
+}
+
+static int
+parse_days(const char *s, unsigned *out, struct gw_err *err)
+{
+	char buf[64], *tok, *save = NULL, q[40];
+	unsigned mask = 0;
+
+	gw_err_quote(q, sizeof(q), s, strlen(s));
+	if (strcmp(s, "daily") == 0) {
+		*out = SCHED_DAILY;
+		return 0;
+	}
+	if (strlen(s) >= sizeof(buf) || *s == '\0')
+		return gw_err_set(err, "days '%s': expected daily, a range like "
+		    "mon-fri, or a list like mon,wed,fri", q);
+	strcpy(buf, s);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *dash = strchr(tok, '-');
+		int a, b;
+
+		if (dash != NULL) {
+			*dash = '\0';
+			a = sched_day(tok);
+			b = sched_day(dash + 1);
+			if (a < 0 || b < 0)
+				goto bad;
+			for (;; a = (a + 1) % 7) {	/* ranges may wrap: sat-mon */
+				mask |= 1u << a;
+				if (a == b)
+					break;
+			}
+		} else {
+			if ((a = sched_day(tok)) < 0)
+				goto bad;
+			mask |= 1u << a;
+		}
+	}
+	if (mask == 0)
+		goto bad;
+	*out = mask;
+	return 0;
+bad:
+	return gw_err_set(err, "days '%s': expected daily, a range like mon-fri, "
+	    "or a list like mon,wed,fri (days: sun mon tue wed thu fri sat)", q);
+}
+
+int
+sched_parse(const char *at, const char *tz, const char *days,
+    struct sched_spec *out, struct gw_err *err)
+{
+	char q[40];
+	int h, m, n = 0;
+
+	memset(out, 0, sizeof(*out));
+	gw_err_quote(q, sizeof(q), at ? at : "", at ? strlen(at) : 0);
+	if (at == NULL || sscanf(at, "%2d:%2d%n", &h, &m, &n) != 2 ||
+	    at[n] != '\0' || strlen(at) != 5 || h < 0 || h > 23 || m < 0 || m > 59)
+		return gw_err_set(err, "time '%s': expected HH:MM from 00:00 to 23:59", q);
+	gw_err_quote(q, sizeof(q), tz ? tz : "", tz ? strlen(tz) : 0);
+	if (tz == NULL || strlen(tz) >= sizeof(out->tz) || !zone_exists(tz))
+		return gw_err_set(err, "time zone '%s' is not in the tz database", q);
+	if (parse_days(days ? days : "daily", &out->days, err) < 0)
+		return -1;
+	out->hour = h;
+	out->minute = m;
+	snprintf(out->tz, sizeof(out->tz), "%s", tz);
+	return 0;
+}
+
+/* Local wall-clock time of t, as seconds on a UTC-based scale. */
+static time_t
+wall(time_t t)
+{
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	return timegm(&tm);
+}
+
+/* The first instant whose local wall time is >= w (w on the same scale).
+ * Scans forward from well before w: the first crossing is the answer, so a
+ * wall time inside a gap gives the instant the gap ends, and a repeated
+ * one gives its first occurrence. */
+static time_t
+first_at_or_after(time_t w)
+{
+	time_t t = w - 15 * 3600, lo, hi;	/* no zone is ahead of UTC by 15 h */
+
+	while (wall(t) < w)
+		t += 60;
+	lo = t - 60;	/* wall(lo) < w <= wall(t): narrow to the second */
+	hi = t;
+	while (hi - lo > 1) {
+		time_t mid = lo + (hi - lo) / 2;
+
+		if (wall(mid) < w)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return hi;
+}
+
+int
+sched_next(const struct sched_spec *s, time_t now, time_t *next,
+    struct gw_err *err)
+{
+	char *old = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+	struct tm today, day;
+	int d, rc = -1;
+
+	if (!zone_exists(s->tz)) {
+		free(old);
+		return gw_err_set(err, "time zone '%s' is not in the tz database", s->tz);
+	}
+	setenv("TZ", s->tz, 1);
+	tzset();
+	localtime_r(&now, &today);
+	for (d = 0; d <= 8; d++) {
+		time_t noon, w, t;
+
+		/* the local calendar date d days from today, via UTC noon */
+		memset(&day, 0, sizeof(day));
+		day.tm_year = today.tm_year;
+		day.tm_mon = today.tm_mon;
+		day.tm_mday = today.tm_mday + d;
+		day.tm_hour = 12;
+		noon = timegm(&day);
+		gmtime_r(&noon, &day);
+		if (!(s->days & (1u << day.tm_wday)))
+			continue;
+		day.tm_hour = s->hour;
+		day.tm_min = s->minute;
+		day.tm_sec = 0;
+		w = timegm(&day);
+		t = first_at_or_after(w);
+		if (t > now) {
+			*next = t;
+			rc = 0;
+			break;
+		}
+	}
+	if (old != NULL)
+		setenv("TZ", old, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(old);
+	if (rc < 0)
+		gw_err_set(err, "no fire time within 8 days");
+	return rc;
+}

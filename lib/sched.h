@@ -1,0 +1,41 @@
+/*
+ * sched: the next wall-clock fire time of a schedule like "16:30 in
+ * America/New_York on mon-fri", from the system tz database, correct on
+ * both DST transitions: a time inside the spring-forward gap fires at the
+ * first valid instant after the gap; a time in the repeated fall-back hour
+ * fires once, at its first occurrence. (stack-init's scheduled restarts.)
+ *
+ * sched_next() switches the process's TZ for the duration of the call and
+ * restores it: call it from one thread only (gwkit programs have one).
+ */
+#ifndef GW_SCHED_H
+#define GW_SCHED_H
+
+#include <time.h>
+
+#include "gw_err.h"
+
+struct sched_spec {
+	int hour, minute;	/* local wall-clock time of day */
+	unsigned days;		/* bit n set: fires on tm_wday n (0 = Sunday) */
+	char tz[128];		/* tz database name, e.g. "America/New_York" */
+};
+
+#define SCHED_DAILY 0x7fu
+#define SCHED_WEEKDAYS 0x3eu	/* mon-fri */
+
+/* Parse "HH:MM" (00:00..23:59), a tz name that exists in the tz database
+ * ($TZDIR or /usr/share/zoneinfo), and days: "daily", "mon-fri", a range
+ * "sat-sun", or a comma list "mon,wed,fri". Returns 0 or -1 with err. */
+int sched_parse(const char *at, const char *tz, const char *days,
+    struct sched_spec *out, struct gw_err *err);
+
+/* Parse one day name ("mon".."sun") into its tm_wday; -1 if not one. */
+int sched_day(const char *name);
+
+/* The first fire instant strictly after now. Returns 0, or -1 with err
+ * (the zone cannot be loaded, or no allowed day within 8 days). */
+int sched_next(const struct sched_spec *s, time_t now, time_t *next,
+    struct gw_err *err);
+
+#endif

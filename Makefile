@@ -57,7 +57,7 @@ LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(OBJDIR)/%.o)
 LIBGW    := $(OBJDIR)/libgwkit.a
 
-PROGS := gw-probe gw-sim discord-notify
+PROGS := gw-probe gw-sim discord-notify stack-init
 PROG_BINS := $(PROGS:%=$(BINDIR)/%)
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -90,6 +90,8 @@ $(LIBGW): $(LIB_OBJS)
 
 # Each program lists only the libraries it links.
 $(BINDIR)/gw-probe: $(OBJDIR)/cmd/gw-probe/main.o $(LIBGW)
+	$(CC) $(ALL_LDFLAGS) $(PROG_LINK) -o $@ $^ $(EVENT_LIBS) $(JANSSON_LIBS) $(LDLIBS)
+$(BINDIR)/stack-init: $(OBJDIR)/cmd/stack-init/main.o $(LIBGW)
 	$(CC) $(ALL_LDFLAGS) $(PROG_LINK) -o $@ $^ $(EVENT_LIBS) $(JANSSON_LIBS) $(LDLIBS)
 $(BINDIR)/gw-sim: $(OBJDIR)/cmd/gw-sim/main.o $(LIBGW)
 	$(CC) $(ALL_LDFLAGS) $(PROG_LINK) -o $@ $^ $(EVENT_LIBS) $(JANSSON_LIBS) -lm $(LDLIBS)

@@ -106,7 +106,7 @@ gw_log_event(struct gw_log *log, enum gw_level level, const char *component,
 	if (fields != NULL && json_object_size(fields) > 0)
 		json_object_set(o, "fields", fields);
 	json_decref(fields);
-	line = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+	line = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6));
 	json_decref(o);
 	if (line == NULL)
 		return;

@@ -88,13 +88,18 @@ sched_parse(const char *at, const char *tz, const char *days,
     struct sched_spec *out, struct gw_err *err)
 {
 	char q[40];
-	int h, m, n = 0;
+	int h, m, sec = 0, n = 0;
+	size_t len = at ? strlen(at) : 0;
 
 	memset(out, 0, sizeof(*out));
-	gw_err_quote(q, sizeof(q), at ? at : "", at ? strlen(at) : 0);
-	if (at == NULL || sscanf(at, "%2d:%2d%n", &h, &m, &n) != 2 ||
-	    at[n] != '\0' || strlen(at) != 5 || h < 0 || h > 23 || m < 0 || m > 59)
-		return gw_err_set(err, "time '%s': expected HH:MM from 00:00 to 23:59", q);
+	gw_err_quote(q, sizeof(q), at ? at : "", len);
+	if (at == NULL || (len != 5 && len != 8) ||
+	    strspn(at, "0123456789:") != len || at[2] != ':' ||
+	    (len == 8 && at[5] != ':') ||
+	    (len == 5 ? sscanf(at, "%2d:%2d%n", &h, &m, &n) != 2 :
+	    sscanf(at, "%2d:%2d:%2d%n", &h, &m, &sec, &n) != 3) ||
+	    (size_t)n != len || h > 23 || m > 59 || sec > 59)
+		return gw_err_set(err, "time '%s': expected HH:MM (or HH:MM:SS) from 00:00 to 23:59", q);
 	gw_err_quote(q, sizeof(q), tz ? tz : "", tz ? strlen(tz) : 0);
 	if (tz == NULL || strlen(tz) >= sizeof(out->tz) || !zone_exists(tz))
 		return gw_err_set(err, "time zone '%s' is not in the tz database", q);
@@ -102,6 +107,7 @@ sched_parse(const char *at, const char *tz, const char *days,
 		return -1;
 	out->hour = h;
 	out->minute = m;
+	out->second = sec;
 	snprintf(out->tz, sizeof(out->tz), "%s", tz);
 	return 0;
 }
@@ -170,7 +176,7 @@ sched_next(const struct sched_spec *s, time_t now, time_t *next,
 			continue;
 		day.tm_hour = s->hour;
 		day.tm_min = s->minute;
-		day.tm_sec = 0;
+		day.tm_sec = s->second;
 		w = timegm(&day);
 		t = first_at_or_after(w);
 		if (t > now) {

@@ -16,7 +16,7 @@
 #include "gw_err.h"
 
 struct sched_spec {
-	int hour, minute;	/* local wall-clock time of day */
+	int hour, minute, second;	/* local wall-clock time of day */
 	unsigned days;		/* bit n set: fires on tm_wday n (0 = Sunday) */
 	char tz[128];		/* tz database name, e.g. "America/New_York" */
 };
@@ -24,7 +24,7 @@ struct sched_spec {
 #define SCHED_DAILY 0x7fu
 #define SCHED_WEEKDAYS 0x3eu	/* mon-fri */
 
-/* Parse "HH:MM" (00:00..23:59), a tz name that exists in the tz database
+/* Parse "HH:MM" or "HH:MM:SS" (00:00..23:59:59), a tz name that exists in the tz database
  * ($TZDIR or /usr/share/zoneinfo), and days: "daily", "mon-fri", a range
  * "sat-sun", or a comma list "mon,wed,fri". Returns 0 or -1 with err. */
 int sched_parse(const char *at, const char *tz, const char *days,

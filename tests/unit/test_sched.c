@@ -83,6 +83,14 @@ test_new_york_gap_and_repeat(void **state)
 }
 
 static void
+test_seconds(void **state)
+{
+	(void)state;
+	expect("16:30:15", "UTC", "daily", "2026-03-06T16:30:10Z", "2026-03-06T16:30:15Z");
+	expect("16:30:15", "UTC", "daily", "2026-03-06T16:30:15Z", "2026-03-07T16:30:15Z");
+}
+
+static void
 test_london(void **state)
 {
 	(void)state;
@@ -119,9 +127,9 @@ static void
 test_parse_errors(void **state)
 {
 	static const struct { const char *at, *tz, *days, *msg; } t[] = {
-		{ "16:60", "UTC", "daily", "time '16:60': expected HH:MM from 00:00 to 23:59" },
-		{ "4:30", "UTC", "daily", "time '4:30': expected HH:MM from 00:00 to 23:59" },
-		{ "16:30x", "UTC", "daily", "time '16:30x': expected HH:MM from 00:00 to 23:59" },
+		{ "16:60", "UTC", "daily", "time '16:60': expected HH:MM (or HH:MM:SS) from 00:00 to 23:59" },
+		{ "4:30", "UTC", "daily", "time '4:30': expected HH:MM (or HH:MM:SS) from 00:00 to 23:59" },
+		{ "16:30x", "UTC", "daily", "time '16:30x': expected HH:MM (or HH:MM:SS) from 00:00 to 23:59" },
 		{ "16:30", "Mars/Olympus", "daily", "time zone 'Mars/Olympus' is not in the tz database" },
 		{ "16:30", "../../etc/passwd", "daily", "time zone '../../etc/passwd' is not in the tz database" },
 		{ "16:30", "UTC", "weekdays", "days 'weekdays': expected daily, a range like mon-fri, or a list like mon,wed,fri (days: sun mon tue wed thu fri sat)" },
@@ -136,6 +144,10 @@ test_parse_errors(void **state)
 		assert_int_equal(sched_parse(t[i].at, t[i].tz, t[i].days, &s, &e), -1);
 		assert_string_equal(e.msg, t[i].msg);
 	}
+	assert_int_equal(sched_parse("16:30:60", "UTC", "daily", &s, &e), -1);
+	assert_int_equal(sched_parse("16:30:", "UTC", "daily", &s, &e), -1);
+	assert_int_equal(sched_parse("16:30:05", "UTC", "daily", &s, &e), 0);
+	assert_int_equal(s.second, 5);
 	assert_int_equal(sched_parse("16:30", "UTC", "mon,wed,fri", &s, &e), 0);
 	assert_int_equal(s.days, (1u << 1) | (1u << 3) | (1u << 5));
 	assert_int_equal(sched_parse("16:30", "UTC", "fri-mon", &s, &e), 0);
@@ -165,6 +177,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_new_york_weekdays),
 		cmocka_unit_test(test_new_york_gap_and_repeat),
+		cmocka_unit_test(test_seconds),
 		cmocka_unit_test(test_london),
 		cmocka_unit_test(test_sydney),
 		cmocka_unit_test(test_parse_errors),

@@ -1,0 +1,1203 @@
+/*
+ * super: the supervisor behind stack-init (see super.h). Inputs: the
+ * validated configuration and the kernel's child exit statuses.
+ * Each service is a state machine:
+ *
+ *   WAITING --deps ok--> STARTING --ready--> READY
+ *      ^                    |  exit             | exit
+ *      |                    v                   v
+ *      +---- BACKOFF <-- (policy) ------------- +--> EXITED | FATAL
+ *   any running --stop--> STOPPING --exit--> DOWN (--> STARTING if restarting)
+ *
+ * External services have no process: STARTING while their ready check
+ * fails, READY when it passes; only scheduled actions restart them.
+ */
+#include "super.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "ibc.h"
+
+#define COMPONENT "init"
+#define FAIL_RING 64
+
+enum st {
+	ST_DOWN, ST_WAITING, ST_STARTING, ST_READY, ST_STOPPING, ST_BACKOFF,
+	ST_FATAL, ST_EXITED,
+};
+
+static const char *const st_names[] = { "down", "waiting", "starting",
+	"ready", "stopping", "backoff", "fatal", "exited" };
+
+struct super;
+
+struct pipe_out {		/* a child's stdout or stderr, prefixed */
+	struct run *r;
+	int fd;			/* read end */
+	int to;			/* our 1 or 2 */
+	struct event *ev;
+	char buf[4096];
+	size_t len;
+};
+
+struct run {
+	struct super *s;
+	const struct svc *svc;
+	int idx;
+	enum st st;
+	pid_t pid;
+	double started;		/* monotonic s of the last spawn */
+	double ready_at;
+	unsigned restarts;
+	int have_exit, last_status;
+	double delay;		/* next backoff delay */
+	double fails[FAIL_RING];
+	size_t n_fails;
+	int want_restart;	/* respawn as soon as it is down */
+	int by_ctl;		/* stopped by ctl: no policy restarts */
+	struct event *timer;	/* backoff respawn, or SIGKILL deadline */
+	/* readiness */
+	struct event *check_timer;
+	struct event *check_deadline;
+	pid_t check_pid;
+	double check_since;
+	int warned_unready;
+	int notify_rfd;
+	struct event *notify_ev;
+	struct pipe_out out, err;
+	/* schedules and restart actions */
+	struct event *sched_timer[SVC_MAX_SCHEDULES];
+	time_t next_fire[SVC_MAX_SCHEDULES];
+	time_t last_fire[SVC_MAX_SCHEDULES];
+	struct event *ready_deadline;
+	int awaiting_ready_after_restart;
+	pid_t action_pid;
+	struct event *action_deadline;
+	struct ibc_cmd *ibc;
+};
+
+struct super {
+	struct event_base *base;
+	const struct svcconf *conf;
+	struct gw_log *log;
+	struct run runs[SVC_MAX_SERVICES];
+	size_t n;
+	int shutting_down;
+	void (*done)(void *);
+	void *done_arg;
+	int exit_code;
+	int critical_failed;
+};
+
+static double
+mono_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static struct timeval
+tv_of(double s)
+{
+	struct timeval tv;
+
+	if (s < 0)
+		s = 0;
+	tv.tv_sec = (time_t)s;
+	tv.tv_usec = (suseconds_t)((s - (double)tv.tv_sec) * 1e6);
+	return tv;
+}
+
+static void
+arm(struct event *ev, double s)
+{
+	struct timeval tv = tv_of(s);
+
+	evtimer_add(ev, &tv);
+}
+
+static const char *
+sig_name(int sig)
+{
+	const char *n = sigabbrev_np(sig);
+
+	return n ? n : "?";
+}
+
+/* "exit 3" / "signal KILL" for logs, and a JSON object for status. */
+static void
+describe_status(int status, char *buf, size_t sz)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, sz, "exit %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, sz, "signal %s%s", sig_name(WTERMSIG(status)),
+		    WCOREDUMP(status) ? " (core dumped)" : "");
+	else
+		snprintf(buf, sz, "status %d", status);
+}
+
+static json_t *
+status_json(int status)
+{
+	if (WIFEXITED(status))
+		return json_pack("{s:i}", "code", WEXITSTATUS(status));
+	if (WIFSIGNALED(status))
+		return json_pack("{s:s, s:i}", "signal", sig_name(WTERMSIG(status)),
+		    "code", 128 + WTERMSIG(status));
+	return json_null();
+}
+
+static void
+log_svc(struct run *r, enum gw_level lvl, const char *event, json_t *fields,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void
+log_svc(struct run *r, enum gw_level lvl, const char *event, json_t *fields,
+    const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (fields == NULL)
+		fields = json_object();
+	json_object_set_new(fields, "service", json_string(r->svc->name));
+	gw_log_event(r->s->log, lvl, COMPONENT, event, fields, "%s: %s",
+	    r->svc->name, msg);
+}
+
+/* ---------- processes ---------- */
+
+/* Restore what a child must not inherit from us: signal dispositions
+ * (libevent's handlers), the blocked mask. */
+static void
+child_reset_signals(void)
+{
+	sigset_t none;
+	int sig;
+
+	for (sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			signal(sig, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+struct spawn_opts {
+	char *const *argv;
+	char *const *env;	/* added "K=V", or NULL */
+	const char *cwd;
+	uid_t uid;
+	gid_t gid;
+	int set_user;
+	int out_fd, err_fd;	/* -1: inherit */
+	int notify_fd, notify_target;	/* -1: none */
+};
+
+/* fork + exec with a close-on-exec error pipe, so that "cannot exec" is
+ * reported here, not as a mysterious exit 127. */
+static pid_t
+spawn(const struct spawn_opts *o, char *why, size_t whysz)
+{
+	int ep[2], e = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(ep, O_CLOEXEC) < 0) {
+		snprintf(why, whysz, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		snprintf(why, whysz, "fork: %s", strerror(errno));
+		close(ep[0]);
+		close(ep[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		char *const *kv;
+
+		close(ep[0]);
+		setpgid(0, 0);
+		child_reset_signals();
+		if (o->out_fd >= 0)
+			dup2(o->out_fd, 1);
+		if (o->err_fd >= 0)
+			dup2(o->err_fd, 2);
+		if (o->notify_fd >= 0 && o->notify_fd != o->notify_target)
+			dup2(o->notify_fd, o->notify_target);
+		if (o->notify_fd >= 0)
+			fcntl(o->notify_target, F_SETFD, 0);
+		for (kv = o->env; kv && *kv; kv++)
+			putenv(*kv);
+		if ((o->cwd && chdir(o->cwd) < 0) ||
+		    (o->set_user && (setgroups(0, NULL) < 0 || setgid(o->gid) < 0 ||
+		    setuid(o->uid) < 0))) {
+			e = errno;
+		} else {
+			execvp(o->argv[0], o->argv);
+			e = errno;
+		}
+		n = write(ep[1], &e, sizeof(e));
+		(void)n;
+		_exit(127);
+	}
+	close(ep[1]);
+	do
+		n = read(ep[0], &e, sizeof(e));
+	while (n < 0 && errno == EINTR);
+	close(ep[0]);
+	if (n == (ssize_t)sizeof(e)) {	/* the child could not exec */
+		snprintf(why, whysz, "cannot run %s: %s", o->argv[0], strerror(e));
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	return pid;
+}
+
+static void
+on_output(evutil_socket_t fd, short what, void *arg)
+{
+	struct pipe_out *p = arg;
+	ssize_t n;
+	char *nl, line[4200];
+
+	(void)what;
+	n = read(fd, p->buf + p->len, sizeof(p->buf) - p->len);
+	if (n < 0 && errno == EINTR)
+		return;
+	if (n < 0 && errno == EAGAIN && what != 0)
+		return;		/* from the loop: wait for more */
+	if (n <= 0) {
+		if (p->len > 0) {	/* last line without a newline */
+			int k = snprintf(line, sizeof(line), "%s | %.*s\n",
+			    p->r->svc->name, (int)p->len, p->buf);
+			if (write(p->to, line, (size_t)k) < 0)
+				(void)0;
+			p->len = 0;
+		}
+		event_free(p->ev);
+		p->ev = NULL;
+		close(p->fd);
+		p->fd = -1;
+		return;
+	}
+	p->len += (size_t)n;
+	while ((nl = memchr(p->buf, '\n', p->len)) != NULL || p->len == sizeof(p->buf)) {
+		size_t l = nl ? (size_t)(nl - p->buf) + 1 : p->len;
+		int k = snprintf(line, sizeof(line), "%s | %.*s%s", p->r->svc->name,
+		    (int)l, p->buf, nl ? "" : "\n");
+		if (write(p->to, line, (size_t)k) < 0)
+			(void)0;	/* our stdout is gone: nothing to do */
+		memmove(p->buf, p->buf + l, p->len - l);
+		p->len -= l;
+	}
+}
+
+/* Flush what the pipe still holds (the writer may be gone or still alive
+ * in a grandchild: the read end is non-blocking), then close it. */
+static void
+close_output(struct pipe_out *p)
+{
+	if (p->fd >= 0 && p->ev != NULL)
+		while (p->fd >= 0)
+			on_output(p->fd, 0, p);	/* what 0: close at EAGAIN too */
+	if (p->ev != NULL) {
+		event_free(p->ev);
+		p->ev = NULL;
+	}
+	if (p->fd >= 0) {
+		close(p->fd);
+		p->fd = -1;
+	}
+	p->len = 0;
+}
+
+static void try_start_waiting(struct super *s);
+static void start_checks(struct run *r);
+static void stop_checks(struct run *r);
+static void shutdown_step(struct super *s);
+static void arm_schedules(struct run *r);
+
+static void
+set_ready(struct run *r)
+{
+	if (r->st != ST_STARTING)
+		return;
+	r->st = ST_READY;
+	r->ready_at = mono_s();
+	stop_checks(r);
+	log_svc(r, GW_INFO, "init.ready", json_pack("{s:f}", "after_s",
+	    r->ready_at - r->started), "ready after %.1f s", r->ready_at - r->started);
+	if (r->awaiting_ready_after_restart) {
+		size_t i;
+
+		r->awaiting_ready_after_restart = 0;
+		evtimer_del(r->ready_deadline);
+		log_svc(r, GW_INFO, "init.restart_completed", NULL,
+		    "ready again after its scheduled restart");
+		for (i = 0; i < r->s->n; i++)	/* services that follow it */
+			if (r->s->runs[i].svc->follows_index == r->idx) {
+				struct gw_err e;
+				super_ctl(r->s, "restart", r->s->runs[i].svc->name, &e);
+			}
+	}
+	try_start_waiting(r->s);
+}
+
+static void
+on_notify(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *r = arg;
+	char buf[256];
+	ssize_t n;
+
+	(void)what;
+	n = read(fd, buf, sizeof(buf));
+	if (n > 0 && memchr(buf, '\n', (size_t)n) != NULL)
+		set_ready(r);
+	if (n == 0 || (n > 0 && r->st != ST_STARTING)) {
+		event_free(r->notify_ev);
+		r->notify_ev = NULL;
+		close(r->notify_rfd);
+		r->notify_rfd = -1;
+	}
+}
+
+static void
+spawn_service(struct run *r)
+{
+	const struct svc *v = r->svc;
+	struct spawn_opts o;
+	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, np[2] = { -1, -1 };
+	char why[300];
+	struct passwd *pw = NULL;
+	pid_t pid;
+
+	memset(&o, 0, sizeof(o));
+	o.argv = v->argv;
+	o.env = v->env;
+	o.cwd = v->cwd;
+	o.out_fd = o.err_fd = o.notify_fd = -1;
+	if (v->user != NULL) {
+		if ((pw = getpwnam(v->user)) == NULL) {
+			log_svc(r, GW_CRITICAL, "init.spawn_failed", NULL,
+			    "unknown user '%s'", v->user);
+			r->st = ST_FATAL;
+			return;
+		}
+		o.set_user = 1;
+		o.uid = pw->pw_uid;
+		o.gid = pw->pw_gid;
+	}
+	if (v->prefix_output && (pipe2(outp, O_CLOEXEC) < 0 ||
+	    pipe2(errp, O_CLOEXEC) < 0))
+		log_svc(r, GW_WARNING, "init.output", NULL, "cannot create output "
+		    "pipes (%s): output is passed through without a prefix",
+		    strerror(errno));
+	if (outp[1] >= 0 && errp[1] >= 0) {
+		o.out_fd = outp[1];
+		o.err_fd = errp[1];
+	} else if (outp[1] >= 0) {	/* half made: inherit instead */
+		close(outp[0]);
+		close(outp[1]);
+		outp[0] = outp[1] = -1;
+	}
+	if (v->ready.kind == SVC_READY_NOTIFY && pipe2(np, O_CLOEXEC) == 0) {
+		o.notify_fd = np[1];
+		o.notify_target = v->ready.notify_fd;
+	}
+	pid = spawn(&o, why, sizeof(why));
+	if (outp[1] >= 0)
+		close(outp[1]);
+	if (errp[1] >= 0)
+		close(errp[1]);
+	if (np[1] >= 0)
+		close(np[1]);
+	if (pid < 0) {
+		if (outp[0] >= 0)
+			close(outp[0]);
+		if (errp[0] >= 0)
+			close(errp[0]);
+		if (np[0] >= 0)
+			close(np[0]);
+		log_svc(r, GW_CRITICAL, "init.spawn_failed", NULL, "%s", why);
+		r->st = ST_FATAL;
+		if (v->critical) {
+			r->s->critical_failed = 1;
+			r->s->exit_code = 127;
+		}
+		return;
+	}
+	r->pid = pid;
+	r->started = mono_s();
+	r->st = ST_STARTING;
+	close_output(&r->out);	/* what the previous run left */
+	close_output(&r->err);
+	if (outp[0] >= 0 && errp[0] >= 0) {
+		fcntl(outp[0], F_SETFL, O_NONBLOCK);
+		fcntl(errp[0], F_SETFL, O_NONBLOCK);
+		r->out.r = r->err.r = r;
+		r->out.fd = outp[0];
+		r->out.to = 1;
+		r->err.fd = errp[0];
+		r->err.to = 2;
+		r->out.ev = event_new(r->s->base, outp[0], EV_READ | EV_PERSIST, on_output, &r->out);
+		r->err.ev = event_new(r->s->base, errp[0], EV_READ | EV_PERSIST, on_output, &r->err);
+		event_add(r->out.ev, NULL);
+		event_add(r->err.ev, NULL);
+	}
+	if (np[0] >= 0) {
+		r->notify_rfd = np[0];
+		r->notify_ev = event_new(r->s->base, np[0], EV_READ | EV_PERSIST, on_notify, r);
+		event_add(r->notify_ev, NULL);
+	}
+	log_svc(r, GW_INFO, "init.started", json_pack("{s:i}", "pid", (int)pid),
+	    "started, pid %d", (int)pid);
+	if (v->ready.kind == SVC_READY_NONE)
+		set_ready(r);	/* no check: running is ready */
+	else if (v->ready.kind == SVC_READY_COMMAND)
+		start_checks(r);
+	try_start_waiting(r->s);
+}
+
+/* ---------- readiness checks ---------- */
+
+static void
+on_check_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *r = arg;
+	struct spawn_opts o;
+	char why[300];
+	int devnull;
+
+	(void)fd;
+	(void)what;
+	if (r->st != ST_STARTING || r->check_pid > 0)
+		return;
+	memset(&o, 0, sizeof(o));
+	o.argv = r->svc->ready.argv;
+	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	o.out_fd = devnull;
+	o.err_fd = -1;
+	o.notify_fd = -1;
+	r->check_pid = spawn(&o, why, sizeof(why));
+	if (devnull >= 0)
+		close(devnull);
+	if (r->check_pid < 0) {
+		r->check_pid = 0;
+		if (!r->warned_unready)
+			log_svc(r, GW_ERROR, "init.check_failed", NULL,
+			    "readiness check: %s", why);
+		r->warned_unready = 1;
+		arm(r->check_timer, r->svc->ready.interval_s);
+		return;
+	}
+	arm(r->check_deadline, r->svc->ready.timeout_s);
+}
+
+static void
+on_check_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *r = arg;
+
+	(void)fd;
+	(void)what;
+	if (r->check_pid > 0)
+		kill(-r->check_pid, SIGKILL);	/* reaped as a failed check */
+}
+
+static void
+start_checks(struct run *r)
+{
+	r->check_since = mono_s();
+	r->warned_unready = 0;
+	arm(r->check_timer, 0);
+}
+
+static void
+stop_checks(struct run *r)
+{
+	evtimer_del(r->check_timer);
+	evtimer_del(r->check_deadline);
+	if (r->check_pid > 0)
+		kill(-r->check_pid, SIGKILL);	/* its exit is ignored */
+}
+
+static void
+on_check_exit(struct run *r, int status)
+{
+	double waited = mono_s() - r->check_since;
+
+	r->check_pid = 0;
+	evtimer_del(r->check_deadline);
+	if (r->st != ST_STARTING)
+		return;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		set_ready(r);
+		return;
+	}
+	if (waited > r->svc->ready.start_period_s && !r->warned_unready) {
+		char d[64];
+
+		describe_status(status, d, sizeof(d));
+		r->warned_unready = 1;
+		log_svc(r, GW_ERROR, "init.not_ready", json_pack("{s:f}", "waited_s",
+		    waited), "not ready after %.0f s (start period %.0f s; last check: %s); "
+		    "still checking", waited, r->svc->ready.start_period_s, d);
+	}
+	arm(r->check_timer, r->svc->ready.interval_s);
+}
+
+/* ---------- dependencies ---------- */
+
+static int
+deps_ok(const struct super *s, const struct run *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->svc->n_deps; i++) {
+		const struct svc_dep *d = &r->svc->deps[i];
+		enum st ds = s->runs[d->index].st;
+
+		if (d->condition == SVC_DEP_READY ? ds != ST_READY :
+		    ds != ST_READY && ds != ST_STARTING)
+			return 0;
+	}
+	return 1;
+}
+
+static void
+try_start_waiting(struct super *s)
+{
+	size_t k;
+
+	if (s->shutting_down)
+		return;
+	for (k = 0; k < s->n; k++) {
+		struct run *r = &s->runs[s->conf->order[k]];
+
+		if (r->st == ST_WAITING && deps_ok(s, r)) {
+			if (r->svc->external) {
+				r->st = ST_STARTING;
+				r->started = mono_s();
+				if (r->svc->ready.kind == SVC_READY_COMMAND)
+					start_checks(r);
+				else
+					set_ready(r);
+			} else {
+				spawn_service(r);
+			}
+		}
+	}
+}
+
+/* ---------- exits, policy, backoff ---------- */
+
+static void
+on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *r = arg;
+
+	(void)fd;
+	(void)what;
+	if (r->st == ST_BACKOFF) {
+		r->st = ST_WAITING;
+		r->restarts++;
+		try_start_waiting(r->s);
+	} else if (r->st == ST_STOPPING && r->pid > 0) {
+		log_svc(r, GW_WARNING, "init.killed", json_pack("{s:i}", "pid", (int)r->pid),
+		    "did not stop within %.0f s: SIGKILL", r->svc->stop_timeout_s);
+		kill(-r->pid, SIGKILL);
+	}
+}
+
+static int
+crash_loop(struct run *r, double now)
+{
+	size_t i, n = 0;
+
+	if (r->n_fails == FAIL_RING) {
+		memmove(r->fails, r->fails + 1, sizeof(r->fails[0]) * (FAIL_RING - 1));
+		r->n_fails--;
+	}
+	r->fails[r->n_fails++] = now;
+	for (i = 0; i < r->n_fails; i++)
+		if (now - r->fails[i] <= r->svc->crash_loop.window_s)
+			n++;
+	return (int)n >= r->svc->crash_loop.failures;
+}
+
+static void
+on_service_exit(struct run *r, int status)
+{
+	const struct svc *v = r->svc;
+	double now = mono_s(), ran = now - r->started;
+	int failed = !(WIFEXITED(status) && WEXITSTATUS(status) == 0), restart;
+	char d[64];
+
+	r->pid = 0;
+	r->have_exit = 1;
+	r->last_status = status;
+	stop_checks(r);
+	if (r->notify_ev != NULL) {
+		event_free(r->notify_ev);
+		r->notify_ev = NULL;
+		close(r->notify_rfd);
+		r->notify_rfd = -1;
+	}
+	describe_status(status, d, sizeof(d));
+	if (r->st == ST_STOPPING) {
+		evtimer_del(r->timer);
+		r->st = ST_DOWN;
+		log_svc(r, GW_INFO, "init.stopped", json_pack("{s:o}", "exit",
+		    status_json(status)), "stopped (%s)", d);
+		if (r->s->shutting_down) {
+			shutdown_step(r->s);
+		} else if (r->want_restart) {
+			r->want_restart = 0;
+			r->restarts++;
+			r->st = ST_WAITING;
+			try_start_waiting(r->s);
+		}
+		return;
+	}
+	log_svc(r, failed ? GW_WARNING : GW_INFO, "init.exited", json_pack("{s:o, s:f}",
+	    "exit", status_json(status), "ran_s", ran), "exited (%s) after %.1f s", d, ran);
+	if (r->s->shutting_down) {
+		r->st = ST_DOWN;
+		shutdown_step(r->s);
+		return;
+	}
+	switch (v->restart) {
+	case SVC_RESTART_NO: restart = 0; break;
+	case SVC_RESTART_ON_FAILURE: restart = failed; break;
+	default: restart = !r->by_ctl; break;
+	}
+	if (!restart) {
+		r->st = ST_EXITED;
+		return;
+	}
+	if (ran >= v->backoff.reset_after_s)
+		r->delay = v->backoff.initial_s;
+	if (failed && crash_loop(r, now)) {
+		log_svc(r, GW_CRITICAL, "init.crash_loop", json_pack("{s:i, s:f, s:b}",
+		    "failures", v->crash_loop.failures, "window_s", v->crash_loop.window_s,
+		    "give_up", v->crash_loop.give_up),
+		    "crash loop: %d failures within %.0f s; %s", v->crash_loop.failures,
+		    v->crash_loop.window_s, v->crash_loop.give_up ?
+		    "giving up until 'stack-init ctl start'" : "retrying at the backoff cap");
+		if (v->crash_loop.give_up) {
+			r->st = ST_FATAL;
+			if (v->critical) {
+				r->s->critical_failed = 1;
+				r->s->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) :
+				    128 + WTERMSIG(status);
+			}
+			return;
+		}
+		r->delay = v->backoff.max_s;
+		r->n_fails = 0;
+	}
+	r->st = ST_BACKOFF;
+	log_svc(r, GW_DEBUG, "init.backoff", json_pack("{s:f}", "delay_s", r->delay),
+	    "restarting in %.3f s", r->delay);
+	arm(r->timer, r->delay);
+	r->delay = r->delay * 2 > v->backoff.max_s ? v->backoff.max_s : r->delay * 2;
+}
+
+static void
+on_action_exit(struct run *r, int status)
+{
+	char d[64];
+
+	r->action_pid = 0;
+	evtimer_del(r->action_deadline);
+	describe_status(status, d, sizeof(d));
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		log_svc(r, GW_INFO, "init.restart_action", NULL, "restart command done");
+	else
+		log_svc(r, GW_CRITICAL, "init.restart_action_failed", NULL,
+		    "restart command failed (%s)", d);
+}
+
+void
+super_reap(struct super *s)
+{
+	pid_t pid;
+	int status;
+	size_t i;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		struct run *hit = NULL;
+		int kind = 0;
+
+		for (i = 0; i < s->n && hit == NULL; i++) {
+			struct run *r = &s->runs[i];
+
+			if (r->pid == pid)
+				hit = r, kind = 1;
+			else if (r->check_pid == pid)
+				hit = r, kind = 2;
+			else if (r->action_pid == pid)
+				hit = r, kind = 3;
+		}
+		if (kind == 1)
+			on_service_exit(hit, status);
+		else if (kind == 2)
+			on_check_exit(hit, status);
+		else if (kind == 3)
+			on_action_exit(hit, status);
+		else
+			gw_log_event(s->log, GW_DEBUG, COMPONENT, "init.reaped",
+			    json_pack("{s:i}", "pid", (int)pid), "reaped orphan pid %d",
+			    (int)pid);
+	}
+}
+
+/* ---------- stopping ---------- */
+
+static void
+stop_run(struct run *r, int sig)
+{
+	if (r->pid <= 0 || r->st == ST_STOPPING)
+		return;
+	r->st = ST_STOPPING;
+	stop_checks(r);
+	log_svc(r, GW_INFO, "init.stopping", json_pack("{s:s}", "signal",
+	    sig_name(sig)), "sending SIG%s", sig_name(sig));
+	kill(-r->pid, sig);
+	arm(r->timer, r->svc->stop_timeout_s);
+}
+
+/* A service may stop once none of its dependents is still running. */
+static int
+dependents_down(const struct super *s, const struct run *r)
+{
+	size_t i, j;
+
+	for (i = 0; i < s->n; i++) {
+		const struct run *o = &s->runs[i];
+
+		if (o->pid <= 0)
+			continue;
+		for (j = 0; j < o->svc->n_deps; j++)
+			if (o->svc->deps[j].index == r->idx)
+				return 0;
+	}
+	return 1;
+}
+
+static void
+shutdown_step(struct super *s)
+{
+	size_t i, running = 0;
+
+	for (i = 0; i < s->n; i++) {
+		struct run *r = &s->runs[i];
+
+		if (r->pid > 0) {
+			running++;
+			if (r->st != ST_STOPPING && dependents_down(s, r))
+				stop_run(r, r->svc->stop_signal);
+		} else if (r->st != ST_FATAL && r->st != ST_EXITED) {
+			r->st = ST_DOWN;
+		}
+	}
+	if (running == 0 && s->done != NULL) {
+		void (*done)(void *) = s->done;
+
+		s->done = NULL;
+		done(s->done_arg);
+	}
+}
+
+void
+super_shutdown(struct super *s, void (*done)(void *), void *arg)
+{
+	size_t i, j;
+
+	if (s->shutting_down)
+		return;
+	s->shutting_down = 1;
+	s->done = done;
+	s->done_arg = arg;
+	gw_log_event(s->log, GW_INFO, COMPONENT, "init.shutdown", NULL,
+	    "stopping all services in reverse dependency order");
+	for (i = 0; i < s->n; i++) {
+		struct run *r = &s->runs[i];
+
+		if (r->st == ST_BACKOFF)
+			evtimer_del(r->timer);
+		stop_checks(r);
+		evtimer_del(r->ready_deadline);
+		for (j = 0; j < r->svc->n_schedule; j++)
+			evtimer_del(r->sched_timer[j]);
+	}
+	shutdown_step(s);
+}
+
+void
+super_forward(struct super *s, int sig)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->runs[i].pid > 0)
+			kill(-s->runs[i].pid, sig);
+}
+
+/* ---------- scheduled restarts ---------- */
+
+static void
+on_ready_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *r = arg;
+
+	(void)fd;
+	(void)what;
+	if (!r->awaiting_ready_after_restart)
+		return;
+	log_svc(r, GW_CRITICAL, "init.not_ready_after_restart", json_pack("{s:f}",
+	    "deadline_s", r->svc->ready_after_restart_s),
+	    "NOT ready %.0f s after its scheduled restart", r->svc->ready_after_restart_s);
+}
+
+static void
+on_action_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *r = arg;
+
+	(void)fd;
+	(void)what;
+	if (r->action_pid > 0) {
+		log_svc(r, GW_CRITICAL, "init.restart_action_failed", NULL,
+		    "restart command still running after %.0f s: killed",
+		    r->svc->restart_action.timeout_s);
+		kill(-r->action_pid, SIGKILL);
+	}
+}
+
+static void
+on_ibc_done(void *arg, int ok, const char *text)
+{
+	struct run *r = arg;
+
+	ibc_cmd_free(r->ibc);
+	r->ibc = NULL;
+	if (ok)
+		log_svc(r, GW_INFO, "init.restart_action", NULL, "IBC: %s", text);
+	else
+		log_svc(r, GW_CRITICAL, "init.restart_action_failed", NULL,
+		    "IBC restart failed: %s", text);
+}
+
+static void
+scheduled_restart(struct run *r)
+{
+	const struct svc_action *a = &r->svc->restart_action;
+	struct gw_err e;
+
+	log_svc(r, GW_INFO, "init.scheduled_restart", NULL, "scheduled restart (%s)",
+	    a->kind == SVC_ACTION_SIGNAL ? "signal" : a->kind == SVC_ACTION_ARGV ?
+	    "command" : "IBC");
+	r->awaiting_ready_after_restart = 1;
+	arm(r->ready_deadline, r->svc->ready_after_restart_s);
+	switch (a->kind) {
+	case SVC_ACTION_SIGNAL:
+		if (r->pid > 0) {
+			r->want_restart = 1;
+			stop_run(r, a->signal);
+		} else if (r->st == ST_BACKOFF || r->st == ST_EXITED || r->st == ST_DOWN) {
+			r->st = ST_WAITING;
+			try_start_waiting(r->s);
+		}
+		return;
+	case SVC_ACTION_ARGV: {
+		struct spawn_opts o;
+		char why[300];
+
+		memset(&o, 0, sizeof(o));
+		o.argv = a->argv;
+		o.out_fd = o.err_fd = o.notify_fd = -1;
+		r->action_pid = spawn(&o, why, sizeof(why));
+		if (r->action_pid < 0) {
+			r->action_pid = 0;
+			log_svc(r, GW_CRITICAL, "init.restart_action_failed", NULL, "%s", why);
+			return;
+		}
+		arm(r->action_deadline, a->timeout_s);
+		break;
+	}
+	case SVC_ACTION_IBC:
+		if (r->ibc == NULL)
+			r->ibc = ibc_cmd_new(r->s->base, a->ibc_host, a->ibc_port, "RESTART",
+			    (int)(a->timeout_s * 1000), on_ibc_done, r, &e);
+		if (r->ibc == NULL)
+			log_svc(r, GW_CRITICAL, "init.restart_action_failed", NULL,
+			    "IBC: %s", e.msg);
+		break;
+	}
+	/* the service is restarting somewhere else: check it again */
+	if (r->svc->ready.kind == SVC_READY_COMMAND) {
+		if (r->st == ST_READY)
+			r->st = ST_STARTING;
+		r->started = mono_s();
+		start_checks(r);
+	}
+}
+
+/* A schedule timer expired: fire what is due by the wall clock (a timer
+ * on the monotonic clock may end a little early); re-arm everything. */
+static void
+on_schedule(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *r = arg;
+	struct timespec ts;
+	double now;
+	size_t i;
+	int fired = 0;
+
+	(void)fd;
+	(void)what;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	for (i = 0; i < r->svc->n_schedule; i++) {
+		if (evtimer_pending(r->sched_timer[i], NULL) || r->next_fire[i] == 0 ||
+		    now < (double)r->next_fire[i] - 0.0005)
+			continue;
+		r->last_fire[i] = r->next_fire[i];
+		r->next_fire[i] = 0;
+		fired = 1;
+	}
+	if (fired && !r->s->shutting_down)
+		scheduled_restart(r);	/* once, even if two schedules coincide */
+	arm_schedules(r);
+}
+
+static void
+arm_schedules(struct run *r)
+{
+	struct timespec ts;
+	time_t now;
+	double now_f;
+	size_t i;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now = ts.tv_sec;
+	now_f = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+
+	for (i = 0; i < r->svc->n_schedule; i++) {
+		struct gw_err e;
+		time_t next;
+
+		if (evtimer_pending(r->sched_timer[i], NULL))
+			continue;
+		/* strictly after the last firing: never the same instant twice */
+		if (sched_next(&r->svc->schedule[i].when, now > r->last_fire[i] ? now :
+		    r->last_fire[i], &next, &e) < 0) {
+			log_svc(r, GW_CRITICAL, "init.schedule_error", NULL,
+			    "schedule %s: %s", r->svc->schedule[i].at, e.msg);
+			continue;
+		}
+		r->next_fire[i] = next;
+		arm(r->sched_timer[i], (double)next - now_f);
+	}
+}
+
+/* ---------- life cycle and control ---------- */
+
+struct super *
+super_new(struct event_base *base, const struct svcconf *conf,
+    struct gw_log *log, struct gw_err *err)
+{
+	struct super *s = calloc(1, sizeof(*s));
+	size_t i, j;
+
+	if (s == NULL) {
+		gw_err_set(err, "supervisor: out of memory");
+		return NULL;
+	}
+	s->base = base;
+	s->conf = conf;
+	s->log = log;
+	s->n = conf->n;
+	for (i = 0; i < s->n; i++) {
+		struct run *r = &s->runs[i];
+
+		r->s = s;
+		r->svc = &conf->svc[i];
+		r->idx = (int)i;
+		r->st = ST_WAITING;
+		r->delay = r->svc->backoff.initial_s;
+		r->notify_rfd = r->out.fd = r->err.fd = -1;
+		r->timer = evtimer_new(base, on_timer, r);
+		r->check_timer = evtimer_new(base, on_check_timer, r);
+		r->check_deadline = evtimer_new(base, on_check_deadline, r);
+		r->ready_deadline = evtimer_new(base, on_ready_deadline, r);
+		r->action_deadline = evtimer_new(base, on_action_deadline, r);
+		for (j = 0; j < r->svc->n_schedule; j++)
+			r->sched_timer[j] = evtimer_new(base, on_schedule, r);
+		if (!r->timer || !r->check_timer || !r->check_deadline ||
+		    !r->ready_deadline || !r->action_deadline) {
+			gw_err_set(err, "supervisor: cannot create timers");
+			super_free(s);
+			return NULL;
+		}
+	}
+	return s;
+}
+
+void
+super_free(struct super *s)
+{
+	size_t i, j;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->n; i++) {
+		struct run *r = &s->runs[i];
+		struct event *evs[] = { r->timer, r->check_timer, r->check_deadline,
+		    r->ready_deadline, r->action_deadline, r->notify_ev };
+
+		for (j = 0; j < sizeof(evs) / sizeof(evs[0]); j++)
+			if (evs[j] != NULL)
+				event_free(evs[j]);
+		for (j = 0; j < r->svc->n_schedule; j++)
+			if (r->sched_timer[j] != NULL)
+				event_free(r->sched_timer[j]);
+		if (r->notify_rfd >= 0)
+			close(r->notify_rfd);
+		close_output(&r->out);
+		close_output(&r->err);
+		ibc_cmd_free(r->ibc);
+	}
+	free(s);
+}
+
+void
+super_start(struct super *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		arm_schedules(&s->runs[i]);
+	try_start_waiting(s);
+}
+
+int
+super_ctl(struct super *s, const char *verb, const char *name,
+    struct gw_err *err)
+{
+	int i = svcconf_find(s->conf, name);
+	struct run *r;
+
+	if (i < 0)
+		return gw_err_set(err, "unknown service '%s'", name);
+	if (s->shutting_down)
+		return gw_err_set(err, "shutting down");
+	r = &s->runs[i];
+	if (r->svc->external && strcmp(verb, "restart") != 0)
+		return gw_err_set(err, "service '%s' is external: only restart "
+		    "(its restart action) applies", name);
+	if (strcmp(verb, "stop") == 0) {
+		r->by_ctl = 1;
+		if (r->st == ST_BACKOFF) {
+			evtimer_del(r->timer);
+			r->st = ST_DOWN;
+		} else if (r->pid > 0) {
+			stop_run(r, r->svc->stop_signal);
+		} else if (r->st == ST_WAITING) {
+			r->st = ST_DOWN;
+		}
+		return 0;
+	}
+	if (strcmp(verb, "start") == 0 || strcmp(verb, "restart") == 0) {
+		r->by_ctl = 0;
+		r->n_fails = 0;
+		r->delay = r->svc->backoff.initial_s;
+		if (r->svc->external) {
+			scheduled_restart(r);
+			return 0;
+		}
+		if (r->pid > 0) {
+			if (strcmp(verb, "restart") == 0) {
+				r->want_restart = 1;
+				stop_run(r, r->svc->stop_signal);
+			}
+			return 0;
+		}
+		if (r->st == ST_BACKOFF)
+			evtimer_del(r->timer);
+		r->st = ST_WAITING;
+		try_start_waiting(s);
+		return 0;
+	}
+	return gw_err_set(err, "unknown command '%s' (start, stop, restart)", verb);
+}
+
+json_t *
+super_status(const struct super *s)
+{
+	json_t *a = json_array();
+	double now = mono_s();
+	size_t i, j;
+
+	for (i = 0; i < s->n; i++) {
+		const struct run *r = &s->runs[i];
+		json_t *next = json_null();
+		time_t best = 0;
+		char buf[32];
+
+		for (j = 0; j < r->svc->n_schedule; j++)
+			if (r->next_fire[j] && (best == 0 || r->next_fire[j] < best))
+				best = r->next_fire[j];
+		if (best) {
+			struct tm tm;
+
+			gmtime_r(&best, &tm);
+			strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			next = json_string(buf);
+		}
+		json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:o, s:i, s:o, s:b, s:b, s:o}",
+		    "name", r->svc->name, "state", st_names[r->st],
+		    "pid", r->pid > 0 ? json_integer(r->pid) : json_null(),
+		    "uptime_s", r->pid > 0 ? json_real(now - r->started) : json_null(),
+		    "restarts", (int)r->restarts,
+		    "last_exit", r->have_exit ? status_json(r->last_status) : json_null(),
+		    "ready", r->st == ST_READY, "external", r->svc->external,
+		    "next_restart", next));
+	}
+	return a;
+}
+
+int
+super_exit_code(const struct super *s)
+{
+	return s->exit_code;
+}
+
+int
+super_critical_failed(const struct super *s)
+{
+	return s->critical_failed;
+}

@@ -1,0 +1,59 @@
+/*
+ * super: stack-init's supervisor. Starts services in dependency order,
+ * holds dependents until their dependencies are started or ready, checks
+ * readiness (a command every interval, or a notification fd), restarts by
+ * policy with backoff and crash-loop detection, stops in reverse order with
+ * a SIGKILL deadline, and reaps every child (adopted orphans too). The
+ * caller owns the event loop and the signals: it calls super_reap() on
+ * SIGCHLD and super_shutdown() on SIGTERM.
+ * Every state change is logged as an event record (source stack-init,
+ * component init).
+ */
+#ifndef GW_SUPER_H
+#define GW_SUPER_H
+
+#include <jansson.h>
+
+#include "gw_err.h"
+#include "log.h"
+#include "svcconf.h"
+
+struct event_base;
+struct super;
+
+/* conf is borrowed and must outlive the supervisor. */
+struct super *super_new(struct event_base *base, const struct svcconf *conf,
+    struct gw_log *log, struct gw_err *err);
+void super_free(struct super *s);
+
+/* Start everything whose dependencies allow it; the rest follows as
+ * dependencies become started or ready. */
+void super_start(struct super *s);
+
+/* Reap every exited child (non-blocking waitpid loop) and act on service
+ * exits. Call on SIGCHLD. */
+void super_reap(struct super *s);
+
+/* Ordered shutdown: stop services in reverse dependency order, each with
+ * its stop signal and timeout (then SIGKILL). done(arg) runs once all are
+ * down. */
+void super_shutdown(struct super *s, void (*done)(void *arg), void *arg);
+
+/* Forward a signal to every running service's process group. */
+void super_forward(struct super *s, int sig);
+
+/* Control: "start", "stop" or "restart" a service by name. Returns 0 or -1
+ * with err ("unknown service 'x'", ...). */
+int super_ctl(struct super *s, const char *verb, const char *name,
+    struct gw_err *err);
+
+/* One JSON object per service (new reference, an array). */
+json_t *super_status(const struct super *s);
+
+/* After shutdown: 0 when everything stopped cleanly, or the exit code of a
+ * critical service that went fatal (128+N when killed by signal N). */
+int super_exit_code(const struct super *s);
+/* 1 once a critical service went fatal: the caller should shut down. */
+int super_critical_failed(const struct super *s);
+
+#endif

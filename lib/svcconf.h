@@ -1,0 +1,141 @@
+/*
+ * svcconf: stack-init's configuration file (JSON, see docs/stack-init.md):
+ * parsed once with jansson, unpacked into these structs, validated (unknown
+ * keys, types, ranges, dependency names and cycles), with errors that name
+ * the file position or the service and key. The json_t is dropped after.
+ */
+#ifndef GW_SVCCONF_H
+#define GW_SVCCONF_H
+
+#include <stddef.h>
+
+#include "gw_err.h"
+#include "sched.h"
+
+#define SVC_MAX_SERVICES 64
+#define SVC_MAX_DEPS 16
+#define SVC_MAX_SCHEDULES 8
+#define SVC_NAME_MAX 32
+#define SVC_MAX_ARGV 256
+#define SVCCONF_MAX_FILE (1024 * 1024)	/* svcconf_load refuses larger files */
+
+enum svc_restart {
+	SVC_RESTART_NO,
+	SVC_RESTART_ON_FAILURE,
+	SVC_RESTART_ALWAYS,
+	SVC_RESTART_UNLESS_STOPPED,
+};
+
+enum svc_dep_condition {
+	SVC_DEP_STARTED,
+	SVC_DEP_READY,
+};
+
+enum svc_action_kind {
+	SVC_ACTION_SIGNAL,	/* signal the child (default TERM): it exits, the
+				 * restart policy brings it back */
+	SVC_ACTION_ARGV,	/* run a command, e.g. docker restart ibkr-gateway */
+	SVC_ACTION_IBC,		/* send RESTART to an IBC command server, require OK */
+};
+
+enum svc_ready_kind {
+	SVC_READY_NONE,
+	SVC_READY_COMMAND,
+	SVC_READY_NOTIFY,
+};
+
+struct svc_dep {
+	char service[SVC_NAME_MAX];
+	enum svc_dep_condition condition;
+	int index;		/* resolved: index of the service */
+};
+
+struct svc_ready {
+	int kind;		/* enum svc_ready_kind: 0 none, 1 command,
+				 * 2 notification fd */
+	char **argv;		/* command: NULL-terminated */
+	double interval_s;	/* default 2 */
+	double timeout_s;	/* per check, default 5 */
+	double start_period_s;	/* give up (unready) after, default 60 */
+	int notify_fd;		/* kind 2: the child writes a newline on this fd */
+};
+
+struct svc_action {
+	enum svc_action_kind kind;
+	int signal;		/* SIGNAL: default SIGTERM */
+	char **argv;		/* ARGV */
+	char ibc_host[256];	/* IBC */
+	int ibc_port;
+	double timeout_s;	/* ARGV/IBC deadline, default 30 */
+};
+
+struct svc_schedule {
+	struct sched_spec when;
+	char at[16];		/* as written ("16:30"), for status output */
+	int action_restart;	/* "restart" (the only action for now) */
+};
+
+struct svc_backoff {
+	double initial_s;	/* default 0.1; 0 = respawn at once */
+	double max_s;		/* default 60 */
+	double reset_after_s;	/* default 10 s of stable running */
+};
+
+struct svc_crash_loop {
+	int failures;		/* default 5 ... */
+	double window_s;	/* ... within 60 s */
+	int give_up;		/* 1: state fatal until ctl start; 0: keep retrying at the cap */
+};
+
+struct svc {
+	char name[SVC_NAME_MAX];
+	char **argv;		/* NULL for external services */
+	char **env;		/* "K=V" added to the inherited environment */
+	char *cwd;
+	char *user;
+	int external;
+	int critical;		/* fatal -> stack-init exits with its code */
+	struct svc_dep deps[SVC_MAX_DEPS];
+	size_t n_deps;
+	struct svc_ready ready;
+	enum svc_restart restart;
+	struct svc_backoff backoff;
+	struct svc_crash_loop crash_loop;
+	int stop_signal;	/* default SIGTERM */
+	double stop_timeout_s;	/* default 10, then SIGKILL */
+	struct svc_schedule schedule[SVC_MAX_SCHEDULES];
+	size_t n_schedule;
+	struct svc_action restart_action;
+	double ready_after_restart_s;	/* deadline to be ready again, default 300 */
+	char follows[SVC_NAME_MAX];	/* restart this service after `follows` restarts (scheduled), "" none */
+	int follows_index;
+	int prefix_output;	/* prefix each output line with "name | " (default 1) */
+};
+
+struct svcconf {
+	struct svc svc[SVC_MAX_SERVICES];
+	size_t n;
+	size_t order[SVC_MAX_SERVICES];	/* a dependency order (deps first) */
+};
+
+/* Load and validate a file of at most SVCCONF_MAX_FILE bytes (blocking
+ * read). Errors look like
+ *   "etc/stack.json:3:17: expected ',' or '}'"       (JSON syntax)
+ *   "etc/stack.json: larger than 1048576 bytes"      (the file itself)
+ *   "service 'bot': depends_on: unknown service 'gatway'"  (meaning)
+ *   "services[3]: name: missing"                     (no usable name yet)
+ *   "dependency cycle: a -> b -> a"
+ * Messages about meaning do not repeat the file name: prefix it when
+ * printing. Returns a table the caller frees with svcconf_free, or NULL
+ * with err. */
+struct svcconf *svcconf_load(const char *path, struct gw_err *err);
+/* The same from a buffer (tests, fuzzing); name is used in messages
+ * (NULL: "(config)"). Any bytes; the buffer is not kept. */
+struct svcconf *svcconf_parse(const char *buf, size_t len, const char *name,
+    struct gw_err *err);
+/* NULL-safe. */
+void svcconf_free(struct svcconf *c);
+/* Index of a service by name, or -1 (also for NULL arguments). */
+int svcconf_find(const struct svcconf *c, const char *name);
+
+#endif

@@ -1,0 +1,258 @@
+#!/usr/bin/env bats
+# stack-init: start order with readiness, restart policies, backoff, crash
+# loops, reaping, exit statuses, ordered shutdown, SIGKILL escalation,
+# scheduled restarts (signal and IBC actions), the control socket.
+# Loopback only; every wait polls the log or the control socket with a
+# deadline.
+load common
+
+setup() {
+	T=$BATS_TEST_TMPDIR
+	export GWKIT_RUNTIME_DIR=$T/rt
+	mkdir -m 700 -p "$GWKIT_RUNTIME_DIR"
+	INIT_PID= SIM_PID= IBC_PID=
+	LOG=$T/init.log
+}
+
+teardown() {
+	stop_pid "$INIT_PID" "$IBC_PID" "$SIM_PID"
+}
+
+# start_init CONFIG-JSON: write it, check it, run stack-init on it.
+start_init() {
+	printf '%s\n' "$1" >"$T/stack.json"
+	stack-init -n "$T/stack.json"
+	stack-init "$T/stack.json" >"$LOG" 2>&1 3>&- &
+	INIT_PID=$!
+	wait_for_line "$LOG" '"event":"init\.started".*"services"' 10
+}
+
+# ts_of REGEX: the ts (epoch ms) of the first log line matching REGEX.
+ts_of() {
+	local ts
+	ts=$(grep -E -m1 -- "$1" "$LOG" | jq -r .ts)
+	date -d "$ts" +%s%3N
+}
+
+status_of() { stack-init ctl status | jq -c "select(.name == \"$1\")"; }
+
+# svc_is NAME JQ: the service's status line satisfies the jq test.
+svc_is() { stack-init ctl status | jq -s -e "map(select(.name == \"$1\"))[0] | $2" >/dev/null; }
+
+@test "-n, --help, --version, usage and configuration errors" {
+	printf '%s\n' '{"services":[{"name":"a","argv":["true"]}]}' >"$T/ok.json"
+	run stack-init -n "$T/ok.json"
+	[ "$status" -eq 0 ]
+	[ "$output" = "configuration OK" ]
+	printf '{"services": [\n  {"name": "a",, "argv": ["true"]}\n]}\n' >"$T/bad.json"
+	run stack-init -n "$T/bad.json"
+	[ "$status" -eq 78 ]
+	[[ "$output" == "stack-init: $T/bad.json:2:16: "* ]]
+	printf '%s\n' '{"services":[{"name":"bot","argv":["true"],"depends_on":["gatway"]}]}' >"$T/bad2.json"
+	run stack-init -n "$T/bad2.json"
+	[ "$status" -eq 78 ]
+	[[ "$output" == *"unknown service 'gatway'"* ]]
+	printf '%s\n' '{"services":[{"name":"a","argv":["true"],"depends_on":["b"]},{"name":"b","argv":["true"],"depends_on":["a"]}]}' >"$T/cyc.json"
+	run stack-init -n "$T/cyc.json"
+	[ "$status" -eq 78 ]
+	[[ "$output" == *"cycle"* ]]
+	run stack-init
+	[ "$status" -eq 64 ]
+	run stack-init --bogus x.json
+	[ "$status" -eq 64 ]
+	run stack-init --help
+	[ "$status" -eq 0 ]
+	run stack-init --version
+	[[ "$output" =~ ^stack-init\ gwkit\ [0-9.]+$ ]]
+	run stack-init ctl status
+	[ "$status" -eq 69 ]
+}
+
+@test "a dependent with condition ready starts only after gw-sim's login delay and gw-probe passing" {
+	port=$(free_port)
+	start_init '{"services": [
+	  {"name": "gateway", "argv": ["gw-sim", "--port", "'"$port"'", "--login-delay", "2", "--log-level", "warning"],
+	   "ready": {"argv": ["gw-probe", "-q", "--port", "'"$port"'", "--timeout", "1"], "interval": 0.2, "timeout": 2, "start_period": 30},
+	   "restart": "always"},
+	  {"name": "bot", "argv": ["sh", "-c", "gw-probe --port '"$port"'; exec sleep 60"],
+	   "depends_on": [{"service": "gateway", "condition": "ready"}]}]}'
+	wait_for_line "$LOG" '^bot \| ready 127\.0\.0\.1' 15
+	t_gw=$(ts_of '"event":"init\.started".*gateway: started')
+	t_ready=$(ts_of '"event":"init\.ready".*"service":"gateway"')
+	t_bot=$(ts_of '"event":"init\.started".*bot: started')
+	[ $((t_ready - t_gw)) -ge 1900 ]	# the login delay
+	[ "$t_bot" -ge "$t_ready" ]
+	status_of gateway | jq -e '.state == "ready" and .ready == true'
+}
+
+@test "restart policies: no, on-failure, always, unless-stopped" {
+	start_init '{"services": [
+	  {"name": "no", "argv": ["sh", "-c", "exit 3"], "restart": "no"},
+	  {"name": "onfail-ok", "argv": ["sh", "-c", "exit 0"], "restart": "on-failure"},
+	  {"name": "onfail-bad", "argv": ["sh", "-c", "sleep 0.2; exit 1"], "restart": "on-failure", "backoff": 0},
+	  {"name": "always", "argv": ["sh", "-c", "sleep 0.2; exit 0"], "restart": "always", "backoff": 0},
+	  {"name": "unless", "argv": ["sleep", "60"], "restart": "unless-stopped"}]}'
+	wait_for_line "$LOG" 'onfail-bad: started.*' 5
+	wait_until 10 bash -c "[ \$(grep -c 'always: started' '$LOG') -ge 3 ]"
+	wait_until 10 bash -c "[ \$(grep -c 'onfail-bad: started' '$LOG') -ge 3 ]"
+	[ "$(grep -c '"no: started' "$LOG")" -eq 1 ]
+	[ "$(grep -c '"onfail-ok: started' "$LOG")" -eq 1 ]
+	status_of no | jq -e '.state == "exited" and .last_exit.code == 3'
+	status_of onfail-ok | jq -e '.state == "exited" and .last_exit.code == 0'
+	stack-init ctl stop unless
+	wait_until 5 svc_is unless '.state == "down"'
+	run stack-init ctl start unless
+	[ "$status" -eq 0 ]
+	wait_until 5 svc_is unless '.state == "ready"'
+}
+
+@test "backoff doubles from its initial delay; 0 respawns at once" {
+	start_init '{"services": [
+	  {"name": "crash", "argv": ["false"], "restart": "always",
+	   "backoff": {"initial": 0.2, "max": 5, "reset_after": 10},
+	   "crash_loop": {"failures": 100, "window": 60}}]}'
+	wait_until 10 bash -c "[ \$(grep -c 'crash: started' '$LOG') -ge 4 ]"
+	mapfile -t t < <(grep 'crash: started' "$LOG" | head -n 4 | jq -r .ts | while read -r ts; do date -d "$ts" +%s%3N; done)
+	d1=$((t[1] - t[0])); d2=$((t[2] - t[1])); d3=$((t[3] - t[2]))
+	echo "delays ${d1} ${d2} ${d3} ms" >&3
+	[ "$d1" -ge 200 ] && [ "$d1" -lt 350 ]
+	[ "$d2" -ge 400 ] && [ "$d2" -lt 600 ]
+	[ "$d3" -ge 800 ] && [ "$d3" -lt 1100 ]
+}
+
+@test "crash loop: a critical alert; give_up makes it fatal; a critical fatal service ends stack-init with its code" {
+	start_init '{"services": [
+	  {"name": "loop", "argv": ["sh", "-c", "exit 7"], "restart": "always", "backoff": 0, "critical": true,
+	   "crash_loop": {"failures": 3, "window": 10, "give_up": true}},
+	  {"name": "other", "argv": ["sleep", "60"]}]}'
+	wait_for_line "$LOG" '"level":"critical".*"event":"init\.crash_loop".*loop: crash loop: 3 failures' 10
+	wait_exit "$INIT_PID"
+	INIT_PID=
+	[ "$EXIT_STATUS" -eq 7 ]
+	grep -q '"event":"init\.stopped".*other: stopped' "$LOG"
+}
+
+@test "exit codes 0-255 and deaths by signal are reported" {
+	start_init '{"services": [
+	  {"name": "c0", "argv": ["sh", "-c", "exit 0"], "restart": "no"},
+	  {"name": "c1", "argv": ["sh", "-c", "exit 1"], "restart": "no"},
+	  {"name": "c127", "argv": ["sh", "-c", "exit 127"], "restart": "no"},
+	  {"name": "c200", "argv": ["sh", "-c", "exit 200"], "restart": "no"},
+	  {"name": "c255", "argv": ["sh", "-c", "exit 255"], "restart": "no"},
+	  {"name": "killed", "argv": ["sh", "-c", "kill -KILL $$"], "restart": "no"},
+	  {"name": "segv", "argv": ["sh", "-c", "kill -SEGV $$"], "restart": "no"}]}'
+	wait_until 10 bash -c "[ \$(grep -c '\"event\":\"init\\.exited\"' '$LOG') -ge 7 ]"
+	for c in 0 1 127 200 255; do
+		status_of "c$c" | jq -e ".last_exit.code == $c"
+	done
+	status_of killed | jq -e '.last_exit.signal == "KILL" and .last_exit.code == 137'
+	status_of segv | jq -e '.last_exit.signal == "SEGV" and .last_exit.code == 139'
+	grep -q 'killed: exited (signal KILL)' "$LOG"
+}
+
+@test "orphans are reaped: no zombies under stack-init" {
+	start_init '{"services": [
+	  {"name": "parent", "argv": ["sh", "-c", "for i in 1 2 3 4 5; do (sleep 0.1 &) ; done; exec sleep 60"]}]}'
+	wait_until 10 bash -c "[ \$(grep -c '\"event\":\"init\\.reaped\"' '$LOG') -ge 5 ]" || true
+	# the orphans' parent is now stack-init (child subreaper); none stays a zombie
+	wait_until 5 bash -c "! ps -o stat= --ppid $INIT_PID | grep -q Z"
+	[ "$(ps -o pid= --ppid "$INIT_PID" | wc -l)" -eq 1 ]
+}
+
+@test "SIGTERM stops dependents first, escalates to SIGKILL after stop_timeout, exits 0" {
+	start_init '{"services": [
+	  {"name": "base", "argv": ["sleep", "60"]},
+	  {"name": "stubborn", "argv": ["sh", "-c", "trap \"\" TERM; while :; do sleep 0.1; done"], "stop_timeout": 0.5,
+	   "depends_on": ["base"]},
+	  {"name": "top", "argv": ["sleep", "60"], "depends_on": ["stubborn"]}]}'
+	wait_for_line "$LOG" 'top: started' 5
+	kill -TERM "$INIT_PID"
+	wait_exit "$INIT_PID"
+	INIT_PID=
+	[ "$EXIT_STATUS" -eq 0 ]
+	grep -q '"event":"init\.killed".*stubborn' "$LOG"
+	t_top=$(ts_of 'top: stopped')
+	t_stub=$(ts_of 'stubborn: stopped')
+	t_base=$(ts_of 'base: stopped')
+	[ "$t_top" -le "$t_stub" ] && [ "$t_stub" -le "$t_base" ]
+	[ $((t_stub - t_top)) -ge 450 ]
+}
+
+@test "readiness by notification fd" {
+	start_init '{"services": [
+	  {"name": "svc", "argv": ["sh", "-c", "sleep 0.3; echo >&5; exec sleep 60"], "ready": {"notify_fd": 5}},
+	  {"name": "after", "argv": ["sleep", "60"], "depends_on": [{"service": "svc", "condition": "ready"}]}]}'
+	wait_for_line "$LOG" 'after: started' 5
+	t0=$(ts_of 'svc: started')
+	t1=$(ts_of '"event":"init\.ready".*svc: ready')
+	[ $((t1 - t0)) -ge 250 ]
+}
+
+@test "output passes through, each line prefixed with the service name" {
+	start_init '{"services": [
+	  {"name": "talker", "argv": ["sh", "-c", "echo one; echo two >&2; printf partial; exec sleep 60"]}]}'
+	wait_for_line "$LOG" '^talker \| one$' 5
+	wait_for_line "$LOG" '^talker \| two$' 5
+}
+
+@test "control socket: 0600, status lines, start/stop/restart, errors" {
+	start_init '{"services": [{"name": "s", "argv": ["sleep", "60"]}]}'
+	wait_for_line "$LOG" 's: started' 5
+	[ "$(stat -c %a "$GWKIT_RUNTIME_DIR/init.sock")" = 600 ]
+	run stack-init ctl status
+	[ "$status" -eq 0 ]
+	echo "${lines[0]}" | jq -e '.name == "s" and .state == "ready" and (.pid | type) == "number" and .restarts == 0'
+	[ "${lines[1]}" = '{"ok":true}' ]
+	run stack-init ctl restart s
+	[ "$status" -eq 0 ]
+	wait_until 5 svc_is s '.restarts == 1 and .state == "ready"'
+	run stack-init ctl stop nosuch
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"unknown service 'nosuch'"* ]]
+	run stack-init ctl frobnicate s
+	[ "$status" -eq 1 ]
+}
+
+@test "a scheduled restart a few seconds ahead: gw-sim restarts and its dependent reconnects" {
+	port=$(free_port)
+	at=$(date -u -d '+3 seconds' +%H:%M:%S)
+	start_init '{"services": [
+	  {"name": "gateway", "argv": ["gw-sim", "--port", "'"$port"'", "--login-delay", "1", "--log-level", "warning"],
+	   "ready": {"argv": ["gw-probe", "-q", "--port", "'"$port"'", "--timeout", "1"], "interval": 0.2, "timeout": 2, "start_period": 30},
+	   "restart": "always", "backoff": 0,
+	   "schedule": [{"at": "'"$at"'", "tz": "UTC", "days": "daily", "action": "restart"}],
+	   "restart_action": {"signal": "TERM"}, "ready_after_restart": 20},
+	  {"name": "bot", "argv": ["sh", "-c", "while :; do if gw-probe -q --port '"$port"' --timeout 1; then s=up; else s=down; fi; [ \"$s\" != \"$l\" ] && echo \"gateway $s\"; l=$s; sleep 0.1; done"],
+	   "depends_on": [{"service": "gateway", "condition": "ready"}]}]}'
+	wait_for_line "$LOG" '^bot \| gateway up$' 15
+	wait_for_line "$LOG" '"event":"init\.scheduled_restart".*gateway' 10
+	wait_for_line "$LOG" '^bot \| gateway down$' 10
+	wait_for_line "$LOG" '"event":"init\.restart_completed".*gateway' 20
+	wait_until 10 bash -c "[ \$(grep -c '^bot | gateway up$' '$LOG') -ge 2 ]"
+	status_of gateway | jq -e '.restarts == 1 and .state == "ready" and (.next_restart | type) == "string"'
+	# fired within a second of the wall-clock time
+	want=$(date -u -d "today $at" +%s%3N)
+	got=$(ts_of '"event":"init\.scheduled_restart"')
+	echo "fired $((got - want)) ms after $at" >&3
+	[ $((got - want)) -ge 0 ] && [ $((got - want)) -lt 1000 ]
+}
+
+@test "IBC restart action: RESTART sent, OK required; an ERROR reply is a critical alert" {
+	port=$(free_port)
+	fake-ibc --port "$port" --log "$T/ibc.log" >"$T/ibc.out" 2>&1 3>&- &
+	IBC_PID=$!
+	wait_for_line "$T/ibc.out" 'fake\.listening' 5
+	at=$(date -u -d '+2 seconds' +%H:%M:%S)
+	start_init '{"services": [
+	  {"name": "gateway", "external": true,
+	   "schedule": [{"at": "'"$at"'", "tz": "UTC", "action": "restart"}],
+	   "restart_action": {"ibc": "127.0.0.1:'"$port"'", "timeout": 5}}]}'
+	wait_for_line "$LOG" '"event":"init\.restart_action".*IBC: OK' 10
+	[ "$(cat "$T/ibc.log")" = "RESTART" ]
+	stop_pid "$IBC_PID"
+	fake-ibc --port "$port" --reply "ERROR not allowed" --log "$T/ibc.log" >"$T/ibc.out" 2>&1 3>&- &
+	IBC_PID=$!
+	wait_for_line "$T/ibc.out" 'fake\.listening' 5
+	stack-init ctl restart gateway
+	wait_for_line "$LOG" '"level":"critical".*"event":"init\.restart_action_failed".*ERROR not allowed' 10
+}

@@ -1,0 +1,949 @@
+/* Unit tests for lib/svcconf: stack-init's service table. The two example
+ * files, defaults, every accepted form, the start order, and one test per
+ * malformed-input class with its exact message. Run from the source root
+ * (the example files are read from etc/). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "svcconf.h"
+
+/* Inputs are written with ' for " to stay readable; no test needs a '. */
+static char *
+dq(const char *s)
+{
+	char *p = strdup(s), *q;
+
+	assert_non_null(p);
+	for (q = p; *q != '\0'; q++)
+		if (*q == '\'')
+			*q = '"';
+	return p;
+}
+
+static struct svcconf *
+parse(const char *json, struct gw_err *e)
+{
+	char *j = dq(json);
+	struct svcconf *c;
+
+	e->msg[0] = '\0';
+	c = svcconf_parse(j, strlen(j), "t.json", e);
+	free(j);
+	return c;
+}
+
+static struct svcconf *
+ok_(const char *json, int line)
+{
+	struct gw_err e;
+	struct svcconf *c = parse(json, &e);
+
+	if (c == NULL)
+		fail_msg("line %d: refused: %s\n  input %s", line, e.msg, json);
+	return c;
+}
+#define OK(json) ok_(json, __LINE__)
+
+static void
+fails_(const char *json, const char *msg, int line)
+{
+	struct gw_err e;
+	struct svcconf *c = parse(json, &e);
+
+	if (c != NULL) {
+		svcconf_free(c);
+		fail_msg("line %d: accepted %s", line, json);
+	}
+	if (strcmp(e.msg, msg) != 0)
+		fail_msg("line %d\n  input %s\n  want  %s\n  got   %s", line, json,
+		    msg, e.msg);
+}
+#define FAILS(json, msg) fails_(json, msg, __LINE__)
+
+/* One service "a" with a command, plus body. */
+#define ONE(body) "{'services':[{'name':'a','argv':['x']," body "}]}"
+/* Services a (body) and g (with a ready check). */
+#define TWO(body) "{'services':[{'name':'g','argv':['g']," \
+	"'ready':{'argv':['p']}},{'name':'a','argv':['x']," body "}]}"
+/* An external service e (body) and a command service a. */
+#define EXT(body) "{'services':[{'name':'e','external':true," body "}," \
+	"{'name':'a','argv':['x']}]}"
+
+static void
+test_example_file(void **state)
+{
+	struct gw_err e;
+	struct svcconf *c;
+	const struct svc *g, *b;
+
+	(void)state;
+	c = svcconf_load("etc/stack.example.json", &e);
+	if (c == NULL)
+		fail_msg("%s", e.msg);
+	assert_int_equal(c->n, 2);
+	g = &c->svc[0];
+	b = &c->svc[1];
+	assert_string_equal(g->name, "gateway");
+	assert_string_equal(g->argv[0], "gw-sim");
+	assert_string_equal(g->argv[4], "20");
+	assert_null(g->argv[5]);
+	assert_int_equal(g->ready.kind, SVC_READY_COMMAND);
+	assert_string_equal(g->ready.argv[1], "-q");
+	assert_null(g->ready.argv[4]);
+	assert_true(g->ready.interval_s == 2 && g->ready.timeout_s == 5 &&
+	    g->ready.start_period_s == 60);
+	assert_int_equal(g->restart, SVC_RESTART_ALWAYS);
+	assert_true(g->backoff.initial_s == 0.1 && g->backoff.max_s == 60 &&
+	    g->backoff.reset_after_s == 10);
+	assert_int_equal(g->n_schedule, 1);
+	assert_string_equal(g->schedule[0].at, "16:30");
+	assert_int_equal(g->schedule[0].when.hour, 16);
+	assert_int_equal(g->schedule[0].when.minute, 30);
+	assert_int_equal(g->schedule[0].when.days, SCHED_WEEKDAYS);
+	assert_string_equal(g->schedule[0].when.tz, "America/New_York");
+	assert_int_equal(g->schedule[0].action_restart, 1);
+	assert_int_equal(g->restart_action.kind, SVC_ACTION_SIGNAL);
+	assert_int_equal(g->restart_action.signal, SIGTERM);
+	assert_int_equal(g->follows_index, -1);
+
+	assert_string_equal(b->name, "bot");
+	assert_int_equal(b->n_deps, 1);
+	assert_string_equal(b->deps[0].service, "gateway");
+	assert_int_equal(b->deps[0].condition, SVC_DEP_READY);
+	assert_int_equal(b->deps[0].index, 0);
+	assert_int_equal(b->restart, SVC_RESTART_ON_FAILURE);
+	assert_true(b->backoff.initial_s == 0);
+	assert_true(b->stop_timeout_s == 10);
+	assert_int_equal(b->ready.kind, SVC_READY_NONE);
+	assert_int_equal(c->order[0], 0);
+	assert_int_equal(c->order[1], 1);
+	svcconf_free(c);
+}
+
+static void
+test_external_file(void **state)
+{
+	struct gw_err e;
+	struct svcconf *c;
+	const struct svc *g, *b;
+
+	(void)state;
+	c = svcconf_load("etc/stack.external-gateway.json", &e);
+	if (c == NULL)
+		fail_msg("%s", e.msg);
+	assert_int_equal(c->n, 2);
+	g = &c->svc[0];
+	b = &c->svc[1];
+	assert_true(g->external);
+	assert_null(g->argv);
+	assert_int_equal(g->restart_action.kind, SVC_ACTION_IBC);
+	assert_string_equal(g->restart_action.ibc_host, "ib-gateway");
+	assert_int_equal(g->restart_action.ibc_port, 7462);
+	assert_true(g->restart_action.timeout_s == 30);
+	assert_int_equal(g->schedule[0].when.days, SCHED_DAILY);
+	assert_true(g->ready_after_restart_s == 300);
+	assert_string_equal(b->follows, "gateway");
+	assert_int_equal(b->follows_index, 0);
+	assert_true(b->critical);
+	assert_string_equal(b->env[0], "GATEWAY_HOST=ib-gateway");
+	assert_string_equal(b->env[1], "GATEWAY_PORT=4004");
+	assert_null(b->env[2]);
+	assert_int_equal(b->stop_signal, SIGINT);
+	assert_int_equal(b->crash_loop.failures, 5);
+	assert_int_equal(c->order[0], 0);
+	svcconf_free(c);
+}
+
+static void
+test_defaults(void **state)
+{
+	struct svcconf *c = OK("{'services':[{'name':'a','argv':['x']}]}");
+	const struct svc *s = &c->svc[0];
+
+	(void)state;
+	assert_int_equal(c->n, 1);
+	assert_null(s->env);
+	assert_null(s->cwd);
+	assert_null(s->user);
+	assert_false(s->external);
+	assert_false(s->critical);
+	assert_int_equal(s->n_deps, 0);
+	assert_int_equal(s->ready.kind, SVC_READY_NONE);
+	assert_int_equal(s->restart, SVC_RESTART_ON_FAILURE);
+	assert_true(s->backoff.initial_s == 0.1 && s->backoff.max_s == 60 &&
+	    s->backoff.reset_after_s == 10);
+	assert_int_equal(s->crash_loop.failures, 5);
+	assert_true(s->crash_loop.window_s == 60);
+	assert_false(s->crash_loop.give_up);
+	assert_int_equal(s->stop_signal, SIGTERM);
+	assert_true(s->stop_timeout_s == 10);
+	assert_int_equal(s->n_schedule, 0);
+	assert_int_equal(s->restart_action.kind, SVC_ACTION_SIGNAL);
+	assert_int_equal(s->restart_action.signal, SIGTERM);
+	assert_true(s->restart_action.timeout_s == 30);
+	assert_true(s->ready_after_restart_s == 300);
+	assert_string_equal(s->follows, "");
+	assert_int_equal(s->follows_index, -1);
+	assert_true(s->prefix_output);
+	svcconf_free(c);
+}
+
+static void
+test_forms(void **state)
+{
+	struct svcconf *c;
+	const struct svc *s;
+
+	(void)state;
+	c = OK("{'services':[{'name':'g.1_x-Y','argv':['g'],'ready':{'notify_fd':3}},"
+	    "{'name':'a','argv':['x','-v'],'env':{'_A1':'x=y','B':''},"
+	    "'cwd':'/tmp','user':'nobody','critical':true,'prefix_output':false,"
+	    "'depends_on':['g.1_x-Y'],'stop_signal':'SIGhup','stop_timeout':0.5,"
+	    "'restart':'unless-stopped','crash_loop':{'give_up':true,'failures':1,"
+	    "'window':0.25},'restart_action':{'argv':['kick','a'],'timeout':1.5},"
+	    "'schedule':[{'at':'00:00','tz':'UTC','days':['sat','mon'],"
+	    "'action':'restart'},{'at':'23:59','tz':'Europe/London','days':"
+	    "'sat-sun','action':'restart'}],'ready_after_restart':5,"
+	    "'follows':'g.1_x-Y','backoff':{'max':0.5}}]}");
+	s = &c->svc[1];
+	assert_int_equal(c->svc[0].ready.kind, SVC_READY_NOTIFY);
+	assert_int_equal(c->svc[0].ready.notify_fd, 3);
+	assert_string_equal(s->argv[1], "-v");
+	assert_string_equal(s->env[0], "_A1=x=y");
+	assert_string_equal(s->env[1], "B=");
+	assert_string_equal(s->cwd, "/tmp");
+	assert_string_equal(s->user, "nobody");
+	assert_true(s->critical);
+	assert_false(s->prefix_output);
+	assert_int_equal(s->deps[0].condition, SVC_DEP_STARTED);
+	assert_int_equal(s->deps[0].index, 0);
+	assert_int_equal(s->stop_signal, SIGHUP);
+	assert_true(s->stop_timeout_s == 0.5);
+	assert_int_equal(s->restart, SVC_RESTART_UNLESS_STOPPED);
+	assert_int_equal(s->crash_loop.failures, 1);
+	assert_true(s->crash_loop.window_s == 0.25);
+	assert_true(s->crash_loop.give_up);
+	assert_int_equal(s->restart_action.kind, SVC_ACTION_ARGV);
+	assert_string_equal(s->restart_action.argv[0], "kick");
+	assert_true(s->restart_action.timeout_s == 1.5);
+	assert_int_equal(s->n_schedule, 2);
+	assert_int_equal(s->schedule[0].when.days, (1u << 6) | (1u << 1));
+	assert_string_equal(s->schedule[0].at, "00:00");
+	assert_string_equal(s->schedule[1].at, "23:59");
+	assert_int_equal(s->schedule[1].when.days, (1u << 6) | 1u);
+	assert_string_equal(s->schedule[1].when.tz, "Europe/London");
+	assert_true(s->ready_after_restart_s == 5);
+	assert_int_equal(s->follows_index, 0);
+	assert_true(s->backoff.initial_s == 0.1 && s->backoff.max_s == 0.5);
+	svcconf_free(c);
+
+	/* signals: names with and without SIG in any case, numbers */
+	c = OK("{'services':[{'name':'a','argv':['x'],'stop_signal':'KILL'},"
+	    "{'name':'b','argv':['x'],'stop_signal':'usr2'},"
+	    "{'name':'c','argv':['x'],'stop_signal':64,"
+	    "'restart_action':{'signal':'SIGQUIT'}}]}");
+	assert_int_equal(c->svc[0].stop_signal, SIGKILL);
+	assert_int_equal(c->svc[1].stop_signal, SIGUSR2);
+	assert_int_equal(c->svc[2].stop_signal, 64);
+	assert_int_equal(c->svc[2].restart_action.signal, SIGQUIT);
+	svcconf_free(c);
+
+	/* IBC with a bracketed IPv6 address; external with argv action */
+	c = OK("{'services':[{'name':'e','external':true,'restart_action':"
+	    "{'ibc':'[::1]:65535'},'schedule':[{'at':'16:30','tz':"
+	    "'America/New_York','action':'restart'}]},{'name':'f','external':"
+	    "true,'restart_action':{'argv':['docker','restart','gw']},"
+	    "'follows':'e'}]}");
+	assert_string_equal(c->svc[0].restart_action.ibc_host, "::1");
+	assert_int_equal(c->svc[0].restart_action.ibc_port, 65535);
+	assert_int_equal(c->svc[0].schedule[0].when.days, SCHED_DAILY);
+	assert_int_equal(c->svc[1].follows_index, 0);
+	svcconf_free(c);
+
+	/* backoff 0 as an integer or a real; seconds as integers */
+	c = OK(ONE("'backoff':0.0,'stop_timeout':86400"));
+	assert_true(c->svc[0].backoff.initial_s == 0);
+	assert_true(c->svc[0].backoff.max_s == 60);
+	assert_true(c->svc[0].stop_timeout_s == 86400);
+	svcconf_free(c);
+}
+
+/* Deps first; among services free to start, the earliest in the file. */
+static void
+test_order(void **state)
+{
+	struct svcconf *c;
+
+	(void)state;
+	c = OK("{'services':[{'name':'c','argv':['x'],'depends_on':['a']},"
+	    "{'name':'b','argv':['x']},{'name':'a','argv':['x']},"
+	    "{'name':'d','argv':['x'],'depends_on':['c','b']}]}");
+	assert_int_equal(c->order[0], 1);
+	assert_int_equal(c->order[1], 2);
+	assert_int_equal(c->order[2], 0);
+	assert_int_equal(c->order[3], 3);
+	assert_int_equal(c->svc[3].deps[0].index, 0);
+	assert_int_equal(c->svc[3].deps[1].index, 1);
+	svcconf_free(c);
+}
+
+static void
+test_find(void **state)
+{
+	struct svcconf *c = OK("{'services':[{'name':'a','argv':['x']},"
+	    "{'name':'b','argv':['x']}]}");
+
+	(void)state;
+	assert_int_equal(svcconf_find(c, "a"), 0);
+	assert_int_equal(svcconf_find(c, "b"), 1);
+	assert_int_equal(svcconf_find(c, "c"), -1);
+	assert_int_equal(svcconf_find(c, ""), -1);
+	assert_int_equal(svcconf_find(c, NULL), -1);
+	assert_int_equal(svcconf_find(NULL, "a"), -1);
+	svcconf_free(c);
+	svcconf_free(NULL);
+}
+
+static void
+test_bad_json(void **state)
+{
+	struct gw_err e;
+
+	(void)state;
+	FAILS("", "t.json:1:0: '[' or '{' expected near end of file");
+	FAILS("{'services': [}", "t.json:1:15: unexpected token near '}'");
+	FAILS("{'services': [\n  {'name': 'a',\n   'argv': ['x'],}]}",
+	    "t.json:3:18: string or '}' expected near '}'");
+	FAILS("{'services': [{'name': 'a',\n 'name': 'b'}]}",
+	    "t.json:2:7: duplicate object key near '\"name\"'");
+	FAILS("{'services': [{'name': 'a\\u0000'}]}",
+	    "t.json:1:32: \\u0000 is not allowed without JSON_ALLOW_NUL near "
+	    "'\"a\\u0000\"'");
+	FAILS("{'a': 1} x", "t.json:1:10: end of file expected near 'x'");
+	/* bytes outside printable ASCII in jansson's text are shown as '?' */
+	FAILS("{'a' '\xc3\xa9'}", "t.json:1:8: ':' expected near '\"?" "?\"'");
+	FAILS("{'a\001b': 1}", "t.json:1:3: control character 0x1 near '\"a'");
+	FAILS("{'a': '\xff'}", "t.json:1:7: unable to decode byte 0xff near "
+	    "'\"'");
+	/* a NUL byte inside the buffer does not end it */
+	e.msg[0] = '\0';
+	assert_null(svcconf_parse("{\"services\":\0[]}", 16, "t.json", &e));
+	assert_string_equal(e.msg, "t.json:1:13: invalid token near end of "
+	    "file");
+	assert_null(svcconf_parse(NULL, 0, NULL, &e));
+	assert_string_equal(e.msg, "(config):1:0: '[' or '{' expected near "
+	    "end of file");
+}
+
+static void
+test_bad_top_level(void **state)
+{
+	char big[16384];
+	size_t i, o;
+
+	(void)state;
+	FAILS("[]", "top level: expected an object {\"services\": [...]}");
+	FAILS("{'services':[{'name':'a','argv':['x']}],'version':1}",
+	    "top level: unknown key 'version'");
+	FAILS("{}", "services: missing");
+	FAILS("{'services':{}}", "services: expected an array of 1..64 services");
+	FAILS("{'services':[]}", "services: expected an array of 1..64 services");
+	o = (size_t)snprintf(big, sizeof(big), "{'services':[");
+	for (i = 0; i < 65; i++)
+		o += (size_t)snprintf(big + o, sizeof(big) - o,
+		    "%s{'name':'s%zu','argv':['x']}", i ? "," : "", i);
+	snprintf(big + o, sizeof(big) - o, "]}");
+	FAILS(big, "services: expected an array of 1..64 services");
+	/* 64 is fine */
+	o = (size_t)snprintf(big, sizeof(big), "{'services':[");
+	for (i = 0; i < 64; i++)
+		o += (size_t)snprintf(big + o, sizeof(big) - o,
+		    "%s{'name':'s%zu','argv':['x']%s}", i ? "," : "", i,
+		    i ? ",'depends_on':['s0']" : "");
+	snprintf(big + o, sizeof(big) - o, "]}");
+	svcconf_free(OK(big));
+}
+
+static void
+test_bad_name(void **state)
+{
+	(void)state;
+	FAILS("{'services':[1]}", "services[0]: expected an object");
+	FAILS("{'services':[{'name':'a','argv':['x']},{'argv':['x']}]}",
+	    "services[1]: name: missing");
+	FAILS("{'services':[{'name':7,'argv':['x']}]}",
+	    "services[0]: name: expected a string");
+	FAILS("{'services':[{'name':'','argv':['x']}]}",
+	    "services[0]: name: '' is not 1..31 bytes of [A-Za-z0-9_.-]");
+	FAILS("{'services':[{'name':'a b','argv':['x']}]}",
+	    "services[0]: name: 'a b' is not 1..31 bytes of [A-Za-z0-9_.-]");
+	FAILS("{'services':[{'name':'a\\u0007\\u00e9','argv':['x']}]}",
+	    "services[0]: name: 'a?" "?" "?' is not 1..31 bytes of [A-Za-z0-9_.-]");
+	FAILS("{'services':[{'name':'abcdefghijabcdefghijabcdefghij12',"
+	    "'argv':['x']}]}", "services[0]: name: "
+	    "'abcdefghijabcdefghijabcdefghij12' is not 1..31 bytes of "
+	    "[A-Za-z0-9_.-]");
+	FAILS("{'services':[{'name':'abcdefghijabcdefghijabcdefghijabcdefghij"
+	    "abcdefghij','argv':['x']}]}", "services[0]: name: "
+	    "'abcdefghijabcdefghijabcdefghijabcdefg...' is not 1..31 bytes of "
+	    "[A-Za-z0-9_.-]");
+	svcconf_free(OK("{'services':[{'name':'abcdefghijabcdefghijabcdefghij1',"
+	    "'argv':['x']}]}"));
+}
+
+static void
+test_duplicate_name(void **state)
+{
+	(void)state;
+	FAILS("{'services':[{'name':'a','argv':['x']},{'name':'b','argv':['x']},"
+	    "{'name':'a','argv':['y']}]}",
+	    "services[2]: name: 'a' is already the name of services[0]");
+}
+
+static void
+test_unknown_key(void **state)
+{
+	(void)state;
+	FAILS(ONE("'restrat':'always','other':1"),
+	    "service 'a': unknown key 'restrat'");
+	FAILS(ONE("'ready':{'argv':['p'],'intervall':1}"),
+	    "service 'a': ready: unknown key 'intervall'");
+	FAILS(ONE("'backoff':{'initial':1,'maximum':2}"),
+	    "service 'a': backoff: unknown key 'maximum'");
+	FAILS(ONE("'crash_loop':{'failures':1,'giveup':true}"),
+	    "service 'a': crash_loop: unknown key 'giveup'");
+	FAILS(ONE("'schedule':[{'at':'16:30','tz':'UTC','action':'restart',"
+	    "'zone':'x'}]"), "service 'a': schedule[0]: unknown key 'zone'");
+	FAILS(ONE("'restart_action':{'signal':'TERM','sig':'x'}"),
+	    "service 'a': restart_action: unknown key 'sig'");
+	FAILS(TWO("'depends_on':[{'service':'g','when':'ready'}]"),
+	    "service 'a': depends_on[0]: unknown key 'when'");
+	FAILS(ONE("'\\u0001\\u00ff':1"), "service 'a': unknown key '?" "?" "?'");
+}
+
+static void
+test_bad_argv(void **state)
+{
+	char big[8192];
+	size_t i, o;
+
+	(void)state;
+	FAILS("{'services':[{'name':'a'}]}",
+	    "service 'a': argv: missing (required unless \"external\": true)");
+	FAILS("{'services':[{'name':'a','argv':'x'}]}",
+	    "service 'a': argv: expected an array of 1..256 non-empty strings");
+	FAILS("{'services':[{'name':'a','argv':[]}]}",
+	    "service 'a': argv: expected an array of 1..256 non-empty strings");
+	FAILS("{'services':[{'name':'a','argv':['x','']}]}",
+	    "service 'a': argv[1]: expected a non-empty string");
+	FAILS("{'services':[{'name':'a','argv':['x',3]}]}",
+	    "service 'a': argv[1]: expected a non-empty string");
+	FAILS(ONE("'ready':{'argv':[null]}"),
+	    "service 'a': ready.argv[0]: expected a non-empty string");
+	FAILS(ONE("'restart_action':{'argv':[]}"), "service 'a': "
+	    "restart_action.argv: expected an array of 1..256 non-empty strings");
+	o = (size_t)snprintf(big, sizeof(big), "{'services':[{'name':'a','argv':[");
+	for (i = 0; i < 257; i++)
+		o += (size_t)snprintf(big + o, sizeof(big) - o, "%s'x'",
+		    i ? "," : "");
+	snprintf(big + o, sizeof(big) - o, "]}]}");
+	FAILS(big, "service 'a': argv: expected an array of 1..256 non-empty "
+	    "strings");
+	memcpy(strstr(big, ",'x']"), "]}]}", 5);	/* 256 is fine */
+	svcconf_free(OK(big));
+}
+
+static void
+test_external_argv(void **state)
+{
+	(void)state;
+	FAILS(EXT("'argv':['gw']"),
+	    "service 'e': argv: not allowed for an external service");
+	FAILS("{'services':[{'name':'a','argv':['x'],'external':true}]}",
+	    "service 'a': argv: not allowed for an external service");
+	FAILS(EXT("'ready':{'notify_fd':3}"), "service 'e': ready: an external "
+	    "service cannot use notify_fd (use a check command)");
+}
+
+static void
+test_bad_env(void **state)
+{
+	(void)state;
+	FAILS(ONE("'env':['A=1']"),
+	    "service 'a': env: expected an object of string values");
+	FAILS(ONE("'env':{'A':'1','1A':'x'}"), "service 'a': env: '1A' is not a "
+	    "variable name [A-Za-z_][A-Za-z0-9_]*");
+	FAILS(ONE("'env':{'A=B':'x'}"), "service 'a': env: 'A=B' is not a "
+	    "variable name [A-Za-z_][A-Za-z0-9_]*");
+	FAILS(ONE("'env':{'':'x'}"), "service 'a': env: '' is not a variable "
+	    "name [A-Za-z_][A-Za-z0-9_]*");
+	FAILS(ONE("'env':{'PORT':4002}"), "service 'a': env.PORT: expected a "
+	    "string");
+}
+
+static void
+test_bad_string(void **state)
+{
+	(void)state;
+	FAILS(ONE("'cwd':''"), "service 'a': cwd: expected a non-empty string");
+	FAILS(ONE("'user':0"), "service 'a': user: expected a non-empty string");
+}
+
+static void
+test_bad_bool(void **state)
+{
+	(void)state;
+	FAILS(ONE("'critical':'yes'"), "service 'a': critical: expected true "
+	    "or false");
+	FAILS(ONE("'prefix_output':1"), "service 'a': prefix_output: expected "
+	    "true or false");
+	FAILS("{'services':[{'name':'a','external':null}]}",
+	    "service 'a': external: expected true or false");
+	FAILS(ONE("'crash_loop':{'give_up':0}"), "service 'a': "
+	    "crash_loop.give_up: expected true or false");
+}
+
+static void
+test_bad_depends_on(void **state)
+{
+	(void)state;
+	FAILS(TWO("'depends_on':'g'"), "service 'a': depends_on: expected an "
+	    "array of up to 16 dependencies");
+	FAILS(TWO("'depends_on':['g','g1','g2','g3','g4','g5','g6','g7','g8',"
+	    "'g9','g10','g11','g12','g13','g14','g15','g16']"), "service 'a': "
+	    "depends_on: expected an array of up to 16 dependencies");
+	FAILS(TWO("'depends_on':[['g']]"), "service 'a': depends_on[0]: "
+	    "expected a service name or {\"service\": NAME, \"condition\": "
+	    "\"started\"|\"ready\"}");
+	FAILS(TWO("'depends_on':[{'condition':'ready'}]"),
+	    "service 'a': depends_on[0]: missing \"service\"");
+	FAILS(TWO("'depends_on':[{'service':1}]"),
+	    "service 'a': depends_on[0]: \"service\": expected a service name");
+	FAILS(TWO("'depends_on':['g',{'service':'g2','condition':'healthy'}]"),
+	    "service 'a': depends_on[1]: \"condition\": expected \"started\" or "
+	    "\"ready\"");
+	FAILS(TWO("'depends_on':['g',{'service':'g'}]"),
+	    "service 'a': depends_on: 'g' is listed twice");
+}
+
+static void
+test_unknown_dependency(void **state)
+{
+	(void)state;
+	FAILS("{'services':[{'name':'gateway','argv':['g']},{'name':'bot',"
+	    "'argv':['b'],'depends_on':['gatway']}]}",
+	    "service 'bot': depends_on: unknown service 'gatway'");
+	FAILS("{'services':[{'name':'bot','argv':['b'],'depends_on':"
+	    "[{'service':'no such\\nservice'}]}]}",
+	    "service 'bot': depends_on: unknown service 'no such?service'");
+	/* a later service's errors come first: names are resolved at the end */
+	FAILS("{'services':[{'name':'bot','argv':['b'],'depends_on':['x']},"
+	    "{'name':'c'}]}", "service 'c': argv: missing (required unless "
+	    "\"external\": true)");
+}
+
+static void
+test_self_dependency(void **state)
+{
+	(void)state;
+	FAILS(ONE("'depends_on':['a']"),
+	    "service 'a': depends_on: a service cannot depend on itself");
+}
+
+static void
+test_ready_condition_without_check(void **state)
+{
+	(void)state;
+	FAILS("{'services':[{'name':'gateway','argv':['g']},{'name':'bot',"
+	    "'argv':['b'],'depends_on':[{'service':'gateway','condition':"
+	    "'ready'}]}]}", "service 'bot': depends_on 'gateway' with "
+	    "condition ready, but 'gateway' has no ready check");
+	/* started needs none; a notify_fd counts as a check */
+	svcconf_free(OK("{'services':[{'name':'g','argv':['g']},{'name':'h',"
+	    "'argv':['h'],'ready':{'notify_fd':63}},{'name':'b','argv':['b'],"
+	    "'depends_on':[{'service':'g'},{'service':'h','condition':"
+	    "'ready'}]}]}"));
+}
+
+static void
+test_cycle(void **state)
+{
+	char big[16384];
+	size_t i, o;
+
+	(void)state;
+	FAILS("{'services':[{'name':'a','argv':['x'],'depends_on':['b']},"
+	    "{'name':'b','argv':['x'],'depends_on':['a']}]}",
+	    "dependency cycle: a -> b -> a");
+	FAILS("{'services':[{'name':'x','argv':['x']},{'name':'a','argv':['x'],"
+	    "'depends_on':['x','b']},{'name':'b','argv':['x'],'depends_on':"
+	    "['c']},{'name':'c','argv':['x'],'depends_on':['x','b']}]}",
+	    "dependency cycle: b -> c -> b");
+	FAILS("{'services':[{'name':'a','argv':['x'],'depends_on':['b']},"
+	    "{'name':'b','argv':['x'],'depends_on':['c']},{'name':'c','argv':"
+	    "['x'],'depends_on':['a']}]}", "dependency cycle: a -> b -> c -> a");
+	/* 64 long names: the message ends in "..." */
+	o = (size_t)snprintf(big, sizeof(big), "{'services':[");
+	for (i = 0; i < 64; i++)
+		o += (size_t)snprintf(big + o, sizeof(big) - o,
+		    "%s{'name':'service-with-a-long-name-%02zu','argv':['x'],"
+		    "'depends_on':['service-with-a-long-name-%02zu']}",
+		    i ? "," : "", i, (i + 1) % 64);
+	snprintf(big + o, sizeof(big) - o, "]}");
+	FAILS(big, "dependency cycle: service-with-a-long-name-00 -> "
+	    "service-with-a-long-name-01 -> service-with-a-long-name-02 -> "
+	    "service-with-a-long-name-03 -> service-with-a-long-name-04 -> "
+	    "service-with-a-long-name-05 -> service-with-a-long-name-06 -> ...");
+}
+
+static void
+test_bad_ready(void **state)
+{
+	(void)state;
+	FAILS(ONE("'ready':['p']"), "service 'a': ready: expected {\"argv\": "
+	    "[...], \"interval\": S, \"timeout\": S, \"start_period\": S} or "
+	    "{\"notify_fd\": N}");
+	FAILS(ONE("'ready':{'interval':1}"), "service 'a': ready: expected "
+	    "\"argv\" (a check command) or \"notify_fd\"");
+	FAILS(ONE("'ready':{'notify_fd':2}"), "service 'a': ready.notify_fd: "
+	    "expected an integer from 3 to 63");
+	FAILS(ONE("'ready':{'notify_fd':64}"), "service 'a': ready.notify_fd: "
+	    "expected an integer from 3 to 63");
+	FAILS(ONE("'ready':{'notify_fd':3.0}"), "service 'a': ready.notify_fd: "
+	    "expected an integer from 3 to 63");
+	FAILS(ONE("'ready':{'notify_fd':3,'timeout':1}"), "service 'a': ready: "
+	    "notify_fd cannot be combined with argv, interval, timeout or "
+	    "start_period");
+}
+
+static void
+test_bad_seconds(void **state)
+{
+	(void)state;
+	FAILS(ONE("'ready':{'argv':['p'],'interval':0}"), "service 'a': "
+	    "ready.interval: expected a number of seconds from 0.01 to 86400");
+	FAILS(ONE("'ready':{'argv':['p'],'timeout':'5'}"), "service 'a': "
+	    "ready.timeout: expected a number of seconds from 0.01 to 86400");
+	FAILS(ONE("'ready':{'argv':['p'],'start_period':86400.5}"), "service "
+	    "'a': ready.start_period: expected a number of seconds from 0.01 "
+	    "to 86400");
+	FAILS(ONE("'stop_timeout':-1"), "service 'a': stop_timeout: expected a "
+	    "number of seconds from 0 to 86400");
+	FAILS(ONE("'stop_timeout':1e300"), "service 'a': stop_timeout: expected "
+	    "a number of seconds from 0 to 86400");
+	FAILS(ONE("'backoff':{'reset_after':-0.5}"), "service 'a': "
+	    "backoff.reset_after: expected a number of seconds from 0 to 86400");
+	FAILS(ONE("'crash_loop':{'window':0}"), "service 'a': crash_loop.window: "
+	    "expected a number of seconds from 0.01 to 86400");
+	FAILS(ONE("'restart_action':{'signal':'TERM','timeout':0}"), "service "
+	    "'a': restart_action.timeout: expected a number of seconds from 0.01 "
+	    "to 86400");
+	FAILS(ONE("'ready_after_restart':null"), "service 'a': "
+	    "ready_after_restart: expected a number of seconds from 0.01 to "
+	    "86400");
+}
+
+static void
+test_bad_restart(void **state)
+{
+	(void)state;
+	FAILS(ONE("'restart':'never'"), "service 'a': restart: expected \"no\", "
+	    "\"on-failure\", \"always\" or \"unless-stopped\"");
+	FAILS(ONE("'restart':false"), "service 'a': restart: expected \"no\", "
+	    "\"on-failure\", \"always\" or \"unless-stopped\"");
+}
+
+static void
+test_bad_backoff(void **state)
+{
+	(void)state;
+	FAILS(ONE("'backoff':1"), "service 'a': backoff: expected 0 or "
+	    "{\"initial\": S, \"max\": S, \"reset_after\": S}");
+	FAILS(ONE("'backoff':'0'"), "service 'a': backoff: expected 0 or "
+	    "{\"initial\": S, \"max\": S, \"reset_after\": S}");
+	FAILS(ONE("'backoff':{'initial':5,'max':2}"), "service 'a': backoff: "
+	    "initial (5) is greater than max (2)");
+	FAILS(ONE("'backoff':{'initial':90}"), "service 'a': backoff: "
+	    "initial (90) is greater than max (60)");
+}
+
+static void
+test_bad_crash_loop(void **state)
+{
+	(void)state;
+	FAILS(ONE("'crash_loop':5"), "service 'a': crash_loop: expected "
+	    "{\"failures\": N, \"window\": S, \"give_up\": BOOL}");
+	FAILS(ONE("'crash_loop':{'failures':0}"), "service 'a': "
+	    "crash_loop.failures: expected an integer from 1 to 1000");
+	FAILS(ONE("'crash_loop':{'failures':2.5}"), "service 'a': "
+	    "crash_loop.failures: expected an integer from 1 to 1000");
+}
+
+static void
+test_bad_signal(void **state)
+{
+	(void)state;
+	FAILS(ONE("'stop_signal':'TERMINATE'"), "service 'a': stop_signal: "
+	    "unknown signal 'TERMINATE' (HUP INT QUIT ABRT KILL USR1 USR2 ALRM "
+	    "TERM WINCH PWR, or a number)");
+	FAILS(ONE("'stop_signal':'SIG'"), "service 'a': stop_signal: unknown "
+	    "signal 'SIG' (HUP INT QUIT ABRT KILL USR1 USR2 ALRM TERM WINCH PWR, "
+	    "or a number)");
+	FAILS(ONE("'stop_signal':0"), "service 'a': stop_signal: 0 is not a "
+	    "signal number from 1 to 64");
+	FAILS(ONE("'stop_signal':65"), "service 'a': stop_signal: 65 is not a "
+	    "signal number from 1 to 64");
+	FAILS(ONE("'stop_signal':15.0"), "service 'a': stop_signal: expected a "
+	    "signal name like TERM or a number from 1 to 64");
+	FAILS(ONE("'restart_action':{'signal':['TERM']}"), "service 'a': "
+	    "restart_action.signal: expected a signal name like TERM or a number "
+	    "from 1 to 64");
+}
+
+/* json fails with prefix followed by what sched_parse says of at/tz/days */
+static void
+sched_fails(const char *json, const char *prefix, const char *at,
+    const char *tz, const char *days)
+{
+	struct sched_spec spec;
+	struct gw_err e;
+	char want[512];
+
+	assert_int_equal(sched_parse(at, tz, days, &spec, &e), -1);
+	snprintf(want, sizeof(want), "%s%s", prefix, e.msg);
+	want[sizeof(e.msg) - 1] = '\0';	/* what fits in a gw_err */
+	FAILS(json, want);
+}
+
+static void
+test_bad_schedule(void **state)
+{
+	(void)state;
+	FAILS(ONE("'schedule':{'at':'16:30'}"), "service 'a': schedule: "
+	    "expected an array of up to 8 entries");
+	FAILS(ONE("'schedule':[1,2,3,4,5,6,7,8,9]"), "service 'a': schedule: "
+	    "expected an array of up to 8 entries");
+	FAILS(ONE("'schedule':['16:30']"), "service 'a': schedule[0]: expected "
+	    "{\"at\": \"HH:MM\", \"tz\": ZONE, \"days\": DAYS, \"action\": "
+	    "\"restart\"}");
+	FAILS(ONE("'schedule':[{'tz':'UTC','action':'restart'}]"),
+	    "service 'a': schedule[0].at: missing");
+	FAILS(ONE("'schedule':[{'at':1630,'tz':'UTC','action':'restart'}]"),
+	    "service 'a': schedule[0].at: expected a string \"HH:MM\"");
+	FAILS(ONE("'schedule':[{'at':'16:30','action':'restart'}]"),
+	    "service 'a': schedule[0].tz: missing");
+	FAILS(ONE("'schedule':[{'at':'16:30','tz':-5,'action':'restart'}]"),
+	    "service 'a': schedule[0].tz: expected a tz database name like "
+	    "\"America/New_York\"");
+	FAILS(ONE("'schedule':[{'at':'16:30','tz':'UTC'}]"),
+	    "service 'a': schedule[0].action: missing");
+	FAILS(ONE("'schedule':[{'at':'16:30','tz':'UTC','action':'stop'}]"),
+	    "service 'a': schedule[0].action: expected \"restart\"");
+	/* sched_parse's own messages (its tests pin their text), prefixed */
+	sched_fails(ONE("'schedule':[{'at':'16:30','tz':'UTC','action':"
+	    "'restart'},{'at':'24:00','tz':'UTC','action':'restart'}]"),
+	    "service 'a': schedule[1]: ", "24:00", "UTC", NULL);
+	sched_fails(ONE("'schedule':[{'at':'16:3','tz':'UTC','action':"
+	    "'restart'}]"), "service 'a': schedule[0]: ", "16:3", "UTC", NULL);
+	sched_fails(ONE("'schedule':[{'at':'16:30','tz':'America/Nowhere',"
+	    "'action':'restart'}]"), "service 'a': schedule[0]: ", "16:30",
+	    "America/Nowhere", NULL);
+	sched_fails(ONE("'schedule':[{'at':'16:30','tz':'UTC','days':"
+	    "'weekdays','action':'restart'}]"), "service 'a': schedule[0]: ",
+	    "16:30", "UTC", "weekdays");
+}
+
+static void
+test_bad_days_array(void **state)
+{
+	(void)state;
+	FAILS(ONE("'schedule':[{'at':'16:30','tz':'UTC','days':[],"
+	    "'action':'restart'}]"), "service 'a': schedule[0].days: expected a "
+	    "string like \"mon-fri\" or an array of 1..7 day names");
+	FAILS(ONE("'schedule':[{'at':'16:30','tz':'UTC','days':['mon','tue',"
+	    "'wed','thu','fri','sat','sun','mon'],'action':'restart'}]"),
+	    "service 'a': schedule[0].days: expected a string like \"mon-fri\" "
+	    "or an array of 1..7 day names");
+	FAILS(ONE("'schedule':[{'at':'16:30','tz':'UTC','days':5,"
+	    "'action':'restart'}]"), "service 'a': schedule[0].days: expected a "
+	    "string like \"mon-fri\" or an array of 1..7 day names");
+	FAILS(ONE("'schedule':[{'at':'16:30','tz':'UTC','days':['mon',"
+	    "'Tuesday'],'action':'restart'}]"), "service 'a': "
+	    "schedule[0].days[1]: 'Tuesday' is not a day name (sun mon tue wed "
+	    "thu fri sat)");
+	FAILS(ONE("'schedule':[{'at':'16:30','tz':'UTC','days':['mon-fri'],"
+	    "'action':'restart'}]"), "service 'a': schedule[0].days[0]: "
+	    "'mon-fri' is not a day name (sun mon tue wed thu fri sat)");
+	FAILS(ONE("'schedule':[{'at':'16:30','tz':'UTC','days':[1],"
+	    "'action':'restart'}]"), "service 'a': schedule[0].days[0]: "
+	    "expected a day name (sun mon tue wed thu fri sat)");
+}
+
+static void
+test_bad_restart_action(void **state)
+{
+	(void)state;
+	FAILS(ONE("'restart_action':'TERM'"), "service 'a': restart_action: "
+	    "expected {\"signal\": NAME}, {\"argv\": [...]} or {\"ibc\": "
+	    "\"host:port\"}");
+	FAILS(ONE("'restart_action':{'timeout':5}"), "service 'a': "
+	    "restart_action: expected exactly one of \"signal\", \"argv\" or "
+	    "\"ibc\"");
+	FAILS(ONE("'restart_action':{'signal':'TERM','ibc':'gw:7462'}"),
+	    "service 'a': restart_action: expected exactly one of \"signal\", "
+	    "\"argv\" or \"ibc\"");
+}
+
+static void
+test_bad_ibc(void **state)
+{
+	(void)state;
+	FAILS(ONE("'restart_action':{'ibc':'gw'}"), "service 'a': "
+	    "restart_action.ibc: 'gw' is not host:port with port 1..65535");
+	FAILS(ONE("'restart_action':{'ibc':':7462'}"), "service 'a': "
+	    "restart_action.ibc: ':7462' is not host:port with port 1..65535");
+	FAILS(ONE("'restart_action':{'ibc':'gw:0'}"), "service 'a': "
+	    "restart_action.ibc: 'gw:0' is not host:port with port 1..65535");
+	FAILS(ONE("'restart_action':{'ibc':'gw:65536'}"), "service 'a': "
+	    "restart_action.ibc: 'gw:65536' is not host:port with port 1..65535");
+	FAILS(ONE("'restart_action':{'ibc':'gw:-1'}"), "service 'a': "
+	    "restart_action.ibc: 'gw:-1' is not host:port with port 1..65535");
+	FAILS(ONE("'restart_action':{'ibc':'gw:74x'}"), "service 'a': "
+	    "restart_action.ibc: 'gw:74x' is not host:port with port 1..65535");
+	FAILS(ONE("'restart_action':{'ibc':'gw:'}"), "service 'a': "
+	    "restart_action.ibc: 'gw:' is not host:port with port 1..65535");
+	FAILS(ONE("'restart_action':{'ibc':'::1:7462'}"), "service 'a': "
+	    "restart_action.ibc: '::1:7462' is not host:port with port "
+	    "1..65535");
+	FAILS(ONE("'restart_action':{'ibc':'[]:7462'}"), "service 'a': "
+	    "restart_action.ibc: '[]:7462' is not host:port with port 1..65535");
+	FAILS(ONE("'restart_action':{'ibc':'g w:7462'}"), "service 'a': "
+	    "restart_action.ibc: 'g w:7462' is not host:port with port "
+	    "1..65535");
+	FAILS(ONE("'restart_action':{'ibc':7462}"), "service 'a': "
+	    "restart_action.ibc: expected \"host:port\" with port 1..65535");
+}
+
+static void
+test_external_signal_action(void **state)
+{
+	(void)state;
+	FAILS(EXT("'schedule':[{'at':'16:30','tz':'UTC','action':'restart'}]"),
+	    "service 'e': schedule: an external service needs a restart_action "
+	    "with argv or ibc");
+	FAILS(EXT("'restart_action':{'signal':'HUP'},'schedule':[{'at':'16:30',"
+	    "'tz':'UTC','action':'restart'}]"), "service 'e': schedule: an "
+	    "external service needs a restart_action with argv or ibc");
+	FAILS(EXT("'follows':'a'"), "service 'e': follows: an external service "
+	    "needs a restart_action with argv or ibc");
+}
+
+static void
+test_bad_follows(void **state)
+{
+	(void)state;
+	FAILS(ONE("'follows':'gatway'"),
+	    "service 'a': follows: unknown service 'gatway'");
+	FAILS(ONE("'follows':'a'"),
+	    "service 'a': follows: a service cannot follow itself");
+	FAILS(ONE("'follows':['g']"),
+	    "service 'a': follows: expected a service name");
+}
+
+static void
+test_load_errors(void **state)
+{
+	char dir[] = "/tmp/test_svcconf.XXXXXX", path[64];
+	struct svcconf *c;
+	struct gw_err e;
+	FILE *f;
+	size_t i;
+
+	(void)state;
+	assert_null(svcconf_load("/nonexistent/stack.json", &e));
+	assert_string_equal(e.msg, "/nonexistent/stack.json: No such file or "
+	    "directory");
+	assert_non_null(mkdtemp(dir));
+	assert_null(svcconf_load(dir, &e));
+	snprintf(path, sizeof(path), "%s: Is a directory", dir);
+	assert_string_equal(e.msg, path);
+
+	/* exactly 1 MiB is read (and judged); one byte more is refused */
+	snprintf(path, sizeof(path), "%s/big.json", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("{\"services\":[{\"name\":\"a\",\"argv\":[\"x\"]}]}", f);
+	for (i = ftell(f); i < SVCCONF_MAX_FILE; i++)
+		fputc(' ', f);
+	fclose(f);
+	if ((c = svcconf_load(path, &e)) == NULL)
+		fail_msg("%s", e.msg);
+	svcconf_free(c);
+	f = fopen(path, "a");
+	fputc('\n', f);
+	fclose(f);
+	assert_null(svcconf_load(path, &e));
+	assert_string_equal(e.msg + strlen(dir), "/big.json: larger than "
+	    "1048576 bytes");
+
+	/* syntax errors name the file */
+	f = fopen(path, "w");
+	fputs("{\"services\":\n[\n", f);
+	fclose(f);
+	assert_null(svcconf_load(path, &e));
+	assert_string_equal(e.msg + strlen(dir), "/big.json:3:0: ']' expected "
+	    "near end of file");
+	unlink(path);
+	rmdir(dir);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_example_file),
+		cmocka_unit_test(test_external_file),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_forms),
+		cmocka_unit_test(test_order),
+		cmocka_unit_test(test_find),
+		cmocka_unit_test(test_bad_json),
+		cmocka_unit_test(test_bad_top_level),
+		cmocka_unit_test(test_bad_name),
+		cmocka_unit_test(test_duplicate_name),
+		cmocka_unit_test(test_unknown_key),
+		cmocka_unit_test(test_bad_argv),
+		cmocka_unit_test(test_external_argv),
+		cmocka_unit_test(test_bad_env),
+		cmocka_unit_test(test_bad_string),
+		cmocka_unit_test(test_bad_bool),
+		cmocka_unit_test(test_bad_depends_on),
+		cmocka_unit_test(test_unknown_dependency),
+		cmocka_unit_test(test_self_dependency),
+		cmocka_unit_test(test_ready_condition_without_check),
+		cmocka_unit_test(test_cycle),
+		cmocka_unit_test(test_bad_ready),
+		cmocka_unit_test(test_bad_seconds),
+		cmocka_unit_test(test_bad_restart),
+		cmocka_unit_test(test_bad_backoff),
+		cmocka_unit_test(test_bad_crash_loop),
+		cmocka_unit_test(test_bad_signal),
+		cmocka_unit_test(test_bad_schedule),
+		cmocka_unit_test(test_bad_days_array),
+		cmocka_unit_test(test_bad_restart_action),
+		cmocka_unit_test(test_bad_ibc),
+		cmocka_unit_test(test_external_signal_action),
+		cmocka_unit_test(test_bad_follows),
+		cmocka_unit_test(test_load_errors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -57,3 +57,6 @@ awk -v pm="$pm" -v p99="$p99" -v nm="$nm" -v n99="$n99" -v rss="$rss" -v nrss="$
 
 echo
 "$(dirname "$0")/notify.sh"
+
+echo
+"$(dirname "$0")/init.sh"

@@ -11,7 +11,18 @@ struct gw_log {
 	char source[64];
 	FILE *out;
 	enum gw_level min;
+	void (*sink)(void *, enum gw_level, const char *, size_t);
+	void *sink_arg;
 };
+
+void
+gw_log_set_sink(struct gw_log *log,
+    void (*sink)(void *arg, enum gw_level level, const char *line, size_t len),
+    void *arg)
+{
+	log->sink = sink;
+	log->sink_arg = arg;
+}
 
 static const char *const level_names[] = {
 	"debug", "info", "warning", "error", "critical",
@@ -112,5 +123,7 @@ gw_log_event(struct gw_log *log, enum gw_level level, const char *component,
 		return;
 	fprintf(log->out, "%s\n", line);
 	fflush(log->out);
+	if (log->sink != NULL)
+		log->sink(log->sink_arg, level, line, strlen(line));
 	free(line);
 }

@@ -30,6 +30,12 @@ void gw_log_event(struct gw_log *log, enum gw_level level,
     const char *component, const char *event, json_t *fields,
     const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
+/* Also hand every emitted line (without newline) to sink(arg, level, ...),
+ * e.g. evsend_line to forward alerts to discord-notify. NULL removes it. */
+void gw_log_set_sink(struct gw_log *log,
+    void (*sink)(void *arg, enum gw_level level, const char *line, size_t len),
+    void *arg);
+
 /* "debug".."critical" -> level; -1 for anything else. */
 int gw_level_parse(const char *s, enum gw_level *out);
 const char *gw_level_name(enum gw_level level);

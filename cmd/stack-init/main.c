@@ -24,6 +24,7 @@
 #include <jansson.h>
 
 #include "cfg.h"
+#include "evsend.h"
 #include "log.h"
 #include "rundir.h"
 #include "super.h"
@@ -43,6 +44,9 @@
 struct opts {
 	const char *config;
 	char sock[USOCK_PATH_MAX + 1];
+	char notify[USOCK_PATH_MAX + 1];
+	enum gw_level notify_level;
+	int no_notify;
 	int check_only;
 	int no_control;
 	enum gw_level log_level;
@@ -56,6 +60,7 @@ struct ctx {
 	struct gw_log *log;
 	struct event_base *base;
 	struct super *sup;
+	struct evsend *evs;
 	struct evconnlistener *lis;
 	size_t n_ctl;
 	struct event *sig[7];
@@ -89,6 +94,9 @@ usage(FILE *f)
 "\n"
 "  --control PATH     control socket (default $RUNTIME/init.sock)\n"
 "  --no-control       no control socket\n"
+"  --notify PATH      send own events to discord-notify (default $RUNTIME/notify.sock)\n"
+"  --notify-level L   lowest level sent there (default warning)\n"
+"  --no-notify        do not send events to discord-notify\n"
 "  --log-level LEVEL  debug|info|warning|error|critical (LOG_LEVEL, default info)\n"
 "  -n                 check the configuration, print \"configuration OK\"\n"
 "  -h, --help; -V, --version\n"
@@ -105,14 +113,17 @@ parse_options(int argc, char **argv, struct opts *o)
 		{ "control", required_argument, NULL, 'c' },
 		{ "no-control", no_argument, NULL, 'C' },
 		{ "log-level", required_argument, NULL, 'L' },
+		{ "notify", required_argument, NULL, 'N' },
+		{ "notify-level", required_argument, NULL, 'l' },
+		{ "no-notify", no_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *lvl = cfg_env_str("LOG_LEVEL", "info");
+	const char *lvl = cfg_env_str("LOG_LEVEL", "info"), *nlvl = "warning";
 	char rd[900], q[64];
 	struct gw_err e;
-	int ch, have_sock = 0;
+	int ch, have_sock = 0, have_notify = 0;
 
 	memset(o, 0, sizeof(*o));
 	opterr = 0;
@@ -126,6 +137,15 @@ parse_options(int argc, char **argv, struct opts *o)
 			have_sock = 1;
 			break;
 		case 'C': o->no_control = 1; break;
+		case 'N':
+			if (*optarg == '\0' || strlen(optarg) > USOCK_PATH_MAX)
+				die(EXIT_USAGE, "--notify: a socket path of 1..%d bytes",
+				    USOCK_PATH_MAX);
+			snprintf(o->notify, sizeof(o->notify), "%s", optarg);
+			have_notify = 1;
+			break;
+		case 'l': nlvl = optarg; break;
+		case 'O': o->no_notify = 1; break;
 		case 'L': lvl = optarg; break;
 		case 'n': o->check_only = 1; break;
 		case 'h':
@@ -146,13 +166,21 @@ parse_options(int argc, char **argv, struct opts *o)
 		die(EXIT_USAGE, "log level '%s' is not one of debug, info, warning, "
 		    "error, critical", q);
 	}
-	if (!have_sock) {
+	if (gw_level_parse(nlvl, &o->notify_level) < 0) {
+		gw_err_quote(q, sizeof(q), nlvl, strlen(nlvl));
+		die(EXIT_USAGE, "--notify-level: '%s' is not one of debug, info, "
+		    "warning, error, critical", q);
+	}
+	if (!have_sock || !have_notify) {
 		if (rundir_path(rd, sizeof(rd), &e) < 0)
 			die(EXIT_USAGE, "%s", e.msg);
-		if (snprintf(o->sock, sizeof(o->sock), "%s/init.sock", rd) >=
-		    (int)sizeof(o->sock))
+		if (!have_sock && snprintf(o->sock, sizeof(o->sock), "%s/init.sock",
+		    rd) >= (int)sizeof(o->sock))
 			die(EXIT_USAGE, "runtime directory too long for a socket path; "
 			    "use --control");
+		if (!have_notify && snprintf(o->notify, sizeof(o->notify),
+		    "%s/notify.sock", rd) >= (int)sizeof(o->notify))
+			o->no_notify = 1;	/* cannot be reached: do without */
 	}
 	if (optind < argc && strcmp(argv[optind], "ctl") == 0) {
 		o->ctl_argv = argv + optind + 1;
@@ -445,7 +473,12 @@ main(int argc, char **argv)
 			die(EXIT_SOFTWARE, "cannot handle signal %d", sigs[i]);
 	}
 
-	/* modules: supervisor, control socket */
+	/* modules: alerts to discord-notify, supervisor, control socket */
+	if (!c.o.no_notify) {
+		if ((c.evs = evsend_new(c.base, c.o.notify, c.o.notify_level, &e)) == NULL)
+			die(EXIT_USAGE, "--notify: %s", e.msg);
+		gw_log_set_sink(c.log, evsend_line, c.evs);
+	}
 	if ((c.sup = super_new(c.base, c.conf, c.log, &e)) == NULL)
 		die(EXIT_SOFTWARE, "%s", e.msg);
 	if (!c.o.no_control) {
@@ -475,6 +508,8 @@ main(int argc, char **argv)
 		unlink(c.o.sock);
 	}
 	super_free(c.sup);
+	gw_log_set_sink(c.log, NULL, NULL);
+	evsend_free(c.evs);
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		event_free(c.sig[i]);
 	event_base_free(c.base);

@@ -10,12 +10,12 @@ setup() {
 	T=$BATS_TEST_TMPDIR
 	export GWKIT_RUNTIME_DIR=$T/rt
 	mkdir -m 700 -p "$GWKIT_RUNTIME_DIR"
-	INIT_PID= SIM_PID= IBC_PID=
+	INIT_PID= SIM_PID= IBC_PID= NOTIFY_PID=
 	LOG=$T/init.log
 }
 
 teardown() {
-	stop_pid "$INIT_PID" "$IBC_PID" "$SIM_PID"
+	stop_pid "$INIT_PID" "$IBC_PID" "$SIM_PID" "$NOTIFY_PID"
 }
 
 # start_init CONFIG-JSON: write it, check it, run stack-init on it.
@@ -255,4 +255,22 @@ svc_is() { stack-init ctl status | jq -s -e "map(select(.name == \"$1\"))[0] | $
 	wait_for_line "$T/ibc.out" 'fake\.listening' 5
 	stack-init ctl restart gateway
 	wait_for_line "$LOG" '"level":"critical".*"event":"init\.restart_action_failed".*ERROR not allowed' 10
+}
+
+@test "alerts go to discord-notify's socket when it runs, and nothing breaks when it does not" {
+	discord-notify --dry-run --no-stdin >"$T/notify.log" 2>&1 3>&- &
+	NOTIFY_PID=$!
+	wait_for_line "$T/notify.log" '"event":"notify\.started"' 10
+	start_init '{"services": [
+	  {"name": "loop", "argv": ["false"], "restart": "always", "backoff": 0,
+	   "crash_loop": {"failures": 3, "window": 10, "give_up": true}}]}'
+	wait_for_line "$LOG" '"event":"init\.crash_loop"' 10
+	# the critical alert reached the notifier (printed as a dry-run payload)
+	wait_for_line "$T/notify.log" '"dry_run":true.*CRITICAL init\.crash_loop' 10
+	# info-level events stay local (threshold warning)
+	! grep -q 'init\.started' <(grep '"dry_run":true' "$T/notify.log")
+	stop_pid "$NOTIFY_PID"
+	stack-init ctl start loop
+	wait_until 10 bash -c "[ \$(grep -c 'init\\.crash_loop' '$LOG') -ge 2 ]"
+	kill -0 "$INIT_PID"
 }

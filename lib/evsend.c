@@ -1,0 +1,131 @@
+/* evsend: event lines to the notifier's socket, best effort (see evsend.h).
+ * The peer is our own notifier; nothing is read from it. */
+#include "evsend.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#define QUEUE_MAX (256 * 1024)
+#define RETRY_S 5
+
+struct evsend {
+	struct event_base *base;
+	struct sockaddr_un sun;
+	enum gw_level min;
+	struct bufferevent *bev;	/* connecting or connected */
+	int connected;
+	struct evbuffer *pending;	/* lines waiting for a connection */
+	time_t retry_at;
+	unsigned long dropped;
+};
+
+static void on_event(struct bufferevent *bev, short what, void *arg);
+
+struct evsend *
+evsend_new(struct event_base *base, const char *sock_path, enum gw_level min,
+    struct gw_err *err)
+{
+	struct evsend *s;
+
+	if (strlen(sock_path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+		gw_err_set(err, "notifier socket path is too long");
+		return NULL;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->pending = evbuffer_new()) == NULL) {
+		free(s);
+		gw_err_set(err, "evsend: out of memory");
+		return NULL;
+	}
+	s->base = base;
+	s->min = min;
+	s->sun.sun_family = AF_UNIX;
+	strcpy(s->sun.sun_path, sock_path);
+	return s;
+}
+
+static void
+drop_connection(struct evsend *s)
+{
+	if (s->bev != NULL) {
+		bufferevent_free(s->bev);
+		s->bev = NULL;
+	}
+	s->connected = 0;
+	s->retry_at = time(NULL) + RETRY_S;
+}
+
+void
+evsend_free(struct evsend *s)
+{
+	if (s == NULL)
+		return;
+	if (s->bev != NULL)
+		bufferevent_free(s->bev);
+	evbuffer_free(s->pending);
+	free(s);
+}
+
+static void
+on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct evsend *s = arg;
+
+	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		s->connected = 1;
+		bufferevent_write_buffer(s->bev, s->pending);
+		return;
+	}
+	/* refused, reset, closed: what was in flight is lost; retry later */
+	drop_connection(s);
+}
+
+static void
+try_connect(struct evsend *s)
+{
+	if (s->bev != NULL || time(NULL) < s->retry_at)
+		return;
+	s->bev = bufferevent_socket_new(s->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (s->bev == NULL) {
+		s->retry_at = time(NULL) + RETRY_S;
+		return;
+	}
+	bufferevent_setcb(s->bev, NULL, NULL, on_event, s);
+	bufferevent_enable(s->bev, EV_READ);	/* to see the peer close */
+	if (bufferevent_socket_connect(s->bev, (struct sockaddr *)&s->sun,
+	    (int)sizeof(s->sun)) < 0)
+		drop_connection(s);
+}
+
+void
+evsend_line(void *arg, enum gw_level level, const char *line, size_t len)
+{
+	struct evsend *s = arg;
+	struct evbuffer *out;
+
+	if (s == NULL || level < s->min)
+		return;
+	try_connect(s);
+	out = s->connected ? bufferevent_get_output(s->bev) : s->pending;
+	if (evbuffer_get_length(out) + len + 1 > QUEUE_MAX) {
+		s->dropped++;
+		return;
+	}
+	evbuffer_add(out, line, len);
+	evbuffer_add(out, "\n", 1);
+}
+
+unsigned long
+evsend_dropped(const struct evsend *s)
+{
+	return s->dropped;
+}

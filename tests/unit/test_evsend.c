@@ -1,0 +1,148 @@
+/* Unit tests for lib/evsend: lines at or above the level reach a listening
+ * socket; with no listener they are dropped and counted, never blocking. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "evsend.h"
+#include "usock.h"
+
+struct fx {
+	struct event_base *base;
+	char dir[64], path[128];
+	struct evconnlistener *lis;
+	struct evbuffer *got;
+	struct bufferevent *peer;
+};
+
+static void
+peer_read(struct bufferevent *bev, void *arg)
+{
+	struct fx *f = arg;
+
+	evbuffer_add_buffer(f->got, bufferevent_get_input(bev));
+	if (evbuffer_search(f->got, "second", 6, NULL).pos >= 0)
+		event_base_loopexit(f->base, NULL);
+}
+
+static void
+on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+    int len, void *arg)
+{
+	struct fx *f = arg;
+
+	(void)l; (void)sa; (void)len;
+	f->peer = bufferevent_socket_new(f->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	bufferevent_setcb(f->peer, peer_read, NULL, NULL, f);
+	bufferevent_enable(f->peer, EV_READ);
+}
+
+static void
+on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd; (void)what; (void)arg;
+	fail_msg("no data within the 5 s deadline");
+}
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	snprintf(f->dir, sizeof(f->dir), "/tmp/gwkit-evsend-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/notify.sock", f->dir);
+	f->base = event_base_new();
+	f->got = evbuffer_new();
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	if (f->peer)
+		bufferevent_free(f->peer);
+	if (f->lis)
+		evconnlistener_free(f->lis);
+	unlink(f->path);
+	rmdir(f->dir);
+	evbuffer_free(f->got);
+	event_base_free(f->base);
+	free(f);
+	return 0;
+}
+
+static void
+test_delivers_at_or_above_level(void **state)
+{
+	struct fx *f = *state;
+	struct gw_err e;
+	struct evsend *s;
+	struct event *dl = evtimer_new(f->base, on_deadline, NULL);
+	struct timeval five = { 5, 0 };
+	int fd = usock_listen(f->path, 4, &e);
+	char buf[256];
+	size_t n;
+
+	assert_true(fd >= 0);
+	f->lis = evconnlistener_new(f->base, on_accept, f, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+	s = evsend_new(f->base, f->path, GW_WARNING, &e);
+	assert_non_null(s);
+	evsend_line(s, GW_INFO, "{\"x\":\"info\"}", 12);	/* below: not sent */
+	evsend_line(s, GW_WARNING, "{\"x\":\"first\"}", 13);
+	evsend_line(s, GW_CRITICAL, "{\"x\":\"second\"}", 14);
+	evtimer_add(dl, &five);
+	event_base_dispatch(f->base);
+	n = evbuffer_copyout(f->got, buf, sizeof(buf) - 1);
+	buf[n] = '\0';
+	assert_string_equal(buf, "{\"x\":\"first\"}\n{\"x\":\"second\"}\n");
+	assert_int_equal(evsend_dropped(s), 0);
+	evsend_free(s);
+	event_free(dl);
+}
+
+static void
+test_no_listener_drops_without_blocking(void **state)
+{
+	struct fx *f = *state;
+	struct gw_err e;
+	struct evsend *s = evsend_new(f->base, f->path, GW_WARNING, &e);
+	static char big[300 * 1024];
+	int i;
+
+	assert_non_null(s);
+	for (i = 0; i < 3; i++)
+		evsend_line(s, GW_ERROR, "{\"x\":1}", 7);
+	event_base_loop(f->base, EVLOOP_NONBLOCK);	/* the refused connect */
+	memset(big, 'a', sizeof(big));
+	evsend_line(s, GW_ERROR, big, sizeof(big));	/* over the 256 KiB cap */
+	assert_int_equal(evsend_dropped(s), 1);
+	evsend_free(s);
+	assert_null(evsend_new(f->base, "/tmp/" "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", GW_INFO, &e));
+	assert_string_equal(e.msg, "notifier socket path is too long");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_delivers_at_or_above_level, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_listener_drops_without_blocking, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

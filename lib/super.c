@@ -262,6 +262,7 @@ spawn(const struct spawn_opts *o, char *why, size_t whysz)
 		_exit(127);
 	}
 	close(ep[1]);
+	setpgid(pid, pid);	/* also here: no window where kill(-pid) misses */
 	do
 		n = read(ep[0], &e, sizeof(e));
 	while (n < 0 && errno == EINTR);

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -89,17 +90,36 @@ on_event(struct bufferevent *bev, short what, void *arg)
 	drop_connection(s);
 }
 
+/* The notifier answers some lines (requests); nothing we send asks for a
+ * reply, but drain whatever comes so that it cannot pile up. */
+static void
+on_read(struct bufferevent *bev, void *arg)
+{
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	(void)arg;
+	evbuffer_drain(in, evbuffer_get_length(in));
+}
+
 static void
 try_connect(struct evsend *s)
 {
+	int fd;
+
 	if (s->bev != NULL || time(NULL) < s->retry_at)
 		return;
-	s->bev = bufferevent_socket_new(s->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	/* our own socket, close-on-exec: services spawned later must not
+	 * inherit the connection to the notifier */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	s->bev = fd < 0 ? NULL : bufferevent_socket_new(s->base, fd,
+	    BEV_OPT_CLOSE_ON_FREE);
 	if (s->bev == NULL) {
+		if (fd >= 0)
+			close(fd);
 		s->retry_at = time(NULL) + RETRY_S;
 		return;
 	}
-	bufferevent_setcb(s->bev, NULL, NULL, on_event, s);
+	bufferevent_setcb(s->bev, on_read, NULL, on_event, s);
 	bufferevent_enable(s->bev, EV_READ);	/* to see the peer close */
 	if (bufferevent_socket_connect(s->bev, (struct sockaddr *)&s->sun,
 	    (int)sizeof(s->sun)) < 0)

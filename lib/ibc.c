@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
@@ -202,9 +203,16 @@ connect_next(struct ibc_cmd *c)
 {
 	while (c->ai_next != NULL) {
 		struct evutil_addrinfo *ai = c->ai_next;
+		int fd;
 
 		c->ai_next = ai->ai_next;
-		c->bev = bufferevent_socket_new(c->base, -1, BEV_OPT_CLOSE_ON_FREE);
+		/* a close-on-exec socket: a process spawned meanwhile must
+		 * not inherit the connection */
+		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		c->bev = fd < 0 ? NULL : bufferevent_socket_new(c->base, fd,
+		    BEV_OPT_CLOSE_ON_FREE);
+		if (c->bev == NULL && fd >= 0)
+			close(fd);
 		if (c->bev == NULL) {
 			c->last_errno = ENOMEM;
 			continue;

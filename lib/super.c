@@ -33,7 +33,7 @@
 #include "ibc.h"
 
 #define COMPONENT "init"
-#define FAIL_RING 64
+#define FAIL_RING 1024	/* >= the largest crash_loop.failures accepted */
 
 enum st {
 	ST_DOWN, ST_WAITING, ST_STARTING, ST_READY, ST_STOPPING, ST_BACKOFF,
@@ -85,6 +85,8 @@ struct run {
 	time_t last_fire[SVC_MAX_SCHEDULES];
 	struct event *ready_deadline;
 	int awaiting_ready_after_restart;
+	double need_down_until;	/* after a restart action: ignore passing
+				 * checks until one failed, or until then */
 	pid_t action_pid;
 	struct event *action_deadline;
 	struct ibc_cmd *ibc;
@@ -218,6 +220,7 @@ struct spawn_opts {
 static pid_t
 spawn(const struct spawn_opts *o, char *why, size_t whysz)
 {
+	sigset_t all, old;
 	int ep[2], e = 0;
 	ssize_t n;
 	pid_t pid;
@@ -226,7 +229,12 @@ spawn(const struct spawn_opts *o, char *why, size_t whysz)
 		snprintf(why, whysz, "pipe: %s", strerror(errno));
 		return -1;
 	}
+	/* no signal handler of ours may run in the child before its reset */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
 	pid = fork();
+	if (pid != 0)
+		sigprocmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0) {
 		snprintf(why, whysz, "fork: %s", strerror(errno));
 		close(ep[0]);
@@ -314,14 +322,21 @@ on_output(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* Flush what the pipe still holds (the writer may be gone or still alive
- * in a grandchild: the read end is non-blocking), then close it. */
+/* Take what the pipe holds now (one read: a grandchild may keep writing
+ * forever), pass on a last partial line, and close it. */
 static void
 close_output(struct pipe_out *p)
 {
+	char line[4200];
+
 	if (p->fd >= 0 && p->ev != NULL)
-		while (p->fd >= 0)
-			on_output(p->fd, 0, p);	/* what 0: close at EAGAIN too */
+		on_output(p->fd, 0, p);	/* closes itself at EOF or EAGAIN */
+	if (p->len > 0 && p->r != NULL) {
+		int k = snprintf(line, sizeof(line), "%s | %.*s\n", p->r->svc->name,
+		    (int)p->len, p->buf);
+		if (write(p->to, line, (size_t)k) < 0)
+			(void)0;
+	}
 	if (p->ev != NULL) {
 		event_free(p->ev);
 		p->ev = NULL;
@@ -334,6 +349,8 @@ close_output(struct pipe_out *p)
 }
 
 static void try_start_waiting(struct super *s);
+static void complete_restart(struct run *r);
+static void restart_run(struct run *r);
 static void start_checks(struct run *r);
 static void stop_checks(struct run *r);
 static void shutdown_step(struct super *s);
@@ -349,20 +366,28 @@ set_ready(struct run *r)
 	stop_checks(r);
 	log_svc(r, GW_INFO, "init.ready", json_pack("{s:f}", "after_s",
 	    r->ready_at - r->started), "ready after %.1f s", r->ready_at - r->started);
-	if (r->awaiting_ready_after_restart) {
-		size_t i;
-
-		r->awaiting_ready_after_restart = 0;
-		evtimer_del(r->ready_deadline);
-		log_svc(r, GW_INFO, "init.restart_completed", NULL,
-		    "ready again after its scheduled restart");
-		for (i = 0; i < r->s->n; i++)	/* services that follow it */
-			if (r->s->runs[i].svc->follows_index == r->idx) {
-				struct gw_err e;
-				super_ctl(r->s, "restart", r->s->runs[i].svc->name, &e);
-			}
-	}
+	if (r->awaiting_ready_after_restart)
+		complete_restart(r);
 	try_start_waiting(r->s);
+}
+
+/* Ready again after a scheduled restart: say so, restart the followers
+ * (not those an operator stopped). */
+static void
+complete_restart(struct run *r)
+{
+	size_t i;
+
+	r->awaiting_ready_after_restart = 0;
+	evtimer_del(r->ready_deadline);
+	log_svc(r, GW_INFO, "init.restart_completed", NULL,
+	    "ready again after its scheduled restart");
+	for (i = 0; i < r->s->n; i++) {
+		struct run *f = &r->s->runs[i];
+
+		if (f->svc->follows_index == r->idx && !f->by_ctl)
+			restart_run(f);
+	}
 }
 
 static void
@@ -554,9 +579,15 @@ on_check_exit(struct run *r, int status)
 	if (r->st != ST_STARTING)
 		return;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		if (r->need_down_until > mono_s()) {	/* still the old instance */
+			arm(r->check_timer, r->svc->ready.interval_s);
+			return;
+		}
+		r->need_down_until = 0;
 		set_ready(r);
 		return;
 	}
+	r->need_down_until = 0;	/* it went down: the next pass is the new one */
 	if (waited > r->svc->ready.start_period_s && !r->warned_unready) {
 		char d[64];
 
@@ -726,6 +757,8 @@ on_service_exit(struct run *r, int status)
 	r->delay = r->delay * 2 > v->backoff.max_s ? v->backoff.max_s : r->delay * 2;
 }
 
+static void restart_action_done(struct run *r, int ok);
+
 static void
 on_action_exit(struct run *r, int status)
 {
@@ -734,11 +767,14 @@ on_action_exit(struct run *r, int status)
 	r->action_pid = 0;
 	evtimer_del(r->action_deadline);
 	describe_status(status, d, sizeof(d));
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		log_svc(r, GW_INFO, "init.restart_action", NULL, "restart command done");
-	else
+		restart_action_done(r, 1);
+	} else {
 		log_svc(r, GW_CRITICAL, "init.restart_action_failed", NULL,
 		    "restart command failed (%s)", d);
+		restart_action_done(r, 0);
+	}
 }
 
 void
@@ -903,13 +939,41 @@ on_ibc_done(void *arg, int ok, const char *text)
 {
 	struct run *r = arg;
 
-	ibc_cmd_free(r->ibc);
-	r->ibc = NULL;
 	if (ok)
 		log_svc(r, GW_INFO, "init.restart_action", NULL, "IBC: %s", text);
 	else
 		log_svc(r, GW_CRITICAL, "init.restart_action_failed", NULL,
 		    "IBC restart failed: %s", text);
+	ibc_cmd_free(r->ibc);	/* text is not used after this */
+	r->ibc = NULL;
+	restart_action_done(r, ok);
+}
+
+/* A command/IBC restart action ended. On success the service is restarting
+ * elsewhere: check it again, accepting "ready" only once a check failed
+ * (the old instance went down) or after a grace period. On failure there
+ * is no restart to wait for. */
+static void
+restart_action_done(struct run *r, int ok)
+{
+	double grace;
+
+	if (!ok) {
+		r->awaiting_ready_after_restart = 0;
+		evtimer_del(r->ready_deadline);
+		return;
+	}
+	if (r->svc->ready.kind != SVC_READY_COMMAND) {
+		complete_restart(r);	/* nothing to check: done */
+		return;
+	}
+	grace = r->svc->ready_after_restart_s / 2 < 60 ?
+	    r->svc->ready_after_restart_s / 2 : 60;
+	r->need_down_until = mono_s() + grace;
+	if (r->st == ST_READY)
+		r->st = ST_STARTING;
+	r->started = mono_s();
+	start_checks(r);
 }
 
 static void
@@ -918,6 +982,16 @@ scheduled_restart(struct run *r)
 	const struct svc_action *a = &r->svc->restart_action;
 	struct gw_err e;
 
+	if (r->by_ctl) {
+		log_svc(r, GW_INFO, "init.scheduled_restart", NULL,
+		    "scheduled restart skipped: stopped with ctl");
+		return;
+	}
+	if (r->action_pid > 0 || r->ibc != NULL) {
+		log_svc(r, GW_WARNING, "init.scheduled_restart", NULL,
+		    "scheduled restart skipped: the previous restart action is still running");
+		return;
+	}
 	log_svc(r, GW_INFO, "init.scheduled_restart", NULL, "scheduled restart (%s)",
 	    a->kind == SVC_ACTION_SIGNAL ? "signal" : a->kind == SVC_ACTION_ARGV ?
 	    "command" : "IBC");
@@ -944,6 +1018,7 @@ scheduled_restart(struct run *r)
 		if (r->action_pid < 0) {
 			r->action_pid = 0;
 			log_svc(r, GW_CRITICAL, "init.restart_action_failed", NULL, "%s", why);
+			restart_action_done(r, 0);
 			return;
 		}
 		arm(r->action_deadline, a->timeout_s);
@@ -953,17 +1028,12 @@ scheduled_restart(struct run *r)
 		if (r->ibc == NULL)
 			r->ibc = ibc_cmd_new(r->s->base, a->ibc_host, a->ibc_port, "RESTART",
 			    (int)(a->timeout_s * 1000), on_ibc_done, r, &e);
-		if (r->ibc == NULL)
+		if (r->ibc == NULL) {
 			log_svc(r, GW_CRITICAL, "init.restart_action_failed", NULL,
 			    "IBC: %s", e.msg);
+			restart_action_done(r, 0);
+		}
 		break;
-	}
-	/* the service is restarting somewhere else: check it again */
-	if (r->svc->ready.kind == SVC_READY_COMMAND) {
-		if (r->st == ST_READY)
-			r->st = ST_STARTING;
-		r->started = mono_s();
-		start_checks(r);
 	}
 }
 
@@ -983,9 +1053,9 @@ on_schedule(evutil_socket_t fd, short what, void *arg)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 	for (i = 0; i < r->svc->n_schedule; i++) {
-		if (evtimer_pending(r->sched_timer[i], NULL) || r->next_fire[i] == 0 ||
-		    now < (double)r->next_fire[i] - 0.0005)
+		if (r->next_fire[i] == 0 || now < (double)r->next_fire[i] - 0.0005)
 			continue;
+		evtimer_del(r->sched_timer[i]);	/* may be active too: fired now */
 		r->last_fire[i] = r->next_fire[i];
 		r->next_fire[i] = 0;
 		fired = 1;
@@ -1011,8 +1081,8 @@ arm_schedules(struct run *r)
 		struct gw_err e;
 		time_t next;
 
-		if (evtimer_pending(r->sched_timer[i], NULL))
-			continue;
+		if (r->next_fire[i] != 0)
+			continue;	/* armed and not yet due */
 		/* strictly after the last firing: never the same instant twice */
 		if (sched_next(&r->svc->schedule[i].when, now > r->last_fire[i] ? now :
 		    r->last_fire[i], &next, &e) < 0) {
@@ -1105,6 +1175,28 @@ super_start(struct super *s)
 	try_start_waiting(s);
 }
 
+/* Restart a service now (ctl restart, a follower): stop and start again,
+ * or start it if it is not running. */
+static void
+restart_run(struct run *r)
+{
+	r->n_fails = 0;
+	r->delay = r->svc->backoff.initial_s;
+	if (r->svc->external) {
+		scheduled_restart(r);
+		return;
+	}
+	if (r->pid > 0) {
+		r->want_restart = 1;
+		stop_run(r, r->svc->stop_signal);
+		return;
+	}
+	if (r->st == ST_BACKOFF)
+		evtimer_del(r->timer);
+	r->st = ST_WAITING;
+	try_start_waiting(r->s);
+}
+
 int
 super_ctl(struct super *s, const char *verb, const char *name,
     struct gw_err *err)
@@ -1112,8 +1204,12 @@ super_ctl(struct super *s, const char *verb, const char *name,
 	int i = svcconf_find(s->conf, name);
 	struct run *r;
 
-	if (i < 0)
-		return gw_err_set(err, "unknown service '%s'", name);
+	if (i < 0) {
+		char q[48];
+
+		gw_err_quote(q, sizeof(q), name, strlen(name));
+		return gw_err_set(err, "unknown service '%s'", q);
+	}
 	if (s->shutting_down)
 		return gw_err_set(err, "shutting down");
 	r = &s->runs[i];
@@ -1122,6 +1218,7 @@ super_ctl(struct super *s, const char *verb, const char *name,
 		    "(its restart action) applies", name);
 	if (strcmp(verb, "stop") == 0) {
 		r->by_ctl = 1;
+		r->want_restart = 0;
 		if (r->st == ST_BACKOFF) {
 			evtimer_del(r->timer);
 			r->st = ST_DOWN;
@@ -1134,26 +1231,17 @@ super_ctl(struct super *s, const char *verb, const char *name,
 	}
 	if (strcmp(verb, "start") == 0 || strcmp(verb, "restart") == 0) {
 		r->by_ctl = 0;
-		r->n_fails = 0;
-		r->delay = r->svc->backoff.initial_s;
-		if (r->svc->external) {
-			scheduled_restart(r);
-			return 0;
-		}
-		if (r->pid > 0) {
-			if (strcmp(verb, "restart") == 0) {
-				r->want_restart = 1;
-				stop_run(r, r->svc->stop_signal);
-			}
-			return 0;
-		}
-		if (r->st == ST_BACKOFF)
-			evtimer_del(r->timer);
-		r->st = ST_WAITING;
-		try_start_waiting(s);
+		if (strcmp(verb, "start") == 0 && r->pid > 0)
+			return 0;	/* already running */
+		restart_run(r);
 		return 0;
 	}
-	return gw_err_set(err, "unknown command '%s' (start, stop, restart)", verb);
+	{
+		char q[48];
+
+		gw_err_quote(q, sizeof(q), verb, strlen(verb));
+		return gw_err_set(err, "unknown command '%s' (start, stop, restart)", q);
+	}
 }
 
 json_t *

@@ -682,6 +682,8 @@ h_restart_action(struct ctx *x, struct svc *s, const json_t *v)
 		return get_argv(x, "restart_action.argv", argv, &a->argv);
 	}
 	a->kind = SVC_ACTION_IBC;
+	if (a->timeout_s > 600)	/* lib/ibc's limit for one exchange */
+		return fail(x, "restart_action.timeout", "at most 600 seconds with ibc");
 	return get_hostport(x, "restart_action.ibc", ibc, a);
 }
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -296,9 +297,16 @@ connect_next(struct tws_session *s)
 {
 	while (s->ai_next != NULL) {
 		struct evutil_addrinfo *ai = s->ai_next;
+		int fd;
 
 		s->ai_next = ai->ai_next;
-		s->bev = bufferevent_socket_new(s->base, -1, BEV_OPT_CLOSE_ON_FREE);
+		/* a close-on-exec socket: a process spawned meanwhile must
+		 * not inherit the connection */
+		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		s->bev = fd < 0 ? NULL : bufferevent_socket_new(s->base, fd,
+		    BEV_OPT_CLOSE_ON_FREE);
+		if (s->bev == NULL && fd >= 0)
+			close(fd);
 		if (s->bev == NULL) {
 			snprintf(s->connect_error, sizeof(s->connect_error),
 			    "cannot create a socket buffer");

@@ -274,11 +274,14 @@ static void
 ctl_send(struct ctl_client *cl, json_t *o)
 {
 	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
+	static const char fallback[] = "{\"ok\":false,\"error\":\"internal: cannot encode the reply\"}\n";
 
 	json_decref(o);
 	if (s != NULL) {
 		bufferevent_write(cl->bev, s, strlen(s));
 		bufferevent_write(cl->bev, "\n", 1);
+	} else {
+		bufferevent_write(cl->bev, fallback, sizeof(fallback) - 1);
 	}
 	free(s);
 }
@@ -289,6 +292,8 @@ ctl_written(struct bufferevent *bev, void *arg)
 	(void)bev;
 	ctl_free(arg);	/* one request per connection: done */
 }
+
+static void ctl_event(struct bufferevent *bev, short what, void *arg);
 
 static void
 ctl_request(struct ctl_client *cl, const char *line, size_t len)
@@ -319,7 +324,7 @@ ctl_request(struct ctl_client *cl, const char *line, size_t len)
 		ctl_send(cl, json_pack("{s:b}", "ok", 1));
 	}
 	json_decref(o);
-	bufferevent_setcb(cl->bev, NULL, ctl_written, NULL, cl);
+	bufferevent_setcb(cl->bev, NULL, ctl_written, ctl_event, cl);
 }
 
 static void
@@ -334,7 +339,8 @@ ctl_read(struct bufferevent *bev, void *arg)
 		if (evbuffer_get_length(in) > CTL_LINE_MAX) {
 			ctl_send(cl, json_pack("{s:b, s:s}", "ok", 0, "error",
 			    "request longer than 1024 bytes"));
-			bufferevent_setcb(cl->bev, NULL, ctl_written, NULL, cl);
+			bufferevent_disable(bev, EV_READ);
+			bufferevent_setcb(cl->bev, NULL, ctl_written, ctl_event, cl);
 		}
 		return;
 	}
@@ -497,6 +503,7 @@ main(int argc, char **argv)
 	    "services", (int)c.conf->n, "pid", (int)getpid(), "control",
 	    c.o.no_control ? NULL : c.o.sock), "supervising %zu service%s from %s",
 	    c.conf->n, c.conf->n == 1 ? "" : "s", c.o.config);
+	super_reap(c.sup);	/* children we inherited that already exited */
 	super_start(c.sup);
 
 	/* dispatch */

@@ -211,10 +211,10 @@ connect_next(struct ibc_cmd *c)
 		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		c->bev = fd < 0 ? NULL : bufferevent_socket_new(c->base, fd,
 		    BEV_OPT_CLOSE_ON_FREE);
-		if (c->bev == NULL && fd >= 0)
-			close(fd);
 		if (c->bev == NULL) {
-			c->last_errno = ENOMEM;
+			c->last_errno = fd < 0 ? errno : ENOMEM;
+			if (fd >= 0)
+				close(fd);
 			continue;
 		}
 		bufferevent_setcb(c->bev, on_read, NULL, on_event, c);

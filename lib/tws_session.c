@@ -305,11 +305,11 @@ connect_next(struct tws_session *s)
 		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		s->bev = fd < 0 ? NULL : bufferevent_socket_new(s->base, fd,
 		    BEV_OPT_CLOSE_ON_FREE);
-		if (s->bev == NULL && fd >= 0)
-			close(fd);
 		if (s->bev == NULL) {
-			snprintf(s->connect_error, sizeof(s->connect_error),
-			    "cannot create a socket buffer");
+			snprintf(s->connect_error, sizeof(s->connect_error), "%s",
+			    fd < 0 ? strerror(errno) : "cannot create a socket buffer");
+			if (fd >= 0)
+				close(fd);
 			continue;
 		}
 		bufferevent_setcb(s->bev, on_read, NULL, on_event, s);

@@ -103,7 +103,32 @@ struct super {
 	void *done_arg;
 	int exit_code;
 	int critical_failed;
+	void (*on_critical)(void *);
+	void *on_critical_arg;
 };
+
+static void
+on_critical_ev(evutil_socket_t fd, short what, void *arg)
+{
+	struct super *s = arg;
+
+	(void)fd;
+	(void)what;
+	s->on_critical(s->on_critical_arg);
+}
+
+/* A critical service went fatal: remember its code, tell the owner (who
+ * shuts the stack down) from the loop, not from inside this call. */
+static void
+critical(struct super *s, int code)
+{
+	if (s->critical_failed)
+		return;
+	s->critical_failed = 1;
+	s->exit_code = code;
+	if (s->on_critical != NULL)
+		event_base_once(s->base, -1, EV_TIMEOUT, on_critical_ev, s, NULL);
+}
 
 static double
 mono_s(void)
@@ -349,6 +374,8 @@ close_output(struct pipe_out *p)
 }
 
 static void try_start_waiting(struct super *s);
+static void on_service_exit(struct run *r, int status);
+static void critical(struct super *s, int code);
 static void complete_restart(struct run *r);
 static void restart_run(struct run *r);
 static void start_checks(struct run *r);
@@ -429,6 +456,8 @@ spawn_service(struct run *r)
 			log_svc(r, GW_CRITICAL, "init.spawn_failed", NULL,
 			    "unknown user '%s'", v->user);
 			r->st = ST_FATAL;
+			if (v->critical)
+				critical(r->s, 67);	/* EX_NOUSER */
 			return;
 		}
 		o.set_user = 1;
@@ -467,11 +496,11 @@ spawn_service(struct run *r)
 		if (np[0] >= 0)
 			close(np[0]);
 		log_svc(r, GW_CRITICAL, "init.spawn_failed", NULL, "%s", why);
-		r->st = ST_FATAL;
-		if (v->critical) {
-			r->s->critical_failed = 1;
-			r->s->exit_code = 127;
-		}
+		/* like an exit 127 at once: the restart policy, backoff and
+		 * crash-loop detection decide what happens next */
+		r->st = ST_STARTING;
+		r->started = mono_s();
+		on_service_exit(r, 127 << 8);
 		return;
 	}
 	r->pid = pid;
@@ -503,6 +532,8 @@ spawn_service(struct run *r)
 		set_ready(r);	/* no check: running is ready */
 	else if (v->ready.kind == SVC_READY_COMMAND)
 		start_checks(r);
+	else	/* notification: a deadline for it */
+		arm(r->check_timer, v->ready.start_period_s);
 	try_start_waiting(r->s);
 }
 
@@ -520,6 +551,12 @@ on_check_timer(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (r->st != ST_STARTING || r->check_pid > 0)
 		return;
+	if (r->svc->ready.kind == SVC_READY_NOTIFY) {	/* its start period ended */
+		log_svc(r, GW_ERROR, "init.not_ready", json_pack("{s:f}", "waited_s",
+		    mono_s() - r->started), "no readiness notification after %.0f s",
+		    r->svc->ready.start_period_s);
+		return;
+	}
 	memset(&o, 0, sizeof(o));
 	o.argv = r->svc->ready.argv;
 	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
@@ -740,11 +777,9 @@ on_service_exit(struct run *r, int status)
 		    "giving up until 'stack-init ctl start'" : "retrying at the backoff cap");
 		if (v->crash_loop.give_up) {
 			r->st = ST_FATAL;
-			if (v->critical) {
-				r->s->critical_failed = 1;
-				r->s->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) :
-				    128 + WTERMSIG(status);
-			}
+			if (v->critical)
+				critical(r->s, WIFEXITED(status) ? WEXITSTATUS(status) :
+				    128 + WTERMSIG(status));
 			return;
 		}
 		r->delay = v->backoff.max_s;
@@ -1037,24 +1072,46 @@ scheduled_restart(struct run *r)
 	}
 }
 
+static double
+wall_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Arm schedule i for its next fire time, at most 60 s ahead: the timer
+ * runs on the monotonic clock, so a long wait is re-checked against the
+ * wall clock every minute (NTP steps, suspend). */
+static void
+arm_sched_timer(struct run *r, size_t i, double now)
+{
+	double d = (double)r->next_fire[i] - now;
+
+	arm(r->sched_timer[i], d > 60 ? 60 : d);
+}
+
 /* A schedule timer expired: fire what is due by the wall clock (a timer
  * on the monotonic clock may end a little early); re-arm everything. */
 static void
 on_schedule(evutil_socket_t fd, short what, void *arg)
 {
 	struct run *r = arg;
-	struct timespec ts;
-	double now;
+	double now = wall_now();
 	size_t i;
 	int fired = 0;
 
 	(void)fd;
 	(void)what;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 	for (i = 0; i < r->svc->n_schedule; i++) {
-		if (r->next_fire[i] == 0 || now < (double)r->next_fire[i] - 0.0005)
+		if (r->next_fire[i] == 0)
 			continue;
+		if (now < (double)r->next_fire[i] - 0.0005) {
+			if (!evtimer_pending(r->sched_timer[i], NULL))
+				arm_sched_timer(r, i, now);	/* not yet: wait on */
+			continue;
+		}
 		evtimer_del(r->sched_timer[i]);	/* may be active too: fired now */
 		r->last_fire[i] = r->next_fire[i];
 		r->next_fire[i] = 0;
@@ -1068,14 +1125,9 @@ on_schedule(evutil_socket_t fd, short what, void *arg)
 static void
 arm_schedules(struct run *r)
 {
-	struct timespec ts;
-	time_t now;
-	double now_f;
+	double now_f = wall_now();
+	time_t now = (time_t)now_f;
 	size_t i;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now = ts.tv_sec;
-	now_f = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 
 	for (i = 0; i < r->svc->n_schedule; i++) {
 		struct gw_err e;
@@ -1091,7 +1143,7 @@ arm_schedules(struct run *r)
 			continue;
 		}
 		r->next_fire[i] = next;
-		arm(r->sched_timer[i], (double)next - now_f);
+		arm_sched_timer(r, i, now_f);
 	}
 }
 
@@ -1283,6 +1335,13 @@ int
 super_exit_code(const struct super *s)
 {
 	return s->exit_code;
+}
+
+void
+super_on_critical(struct super *s, void (*cb)(void *arg), void *arg)
+{
+	s->on_critical = cb;
+	s->on_critical_arg = arg;
 }
 
 int

@@ -55,5 +55,7 @@ json_t *super_status(const struct super *s);
 int super_exit_code(const struct super *s);
 /* 1 once a critical service went fatal: the caller should shut down. */
 int super_critical_failed(const struct super *s);
+/* cb(arg) runs from the loop once a critical service went fatal. */
+void super_on_critical(struct super *s, void (*cb)(void *arg), void *arg);
 
 #endif

@@ -396,12 +396,15 @@ h_ready(struct ctx *x, struct svc *s, const json_t *v)
 	if (fd != NULL) {
 		json_int_t n = json_is_integer(fd) ? json_integer_value(fd) : 0;
 
-		if (json_object_size(v) > 1)
+		if (argv != NULL || in != NULL || to != NULL)
 			return fail(x, "ready", "notify_fd cannot be combined with "
-			    "argv, interval, timeout or start_period");
+			    "argv, interval or timeout");
 		if (n < 3 || n > 63)
 			return fail(x, "ready.notify_fd", "expected an integer from "
 			    "3 to 63");
+		if (sp != NULL && get_seconds(x, "ready.start_period", sp, POSITIVE,
+		    &r->start_period_s) < 0)
+			return -1;
 		r->kind = SVC_READY_NOTIFY;
 		r->notify_fd = (int)n;
 		return 0;

@@ -414,6 +414,12 @@ begin_shutdown(struct ctx *c)
 }
 
 static void
+on_critical(void *arg)
+{
+	begin_shutdown(arg);
+}
+
+static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct ctx *c = arg;
@@ -422,8 +428,6 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	switch (sig) {
 	case SIGCHLD:
 		super_reap(c->sup);
-		if (super_critical_failed(c->sup))
-			begin_shutdown(c);
 		break;
 	case SIGTERM:
 	case SIGINT:
@@ -487,6 +491,7 @@ main(int argc, char **argv)
 	}
 	if ((c.sup = super_new(c.base, c.conf, c.log, &e)) == NULL)
 		die(EXIT_SOFTWARE, "%s", e.msg);
+	super_on_critical(c.sup, on_critical, &c);
 	if (!c.o.no_control) {
 		if (rundir_path(rd, sizeof(rd), &e) == 0 &&
 		    strncmp(c.o.sock, rd, strlen(rd)) == 0 &&

@@ -290,3 +290,33 @@ svc_is() { stack-init ctl status | jq -s -e "map(select(.name == \"$1\"))[0] | $
 	wait_until 10 bash -c "[ \$(grep -c 'init\\.crash_loop' '$LOG') -ge 2 ]"
 	kill -0 "$INIT_PID"
 }
+
+@test "HUP, USR1 and USR2 are forwarded to the services" {
+	start_init '{"services": [
+	  {"name": "listener", "argv": ["sh", "-c", "trap \"echo got HUP\" HUP; trap \"echo got USR1\" USR1; trap \"echo got USR2\" USR2; echo armed; while :; do sleep 0.05; done"]}]}'
+	wait_for_line "$LOG" '^listener \| armed$' 5
+	for sig in HUP USR1 USR2; do
+		kill -"$sig" "$INIT_PID"
+		wait_for_line "$LOG" "^listener \\| got $sig\$" 5
+	done
+	kill -0 "$INIT_PID"
+}
+
+@test "a service that cannot be executed follows its restart policy; critical + give_up ends stack-init with 127" {
+	start_init '{"services": [
+	  {"name": "missing", "argv": ["/nonexistent/program"], "restart": "always", "backoff": 0, "critical": true,
+	   "crash_loop": {"failures": 3, "window": 10, "give_up": true}}]}'
+	wait_for_line "$LOG" 'missing: cannot run /nonexistent/program: No such file or directory' 5
+	wait_exit "$INIT_PID"
+	INIT_PID=
+	[ "$EXIT_STATUS" -eq 127 ]
+	[ "$(grep -c '"event":"init\.spawn_failed"' "$LOG")" -eq 3 ]
+	grep -q '"event":"init\.crash_loop"' "$LOG"
+}
+
+@test "notification-fd readiness has a deadline: start_period" {
+	start_init '{"services": [
+	  {"name": "mute", "argv": ["sleep", "60"], "ready": {"notify_fd": 5, "start_period": 0.5}}]}'
+	wait_for_line "$LOG" '"level":"error".*"event":"init\.not_ready".*mute: no readiness notification after 0 s|"event":"init\.not_ready".*mute' 5
+	svc_is mute '.state == "starting" and .ready == false'
+}

@@ -620,8 +620,9 @@ test_bad_ready(void **state)
 	FAILS(ONE("'ready':{'notify_fd':3.0}"), "service 'a': ready.notify_fd: "
 	    "expected an integer from 3 to 63");
 	FAILS(ONE("'ready':{'notify_fd':3,'timeout':1}"), "service 'a': ready: "
-	    "notify_fd cannot be combined with argv, interval, timeout or "
-	    "start_period");
+	    "notify_fd cannot be combined with argv, interval or timeout");
+	FAILS(ONE("'ready':{'notify_fd':3,'start_period':-1}"), "service 'a': "
+	    "ready.start_period: expected a number of seconds from 0.01 to 86400");
 }
 
 static void

@@ -17,19 +17,22 @@ trap cleanup EXIT
 export GWKIT_RUNTIME_DIR=$tmp/rt
 mkdir -m 700 "$GWKIT_RUNTIME_DIR"
 
-wait_for() {	# SECONDS CMD...: until CMD succeeds
-	local secs=$1 i; shift
-	for ((i = 0; i < secs * 50; i++)); do "$@" && return 0; sleep 0.02; done
-	echo "bench: timed out waiting for: $*" >&2
-	return 1
-}
 ms() { date +%s%3N; }
+wait_for() {	# SECONDS CMD...: until CMD succeeds, by the wall clock
+	local deadline=$(( $(ms) + $1 * 1000 )); shift
+	until "$@"; do
+		(( $(ms) < deadline )) || { echo "bench: timed out waiting for: $*" >&2; return 1; }
+		sleep 0.02
+	done
+}
+TOKEN=bench-token-0123456789abcdef	# discord-notify wants >= 20 characters
 
 port=$("$BIN/tests/freeport")
-"$BIN/tests/fake-discord" --port "$port" --rate 5/2 --store "$tmp/store.jsonl" >"$tmp/fake.log" 2>&1 &
+"$BIN/tests/fake-discord" --port "$port" --webhook "123456789012345678/$TOKEN" --rate 5/2 \
+	--store "$tmp/store.jsonl" >"$tmp/fake.log" 2>&1 &
 pids+=($!)
 wait_for 10 grep -q fake.listening "$tmp/fake.log"
-printf 'http://127.0.0.1:%s/api/webhooks/123456789012345678/test-token-abc\n' "$port" >"$tmp/wh"
+printf 'http://127.0.0.1:%s/api/webhooks/123456789012345678/%s\n' "$port" "$TOKEN" >"$tmp/wh"
 "$BIN/discord-notify" --webhook-file "$tmp/wh" --allow-insecure-url --no-stdin \
 	--log-level warning >"$tmp/notify.log" 2>&1 &
 npid=$!

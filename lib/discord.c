@@ -52,8 +52,9 @@ discord_webhook_parse(const char *url, int allow_insecure,
 	tok = id + idlen + 1;
 	toklen = strspn(tok, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 	    "0123456789-_.");
-	if (toklen == 0 || (tok[toklen] != '\0' && tok[toklen] != '?'))
-		return gw_err_set(err, "webhook URL: the token after the id is missing or malformed");
+	if (toklen < DISCORD_MIN_TOKEN || (tok[toklen] != '\0' && tok[toklen] != '?'))
+		return gw_err_set(err, "webhook URL: the token after the id is missing or "
+		    "malformed (at least %d of A-Z a-z 0-9 _ . -)", DISCORD_MIN_TOKEN);
 	if (tok[toklen] == '?')
 		return gw_err_set(err, "webhook URL must not carry a query string "
 		    "(discord-notify adds ?wait=true)");
@@ -67,17 +68,21 @@ void
 discord_redact(const struct discord_webhook *wh, char *s)
 {
 	const char *tok = strrchr(wh->url, '/');
-	size_t tl;
-	char *p;
+	size_t tl, len;
+	char *p, *from = s;
 
-	if (tok == NULL || *++tok == '\0')
+	/* A parsed token is at least DISCORD_MIN_TOKEN (> 3) long, so "***"
+	 * only ever shrinks s: in place, never past its terminator. */
+	if (tok == NULL || (tl = strlen(++tok)) < DISCORD_MIN_TOKEN)
 		return;
-	tl = strlen(tok);
-	while ((p = strstr(s, tok)) != NULL) {
-		size_t rest = strlen(p + tl);
+	len = strlen(s);
+	while ((p = strstr(from, tok)) != NULL) {
+		size_t rest = len - (size_t)(p - s) - tl;
 
 		memcpy(p, "***", 3);
 		memmove(p + 3, p + tl, rest + 1);
+		len -= tl - 3;
+		from = p + 3;
 	}
 }
 
@@ -181,6 +186,8 @@ discord_embed(const struct gw_event *ev, unsigned count, unsigned window_s)
 	/* 25 fields of 1024 alone would pass the 6000-character total: give
 	 * the field values an equal share of what title, footer, names and a
 	 * part of the message leave. */
+	/* With a count, the "repeated" field takes the 25th place; it says
+	 * how many of the event's fields were left out. */
 	nf = ev->n_fields < DISCORD_MAX_FIELDS - (count > 1) ? ev->n_fields :
 	    DISCORD_MAX_FIELDS - (count > 1);
 	fixed = cp_len(title) + cp_len(footer) + (count > 1 ? 40 : 0);
@@ -204,9 +211,14 @@ discord_embed(const struct gw_event *ev, unsigned count, unsigned window_s)
 		    "value", limited(v, vcap), "inline", 1));
 	}
 	if (count > 1) {
-		char rep[64];
+		char rep[128];
 
-		snprintf(rep, sizeof(rep), "%u times within %u s", count, window_s);
+		if (ev->n_fields > nf)
+			snprintf(rep, sizeof(rep), "%u times within %u s; +%zu field%s "
+			    "not shown", count, window_s, ev->n_fields - nf,
+			    ev->n_fields - nf == 1 ? "" : "s");
+		else
+			snprintf(rep, sizeof(rep), "%u times within %u s", count, window_s);
 		json_array_append_new(fields, json_pack("{s:s, s:s, s:b}",
 		    "name", "repeated", "value", rep, "inline", 1));
 	}
@@ -271,19 +283,31 @@ discord_rl_init(struct discord_rl *rl)
 {
 	rl->blocked_until = 0;
 	rl->global_until = 0;
+	rl->consecutive_429 = 0;
 }
 
 void
 discord_rl_update(struct discord_rl *rl, double now_ms,
     const struct discord_response *r)
 {
-	double wait;
+	double wait, floor_s;
+	unsigned k;
 
 	if (r->status == 429) {
-		/* retry_after from the body, else Retry-After, else 1 s */
+		/* retry_after from the body, else Retry-After, else 1 s; never
+		 * less than 250 ms, doubling with each 429 in a row (a server
+		 * that keeps saying "0" must not be hammered) */
 		wait = r->has_retry_after ? r->retry_after : 1.0;
 		if (!isfinite(wait) || wait < 0)
 			wait = 1.0;
+		if (rl->consecutive_429 < 64)
+			rl->consecutive_429++;
+		k = rl->consecutive_429 - 1;
+		floor_s = DISCORD_MIN_429_WAIT * (k < 10 ? (double)(1u << k) : 1024.0);
+		if (floor_s > DISCORD_MAX_429_BACKOFF)
+			floor_s = DISCORD_MAX_429_BACKOFF;
+		if (wait < floor_s)
+			wait = floor_s;
 		if (wait > 3600)
 			wait = 3600;
 		if (r->global)
@@ -292,6 +316,8 @@ discord_rl_update(struct discord_rl *rl, double now_ms,
 			rl->blocked_until = now_ms + wait * 1000;
 		return;
 	}
+	if (r->status != 0)	/* an answer other than 429 ends a 429 streak */
+		rl->consecutive_429 = 0;
 	/* Pace on the headers so that a well-behaved run never sees a 429:
 	 * with nothing left in the bucket, wait for it to refill. */
 	if (r->has_remaining && r->remaining <= 0 && r->has_reset_after &&

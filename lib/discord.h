@@ -30,22 +30,34 @@
 #define DISCORD_MAX_FOOTER 2048
 #define DISCORD_MAX_EMBED_TOTAL 6000	/* per message, all embeds */
 
+/* A webhook token shorter than this is refused (Discord's are ~68). */
+#define DISCORD_MIN_TOKEN 20
+/* 429 waits: at least 0.25 s, doubling with each 429 in a row, to 60 s. */
+#define DISCORD_MIN_429_WAIT 0.25
+#define DISCORD_MAX_429_BACKOFF 60.0
+
 struct discord_webhook {
 	char url[2048];		/* secret: never print */
 	char redacted[512];	/* the URL with the token shown as *** */
 };
 
 /* Validate a webhook URL: https (http only with allow_insecure), a path
- * ending in /webhooks/<numeric id>/<token>. Errors never quote the URL. */
+ * ending in /webhooks/<numeric id>/<token>, the token at least
+ * DISCORD_MIN_TOKEN characters of [A-Za-z0-9_.-]. Errors never quote the
+ * URL. */
 int discord_webhook_parse(const char *url, int allow_insecure,
     struct discord_webhook *wh, struct gw_err *err);
 
 /* Replace every occurrence of the webhook token in s (in place) by "***":
- * for text from libraries (curl errors) that might echo the URL. */
+ * for text from libraries (curl errors) that might echo the URL. s only
+ * shrinks (the token is longer than "***"); wh must come from
+ * discord_webhook_parse (else s is left as it is). */
 void discord_redact(const struct discord_webhook *wh, char *s);
 
 /* One embed (new reference) for ev seen `count` times (count > 1 adds
- * "×N" to the title). Always within the per-embed limits. */
+ * "×N" to the title and a "repeated" field, which takes the 25th field's
+ * place and then says "+1 field not shown"). Always within the per-embed
+ * limits. */
 json_t *discord_embed(const struct gw_event *ev, unsigned count,
     unsigned window_s);
 
@@ -61,6 +73,7 @@ json_t *discord_payload(json_t *embeds, const char *mention);
 struct discord_rl {
 	double blocked_until;	/* bucket exhausted or 429: wait until then */
 	double global_until;	/* global 429: everything waits */
+	unsigned consecutive_429;	/* 429s in a row (backoff floor) */
 };
 
 struct discord_response {

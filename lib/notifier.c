@@ -4,6 +4,7 @@
  */
 #include "notifier.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -36,7 +37,7 @@ struct notifier {
 	struct notifier_transport tr;
 	struct nq *q;
 	struct event *wake;
-	struct event *complete;		/* dry run / local failure: report later */
+	struct event *complete;		/* local failure: report later */
 	struct discord_response local;
 	char local_error[256];
 	enum state state;
@@ -44,6 +45,8 @@ struct notifier {
 	struct discord_rl rl;
 	struct backoff bo;
 	double retry_at;		/* monotonic ms; 0 = no backoff wait */
+	struct backoff dl_bo;		/* dead-letter file unwritable: retry */
+	double dl_retry_at;		/* monotonic ms; no expiry before */
 	uint64_t rng;
 	struct nq_item *inflight[DISCORD_MAX_EMBEDS];
 	size_t n_inflight;
@@ -115,10 +118,14 @@ ack(struct notifier *n, const uint64_t *seqs, size_t k, int delivered)
 {
 	struct gw_err e;
 
-	if (spool_ack(n->sp, seqs, k, &e) < 0)
+	if (k == 0)
+		return;
+	if (spool_ack(n->sp, seqs, k, &e) < 0) {
+		n->st.spool_errors++;
 		gw_log_event(n->log, GW_CRITICAL, COMPONENT, "notify.spool_error", NULL,
 		    "cannot record delivery in the spool (events may be sent again "
 		    "after a restart): %s", e.msg);
+	}
 	if (n->ack_cb != NULL)
 		n->ack_cb(n->ack_arg, seqs, k, delivered);
 }
@@ -132,28 +139,61 @@ ack_items(struct notifier *n, struct nq_item **items, size_t k)
 		ack(n, items[i]->seqs, items[i]->n_seqs, 1);
 }
 
-static void
+/* Move an item's records to the dead-letter file; ack those written.
+ * Returns 0 when all were (the caller frees the item), -1 when some could
+ * not be written: the item then holds only those, for a later try. */
+static int
 dead_letter(struct notifier *n, struct nq_item *it, const char *reason)
 {
 	struct gw_err e;
-	size_t i;
+	size_t i, done = 0, keep = 0;
+	uint64_t *written;
+	char last[256] = "";
 
+	if ((written = calloc(it->n_seqs, sizeof(*written))) == NULL)
+		return -1;
 	for (i = 0; i < it->n_seqs; i++) {
 		const struct spool_rec *r = spool_find(n->sp, it->seqs[i]);
 
-		if (r == NULL || spool_dead_letter(n->sp, r->line, reason, &e) < 0)
-			gw_log_event(n->log, GW_CRITICAL, COMPONENT, "notify.spool_error",
-			    NULL, "cannot write the dead-letter file: %s",
-			    r == NULL ? "record not in spool" : e.msg);
+		if (r == NULL) {	/* no longer live: nothing to keep */
+			written[done++] = it->seqs[i];
+			continue;
+		}
+		if (spool_dead_letter(n->sp, r->line, reason, &e) < 0) {
+			n->st.spool_errors++;
+			snprintf(last, sizeof(last), "%s", e.msg);
+			it->seqs[keep++] = it->seqs[i];
+			continue;
+		}
+		written[done++] = it->seqs[i];
 	}
-	n->st.dead_lettered += it->n_seqs;
-	gw_log_event(n->log, GW_ERROR, COMPONENT, "notify.dead_letter",
-	    json_pack("{s:s, s:s, s:i}", "event", it->ev.event, "source",
-	    it->ev.source, "count", (int)it->n_seqs),
-	    "gave up on %s from %s (%zu event%s): %s; kept in %s/dead-letter.jsonl",
-	    it->ev.event, it->ev.source, it->n_seqs, it->n_seqs == 1 ? "" : "s",
-	    reason, spool_dir(n->sp));
-	ack(n, it->seqs, it->n_seqs, 0);
+	if (done > 0) {
+		n->st.dead_lettered += done;
+		gw_log_event(n->log, GW_ERROR, COMPONENT, "notify.dead_letter",
+		    json_pack("{s:s, s:s, s:i}", "event", it->ev.event, "source",
+		    it->ev.source, "count", (int)done),
+		    "gave up on %s from %s (%zu event%s): %s; kept in %s/dead-letter.jsonl",
+		    it->ev.event, it->ev.source, done, done == 1 ? "" : "s",
+		    reason, spool_dir(n->sp));
+		ack(n, written, done, 0);
+	}
+	free(written);
+	if (keep == 0)
+		return 0;
+	it->n_seqs = keep;
+	it->count = (unsigned)keep;
+	json_decref(it->embed);	/* the count changed */
+	it->embed = NULL;
+	{
+		double d = backoff_next(&n->dl_bo);
+
+		n->dl_retry_at = mono_ms() + d * 1000;
+		gw_log_event(n->log, GW_CRITICAL, COMPONENT, "notify.spool_error",
+		    json_pack("{s:i, s:f}", "events", (int)keep, "retry_s", d),
+		    "cannot write the dead-letter file (%s): %zu event%s kept in the "
+		    "spool, trying again in %.0f s", last, keep, keep == 1 ? "" : "s", d);
+	}
+	return -1;
 }
 
 static void
@@ -163,30 +203,22 @@ expire_old(struct notifier *n)
 	struct nq_item *it;
 	char reason[400];
 
+	if (n->dl_retry_at > mono_ms()) {	/* the last try failed */
+		arm(n, n->dl_retry_at - mono_ms());
+		return;
+	}
 	while ((it = nq_take_expired(n->q, cutoff)) != NULL) {
 		snprintf(reason, sizeof(reason), "not delivered within %.0f s%s%s",
 		    n->cfg.max_age_s, n->last_error[0] ? "; last error: " : "",
 		    n->last_error);
-		dead_letter(n, it, reason);
+		if (dead_letter(n, it, reason) < 0) {
+			nq_putback(n->q, &it, 1);	/* may still be delivered */
+			arm(n, n->dl_retry_at - mono_ms());
+			return;
+		}
+		backoff_reset(&n->dl_bo);
 		nq_done(n->q, &it, 1, mono_ms());
 	}
-}
-
-static int
-dry_print(struct notifier *n, const char *body)
-{
-	json_t *o = json_loads(body, 0, NULL);
-	json_t *line = json_pack("{s:b, s:o}", "dry_run", 1, "payload",
-	    o ? o : json_null());
-	char *s = line ? json_dumps(line, JSON_COMPACT) : NULL;
-
-	json_decref(line);
-	if (s == NULL)
-		return -1;
-	fprintf(n->cfg.dry_out, "%s\n", s);
-	fflush(n->cfg.dry_out);
-	free(s);
-	return 0;
 }
 
 static void
@@ -220,13 +252,9 @@ send_batch(struct notifier *n)
 	n->n_inflight = k;
 	n->state = ST_SENDING;
 	memset(&n->local, 0, sizeof(n->local));
-	if (n->cfg.dry_run) {
-		n->local.status = dry_print(n, body) == 0 ? 200 : 0;
-		snprintf(n->local_error, sizeof(n->local_error), "cannot print the payload");
-		event_active(n->complete, EV_TIMEOUT, 0);	/* no recursion */
-	} else if (n->tr.post(n->tr.tctx, body, strlen(body), &e) < 0) {
+	if (n->tr.post(n->tr.tctx, body, strlen(body), &e) < 0) {
 		snprintf(n->local_error, sizeof(n->local_error), "%s", e.msg);
-		event_active(n->complete, EV_TIMEOUT, 0);
+		event_active(n->complete, EV_TIMEOUT, 0);	/* no recursion */
 	}
 	free(body);
 }
@@ -273,7 +301,8 @@ notifier_new(struct event_base *base, struct spool *sp, struct gw_log *log,
 {
 	struct notifier *n = calloc(1, sizeof(*n));
 	const struct spool_rec *recs;
-	size_t k, i, bad = 0;
+	size_t k, i, bad = 0, n_bad = 0, cap_bad = 0;
+	uint64_t *bad_seqs = NULL;
 
 	if (n == NULL) {
 		gw_err_set(err, "notifier: out of memory");
@@ -290,6 +319,7 @@ notifier_new(struct event_base *base, struct spool *sp, struct gw_log *log,
 		n->rng = 1;
 	discord_rl_init(&n->rl);
 	backoff_init(&n->bo, cfg->backoff_initial_s, cfg->backoff_cap_s);
+	backoff_init(&n->dl_bo, cfg->backoff_initial_s, cfg->backoff_cap_s);
 	n->q = nq_new(cfg->window_s * 1000, (unsigned)cfg->window_s);
 	n->wake = evtimer_new(base, on_wake, n);
 	n->complete = evtimer_new(base, on_complete, n);
@@ -298,18 +328,47 @@ notifier_new(struct event_base *base, struct spool *sp, struct gw_log *log,
 		notifier_free(n);
 		return NULL;
 	}
-	/* What an earlier run accepted and did not deliver goes first. */
+	/* What an earlier run accepted and did not deliver goes first. A
+	 * record that no longer decodes (an edited file, a line from an older
+	 * version) goes to the dead-letter file, acked only once written. */
 	k = spool_live(sp, &recs);
 	for (i = 0; i < k; i++) {
 		struct gw_event ev;
-		struct gw_err e;
+		struct gw_err e, de;
+		char reason[300];
 
 		if (gw_event_decode(recs[i].line, strlen(recs[i].line), &ev, &e) < 0) {
 			bad++;
+			snprintf(reason, sizeof(reason), "unreadable spool record: %s", e.msg);
+			if (spool_dead_letter(sp, recs[i].line, reason, &de) < 0) {
+				n->st.spool_errors++;
+				gw_log_event(log, GW_CRITICAL, COMPONENT, "notify.spool_error",
+				    json_pack("{s:I}", "seq", (json_int_t)recs[i].seq),
+				    "spool record %llu does not decode (%s) and cannot be "
+				    "dead-lettered: %s; it stays in the spool",
+				    (unsigned long long)recs[i].seq, e.msg, de.msg);
+				continue;
+			}
+			gw_log_event(log, GW_ERROR, COMPONENT, "notify.dead_letter",
+			    json_pack("{s:I, s:s}", "seq", (json_int_t)recs[i].seq,
+			    "reason", reason), "spool record %llu: %s; kept in "
+			    "%s/dead-letter.jsonl", (unsigned long long)recs[i].seq,
+			    reason, spool_dir(sp));
+			if (n_bad == cap_bad) {
+				size_t nc = cap_bad ? cap_bad * 2 : 16;
+				uint64_t *nb = realloc(bad_seqs, nc * sizeof(*nb));
+
+				if (nb == NULL)
+					continue;	/* dead-lettered again next start */
+				bad_seqs = nb;
+				cap_bad = nc;
+			}
+			bad_seqs[n_bad++] = recs[i].seq;
 			continue;
 		}
 		if (nq_add(n->q, recs[i].seq, &ev, recs[i].t_ms, mono_ms(), &e) < 0) {
 			gw_event_clear(&ev);
+			free(bad_seqs);
 			gw_err_set(err, "notifier: %s", e.msg);
 			notifier_free(n);
 			return NULL;
@@ -321,6 +380,9 @@ notifier_new(struct event_base *base, struct spool *sp, struct gw_log *log,
 		    json_pack("{s:i, s:i}", "events", (int)(k - bad), "unreadable",
 		    (int)bad), "%zu undelivered event%s from the spool go first",
 		    k - bad, k - bad == 1 ? "" : "s");
+	n->st.dead_lettered += n_bad;
+	ack(n, bad_seqs, n_bad, 0);	/* recs is invalid from here on */
+	free(bad_seqs);
 	return n;
 }
 
@@ -346,33 +408,33 @@ int
 notifier_submit_event(struct notifier *n, const struct gw_event *ev,
     uint64_t *seq)
 {
-	char *line = gw_event_encode(ev);
+	char *line;
 	struct gw_err e;
 	long long t = wall_ms();
 	int rc;
 
-	if (line == NULL)
-		return -1;
-	rc = spool_append(n->sp, line, t, seq, &e);
-	free(line);
-	if (rc < 0) {
-		gw_log_event(n->log, GW_CRITICAL, COMPONENT, "notify.spool_error", NULL,
-		    "cannot write the spool, event not accepted: %s", e.msg);
-		return -1;
-	}
-	if (n->n_pend == n->cap_pend) {
+	if (n->n_pend == n->cap_pend) {	/* room first: no record without it */
 		size_t nc = n->cap_pend ? n->cap_pend * 2 : 64;
 		struct pending *p = realloc(n->pend, nc * sizeof(*p));
 
 		if (p == NULL)
-			return -1;	/* in the spool: delivered after a restart */
+			return -1;
 		n->pend = p;
 		n->cap_pend = nc;
+	}
+	if ((line = gw_event_encode(ev)) == NULL)
+		return -1;
+	rc = spool_append(n->sp, line, t, seq, &e);
+	free(line);
+	if (rc < 0) {
+		n->st.spool_errors++;
+		gw_log_event(n->log, GW_CRITICAL, COMPONENT, "notify.spool_error", NULL,
+		    "cannot write the spool, event not accepted: %s", e.msg);
+		return -1;
 	}
 	n->pend[n->n_pend].seq = *seq;
 	n->pend[n->n_pend].t_ms = t;
 	n->n_pend++;
-	n->st.spooled++;
 	return 0;
 }
 
@@ -409,21 +471,39 @@ notifier_submit(struct notifier *n, const char *line, size_t len,
 	return rc;
 }
 
-void
+int
 notifier_commit(struct notifier *n)
 {
 	struct gw_err e;
 	size_t i;
 	double now = mono_ms();
+	int rc = 0;
 
+	if (n->n_pend > 0 && spool_sync(n->sp, &e) < 0) {
+		/* Not durable, so not accepted: drop the batch from the live set
+		 * (it may reappear after a restart if the data did reach the
+		 * disk: sent at least once) and tell the callers. */
+		uint64_t *seqs = malloc(n->n_pend * sizeof(*seqs));
+
+		n->st.spool_errors++;
+		gw_log_event(n->log, GW_CRITICAL, COMPONENT, "notify.spool_error",
+		    json_pack("{s:i}", "events", (int)n->n_pend),
+		    "cannot sync the spool, %zu event%s not accepted: %s", n->n_pend,
+		    n->n_pend == 1 ? "" : "s", e.msg);
+		for (i = 0; seqs != NULL && i < n->n_pend; i++)
+			seqs[i] = n->pend[i].seq;
+		if (seqs != NULL)
+			(void)spool_ack(n->sp, seqs, n->n_pend, &e);
+		free(seqs);
+		n->n_pend = 0;
+		rc = -1;
+	}
 	if (n->n_pend > 0) {
-		if (spool_sync(n->sp, &e) < 0)
-			gw_log_event(n->log, GW_CRITICAL, COMPONENT, "notify.spool_error",
-			    NULL, "cannot sync the spool: %s", e.msg);
 		for (i = 0; i < n->n_pend; i++) {
 			const struct spool_rec *r = spool_find(n->sp, n->pend[i].seq);
 			struct gw_event ev;
 
+			n->st.spooled++;
 			if (r == NULL || gw_event_decode(r->line, strlen(r->line), &ev,
 			    &e) < 0)
 				continue;
@@ -436,6 +516,7 @@ notifier_commit(struct notifier *n)
 		n->n_pend = 0;
 	}
 	kick(n);
+	return rc;
 }
 
 static void
@@ -502,10 +583,11 @@ notifier_response(struct notifier *n, const struct discord_response *r,
 		n->st.rate_limited++;
 		nq_putback(n->q, items, k);
 		gw_log_event(n->log, GW_WARNING, COMPONENT, "notify.rate_limited",
-		    json_pack("{s:f, s:b}", "retry_after_s",
-		    r->has_retry_after ? r->retry_after : 1.0, "global", r->global),
+		    json_pack("{s:f, s:f, s:b}", "retry_after_s",
+		    r->has_retry_after ? r->retry_after : -1.0, "wait_s",
+		    discord_rl_wait_ms(&n->rl, now) / 1000, "global", r->global),
 		    "Discord rate limit (%s): waiting %.3f s", r->global ? "global" :
-		    "webhook", r->has_retry_after ? r->retry_after : 1.0);
+		    "webhook", discord_rl_wait_ms(&n->rl, now) / 1000);
 		break;
 	case DISCORD_PARK:
 		nq_putback(n->q, items, k);
@@ -538,7 +620,13 @@ notifier_response(struct notifier *n, const struct discord_response *r,
 		} else {
 			snprintf(why, sizeof(why), "Discord refused it: HTTP %ld %s",
 			    r->status, msg[0] ? msg : "(no message)");
-			dead_letter(n, items[0], why);
+			if (dead_letter(n, items[0], why) < 0) {
+				/* kept; nothing goes out before the next try */
+				nq_putback(n->q, items, k);
+				n->retry_at = n->dl_retry_at;
+				break;
+			}
+			backoff_reset(&n->dl_bo);
 			nq_done(n->q, items, k, now);
 			if (n->solo > 0)
 				n->solo--;
@@ -598,7 +686,7 @@ notifier_get_stats(const struct notifier *n, struct notifier_stats *s)
 json_t *
 notifier_stats_json(const struct notifier *n)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
 	    "received", (json_int_t)n->st.received,
 	    "rejected", (json_int_t)n->st.rejected,
 	    "spooled", (json_int_t)n->st.spooled,
@@ -607,6 +695,7 @@ notifier_stats_json(const struct notifier *n)
 	    "rate_limited", (json_int_t)n->st.rate_limited,
 	    "dead_lettered", (json_int_t)n->st.dead_lettered,
 	    "parked", (json_int_t)n->st.parked,
+	    "spool_errors", (json_int_t)n->st.spool_errors,
 	    "queued", (json_int_t)notifier_pending(n),
 	    "state", n->parked ? "parked" :
 	    n->state == ST_SENDING ? "sending" : "idle");

@@ -12,7 +12,6 @@
 #define GW_NOTIFIER_H
 
 #include <stdint.h>
-#include <stdio.h>
 
 #include <jansson.h>
 
@@ -25,9 +24,7 @@ struct event_base;
 struct notifier;
 
 struct notifier_config {
-	int dry_run;			/* print payloads instead of sending */
-	FILE *dry_out;			/* where (stdout) */
-	const char *redacted_url;	/* for logs; NULL in dry run */
+	const char *redacted_url;	/* for logs, or NULL */
 	const char *mention;		/* content for critical events, or NULL */
 	double window_s;		/* coalescing window (60) */
 	double max_age_s;		/* dead-letter after (86400) */
@@ -45,19 +42,21 @@ struct notifier_transport {
 
 struct notifier_stats {
 	uint64_t received, rejected, spooled, delivered, retried, rate_limited,
-	    dead_lettered, parked;
+	    dead_lettered, parked, spool_errors;
 };
 
 /* Loads the spool's live records into the queue (they go first, in
- * order). Does not start sending until notifier_commit() or a timer. */
+ * order); a record that does not decode goes to the dead-letter file
+ * (logged at error; acked once written, else left in the spool). Does not
+ * start sending until notifier_commit() or a timer. */
 struct notifier *notifier_new(struct event_base *base, struct spool *sp,
     struct gw_log *log, const struct notifier_config *cfg,
     const struct notifier_transport *tr, struct gw_err *err);
 void notifier_free(struct notifier *n);
 
 /* One input line from `origin` (e.g. "stdin", "peer 3"), line number
- * lineno. Returns 0 when written to the spool (accepted at the next
- * notifier_commit), -1 when rejected (logged and counted). */
+ * lineno. Returns 0 when written to the spool (accepted once the next
+ * notifier_commit returns 0), -1 when rejected (logged and counted). */
 int notifier_submit(struct notifier *n, const char *line, size_t len,
     const char *origin, unsigned long lineno, uint64_t *seq);
 /* Count and log a line rejected before decoding (e.g. too long). */
@@ -65,8 +64,10 @@ void notifier_reject(struct notifier *n, const char *origin,
     unsigned long lineno, const char *reason);
 int notifier_submit_event(struct notifier *n, const struct gw_event *ev,
     uint64_t *seq);
-/* Make submitted lines durable (fsync), queue them, send when due. */
-void notifier_commit(struct notifier *n);
+/* Make submitted lines durable (fsync), queue them, send when due.
+ * Returns -1 when the sync failed: then none of the lines submitted since
+ * the last commit is accepted (logged critical, not queued). */
+int notifier_commit(struct notifier *n);
 
 /* The transport's report: r->status 0 with transport_error set for a
  * failure before any HTTP status. body may be NULL. */
@@ -74,7 +75,9 @@ void notifier_response(struct notifier *n, const struct discord_response *r,
     const char *body, size_t len, const char *transport_error);
 
 /* Called with the seqs each time records are acked: delivered = 1 when
- * Discord stored them, 0 when they were dead-lettered. For --send. */
+ * the transport reported success, 0 when they were dead-lettered (only
+ * once the dead-letter file holds them; a failed write keeps them queued
+ * and is tried again after a backoff). For --send. */
 void notifier_on_ack(struct notifier *n,
     void (*cb)(void *arg, const uint64_t *seqs, size_t k, int delivered),
     void *arg);

@@ -154,10 +154,16 @@ nq_add(struct nq *q, uint64_t seq, const struct gw_event *ev,
 	double sent;
 
 	for (it = q->index[key & (BUCKETS - 1)]; it != NULL; it = it->hnext) {
-		if (it->key == key && same(&it->ev, ev)) {
+		/* fold only within the window of the item's first occurrence
+		 * (a clock stepping back starts a new item too) */
+		if (it->key == key && same(&it->ev, ev) &&
+		    accepted_ms >= it->accepted_ms &&
+		    (double)(accepted_ms - it->accepted_ms) < q->window_ms) {
 			if (add_seq(it, seq) < 0)
 				return gw_err_set(err, "queue: out of memory");
 			it->count++;
+			if (ev->level > it->ev.level)	/* shown at the highest */
+				it->ev.level = ev->level;
 			json_decref(it->embed);	/* the count changed */
 			it->embed = NULL;
 			q->events++;

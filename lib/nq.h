@@ -2,10 +2,12 @@
  * nq: discord-notify's in-memory delivery queue. Items are events waiting
  * for Discord, in acceptance order; each knows the spool records it stands
  * for. Identical (source, event, message) repeats are coalesced: a repeat
- * of a waiting item folds into it (count + 1); a repeat of something sent
- * less than `window` ago waits as one held item until the window ends, so
- * a flapping component gives at most one embed per window. Pure logic:
- * times are passed in (ms), nothing blocks.
+ * of a waiting item accepted less than `window` after the item's first
+ * occurrence folds into it (count + 1, level raised to the highest seen);
+ * a later one starts a new item. A repeat of something sent less than
+ * `window` ago waits as one held item until the window ends, so a flapping
+ * component gives at most one embed per window. Window 0: no coalescing.
+ * Pure logic: times are passed in (ms), nothing blocks.
  */
 #ifndef GW_NQ_H
 #define GW_NQ_H
@@ -21,13 +23,15 @@
 struct nq;
 
 struct nq_item {
-	struct gw_event ev;	/* the first occurrence */
+	struct gw_event ev;	/* the first occurrence, with the highest
+				 * level among those folded in */
 	unsigned count;		/* occurrences folded in */
 	uint64_t *seqs;		/* spool records this item delivers */
 	size_t n_seqs, cap_seqs;
 	uint64_t key;
 	double not_before;	/* monotonic ms; 0 = now */
-	long long accepted_ms;	/* wall clock ms of the first occurrence */
+	long long accepted_ms;	/* wall clock ms of the first occurrence (the
+				 * item's age for --max-age counts from it) */
 	json_t *embed;		/* rendered for `count`, or NULL */
 	size_t chars;
 	struct nq_item *next;	/* queue link (owned by nq) */

@@ -29,7 +29,37 @@ struct spool {
 	size_t n, cap;
 	uint64_t next_seq;
 	size_t acked_on_disk;	/* acked records still in the file */
+	int dirty_tail;		/* a failed write left a partial line that
+				 * could not be cut: start the next with "\n" */
 };
+
+static int sync_dir(const char *dir, struct gw_err *err);
+
+/* Open path for appending; when this created the file, make its directory
+ * entry durable too (a synced file in an unsynced directory can vanish). */
+static int
+open_append(const char *path, const char *dir, int flags, struct gw_err *err)
+{
+	int fd = open(path, flags | O_APPEND | O_CLOEXEC);
+
+	if (fd >= 0 || errno != ENOENT) {
+		if (fd < 0)
+			gw_err_set(err, "cannot open %s: %s", path, strerror(errno));
+		return fd;
+	}
+	fd = open(path, flags | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == EEXIST)	/* created meanwhile by someone else */
+		fd = open(path, flags | O_APPEND | O_CLOEXEC);
+	if (fd < 0) {
+		gw_err_set(err, "cannot create %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (sync_dir(dir, err) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
 
 static int
 mkdir_p(const char *dir, struct gw_err *err)
@@ -44,8 +74,20 @@ mkdir_p(const char *dir, struct gw_err *err)
 		if (tmp[i] != '/' && tmp[i] != '\0')
 			continue;
 		tmp[i] = '\0';
-		if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
-			return gw_err_set(err, "cannot create %s: %s", tmp, strerror(errno));
+		if (mkdir(tmp, 0700) < 0) {
+			if (errno != EEXIST)
+				return gw_err_set(err, "cannot create %s: %s", tmp,
+				    strerror(errno));
+		} else {	/* make the new entry durable in its parent */
+			char *slash = strrchr(tmp, '/');
+
+			if (slash != NULL && slash != tmp) {
+				*slash = '\0';
+				if (sync_dir(tmp, err) < 0)
+					return -1;
+				*slash = '/';
+			}
+		}
 		tmp[i] = dir[i];
 	}
 	return 0;
@@ -110,6 +152,41 @@ cmp_rec(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* The bytes of "ev" in a record line as spool_append writes it,
+ * {"seq":N,"t":N,"ev":...}, as a new string; NULL if the line has
+ * another shape (then the caller re-encodes the parsed object). */
+static char *
+raw_ev(const char *line, size_t len)
+{
+	static const char *const parts[] = { "{\"seq\":", ",\"t\":", ",\"ev\":" };
+	size_t i, p = 0, d;
+	char *s;
+
+	for (i = 0; i < 3; i++) {
+		size_t pl = strlen(parts[i]);
+
+		if (len - p < pl || memcmp(line + p, parts[i], pl) != 0)
+			return NULL;
+		p += pl;
+		if (i == 2)
+			break;
+		if (p < len && line[p] == '-')
+			p++;
+		for (d = 0; p + d < len && line[p + d] >= '0' && line[p + d] <= '9'; d++)
+			;
+		if (d == 0)
+			return NULL;
+		p += d;
+	}
+	if (len < p + 2 || line[p] != '{' || line[len - 1] != '}')
+		return NULL;
+	if ((s = malloc(len - p)) == NULL)
+		return NULL;
+	memcpy(s, line + p, len - p - 1);
+	s[len - p - 1] = '\0';
+	return s;
+}
+
 /* Parse one line of the file into the live set; -1 if unreadable. */
 static int
 load_line(struct spool *sp, const char *line, size_t len, uint64_t **acks,
@@ -139,8 +216,12 @@ load_line(struct spool *sp, const char *line, size_t len, uint64_t **acks,
 		rc = 0;
 	} else if (json_unpack(o, "{s:I, s:I, s:o}", "seq", &seq, "t", &t,
 	    "ev", &ev) == 0 && seq > 0 && json_is_object(ev)) {
-		char *s = json_dumps(ev, JSON_COMPACT | JSON_ENSURE_ASCII |
-		    JSON_PRESERVE_ORDER);
+		/* Keep the record's exact bytes: re-encoding could change them
+		 * (escapes, number spelling) and push a line past the limit. */
+		char *s = raw_ev(line, len);
+
+		if (s == NULL)	/* not written by us: re-encode, as UTF-8 */
+			s = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		if (s != NULL && push(sp, (uint64_t)seq, (long long)t, s) == 0) {
 			if ((uint64_t)seq >= sp->next_seq)
 				sp->next_seq = (uint64_t)seq + 1;
@@ -220,6 +301,7 @@ spool_open(const char *dir, size_t *skipped, struct gw_err *err)
 {
 	struct spool *sp;
 	char lock[PATH_MAX];
+	int busy = 0;
 
 	*skipped = 0;
 	if (mkdir_p(dir, err) < 0)
@@ -243,21 +325,20 @@ spool_open(const char *dir, size_t *skipped, struct gw_err *err)
 		goto fail;
 	}
 	if (flock(sp->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-		gw_err_set(err, errno == EWOULDBLOCK ?
-		    "spool %s is in use by another discord-notify" :
+		busy = errno == EWOULDBLOCK;
+		gw_err_set(err, busy ? "spool %s is in use by another discord-notify" :
 		    "cannot lock spool %s", dir);
 		goto fail;
 	}
-	sp->fd = open(sp->path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (sp->fd < 0) {
-		gw_err_set(err, "cannot open %s: %s", sp->path, strerror(errno));
+	sp->fd = open_append(sp->path, sp->dir, O_RDWR, err);
+	if (sp->fd < 0)
 		goto fail;
-	}
 	if (load(sp, skipped, err) < 0)
 		goto fail;
 	return sp;
 fail:
 	spool_close(sp);
+	errno = busy ? EWOULDBLOCK : EIO;
 	return NULL;
 }
 
@@ -310,13 +391,39 @@ write_all(int fd, const char *buf, size_t len, const char *path,
 	return 0;
 }
 
+/* Append one whole record to the spool file. A failed write is cut back
+ * to where it started, so that the next record starts a line; when even
+ * that fails, the next write starts with a newline (the partial line is
+ * then skipped as damaged on load). Reopens the file if a compaction
+ * could not. */
+static int
+append_record(struct spool *sp, const char *rec, size_t len, struct gw_err *err)
+{
+	off_t end;
+
+	if (sp->fd < 0 && (sp->fd = open_append(sp->path, sp->dir, O_RDWR, err)) < 0)
+		return -1;
+	end = lseek(sp->fd, 0, SEEK_END);
+	if (sp->dirty_tail) {
+		if (write_all(sp->fd, "\n", 1, sp->path, err) < 0)
+			return -1;
+		sp->dirty_tail = 0;
+		end = lseek(sp->fd, 0, SEEK_END);
+	}
+	if (write_all(sp->fd, rec, len, sp->path, err) < 0) {
+		if (end < 0 || ftruncate(sp->fd, end) < 0)
+			sp->dirty_tail = 1;
+		return -1;
+	}
+	return 0;
+}
+
 int
 spool_append(struct spool *sp, const char *line, long long t_ms, uint64_t *seq,
     struct gw_err *err)
 {
 	size_t ll = strlen(line);
 	char *rec, *copy;
-	off_t end;
 	int n;
 
 	if ((rec = malloc(ll + 64)) == NULL || (copy = strdup(line)) == NULL) {
@@ -325,21 +432,18 @@ spool_append(struct spool *sp, const char *line, long long t_ms, uint64_t *seq,
 	}
 	n = snprintf(rec, ll + 64, "{\"seq\":%llu,\"t\":%lld,\"ev\":%s}\n",
 	    (unsigned long long)sp->next_seq, t_ms, line);
-	end = lseek(sp->fd, 0, SEEK_END);
-	if (write_all(sp->fd, rec, (size_t)n, sp->path, err) < 0) {
-		/* cut a partial record so that the next one starts a line */
-		if (end >= 0 && ftruncate(sp->fd, end) < 0)
-			(void)0;	/* the torn line is skipped on load */
+	if (append_record(sp, rec, (size_t)n, err) < 0) {
 		free(rec);
 		free(copy);
 		return -1;
 	}
+	free(rec);
 	if (push(sp, sp->next_seq, t_ms, copy) < 0) {
-		free(rec);
 		free(copy);
+		/* written but not live here: never acked, sent after a restart */
+		sp->next_seq++;
 		return gw_err_set(err, "spool: out of memory");
 	}
-	free(rec);
 	*seq = sp->next_seq++;
 	return 0;
 }
@@ -347,6 +451,8 @@ spool_append(struct spool *sp, const char *line, long long t_ms, uint64_t *seq,
 int
 spool_sync(struct spool *sp, struct gw_err *err)
 {
+	if (sp->fd < 0)
+		return gw_err_set(err, "cannot sync %s: not open", sp->path);
 	if (fdatasync(sp->fd) < 0)
 		return gw_err_set(err, "cannot sync %s: %s", sp->path, strerror(errno));
 	return 0;
@@ -408,14 +514,15 @@ compact(struct spool *sp, struct gw_err *err)
 		unlink(tmp);
 		return gw_err_set(err, "cannot replace %s: %s", sp->path, strerror(errno));
 	}
-	if (sync_dir(sp->dir, err) < 0)
-		return -1;
+	/* The old file is gone: reopen before anything else can fail, so that
+	 * no later append goes to the unlinked file. */
+	sp->acked_on_disk = 0;
+	sp->dirty_tail = 0;
 	close(sp->fd);
 	sp->fd = open(sp->path, O_RDWR | O_APPEND | O_CLOEXEC);
-	if (sp->fd < 0)
+	if (sp->fd < 0)	/* append_record tries again */
 		return gw_err_set(err, "cannot reopen %s: %s", sp->path, strerror(errno));
-	sp->acked_on_disk = 0;
-	return 0;
+	return sync_dir(sp->dir, err);
 }
 
 int
@@ -441,7 +548,7 @@ spool_ack(struct spool *sp, const uint64_t *seqs, size_t n, struct gw_err *err)
 		}
 	}
 	len += (size_t)snprintf(buf + len, cap - len, "]}\n");
-	rc = write_all(sp->fd, buf, len, sp->path, err);
+	rc = append_record(sp, buf, len, err);
 	free(buf);
 	if (rc < 0 || spool_sync(sp, err) < 0)
 		return -1;
@@ -473,10 +580,10 @@ spool_dead_letter(struct spool *sp, const char *line, const char *reason,
 	n = snprintf(rec, cap, "{\"t\":%lld,\"reason\":%s,\"ev\":%s}\n",
 	    (long long)time(NULL) * 1000, rs, line);
 	free(rs);
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	fd = open_append(path, sp->dir, O_WRONLY, err);
 	if (fd < 0) {
 		free(rec);
-		return gw_err_set(err, "cannot open %s: %s", path, strerror(errno));
+		return -1;
 	}
 	rc = write_all(fd, rec, (size_t)n, path, err);
 	free(rec);

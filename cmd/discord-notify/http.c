@@ -7,15 +7,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include <curl/curl.h>
 #include <event2/event.h>
 
 #define MAX_BODY 65536
 
+struct req;
+struct sock;
+
 struct http {
 	struct event_base *base;
 	CURLM *multi;
+	LIST_HEAD(, req) reqs;		/* in flight: freed by http_free */
+	LIST_HEAD(, sock) socks;	/* watched: freed by http_free */
 	struct event *timer;
 	struct discord_webhook wh;
 	char url[sizeof(((struct discord_webhook *)0)->url) + 16];
@@ -24,6 +30,7 @@ struct http {
 };
 
 struct req {
+	LIST_ENTRY(req) link;
 	struct http *h;
 	CURL *easy;
 	struct curl_slist *headers;
@@ -36,6 +43,7 @@ struct req {
 };
 
 struct sock {
+	LIST_ENTRY(sock) link;
 	struct event *ev;
 };
 
@@ -76,7 +84,9 @@ socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 	(void)easy;
 	if (what == CURL_POLL_REMOVE) {
 		if (sk != NULL) {
-			event_free(sk->ev);
+			LIST_REMOVE(sk, link);
+			if (sk->ev != NULL)
+				event_free(sk->ev);
 			free(sk);
 			curl_multi_assign(h->multi, s, NULL);
 		}
@@ -87,8 +97,9 @@ socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
 	if (sk == NULL) {
 		if ((sk = calloc(1, sizeof(*sk))) == NULL)
 			return -1;
+		LIST_INSERT_HEAD(&h->socks, sk, link);
 		curl_multi_assign(h->multi, s, sk);
-	} else {
+	} else if (sk->ev != NULL) {
 		event_free(sk->ev);
 	}
 	sk->ev = event_new(h->base, s, kind, on_socket_event, h);
@@ -154,8 +165,11 @@ req_free(struct req *q)
 {
 	if (q == NULL)
 		return;
-	if (q->easy != NULL)
+	if (q->easy != NULL) {
+		LIST_REMOVE(q, link);
+		curl_multi_remove_handle(q->h->multi, q->easy);
 		curl_easy_cleanup(q->easy);
+	}
 	curl_slist_free_all(q->headers);
 	free(q->body);
 	free(q);
@@ -177,7 +191,6 @@ check_done(struct http *h)
 			continue;
 		res = m->data.result;
 		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&q);
-		curl_multi_remove_handle(h->multi, m->easy_handle);
 		error[0] = '\0';
 		if (res == CURLE_OK) {
 			curl_easy_getinfo(q->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -189,6 +202,11 @@ check_done(struct http *h)
 		q->r.status = status;
 		if (status == 429 && q->body != NULL)
 			discord_parse_429(q->body, q->len, &q->r);
+		/* finished before its callback runs (which may post again) */
+		LIST_REMOVE(q, link);
+		curl_multi_remove_handle(h->multi, q->easy);
+		curl_easy_cleanup(q->easy);
+		q->easy = NULL;
 		q->cb(q->arg, &q->r, q->body, q->len, error[0] ? error : NULL);
 		req_free(q);
 	}
@@ -205,6 +223,8 @@ http_new(struct event_base *base, const struct discord_webhook *wh,
 		return NULL;
 	}
 	h->base = base;
+	LIST_INIT(&h->reqs);
+	LIST_INIT(&h->socks);
 	h->wh = *wh;
 	snprintf(h->url, sizeof(h->url), "%s?wait=true", wh->url);
 	h->allow_insecure = allow_insecure;
@@ -228,8 +248,20 @@ http_free(struct http *h)
 {
 	if (h == NULL)
 		return;
+	/* Requests in flight are dropped without calling back: whoever frees
+	 * the transport no longer wants their answers. */
+	while (!LIST_EMPTY(&h->reqs))
+		req_free(LIST_FIRST(&h->reqs));
 	if (h->multi != NULL)
-		curl_multi_cleanup(h->multi);	/* in-flight requests are dropped */
+		curl_multi_cleanup(h->multi);
+	while (!LIST_EMPTY(&h->socks)) {	/* any curl did not remove */
+		struct sock *sk = LIST_FIRST(&h->socks);
+
+		LIST_REMOVE(sk, link);
+		if (sk->ev != NULL)
+			event_free(sk->ev);
+		free(sk);
+	}
 	if (h->timer != NULL)
 		event_free(h->timer);
 	memset(h->url, 0, sizeof(h->url));
@@ -244,10 +276,11 @@ http_post(struct http *h, const char *body, size_t len, http_done_cb cb,
 	struct req *q = calloc(1, sizeof(*q));
 	CURL *e;
 
-	if (q == NULL || (q->easy = e = curl_easy_init()) == NULL) {
+	if (q == NULL || (e = curl_easy_init()) == NULL) {
 		free(q);
 		return gw_err_set(err, "http: cannot create a request");
 	}
+	q->easy = e;
 	q->h = h;
 	q->cb = cb;
 	q->arg = arg;
@@ -270,8 +303,11 @@ http_post(struct http *h, const char *body, size_t len, http_done_cb cb,
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, q->errbuf);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, q);
 	if (q->headers == NULL || curl_multi_add_handle(h->multi, e) != CURLM_OK) {
+		curl_easy_cleanup(e);
+		q->easy = NULL;
 		req_free(q);
 		return gw_err_set(err, "http: cannot start the request");
 	}
+	LIST_INSERT_HEAD(&h->reqs, q, link);
 	return 0;
 }

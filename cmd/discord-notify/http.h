@@ -23,6 +23,8 @@ typedef void (*http_done_cb)(void *arg, const struct discord_response *r,
 /* curl_global_init must have been called. timeout_ms bounds every request. */
 struct http *http_new(struct event_base *base, const struct discord_webhook *wh,
     int allow_insecure, long timeout_ms, struct gw_err *err);
+/* Drops the requests still in flight (their callbacks never run) and frees
+ * everything, before the event base goes. NULL-safe. */
 void http_free(struct http *h);
 
 /* POST body (copied) to the webhook with ?wait=true. The callback runs

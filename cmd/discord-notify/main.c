@@ -44,7 +44,10 @@
 #define EXIT_CANTCREAT 73	/* spool or socket cannot be set up */
 #define EXIT_TEMPFAIL 75	/* --send/--once: still spooled at the deadline */
 #define EXIT_CONFIG 78		/* bad webhook URL or file */
-#define MAX_CLIENTS 256
+#define MAX_CLIENTS 256		/* default --max-clients */
+#define CLIENT_TIMEOUT_S 60	/* default --client-timeout */
+#define OUT_HIGH (64 * 1024)	/* a client's unread replies: stop reading it */
+#define OUT_LOW (16 * 1024)	/* ... until they are below this */
 #define REQUEST_TIMEOUT_MS 15000
 
 struct opts {
@@ -55,6 +58,8 @@ struct opts {
 	int dry_run;
 	const char *mention;
 	double window_s, max_age_s, park_retry_s, drain_s, timeout_s;
+	double client_timeout_s;
+	long max_clients;
 	const char *send_level, *send_message;
 	const char *source, *component, *event_name;
 	int stats, once, no_stdin, no_listen, check_only;
@@ -75,6 +80,8 @@ struct client {
 	struct input in;
 	uint64_t wait_seq;	/* "send" request waiting for delivery; 0 none */
 	struct event *wait_timer;
+	struct timespec last_active;	/* last bytes received */
+	int paused;		/* too many unread replies: not reading */
 };
 
 struct ctx {
@@ -83,6 +90,10 @@ struct ctx {
 	struct gw_log *log;
 	struct discord_webhook wh;
 	int have_webhook;
+	int dry;		/* printing payloads (--dry-run or no webhook) */
+	char dry_dir[1024];	/* the throwaway spool of a dry run */
+	struct event *printed;	/* dry run: the print "transport" reports */
+	long print_status;
 	struct spool *spool;
 	struct http *http;
 	struct notifier *n;
@@ -90,6 +101,8 @@ struct ctx {
 	LIST_HEAD(, client) clients;
 	size_t n_clients;
 	unsigned long next_peer;
+	int limit_episode;	/* at the client limit: logged once */
+	unsigned long evicted, refused;
 	struct input stdin_in;
 	struct event *stdin_ev;
 	int stdin_regular, stdin_eof;
@@ -133,17 +146,22 @@ usage(FILE *f)
 "                        else DISCORD_WEBHOOK_URL)\n"
 "  --allow-insecure-url  accept http:// webhooks (tests on 127.0.0.1)\n"
 "  --dry-run             print the payloads as JSON lines instead of sending\n"
+"                        (no webhook: the same; the spool is not used)\n"
 "  --mention TEXT        content for critical events (e.g. <@&ROLE_ID>)\n"
 "  --coalesce-window S   identical repeats within S become one embed (default 60)\n"
 "  --max-age S           dead-letter events not delivered within S (default 86400)\n"
 "  --park-retry S        retry a refused webhook every S (default 600)\n"
 "  --drain-timeout S     on SIGTERM, keep delivering for S (default 5)\n"
+"  --max-clients N       socket clients at once; then the least recently active\n"
+"                        idle one makes room (default 256)\n"
+"  --client-timeout S    drop a socket client idle for S (default 60)\n"
 "  --timeout S           --send/--once: wait at most S for delivery (default 30)\n"
 "  --log-level LEVEL     debug|info|warning|error|critical (LOG_LEVEL, default info)\n"
 "  -n                    check the configuration and exit\n"
 "\n"
-"exit: 0 ok/delivered, 64 usage, 69 no daemon answering, 73 spool or socket\n"
-"      unusable, 75 not delivered in time (still spooled), 78 bad webhook\n");
+"exit: 0 ok/delivered, 64 usage, 69 no daemon answering (--stats), or --send\n"
+"      could not spool the event; 73 spool or socket unusable, 75 not delivered\n"
+"      in time (still spooled), 78 bad or (--send) no webhook\n");
 }
 
 static const char *
@@ -159,7 +177,8 @@ parse_options(int argc, char **argv, struct opts *o)
 	enum { O_LISTEN = 256, O_NO_LISTEN, O_NO_STDIN, O_ONCE, O_SPOOL,
 	    O_WEBHOOK_FILE, O_INSECURE, O_DRY_RUN, O_MENTION, O_WINDOW,
 	    O_MAX_AGE, O_PARK, O_DRAIN, O_TIMEOUT, O_SEND, O_SOURCE,
-	    O_COMPONENT, O_EVENT, O_STATS, O_LOG_LEVEL };
+	    O_COMPONENT, O_EVENT, O_STATS, O_LOG_LEVEL, O_MAX_CLIENTS,
+	    O_CLIENT_TIMEOUT };
 	static const struct option lo[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "no-listen", no_argument, NULL, O_NO_LISTEN },
@@ -181,6 +200,8 @@ parse_options(int argc, char **argv, struct opts *o)
 		{ "event", required_argument, NULL, O_EVENT },
 		{ "stats", no_argument, NULL, O_STATS },
 		{ "log-level", required_argument, NULL, O_LOG_LEVEL },
+		{ "max-clients", required_argument, NULL, O_MAX_CLIENTS },
+		{ "client-timeout", required_argument, NULL, O_CLIENT_TIMEOUT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -196,6 +217,8 @@ parse_options(int argc, char **argv, struct opts *o)
 	o->park_retry_s = 600;
 	o->drain_s = 5;
 	o->timeout_s = 30;
+	o->client_timeout_s = CLIENT_TIMEOUT_S;
+	o->max_clients = MAX_CLIENTS;
 	o->source = PROG;
 	o->component = "cli";
 	o->event_name = "notify.message";
@@ -243,6 +266,20 @@ parse_options(int argc, char **argv, struct opts *o)
 		case O_TIMEOUT:
 			r = cfg_seconds("--timeout", optarg, 0.001, 86400, &o->timeout_s, &e);
 			break;
+		case O_CLIENT_TIMEOUT:
+			r = cfg_seconds("--client-timeout", optarg, 0.1, 86400,
+			    &o->client_timeout_s, &e);
+			break;
+		case O_MAX_CLIENTS: {
+			char *end;
+
+			errno = 0;
+			o->max_clients = strtol(optarg, &end, 10);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    o->max_clients < 1 || o->max_clients > 65536)
+				die(EXIT_USAGE, "--max-clients: a whole number from 1 to 65536");
+			break;
+		}
 		case O_SEND: o->send_level = optarg; break;
 		case O_SOURCE: o->source = optarg; break;
 		case O_COMPONENT: o->component = optarg; break;
@@ -390,32 +427,55 @@ start_drain(struct ctx *c)
 
 /* ---------- socket clients and lines ---------- */
 
+/* Queue one reply line. A client that does not read its replies is not
+ * read either once OUT_HIGH bytes wait (client_write resumes it below
+ * OUT_LOW; --client-timeout without progress disconnects it). */
 static void
 reply(struct client *cl, json_t *o)
 {
 	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	struct evbuffer *out;
 
 	json_decref(o);
 	if (s == NULL || cl->bev == NULL) {
 		free(s);
 		return;
 	}
-	bufferevent_write(cl->bev, s, strlen(s));
-	bufferevent_write(cl->bev, "\n", 1);
+	out = bufferevent_get_output(cl->bev);
+	if (evbuffer_get_length(out) <= 4 * OUT_HIGH) {	/* else dropped: only
+							 * a closing client */
+		bufferevent_write(cl->bev, s, strlen(s));
+		bufferevent_write(cl->bev, "\n", 1);
+	}
 	free(s);
+	if (!cl->paused && evbuffer_get_length(out) > OUT_HIGH) {
+		cl->paused = 1;
+		bufferevent_disable(cl->bev, EV_READ);
+	}
 }
 
 static void
 client_free(struct client *cl)
 {
+	struct ctx *c = cl->c;
+
 	LIST_REMOVE(cl, link);
-	cl->c->n_clients--;
+	c->n_clients--;
 	if (cl->wait_timer != NULL)
 		event_free(cl->wait_timer);
 	if (cl->bev != NULL)
 		bufferevent_free(cl->bev);
 	evbuffer_free(cl->in.buf);
 	free(cl);
+	if (c->limit_episode && c->n_clients < (size_t)c->o.max_clients * 3 / 4) {
+		c->limit_episode = 0;
+		gw_log_event(c->log, GW_INFO, "notify", "notify.client_limit",
+		    json_pack("{s:i, s:i, s:i}", "connected", (int)c->n_clients,
+		    "evicted", (int)c->evicted, "refused", (int)c->refused),
+		    "below the socket client limit again (%lu evicted, %lu refused)",
+		    c->evicted, c->refused);
+		c->evicted = c->refused = 0;
+	}
 }
 
 static void
@@ -464,14 +524,14 @@ client_command(struct ctx *c, struct client *cl, json_t *o)
 		return;
 	}
 	free(line);
-	notifier_commit(c->n);
+	if (notifier_commit(c->n) < 0) {	/* not durable: not accepted */
+		reply(cl, json_pack("{s:b, s:s}", "ok", 0, "error",
+		    "the spool cannot be synced: event not accepted"));
+		return;
+	}
 	if (wait_ms <= 0) {
 		reply(cl, json_pack("{s:b, s:b, s:s}", "ok", 1, "delivered", 0,
 		    "status", "spooled"));
-		return;
-	}
-	if (notifier_done(c->n, seq)) {	/* already delivered (dry run) */
-		reply(cl, json_pack("{s:b, s:b}", "ok", 1, "delivered", 1));
 		return;
 	}
 	cl->wait_seq = seq;
@@ -518,8 +578,8 @@ drain_lines(struct ctx *c, struct input *in, struct client *cl, int eof)
 
 	for (;;) {
 		len = evbuffer_get_length(in->buf);
-		if (len == 0)
-			break;
+		if (len == 0 || (cl != NULL && cl->paused && !eof))
+			break;	/* paused: the rest waits until replies drain */
 		p = evbuffer_search_eol(in->buf, NULL, NULL, EVBUFFER_EOL_LF);
 		if (p.pos < 0) {
 			if (len > GW_EVENT_MAX_LINE + 1 || (eof && in->skipping)) {
@@ -563,20 +623,72 @@ client_read(struct bufferevent *bev, void *arg)
 {
 	struct client *cl = arg;
 
+	clock_gettime(CLOCK_MONOTONIC, &cl->last_active);
 	evbuffer_add_buffer(cl->in.buf, bufferevent_get_input(bev));
 	drain_lines(cl->c, &cl->in, cl, 0);
+}
+
+/* Replies drained below OUT_LOW: read the client again. */
+static void
+client_write(struct bufferevent *bev, void *arg)
+{
+	struct client *cl = arg;
+
+	if (!cl->paused || evbuffer_get_length(bufferevent_get_output(bev)) > OUT_LOW)
+		return;
+	cl->paused = 0;
+	bufferevent_enable(bev, EV_READ);
+	drain_lines(cl->c, &cl->in, cl, 0);	/* lines held while paused */
 }
 
 static void
 client_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct client *cl = arg;
+	struct ctx *c = cl->c;
 
-	(void)bev;
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) &&
+	    cl->wait_seq != 0) {
+		bufferevent_enable(bev, EV_READ);	/* waiting for us, not idle */
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT) {
+		/* paused, in.buf holds whole lines not read yet, not half a one */
+		size_t part = cl->paused ? 0 : evbuffer_get_length(cl->in.buf);
+
+		if (part > 0 && !cl->in.skipping)
+			notifier_reject(c->n, cl->in.origin, cl->in.lineno + 1,
+			    "unterminated line dropped: the client was idle");
+		gw_log_event(c->log, GW_INFO, "notify", "notify.client_idle",
+		    json_pack("{s:s, s:f}", "origin", cl->in.origin, "timeout_s",
+		    c->o.client_timeout_s),
+		    "%s: no progress for %g s (%s); disconnected", cl->in.origin,
+		    c->o.client_timeout_s, (what & BEV_EVENT_WRITING) ?
+		    "replies not read" : part > 0 ? "half a line" : "idle");
+		client_free(cl);
+		return;
+	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-		drain_lines(cl->c, &cl->in, cl, 1);	/* a last unterminated line */
+		drain_lines(c, &cl->in, cl, 1);	/* a last unterminated line */
 		client_free(cl);
 	}
+}
+
+/* The least recently active client not waiting for a reply, or NULL. */
+static struct client *
+eviction_candidate(struct ctx *c)
+{
+	struct client *cl, *best = NULL;
+
+	LIST_FOREACH(cl, &c->clients, link) {
+		if (cl->wait_seq != 0)
+			continue;
+		if (best == NULL || cl->last_active.tv_sec < best->last_active.tv_sec ||
+		    (cl->last_active.tv_sec == best->last_active.tv_sec &&
+		    cl->last_active.tv_nsec < best->last_active.tv_nsec))
+			best = cl;
+	}
+	return best;
 }
 
 static void
@@ -585,31 +697,62 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 {
 	struct ctx *c = arg;
 	struct client *cl;
+	struct timeval idle;
 
 	(void)l;
 	(void)sa;
 	(void)salen;
-	if (c->n_clients >= MAX_CLIENTS || (cl = calloc(1, sizeof(*cl))) == NULL) {
-		gw_log_event(c->log, GW_ERROR, "notify", "notify.client_limit", NULL,
-		    "refusing a socket client: %zu connected", c->n_clients);
+	if (c->n_clients >= (size_t)c->o.max_clients) {
+		struct client *victim = eviction_candidate(c);
+
+		if (!c->limit_episode) {	/* once per episode */
+			c->limit_episode = 1;
+			gw_log_event(c->log, GW_ERROR, "notify", "notify.client_limit",
+			    json_pack("{s:i}", "connected", (int)c->n_clients),
+			    "%zu socket clients connected (the limit): each new one "
+			    "replaces the least recently active idle one", c->n_clients);
+		}
+		if (victim == NULL) {	/* all wait for a send reply */
+			c->refused++;
+			close(fd);
+			return;
+		}
+		c->evicted++;
+		gw_log_event(c->log, GW_DEBUG, "notify", "notify.client_evicted",
+		    json_pack("{s:s}", "origin", victim->in.origin),
+		    "%s evicted to make room", victim->in.origin);
+		drain_lines(c, &victim->in, victim, 1);	/* keep what it sent */
+		client_free(victim);
+	}
+	if ((cl = calloc(1, sizeof(*cl))) == NULL) {
 		close(fd);
 		return;
 	}
 	cl->c = c;
+	clock_gettime(CLOCK_MONOTONIC, &cl->last_active);
 	cl->in.buf = evbuffer_new();
 	cl->bev = bufferevent_socket_new(c->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	snprintf(cl->in.origin, sizeof(cl->in.origin), "socket peer %lu", ++c->next_peer);
 	LIST_INSERT_HEAD(&c->clients, cl, link);
 	c->n_clients++;
 	if (cl->in.buf == NULL || cl->bev == NULL) {
+		if (cl->bev == NULL)
+			close(fd);
 		client_free(cl);
 		return;
 	}
 	/* Read at most 64 KiB at a time: a client sending without newlines is
 	 * cut into rejected overlong lines, never buffered without bound. */
 	bufferevent_setwatermark(cl->bev, EV_READ, 0, GW_EVENT_MAX_LINE + 2);
-	bufferevent_setcb(cl->bev, client_read, NULL, client_event, cl);
+	bufferevent_setwatermark(cl->bev, EV_WRITE, OUT_LOW, 0);
+	idle.tv_sec = (time_t)c->o.client_timeout_s;
+	idle.tv_usec = (suseconds_t)((c->o.client_timeout_s - (double)idle.tv_sec) * 1e6);
+	bufferevent_set_timeouts(cl->bev, &idle, &idle);
+	bufferevent_setcb(cl->bev, client_read, client_write, client_event, cl);
 	bufferevent_enable(cl->bev, EV_READ | EV_WRITE);
+	gw_log_event(c->log, GW_DEBUG, "notify", "notify.client_connected",
+	    json_pack("{s:s, s:i}", "origin", cl->in.origin, "connected",
+	    (int)c->n_clients), "%s connected", cl->in.origin);
 }
 
 /* --send waiters and the standalone --send both learn of delivery here. */
@@ -626,9 +769,11 @@ on_ack(void *arg, const uint64_t *seqs, size_t k, int delivered)
 				continue;
 			cl->wait_seq = 0;
 			evtimer_del(cl->wait_timer);
-			reply(cl, delivered ? json_pack("{s:b, s:b}", "ok", 1,
-			    "delivered", 1) : json_pack("{s:b, s:b, s:s}", "ok", 1,
-			    "delivered", 0, "status", "dead-lettered"));
+			reply(cl, !delivered ? json_pack("{s:b, s:b, s:s}", "ok", 1,
+			    "delivered", 0, "status", "dead-lettered") : c->dry ?
+			    json_pack("{s:b, s:b, s:s}", "ok", 1, "delivered", 0,
+			    "status", "printed") : json_pack("{s:b, s:b}", "ok", 1,
+			    "delivered", 1));
 		}
 		if (c->my_seq != 0 && c->my_seq == seqs[i]) {
 			c->exit_code = delivered ? 0 : EXIT_TEMPFAIL;
@@ -650,9 +795,13 @@ on_stdin(evutil_socket_t fd, short what, void *arg)
 	int n;
 
 	(void)what;
-	n = evbuffer_read(c->stdin_in.buf, fd, 65536);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	(void)fd;	/* -1 for stdin read like a file */
+	n = evbuffer_read(c->stdin_in.buf, 0, 65536);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+		if (c->stdin_regular)
+			event_active(c->stdin_ev, EV_READ, 0);
 		return;
+	}
 	if (n <= 0) {
 		if (n < 0)
 			gw_log_event(c->log, GW_ERROR, "notify", "notify.stdin_error", NULL,
@@ -668,26 +817,34 @@ on_stdin(evutil_socket_t fd, short what, void *arg)
 		event_active(c->stdin_ev, EV_READ, 0);
 }
 
+/* Pipes and sockets are watched by the event loop; anything else (a file,
+ * /dev/null, another device epoll refuses) is read like a file: a chunk
+ * per loop turn until end of file. */
 static int
 open_stdin(struct ctx *c)
 {
 	struct stat st;
+	int fl;
 
 	if (c->o.no_stdin || isatty(0) || fstat(0, &st) < 0)
 		return 0;
 	c->stdin_in.buf = evbuffer_new();
 	snprintf(c->stdin_in.origin, sizeof(c->stdin_in.origin), "stdin");
-	if (S_ISREG(st.st_mode)) {	/* epoll cannot watch files */
-		c->stdin_regular = 1;
-		c->stdin_ev = event_new(c->base, 0, 0, on_stdin, c);
-		if (c->stdin_ev != NULL)
-			event_active(c->stdin_ev, EV_READ, 0);
-	} else {
+	if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
 		evutil_make_socket_nonblocking(0);
 		c->stdin_ev = event_new(c->base, 0, EV_READ | EV_PERSIST, on_stdin, c);
-		if (c->stdin_ev != NULL)
-			event_add(c->stdin_ev, NULL);
+		if (c->stdin_ev != NULL && event_add(c->stdin_ev, NULL) == 0)
+			goto out;
+		if (c->stdin_ev != NULL)	/* not pollable after all */
+			event_free(c->stdin_ev);
+		if ((fl = fcntl(0, F_GETFL)) >= 0)
+			(void)fcntl(0, F_SETFL, fl & ~O_NONBLOCK);
 	}
+	c->stdin_regular = 1;
+	c->stdin_ev = event_new(c->base, -1, 0, on_stdin, c);
+	if (c->stdin_ev != NULL)
+		event_active(c->stdin_ev, EV_READ, 0);
+out:
 	return c->stdin_ev != NULL && c->stdin_in.buf != NULL ? 0 : -1;
 }
 
@@ -762,12 +919,71 @@ transport_post(void *tctx, const char *body, size_t len, struct gw_err *err)
 	return http_post(c->http, body, len, on_http_done, c, err);
 }
 
+/* Dry run (or no webhook): the "transport" prints the payload as one line
+ * {"dry_run":true,"payload":{...}} on stdout and reports back from the
+ * loop (never from inside post). */
+static int
+transport_print(void *tctx, const char *body, size_t len, struct gw_err *err)
+{
+	struct ctx *c = tctx;
+	json_t *o = json_loadb(body, len, 0, NULL);
+	json_t *line = json_pack("{s:b, s:o}", "dry_run", 1, "payload",
+	    o ? o : json_null());
+	char *s = line ? json_dumps(line, JSON_COMPACT) : NULL;
+
+	(void)err;
+	json_decref(line);
+	c->print_status = s != NULL && printf("%s\n", s) > 0 && fflush(stdout) == 0 ?
+	    200 : 0;
+	free(s);
+	event_active(c->printed, EV_TIMEOUT, 0);
+	return 0;
+}
+
+static void
+on_printed(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctx *c = arg;
+	struct discord_response r;
+
+	(void)fd;
+	(void)what;
+	memset(&r, 0, sizeof(r));
+	r.status = c->print_status;
+	notifier_response(c->n, &r, NULL, 0, r.status ? NULL :
+	    "cannot print the payload");
+	maybe_finish(c);
+}
+
+/* A dry run's spool: a fresh private directory, removed at exit, so that
+ * printing never consumes the real spool. */
+static void
+dry_spool_remove(struct ctx *c)
+{
+	static const char *const files[] = { "spool.jsonl", "spool.jsonl.tmp",
+	    "spool.lock", "dead-letter.jsonl" };
+	char path[1100];
+	size_t i;
+
+	if (c->dry_dir[0] == '\0')
+		return;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", c->dry_dir, files[i]);
+		(void)unlink(path);
+	}
+	(void)rmdir(c->dry_dir);
+	c->dry_dir[0] = '\0';
+}
+
 /* ---------- client modes: --stats and --send through a running daemon ---------- */
 
 /* Send one request line to the daemon and read one reply line, within
- * timeout_ms. Returns the reply (malloc'd) or NULL with errno-like text. */
+ * timeout_ms. Returns the reply (malloc'd) or NULL with the reason in why;
+ * *connected says whether the request may have reached a daemon. SIGPIPE
+ * must be ignored. */
 static char *
-ask_daemon(const char *path, const char *req, int timeout_ms, char *why, size_t whysz)
+ask_daemon(const char *path, const char *req, int timeout_ms, char *why,
+    size_t whysz, int *connected)
 {
 	struct gw_err e;
 	struct pollfd pfd;
@@ -776,6 +992,7 @@ ask_daemon(const char *path, const char *req, int timeout_ms, char *why, size_t 
 	size_t len = 0, cap = 0;
 	int fd = usock_connect(path, &e);
 
+	*connected = fd >= 0;
 	if (fd < 0) {
 		snprintf(why, whysz, "%s", e.msg);
 		return NULL;
@@ -829,8 +1046,9 @@ ask_daemon(const char *path, const char *req, int timeout_ms, char *why, size_t 
 static int
 run_stats(const struct opts *o)
 {
+	int connected;
 	char why[300], *r = ask_daemon(o->listen, "{\"cmd\":\"stats\"}", 5000,
-	    why, sizeof(why));
+	    why, sizeof(why), &connected);
 	json_t *j, *s;
 	char *out;
 
@@ -870,15 +1088,19 @@ build_send_event(const struct opts *o, struct gw_event *ev)
 	return 0;
 }
 
-/* Returns an exit code, or -1 when no daemon answers (then run standalone). */
+/* Returns an exit code, or -1 when the daemon did not take the event (then
+ * --send spools and delivers it itself): no daemon (why empty), or one that
+ * dropped the connection, did not answer or refused (why says so). */
 static int
-send_via_daemon(const struct opts *o, const struct gw_event *ev)
+send_via_daemon(const struct opts *o, const struct gw_event *ev, char *why,
+    size_t whysz)
 {
-	char why[300], *line = gw_event_encode(ev), *req, *r;
+	char *line = gw_event_encode(ev), *req, *r;
 	json_t *j;
-	int delivered, code;
+	int code, connected;
 	long ms = (long)(o->timeout_s * 1000);
 
+	why[0] = '\0';
 	if (line == NULL || asprintf(&req, "{\"cmd\":\"send\",\"wait_ms\":%ld,\"event\":%s}",
 	    ms, line) < 0) {
 		free(line);
@@ -889,24 +1111,26 @@ send_via_daemon(const struct opts *o, const struct gw_event *ev)
 		free(req);
 		return -1;
 	}
-	r = ask_daemon(o->listen, req, (int)ms + 2000, why, sizeof(why));
+	r = ask_daemon(o->listen, req, (int)ms + 2000, why, whysz, &connected);
 	free(req);
 	if (r == NULL) {
-		if (strstr(why, "refused") != NULL || strstr(why, "No such file") != NULL)
-			return -1;	/* no daemon: deliver ourselves */
-		fprintf(stderr, PROG ": --send: %s\n", why);
-		return EXIT_TEMPFAIL;
+		if (!connected)
+			why[0] = '\0';	/* no daemon: deliver ourselves */
+		return -1;
 	}
 	j = json_loads(r, 0, NULL);
 	free(r);
-	delivered = json_is_true(json_object_get(j, "delivered"));
-	code = json_is_true(json_object_get(j, "ok")) ? (delivered ? 0 : EXIT_TEMPFAIL) :
-	    EXIT_USAGE;
+	if (!json_is_true(json_object_get(j, "ok"))) {
+		const char *m = json_string_value(json_object_get(j, "error"));
+
+		snprintf(why, whysz, "the daemon did not accept it: %s", m ? m : "no reason given");
+		json_decref(j);
+		return -1;
+	}
+	code = json_is_true(json_object_get(j, "delivered")) ? 0 : EXIT_TEMPFAIL;
 	if (code != 0)
-		fprintf(stderr, PROG ": --send: %s\n", delivered ? "" :
-		    json_is_true(json_object_get(j, "ok")) ?
-		    "not delivered in time; the daemon keeps it spooled" :
-		    "the daemon rejected the event");
+		fprintf(stderr, PROG ": --send: not delivered within %g s; the daemon "
+		    "keeps it spooled\n", o->timeout_s);
 	json_decref(j);
 	return code;
 }
@@ -925,6 +1149,10 @@ main(int argc, char **argv)
 	char rd[1024];
 	size_t skipped, i;
 	int r, fd;
+	char why[300] = "";
+
+	/* before anything can write to a socket (--send, --stats) */
+	signal(SIGPIPE, SIG_IGN);
 
 	/* options and configuration */
 	memset(&c, 0, sizeof(c));
@@ -938,28 +1166,35 @@ main(int argc, char **argv)
 	if (r < 0)
 		die(EXIT_CONFIG, "%s", e.msg);
 	c.have_webhook = r == 1 && !c.o.dry_run;
+	c.dry = !c.have_webhook;
 	if (c.o.check_only) {
 		printf("configuration OK\n");
 		return 0;
 	}
 	if (c.o.send_level != NULL) {
-		int code = send_via_daemon(&c.o, &send_ev);
+		int code = c.o.dry_run ? -1 : send_via_daemon(&c.o, &send_ev, why,
+		    sizeof(why));
 
 		if (code >= 0) {
 			gw_event_clear(&send_ev);
 			return code;
 		}
+		if (c.dry && !c.o.dry_run)
+			die(EXIT_CONFIG, "--send: no webhook configured (DISCORD_WEBHOOK_URL, "
+			    "DISCORD_WEBHOOK_URL_FILE or --webhook-file)%s%s; the event was "
+			    "not sent", why[0] ? " and the daemon did not take it: " :
+			    " and no daemon answers", why);
 		c.o.no_listen = c.o.no_stdin = 1;	/* standalone: just this event */
 		c.o.log_level = c.o.log_level < GW_WARNING ? GW_WARNING : c.o.log_level;
 	}
 
 	/* context: log, event loop, signals */
-	signal(SIGPIPE, SIG_IGN);
 	c.exit_code = EXIT_SOFTWARE;
 	LIST_INIT(&c.clients);
 	if ((c.log = gw_log_new(PROG, stdout, c.o.log_level)) == NULL ||
 	    (c.base = event_base_new()) == NULL ||
-	    (c.deadline = evtimer_new(c.base, on_deadline, &c)) == NULL)
+	    (c.deadline = evtimer_new(c.base, on_deadline, &c)) == NULL ||
+	    (c.printed = evtimer_new(c.base, on_printed, &c)) == NULL)
 		die(EXIT_SOFTWARE, "cannot set up the event loop");
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		c.sig[i] = evsignal_new(c.base, sigs[i], on_signal, &c);
@@ -976,9 +1211,30 @@ main(int argc, char **argv)
 	    strncmp(c.o.listen, rd, strlen(rd)) == 0) &&
 	    rundir_ensure(rd, sizeof(rd), &e) < 0)
 		die(EXIT_CANTCREAT, "%s", e.msg);
-	c.spool = spool_open(c.o.spool, &skipped, &e);
-	if (c.spool == NULL)
+	if (c.dry) {	/* printing is not delivery: leave the real spool alone */
+		const char *tmp = getenv("TMPDIR");
+
+		if (tmp == NULL || *tmp != '/' || strlen(tmp) > 900)
+			tmp = "/tmp";
+		snprintf(c.dry_dir, sizeof(c.dry_dir), "%s/discord-notify-dry-XXXXXX", tmp);
+		if (mkdtemp(c.dry_dir) == NULL)
+			die(EXIT_CANTCREAT, "cannot create a dry-run spool in %s: %s", tmp,
+			    strerror(errno));
+	}
+	c.spool = spool_open(c.dry ? c.dry_dir : c.o.spool, &skipped, &e);
+	if (c.spool == NULL) {
+		int busy = errno == EWOULDBLOCK;
+
+		dry_spool_remove(&c);
+		if (busy && c.o.send_level != NULL && why[0] != '\0')
+			die(EXIT_UNAVAILABLE, "--send: the daemon on %s did not take the "
+			    "event (%s) and holds the spool; the event was NOT spooled",
+			    c.o.listen, why);
+		if (busy && c.o.send_level != NULL)
+			die(EXIT_UNAVAILABLE, "--send: %s (not answering on %s); the event "
+			    "was NOT spooled", e.msg, c.o.listen);
 		die(EXIT_CANTCREAT, "%s", e.msg);
+	}
 	if (skipped > 0)
 		gw_log_event(c.log, GW_ERROR, "notify", "notify.spool_damaged",
 		    json_pack("{s:i}", "lines", (int)skipped),
@@ -991,11 +1247,10 @@ main(int argc, char **argv)
 	} else if (!c.o.dry_run) {
 		gw_log_event(c.log, GW_WARNING, "notify", "notify.no_webhook", NULL,
 		    "no webhook configured (DISCORD_WEBHOOK_URL, DISCORD_WEBHOOK_URL_FILE "
-		    "or --webhook-file): printing the payloads instead of sending");
+		    "or --webhook-file): printing the payloads instead of sending; "
+		    "the spool %s is left for a run with a webhook", c.o.spool);
 	}
 	memset(&nc, 0, sizeof(nc));
-	nc.dry_run = !c.have_webhook;
-	nc.dry_out = stdout;
 	nc.redacted_url = c.have_webhook ? c.wh.redacted : NULL;
 	nc.mention = c.o.mention;
 	nc.window_s = c.o.window_s;
@@ -1003,7 +1258,7 @@ main(int argc, char **argv)
 	nc.park_retry_s = c.o.park_retry_s;
 	nc.backoff_initial_s = 1;
 	nc.backoff_cap_s = 300;
-	tr.post = transport_post;
+	tr.post = c.dry ? transport_print : transport_post;
 	tr.tctx = &c;
 	c.n = notifier_new(c.base, c.spool, c.log, &nc, &tr, &e);
 	if (c.n == NULL)
@@ -1026,10 +1281,19 @@ main(int argc, char **argv)
 	    c.o.no_listen ? NULL : c.o.listen, "spool", c.o.spool,
 	    "stdin", c.stdin_ev != NULL),
 	    "delivering to %s; spool %s", c.have_webhook ? c.wh.redacted :
-	    "stdout (no webhook)", c.o.spool);
+	    "stdout (no webhook)", c.dry ? c.dry_dir : c.o.spool);
 	if (c.o.send_level != NULL) {
-		if (notifier_submit_event(c.n, &send_ev, &c.my_seq) < 0)
-			die(EXIT_CANTCREAT, "--send: the event could not be spooled");
+		if (why[0] != '\0')
+			gw_log_event(c.log, GW_WARNING, "notify", "notify.send_fallback",
+			    NULL, "--send: the daemon did not take the event (%s); "
+			    "delivering it from here", why);
+		if (notifier_submit_event(c.n, &send_ev, &c.my_seq) < 0 ||
+		    notifier_commit(c.n) < 0) {
+			c.my_seq = 0;
+			c.exit_code = EXIT_CANTCREAT;
+			fprintf(stderr, PROG ": --send: the event could not be spooled\n");
+			goto out;
+		}
 		arm_deadline(&c, c.o.timeout_s);
 	} else if (c.o.once) {
 		if (c.stdin_ev == NULL)
@@ -1041,6 +1305,7 @@ main(int argc, char **argv)
 
 	/* dispatch */
 	event_base_dispatch(c.base);
+out:
 
 	/* free in reverse */
 	gw_log_event(c.log, GW_INFO, "notify", "notify.stopped",
@@ -1051,10 +1316,12 @@ main(int argc, char **argv)
 	notifier_free(c.n);
 	http_free(c.http);
 	spool_close(c.spool);
+	dry_spool_remove(&c);
 	curl_global_cleanup();
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		event_free(c.sig[i]);
 	event_free(c.deadline);
+	event_free(c.printed);
 	event_base_free(c.base);
 	if (c.stdin_in.buf != NULL)
 		evbuffer_free(c.stdin_in.buf);

@@ -49,7 +49,7 @@
 
 #define PROG		"fake-discord"
 #define DEFAULT_ID	"123456789012345678"
-#define DEFAULT_TOKEN	"test-token-abc"
+#define DEFAULT_TOKEN	"test-token-abc-0123456789"
 #define BODY_MAX	(64 * 1024)	/* Discord-like 413 above this */
 #define HARD_BODY_MAX	(1024 * 1024)	/* evhttp refuses above this */
 #define BUCKET_HASH	"8f6c3b0e2a5d41f79c0e6b2d4a1f3e58"

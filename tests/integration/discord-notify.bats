@@ -4,21 +4,21 @@
 # store, log lines) with deadlines.
 load common
 
-TOKEN=test-token-abc
+TOKEN=test-token-abc-0123456789
 WID=123456789012345678
 
 setup() {
 	T=$BATS_TEST_TMPDIR
 	export GWKIT_RUNTIME_DIR=$T/rt
 	mkdir -m 700 -p "$GWKIT_RUNTIME_DIR"
-	FAKE_PID= NOTIFY_PID= HOLD_PID=
+	FAKE_PID= NOTIFY_PID= HOLD_PID= HOLD2_PID=
 	FAKE_PORT=$(free_port)
 	printf 'http://127.0.0.1:%s/api/webhooks/%s/%s\n' "$FAKE_PORT" "$WID" "$TOKEN" >"$T/webhook"
 	SOCK=$GWKIT_RUNTIME_DIR/notify.sock
 }
 
 teardown() {
-	stop_pid "$HOLD_PID" "$NOTIFY_PID" "$FAKE_PID"
+	stop_pid "$HOLD_PID" "$HOLD2_PID" "$NOTIFY_PID" "$FAKE_PID"
 	# the secret never appears in anything discord-notify printed
 	if compgen -G "$T/notify*.log" >/dev/null; then
 		! grep -l "$TOKEN" "$T"/notify*.log
@@ -26,7 +26,7 @@ teardown() {
 }
 
 start_fake() {
-	fake-discord --port "$FAKE_PORT" --store "$T/store.jsonl" "$@" >"$T/fake.log" 2>&1 3>&- &
+	fake-discord --port "$FAKE_PORT" --webhook "$WID/$TOKEN" --store "$T/store.jsonl" "$@" >"$T/fake.log" 2>&1 3>&- &
 	FAKE_PID=$!
 	wait_for_line "$T/fake.log" '"fake\.listening"' 10
 }
@@ -72,6 +72,14 @@ wait_stored() {
 }
 
 descriptions() { jq -r '.embeds[].description' "$T/store.jsonl"; }
+
+SPOOL() { echo "$GWKIT_RUNTIME_DIR/notify-spool"; }
+
+# stop_notify: SIGTERM the daemon and wait for it (deadline: stop_pid).
+stop_notify() { stop_pid "$NOTIFY_PID"; NOTIFY_PID=; }
+
+# rss_kb PID: resident set size in KiB.
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 
 # wait_stats JQ SECONDS: until the daemon's counters satisfy the jq test.
 wait_stats() {
@@ -195,14 +203,19 @@ wait_stats() {
 
 @test "a 400 on a batch is resent one embed per request; a refused single goes to the dead-letter file" {
 	start_fake
+	fake_ctl '{"deleted":true}'
 	start_notify
-	fake_ctl '{"fail_next":2,"status":400}'
+	# parked: all three wait in the queue, then go as one batch of three
 	events 3 | to_socket
+	wait_for_line "$T/notify.log" '"event":"notify\.parked"' 10
+	wait_stats '.queued == 3' 5
+	fake_ctl '{"deleted":false,"fail_next":2,"status":400}'
 	wait_stored 2 10
-	wait_for_line "$T/notify.log" '"event":"notify\.refused"' 5
+	wait_for_line "$T/notify.log" '"event":"notify\.refused".*"embeds":3' 5
 	wait_for_line "$T/notify.log" '"event":"notify\.dead_letter"' 5
-	[ "$(jq -s length "$GWKIT_RUNTIME_DIR/notify-spool/dead-letter.jsonl")" -eq 1 ]
-	jq -e '.reason | test("HTTP 400")' "$GWKIT_RUNTIME_DIR/notify-spool/dead-letter.jsonl"
+	[ "$(jq -s length "$(SPOOL)/dead-letter.jsonl")" -eq 1 ]
+	jq -e '(.reason | test("HTTP 400")) and .ev.message == "msg 1"' "$(SPOOL)/dead-letter.jsonl"
+	[ "$(descriptions | tr '\n' ' ')" = "msg 2 msg 3 " ]
 }
 
 @test "bad lines are rejected with a reason and line number; good ones pass" {
@@ -240,33 +253,54 @@ wait_stats() {
 	start_notify --coalesce-window 60
 	events 1 flappy same | to_socket
 	wait_stored 1 10
-	# sent just now: four repeats wait out the window as one held embed
-	for i in 1 2 3 4; do events 1 flappy same; done | to_socket
-	wait_stats '.received == 5' 10
+	# sent just now: four repeats wait out the window as one held embed;
+	# a different event after them is the barrier: once it is stored, the
+	# repeats before it have been handled too
+	{ for i in 1 2 3 4; do events 1 flappy same; done; events 1 other barrier; } | to_socket
+	# (released repeats would have gone before the barrier or with it)
+	wait_stored 2 10
+	[ "$(descriptions | tr '\n' ' ')" = "same 1 barrier 1 " ]
 	run discord-notify --stats
-	echo "$output" | jq -e '.queued == 4 and .delivered == 1 and .received == 5'
-	[ "$(jq -s length "$T/store.jsonl")" -eq 1 ]
+	echo "$output" | jq -e '.queued == 4 and .delivered == 2 and .received == 6'
 }
 
 @test "held repeats go out as one embed with the count when the window ends" {
 	start_fake
-	start_notify --coalesce-window 1
+	start_notify --coalesce-window 3
 	events 1 flappy same | to_socket
 	wait_stored 1 10
 	for i in 1 2 3; do events 1 flappy same; done | to_socket
 	wait_stored 2 10
 	[ "$(jq -s length "$T/store.jsonl")" -eq 2 ]
 	tail -n 1 "$T/store.jsonl" | jq -e '.embeds[0].title | endswith("×3")'
-	tail -n 1 "$T/store.jsonl" | jq -e '.embeds[0].fields[-1] == {"name":"repeated","value":"3 times within 1 s","inline":true}'
+	tail -n 1 "$T/store.jsonl" | jq -e '.embeds[0].fields[-1] == {"name":"repeated","value":"3 times within 3 s","inline":true}'
+	# held until the window after the first send ended
+	jq -s -e '.[1]._t - .[0]._t >= 2900' "$T/store.jsonl"
+}
+
+@test "a folded critical repeat is shown at the highest level, with the mention" {
+	start_fake
+	fake_ctl '{"deleted":true}'
+	start_notify --mention '<@&4242>'
+	{
+		printf '%s\n' '{"ts":"2026-02-10T14:15:00Z","level":"warning","source":"s","component":"c","event":"gw.flap","message":"flap"}'
+		printf '%s\n' '{"ts":"2026-02-10T14:15:01Z","level":"critical","source":"s","component":"c","event":"gw.flap","message":"flap"}'
+	} | to_socket
+	wait_stats '.queued == 2' 10
+	fake_ctl '{"deleted":false}'
+	wait_stored 1 10
+	jq -e '.content == "<@&4242>" and (.embeds[0].title | startswith("🚨 CRITICAL gw.flap ×2"))' "$T/store.jsonl"
 }
 
 @test "coalescing of waiting events: folded into one embed with the count" {
 	start_fake
-	fake_ctl '{"fail_next":1,"status":503}'
+	fake_ctl '{"fail_next":1000,"status":503}'
 	start_notify
 	events 1 flappy same | to_socket
 	wait_for_line "$T/notify.log" '"event":"notify\.retry"' 5
 	for i in 1 2; do events 1 flappy same; done | to_socket
+	wait_stats '.received == 3 and .queued == 3' 5
+	fake_ctl '{"fail_next":0}'
 	wait_stored 1 10
 	jq -e '.embeds[0].title | endswith("×3")' "$T/store.jsonl"
 	run discord-notify --stats
@@ -303,10 +337,14 @@ wait_stats() {
 	start_notify --drain-timeout 0.5
 	events 2 | to_socket
 	wait_for_line "$T/notify.log" '"event":"notify\.parked"' 10
+	t0=$(now_ms)
 	kill -TERM "$NOTIFY_PID"
-	wait "$NOTIFY_PID"; rc=$?
+	wait_exit "$NOTIFY_PID"
+	t1=$(now_ms)
 	NOTIFY_PID=
-	[ "$rc" -eq 0 ]
+	[ "$EXIT_STATUS" -eq 0 ]
+	echo "exit $((t1 - t0)) ms after SIGTERM" >&3
+	(( t1 - t0 >= 450 && t1 - t0 < 2500 ))
 	grep -q '"event":"notify\.stopped".*"spooled":2' "$T/notify.log"
 	[ ! -e "$SOCK" ]
 	fake_ctl '{"deleted":false}'
@@ -320,6 +358,36 @@ wait_stats() {
 	wait_for_line "$T/notify.log" '"dry_run":true' 5
 	kill -USR1 "$NOTIFY_PID"
 	wait_for_line "$T/notify.log" '^\{"received":1,"rejected":0,"spooled":1,"delivered":1' 5
+}
+
+@test "a dry run and a run with no webhook leave the spool alone; --send with no webhook exits 78" {
+	start_notify --coalesce-window 0	# Discord down: two events stay spooled
+	events 2 s kept | to_socket
+	wait_stats '.spooled == 2' 5
+	stop_notify
+	export TMPDIR=$T/tmp; mkdir "$TMPDIR"	# where the throwaway spools go
+	run bash -c "events() { $(declare -f events | tail -n +2); }; events 1 s printed | DISCORD_WEBHOOK_URL= discord-notify --once --no-listen"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^{"dry_run":true' <<<"$output")" -eq 1 ]
+	[[ "$output" != *'"kept 1"'* ]]	# the spool was not read
+	run discord-notify --once --no-listen --dry-run --webhook-file "$T/webhook" --allow-insecure-url < /dev/null
+	[ "$status" -eq 0 ]
+	DISCORD_WEBHOOK_URL= run discord-notify --send info "nowhere"
+	[ "$status" -eq 78 ]
+	[[ "$output" == *"no webhook configured"* ]]
+	[ -z "$(ls -A "$TMPDIR")" ]	# removed at exit
+	start_fake
+	start_notify
+	wait_stored 2 10
+	[ "$(descriptions | tr '\n' ' ')" = "kept 1 kept 2 " ]
+}
+
+@test "--once with stdin that epoll cannot watch (/dev/null) exits at once" {
+	t0=$(now_ms)
+	run timeout 10 discord-notify --once --no-listen --webhook-file "$T/webhook" --allow-insecure-url < /dev/null
+	t1=$(now_ms)
+	[ "$status" -eq 0 ]
+	(( t1 - t0 < 2000 ))
 }
 
 @test "no webhook: warns once and prints the payloads; --once exits when done" {
@@ -340,6 +408,9 @@ wait_stats() {
 	run discord-notify -n --webhook-file /nonexistent
 	[ "$status" -eq 78 ]
 	DISCORD_WEBHOOK_URL="https://discord.com/api/webhooks/1/SECRETTOKEN" run discord-notify -n
+	[ "$status" -eq 78 ]	# too short to be a real token
+	[[ "$output" == *"at least 20"* && "$output" != *SECRETTOKEN* ]]
+	DISCORD_WEBHOOK_URL="https://discord.com/api/webhooks/1/SECRETTOKEN-0123456789" run discord-notify -n
 	[ "$status" -eq 0 ]
 	[ "$output" = "configuration OK" ]
 	run discord-notify --coalesce-window -1
@@ -359,8 +430,8 @@ wait_stats() {
 }
 
 @test "a second instance on the same spool is refused (exit 73)" {
-	start_notify --dry-run
-	run discord-notify --dry-run --no-stdin --listen "$T/other.sock"
+	start_notify
+	run discord-notify --webhook-file "$T/webhook" --allow-insecure-url --no-stdin --listen "$T/other.sock"
 	[ "$status" -eq 73 ]
 	[[ "$output" == *"in use by another discord-notify"* ]]
 }
@@ -386,4 +457,156 @@ wait_stats() {
 		"$GWKIT_RUNTIME_DIR/notify-spool/dead-letter.jsonl"
 	jq -e '.ev.message == "old 1"' "$GWKIT_RUNTIME_DIR/notify-spool/dead-letter.jsonl"
 	wait_stats '.dead_lettered == 1 and .queued == 0' 5
+}
+
+@test "a global 429 pauses everything for its retry_after" {
+	start_fake
+	fake_ctl '{"global_429_next":1,"retry_after":1.2}'
+	start_notify
+	t0=$(now_ms)
+	events 1 | to_socket
+	wait_stored 1 10
+	t_stored=$(jq -s '.[0]._t' "$T/store.jsonl")
+	(( t_stored - t0 >= 1200 && t_stored - t0 < 4000 ))
+	grep -q '"event":"notify\.rate_limited".*"global":true' "$T/notify.log"
+	fake_stats | jq -e '.status."429" == 1 and .requests == 2'
+}
+
+@test "401 (token invalid) parks the webhook; the first success unparks it" {
+	start_fake
+	fake_ctl '{"fail_next":1,"status":401}'
+	start_notify
+	events 2 | to_socket
+	wait_for_line "$T/notify.log" '"level":"critical".*"event":"notify\.parked".*"status":401' 10
+	wait_stored 2 10	# the probe after --park-retry 1 s
+	wait_for_line "$T/notify.log" '"event":"notify\.unparked"' 5
+	fake_stats | jq -e '.status."401" == 1 and .requests == 2'
+}
+
+@test "--send through a running daemon exits 75 when Discord stays down (the daemon keeps it)" {
+	start_notify	# no fake: connections are refused
+	run discord-notify --send error "disk full" --timeout 1
+	[ "$status" -eq 75 ]
+	[[ "$output" == *"the daemon keeps it spooled"* ]]
+	wait_stats '.spooled == 1 and .queued == 1' 5
+	start_fake
+	wait_stored 1 15
+	[ "$(descriptions)" = "disk full" ]
+}
+
+@test "--send: a daemon that drops the connection: delivered from the spool here, else exit 69" {
+	start_fake
+	# something on the socket that takes the request and closes, no reply
+	socat UNIX-LISTEN:"$SOCK",fork OPEN:/dev/null 3>&- &
+	HOLD_PID=$!
+	wait_until 5 test -S "$SOCK"
+	run discord-notify --send info "fell back" --webhook-file "$T/webhook" --allow-insecure-url --timeout 10
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"did not take the event"* ]]
+	wait_stored 1 5
+	# the same, while a daemon elsewhere holds the spool: 69, never 75
+	start_notify --listen "$T/other.sock"
+	run discord-notify --send info "lost?" --webhook-file "$T/webhook" --allow-insecure-url --timeout 2
+	[ "$status" -eq 69 ]
+	[[ "$output" == *"NOT spooled"* ]]
+}
+
+@test "a non-ASCII event near the size limit survives a restart byte for byte" {
+	start_notify	# Discord down
+	msg=$(printf 'é%.0s' $(seq 1 12000))	# 24000 bytes; \u00e9-escaped it would be 72000
+	printf '{"ts":"2026-02-10T14:15:00Z","level":"info","source":"s","component":"c","event":"big.utf8","message":"%s"}\n' "$msg" | to_socket
+	wait_stats '.spooled == 1' 5
+	stop_notify
+	start_fake
+	start_notify
+	wait_stored 1 10
+	! grep -q '"event":"notify\.dead_letter"' "$T/notify.log"
+	jq -e '.embeds[0].description | startswith("éééé") and endswith("… [truncated]")' "$T/store.jsonl"
+	[ ! -e "$(SPOOL)/dead-letter.jsonl" ]
+}
+
+@test "a spool record that no longer decodes goes to the dead-letter file at start" {
+	mkdir -m 700 -p "$(SPOOL)"
+	printf '{"seq":1,"t":1,"ev":{"ts":"2026-02-10T14:15:00Z","level":"loud","source":"s","component":"c","event":"a.b","message":"m"}}\n' >"$(SPOOL)/spool.jsonl"
+	events 1 | jq -c '{seq: 2, t: (now * 1000 | floor), ev: .}' >>"$(SPOOL)/spool.jsonl"
+	start_fake
+	start_notify
+	wait_stored 1 10
+	wait_for_line "$T/notify.log" '"level":"error".*"event":"notify\.dead_letter".*unreadable spool record' 5
+	jq -e '(.reason | test("unknown level")) and .ev.level == "loud"' "$(SPOOL)/dead-letter.jsonl"
+	stop_notify
+	start_notify	# acked: not again
+	wait_for_line "$T/notify.log" '"event":"notify\.started"' 5
+	[ "$(grep -c 'unreadable spool record' "$T/notify.log")" -eq 1 ]
+}
+
+@test "a failed dead-letter write keeps the event until it can be written" {
+	mkdir -m 700 -p "$(SPOOL)/dead-letter.jsonl"	# a directory: cannot be opened for writing
+	start_fake
+	fake_ctl '{"fail_next":1000,"status":400}'
+	start_notify
+	events 1 s refused | to_socket
+	wait_for_line "$T/notify.log" '"event":"notify\.spool_error".*cannot write the dead-letter file' 10
+	run discord-notify --stats
+	echo "$output" | jq -e '.queued == 1 and .dead_lettered == 0 and .spool_errors >= 1'
+	rmdir "$(SPOOL)/dead-letter.jsonl"
+	wait_stats '.dead_lettered == 1 and .queued == 0' 10
+	jq -e '.ev.message == "refused 1"' "$(SPOOL)/dead-letter.jsonl"
+}
+
+@test "a client that floods stats requests and never reads is paused, then dropped; memory stays bounded" {
+	start_fake
+	start_notify --client-timeout 2
+	yes '{"cmd":"stats"}' | head -n 600000 >"$T/flood"	# ~9.6 MB of requests, ~100 MB of replies
+	socat -u - "UNIX-CONNECT:$SOCK" <"$T/flood" >/dev/null 2>&1 3>&- &
+	HOLD_PID=$!
+	max=0 deadline=$(( $(now_ms) + 3000 ))
+	while (( $(now_ms) < deadline )); do
+		r=$(rss_kb "$NOTIFY_PID"); (( r > max )) && max=$r
+		sleep 0.1
+	done
+	echo "peak RSS ${max} KiB" >&3
+	(( max < 30000 ))
+	run discord-notify --stats	# others are still served
+	[ "$status" -eq 0 ]
+	wait_for_line "$T/notify.log" '"event":"notify\.client_idle".*replies not read' 10
+	events 1 | to_socket
+	wait_stored 1 10
+}
+
+@test "idle and half-line clients are dropped after --client-timeout" {
+	start_fake
+	start_notify --client-timeout 1
+	( exec socat -u - "UNIX-CONNECT:$SOCK" < <(printf '{"ts":'; exec sleep 30) ) >/dev/null 2>&1 &
+	HOLD_PID=$!
+	wait_for_line "$T/notify.log" '"event":"notify\.client_idle".*half a line' 5
+	wait_for_line "$T/notify.log" '"event":"notify\.rejected".*unterminated line dropped' 1
+}
+
+@test "at --max-clients the least recently active idle client makes room; logged once" {
+	start_fake
+	start_notify --max-clients 2 --log-level debug
+	( exec socat -u - "UNIX-CONNECT:$SOCK" < <(exec sleep 30) ) >/dev/null 2>&1 &
+	HOLD_PID=$!
+	wait_for_line "$T/notify.log" '"event":"notify\.client_connected".*"origin":"socket peer 1"' 5
+	( exec socat -u - "UNIX-CONNECT:$SOCK" < <(exec sleep 30) ) >/dev/null 2>&1 &
+	HOLD2_PID=$!
+	wait_for_line "$T/notify.log" '"event":"notify\.client_connected".*"origin":"socket peer 2"' 5
+	events 1 s third | to_socket
+	events 1 s fourth | to_socket
+	wait_stored 2 10
+	grep -q '"event":"notify\.client_evicted".*"origin":"socket peer 1"' "$T/notify.log"
+	[ "$(grep -c '"event":"notify\.client_limit"' "$T/notify.log")" -eq 1 ]
+}
+
+@test "SIGTERM with a request in flight exits cleanly (no leak under the sanitizers)" {
+	start_fake --delay-ms 5000
+	start_notify --drain-timeout 0.3
+	events 1 | to_socket
+	wait_until 5 sh -c "curl -sf http://127.0.0.1:$FAKE_PORT/_stats | jq -e '.requests == 1' >/dev/null"
+	kill -TERM "$NOTIFY_PID"
+	wait_exit "$NOTIFY_PID"
+	NOTIFY_PID=
+	[ "$EXIT_STATUS" -eq 0 ]
+	! grep -q 'LeakSanitizer\|AddressSanitizer' "$T/notify.log"
 }

@@ -7,7 +7,7 @@ load common
 bats_require_minimum_version 1.5.0
 
 ID=123456789012345678
-TOKEN=test-token-abc
+TOKEN=test-token-abc-0123456789
 
 setup() {
 	command -v curl >/dev/null || skip "curl is not installed"

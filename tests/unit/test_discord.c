@@ -10,7 +10,8 @@
 
 #include "discord.h"
 
-#define URL "https://discord.com/api/webhooks/123456789012345678/AbC-def_GHI.jkl"
+#define TOK "AbC-def_GHI.jkl-0123456789"
+#define URL "https://discord.com/api/webhooks/123456789012345678/" TOK
 
 static void
 test_webhook_ok(void **state)
@@ -24,7 +25,7 @@ test_webhook_ok(void **state)
 	    "https://discord.com/api/webhooks/123456789012345678/***");
 	assert_null(strstr(wh.redacted, "AbC"));
 	assert_int_equal(discord_webhook_parse(
-	    "http://127.0.0.1:8080/api/webhooks/1/tok", 1, &wh, &e), 0);
+	    "http://127.0.0.1:8080/api/webhooks/1/tok45678901234567890", 1, &wh, &e), 0);
 	assert_string_equal(wh.redacted, "http://127.0.0.1:8080/api/webhooks/1/***");
 }
 
@@ -42,10 +43,14 @@ test_webhook_errors_never_show_token(void **state)
 		{ "https://discord.com/api/webhooks/abc/SECRETTOKEN", 0,
 		  "webhook URL: the id after /webhooks/ must be digits" },
 		{ "https://discord.com/api/webhooks/1/", 0,
-		  "webhook URL: the token after the id is missing or malformed" },
+		  "webhook URL: the token after the id is missing or malformed "
+		  "(at least 20 of A-Z a-z 0-9 _ . -)" },
+		{ "https://discord.com/api/webhooks/1/SECRETTOKEN", 0,	/* 11: too short */
+		  "webhook URL: the token after the id is missing or malformed "
+		  "(at least 20 of A-Z a-z 0-9 _ . -)" },
 		{ "https://discord.com/api/webhooks/1/SECRET TOKEN", 0,
 		  "webhook URL contains a space or a non-ASCII byte" },
-		{ "https://discord.com/api/webhooks/1/SECRETTOKEN?wait=true", 0,
+		{ "https://discord.com/api/webhooks/1/SECRETTOKEN0123456789?wait=true", 0,
 		  "webhook URL must not carry a query string (discord-notify adds ?wait=true)" },
 	};
 	struct discord_webhook wh;
@@ -65,13 +70,24 @@ test_redact(void **state)
 {
 	struct discord_webhook wh;
 	struct gw_err e;
-	char s[200] = "Failed: " URL " and again AbC-def_GHI.jkl";
+	char s[200] = "Failed: " URL " and again " TOK TOK "x";
+	char one[sizeof(TOK)] = TOK, *exact = strdup(TOK);
+	struct discord_webhook empty;
 
 	(void)state;
 	assert_int_equal(discord_webhook_parse(URL, 0, &wh, &e), 0);
 	discord_redact(&wh, s);
 	assert_string_equal(s, "Failed: https://discord.com/api/webhooks/"
-	    "123456789012345678/*** and again ***");
+	    "123456789012345678/*** and again ******x");
+	discord_redact(&wh, one);	/* the buffer is just the token: shrinks */
+	assert_string_equal(one, "***");
+	discord_redact(&wh, exact);	/* heap-exact: no write past the end */
+	assert_string_equal(exact, "***");
+	free(exact);
+	memset(&empty, 0, sizeof(empty));	/* not parsed: left alone */
+	strcpy(one, "abc");
+	discord_redact(&empty, one);
+	assert_string_equal(one, "abc");
 }
 
 static struct gw_event
@@ -157,6 +173,15 @@ test_embed_truncated_within_limits(void **state)
 	assert_true(strlen(json_string_value(json_object_get(json_array_get(
 	    json_object_get(em, "fields"), 0), "value"))) <= 2 * DISCORD_MAX_FIELD_VALUE);
 	json_decref(em);
+	/* with a count, the 25th place is the "repeated" field: the field left
+	 * out is named there, not dropped silently */
+	em = discord_embed(&ev, 3, 60);
+	assert_int_equal(json_array_size(json_object_get(em, "fields")), 25);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    json_object_get(em, "fields"), 24), "value")),
+	    "3 times within 60 s; +1 field not shown");
+	assert_true(discord_embed_chars(em) <= DISCORD_MAX_EMBED_TOTAL);
+	json_decref(em);
 	gw_event_clear(&ev);
 	free(msg);
 }
@@ -211,6 +236,56 @@ test_rate_limit(void **state)
 	r.status = 429;
 	discord_rl_update(&rl, 10000, &r);
 	assert_true(discord_rl_wait_ms(&rl, 10000) == 1000);
+}
+
+static void
+test_429_floor_and_backoff(void **state)
+{
+	struct discord_rl rl;
+	struct discord_response r;
+	double t = 0;
+	int i;
+
+	(void)state;
+	discord_rl_init(&rl);
+	memset(&r, 0, sizeof(r));
+	r.status = 429;
+	r.has_retry_after = 1;
+	r.retry_after = 0;	/* "0" or garbage: at least 250 ms, doubling */
+	for (i = 0; i < 4; i++) {
+		discord_rl_update(&rl, t, &r);
+		assert_true(discord_rl_wait_ms(&rl, t) == 250.0 * (1 << i));
+	}
+	for (i = 0; i < 20; i++)	/* capped */
+		discord_rl_update(&rl, t, &r);
+	assert_true(discord_rl_wait_ms(&rl, t) == DISCORD_MAX_429_BACKOFF * 1000);
+	r.retry_after = -5;	/* malformed: 1 s, but the streak floor wins */
+	discord_rl_update(&rl, t, &r);
+	assert_true(discord_rl_wait_ms(&rl, t) == DISCORD_MAX_429_BACKOFF * 1000);
+	memset(&r, 0, sizeof(r));	/* a transport error keeps the streak */
+	discord_rl_update(&rl, t, &r);
+	r.status = 200;			/* an answer ends it */
+	discord_rl_update(&rl, t, &r);
+	r.status = 429;
+	r.has_retry_after = 1;
+	r.retry_after = 0.1;
+	t = 1e6;
+	discord_rl_update(&rl, t, &r);
+	assert_true(discord_rl_wait_ms(&rl, t) == 250);
+}
+
+static void
+test_retry_after_header_fallback(void **state)
+{
+	struct discord_response r;
+
+	(void)state;
+	memset(&r, 0, sizeof(r));	/* Retry-After header, body without it */
+	discord_parse_header("Retry-After: 2\r\n", 16, &r);
+	discord_parse_429("<html>rate limited</html>", 25, &r);
+	assert_true(r.has_retry_after && r.retry_after == 2);
+	discord_parse_429("{\"retry_after\":0.75}", 20, &r);	/* the body wins */
+	assert_true(r.retry_after == 0.75);
 }
 
 static void
@@ -280,6 +355,8 @@ main(void)
 		cmocka_unit_test(test_embed_truncated_within_limits),
 		cmocka_unit_test(test_payload_mention),
 		cmocka_unit_test(test_rate_limit),
+		cmocka_unit_test(test_429_floor_and_backoff),
+		cmocka_unit_test(test_retry_after_header_fallback),
 		cmocka_unit_test(test_headers_and_bodies),
 		cmocka_unit_test(test_classify),
 	};

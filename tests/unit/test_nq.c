@@ -158,6 +158,63 @@ test_expired(void **state)
 	nq_free(q);
 }
 
+static void
+test_fold_only_within_window(void **state)
+{
+	struct nq *q = nq_new(60000, 60);
+	struct nq_item *out[DISCORD_MAX_EMBEDS];
+	struct gw_event ev = ev_of("flap");
+	struct gw_err e;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(nq_add(q, 1, &ev, 0, 0, &e), 0);
+	assert_int_equal(nq_add(q, 2, &ev, 59999, 0, &e), 0);	/* folds */
+	assert_int_equal(nq_add(q, 3, &ev, 60000, 0, &e), 0);	/* a new item */
+	assert_int_equal(nq_add(q, 4, &ev, 61000, 0, &e), 0);	/* folds into 3 */
+	assert_int_equal(nq_len(q), 2);
+	assert_int_equal(nq_events(q), 4);
+	n = nq_take(q, 0, 10, DISCORD_MAX_EMBED_TOTAL, out);
+	assert_int_equal(n, 2);
+	assert_int_equal(out[0]->count, 2);
+	assert_int_equal(out[0]->seqs[1], 2);
+	assert_int_equal(out[1]->count, 2);
+	assert_int_equal(out[1]->seqs[0], 3);
+	nq_done(q, out, n, 0);
+	nq_free(q);
+	q = nq_new(0, 0);	/* window 0: no coalescing at all */
+	assert_int_equal(nq_add(q, 1, &ev, 0, 0, &e), 0);
+	assert_int_equal(nq_add(q, 2, &ev, 0, 0, &e), 0);
+	assert_int_equal(nq_len(q), 2);
+	nq_free(q);
+	gw_event_clear(&ev);
+}
+
+static void
+test_fold_takes_highest_level(void **state)
+{
+	struct nq *q = nq_new(60000, 60);
+	struct nq_item *out[DISCORD_MAX_EMBEDS];
+	struct gw_event ev = ev_of("flap");
+	struct gw_err e;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(nq_add(q, 1, &ev, 0, 0, &e), 0);	/* warning */
+	ev.level = GW_CRITICAL;
+	assert_int_equal(nq_add(q, 2, &ev, 1, 0, &e), 0);
+	ev.level = GW_INFO;
+	assert_int_equal(nq_add(q, 3, &ev, 2, 0, &e), 0);
+	n = nq_take(q, 0, 10, DISCORD_MAX_EMBED_TOTAL, out);
+	assert_int_equal(n, 1);
+	assert_int_equal(out[0]->ev.level, GW_CRITICAL);
+	assert_non_null(strstr(json_string_value(json_object_get(out[0]->embed,
+	    "title")), "CRITICAL"));
+	nq_done(q, out, n, 0);
+	nq_free(q);
+	gw_event_clear(&ev);
+}
+
 int
 main(void)
 {
@@ -167,6 +224,8 @@ main(void)
 		cmocka_unit_test(test_hold_window),
 		cmocka_unit_test(test_char_budget),
 		cmocka_unit_test(test_expired),
+		cmocka_unit_test(test_fold_only_within_window),
+		cmocka_unit_test(test_fold_takes_highest_level),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,406 @@
+/* Unit tests for lib/notifier with a fake transport: delivery, 429 waits,
+ * 5xx backoff, parking, splitting a refused batch, dead-lettering (and a
+ * dead-letter file that cannot be written), --max-age and unreadable spool
+ * records at start. Timers run on a real event base with short delays. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <event2/event.h>
+
+#include "notifier.h"
+
+#define MAX_POSTS 64
+
+struct fixture {
+	char dir[64];
+	struct event_base *base;
+	struct spool *sp;
+	struct gw_log *log;
+	FILE *devnull;
+	struct notifier *n;
+	char *posts[MAX_POSTS];	/* bodies posted, in order */
+	size_t n_posts;
+	size_t acked_ok, acked_dead;
+};
+
+static int
+fake_post(void *tctx, const char *body, size_t len, struct gw_err *err)
+{
+	struct fixture *f = tctx;
+
+	(void)err;
+	assert_true(f->n_posts < MAX_POSTS);
+	f->posts[f->n_posts++] = strndup(body, len);
+	return 0;
+}
+
+static void
+on_ack(void *arg, const uint64_t *seqs, size_t k, int delivered)
+{
+	struct fixture *f = arg;
+
+	(void)seqs;
+	if (delivered)
+		f->acked_ok += k;
+	else
+		f->acked_dead += k;
+}
+
+static void
+start(struct fixture *f, double max_age_s)
+{
+	struct notifier_config nc;
+	struct notifier_transport tr = { fake_post, f };
+	struct gw_err e;
+	size_t skipped;
+
+	f->sp = spool_open(f->dir, &skipped, &e);
+	assert_non_null(f->sp);
+	memset(&nc, 0, sizeof(nc));
+	nc.window_s = 0;
+	nc.max_age_s = max_age_s;
+	nc.park_retry_s = 0.05;
+	nc.backoff_initial_s = 0.01;
+	nc.backoff_cap_s = 0.04;
+	f->n = notifier_new(f->base, f->sp, f->log, &nc, &tr, &e);
+	assert_non_null(f->n);
+	notifier_on_ack(f->n, on_ack, f);
+}
+
+static void
+stop(struct fixture *f)
+{
+	notifier_free(f->n);
+	f->n = NULL;
+	spool_close(f->sp);
+	f->sp = NULL;
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/gwkit-test-notifier-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	f->base = event_base_new();
+	f->devnull = fopen("/dev/null", "w");
+	f->log = gw_log_new("test", f->devnull, GW_DEBUG);
+	assert_non_null(f->base);
+	assert_non_null(f->log);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+	size_t i;
+
+	if (f->n != NULL)
+		stop(f);
+	for (i = 0; i < f->n_posts; i++)
+		free(f->posts[i]);
+	gw_log_free(f->log);
+	fclose(f->devnull);
+	event_base_free(f->base);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+/* Run the loop for ms milliseconds. */
+static void
+run_for(struct fixture *f, int ms)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	event_base_loopexit(f->base, &tv);
+	event_base_dispatch(f->base);
+}
+
+static void
+submit(struct fixture *f, const char *msg)
+{
+	char line[512];
+
+	snprintf(line, sizeof(line), "{\"ts\":\"2026-02-10T14:15:00Z\",\"level\":"
+	    "\"warning\",\"source\":\"s\",\"component\":\"c\",\"event\":\"a.b\","
+	    "\"message\":\"%s\"}", msg);
+	assert_int_equal(notifier_submit(f->n, line, strlen(line), "test", 1, NULL), 0);
+}
+
+static void
+respond(struct fixture *f, long status, const char *body)
+{
+	struct discord_response r;
+
+	memset(&r, 0, sizeof(r));
+	r.status = status;
+	if (status == 429 && body != NULL)
+		discord_parse_429(body, strlen(body), &r);
+	notifier_response(f->n, &r, body, body ? strlen(body) : 0,
+	    status == 0 ? "connection refused" : NULL);
+}
+
+static size_t
+embeds_in(const char *body)
+{
+	json_t *o = json_loads(body, 0, NULL);
+	size_t k = json_array_size(json_object_get(o, "embeds"));
+
+	json_decref(o);
+	return k;
+}
+
+static size_t
+dead_letters(struct fixture *f)
+{
+	char path[128], line[4096];
+	size_t k = 0;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/dead-letter.jsonl", f->dir);
+	if ((fp = fopen(path, "r")) == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		k++;
+	fclose(fp);
+	return k;
+}
+
+static void
+test_delivered(void **state)
+{
+	struct fixture *f = *state;
+	struct notifier_stats st;
+	const struct spool_rec *recs;
+
+	start(f, 86400);
+	submit(f, "one");
+	submit(f, "two");
+	assert_int_equal(notifier_commit(f->n), 0);
+	assert_int_equal(f->n_posts, 1);	/* both in one request */
+	assert_int_equal(embeds_in(f->posts[0]), 2);
+	assert_true(notifier_busy(f->n));
+	respond(f, 200, "{}");
+	notifier_get_stats(f->n, &st);
+	assert_int_equal(st.delivered, 2);
+	assert_int_equal(st.spooled, 2);
+	assert_int_equal(f->acked_ok, 2);
+	assert_int_equal(notifier_pending(f->n), 0);
+	assert_int_equal(spool_live(f->sp, &recs), 0);
+}
+
+static void
+test_429_waits_at_least_250ms(void **state)
+{
+	struct fixture *f = *state;
+	struct notifier_stats st;
+
+	start(f, 86400);
+	submit(f, "one");
+	notifier_commit(f->n);
+	respond(f, 429, "{\"retry_after\":0,\"global\":false}");
+	notifier_get_stats(f->n, &st);
+	assert_int_equal(st.rate_limited, 1);
+	run_for(f, 150);
+	assert_int_equal(f->n_posts, 1);	/* "0" is not taken literally */
+	run_for(f, 250);
+	assert_int_equal(f->n_posts, 2);	/* the same batch again */
+	respond(f, 429, "{\"retry_after\":0}");	/* second in a row: 500 ms */
+	run_for(f, 400);
+	assert_int_equal(f->n_posts, 2);
+	run_for(f, 300);
+	assert_int_equal(f->n_posts, 3);
+	respond(f, 200, "{}");
+	assert_int_equal(f->acked_ok, 1);
+}
+
+static void
+test_5xx_backoff(void **state)
+{
+	struct fixture *f = *state;
+	struct notifier_stats st;
+
+	start(f, 86400);
+	submit(f, "one");
+	notifier_commit(f->n);
+	respond(f, 503, "{\"message\":\"busy\"}");
+	assert_int_equal(f->n_posts, 1);	/* not at once */
+	run_for(f, 100);
+	assert_int_equal(f->n_posts, 2);
+	respond(f, 0, NULL);	/* transport error: also retried */
+	run_for(f, 100);
+	assert_int_equal(f->n_posts, 3);
+	respond(f, 200, "{}");
+	notifier_get_stats(f->n, &st);
+	assert_int_equal(st.retried, 2);
+	assert_int_equal(st.delivered, 1);
+}
+
+static void
+test_park(void **state)
+{
+	struct fixture *f = *state;
+	struct notifier_stats st;
+	json_t *j;
+
+	start(f, 86400);
+	submit(f, "one");
+	notifier_commit(f->n);
+	respond(f, 404, "{\"message\":\"Unknown Webhook\",\"code\":10015}");
+	notifier_get_stats(f->n, &st);
+	assert_int_equal(st.parked, 1);
+	j = notifier_stats_json(f->n);
+	assert_string_equal(json_string_value(json_object_get(j, "state")), "parked");
+	json_decref(j);
+	submit(f, "two");	/* parked: accepted, not sent */
+	notifier_commit(f->n);
+	assert_int_equal(f->n_posts, 1);
+	run_for(f, 150);	/* one probe after park_retry */
+	assert_int_equal(f->n_posts, 2);
+	assert_int_equal(embeds_in(f->posts[1]), 2);
+	respond(f, 200, "{}");
+	notifier_get_stats(f->n, &st);
+	assert_int_equal(st.delivered, 2);
+	assert_int_equal(st.parked, 1);
+}
+
+static void
+test_400_split_and_dead_letter(void **state)
+{
+	struct fixture *f = *state;
+	struct notifier_stats st;
+
+	start(f, 86400);
+	submit(f, "a");
+	submit(f, "b");
+	submit(f, "c");
+	notifier_commit(f->n);
+	assert_int_equal(embeds_in(f->posts[0]), 3);
+	respond(f, 400, "{\"message\":\"Invalid Form Body\"}");
+	assert_int_equal(f->n_posts, 2);	/* one by one now */
+	assert_int_equal(embeds_in(f->posts[1]), 1);
+	respond(f, 400, "{\"message\":\"Invalid Form Body\"}");	/* a: refused */
+	assert_int_equal(dead_letters(f), 1);
+	assert_int_equal(f->acked_dead, 1);
+	assert_int_equal(embeds_in(f->posts[2]), 1);
+	respond(f, 200, "{}");
+	assert_int_equal(embeds_in(f->posts[3]), 1);
+	respond(f, 200, "{}");
+	notifier_get_stats(f->n, &st);
+	assert_int_equal(st.dead_lettered, 1);
+	assert_int_equal(st.delivered, 2);
+	assert_int_equal(notifier_pending(f->n), 0);
+}
+
+static void
+test_dead_letter_write_fails(void **state)
+{
+	struct fixture *f = *state;
+	struct notifier_stats st;
+	const struct spool_rec *recs;
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/dead-letter.jsonl", f->dir);
+	assert_int_equal(mkdir(path, 0700), 0);	/* cannot be opened to write */
+	start(f, 86400);
+	submit(f, "a");
+	notifier_commit(f->n);
+	respond(f, 400, "{\"message\":\"Invalid Form Body\"}");
+	notifier_get_stats(f->n, &st);
+	assert_int_equal(st.dead_lettered, 0);
+	assert_true(st.spool_errors >= 1);
+	assert_int_equal(f->acked_dead, 0);	/* not acked */
+	assert_int_equal(notifier_pending(f->n), 1);
+	assert_int_equal(spool_live(f->sp, &recs), 1);
+	assert_int_equal(f->n_posts, 1);	/* not hammered */
+	assert_int_equal(rmdir(path), 0);
+	run_for(f, 100);
+	assert_int_equal(f->n_posts, 2);
+	respond(f, 400, "{\"message\":\"Invalid Form Body\"}");
+	notifier_get_stats(f->n, &st);
+	assert_int_equal(st.dead_lettered, 1);
+	assert_int_equal(f->acked_dead, 1);
+	assert_int_equal(dead_letters(f), 1);
+	assert_int_equal(spool_live(f->sp, &recs), 0);
+}
+
+static void
+test_max_age(void **state)
+{
+	struct fixture *f = *state;
+	struct notifier_stats st;
+	char path[128], line[4096];
+	FILE *fp;
+
+	start(f, 0.05);
+	submit(f, "old");
+	notifier_commit(f->n);
+	run_for(f, 100);	/* older than --max-age when the answer comes */
+	respond(f, 500, NULL);
+	notifier_get_stats(f->n, &st);
+	assert_int_equal(st.dead_lettered, 1);
+	assert_int_equal(notifier_pending(f->n) + (notifier_busy(f->n) ? 1 : 0), 0);
+	snprintf(path, sizeof(path), "%s/dead-letter.jsonl", f->dir);
+	fp = fopen(path, "r");
+	assert_non_null(fp);
+	assert_non_null(fgets(line, sizeof(line), fp));
+	fclose(fp);
+	assert_non_null(strstr(line, "\"reason\":\"not delivered within 0 s; last error: HTTP 500\""));
+	assert_non_null(strstr(line, "\"message\":\"old\""));
+}
+
+static void
+test_unreadable_record_at_start(void **state)
+{
+	struct fixture *f = *state;
+	struct notifier_stats st;
+	const struct spool_rec *recs;
+	char path[128];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/spool.jsonl", f->dir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("{\"seq\":1,\"t\":1,\"ev\":{\"level\":\"loud\"}}\n", fp);
+	fclose(fp);
+	start(f, 86400);
+	notifier_get_stats(f->n, &st);
+	assert_int_equal(st.dead_lettered, 1);
+	assert_int_equal(dead_letters(f), 1);
+	assert_int_equal(spool_live(f->sp, &recs), 0);
+	assert_int_equal(notifier_pending(f->n), 0);
+	stop(f);
+	start(f, 86400);	/* acked: not dead-lettered twice */
+	assert_int_equal(dead_letters(f), 1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_delivered, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_429_waits_at_least_250ms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_5xx_backoff, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_park, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_400_split_and_dead_letter, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dead_letter_write_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_max_age, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unreadable_record_at_start, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -724,6 +724,12 @@ on_service_exit(struct run *r, int status)
 	int failed = !(WIFEXITED(status) && WEXITSTATUS(status) == 0), restart;
 	char d[64];
 
+	/* the leader is gone: what is left of its process group (a worker
+	 * that ignored the stop signal, a background child) goes with it, so
+	 * that nothing outlives the service holding its ports */
+	if (kill(-r->pid, SIGKILL) == 0)
+		log_svc(r, GW_WARNING, "init.killed_group", json_pack("{s:i}", "pgid",
+		    (int)r->pid), "killed what was left of its process group");
 	r->pid = 0;
 	r->have_exit = 1;
 	r->last_status = status;

@@ -320,3 +320,14 @@ svc_is() { stack-init ctl status | jq -s -e "map(select(.name == \"$1\"))[0] | $
 	wait_for_line "$LOG" '"level":"error".*"event":"init\.not_ready".*mute: no readiness notification after 0 s|"event":"init\.not_ready".*mute' 5
 	svc_is mute '.state == "starting" and .ready == false'
 }
+
+@test "what is left of a service's process group goes with it (no stragglers holding ports)" {
+	start_init '{"services": [
+	  {"name": "leader", "argv": ["sh", "-c", "sh -c \"trap \\\"\\\" TERM; exec sleep 4242.5\" & echo spawned; wait"],
+	   "restart": "no", "stop_timeout": 1}]}'
+	wait_for_line "$LOG" '^leader \| spawned$' 5
+	wait_until 5 pgrep -f 'sleep 4242[.]5'
+	stack-init ctl stop leader
+	wait_for_line "$LOG" '"event":"init\.killed_group".*leader' 5
+	wait_until 5 bash -c '! pgrep -f "sleep 4242[.]5"'
+}

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make demo. Act 1: gw-sim with a 5 s login delay behind a socat
 # relay, as in the gnzsnz/ib-gateway image; gw-probe --wait on the relay
-# port shows relay-closed turning into ready. Stops everything on exit.
+# port shows relay-closed turning into ready. Act 2: the same services
+# under stack-init with a scheduled restart seconds ahead; discord-notify
+# (dry run) shows the alerts it would post. Stops everything on exit.
 set -euo pipefail
 BIN=${GWKIT_BIN:-$(cd "$(dirname "$0")/../bin" && pwd)}
 GW_PORT=${DEMO_GATEWAY_PORT:-14002}	# the gateway's own API port (4002 in the image)

@@ -159,6 +159,18 @@ arm(struct event *ev, double s)
 	evtimer_add(ev, &tv);
 }
 
+/* Signal the process group of pid. Refuses pid <= 1: kill(0) or kill(-1)
+ * would hit stack-init's own group or every process. */
+static int
+kill_group(pid_t pid, int sig)
+{
+	if (pid <= 1) {
+		errno = ESRCH;
+		return -1;
+	}
+	return kill(-pid, sig);
+}
+
 static const char *
 sig_name(int sig)
 {
@@ -586,7 +598,7 @@ on_check_deadline(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (r->check_pid > 0)
-		kill(-r->check_pid, SIGKILL);	/* reaped as a failed check */
+		kill_group(r->check_pid, SIGKILL);	/* reaped as a failed check */
 }
 
 static void
@@ -603,7 +615,7 @@ stop_checks(struct run *r)
 	evtimer_del(r->check_timer);
 	evtimer_del(r->check_deadline);
 	if (r->check_pid > 0)
-		kill(-r->check_pid, SIGKILL);	/* its exit is ignored */
+		kill_group(r->check_pid, SIGKILL);	/* its exit is ignored */
 }
 
 static void
@@ -696,7 +708,7 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 	} else if (r->st == ST_STOPPING && r->pid > 0) {
 		log_svc(r, GW_WARNING, "init.killed", json_pack("{s:i}", "pid", (int)r->pid),
 		    "did not stop within %.0f s: SIGKILL", r->svc->stop_timeout_s);
-		kill(-r->pid, SIGKILL);
+		kill_group(r->pid, SIGKILL);
 	}
 }
 
@@ -727,7 +739,7 @@ on_service_exit(struct run *r, int status)
 	/* the leader is gone: what is left of its process group (a worker
 	 * that ignored the stop signal, a background child) goes with it, so
 	 * that nothing outlives the service holding its ports */
-	if (kill(-r->pid, SIGKILL) == 0)
+	if (kill_group(r->pid, SIGKILL) == 0)
 		log_svc(r, GW_WARNING, "init.killed_group", json_pack("{s:i}", "pgid",
 		    (int)r->pid), "killed what was left of its process group");
 	r->pid = 0;
@@ -863,7 +875,7 @@ stop_run(struct run *r, int sig)
 	stop_checks(r);
 	log_svc(r, GW_INFO, "init.stopping", json_pack("{s:s}", "signal",
 	    sig_name(sig)), "sending SIG%s", sig_name(sig));
-	kill(-r->pid, sig);
+	kill_group(r->pid, sig);
 	arm(r->timer, r->svc->stop_timeout_s);
 }
 
@@ -941,7 +953,7 @@ super_forward(struct super *s, int sig)
 
 	for (i = 0; i < s->n; i++)
 		if (s->runs[i].pid > 0)
-			kill(-s->runs[i].pid, sig);
+			kill_group(s->runs[i].pid, sig);
 }
 
 /* ---------- scheduled restarts ---------- */
@@ -971,7 +983,7 @@ on_action_deadline(evutil_socket_t fd, short what, void *arg)
 		log_svc(r, GW_CRITICAL, "init.restart_action_failed", NULL,
 		    "restart command still running after %.0f s: killed",
 		    r->svc->restart_action.timeout_s);
-		kill(-r->action_pid, SIGKILL);
+		kill_group(r->action_pid, SIGKILL);
 	}
 }
 

@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -241,6 +240,45 @@ child_reset_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/* The uid and gid of a user, from /etc/passwd read directly: the programs
+ * are static, and glibc's getpwnam would try to load NSS modules at run
+ * time (and crash when they do not match). A numeric "uid" is accepted too
+ * (its gid is then the uid). Returns 0, or -1 when there is no such user. */
+static int
+lookup_user(const char *name, uid_t *uid, gid_t *gid)
+{
+	char line[1024], *end;
+	size_t n = strlen(name);
+	unsigned long v;
+	FILE *f;
+	int rc = -1;
+
+	if (n > 0 && strspn(name, "0123456789") == n) {
+		v = strtoul(name, &end, 10);
+		*uid = (uid_t)v;
+		*gid = (gid_t)v;
+		return 0;
+	}
+	if ((f = fopen("/etc/passwd", "re")) == NULL)
+		return -1;
+	while (rc < 0 && fgets(line, sizeof(line), f) != NULL) {
+		char *save = NULL, *fname, *pw, *su, *sg;
+
+		if ((fname = strtok_r(line, ":", &save)) == NULL ||
+		    strcmp(fname, name) != 0 ||
+		    (pw = strtok_r(NULL, ":", &save)) == NULL ||
+		    (su = strtok_r(NULL, ":", &save)) == NULL ||
+		    (sg = strtok_r(NULL, ":", &save)) == NULL)
+			continue;
+		(void)pw;
+		*uid = (uid_t)strtoul(su, NULL, 10);
+		*gid = (gid_t)strtoul(sg, NULL, 10);
+		rc = 0;
+	}
+	fclose(f);
+	return rc;
+}
+
 struct spawn_opts {
 	char *const *argv;
 	char *const *env;	/* added "K=V", or NULL */
@@ -280,8 +318,15 @@ spawn(const struct spawn_opts *o, char *why, size_t whysz)
 	}
 	if (pid == 0) {
 		char *const *kv;
+		int hi;
 
 		close(ep[0]);
+		/* keep the error pipe above every fd a service may ask for
+		 * (notify fds are 3..63), so that no dup2 below replaces it */
+		if ((hi = fcntl(ep[1], F_DUPFD_CLOEXEC, 64)) >= 0) {
+			close(ep[1]);
+			ep[1] = hi;
+		}
 		setpgid(0, 0);
 		child_reset_signals();
 		if (o->out_fd >= 0)
@@ -455,7 +500,6 @@ spawn_service(struct run *r)
 	struct spawn_opts o;
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, np[2] = { -1, -1 };
 	char why[300];
-	struct passwd *pw = NULL;
 	pid_t pid;
 
 	memset(&o, 0, sizeof(o));
@@ -464,7 +508,7 @@ spawn_service(struct run *r)
 	o.cwd = v->cwd;
 	o.out_fd = o.err_fd = o.notify_fd = -1;
 	if (v->user != NULL) {
-		if ((pw = getpwnam(v->user)) == NULL) {
+		if (lookup_user(v->user, &o.uid, &o.gid) < 0) {
 			log_svc(r, GW_CRITICAL, "init.spawn_failed", NULL,
 			    "unknown user '%s'", v->user);
 			r->st = ST_FATAL;
@@ -473,8 +517,6 @@ spawn_service(struct run *r)
 			return;
 		}
 		o.set_user = 1;
-		o.uid = pw->pw_uid;
-		o.gid = pw->pw_gid;
 	}
 	if (v->prefix_output && (pipe2(outp, O_CLOEXEC) < 0 ||
 	    pipe2(errp, O_CLOEXEC) < 0))

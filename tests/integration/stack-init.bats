@@ -331,3 +331,17 @@ svc_is() { stack-init ctl status | jq -s -e "map(select(.name == \"$1\"))[0] | $
 	wait_for_line "$LOG" '"event":"init\.killed_group".*leader' 5
 	wait_until 5 bash -c '! pgrep -f "sleep 4242[.]5"'
 }
+
+@test "a notify fd that collides with stack-init's own descriptors still works, and exec errors are still reported" {
+	start_init '{"services": [
+	  {"name": "n3", "argv": ["sh", "-c", "echo >&3; exec sleep 60"], "ready": {"notify_fd": 3}},
+	  {"name": "bad", "argv": ["/nonexistent/x"], "restart": "no", "ready": {"notify_fd": 4}},
+	  {"name": "nobody-here", "argv": ["true"], "user": "no-such-user-gwkit", "restart": "no"},
+	  {"name": "as-nobody", "argv": ["id", "-u"], "user": "nobody", "restart": "no"}]}'
+	wait_for_line "$LOG" '"event":"init\.ready".*n3: ready' 5
+	# the static binary reads /etc/passwd itself (no NSS): the user switch works
+	wait_for_line "$LOG" "^as-nobody \\| $(id -u nobody)\$" 5
+	wait_for_line "$LOG" 'bad: cannot run /nonexistent/x: No such file or directory' 5
+	wait_for_line "$LOG" "nobody-here: unknown user 'no-such-user-gwkit'" 5
+	svc_is nobody-here '.state == "fatal"'
+}

@@ -365,60 +365,28 @@ spawn(const struct spawn_opts *o, char *why, size_t whysz)
 	return pid;
 }
 
+/* Write the first len bytes of p's buffer as one "name | text" line (a
+ * newline added when missing) and drop them from the buffer. */
 static void
-on_output(evutil_socket_t fd, short what, void *arg)
-{
-	struct pipe_out *p = arg;
-	ssize_t n;
-	char *nl, line[4200];
-
-	(void)what;
-	n = read(fd, p->buf + p->len, sizeof(p->buf) - p->len);
-	if (n < 0 && errno == EINTR)
-		return;
-	if (n < 0 && errno == EAGAIN && what != 0)
-		return;		/* from the loop: wait for more */
-	if (n <= 0) {
-		if (p->len > 0) {	/* last line without a newline */
-			int k = snprintf(line, sizeof(line), "%s | %.*s\n",
-			    p->r->svc->name, (int)p->len, p->buf);
-			if (write(p->to, line, (size_t)k) < 0)
-				(void)0;
-			p->len = 0;
-		}
-		event_free(p->ev);
-		p->ev = NULL;
-		close(p->fd);
-		p->fd = -1;
-		return;
-	}
-	p->len += (size_t)n;
-	while ((nl = memchr(p->buf, '\n', p->len)) != NULL || p->len == sizeof(p->buf)) {
-		size_t l = nl ? (size_t)(nl - p->buf) + 1 : p->len;
-		int k = snprintf(line, sizeof(line), "%s | %.*s%s", p->r->svc->name,
-		    (int)l, p->buf, nl ? "" : "\n");
-		if (write(p->to, line, (size_t)k) < 0)
-			(void)0;	/* our stdout is gone: nothing to do */
-		memmove(p->buf, p->buf + l, p->len - l);
-		p->len -= l;
-	}
-}
-
-/* Take what the pipe holds now (one read: a grandchild may keep writing
- * forever), pass on a last partial line, and close it. */
-static void
-close_output(struct pipe_out *p)
+pass_line(struct pipe_out *p, size_t len)
 {
 	char line[4200];
+	int nl = len > 0 && p->buf[len - 1] == '\n';
+	int k = snprintf(line, sizeof(line), "%s | %.*s%s", p->r->svc->name,
+	    (int)len, p->buf, nl ? "" : "\n");
 
-	if (p->fd >= 0 && p->ev != NULL)
-		on_output(p->fd, 0, p);	/* closes itself at EOF or EAGAIN */
-	if (p->len > 0 && p->r != NULL) {
-		int k = snprintf(line, sizeof(line), "%s | %.*s\n", p->r->svc->name,
-		    (int)p->len, p->buf);
-		if (write(p->to, line, (size_t)k) < 0)
-			(void)0;
-	}
+	if (write(p->to, line, (size_t)k) < 0)
+		(void)0;	/* our stdout is gone: nothing to do */
+	memmove(p->buf, p->buf + len, p->len - len);
+	p->len -= len;
+}
+
+/* Pass on a last partial line, stop watching the pipe and close it. */
+static void
+shut_output(struct pipe_out *p)
+{
+	if (p->len > 0 && p->r != NULL)
+		pass_line(p, p->len);
 	if (p->ev != NULL) {
 		event_free(p->ev);
 		p->ev = NULL;
@@ -428,6 +396,37 @@ close_output(struct pipe_out *p)
 		p->fd = -1;
 	}
 	p->len = 0;
+}
+
+static void
+on_output(evutil_socket_t fd, short what, void *arg)
+{
+	struct pipe_out *p = arg;
+	ssize_t n;
+	char *nl;
+
+	n = read(fd, p->buf + p->len, sizeof(p->buf) - p->len);
+	if (n < 0 && errno == EINTR)
+		return;
+	if (n < 0 && errno == EAGAIN && what != 0)
+		return;		/* from the loop: wait for more */
+	if (n <= 0) {
+		shut_output(p);
+		return;
+	}
+	p->len += (size_t)n;
+	while ((nl = memchr(p->buf, '\n', p->len)) != NULL || p->len == sizeof(p->buf))
+		pass_line(p, nl ? (size_t)(nl - p->buf) + 1 : p->len);
+}
+
+/* Take what the pipe holds now (one read: a grandchild may keep writing
+ * forever), pass on a last partial line, and close it. */
+static void
+close_output(struct pipe_out *p)
+{
+	if (p->fd >= 0 && p->ev != NULL)
+		on_output(p->fd, 0, p);	/* shuts itself at EOF or EAGAIN */
+	shut_output(p);
 }
 
 static void try_start_waiting(struct super *s);

@@ -5,7 +5,10 @@
  * (dependency names, conditions, cycles, start order).
  *
  * Format (seconds are JSON numbers >= 0, at most 86400; indices 0-based):
- *   {"services": [SERVICE, ...]}                1..64 services
+ *   {"services": [SERVICE, ...],                1..64 services
+ *    "signals": {"TERM": "shutdown", "INT": "shutdown", "HUP": "forward",
+ *                "USR1": "forward", "USR2": "forward", "QUIT": "forward"}}
+ *               each "shutdown" | "forward" | "reload" | "ignore"
  *   SERVICE = {
  *     "name": "gateway",                        1..31 of [A-Za-z0-9_.-], unique
  *     "argv": ["prog", "arg"],                  1..256 non-empty strings;
@@ -14,8 +17,8 @@
  *     "critical": false, "prefix_output": true,
  *     "env": {"K": "V"}, "cwd": "/dir", "user": "name",
  *     "depends_on": ["svc", {"service": "svc", "condition": "started"|"ready"}],
- *     "ready": {"argv": [...], "interval": 2, "timeout": 5, "start_period": 60}
- *              | {"notify_fd": 3..63},
+ *     "ready": {"argv": [...], "interval": 2, "timeout": 5, "start_period": 60,
+ *               "user": "name"} | {"notify_fd": 3..63},
  *     "restart": "no" | "on-failure" | "always" | "unless-stopped",
  *     "backoff": {"initial": 0.1, "max": 60, "reset_after": 10} | 0,
  *     "crash_loop": {"failures": 5, "window": 60, "give_up": false},
@@ -24,7 +27,10 @@
  *                   "days": "mon-fri" | ["mon", "wed"], "action": "restart"}],
  *     "restart_action": {"signal": "TERM"} | {"argv": [...]}
  *                       | {"ibc": "host:port"}, each with "timeout": 30,
- *     "ready_after_restart": 300, "follows": "svc"}
+ *                       (argv also "user": "name"),
+ *     "ready_after_restart": 300,
+ *     "follows": "svc" | {"service": "svc", "mode": "restart"|"stop"|"pause"},
+ *     "forward_signals": ["HUP", ...]}           default: all forwarded ones
  * Unknown keys are errors everywhere.
  */
 #include "svcconf.h"
@@ -381,8 +387,9 @@ static int
 h_ready(struct ctx *x, struct svc *s, const json_t *v)
 {
 	static const char *const names[] = { "argv", "interval", "timeout",
-	    "start_period", "notify_fd", NULL };
-	json_t *argv = NULL, *in = NULL, *to = NULL, *sp = NULL, *fd = NULL;
+	    "start_period", "notify_fd", "user", NULL };
+	json_t *argv = NULL, *in = NULL, *to = NULL, *sp = NULL, *fd = NULL,
+	    *user = NULL;
 	json_error_t jerr;
 	struct svc_ready *r = &s->ready;
 
@@ -390,15 +397,15 @@ h_ready(struct ctx *x, struct svc *s, const json_t *v)
 		return fail(x, "ready", "expected {\"argv\": [...], \"interval\": "
 		    "S, \"timeout\": S, \"start_period\": S} or {\"notify_fd\": N}");
 	if (json_unpack_ex((json_t *)v, &jerr, JSON_STRICT,
-	    "{s?o, s?o, s?o, s?o, s?o}", names[0], &argv, names[1], &in,
-	    names[2], &to, names[3], &sp, names[4], &fd) < 0)
+	    "{s?o, s?o, s?o, s?o, s?o, s?o}", names[0], &argv, names[1], &in,
+	    names[2], &to, names[3], &sp, names[4], &fd, names[5], &user) < 0)
 		return unknown_key(x, "ready", v, names);
 	if (fd != NULL) {
 		json_int_t n = json_is_integer(fd) ? json_integer_value(fd) : 0;
 
-		if (argv != NULL || in != NULL || to != NULL)
+		if (argv != NULL || in != NULL || to != NULL || user != NULL)
 			return fail(x, "ready", "notify_fd cannot be combined with "
-			    "argv, interval or timeout");
+			    "argv, interval, timeout or user");
 		if (n < 3 || n > 63)
 			return fail(x, "ready.notify_fd", "expected an integer from "
 			    "3 to 63");
@@ -418,6 +425,7 @@ h_ready(struct ctx *x, struct svc *s, const json_t *v)
 	    &r->timeout_s) < 0) ||
 	    (sp != NULL && get_seconds(x, "ready.start_period", sp, POSITIVE,
 	    &r->start_period_s) < 0) ||
+	    (user != NULL && get_string(x, "ready.user", user, &r->user) < 0) ||
 	    get_argv(x, "ready.argv", argv, &r->argv) < 0)
 		return -1;
 	r->kind = SVC_READY_COMMAND;
@@ -658,8 +666,8 @@ static int
 h_restart_action(struct ctx *x, struct svc *s, const json_t *v)
 {
 	static const char *const names[] = { "signal", "argv", "ibc", "timeout",
-	    NULL };
-	json_t *sig = NULL, *argv = NULL, *ibc = NULL, *to = NULL;
+	    "user", NULL };
+	json_t *sig = NULL, *argv = NULL, *ibc = NULL, *to = NULL, *user = NULL;
 	struct svc_action *a = &s->restart_action;
 	json_error_t jerr;
 
@@ -667,9 +675,11 @@ h_restart_action(struct ctx *x, struct svc *s, const json_t *v)
 		return fail(x, "restart_action", "expected {\"signal\": NAME}, "
 		    "{\"argv\": [...]} or {\"ibc\": \"host:port\"}");
 	if (json_unpack_ex((json_t *)v, &jerr, JSON_STRICT,
-	    "{s?o, s?o, s?o, s?o}", names[0], &sig, names[1], &argv, names[2],
-	    &ibc, names[3], &to) < 0)
+	    "{s?o, s?o, s?o, s?o, s?o}", names[0], &sig, names[1], &argv, names[2],
+	    &ibc, names[3], &to, names[4], &user) < 0)
 		return unknown_key(x, "restart_action", v, names);
+	if (user != NULL && argv == NULL)
+		return fail(x, "restart_action.user", "only with \"argv\"");
 	if ((sig != NULL) + (argv != NULL) + (ibc != NULL) != 1)
 		return fail(x, "restart_action", "expected exactly one of "
 		    "\"signal\", \"argv\" or \"ibc\"");
@@ -682,6 +692,9 @@ h_restart_action(struct ctx *x, struct svc *s, const json_t *v)
 	}
 	if (argv != NULL) {
 		a->kind = SVC_ACTION_ARGV;
+		if (user != NULL && get_string(x, "restart_action.user", user,
+		    &a->user) < 0)
+			return -1;
 		return get_argv(x, "restart_action.argv", argv, &a->argv);
 	}
 	a->kind = SVC_ACTION_IBC;
@@ -700,12 +713,84 @@ h_ready_after_restart(struct ctx *x, struct svc *s, const json_t *v)
 static int
 h_follows(struct ctx *x, struct svc *s, const json_t *v)
 {
+	static const char *const names[] = { "service", "mode", NULL };
+	static const char *const modes[] = { "restart", "stop", "pause" };
+	json_t *svc = NULL, *mode = NULL;
+	json_error_t jerr;
+	char q[QUOTE_MAX + 1];
+	int i;
+
+	if (json_is_object(v)) {
+		if (json_unpack_ex((json_t *)v, &jerr, JSON_STRICT, "{s?o, s?o}",
+		    names[0], &svc, names[1], &mode) < 0)
+			return unknown_key(x, "follows", v, names);
+		if (svc == NULL)
+			return fail(x, "follows.service", "missing");
+		if (mode != NULL) {
+			const char *m = json_is_string(mode) ?
+			    json_string_value(mode) : "";
+
+			for (i = 0; i < 3 && strcmp(m, modes[i]) != 0; i++)
+				;
+			if (i == 3)
+				return fail(x, "follows.mode", "expected \"restart\", "
+				    "\"stop\" or \"pause\"%s%s%s", *m ? ", not '" : "",
+				    *m ? quote(q, m) : "", *m ? "'" : "");
+			s->follow_mode = (enum svc_follow_mode)i;
+		}
+		v = svc;
+	}
 	if (!json_is_string(v))
-		return fail(x, "follows", "expected a service name");
+		return fail(x, "follows", "expected a service name or "
+		    "{\"service\": NAME, \"mode\": \"restart\"|\"stop\"|\"pause\"}");
 	if (get_target(x, "follows", json_string_value(v), s->follows) < 0)
 		return -1;
 	if (strcmp(s->follows, s->name) == 0)
 		return fail(x, "follows", "a service cannot follow itself");
+	return 0;
+}
+
+/* The handled signals, in slot order (svcconf.h). */
+static const int handled[SVC_N_SIGNALS] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1,
+	SIGUSR2, SIGQUIT };
+
+/* A handled signal's name ("TERM", "SIGterm") -> signal; -1 otherwise. */
+static int
+handled_signal(const char *s)
+{
+	static const char *const names[SVC_N_SIGNALS] = { "TERM", "INT", "HUP",
+	    "USR1", "USR2", "QUIT" };
+	int i;
+
+	if (strncasecmp(s, "SIG", 3) == 0)
+		s += 3;
+	for (i = 0; i < SVC_N_SIGNALS; i++)
+		if (strcasecmp(s, names[i]) == 0)
+			return handled[i];
+	return -1;
+}
+
+static int
+h_forward_signals(struct ctx *x, struct svc *s, const json_t *v)
+{
+	char k[48], q[QUOTE_MAX + 1];
+	const json_t *e;
+	size_t i;
+	int sig;
+
+	if (!json_is_array(v))
+		return fail(x, "forward_signals", "expected an array of signal "
+		    "names (TERM INT HUP USR1 USR2 QUIT)");
+	s->forward_signals = 0;
+	json_array_foreach((json_t *)v, i, e) {
+		snprintf(k, sizeof(k), "forward_signals[%zu]", i);
+		if (!json_is_string(e))
+			return fail(x, k, "expected a signal name");
+		if ((sig = handled_signal(json_string_value(e))) < 0)
+			return fail(x, k, "'%s' is not one of TERM INT HUP USR1 "
+			    "USR2 QUIT", quote(q, json_string_value(e)));
+		s->forward_signals |= 1ULL << sig;
+	}
 	return 0;
 }
 
@@ -732,6 +817,7 @@ static const struct {
 	{ "ready_after_restart", h_ready_after_restart },
 	{ "follows", h_follows },
 	{ "prefix_output", h_prefix_output },
+	{ "forward_signals", h_forward_signals },
 };
 
 static void
@@ -754,6 +840,7 @@ svc_defaults(struct svc *s)
 	s->ready_after_restart_s = 300;
 	s->follows_index = -1;
 	s->prefix_output = 1;
+	s->forward_signals = ~0ULL;
 }
 
 /* Service i into c->svc[i]; c->n counts it first, so that svcconf_free
@@ -810,20 +897,56 @@ decode_service(struct svcconf *c, size_t i, const json_t *o,
 	return 0;
 }
 
+/* "signals": {"HUP": "reload", ...}; the rest keep their defaults. */
+static int
+decode_signals(const json_t *v, struct svcconf *c, struct gw_err *err)
+{
+	static const char *const acts[] = { "shutdown", "forward", "reload",
+	    "ignore" };
+	struct ctx x = { err, "signals" };
+	char q[QUOTE_MAX + 1], q2[QUOTE_MAX + 1];
+	const char *name;
+	json_t *a;
+	int sig, i;
+
+	if (!json_is_object(v))
+		return fail(&x, NULL, "expected an object like {\"HUP\": "
+		    "\"reload\"}");
+	json_object_foreach((json_t *)v, name, a) {
+		const char *t = json_is_string(a) ? json_string_value(a) : "";
+
+		if ((sig = handled_signal(name)) < 0)
+			return fail(&x, NULL, "'%s' is not one of TERM INT HUP USR1 "
+			    "USR2 QUIT", quote(q, name));
+		for (i = 0; i < 4 && strcmp(t, acts[i]) != 0; i++)
+			;
+		if (i == 4)
+			return fail(&x, quote(q, name), "expected \"shutdown\", "
+			    "\"forward\", \"reload\" or \"ignore\"%s%s%s",
+			    *t ? ", not '" : "", *t ? quote(q2, t) : "", *t ? "'" : "");
+		c->on_signal[svcconf_signal_slot(sig)] = (enum svc_sig_action)i;
+	}
+	return 0;
+}
+
 static int
 decode(const json_t *root, struct svcconf *c, struct gw_err *err)
 {
-	static const char *const names[] = { "services", NULL };
+	static const char *const names[] = { "services", "signals", NULL };
 	struct ctx x = { err, "top level" };
-	json_t *arr = NULL;
+	json_t *arr = NULL, *sigs = NULL;
 	json_error_t jerr;
 	size_t i;
 
 	if (!json_is_object(root))
 		return fail(&x, NULL, "expected an object {\"services\": [...]}");
-	if (json_unpack_ex((json_t *)root, &jerr, JSON_STRICT, "{s?o}",
-	    names[0], &arr) < 0)
+	if (json_unpack_ex((json_t *)root, &jerr, JSON_STRICT, "{s?o, s?o}",
+	    names[0], &arr, names[1], &sigs) < 0)
 		return unknown_key(&x, NULL, root, names);
+	for (i = 0; i < SVC_N_SIGNALS; i++)
+		c->on_signal[i] = i < 2 ? SVC_SIG_SHUTDOWN : SVC_SIG_FORWARD;
+	if (sigs != NULL && decode_signals(sigs, c, err) < 0)
+		return -1;
 	if (arr == NULL)
 		return gw_err_set(err, "services: missing");
 	if (!json_is_array(arr) || json_array_size(arr) < 1 ||
@@ -915,6 +1038,10 @@ resolve(struct svcconf *c, struct gw_err *err)
 				return fail(&x, "follows", "an external service "
 				    "needs a restart_action with argv or ibc");
 		}
+		if (s->external && s->follows[0] != '\0' &&
+		    s->follow_mode != SVC_FOLLOW_RESTART)
+			return fail(&x, "follows.mode", "an external service can "
+			    "only follow with \"restart\" (it has no process here)");
 	}
 	for (i = 0; i < c->n; i++)
 		if (color[i] == 0 && find_cycle(c, i, color, stack, 0, err) < 0)
@@ -1025,7 +1152,9 @@ svcconf_free(struct svcconf *c)
 		struct svc *s = &c->svc[i];
 
 		strv_free(s->restart_action.argv);
+		free(s->restart_action.user);
 		strv_free(s->ready.argv);
+		free(s->ready.user);
 		free(s->user);
 		free(s->cwd);
 		strv_free(s->env);
@@ -1045,4 +1174,101 @@ svcconf_find(const struct svcconf *c, const char *name)
 		if (strcmp(c->svc[i].name, name) == 0)
 			return (int)i;
 	return -1;
+}
+
+int
+svcconf_signal_at(int slot)
+{
+	return slot >= 0 && slot < SVC_N_SIGNALS ? handled[slot] : -1;
+}
+
+int
+svcconf_signal_slot(int sig)
+{
+	int i;
+
+	for (i = 0; i < SVC_N_SIGNALS; i++)
+		if (handled[i] == sig)
+			return i;
+	return -1;
+}
+
+enum svc_sig_action
+svcconf_signal_action(const struct svcconf *c, int sig)
+{
+	int i = svcconf_signal_slot(sig);
+
+	return i < 0 ? SVC_SIG_IGNORE : c->on_signal[i];
+}
+
+static int
+str_eq(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static int
+strv_eq(char *const *a, char *const *b)
+{
+	size_t i;
+
+	if (a == NULL || b == NULL)
+		return a == b;
+	for (i = 0; a[i] != NULL && b[i] != NULL; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return 0;
+	return a[i] == NULL && b[i] == NULL;
+}
+
+int
+svcconf_svc_equal(const struct svc *a, const struct svc *b)
+{
+	size_t i;
+
+	if (strcmp(a->name, b->name) != 0 || !strv_eq(a->argv, b->argv) ||
+	    !strv_eq(a->env, b->env) || !str_eq(a->cwd, b->cwd) ||
+	    !str_eq(a->user, b->user) || a->external != b->external ||
+	    a->critical != b->critical || a->n_deps != b->n_deps ||
+	    a->restart != b->restart || a->stop_signal != b->stop_signal ||
+	    a->stop_timeout_s != b->stop_timeout_s ||
+	    a->n_schedule != b->n_schedule ||
+	    a->ready_after_restart_s != b->ready_after_restart_s ||
+	    strcmp(a->follows, b->follows) != 0 ||
+	    a->follow_mode != b->follow_mode ||
+	    a->forward_signals != b->forward_signals ||
+	    a->prefix_output != b->prefix_output ||
+	    memcmp(&a->backoff, &b->backoff, sizeof(a->backoff)) != 0 ||
+	    a->crash_loop.failures != b->crash_loop.failures ||
+	    a->crash_loop.window_s != b->crash_loop.window_s ||
+	    a->crash_loop.give_up != b->crash_loop.give_up)
+		return 0;
+	for (i = 0; i < a->n_deps; i++)
+		if (strcmp(a->deps[i].service, b->deps[i].service) != 0 ||
+		    a->deps[i].condition != b->deps[i].condition)
+			return 0;
+	if (a->ready.kind != b->ready.kind || !strv_eq(a->ready.argv, b->ready.argv) ||
+	    a->ready.interval_s != b->ready.interval_s ||
+	    a->ready.timeout_s != b->ready.timeout_s ||
+	    a->ready.start_period_s != b->ready.start_period_s ||
+	    a->ready.notify_fd != b->ready.notify_fd ||
+	    !str_eq(a->ready.user, b->ready.user))
+		return 0;
+	if (a->restart_action.kind != b->restart_action.kind ||
+	    a->restart_action.signal != b->restart_action.signal ||
+	    !strv_eq(a->restart_action.argv, b->restart_action.argv) ||
+	    strcmp(a->restart_action.ibc_host, b->restart_action.ibc_host) != 0 ||
+	    a->restart_action.ibc_port != b->restart_action.ibc_port ||
+	    a->restart_action.timeout_s != b->restart_action.timeout_s ||
+	    !str_eq(a->restart_action.user, b->restart_action.user))
+		return 0;
+	for (i = 0; i < a->n_schedule; i++)
+		if (strcmp(a->schedule[i].at, b->schedule[i].at) != 0 ||
+		    a->schedule[i].when.hour != b->schedule[i].when.hour ||
+		    a->schedule[i].when.minute != b->schedule[i].when.minute ||
+		    a->schedule[i].when.second != b->schedule[i].when.second ||
+		    a->schedule[i].when.days != b->schedule[i].when.days ||
+		    strcmp(a->schedule[i].when.tz, b->schedule[i].when.tz) != 0 ||
+		    a->schedule[i].action_restart != b->schedule[i].action_restart)
+			return 0;
+	return 1;
 }

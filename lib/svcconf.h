@@ -38,6 +38,21 @@ enum svc_action_kind {
 	SVC_ACTION_IBC,		/* send RESTART to an IBC command server, require OK */
 };
 
+/* What stack-init does with a signal it receives (top-level "signals"). */
+enum svc_sig_action {
+	SVC_SIG_SHUTDOWN,	/* ordered shutdown (TERM and INT by default) */
+	SVC_SIG_FORWARD,	/* to the services that accept it (HUP USR1 USR2 QUIT) */
+	SVC_SIG_RELOAD,		/* re-read the configuration (like ctl reload) */
+	SVC_SIG_IGNORE,
+};
+
+/* How a follower goes along with its leader's scheduled restart. */
+enum svc_follow_mode {
+	SVC_FOLLOW_RESTART,	/* restarted once the leader is ready again */
+	SVC_FOLLOW_STOP,	/* stopped when it begins, started once ready again */
+	SVC_FOLLOW_PAUSE,	/* SIGSTOP when it begins, SIGCONT once ready again */
+};
+
 enum svc_ready_kind {
 	SVC_READY_NONE,
 	SVC_READY_COMMAND,
@@ -58,6 +73,7 @@ struct svc_ready {
 	double timeout_s;	/* per check, default 5 */
 	double start_period_s;	/* give up (unready) after, default 60 */
 	int notify_fd;		/* kind 2: the child writes a newline on this fd */
+	char *user;		/* the check runs as: NULL = the service's user */
 };
 
 struct svc_action {
@@ -67,6 +83,7 @@ struct svc_action {
 	char ibc_host[256];	/* IBC */
 	int ibc_port;
 	double timeout_s;	/* ARGV/IBC deadline, default 30 */
+	char *user;		/* ARGV runs as: NULL = the service's user */
 };
 
 struct svc_schedule {
@@ -107,12 +124,18 @@ struct svc {
 	size_t n_schedule;
 	struct svc_action restart_action;
 	double ready_after_restart_s;	/* deadline to be ready again, default 300 */
-	char follows[SVC_NAME_MAX];	/* restart this service after `follows` restarts (scheduled), "" none */
+	char follows[SVC_NAME_MAX];	/* go along with this service's scheduled restarts, "" none */
 	int follows_index;
+	enum svc_follow_mode follow_mode;
+	unsigned long long forward_signals;	/* bit N: receives forwarded signal N (default all) */
 	int prefix_output;	/* prefix each output line with "name | " (default 1) */
 };
 
+/* The signals stack-init handles; their actions are configurable. */
+#define SVC_N_SIGNALS 6
+
 struct svcconf {
+	enum svc_sig_action on_signal[SVC_N_SIGNALS];	/* by svcconf_signal_slot */
 	struct svc svc[SVC_MAX_SERVICES];
 	size_t n;
 	size_t order[SVC_MAX_SERVICES];	/* a dependency order (deps first) */
@@ -137,5 +160,17 @@ struct svcconf *svcconf_parse(const char *buf, size_t len, const char *name,
 void svcconf_free(struct svcconf *c);
 /* Index of a service by name, or -1 (also for NULL arguments). */
 int svcconf_find(const struct svcconf *c, const char *name);
+
+/* The handled signals in slot order (TERM INT HUP USR1 USR2 QUIT), and the
+ * slot of a signal (-1 when not handled). */
+int svcconf_signal_at(int slot);
+int svcconf_signal_slot(int sig);
+/* What to do with sig: the configured action (SVC_SIG_IGNORE when sig is
+ * not one of the handled signals). */
+enum svc_sig_action svcconf_signal_action(const struct svcconf *c, int sig);
+
+/* 1 when a and b describe the same service (every key, deeply), ignoring
+ * the resolved indices: a reload leaves such a service running. */
+int svcconf_svc_equal(const struct svc *a, const struct svc *b);
 
 #endif

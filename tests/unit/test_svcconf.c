@@ -620,7 +620,7 @@ test_bad_ready(void **state)
 	FAILS(ONE("'ready':{'notify_fd':3.0}"), "service 'a': ready.notify_fd: "
 	    "expected an integer from 3 to 63");
 	FAILS(ONE("'ready':{'notify_fd':3,'timeout':1}"), "service 'a': ready: "
-	    "notify_fd cannot be combined with argv, interval or timeout");
+	    "notify_fd cannot be combined with argv, interval, timeout or user");
 	FAILS(ONE("'ready':{'notify_fd':3,'start_period':-1}"), "service 'a': "
 	    "ready.start_period: expected a number of seconds from 0.01 to 86400");
 }
@@ -856,7 +856,145 @@ test_bad_follows(void **state)
 	FAILS(ONE("'follows':'a'"),
 	    "service 'a': follows: a service cannot follow itself");
 	FAILS(ONE("'follows':['g']"),
-	    "service 'a': follows: expected a service name");
+	    "service 'a': follows: expected a service name or {\"service\": "
+	    "NAME, \"mode\": \"restart\"|\"stop\"|\"pause\"}");
+	FAILS(TWO("'follows':{'service':'g','mode':'nap'}"),
+	    "service 'a': follows.mode: expected \"restart\", \"stop\" or "
+	    "\"pause\", not 'nap'");
+	FAILS(TWO("'follows':{'service':'g','mode':3}"),
+	    "service 'a': follows.mode: expected \"restart\", \"stop\" or "
+	    "\"pause\"");
+	FAILS(TWO("'follows':{'mode':'stop'}"),
+	    "service 'a': follows.service: missing");
+	FAILS(TWO("'follows':{'service':'g','when':'now'}"),
+	    "service 'a': follows: unknown key 'when'");
+	FAILS("{'services':[{'name':'g','argv':['g']},{'name':'e','external':"
+	    "true,'restart_action':{'argv':['r']},'follows':{'service':'g',"
+	    "'mode':'pause'}}]}", "service 'e': follows.mode: an external "
+	    "service can only follow with \"restart\" (it has no process here)");
+}
+
+/* follows modes, forward_signals, users of checks and actions, the
+ * top-level signal table. */
+static void
+test_follow_signals_users(void **state)
+{
+	struct svcconf *c;
+
+	(void)state;
+	c = OK(TWO("'follows':{'service':'g','mode':'pause'}"));
+	assert_int_equal(c->svc[1].follow_mode, SVC_FOLLOW_PAUSE);
+	assert_int_equal(c->svc[1].follows_index, 0);
+	assert_int_equal(c->svc[0].follow_mode, SVC_FOLLOW_RESTART);
+	svcconf_free(c);
+	c = OK(TWO("'follows':{'service':'g','mode':'stop'}"));
+	assert_int_equal(c->svc[1].follow_mode, SVC_FOLLOW_STOP);
+	svcconf_free(c);
+	c = OK(TWO("'follows':{'service':'g'}"));
+	assert_int_equal(c->svc[1].follow_mode, SVC_FOLLOW_RESTART);
+	svcconf_free(c);
+
+	c = OK(ONE("'forward_signals':['HUP','sigusr1']"));
+	assert_true(c->svc[0].forward_signals == ((1ULL << SIGHUP) | (1ULL << SIGUSR1)));
+	svcconf_free(c);
+	c = OK(ONE("'forward_signals':[]"));
+	assert_true(c->svc[0].forward_signals == 0);
+	svcconf_free(c);
+	c = OK(ONE("'stop_timeout':3"));
+	assert_true(c->svc[0].forward_signals == ~0ULL);
+	assert_int_equal(svcconf_signal_action(c, SIGTERM), SVC_SIG_SHUTDOWN);
+	assert_int_equal(svcconf_signal_action(c, SIGINT), SVC_SIG_SHUTDOWN);
+	assert_int_equal(svcconf_signal_action(c, SIGHUP), SVC_SIG_FORWARD);
+	assert_int_equal(svcconf_signal_action(c, SIGQUIT), SVC_SIG_FORWARD);
+	assert_int_equal(svcconf_signal_action(c, SIGWINCH), SVC_SIG_IGNORE);
+	svcconf_free(c);
+	FAILS(ONE("'forward_signals':['KILL']"), "service 'a': "
+	    "forward_signals[0]: 'KILL' is not one of TERM INT HUP USR1 USR2 QUIT");
+	FAILS(ONE("'forward_signals':[1]"), "service 'a': forward_signals[0]: "
+	    "expected a signal name");
+	FAILS(ONE("'forward_signals':'HUP'"), "service 'a': forward_signals: "
+	    "expected an array of signal names (TERM INT HUP USR1 USR2 QUIT)");
+
+	c = OK("{'signals':{'HUP':'reload','INT':'ignore','SIGUSR2':'shutdown',"
+	    "'TERM':'forward'},'services':[{'name':'a','argv':['x']}]}");
+	assert_int_equal(svcconf_signal_action(c, SIGHUP), SVC_SIG_RELOAD);
+	assert_int_equal(svcconf_signal_action(c, SIGINT), SVC_SIG_IGNORE);
+	assert_int_equal(svcconf_signal_action(c, SIGUSR2), SVC_SIG_SHUTDOWN);
+	assert_int_equal(svcconf_signal_action(c, SIGTERM), SVC_SIG_FORWARD);
+	assert_int_equal(svcconf_signal_action(c, SIGUSR1), SVC_SIG_FORWARD);
+	svcconf_free(c);
+	FAILS("{'signals':{'WINCH':'forward'},'services':[{'name':'a','argv':['x']}]}",
+	    "signals: 'WINCH' is not one of TERM INT HUP USR1 USR2 QUIT");
+	FAILS("{'signals':{'HUP':'restart'},'services':[{'name':'a','argv':['x']}]}",
+	    "signals: HUP: expected \"shutdown\", \"forward\", \"reload\" or "
+	    "\"ignore\", not 'restart'");
+	FAILS("{'signals':['HUP'],'services':[{'name':'a','argv':['x']}]}",
+	    "signals: expected an object like {\"HUP\": \"reload\"}");
+
+	c = OK(ONE("'user':'nobody','ready':{'argv':['p'],'user':'root'},"
+	    "'restart_action':{'argv':['r'],'user':'0'}"));
+	assert_string_equal(c->svc[0].ready.user, "root");
+	assert_string_equal(c->svc[0].restart_action.user, "0");
+	svcconf_free(c);
+	c = OK(ONE("'ready':{'argv':['p']}"));
+	assert_null(c->svc[0].ready.user);
+	svcconf_free(c);
+	FAILS(ONE("'ready':{'argv':['p'],'user':''}"),
+	    "service 'a': ready.user: expected a non-empty string");
+	FAILS(ONE("'restart_action':{'signal':'HUP','user':'x'}"),
+	    "service 'a': restart_action.user: only with \"argv\"");
+	FAILS(ONE("'ready':{'notify_fd':3,'user':'x'}"), "service 'a': ready: "
+	    "notify_fd cannot be combined with argv, interval, timeout or user");
+}
+
+/* svcconf_svc_equal: the same text is equal; any one key changed is not. */
+static void
+test_svc_equal(void **state)
+{
+	static const char *const base = "{'services':[{'name':'g','argv':['g'],"
+	    "'ready':{'argv':['p']}},{'name':'a','argv':['x','y'],%s}]}";
+	static const char *const same = "'env':{'K':'V'},'depends_on':['g'],"
+	    "'schedule':[{'at':'16:30','tz':'UTC','action':'restart'}]";
+	static const char *const changed[] = {
+		"'env':{'K':'W'},'depends_on':['g'],'schedule':[{'at':'16:30','tz':'UTC','action':'restart'}]",
+		"'env':{'K':'V'},'depends_on':[{'service':'g','condition':'ready'}],'schedule':[{'at':'16:30','tz':'UTC','action':'restart'}]",
+		"'env':{'K':'V'},'depends_on':['g'],'schedule':[{'at':'16:31','tz':'UTC','action':'restart'}]",
+		"'env':{'K':'V'},'depends_on':['g'],'schedule':[{'at':'16:30','tz':'Europe/London','action':'restart'}]",
+		"'env':{'K':'V'},'depends_on':['g'],'schedule':[{'at':'16:30','tz':'UTC','action':'restart'}],'stop_timeout':3",
+		"'env':{'K':'V'},'depends_on':['g'],'schedule':[{'at':'16:30','tz':'UTC','action':'restart'}],'follows':'g'",
+		"'env':{'K':'V'},'depends_on':['g'],'schedule':[{'at':'16:30','tz':'UTC','action':'restart'}],'user':'nobody'",
+		"'env':{'K':'V'},'depends_on':['g'],'schedule':[{'at':'16:30','tz':'UTC','action':'restart'}],'forward_signals':[]",
+		"'env':{'K':'V'},'depends_on':['g'],'schedule':[{'at':'16:30','tz':'UTC','action':'restart'}],'restart_action':{'argv':['r']}",
+		"'env':{'K':'V'},'depends_on':['g'],'schedule':[{'at':'16:30','tz':'UTC','action':'restart'}],'ready':{'notify_fd':4}",
+		"'env':{'K':'V'},'depends_on':['g'],'schedule':[{'at':'16:30','tz':'UTC','action':'restart'}],'backoff':0",
+	};
+	char buf[1024];
+	struct svcconf *a, *b;
+	size_t i;
+
+	(void)state;
+	snprintf(buf, sizeof(buf), base, same);
+	a = OK(buf);
+	b = OK(buf);
+	assert_true(svcconf_svc_equal(&a->svc[0], &b->svc[0]));
+	assert_true(svcconf_svc_equal(&a->svc[1], &b->svc[1]));
+	assert_false(svcconf_svc_equal(&a->svc[0], &b->svc[1]));
+	svcconf_free(b);
+	for (i = 0; i < sizeof(changed) / sizeof(changed[0]); i++) {
+		snprintf(buf, sizeof(buf), base, changed[i]);
+		b = OK(buf);
+		if (svcconf_svc_equal(&a->svc[1], &b->svc[1]))
+			fail_msg("equal despite: %s", changed[i]);
+		assert_true(svcconf_svc_equal(&a->svc[0], &b->svc[0]));
+		svcconf_free(b);
+	}
+	svcconf_free(a);
+	/* the same service at another index (its dependency moved) is equal */
+	a = OK("{'services':[{'name':'g','argv':['g']},{'name':'a','argv':['x'],'depends_on':['g']}]}");
+	b = OK("{'services':[{'name':'z','argv':['z']},{'name':'g','argv':['g']},{'name':'a','argv':['x'],'depends_on':['g']}]}");
+	assert_true(svcconf_svc_equal(&a->svc[1], &b->svc[2]));
+	svcconf_free(a);
+	svcconf_free(b);
 }
 
 static void
@@ -943,6 +1081,8 @@ main(void)
 		cmocka_unit_test(test_bad_ibc),
 		cmocka_unit_test(test_external_signal_action),
 		cmocka_unit_test(test_bad_follows),
+		cmocka_unit_test(test_follow_signals_users),
+		cmocka_unit_test(test_svc_equal),
 		cmocka_unit_test(test_load_errors),
 	};
 

@@ -49,6 +49,7 @@ struct pipe_out {		/* a child's stdout or stderr, prefixed */
 	int fd;			/* read end */
 	int to;			/* our 1 or 2 */
 	struct event *ev;
+	char tag[SVC_NAME_MAX + 16];	/* "name", "name (check)" */
 	char buf[4096];
 	size_t len;
 };
@@ -77,7 +78,12 @@ struct run {
 	int warned_unready;
 	int notify_rfd;
 	struct event *notify_ev;
-	struct pipe_out out, err;
+	struct pipe_out out, err;	/* the service's */
+	struct pipe_out check_err;	/* its readiness check's stderr */
+	struct pipe_out act_out, act_err;	/* its restart command's */
+	int paused;		/* SIGSTOPped while its leader restarts */
+	int held;		/* stopped while its leader restarts */
+	int retiring;		/* removed or changed by a reload: stopping */
 	/* schedules and restart actions */
 	struct event *sched_timer[SVC_MAX_SCHEDULES];
 	time_t next_fire[SVC_MAX_SCHEDULES];
@@ -93,9 +99,11 @@ struct run {
 
 struct super {
 	struct event_base *base;
-	const struct svcconf *conf;
+	struct svcconf *conf;	/* owned */
+	struct svcconf *next;	/* a reload waiting for retiring runs to stop */
+	struct run *fresh[SVC_MAX_SERVICES];	/* its new runs, by next's index */
 	struct gw_log *log;
-	struct run runs[SVC_MAX_SERVICES];
+	struct run *runs[SVC_MAX_SERVICES];
 	size_t n;
 	int shutting_down;
 	void (*done)(void *);
@@ -372,7 +380,7 @@ pass_line(struct pipe_out *p, size_t len)
 {
 	char line[4200];
 	int nl = len > 0 && p->buf[len - 1] == '\n';
-	int k = snprintf(line, sizeof(line), "%s | %.*s%s", p->r->svc->name,
+	int k = snprintf(line, sizeof(line), "%s | %.*s%s", p->tag,
 	    (int)len, p->buf, nl ? "" : "\n");
 
 	if (write(p->to, line, (size_t)k) < 0)
@@ -429,11 +437,41 @@ close_output(struct pipe_out *p)
 	shut_output(p);
 }
 
+/* A pipe for one output stream of a child: returns the write end for the
+ * child (close it after the fork), or -1 (the child then inherits ours).
+ * Lines read from it go to our fd `to`, prefixed with "name suffix | ". */
+static int
+open_output(struct run *r, struct pipe_out *p, int to, const char *suffix)
+{
+	int fds[2];
+
+	close_output(p);	/* what a previous run left */
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return -1;
+	fcntl(fds[0], F_SETFL, O_NONBLOCK);
+	p->r = r;
+	p->to = to;
+	snprintf(p->tag, sizeof(p->tag), "%s%s", r->svc->name, suffix);
+	p->ev = event_new(r->s->base, fds[0], EV_READ | EV_PERSIST, on_output, p);
+	if (p->ev == NULL || event_add(p->ev, NULL) < 0) {
+		if (p->ev != NULL)
+			event_free(p->ev);
+		p->ev = NULL;
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	p->fd = fds[0];
+	return fds[1];
+}
+
 static void try_start_waiting(struct super *s);
 static void on_service_exit(struct run *r, int status);
 static void critical(struct super *s, int code);
 static void complete_restart(struct run *r);
 static void restart_run(struct run *r);
+static void stop_run(struct run *r, int sig);
+static void reload_step(struct super *s);
 static void start_checks(struct run *r);
 static void stop_checks(struct run *r);
 static void shutdown_step(struct super *s);
@@ -454,23 +492,83 @@ set_ready(struct run *r)
 	try_start_waiting(r->s);
 }
 
-/* Ready again after a scheduled restart: say so, restart the followers
- * (not those an operator stopped). */
+/* Its leader's scheduled restart begins: pause or stop the followers that
+ * are configured so (not those an operator stopped). */
 static void
-complete_restart(struct run *r)
+followers_begin(struct run *r)
 {
 	size_t i;
 
+	for (i = 0; i < r->s->n; i++) {
+		struct run *f = r->s->runs[i];
+
+		if (f->svc->follows_index != r->idx || f->by_ctl || f->retiring)
+			continue;
+		if (f->svc->follow_mode == SVC_FOLLOW_PAUSE && f->pid > 0 &&
+		    !f->paused && f->st != ST_STOPPING) {
+			kill_group(f->pid, SIGSTOP);
+			f->paused = 1;
+			log_svc(f, GW_INFO, "init.paused", json_pack("{s:s}", "leader",
+			    r->svc->name), "paused while %s restarts", r->svc->name);
+		} else if (f->svc->follow_mode == SVC_FOLLOW_STOP && !f->held) {
+			f->held = 1;
+			f->want_restart = 0;
+			log_svc(f, GW_INFO, "init.held", json_pack("{s:s}", "leader",
+			    r->svc->name), "stopped while %s restarts", r->svc->name);
+			if (f->pid > 0) {
+				stop_run(f, f->svc->stop_signal);
+			} else if (f->st == ST_BACKOFF || f->st == ST_WAITING) {
+				evtimer_del(f->timer);
+				f->st = ST_DOWN;
+			}
+		}
+	}
+}
+
+/* The leader is ready again after its scheduled restart (restarted = 1),
+ * or there is no restart to wait for (its action failed, a reload
+ * replaced it): resume paused followers, start held ones, restart those
+ * that follow by restarting (only after a real restart). */
+static void
+followers_end(struct run *r, int restarted)
+{
+	size_t i;
+
+	for (i = 0; i < r->s->n; i++) {
+		struct run *f = r->s->runs[i];
+
+		if (f->svc->follows_index != r->idx || f->retiring)
+			continue;
+		if (f->paused) {
+			f->paused = 0;
+			kill_group(f->pid, SIGCONT);
+			log_svc(f, GW_INFO, "init.resumed", NULL, "resumed");
+		} else if (f->held) {
+			f->held = 0;
+			if (f->by_ctl)
+				continue;
+			if (f->st == ST_STOPPING) {
+				f->want_restart = 1;	/* starts once down */
+			} else if (f->pid <= 0) {
+				f->st = ST_WAITING;
+				try_start_waiting(r->s);
+			}
+		} else if (restarted && !f->by_ctl &&
+		    f->svc->follow_mode == SVC_FOLLOW_RESTART) {
+			restart_run(f);
+		}
+	}
+}
+
+/* Ready again after a scheduled restart: say so, let the followers go. */
+static void
+complete_restart(struct run *r)
+{
 	r->awaiting_ready_after_restart = 0;
 	evtimer_del(r->ready_deadline);
 	log_svc(r, GW_INFO, "init.restart_completed", NULL,
 	    "ready again after its scheduled restart");
-	for (i = 0; i < r->s->n; i++) {
-		struct run *f = &r->s->runs[i];
-
-		if (f->svc->follows_index == r->idx && !f->by_ctl)
-			restart_run(f);
-	}
+	followers_end(r, 1);
 }
 
 static void
@@ -492,12 +590,27 @@ on_notify(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Fill o's user fields for user (NULL: no switch). Returns 0, or -1 with
+ * why. */
+static int
+user_opts(const char *user, struct spawn_opts *o, char *why, size_t whysz)
+{
+	if (user == NULL)
+		return 0;
+	if (lookup_user(user, &o->uid, &o->gid) < 0) {
+		snprintf(why, whysz, "unknown user '%s'", user);
+		return -1;
+	}
+	o->set_user = 1;
+	return 0;
+}
+
 static void
 spawn_service(struct run *r)
 {
 	const struct svc *v = r->svc;
 	struct spawn_opts o;
-	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 }, np[2] = { -1, -1 };
+	int np[2] = { -1, -1 };
 	char why[300];
 	pid_t pid;
 
@@ -506,46 +619,43 @@ spawn_service(struct run *r)
 	o.env = v->env;
 	o.cwd = v->cwd;
 	o.out_fd = o.err_fd = o.notify_fd = -1;
-	if (v->user != NULL) {
-		if (lookup_user(v->user, &o.uid, &o.gid) < 0) {
-			log_svc(r, GW_CRITICAL, "init.spawn_failed", NULL,
-			    "unknown user '%s'", v->user);
-			r->st = ST_FATAL;
-			if (v->critical)
-				critical(r->s, 67);	/* EX_NOUSER */
-			return;
-		}
-		o.set_user = 1;
+	if (user_opts(v->user, &o, why, sizeof(why)) < 0) {
+		log_svc(r, GW_CRITICAL, "init.spawn_failed", NULL, "%s", why);
+		r->st = ST_FATAL;
+		if (v->critical)
+			critical(r->s, 67);	/* EX_NOUSER */
+		return;
 	}
-	if (v->prefix_output && (pipe2(outp, O_CLOEXEC) < 0 ||
-	    pipe2(errp, O_CLOEXEC) < 0))
-		log_svc(r, GW_WARNING, "init.output", NULL, "cannot create output "
-		    "pipes (%s): output is passed through without a prefix",
-		    strerror(errno));
-	if (outp[1] >= 0 && errp[1] >= 0) {
-		o.out_fd = outp[1];
-		o.err_fd = errp[1];
-	} else if (outp[1] >= 0) {	/* half made: inherit instead */
-		close(outp[0]);
-		close(outp[1]);
-		outp[0] = outp[1] = -1;
+	if (v->prefix_output) {
+		o.out_fd = open_output(r, &r->out, 1, "");
+		o.err_fd = open_output(r, &r->err, 2, "");
+		if (o.out_fd < 0 || o.err_fd < 0) {
+			log_svc(r, GW_WARNING, "init.output", NULL, "cannot create "
+			    "output pipes (%s): output is passed through without "
+			    "a prefix", strerror(errno));
+			if (o.out_fd >= 0)
+				close(o.out_fd);
+			if (o.err_fd >= 0)
+				close(o.err_fd);
+			o.out_fd = o.err_fd = -1;
+			close_output(&r->out);
+			close_output(&r->err);
+		}
 	}
 	if (v->ready.kind == SVC_READY_NOTIFY && pipe2(np, O_CLOEXEC) == 0) {
 		o.notify_fd = np[1];
 		o.notify_target = v->ready.notify_fd;
 	}
 	pid = spawn(&o, why, sizeof(why));
-	if (outp[1] >= 0)
-		close(outp[1]);
-	if (errp[1] >= 0)
-		close(errp[1]);
+	if (o.out_fd >= 0)
+		close(o.out_fd);
+	if (o.err_fd >= 0)
+		close(o.err_fd);
 	if (np[1] >= 0)
 		close(np[1]);
 	if (pid < 0) {
-		if (outp[0] >= 0)
-			close(outp[0]);
-		if (errp[0] >= 0)
-			close(errp[0]);
+		close_output(&r->out);
+		close_output(&r->err);
 		if (np[0] >= 0)
 			close(np[0]);
 		log_svc(r, GW_CRITICAL, "init.spawn_failed", NULL, "%s", why);
@@ -559,21 +669,7 @@ spawn_service(struct run *r)
 	r->pid = pid;
 	r->started = mono_s();
 	r->st = ST_STARTING;
-	close_output(&r->out);	/* what the previous run left */
-	close_output(&r->err);
-	if (outp[0] >= 0 && errp[0] >= 0) {
-		fcntl(outp[0], F_SETFL, O_NONBLOCK);
-		fcntl(errp[0], F_SETFL, O_NONBLOCK);
-		r->out.r = r->err.r = r;
-		r->out.fd = outp[0];
-		r->out.to = 1;
-		r->err.fd = errp[0];
-		r->err.to = 2;
-		r->out.ev = event_new(r->s->base, outp[0], EV_READ | EV_PERSIST, on_output, &r->out);
-		r->err.ev = event_new(r->s->base, errp[0], EV_READ | EV_PERSIST, on_output, &r->err);
-		event_add(r->out.ev, NULL);
-		event_add(r->err.ev, NULL);
-	}
+	r->paused = r->held = 0;
 	if (np[0] >= 0) {
 		r->notify_rfd = np[0];
 		r->notify_ev = event_new(r->s->base, np[0], EV_READ | EV_PERSIST, on_notify, r);
@@ -612,13 +708,22 @@ on_check_timer(evutil_socket_t fd, short what, void *arg)
 	}
 	memset(&o, 0, sizeof(o));
 	o.argv = r->svc->ready.argv;
+	o.notify_fd = -1;
+	/* stdout is dropped (a check runs every interval), stderr says why
+	 * it failed: prefixed "name (check) | " */
 	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	o.out_fd = devnull;
-	o.err_fd = -1;
-	o.notify_fd = -1;
-	r->check_pid = spawn(&o, why, sizeof(why));
+	o.err_fd = r->svc->prefix_output ? open_output(r, &r->check_err, 2,
+	    " (check)") : -1;
+	if (user_opts(r->svc->ready.user ? r->svc->ready.user : r->svc->user,
+	    &o, why, sizeof(why)) < 0)
+		r->check_pid = -1;
+	else
+		r->check_pid = spawn(&o, why, sizeof(why));
 	if (devnull >= 0)
 		close(devnull);
+	if (o.err_fd >= 0)
+		close(o.err_fd);
 	if (r->check_pid < 0) {
 		r->check_pid = 0;
 		if (!r->warned_unready)
@@ -699,7 +804,7 @@ deps_ok(const struct super *s, const struct run *r)
 
 	for (i = 0; i < r->svc->n_deps; i++) {
 		const struct svc_dep *d = &r->svc->deps[i];
-		enum st ds = s->runs[d->index].st;
+		enum st ds = s->runs[d->index]->st;
 
 		if (d->condition == SVC_DEP_READY ? ds != ST_READY :
 		    ds != ST_READY && ds != ST_STARTING)
@@ -716,7 +821,7 @@ try_start_waiting(struct super *s)
 	if (s->shutting_down)
 		return;
 	for (k = 0; k < s->n; k++) {
-		struct run *r = &s->runs[s->conf->order[k]];
+		struct run *r = s->runs[s->conf->order[k]];
 
 		if (r->st == ST_WAITING && deps_ok(s, r)) {
 			if (r->svc->external) {
@@ -784,6 +889,7 @@ on_service_exit(struct run *r, int status)
 		log_svc(r, GW_WARNING, "init.killed_group", json_pack("{s:i}", "pgid",
 		    (int)r->pid), "killed what was left of its process group");
 	r->pid = 0;
+	r->paused = 0;
 	r->have_exit = 1;
 	r->last_status = status;
 	stop_checks(r);
@@ -801,6 +907,8 @@ on_service_exit(struct run *r, int status)
 		    status_json(status)), "stopped (%s)", d);
 		if (r->s->shutting_down) {
 			shutdown_step(r->s);
+		} else if (r->retiring) {
+			reload_step(r->s);
 		} else if (r->want_restart) {
 			r->want_restart = 0;
 			r->restarts++;
@@ -814,6 +922,11 @@ on_service_exit(struct run *r, int status)
 	if (r->s->shutting_down) {
 		r->st = ST_DOWN;
 		shutdown_step(r->s);
+		return;
+	}
+	if (r->retiring) {
+		r->st = ST_DOWN;
+		reload_step(r->s);
 		return;
 	}
 	switch (v->restart) {
@@ -883,7 +996,7 @@ super_reap(struct super *s)
 		int kind = 0;
 
 		for (i = 0; i < s->n && hit == NULL; i++) {
-			struct run *r = &s->runs[i];
+			struct run *r = s->runs[i];
 
 			if (r->pid == pid)
 				hit = r, kind = 1;
@@ -917,6 +1030,10 @@ stop_run(struct run *r, int sig)
 	log_svc(r, GW_INFO, "init.stopping", json_pack("{s:s}", "signal",
 	    sig_name(sig)), "sending SIG%s", sig_name(sig));
 	kill_group(r->pid, sig);
+	if (r->paused) {	/* a stopped process acts on it once continued */
+		r->paused = 0;
+		kill_group(r->pid, SIGCONT);
+	}
 	arm(r->timer, r->svc->stop_timeout_s);
 }
 
@@ -927,7 +1044,7 @@ dependents_down(const struct super *s, const struct run *r)
 	size_t i, j;
 
 	for (i = 0; i < s->n; i++) {
-		const struct run *o = &s->runs[i];
+		const struct run *o = s->runs[i];
 
 		if (o->pid <= 0)
 			continue;
@@ -944,7 +1061,7 @@ shutdown_step(struct super *s)
 	size_t i, running = 0;
 
 	for (i = 0; i < s->n; i++) {
-		struct run *r = &s->runs[i];
+		struct run *r = s->runs[i];
 
 		if (r->pid > 0) {
 			running++;
@@ -975,7 +1092,7 @@ super_shutdown(struct super *s, void (*done)(void *), void *arg)
 	gw_log_event(s->log, GW_INFO, COMPONENT, "init.shutdown", NULL,
 	    "stopping all services in reverse dependency order");
 	for (i = 0; i < s->n; i++) {
-		struct run *r = &s->runs[i];
+		struct run *r = s->runs[i];
 
 		if (r->st == ST_BACKOFF)
 			evtimer_del(r->timer);
@@ -993,8 +1110,9 @@ super_forward(struct super *s, int sig)
 	size_t i;
 
 	for (i = 0; i < s->n; i++)
-		if (s->runs[i].pid > 0)
-			kill_group(s->runs[i].pid, sig);
+		if (s->runs[i]->pid > 0 && sig > 0 && sig < 64 &&
+		    (s->runs[i]->svc->forward_signals & (1ULL << sig)))
+			kill_group(s->runs[i]->pid, sig);
 }
 
 /* ---------- scheduled restarts ---------- */
@@ -1055,6 +1173,7 @@ restart_action_done(struct run *r, int ok)
 	if (!ok) {
 		r->awaiting_ready_after_restart = 0;
 		evtimer_del(r->ready_deadline);
+		followers_end(r, 0);	/* nothing restarted: let them go on */
 		return;
 	}
 	if (r->svc->ready.kind != SVC_READY_COMMAND) {
@@ -1091,6 +1210,7 @@ scheduled_restart(struct run *r)
 	    "command" : "IBC");
 	r->awaiting_ready_after_restart = 1;
 	arm(r->ready_deadline, r->svc->ready_after_restart_s);
+	followers_begin(r);
 	switch (a->kind) {
 	case SVC_ACTION_SIGNAL:
 		if (r->pid > 0) {
@@ -1107,8 +1227,21 @@ scheduled_restart(struct run *r)
 
 		memset(&o, 0, sizeof(o));
 		o.argv = a->argv;
-		o.out_fd = o.err_fd = o.notify_fd = -1;
-		r->action_pid = spawn(&o, why, sizeof(why));
+		o.notify_fd = -1;
+		o.out_fd = o.err_fd = -1;
+		if (r->svc->prefix_output) {
+			o.out_fd = open_output(r, &r->act_out, 1, " (restart)");
+			o.err_fd = open_output(r, &r->act_err, 2, " (restart)");
+		}
+		if (user_opts(a->user ? a->user : r->svc->user, &o, why,
+		    sizeof(why)) < 0)
+			r->action_pid = -1;
+		else
+			r->action_pid = spawn(&o, why, sizeof(why));
+		if (o.out_fd >= 0)
+			close(o.out_fd);
+		if (o.err_fd >= 0)
+			close(o.err_fd);
 		if (r->action_pid < 0) {
 			r->action_pid = 0;
 			log_svc(r, GW_CRITICAL, "init.restart_action_failed", NULL, "%s", why);
@@ -1208,72 +1341,241 @@ arm_schedules(struct run *r)
 
 /* ---------- life cycle and control ---------- */
 
-struct super *
-super_new(struct event_base *base, const struct svcconf *conf,
-    struct gw_log *log, struct gw_err *err)
+static void
+run_free(struct run *r)
 {
-	struct super *s = calloc(1, sizeof(*s));
-	size_t i, j;
+	size_t j;
 
-	if (s == NULL) {
-		gw_err_set(err, "supervisor: out of memory");
-		return NULL;
-	}
-	s->base = base;
-	s->conf = conf;
-	s->log = log;
-	s->n = conf->n;
-	for (i = 0; i < s->n; i++) {
-		struct run *r = &s->runs[i];
-
-		r->s = s;
-		r->svc = &conf->svc[i];
-		r->idx = (int)i;
-		r->st = ST_WAITING;
-		r->delay = r->svc->backoff.initial_s;
-		r->notify_rfd = r->out.fd = r->err.fd = -1;
-		r->timer = evtimer_new(base, on_timer, r);
-		r->check_timer = evtimer_new(base, on_check_timer, r);
-		r->check_deadline = evtimer_new(base, on_check_deadline, r);
-		r->ready_deadline = evtimer_new(base, on_ready_deadline, r);
-		r->action_deadline = evtimer_new(base, on_action_deadline, r);
-		for (j = 0; j < r->svc->n_schedule; j++)
-			r->sched_timer[j] = evtimer_new(base, on_schedule, r);
-		if (!r->timer || !r->check_timer || !r->check_deadline ||
-		    !r->ready_deadline || !r->action_deadline) {
-			gw_err_set(err, "supervisor: cannot create timers");
-			super_free(s);
-			return NULL;
-		}
-	}
-	return s;
-}
-
-void
-super_free(struct super *s)
-{
-	size_t i, j;
-
-	if (s == NULL)
+	if (r == NULL)
 		return;
-	for (i = 0; i < s->n; i++) {
-		struct run *r = &s->runs[i];
+	{
 		struct event *evs[] = { r->timer, r->check_timer, r->check_deadline,
 		    r->ready_deadline, r->action_deadline, r->notify_ev };
 
 		for (j = 0; j < sizeof(evs) / sizeof(evs[0]); j++)
 			if (evs[j] != NULL)
 				event_free(evs[j]);
-		for (j = 0; j < r->svc->n_schedule; j++)
-			if (r->sched_timer[j] != NULL)
-				event_free(r->sched_timer[j]);
-		if (r->notify_rfd >= 0)
-			close(r->notify_rfd);
-		close_output(&r->out);
-		close_output(&r->err);
-		ibc_cmd_free(r->ibc);
 	}
+	for (j = 0; j < SVC_MAX_SCHEDULES; j++)
+		if (r->sched_timer[j] != NULL)
+			event_free(r->sched_timer[j]);
+	if (r->notify_rfd >= 0)
+		close(r->notify_rfd);
+	close_output(&r->out);
+	close_output(&r->err);
+	close_output(&r->check_err);
+	close_output(&r->act_out);
+	close_output(&r->act_err);
+	ibc_cmd_free(r->ibc);
+	free(r);
+}
+
+/* A run for service svc (index idx of the configuration), waiting. */
+static struct run *
+run_new(struct super *s, const struct svc *svc, int idx)
+{
+	struct run *r = calloc(1, sizeof(*r));
+	struct pipe_out *po[] = { &r->out, &r->err, &r->check_err, &r->act_out,
+	    &r->act_err };
+	size_t j;
+
+	if (r == NULL)
+		return NULL;
+	r->s = s;
+	r->svc = svc;
+	r->idx = idx;
+	r->st = ST_WAITING;
+	r->delay = svc->backoff.initial_s;
+	r->notify_rfd = -1;
+	for (j = 0; j < sizeof(po) / sizeof(po[0]); j++)
+		po[j]->fd = -1;
+	r->timer = evtimer_new(s->base, on_timer, r);
+	r->check_timer = evtimer_new(s->base, on_check_timer, r);
+	r->check_deadline = evtimer_new(s->base, on_check_deadline, r);
+	r->ready_deadline = evtimer_new(s->base, on_ready_deadline, r);
+	r->action_deadline = evtimer_new(s->base, on_action_deadline, r);
+	for (j = 0; j < svc->n_schedule; j++)
+		if ((r->sched_timer[j] = evtimer_new(s->base, on_schedule, r)) == NULL)
+			break;
+	if (!r->timer || !r->check_timer || !r->check_deadline ||
+	    !r->ready_deadline || !r->action_deadline || j < svc->n_schedule) {
+		run_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+struct super *
+super_new(struct event_base *base, struct svcconf *conf,
+    struct gw_log *log, struct gw_err *err)
+{
+	struct super *s = calloc(1, sizeof(*s));
+	size_t i;
+
+	if (s == NULL) {
+		gw_err_set(err, "supervisor: out of memory");
+		return NULL;
+	}
+	s->base = base;
+	s->log = log;
+	for (i = 0; i < conf->n; i++) {
+		if ((s->runs[i] = run_new(s, &conf->svc[i], (int)i)) == NULL) {
+			gw_err_set(err, "supervisor: cannot create timers");
+			s->n = i;
+			super_free(s);	/* the caller still owns conf */
+			return NULL;
+		}
+	}
+	s->n = conf->n;
+	s->conf = conf;
+	return s;
+}
+
+void
+super_free(struct super *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->n; i++)
+		run_free(s->runs[i]);
+	for (i = 0; i < SVC_MAX_SERVICES; i++)
+		run_free(s->fresh[i]);
+	svcconf_free(s->next);
+	svcconf_free(s->conf);
 	free(s);
+}
+
+const struct svcconf *
+super_config(const struct super *s)
+{
+	return s->conf;
+}
+
+/* A reload removed or changed this service: stop it for good. */
+static void
+retire(struct run *r)
+{
+	size_t j;
+
+	r->retiring = 1;
+	r->want_restart = 0;
+	r->awaiting_ready_after_restart = 0;
+	evtimer_del(r->ready_deadline);
+	for (j = 0; j < r->svc->n_schedule; j++)
+		evtimer_del(r->sched_timer[j]);
+	followers_end(r, 0);
+	stop_checks(r);
+	if (r->action_pid > 0)
+		kill_group(r->action_pid, SIGKILL);
+	ibc_cmd_free(r->ibc);
+	r->ibc = NULL;
+	if (r->pid > 0) {
+		stop_run(r, r->svc->stop_signal);	/* no-op when stopping */
+	} else {
+		evtimer_del(r->timer);
+		r->st = ST_DOWN;
+	}
+}
+
+/* Once every retiring run is down: the new table takes over. */
+static void
+reload_step(struct super *s)
+{
+	struct run *runs[SVC_MAX_SERVICES];
+	struct svcconf *next = s->next;
+	size_t i, kept = 0;
+
+	if (next == NULL || s->shutting_down)
+		return;
+	for (i = 0; i < s->n; i++)
+		if (s->runs[i]->retiring && s->runs[i]->pid > 0)
+			return;
+	for (i = 0; i < next->n; i++) {
+		int o = svcconf_find(s->conf, next->svc[i].name);
+
+		if (s->fresh[i] != NULL) {
+			runs[i] = s->fresh[i];
+			s->fresh[i] = NULL;
+		} else {	/* kept: same service, maybe another index */
+			runs[i] = s->runs[o];
+			s->runs[o] = NULL;
+			runs[i]->svc = &next->svc[i];
+			runs[i]->idx = (int)i;
+			kept++;
+		}
+	}
+	for (i = 0; i < s->n; i++)
+		run_free(s->runs[i]);	/* the retired ones */
+	memcpy(s->runs, runs, next->n * sizeof(runs[0]));
+	s->n = next->n;
+	svcconf_free(s->conf);
+	s->conf = next;
+	s->next = NULL;
+	gw_log_event(s->log, GW_INFO, COMPONENT, "init.reloaded", json_pack("{s:i, "
+	    "s:i}", "services", (int)s->n, "kept", (int)kept),
+	    "configuration reloaded: %zu services, %zu kept running", s->n, kept);
+	for (i = 0; i < s->n; i++)
+		if (s->runs[i]->st == ST_WAITING)
+			arm_schedules(s->runs[i]);
+	try_start_waiting(s);
+}
+
+int
+super_reload(struct super *s, struct svcconf *next, json_t **summary,
+    struct gw_err *err)
+{
+	json_t *add = json_array(), *rm = json_array(), *chg = json_array(),
+	    *same = json_array();
+	size_t i;
+
+	if (s->shutting_down || s->next != NULL) {
+		json_decref(add), json_decref(rm), json_decref(chg), json_decref(same);
+		return gw_err_set(err, s->shutting_down ? "shutting down" :
+		    "a reload is already in progress");
+	}
+	for (i = 0; i < next->n; i++) {
+		int o = svcconf_find(s->conf, next->svc[i].name);
+
+		if (o >= 0 && svcconf_svc_equal(s->runs[o]->svc, &next->svc[i])) {
+			json_array_append_new(same, json_string(next->svc[i].name));
+			continue;
+		}
+		json_array_append_new(o < 0 ? add : chg,
+		    json_string(next->svc[i].name));
+		if ((s->fresh[i] = run_new(s, &next->svc[i], (int)i)) == NULL) {
+			for (i = 0; i < SVC_MAX_SERVICES; i++) {
+				run_free(s->fresh[i]);
+				s->fresh[i] = NULL;
+			}
+			json_decref(add), json_decref(rm), json_decref(chg),
+			    json_decref(same);
+			return gw_err_set(err, "out of memory");
+		}
+	}
+	s->next = next;
+	for (i = 0; i < s->n; i++) {
+		struct run *r = s->runs[i];
+		int j = svcconf_find(next, r->svc->name);
+
+		if (j < 0)
+			json_array_append_new(rm, json_string(r->svc->name));
+		if (j < 0 || s->fresh[j] != NULL)
+			retire(r);
+	}
+	gw_log_event(s->log, GW_INFO, COMPONENT, "init.reload", json_pack("{s:O, "
+	    "s:O, s:O, s:i}", "added", add, "removed", rm, "changed", chg,
+	    "unchanged", (int)json_array_size(same)), "reloading: %zu added, "
+	    "%zu removed, %zu changed, %zu unchanged", json_array_size(add),
+	    json_array_size(rm), json_array_size(chg), json_array_size(same));
+	if (summary != NULL)
+		*summary = json_pack("{s:o, s:o, s:o, s:o}", "added", add, "removed",
+		    rm, "changed", chg, "unchanged", same);
+	else
+		json_decref(add), json_decref(rm), json_decref(chg), json_decref(same);
+	reload_step(s);
+	return 0;
 }
 
 void
@@ -1282,7 +1584,7 @@ super_start(struct super *s)
 	size_t i;
 
 	for (i = 0; i < s->n; i++)
-		arm_schedules(&s->runs[i]);
+		arm_schedules(s->runs[i]);
 	try_start_waiting(s);
 }
 
@@ -1293,6 +1595,7 @@ restart_run(struct run *r)
 {
 	r->n_fails = 0;
 	r->delay = r->svc->backoff.initial_s;
+	r->held = 0;
 	if (r->svc->external) {
 		scheduled_restart(r);
 		return;
@@ -1323,7 +1626,10 @@ super_ctl(struct super *s, const char *verb, const char *name,
 	}
 	if (s->shutting_down)
 		return gw_err_set(err, "shutting down");
-	r = &s->runs[i];
+	r = s->runs[i];
+	if (r->retiring)
+		return gw_err_set(err, "service '%s' is being stopped by a reload",
+		    name);
 	if (r->svc->external && strcmp(verb, "restart") != 0)
 		return gw_err_set(err, "service '%s' is external: only restart "
 		    "(its restart action) applies", name);
@@ -1342,6 +1648,12 @@ super_ctl(struct super *s, const char *verb, const char *name,
 	}
 	if (strcmp(verb, "start") == 0 || strcmp(verb, "restart") == 0) {
 		r->by_ctl = 0;
+		if (strcmp(verb, "start") == 0 && r->paused) {
+			r->paused = 0;
+			kill_group(r->pid, SIGCONT);
+			log_svc(r, GW_INFO, "init.resumed", NULL, "resumed by ctl");
+			return 0;
+		}
 		if (strcmp(verb, "start") == 0 && r->pid > 0)
 			return 0;	/* already running */
 		restart_run(r);
@@ -1363,7 +1675,7 @@ super_status(const struct super *s)
 	size_t i, j;
 
 	for (i = 0; i < s->n; i++) {
-		const struct run *r = &s->runs[i];
+		const struct run *r = s->runs[i];
 		json_t *next = json_null();
 		time_t best = 0;
 		char buf[32];
@@ -1379,7 +1691,8 @@ super_status(const struct super *s)
 			next = json_string(buf);
 		}
 		json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:o, s:i, s:o, s:b, s:b, s:o}",
-		    "name", r->svc->name, "state", st_names[r->st],
+		    "name", r->svc->name, "state", r->paused ? "paused" :
+		    r->held && r->pid <= 0 ? "held" : st_names[r->st],
 		    "pid", r->pid > 0 ? json_integer(r->pid) : json_null(),
 		    "uptime_s", r->pid > 0 ? json_real(now - r->started) : json_null(),
 		    "restarts", (int)r->restarts,

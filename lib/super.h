@@ -21,10 +21,24 @@
 struct event_base;
 struct super;
 
-/* conf is borrowed and must outlive the supervisor. */
-struct super *super_new(struct event_base *base, const struct svcconf *conf,
+/* Takes ownership of conf on success (super_free frees it); on failure
+ * the caller still owns it. */
+struct super *super_new(struct event_base *base, struct svcconf *conf,
     struct gw_log *log, struct gw_err *err);
 void super_free(struct super *s);
+
+/* The configuration in force (changes with super_reload). */
+const struct svcconf *super_config(const struct super *s);
+
+/* Apply a new, validated configuration: services that are gone or changed
+ * (svcconf_svc_equal) are stopped; once they are down, the new table takes
+ * over, unchanged services keep running untouched, new and changed ones
+ * start in dependency order. Takes ownership of next on success; returns
+ * -1 with err ("a reload is already in progress", "shutting down") and
+ * leaves next to the caller otherwise. *summary (may be NULL) receives a
+ * new {"added":[..],"removed":[..],"changed":[..],"unchanged":[..]}. */
+int super_reload(struct super *s, struct svcconf *next, json_t **summary,
+    struct gw_err *err);
 
 /* Start everything whose dependencies allow it; the rest follows as
  * dependencies become started or ready. */
@@ -39,11 +53,13 @@ void super_reap(struct super *s);
  * down. */
 void super_shutdown(struct super *s, void (*done)(void *arg), void *arg);
 
-/* Forward a signal to every running service's process group. */
+/* Forward a signal to the process group of every running service whose
+ * forward_signals include it. Paused services get it once resumed. */
 void super_forward(struct super *s, int sig);
 
-/* Control: "start", "stop" or "restart" a service by name. Returns 0 or -1
- * with err ("unknown service 'x'", ...). */
+/* Control: "start", "stop" or "restart" a service by name. "start" also
+ * resumes a paused follower or releases a held one. Returns 0 or -1 with
+ * err ("unknown service 'x'", ...). */
 int super_ctl(struct super *s, const char *verb, const char *name,
     struct gw_err *err);
 

@@ -90,7 +90,7 @@ usage(FILE *f)
 	fprintf(f,
 "usage: stack-init [options] CONFIG.json      run the stack\n"
 "       stack-init -n CONFIG.json              check the configuration\n"
-"       stack-init ctl status | start NAME | stop NAME | restart NAME\n"
+"       stack-init ctl status | reload | start NAME | stop NAME | restart NAME\n"
 "\n"
 "  --control PATH     control socket (default $RUNTIME/init.sock)\n"
 "  --no-control       no control socket\n"
@@ -186,7 +186,8 @@ parse_options(int argc, char **argv, struct opts *o)
 		o->ctl_argv = argv + optind + 1;
 		o->ctl_argc = argc - optind - 1;
 		if (o->ctl_argc < 1 || o->ctl_argc > 2)
-			die(EXIT_USAGE, "ctl: status | start NAME | stop NAME | restart NAME");
+			die(EXIT_USAGE, "ctl: status | reload | start NAME | stop NAME | "
+			    "restart NAME");
 		return;
 	}
 	if (optind + 1 != argc)
@@ -295,6 +296,31 @@ ctl_written(struct bufferevent *bev, void *arg)
 
 static void ctl_event(struct bufferevent *bev, short what, void *arg);
 
+/* Re-read the configuration file and hand it to the supervisor. Returns
+ * the summary (new reference), or NULL with err; errors are logged. */
+static json_t *
+reload(struct ctx *c, struct gw_err *err)
+{
+	struct svcconf *next;
+	json_t *sum = NULL;
+	struct gw_err e;
+
+	if ((next = svcconf_load(c->o.config, &e)) == NULL) {
+		if (strncmp(e.msg, c->o.config, strlen(c->o.config)) == 0)
+			gw_err_set(err, "%s", e.msg);
+		else
+			gw_err_set(err, "%s: %s", c->o.config, e.msg);
+	} else if (super_reload(c->sup, next, &sum, &e) < 0) {
+		svcconf_free(next);
+		gw_err_set(err, "reload: %s", e.msg);
+	} else {
+		return sum;
+	}
+	gw_log_event(c->log, GW_ERROR, "init", "init.reload_failed", NULL,
+	    "configuration not reloaded: %s", err->msg);
+	return NULL;
+}
+
 static void
 ctl_request(struct ctl_client *cl, const char *line, size_t len)
 {
@@ -306,7 +332,16 @@ ctl_request(struct ctl_client *cl, const char *line, size_t len)
 	if (o == NULL || json_unpack_ex(o, &je, JSON_STRICT, "{s:s, s?:s}", "cmd",
 	    &cmd, "service", &svc) < 0) {
 		ctl_send(cl, json_pack("{s:b, s:s}", "ok", 0, "error",
-		    "expected {\"cmd\": \"status|start|stop|restart\", \"service\": NAME}"));
+		    "expected {\"cmd\": \"status|reload|start|stop|restart\", \"service\": NAME}"));
+	} else if (strcmp(cmd, "reload") == 0) {
+		json_t *sum = reload(cl->c, &e);
+
+		if (sum == NULL) {
+			ctl_send(cl, json_pack("{s:b, s:s}", "ok", 0, "error", e.msg));
+		} else {
+			json_object_set_new(sum, "ok", json_true());
+			ctl_send(cl, sum);
+		}
 	} else if (strcmp(cmd, "status") == 0) {
 		json_t *a = super_status(cl->c->sup), *v;
 		size_t i;
@@ -423,20 +458,32 @@ static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct ctx *c = arg;
+	struct gw_err e;
 
 	(void)what;
-	switch (sig) {
-	case SIGCHLD:
+	if (sig == SIGCHLD) {
 		super_reap(c->sup);
-		break;
-	case SIGTERM:
-	case SIGINT:
+		return;
+	}
+	switch (svcconf_signal_action(super_config(c->sup), (int)sig)) {
+	case SVC_SIG_SHUTDOWN:
 		gw_log_event(c->log, GW_INFO, "init", "init.signal", NULL,
 		    "SIG%s: ordered shutdown", sigabbrev_np((int)sig));
 		begin_shutdown(c);
 		break;
-	default:	/* HUP, USR1, USR2, QUIT: to every service */
+	case SVC_SIG_FORWARD:
+		gw_log_event(c->log, GW_DEBUG, "init", "init.signal", NULL,
+		    "SIG%s: forwarded", sigabbrev_np((int)sig));
 		super_forward(c->sup, (int)sig);
+		break;
+	case SVC_SIG_RELOAD:
+		gw_log_event(c->log, GW_INFO, "init", "init.signal", NULL,
+		    "SIG%s: reloading %s", sigabbrev_np((int)sig), c->o.config);
+		json_decref(reload(c, &e));
+		break;
+	case SVC_SIG_IGNORE:
+		gw_log_event(c->log, GW_DEBUG, "init", "init.signal", NULL,
+		    "SIG%s: ignored (configured)", sigabbrev_np((int)sig));
 		break;
 	}
 }
@@ -449,7 +496,7 @@ main(int argc, char **argv)
 	struct ctx c;
 	struct gw_err e;
 	char rd[1024];
-	size_t i;
+	size_t i, n;
 	int fd;
 
 	/* options and configuration */
@@ -491,6 +538,7 @@ main(int argc, char **argv)
 	}
 	if ((c.sup = super_new(c.base, c.conf, c.log, &e)) == NULL)
 		die(EXIT_SOFTWARE, "%s", e.msg);
+	c.conf = NULL;	/* the supervisor's now */
 	super_on_critical(c.sup, on_critical, &c);
 	if (!c.o.no_control) {
 		if (rundir_path(rd, sizeof(rd), &e) == 0 &&
@@ -504,10 +552,11 @@ main(int argc, char **argv)
 		if (c.lis == NULL)
 			die(EXIT_CANTCREAT, "--control: cannot watch %s", c.o.sock);
 	}
+	n = super_config(c.sup)->n;
 	gw_log_event(c.log, GW_INFO, "init", "init.started", json_pack("{s:i, s:i, s:s?}",
-	    "services", (int)c.conf->n, "pid", (int)getpid(), "control",
+	    "services", (int)n, "pid", (int)getpid(), "control",
 	    c.o.no_control ? NULL : c.o.sock), "supervising %zu service%s from %s",
-	    c.conf->n, c.conf->n == 1 ? "" : "s", c.o.config);
+	    n, n == 1 ? "" : "s", c.o.config);
 	super_reap(c.sup);	/* children we inherited that already exited */
 	super_start(c.sup);
 

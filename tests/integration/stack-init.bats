@@ -4,40 +4,8 @@
 # scheduled restarts (signal and IBC actions), the control socket.
 # Loopback only; every wait polls the log or the control socket with a
 # deadline.
-load common
 
-setup() {
-	T=$BATS_TEST_TMPDIR
-	export GWKIT_RUNTIME_DIR=$T/rt
-	mkdir -m 700 -p "$GWKIT_RUNTIME_DIR"
-	INIT_PID= SIM_PID= IBC_PID= NOTIFY_PID=
-	LOG=$T/init.log
-}
-
-teardown() {
-	stop_pid "$INIT_PID" "$IBC_PID" "$SIM_PID" "$NOTIFY_PID"
-}
-
-# start_init CONFIG-JSON: write it, check it, run stack-init on it.
-start_init() {
-	printf '%s\n' "$1" >"$T/stack.json"
-	stack-init -n "$T/stack.json"
-	stack-init "$T/stack.json" >"$LOG" 2>&1 3>&- &
-	INIT_PID=$!
-	wait_for_line "$LOG" '"event":"init\.started".*"services"' 10
-}
-
-# ts_of REGEX: the ts (epoch ms) of the first log line matching REGEX.
-ts_of() {
-	local ts
-	ts=$(grep -E -m1 -- "$1" "$LOG" | jq -r .ts)
-	date -d "$ts" +%s%3N
-}
-
-status_of() { stack-init ctl status | jq -c "select(.name == \"$1\")"; }
-
-# svc_is NAME JQ: the service's status line satisfies the jq test.
-svc_is() { stack-init ctl status | jq -s -e "map(select(.name == \"$1\"))[0] | $2" >/dev/null; }
+load init
 
 @test "-n, --help, --version, usage and configuration errors" {
 	printf '%s\n' '{"services":[{"name":"a","argv":["true"]}]}' >"$T/ok.json"

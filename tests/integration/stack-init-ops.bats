@@ -1,0 +1,146 @@
+#!/usr/bin/env bats
+# stack-init, operations: ctl reload and reload on a signal, configurable
+# signal actions and forward_signals, followers that pause or stop around
+# their leader's scheduled restart, prefixed output of readiness checks and
+# restart commands and the users they run as. Every wait has a deadline.
+
+load init
+
+pid_of() { stack-init ctl status | jq -r "select(.name == \"$1\") | .pid"; }
+
+# proc_state PID: the one-letter state in /proc/PID/stat (T when stopped).
+proc_state() { sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]) .*/\1/' "/proc/$1/stat"; }
+
+@test "ctl reload: unchanged services keep running, changed restart, removed stop, new start; a bad file changes nothing" {
+	start_init '{"services": [
+	  {"name": "a", "argv": ["sleep", "600"]},
+	  {"name": "b", "argv": ["sleep", "600"]},
+	  {"name": "c", "argv": ["sleep", "600"], "stop_timeout": 2}]}'
+	wait_until 5 svc_is c '.state == "ready"'
+	a1=$(pid_of a) b1=$(pid_of b) c1=$(pid_of c)
+	printf '%s\n' '{"services": [
+	  {"name": "d", "argv": ["sleep", "600"], "depends_on": ["a"]},
+	  {"name": "a", "argv": ["sleep", "600"]},
+	  {"name": "b", "argv": ["sleep", "601"]}]}' >"$T/stack.json"
+	run stack-init ctl reload
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e '.ok and .added == ["d"] and .removed == ["c"] and .changed == ["b"] and .unchanged == ["a"]'
+	wait_for_line "$LOG" '"event":"init\.reloaded"' 10
+	wait_until 5 svc_is d '.state == "ready"'
+	wait_until 5 svc_is b '.state == "ready"'
+	[ "$(pid_of a)" = "$a1" ]
+	[ "$(pid_of b)" != "$b1" ]
+	run kill -0 "$c1"
+	[ "$status" -ne 0 ]
+	[ "$(stack-init ctl status | jq -r 'select(.name) | .name' | tr '\n' ' ')" = "d a b " ]
+	# a broken file: an error naming the place, and nothing changes
+	printf '{"services": [\n  {"name": "a",, "argv": ["true"]}\n]}\n' >"$T/stack.json"
+	run stack-init ctl reload
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"$T/stack.json:2:16: "* ]]
+	wait_for_line "$LOG" '"event":"init\.reload_failed"' 5
+	[ "$(pid_of a)" = "$a1" ]
+	svc_is d '.state == "ready"'
+	# ctl stop, then a reload that changes nothing leaves it stopped
+	same_json='{"services": [{"name": "d", "argv": ["sleep", "600"], "depends_on": ["a"]}, {"name": "a", "argv": ["sleep", "600"]}, {"name": "b", "argv": ["sleep", "601"]}]}'
+	printf '%s\n' "$same_json" >"$T/stack.json"
+	stack-init ctl stop d
+	wait_until 5 svc_is d '.state == "down"'
+	run stack-init ctl reload
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e '.unchanged == ["d", "a", "b"] and .changed == []'
+	svc_is d '.state == "down"'
+}
+
+@test "signals as configured: HUP reloads, INT is ignored, forward_signals chooses who gets USR1/USR2" {
+	printf '%s\n' '{"signals": {"HUP": "reload", "INT": "ignore"}, "services": [
+	  {"name": "l1", "argv": ["sh", "-c", "trap \"echo got USR1\" USR1; trap \"echo got USR2\" USR2; echo armed; while :; do sleep 0.05; done"], "forward_signals": ["USR1"]},
+	  {"name": "l2", "argv": ["sh", "-c", "trap \"echo got USR1\" USR1; trap \"echo got USR2\" USR2; echo armed; while :; do sleep 0.05; done"], "forward_signals": ["USR2"]}]}' >"$T/stack.json"
+	stack-init -n "$T/stack.json"
+	stack-init --log-level debug "$T/stack.json" >"$LOG" 2>&1 3>&- &
+	INIT_PID=$!
+	wait_for_line "$LOG" '^l1 \| armed$' 5
+	wait_for_line "$LOG" '^l2 \| armed$' 5
+	kill -USR1 "$INIT_PID"
+	wait_for_line "$LOG" '^l1 \| got USR1$' 5
+	kill -USR2 "$INIT_PID"
+	wait_for_line "$LOG" '^l2 \| got USR2$' 5
+	! grep -q '^l2 | got USR1$' "$LOG"
+	! grep -q '^l1 | got USR2$' "$LOG"
+	kill -INT "$INIT_PID"
+	wait_for_line "$LOG" 'SIGINT: ignored' 5
+	stack-init ctl status >/dev/null
+	# HUP: the file is read again
+	printf '%s\n' '{"signals": {"HUP": "reload", "INT": "ignore"}, "services": [
+	  {"name": "l1", "argv": ["sh", "-c", "trap \"echo got USR1\" USR1; trap \"echo got USR2\" USR2; echo armed; while :; do sleep 0.05; done"], "forward_signals": ["USR1"]},
+	  {"name": "l3", "argv": ["sleep", "600"]}]}' >"$T/stack.json"
+	kill -HUP "$INIT_PID"
+	wait_for_line "$LOG" '"event":"init\.reloaded"' 10
+	wait_until 5 svc_is l3 '.state == "ready"'
+	[ -z "$(stack-init ctl status | jq -r 'select(.name == "l2") | .name')" ]
+	# TERM still shuts down
+	kill -TERM "$INIT_PID"
+	wait_exit "$INIT_PID" 15
+	[ "$EXIT_STATUS" -eq 0 ]
+	INIT_PID=
+}
+
+@test "followers: pause is SIGSTOPped and continued, stop is stopped and started, around the leader's scheduled restart" {
+	fire=$(( $(date +%s) + 4 ))
+	at=$(date -u -d "@$fire" +%H:%M:%S)
+	start_init '{"services": [
+	  {"name": "gw", "argv": ["sh", "-c", "trap \"rm -f '"$T"'/up; exit 0\" TERM; sleep 1.5; touch '"$T"'/up; while :; do sleep 0.1; done"],
+	   "ready": {"argv": ["test", "-e", "'"$T"'/up"], "interval": 0.1, "start_period": 30},
+	   "restart": "always", "backoff": 0,
+	   "schedule": [{"at": "'"$at"'", "tz": "UTC", "days": "daily", "action": "restart"}],
+	   "ready_after_restart": 20},
+	  {"name": "paused", "argv": ["sh", "-c", "while :; do sleep 0.05; done"],
+	   "depends_on": [{"service": "gw", "condition": "ready"}], "follows": {"service": "gw", "mode": "pause"}},
+	  {"name": "held", "argv": ["sh", "-c", "while :; do sleep 0.05; done"],
+	   "depends_on": [{"service": "gw", "condition": "ready"}], "follows": {"service": "gw", "mode": "stop"}}]}'
+	wait_until 10 svc_is held '.state == "ready"'
+	wait_until 10 svc_is paused '.state == "ready"'
+	p1=$(pid_of paused) h1=$(pid_of held)
+	wait_for_line "$LOG" '"event":"init\.paused".*paused while gw restarts' 10
+	wait_for_line "$LOG" '"event":"init\.held".*stopped while gw restarts' 5
+	# while gw is down: one is stopped (T), the other is gone
+	[ "$(proc_state "$p1")" = T ]
+	svc_is paused '.state == "paused"'
+	wait_until 5 svc_is held '.state == "held"'
+	run kill -0 "$h1"
+	[ "$status" -ne 0 ]
+	wait_for_line "$LOG" '"event":"init\.restart_completed".*gw' 15
+	wait_for_line "$LOG" '"event":"init\.resumed".*paused' 5
+	wait_until 5 svc_is held '.state == "ready"'
+	[ "$(proc_state "$p1")" != T ]
+	[ "$(pid_of paused)" = "$p1" ]
+	[ "$(pid_of held)" != "$h1" ]
+	svc_is paused '.state == "ready" and .restarts == 0'
+	# the order: paused and held before gw went down, both back after it was ready
+	l_paused=$(grep -n '"event":"init\.paused"' "$LOG" | cut -d: -f1)
+	l_gwstop=$(grep -n '"event":"init\.stopped".*"service":"gw"' "$LOG" | cut -d: -f1)
+	l_done=$(grep -n '"event":"init\.restart_completed"' "$LOG" | cut -d: -f1)
+	l_resumed=$(grep -n '"event":"init\.resumed"' "$LOG" | cut -d: -f1)
+	l_heldstart=$(grep -n '"event":"init\.started".*"service":"held"' "$LOG" | tail -1 | cut -d: -f1)
+	[ "$l_paused" -lt "$l_gwstop" ] && [ "$l_done" -lt "$l_resumed" ] && [ "$l_done" -lt "$l_heldstart" ]
+}
+
+@test "check stderr and restart command output are prefixed; both run as the service's user unless told otherwise" {
+	[ "$(id -u)" -eq 0 ] || skip "switching users needs root (uid $(id -u))"
+	nob=$(id -u nobody)
+	start_init '{"services": [
+	  {"name": "e", "external": true, "user": "nobody",
+	   "ready": {"argv": ["sh", "-c", "echo check uid $(id -u) >&2; echo not shown"], "interval": 30},
+	   "restart_action": {"argv": ["sh", "-c", "echo restart uid $(id -u); echo oops >&2"]}},
+	  {"name": "r", "external": true, "user": "nobody",
+	   "ready": {"argv": ["sh", "-c", "echo check uid $(id -u) >&2"], "user": "root", "interval": 30},
+	   "restart_action": {"argv": ["sh", "-c", "echo restart uid $(id -u)"], "user": "root"}}]}'
+	wait_for_line "$LOG" "^e \\(check\\) \\| check uid $nob\$" 5
+	wait_for_line "$LOG" '^r \(check\) \| check uid 0$' 5
+	! grep -q 'not shown' "$LOG"
+	stack-init ctl restart e
+	stack-init ctl restart r
+	wait_for_line "$LOG" "^e \\(restart\\) \\| restart uid $nob\$" 5
+	wait_for_line "$LOG" '^e \(restart\) \| oops$' 5
+	wait_for_line "$LOG" '^r \(restart\) \| restart uid 0$' 5
+}

@@ -43,7 +43,9 @@ struct outq {
 	struct event *ev_retry;	/* timer, for an fd the loop cannot watch */
 	int use_timer;
 	struct event *ev_drain;	/* runs drain_cb from the loop */
-	int broken;		/* the reader is gone */
+	int broken;		/* the last write failed hard (no reader) */
+	unsigned long long notice_n;	/* the count in a notice still queued ... */
+	size_t notice_left;	/* ... and its bytes at the head of buf */
 	unsigned long long dropped;
 	unsigned long long unreported;	/* drops not yet told by a notice */
 	char who[64];
@@ -188,8 +190,34 @@ add_notice(struct outq *q)
 	k = snprintf(line, sizeof(line),
 	    "%s: %llu output lines dropped: the log reader was too slow\n",
 	    q->who, q->unreported);
+	q->notice_n = q->unreported;
+	q->notice_left = (size_t)k;
 	q->unreported = 0;
 	evbuffer_add(q->buf, line, (size_t)k);
+}
+
+/* The reader is gone (EPIPE...): what waits is lost. Count its lines as
+ * dropped (a queued notice gives back its own count), so that a reader
+ * that comes back (a FIFO reopened by a log shipper) hears about them. */
+static void
+lose_pending(struct outq *q)
+{
+	struct evbuffer_ptr at;
+	unsigned long long lines = 0;
+
+	evbuffer_ptr_set(q->buf, &at, 0, EVBUFFER_PTR_SET);
+	while ((at = evbuffer_search(q->buf, "\n", 1, &at)).pos >= 0) {
+		lines++;
+		if (evbuffer_ptr_set(q->buf, &at, 1, EVBUFFER_PTR_ADD) < 0)
+			break;
+	}
+	if (q->notice_left > 0 && lines > 0)
+		lines--;	/* the notice is not an output line */
+	q->unreported += lines + q->notice_n;
+	q->dropped += lines;
+	q->notice_n = 0;
+	q->notice_left = 0;
+	evbuffer_drain(q->buf, evbuffer_get_length(q->buf));
 }
 
 /* Watch for the fd to take more only while bytes are pending: never a busy
@@ -199,7 +227,7 @@ arm(struct outq *q)
 {
 	static const struct timeval retry = { 0, RETRY_MS * 1000 };
 
-	if (q->broken || evbuffer_get_length(q->buf) == 0) {
+	if (evbuffer_get_length(q->buf) == 0) {
 		if (q->ev_write != NULL)
 			event_del(q->ev_write);
 		event_del(q->ev_retry);
@@ -223,7 +251,7 @@ push(struct outq *q)
 	struct evbuffer_iovec v;
 	ssize_t n;
 
-	while (!q->broken) {
+	for (;;) {
 		if (evbuffer_get_length(q->buf) == 0) {
 			if (q->unreported == 0)
 				break;
@@ -234,14 +262,22 @@ push(struct outq *q)
 		n = out_write(q, v.iov_base, v.iov_len);
 		if (n > 0) {
 			evbuffer_drain(q->buf, (size_t)n);
+			q->broken = 0;
+			if (q->notice_left > 0) {
+				q->notice_left -= (size_t)n < q->notice_left ?
+				    (size_t)n : q->notice_left;
+				if (q->notice_left == 0)
+					q->notice_n = 0;
+			}
 			continue;
 		}
 		if (n == 0 || not_now(errno))
 			break;
-		/* EPIPE, EIO, ENOSPC...: the reader is gone, no one to tell */
+		/* EPIPE, EIO, ENOSPC...: the reader is gone; later writes
+		 * try again (a FIFO may get a new reader) */
 		q->broken = 1;
-		q->unreported = 0;
-		evbuffer_drain(q->buf, evbuffer_get_length(q->buf));
+		lose_pending(q);
+		break;
 	}
 	arm(q);
 	if (q->above_low && evbuffer_get_length(q->buf) <= q->low) {
@@ -275,9 +311,14 @@ outq_write(struct outq *q, const void *buf, size_t len)
 {
 	size_t pending;
 
-	if (q->broken || len == 0)
+	if (len == 0)
 		return 0;
 	pending = evbuffer_get_length(q->buf);
+	if (pending == 0 && q->unreported > 0) {	/* a reader came back */
+		add_notice(q);
+		push(q);
+		pending = evbuffer_get_length(q->buf);
+	}
 	/* pending may exceed cap by a drop notice */
 	if (pending > q->cap || len > q->cap - pending ||
 	    evbuffer_add(q->buf, buf, len) < 0) {

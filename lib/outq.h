@@ -33,9 +33,10 @@ void outq_set_name(struct outq *q, const char *who);
 
 /* Queue or write one whole record (a line, with its newline). Never blocks.
  * Returns 0 when it was written or queued, -1 when it did not fit under cap:
- * then it is dropped whole (never partially queued) and counted. Once the
- * reader is gone (EPIPE or another hard error) every record is discarded
- * and 0 returned: there is no one left to tell. */
+ * then it is dropped whole (never partially queued) and counted. When the
+ * reader is gone (EPIPE or another hard error) what waits is dropped and
+ * counted; every later record is tried again, so a reader that comes back
+ * (a FIFO reopened) gets the drop notice first. */
 int outq_write(struct outq *q, const void *buf, size_t len);
 
 /* Bytes waiting in memory. */

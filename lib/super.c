@@ -30,9 +30,13 @@
 #include <event2/event.h>
 
 #include "ibc.h"
+#include "outq.h"
 
 #define COMPONENT "init"
 #define FAIL_RING 1024	/* >= the largest crash_loop.failures accepted */
+#define OUT_HIGH (64 * 1024)	/* children's pipes pause above this many
+				 * bytes waiting for our stdout/stderr ... */
+#define OUT_LOW (16 * 1024)	/* ... and resume at this many */
 
 enum st {
 	ST_DOWN, ST_WAITING, ST_STARTING, ST_READY, ST_STOPPING, ST_BACKOFF,
@@ -112,6 +116,8 @@ struct super {
 	int critical_failed;
 	void (*on_critical)(void *);
 	void *on_critical_arg;
+	struct outq *q[3];	/* [1] stdout, [2] stderr; NULL: write(2) */
+	int out_paused[3];	/* children's pipes to [n] not read for now */
 };
 
 static void
@@ -383,7 +389,11 @@ pass_line(struct pipe_out *p, size_t len)
 	int k = snprintf(line, sizeof(line), "%s | %.*s%s", p->tag,
 	    (int)len, p->buf, nl ? "" : "\n");
 
-	if (write(p->to, line, (size_t)k) < 0)
+	if (k >= (int)sizeof(line))
+		k = (int)sizeof(line) - 1;	/* cannot happen: len <= 4096 */
+	if (p->r->s->q[p->to] != NULL)
+		outq_write(p->r->s->q[p->to], line, (size_t)k);	/* drops are counted and reported */
+	else if (write(p->to, line, (size_t)k) < 0)
 		(void)0;	/* our stdout is gone: nothing to do */
 	memmove(p->buf, p->buf + len, p->len - len);
 	p->len -= len;
@@ -406,6 +416,60 @@ shut_output(struct pipe_out *p)
 	p->len = 0;
 }
 
+static struct pipe_out *
+run_pipe(struct run *r, size_t k)
+{
+	struct pipe_out *po[] = { &r->out, &r->err, &r->check_err, &r->act_out,
+	    &r->act_err };
+
+	return k < sizeof(po) / sizeof(po[0]) ? po[k] : NULL;
+}
+
+/* Our stdout (to = 1) or stderr (2) has a backlog: stop reading the
+ * children's pipes to it. They fill and their writers block, as they
+ * would on a slow terminal; stack-init itself never does. */
+static void
+pause_outputs(struct super *s, int to)
+{
+	struct pipe_out *p;
+	size_t i, k;
+
+	if (s->out_paused[to])
+		return;
+	s->out_paused[to] = 1;
+	for (i = 0; i < s->n; i++)
+		for (k = 0; (p = run_pipe(s->runs[i], k)) != NULL; k++)
+			if (p->to == to && p->ev != NULL)
+				event_del(p->ev);
+}
+
+static void
+resume_outputs(struct super *s, int to)
+{
+	struct pipe_out *p;
+	size_t i, k;
+
+	if (!s->out_paused[to])
+		return;
+	s->out_paused[to] = 0;
+	for (i = 0; i < s->n; i++)
+		for (k = 0; (p = run_pipe(s->runs[i], k)) != NULL; k++)
+			if (p->to == to && p->ev != NULL)
+				event_add(p->ev, NULL);
+}
+
+static void
+on_drain_out(void *arg)
+{
+	resume_outputs(arg, 1);
+}
+
+static void
+on_drain_err(void *arg)
+{
+	resume_outputs(arg, 2);
+}
+
 static void
 on_output(evutil_socket_t fd, short what, void *arg)
 {
@@ -425,6 +489,9 @@ on_output(evutil_socket_t fd, short what, void *arg)
 	p->len += (size_t)n;
 	while ((nl = memchr(p->buf, '\n', p->len)) != NULL || p->len == sizeof(p->buf))
 		pass_line(p, nl ? (size_t)(nl - p->buf) + 1 : p->len);
+	if (what != 0 && p->r->s->q[p->to] != NULL &&
+	    outq_pending(p->r->s->q[p->to]) > OUT_HIGH)
+		pause_outputs(p->r->s, p->to);
 }
 
 /* Take what the pipe holds now (one read: a grandchild may keep writing
@@ -453,7 +520,7 @@ open_output(struct run *r, struct pipe_out *p, int to, const char *suffix)
 	p->to = to;
 	snprintf(p->tag, sizeof(p->tag), "%s%s", r->svc->name, suffix);
 	p->ev = event_new(r->s->base, fds[0], EV_READ | EV_PERSIST, on_output, p);
-	if (p->ev == NULL || event_add(p->ev, NULL) < 0) {
+	if (p->ev == NULL || (!r->s->out_paused[to] && event_add(p->ev, NULL) < 0)) {
 		if (p->ev != NULL)
 			event_free(p->ev);
 		p->ev = NULL;
@@ -1445,6 +1512,17 @@ super_free(struct super *s)
 	svcconf_free(s->next);
 	svcconf_free(s->conf);
 	free(s);
+}
+
+void
+super_set_output(struct super *s, struct outq *out, struct outq *err)
+{
+	s->q[1] = out;
+	s->q[2] = err;
+	if (out != NULL)
+		outq_on_drain(out, OUT_LOW, on_drain_out, s);
+	if (err != NULL)
+		outq_on_drain(err, OUT_LOW, on_drain_err, s);
 }
 
 const struct svcconf *

@@ -26,6 +26,7 @@
 #include "cfg.h"
 #include "evsend.h"
 #include "log.h"
+#include "outq.h"
 #include "rundir.h"
 #include "super.h"
 #include "svcconf.h"
@@ -39,6 +40,8 @@
 #define EXIT_CANTCREAT 73
 #define EXIT_CONFIG 78
 #define CTL_LINE_MAX 1024
+#define OUT_CAP (256 * 1024)	/* bytes of output that may wait for a slow reader */
+#define FLUSH_MS 2000		/* at exit, how long the rest may take */
 #define MAX_CTL_CLIENTS 32
 
 struct opts {
@@ -62,6 +65,8 @@ struct ctx {
 	struct super *sup;
 	struct evsend *evs;
 	struct evconnlistener *lis;
+	struct outq *out, *err;	/* our stdout and stderr, never blocking */
+	FILE *logf;		/* the log's lines, into out */
 	size_t n_ctl;
 	struct event *sig[7];
 	int exit_code;
@@ -421,6 +426,35 @@ on_ctl_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	bufferevent_enable(cl->bev, EV_READ | EV_WRITE);
 }
 
+/* ---------- output ---------- */
+
+/* The log writes whole lines through stdio (one fflush per line) into this
+ * cookie: each call is one record for the queue. */
+static ssize_t
+log_cookie_write(void *arg, const char *buf, size_t len)
+{
+	outq_write(arg, buf, len);	/* a drop is counted and reported */
+	return (ssize_t)len;
+}
+
+/* stdout and stderr as bounded queues that never block stack-init, and a
+ * FILE for the log that writes into the stdout queue. */
+static int
+open_output(struct ctx *c, struct gw_err *err)
+{
+	static const cookie_io_functions_t io = { .write = log_cookie_write };
+
+	if ((c->out = outq_new(c->base, 1, OUT_CAP, err)) == NULL ||
+	    (c->err = outq_new(c->base, 2, OUT_CAP / 4, err)) == NULL)
+		return -1;
+	outq_set_name(c->out, PROG);
+	outq_set_name(c->err, PROG);
+	if ((c->logf = fopencookie(c->out, "w", io)) == NULL ||
+	    setvbuf(c->logf, NULL, _IOFBF, 65536) != 0)
+		return gw_err_set(err, "cannot open the log stream");
+	return 0;
+}
+
 /* ---------- signals ---------- */
 
 static void
@@ -521,9 +555,12 @@ main(int argc, char **argv)
 		die(EXIT_SOFTWARE, "cannot become a child subreaper: %s", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
 	c.exit_code = EXIT_SOFTWARE;
-	if ((c.log = gw_log_new(PROG, stdout, c.o.log_level)) == NULL ||
-	    (c.base = event_base_new()) == NULL)
+	if ((c.base = event_base_new()) == NULL)
 		die(EXIT_SOFTWARE, "cannot set up the event loop");
+	if (open_output(&c, &e) < 0)
+		die(EXIT_SOFTWARE, "output: %s", e.msg);
+	if ((c.log = gw_log_new(PROG, c.logf, c.o.log_level)) == NULL)
+		die(EXIT_SOFTWARE, "cannot set up the log");
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		c.sig[i] = evsignal_new(c.base, sigs[i], on_signal, &c);
 		if (c.sig[i] == NULL || evsignal_add(c.sig[i], NULL) < 0)
@@ -540,6 +577,7 @@ main(int argc, char **argv)
 		die(EXIT_SOFTWARE, "%s", e.msg);
 	c.conf = NULL;	/* the supervisor's now */
 	super_on_critical(c.sup, on_critical, &c);
+	super_set_output(c.sup, c.out, c.err);
 	if (!c.o.no_control) {
 		if (rundir_path(rd, sizeof(rd), &e) == 0 &&
 		    strncmp(c.o.sock, rd, strlen(rd)) == 0 &&
@@ -573,8 +611,13 @@ main(int argc, char **argv)
 	evsend_free(c.evs);
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		event_free(c.sig[i]);
-	event_base_free(c.base);
 	gw_log_free(c.log);
+	fclose(c.logf);
+	outq_flush(c.out, FLUSH_MS);	/* then give up: a stalled reader */
+	outq_flush(c.err, FLUSH_MS);
+	outq_free(c.out);
+	outq_free(c.err);
+	event_base_free(c.base);
 	svcconf_free(c.conf);
 	return c.exit_code;
 }

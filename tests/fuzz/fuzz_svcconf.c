@@ -2,7 +2,8 @@
  * must say why and own nothing (LeakSanitizer); an accepted table must
  * hold what svcconf.h promises: unique good names, argv iff not external,
  * resolved dependency and follows indices, and an order that is a
- * permutation with every dependency before its dependant. */
+ * permutation with every dependency before its dependant; follow modes,
+ * forwarded signals and signal actions within their ranges. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -68,6 +69,19 @@ svc_ok(const struct svcconf *c, size_t i)
 	    s->stop_signal < 1 || s->stop_signal > 64 ||
 	    s->crash_loop.failures < 1)
 		return 0;
+	if (s->follow_mode > SVC_FOLLOW_PAUSE ||
+	    (s->external && s->follow_mode != SVC_FOLLOW_RESTART))
+		return 0;
+	if (s->forward_signals != ~0ULL) {
+		unsigned long long all = 0;
+
+		for (k = 0; k < SVC_N_SIGNALS; k++)
+			all |= 1ULL << svcconf_signal_at((int)k);
+		if (s->forward_signals & ~all)
+			return 0;
+	}
+	if (!svcconf_svc_equal(s, s))
+		return 0;
 	for (k = 0; k < s->n_schedule; k++)
 		if (s->schedule[k].when.days == 0 ||
 		    s->schedule[k].when.days > SCHED_DAILY)
@@ -111,6 +125,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (c->n < 1 || c->n > SVC_MAX_SERVICES || !order_ok(c))
 		__builtin_trap();
+	for (i = 0; i < SVC_N_SIGNALS; i++)
+		if (c->on_signal[i] > SVC_SIG_IGNORE)
+			__builtin_trap();
 	for (i = 0; i < c->n; i++)
 		if (!svc_ok(c, i))
 			__builtin_trap();

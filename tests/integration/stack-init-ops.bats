@@ -144,3 +144,36 @@ proc_state() { sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]) .*/\1/' "/proc/$1/stat"; }
 	wait_for_line "$LOG" '^e \(restart\) \| oops$' 5
 	wait_for_line "$LOG" '^r \(restart\) \| restart uid 0$' 5
 }
+
+@test "a stalled stdout reader never stalls stack-init: the control socket answers, drops are counted and reported, no line is split" {
+	mkfifo "$T/fifo"
+	exec 7<>"$T/fifo"	# a reader that never reads: the pipe fills
+	printf '%s\n' '{"services": [
+	  {"name": "spew", "argv": ["sh", "-c", "while :; do echo spewing-a-line-of-output-0123456789abcdefghijklmnopqrstuvwxyz; done"]},
+	  {"name": "crashy", "argv": ["false"], "restart": "always",
+	   "backoff": {"initial": 0, "max": 0.01}, "crash_loop": {"failures": 1000, "window": 0.01}}]}' >"$T/stack.json"
+	stack-init -n "$T/stack.json"
+	stack-init --log-level debug --no-notify "$T/stack.json" >"$T/fifo" 2>&1 3>&- 7>&- &
+	INIT_PID=$!
+	# thousands of respawns, three debug lines each: far more than the
+	# pipe (64 KiB) and the queue (256 KiB) hold; the loop keeps answering
+	wait_until 30 svc_is crashy '.restarts >= 3000'
+	run timeout 3 stack-init ctl status
+	[ "$status" -eq 0 ]
+	# now read: the backlog arrives, then the notice about what was dropped
+	exec 8<"$T/fifo"	# the reader, open before the test's writer end goes
+	exec 7>&-
+	cat <&8 >"$T/out" 3>&- &
+	CAT_PID=$!
+	exec 8<&-
+	wait_for_line "$T/out" '^stack-init: [0-9]+ output lines dropped: the log reader was too slow$' 20
+	kill -TERM "$INIT_PID"
+	wait_exit "$INIT_PID" 15
+	[ "$EXIT_STATUS" -eq 0 ]
+	INIT_PID=
+	wait_exit "$CAT_PID" 5
+	# every line whole: JSON lines parse, prefixed lines are complete
+	grep '^{' "$T/out" | jq -c . >/dev/null
+	! grep -v -E '^(\{.*\}|spew \| spewing-a-line-of-output-0123456789abcdefghijklmnopqrstuvwxyz|stack-init: [0-9]+ output lines dropped: the log reader was too slow)$' "$T/out"
+	grep -q '"event":"init\.exit"' "$T/out"
+}

@@ -485,7 +485,8 @@ test_bad_fd(void **state)
 }
 
 /* The reader is gone before the queue is made (the private description
- * cannot be opened then: the poll fallback): records are discarded. */
+ * cannot be opened then: the poll fallback): records are dropped and
+ * counted. */
 static void
 test_reader_gone_before(void **state)
 {
@@ -499,7 +500,7 @@ test_reader_gone_before(void **state)
 	assert_int_equal(outq_pending(f->q), 0);
 	assert_int_equal(outq_write(f->q, "lost too\n", 9), 0);
 	assert_int_equal(outq_pending(f->q), 0);
-	assert_int_equal(outq_dropped(f->q), 0);
+	assert_int_equal(outq_dropped(f->q), 2);
 	assert_int_equal(outq_flush(f->q, 100), -1);
 	assert_int_equal(added_events(f), 0);
 }
@@ -514,19 +515,66 @@ test_reader_gone_while_pending(void **state)
 	small_pipe(f);
 	new_queue(f, f->p[1], 64 * 1024);
 	outq_on_drain(f->q, 0, on_drained, f);
+	size_t waiting;
+
 	write_recs(f, 100, 100, NULL);
-	assert_true(outq_pending(f->q) > 0);
+	waiting = outq_pending(f->q);
+	assert_true(waiting > 0);
 	close(f->p[0]);
 	f->p[0] = -1;
 	f->want_drains = 1;
 	run(f);
 	assert_int_equal(f->drains, 1);
 	assert_int_equal(outq_pending(f->q), 0);
-	write_recs(f, 10, 100, NULL);	/* each returns 0, discarded */
+	/* every record with its newline still waiting is counted (the
+	 * first may have gone out in part) */
+	assert_int_equal(outq_dropped(f->q), (waiting + 99) / 100);
+	write_recs(f, 10, 100, NULL);	/* each returns 0, dropped */
 	assert_int_equal(outq_pending(f->q), 0);
-	assert_int_equal(outq_dropped(f->q), 0);
+	assert_int_equal(outq_dropped(f->q), (waiting + 99) / 100 + 10);
 	assert_int_equal(outq_flush(f->q, 100), -1);
 	assert_int_equal(added_events(f), 0);
+}
+
+/* A FIFO whose reader goes and comes back (a log shipper restarting):
+ * what was written meanwhile is counted, and the new reader hears about
+ * it before the next line. */
+static void
+test_reader_comes_back(void **state)
+{
+	struct fx *f = *state;
+	char dir[] = "/tmp/test_outq.XXXXXX", path[64], buf[512];
+	int r, w;
+	ssize_t n;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_true((r = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) >= 0);
+	assert_true((w = open(path, O_WRONLY | O_CLOEXEC)) >= 0);
+	new_queue(f, w, 4096);
+	outq_set_name(f->q, "stack-init");
+	assert_int_equal(outq_write(f->q, "one\n", 4), 0);
+	assert_int_equal(read(r, buf, sizeof(buf)), 4);
+	close(r);
+	assert_int_equal(outq_write(f->q, "two\n", 4), 0);
+	assert_int_equal(outq_write(f->q, "three\n", 6), 0);
+	assert_int_equal(outq_dropped(f->q), 2);
+	assert_int_equal(outq_pending(f->q), 0);
+	assert_true((r = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) >= 0);
+	assert_int_equal(outq_write(f->q, "four\n", 5), 0);
+	n = read(r, buf, sizeof(buf) - 1);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_string_equal(buf, "stack-init: 2 output lines dropped: the log "
+	    "reader was too slow\nfour\n");
+	assert_int_equal(outq_flush(f->q, 100), 0);
+	outq_free(f->q);
+	f->q = NULL;
+	close(r);
+	close(w);
+	unlink(path);
+	rmdir(dir);
 }
 
 /* A child process reads at its own pace: flush blocks until all is out. */
@@ -663,6 +711,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_regular_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_fd, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reader_gone_before, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reader_comes_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reader_gone_while_pending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flush_all, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flush_stalled, setup, teardown),

@@ -31,6 +31,7 @@
 
 #include "ibc.h"
 #include "outq.h"
+#include "pwfile.h"
 
 #define COMPONENT "init"
 #define FAIL_RING 1024	/* >= the largest crash_loop.failures accepted */
@@ -254,52 +255,11 @@ child_reset_signals(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-/* The uid and gid of a user, from /etc/passwd read directly: the programs
- * are static, and glibc's getpwnam would try to load NSS modules at run
- * time (and crash when they do not match). A numeric "uid" is accepted too
- * (its gid is then the uid). Returns 0, or -1 when there is no such user. */
-static int
-lookup_user(const char *name, uid_t *uid, gid_t *gid)
-{
-	char line[1024], *end;
-	size_t n = strlen(name);
-	unsigned long v;
-	FILE *f;
-	int rc = -1;
-
-	if (n > 0 && strspn(name, "0123456789") == n) {
-		v = strtoul(name, &end, 10);
-		*uid = (uid_t)v;
-		*gid = (gid_t)v;
-		return 0;
-	}
-	if ((f = fopen("/etc/passwd", "re")) == NULL)
-		return -1;
-	while (rc < 0 && fgets(line, sizeof(line), f) != NULL) {
-		char *save = NULL, *fname, *pw, *su, *sg;
-
-		if ((fname = strtok_r(line, ":", &save)) == NULL ||
-		    strcmp(fname, name) != 0 ||
-		    (pw = strtok_r(NULL, ":", &save)) == NULL ||
-		    (su = strtok_r(NULL, ":", &save)) == NULL ||
-		    (sg = strtok_r(NULL, ":", &save)) == NULL)
-			continue;
-		(void)pw;
-		*uid = (uid_t)strtoul(su, NULL, 10);
-		*gid = (gid_t)strtoul(sg, NULL, 10);
-		rc = 0;
-	}
-	fclose(f);
-	return rc;
-}
-
 struct spawn_opts {
 	char *const *argv;
 	char *const *env;	/* added "K=V", or NULL */
 	const char *cwd;
-	uid_t uid;
-	gid_t gid;
-	int set_user;
+	const struct pwfile_user *user;	/* switch to, or NULL */
 	int out_fd, err_fd;	/* -1: inherit */
 	int notify_fd, notify_target;	/* -1: none */
 };
@@ -351,11 +311,17 @@ spawn(const struct spawn_opts *o, char *why, size_t whysz)
 			dup2(o->notify_fd, o->notify_target);
 		if (o->notify_fd >= 0)
 			fcntl(o->notify_target, F_SETFD, 0);
-		for (kv = o->env; kv && *kv; kv++)
+		if (o->user != NULL && o->user->name[0] != '\0') {
+			setenv("USER", o->user->name, 1);
+			setenv("LOGNAME", o->user->name, 1);
+		}
+		if (o->user != NULL && o->user->home[0] != '\0')
+			setenv("HOME", o->user->home, 1);
+		for (kv = o->env; kv && *kv; kv++)	/* the service's own win */
 			putenv(*kv);
 		if ((o->cwd && chdir(o->cwd) < 0) ||
-		    (o->set_user && (setgroups(0, NULL) < 0 || setgid(o->gid) < 0 ||
-		    setuid(o->uid) < 0))) {
+		    (o->user && (setgroups(o->user->n_groups, o->user->groups) < 0 ||
+		    setgid(o->user->gid) < 0 || setuid(o->user->uid) < 0))) {
 			e = errno;
 		} else {
 			execvp(o->argv[0], o->argv);
@@ -657,18 +623,23 @@ on_notify(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* Fill o's user fields for user (NULL: no switch). Returns 0, or -1 with
- * why. */
+/* Look up user (NULL: no switch) into *pw for o: uid, gid, supplementary
+ * groups and home from /etc/passwd and /etc/group, read directly (the
+ * program is static: glibc's NSS must not be loaded). Returns 0, or -1
+ * with why ("no user 'x' in /etc/passwd", a bad entry's line). */
 static int
-user_opts(const char *user, struct spawn_opts *o, char *why, size_t whysz)
+user_opts(const char *user, struct pwfile_user *pw, struct spawn_opts *o,
+    char *why, size_t whysz)
 {
+	struct gw_err e;
+
 	if (user == NULL)
 		return 0;
-	if (lookup_user(user, &o->uid, &o->gid) < 0) {
-		snprintf(why, whysz, "unknown user '%s'", user);
+	if (pwfile_lookup(user, NULL, NULL, pw, &e) < 0) {
+		snprintf(why, whysz, "user: %s", e.msg);
 		return -1;
 	}
-	o->set_user = 1;
+	o->user = pw;
 	return 0;
 }
 
@@ -676,6 +647,7 @@ static void
 spawn_service(struct run *r)
 {
 	const struct svc *v = r->svc;
+	struct pwfile_user pw;
 	struct spawn_opts o;
 	int np[2] = { -1, -1 };
 	char why[300];
@@ -686,7 +658,7 @@ spawn_service(struct run *r)
 	o.env = v->env;
 	o.cwd = v->cwd;
 	o.out_fd = o.err_fd = o.notify_fd = -1;
-	if (user_opts(v->user, &o, why, sizeof(why)) < 0) {
+	if (user_opts(v->user, &pw, &o, why, sizeof(why)) < 0) {
 		log_svc(r, GW_CRITICAL, "init.spawn_failed", NULL, "%s", why);
 		r->st = ST_FATAL;
 		if (v->critical)
@@ -759,6 +731,7 @@ static void
 on_check_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct run *r = arg;
+	struct pwfile_user pw;
 	struct spawn_opts o;
 	char why[300];
 	int devnull;
@@ -783,7 +756,7 @@ on_check_timer(evutil_socket_t fd, short what, void *arg)
 	o.err_fd = r->svc->prefix_output ? open_output(r, &r->check_err, 2,
 	    " (check)") : -1;
 	if (user_opts(r->svc->ready.user ? r->svc->ready.user : r->svc->user,
-	    &o, why, sizeof(why)) < 0)
+	    &pw, &o, why, sizeof(why)) < 0)
 		r->check_pid = -1;
 	else
 		r->check_pid = spawn(&o, why, sizeof(why));
@@ -920,7 +893,7 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 		try_start_waiting(r->s);
 	} else if (r->st == ST_STOPPING && r->pid > 0) {
 		log_svc(r, GW_WARNING, "init.killed", json_pack("{s:i}", "pid", (int)r->pid),
-		    "did not stop within %.0f s: SIGKILL", r->svc->stop_timeout_s);
+		    "did not stop within %g s: SIGKILL", r->svc->stop_timeout_s);
 		kill_group(r->pid, SIGKILL);
 	}
 }
@@ -1289,6 +1262,7 @@ scheduled_restart(struct run *r)
 		}
 		return;
 	case SVC_ACTION_ARGV: {
+		struct pwfile_user pw;
 		struct spawn_opts o;
 		char why[300];
 
@@ -1300,7 +1274,7 @@ scheduled_restart(struct run *r)
 			o.out_fd = open_output(r, &r->act_out, 1, " (restart)");
 			o.err_fd = open_output(r, &r->act_err, 2, " (restart)");
 		}
-		if (user_opts(a->user ? a->user : r->svc->user, &o, why,
+		if (user_opts(a->user ? a->user : r->svc->user, &pw, &o, why,
 		    sizeof(why)) < 0)
 			r->action_pid = -1;
 		else
@@ -1730,6 +1704,10 @@ super_ctl(struct super *s, const char *verb, const char *name,
 			r->paused = 0;
 			kill_group(r->pid, SIGCONT);
 			log_svc(r, GW_INFO, "init.resumed", NULL, "resumed by ctl");
+			return 0;
+		}
+		if (strcmp(verb, "start") == 0 && r->st == ST_STOPPING) {
+			r->want_restart = 1;	/* back once it is down */
 			return 0;
 		}
 		if (strcmp(verb, "start") == 0 && r->pid > 0)

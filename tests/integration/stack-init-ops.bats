@@ -177,3 +177,26 @@ proc_state() { sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]) .*/\1/' "/proc/$1/stat"; }
 	! grep -v -E '^(\{.*\}|spew \| spewing-a-line-of-output-0123456789abcdefghijklmnopqrstuvwxyz|stack-init: [0-9]+ output lines dropped: the log reader was too slow)$' "$T/out"
 	grep -q '"event":"init\.exit"' "$T/out"
 }
+
+@test "user: supplementary groups from /etc/group, HOME, USER and LOGNAME from /etc/passwd (files bind-mounted in a private mount namespace)" {
+	[ "$(id -u)" -eq 0 ] || skip "switching users needs root (uid $(id -u))"
+	unshare -m true 2>/dev/null || skip "no mount namespace: $(unshare -m true 2>&1)"
+	cp /etc/passwd "$T/passwd"
+	cp /etc/group "$T/group"
+	echo 'gwtest:x:4242:4243:gwkit test:/home/gwtest:/bin/sh' >>"$T/passwd"
+	printf '%s\n' 'gwprimary:x:4243:' 'gwa:x:5001:gwtest' 'gwb:x:5002:other,gwtest,more' 'gwnot:x:5003:gwtester' >>"$T/group"
+	printf '%s\n' '{"services": [
+	  {"name": "as-gwtest", "user": "gwtest", "restart": "no",
+	   "argv": ["sh", "-c", "echo uid=$(id -u) gid=$(id -g) groups=$(id -G | tr \" \" ,) home=$HOME user=$USER logname=$LOGNAME"]},
+	  {"name": "env-wins", "user": "gwtest", "restart": "no", "env": {"HOME": "/srv"},
+	   "argv": ["sh", "-c", "echo home=$HOME"]}]}' >"$T/stack.json"
+	unshare -m sh -c 'mount --bind "$1/passwd" /etc/passwd && mount --bind "$1/group" /etc/group && exec stack-init --no-control --no-notify "$1/stack.json"' sh "$T" >"$LOG" 2>&1 3>&- &
+	INIT_PID=$!
+	wait_for_line "$LOG" '^as-gwtest \| ' 10
+	grep -x 'as-gwtest | uid=4242 gid=4243 groups=4243,5001,5002 home=/home/gwtest user=gwtest logname=gwtest' "$LOG"
+	wait_for_line "$LOG" '^env-wins \| home=/srv$' 5
+	kill -TERM "$INIT_PID"
+	wait_exit "$INIT_PID" 10
+	[ "$EXIT_STATUS" -eq 0 ]
+	INIT_PID=
+}

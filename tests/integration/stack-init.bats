@@ -310,6 +310,6 @@ load init
 	# the static binary reads /etc/passwd itself (no NSS): the user switch works
 	wait_for_line "$LOG" "^as-nobody \\| $(id -u nobody)\$" 5
 	wait_for_line "$LOG" 'bad: cannot run /nonexistent/x: No such file or directory' 5
-	wait_for_line "$LOG" "nobody-here: unknown user 'no-such-user-gwkit'" 5
+	wait_for_line "$LOG" "nobody-here: user: no user 'no-such-user-gwkit' in /etc/passwd" 5
 	svc_is nobody-here '.state == "fatal"'
 }

@@ -1027,21 +1027,14 @@ test_ctl_stop_in_backoff(void **state)
 }
 
 /* ctl start while the service is still stopping (ctl stop, a slow stop)
- * must bring it back once it is down.
- * BUG: lib/super.c super_ctl(): "start" on a service whose pid is still
- * set returns 0 as "already running" (and clears by_ctl), but a service in
- * state stopping is not running on: once it is down it stays down, and the
- * operator's start is lost ("restart" works: it sets want_restart). Build
- * with CPPFLAGS=-DSUPER_TEST_KNOWN_BUGS to run it. */
+ * must bring it back once it is down (it once returned "already running"
+ * and the start was lost). */
 static void
 test_ctl_start_while_stopping(void **state)
 {
 	struct fx *f = *state;
 	struct gw_err e;
 
-#ifndef SUPER_TEST_KNOWN_BUGS
-	skip();	/* BUG: see above; remove once super_ctl is fixed */
-#endif
 	start(f, conf_of(f, "{'services':["
 	    "{'name':'x','argv':[" STUBBORN("x") "],'stop_timeout':0.3,"
 	    " " READY_FILE("x.up") "}]}"));
@@ -1280,8 +1273,6 @@ main(void)
 		T(test_shutdown_order_and_kill),
 		T(test_ctl),
 		T(test_ctl_stop_in_backoff),
-		/* BUG: lib/super.c super_ctl "start" on a stopping service is
-		 * lost; skipped unless -DSUPER_TEST_KNOWN_BUGS */
 		T(test_ctl_start_while_stopping),
 		T(test_forward_signals),
 		T(test_reload),

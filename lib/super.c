@@ -436,37 +436,61 @@ on_drain_err(void *arg)
 	resume_outputs(arg, 2);
 }
 
-static void
-on_output(evutil_socket_t fd, short what, void *arg)
+/* One read from a child's pipe, its whole lines passed on. Returns 1
+ * when bytes came, 0 at EOF or an error (the pipe is shut), -1 when there
+ * is nothing now. */
+static int
+read_output(struct pipe_out *p)
 {
-	struct pipe_out *p = arg;
 	ssize_t n;
 	char *nl;
 
-	n = read(fd, p->buf + p->len, sizeof(p->buf) - p->len);
-	if (n < 0 && errno == EINTR)
-		return;
-	if (n < 0 && errno == EAGAIN && what != 0)
-		return;		/* from the loop: wait for more */
+	do
+		n = read(p->fd, p->buf + p->len, sizeof(p->buf) - p->len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return -1;
 	if (n <= 0) {
 		shut_output(p);
-		return;
+		return 0;
 	}
 	p->len += (size_t)n;
 	while ((nl = memchr(p->buf, '\n', p->len)) != NULL || p->len == sizeof(p->buf))
 		pass_line(p, nl ? (size_t)(nl - p->buf) + 1 : p->len);
-	if (what != 0 && p->r->s->q[p->to] != NULL &&
-	    outq_pending(p->r->s->q[p->to]) > OUT_HIGH)
+	return 1;
+}
+
+static void
+on_output(evutil_socket_t fd, short what, void *arg)
+{
+	struct pipe_out *p = arg;
+	struct outq *q;
+
+	(void)fd;
+	(void)what;
+	if (read_output(p) > 0 && (q = p->r->s->q[p->to]) != NULL &&
+	    outq_pending(q) > OUT_HIGH)
 		pause_outputs(p->r->s, p->to);
 }
 
-/* Take what the pipe holds now (one read: a grandchild may keep writing
- * forever), pass on a last partial line, and close it. */
+/* Take what the pipe holds now, so that a child's last words come before
+ * the news of its exit. At most 1 MiB: a writer that left the service's
+ * process group may go on forever. */
+static void
+drain_output(struct pipe_out *p)
+{
+	int i;
+
+	for (i = 0; i < 256 && p->fd >= 0 && read_output(p) > 0; i++)
+		;
+}
+
+/* Drain the pipe, pass on a last partial line, and close it. */
 static void
 close_output(struct pipe_out *p)
 {
-	if (p->fd >= 0 && p->ev != NULL)
-		on_output(p->fd, 0, p);	/* shuts itself at EOF or EAGAIN */
+	if (p->fd >= 0)
+		drain_output(p);
 	shut_output(p);
 }
 
@@ -810,6 +834,7 @@ on_check_exit(struct run *r, int status)
 	double waited = mono_s() - r->check_since;
 
 	r->check_pid = 0;
+	drain_output(&r->check_err);
 	evtimer_del(r->check_deadline);
 	if (r->st != ST_STARTING)
 		return;
@@ -928,6 +953,8 @@ on_service_exit(struct run *r, int status)
 	if (kill_group(r->pid, SIGKILL) == 0)
 		log_svc(r, GW_WARNING, "init.killed_group", json_pack("{s:i}", "pgid",
 		    (int)r->pid), "killed what was left of its process group");
+	drain_output(&r->out);
+	drain_output(&r->err);
 	r->pid = 0;
 	r->paused = 0;
 	r->have_exit = 1;
@@ -1012,6 +1039,8 @@ on_action_exit(struct run *r, int status)
 	char d[64];
 
 	r->action_pid = 0;
+	drain_output(&r->act_out);
+	drain_output(&r->act_err);
 	evtimer_del(r->action_deadline);
 	describe_status(status, d, sizeof(d));
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {

@@ -200,3 +200,33 @@ proc_state() { sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]) .*/\1/' "/proc/$1/stat"; }
 	[ "$EXIT_STATUS" -eq 0 ]
 	INIT_PID=
 }
+
+@test "a service's last words: every line arrives, before the news of its exit" {
+	cat >"$T/words.sh" <<-'SH'
+	words() { i=0; while [ $i -lt 200 ]; do echo "$1-$i-0123456789012345678901234567890123456789012345678901234567890123456789"; i=$((i+1)); done; }
+	if [ "$2" = trap ]; then
+		trap 'words "$1"; exit 0' TERM
+		echo armed
+		while :; do sleep 0.05; done
+	fi
+	words "$1"
+	exit 3
+	SH
+	start_init '{"services": [
+	  {"name": "bye", "argv": ["sh", "'"$T"'/words.sh", "last-words", "trap"]},
+	  {"name": "dies", "restart": "no", "argv": ["sh", "'"$T"'/words.sh", "dying"]}]}'
+	wait_for_line "$LOG" '"event":"init\.exited".*"service":"dies"' 10
+	[ "$(grep -c '^dies | dying-' "$LOG")" -eq 200 ]
+	l_last=$(grep -n '^dies | dying-199-' "$LOG" | cut -d: -f1)
+	l_exit=$(grep -n '"event":"init\.exited".*"service":"dies"' "$LOG" | cut -d: -f1)
+	[ "$l_last" -lt "$l_exit" ]
+	wait_for_line "$LOG" '^bye \| armed$' 5
+	kill -TERM "$INIT_PID"
+	wait_exit "$INIT_PID" 10
+	[ "$EXIT_STATUS" -eq 0 ]
+	INIT_PID=
+	[ "$(grep -c '^bye | last-words-' "$LOG")" -eq 200 ]
+	l_last=$(grep -n '^bye | last-words-199-' "$LOG" | cut -d: -f1)
+	l_stop=$(grep -n '"event":"init\.stopped".*"service":"bye"' "$LOG" | cut -d: -f1)
+	[ "$l_last" -lt "$l_stop" ]
+}

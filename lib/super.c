@@ -38,6 +38,9 @@
 #define OUT_HIGH (64 * 1024)	/* children's pipes pause above this many
 				 * bytes waiting for our stdout/stderr ... */
 #define OUT_LOW (16 * 1024)	/* ... and resume at this many */
+#define SWEEP_TERM_S 5.0	/* leftover processes: SIGTERM, then SIGKILL after */
+#define SWEEP_KILL_S 2.0	/* ... and give up on them after this */
+#define MAX_LEFTOVERS 1024
 
 enum st {
 	ST_DOWN, ST_WAITING, ST_STARTING, ST_READY, ST_STOPPING, ST_BACKOFF,
@@ -118,6 +121,9 @@ struct super {
 	void (*on_critical)(void *);
 	void *on_critical_arg;
 	struct outq *q[3];	/* [1] stdout, [2] stderr; NULL: write(2) */
+	int sweep;		/* shutdown: 0 not yet, 1 TERM sent to leftovers,
+				 * 2 KILL sent, 3 done */
+	struct event *sweep_timer;
 	int out_paused[3];	/* children's pipes to [n] not read for now */
 };
 
@@ -1085,6 +1091,8 @@ super_reap(struct super *s)
 			    json_pack("{s:i}", "pid", (int)pid), "reaped orphan pid %d",
 			    (int)pid);
 	}
+	if (s->shutting_down && s->sweep > 0 && s->sweep < 3)
+		shutdown_step(s);	/* a leftover went: maybe all did */
 }
 
 /* ---------- stopping ---------- */
@@ -1124,6 +1132,90 @@ dependents_down(const struct super *s, const struct run *r)
 	return 1;
 }
 
+/* 1 when pid has exited and waits to be reaped (state Z in its stat). */
+static int
+is_zombie(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 1;	/* gone already */
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 1;
+	buf[n] = '\0';
+	/* "pid (comm) S ...": comm may hold spaces and parentheses */
+	p = strrchr(buf, ')');
+	return p != NULL && p[1] == ' ' && p[2] == 'Z';
+}
+
+/* Our children now, from /proc/self/task/TID/children (we are one
+ * thread): after the services are down these are adopted orphans that
+ * left their service's process group (a setsid daemon), and leftover
+ * checks. Returns how many (at most max), or -1 when /proc cannot tell. */
+static int
+list_children(pid_t *out, int max)
+{
+	char path[64];
+	FILE *f;
+	long v;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+	if ((f = fopen(path, "re")) == NULL)
+		return -1;
+	while (n < max && fscanf(f, "%ld", &v) == 1)
+		if (v > 1 && !is_zombie((pid_t)v))
+			out[n++] = (pid_t)v;
+	fclose(f);
+	return n;
+}
+
+static void
+on_sweep_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct super *s = arg;
+
+	(void)fd;
+	(void)what;
+	s->sweep = s->sweep == 1 ? 2 : 3;
+	shutdown_step(s);
+}
+
+/* The services are down: what else is still our child gets SIGTERM, then
+ * SIGKILL, so that nothing outlives stack-init (as PID 1 the kernel would
+ * kill it without a chance to clean up; as a subreaper it would live on).
+ * Returns 1 while there is something to wait for. */
+static int
+sweep_leftovers(struct super *s)
+{
+	pid_t kids[MAX_LEFTOVERS];
+	int i, n = s->sweep < 3 ? list_children(kids, MAX_LEFTOVERS) : 0;
+
+	if (n <= 0) {
+		s->sweep = 3;
+		return 0;
+	}
+	if (s->sweep == 0 || (s->sweep == 2 && !evtimer_pending(s->sweep_timer, NULL))) {
+		int sig = s->sweep == 0 ? SIGTERM : SIGKILL;
+
+		gw_log_event(s->log, sig == SIGTERM ? GW_INFO : GW_WARNING, COMPONENT,
+		    "init.leftovers", json_pack("{s:i, s:s}", "processes", n, "signal",
+		    sig_name(sig)), "%d leftover process%s outside the services' "
+		    "groups: SIG%s", n, n == 1 ? "" : "es", sig_name(sig));
+		for (i = 0; i < n; i++)
+			kill(kids[i], sig);
+		if (s->sweep == 0)
+			s->sweep = 1;
+		arm(s->sweep_timer, sig == SIGTERM ? SWEEP_TERM_S : SWEEP_KILL_S);
+	}
+	return 1;
+}
+
 static void
 shutdown_step(struct super *s)
 {
@@ -1140,9 +1232,10 @@ shutdown_step(struct super *s)
 			r->st = ST_DOWN;
 		}
 	}
-	if (running == 0 && s->done != NULL) {
+	if (running == 0 && s->done != NULL && !sweep_leftovers(s)) {
 		void (*done)(void *) = s->done;
 
+		evtimer_del(s->sweep_timer);
 		s->done = NULL;
 		done(s->done_arg);
 	}
@@ -1488,6 +1581,11 @@ super_new(struct event_base *base, struct svcconf *conf,
 	}
 	s->base = base;
 	s->log = log;
+	if ((s->sweep_timer = evtimer_new(base, on_sweep_timer, s)) == NULL) {
+		gw_err_set(err, "supervisor: cannot create timers");
+		free(s);
+		return NULL;
+	}
 	for (i = 0; i < conf->n; i++) {
 		if ((s->runs[i] = run_new(s, &conf->svc[i], (int)i)) == NULL) {
 			gw_err_set(err, "supervisor: cannot create timers");
@@ -1512,6 +1610,8 @@ super_free(struct super *s)
 		run_free(s->runs[i]);
 	for (i = 0; i < SVC_MAX_SERVICES; i++)
 		run_free(s->fresh[i]);
+	if (s->sweep_timer != NULL)
+		event_free(s->sweep_timer);
 	svcconf_free(s->next);
 	svcconf_free(s->conf);
 	free(s);

@@ -230,3 +230,29 @@ proc_state() { sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]) .*/\1/' "/proc/$1/stat"; }
 	l_stop=$(grep -n '"event":"init\.stopped".*"service":"bye"' "$LOG" | cut -d: -f1)
 	[ "$l_last" -lt "$l_stop" ]
 }
+
+@test "shutdown: a process that left its service's group (setsid) is stopped too, SIGTERM first" {
+	cat >"$T/daemon.sh" <<-'SH'
+	trap 'echo "daemon got TERM" >"$1/daemon.term"; exit 0' TERM
+	echo $$ >"$1/daemon.pid"
+	while :; do sleep 0.05; done
+	SH
+	start_init '{"services": [
+	  {"name": "spawner", "argv": ["sh", "-c", "setsid sh '"$T"'/daemon.sh '"$T"' </dev/null >/dev/null 2>&1 & sleep 600"]}]}'
+	wait_until 5 test -s "$T/daemon.pid"
+	dpid=$(cat "$T/daemon.pid")
+	# not in the service's process group: the group kill cannot reach it
+	[ "$(ps -o pgid= -p "$dpid" | tr -d ' ')" != "$(pid_of spawner)" ]
+	kill -TERM "$INIT_PID"
+	wait_exit "$INIT_PID" 10
+	[ "$EXIT_STATUS" -eq 0 ]
+	INIT_PID=
+	grep -q 'daemon got TERM' "$T/daemon.term"
+	run kill -0 "$dpid"
+	[ "$status" -ne 0 ]
+	grep -E '"event":"init\.leftovers".*"processes":[12],"signal":"TERM"' "$LOG"
+	l_left=$(grep -n '"event":"init\.leftovers"' "$LOG" | cut -d: -f1)
+	l_stop=$(grep -n '"event":"init\.stopped".*"service":"spawner"' "$LOG" | cut -d: -f1)
+	[ "$l_stop" -lt "$l_left" ]
+	# (2 when the service's killed sleep was not yet a zombie then)
+}

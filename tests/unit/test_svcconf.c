@@ -152,6 +152,8 @@ test_external_file(void **state)
 	assert_true(g->ready_after_restart_s == 300);
 	assert_string_equal(b->follows, "gateway");
 	assert_int_equal(b->follows_index, 0);
+	assert_int_equal(b->follow_mode, SVC_FOLLOW_PAUSE);
+	assert_int_equal(svcconf_signal_action(c, SIGHUP), SVC_SIG_RELOAD);
 	assert_true(b->critical);
 	assert_string_equal(b->env[0], "GATEWAY_HOST=ib-gateway");
 	assert_string_equal(b->env[1], "GATEWAY_PORT=4004");

@@ -49,6 +49,47 @@ c1=$(awk '/^voluntary_ctxt_switches/ {print $2}' "/proc/$pid/status")
 ihwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
 kill -TERM "$pid"; wait "$pid" || true; pid=
 
+# 3. a stalled log reader: stdout is a FIFO nobody reads (held open here),
+#    a service floods it and a crashing one makes stack-init log; the
+#    control socket's round trip beside the same with a reader draining it
+cat >"$tmp/flood.json" <<JSON
+{"services": [
+  {"name": "flood", "argv": ["sh", "-c", "while :; do echo flooding-the-log-reader-0123456789abcdefghijklmnopqrstuvwxyz; done"]},
+  {"name": "crash", "argv": ["false"], "restart": "always", "backoff": 0, "crash_loop": {"failures": 1000, "window": 0.01}}]}
+JSON
+mkfifo "$tmp/fifo"
+ctl_ms() {	# median of 21 "ctl status" round trips, in ms
+	local i t0 t1
+	for i in $(seq 1 21); do
+		t0=$(date +%s%N)
+		timeout 5 "$BIN/stack-init" ctl status >/dev/null || echo "ctl: no answer" >&2
+		t1=$(date +%s%N)
+		echo $(((t1 - t0) / 1000))
+	done | sort -n | awk '{v[NR] = $1} END {printf "%.3f", v[int((NR + 1) / 2)] / 1000}'
+}
+flood_run() {	# $1: drain | stall
+	if [ "$1" = drain ]; then cat "$tmp/fifo" >/dev/null & rpid=$!; exec 7>"$tmp/fifo"
+	else exec 7<>"$tmp/fifo"; rpid=; fi
+	"$BIN/stack-init" --log-level debug --no-notify "$tmp/flood.json" >"$tmp/fifo" 2>&1 7>&- &
+	pid=$!
+	for i in $(seq 1 100); do [ -S "$GWKIT_RUNTIME_DIR/init.sock" ] && break; sleep 0.02; done
+	sleep 1	# the pipe and the queue fill (stall) or flow (drain)
+	med=$(ctl_ms)
+	fhwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
+	kill -TERM "$pid"
+	wait "$pid" || true; pid=	# stalled: it gives its output 2 s, then exits
+	exec 7>&-
+	[ -n "$rpid" ] && wait "$rpid"
+	echo "$med $fhwm" >"$tmp/flood.$1"
+}
+flood_run drain
+flood_run stall
+read -r drain_ms drain_hwm <"$tmp/flood.drain"
+read -r stall_ms stall_hwm <"$tmp/flood.stall"
+printf "== stack-init with a flooding service and a crash loop logging at debug\n"
+printf "ctl status round trip (median of 21): %s ms with stdout stalled (nobody reads it) vs %s ms with a reader draining it (target: it answers; with the blocking writes before outq the loop stalled)\n" "$stall_ms" "$drain_ms"
+awk -v a="$stall_hwm" -v b="$drain_hwm" 'BEGIN { printf "peak RSS %.2f MiB stalled vs %.2f MiB draining (target < 2 MiB)\n", a / 1024, b / 1024 }'
+
 awk -v secs="$SECS" -v ni="$n_init" -v loop_ms="$loop_ms" -v hwm="$hwm" -v ihwm="$ihwm" \
     -v wake="$((c1 - c0))" 'BEGIN {
 	printf "== stack-init: a crashing service (sh -c exit 1), restart always, backoff 0, %d s\n", secs

@@ -275,8 +275,13 @@ struct spawn_opts {
 static pid_t
 spawn(const struct spawn_opts *o, char *why, size_t whysz)
 {
+	static const char *const stage[] = { "", "cannot enter cwd",
+	    "cannot switch to user", "cannot switch to user",
+	    "cannot switch to user", "cannot run" };
+	static const char *const call[] = { "", "", " (setgroups)",
+	    " (setgid)", " (setuid)", "" };
 	sigset_t all, old;
-	int ep[2], e = 0;
+	int ep[2], e[2] = { 0, 0 };
 	ssize_t n;
 	pid_t pid;
 
@@ -325,26 +330,38 @@ spawn(const struct spawn_opts *o, char *why, size_t whysz)
 			setenv("HOME", o->user->home, 1);
 		for (kv = o->env; kv && *kv; kv++)	/* the service's own win */
 			putenv(*kv);
-		if ((o->cwd && chdir(o->cwd) < 0) ||
-		    (o->user && (setgroups(o->user->n_groups, o->user->groups) < 0 ||
-		    setgid(o->user->gid) < 0 || setuid(o->user->uid) < 0))) {
-			e = errno;
-		} else {
+		/* what failed, and why, for the parent's message */
+		if (o->cwd && chdir(o->cwd) < 0)
+			e[0] = 1;
+		else if (o->user && setgroups(o->user->n_groups, o->user->groups) < 0)
+			e[0] = 2;
+		else if (o->user && setgid(o->user->gid) < 0)
+			e[0] = 3;
+		else if (o->user && setuid(o->user->uid) < 0)
+			e[0] = 4;
+		else {
 			execvp(o->argv[0], o->argv);
-			e = errno;
+			e[0] = 5;
 		}
-		n = write(ep[1], &e, sizeof(e));
+		e[1] = errno;
+		n = write(ep[1], e, sizeof(e));
 		(void)n;
 		_exit(127);
 	}
 	close(ep[1]);
 	setpgid(pid, pid);	/* also here: no window where kill(-pid) misses */
 	do
-		n = read(ep[0], &e, sizeof(e));
+		n = read(ep[0], e, sizeof(e));
 	while (n < 0 && errno == EINTR);
 	close(ep[0]);
 	if (n == (ssize_t)sizeof(e)) {	/* the child could not exec */
-		snprintf(why, whysz, "cannot run %s: %s", o->argv[0], strerror(e));
+		const char *what = e[0] == 1 ? o->cwd : e[0] == 5 || o->user == NULL ?
+		    o->argv[0] : o->user->name;
+
+		if (e[0] < 1 || e[0] > 5)
+			e[0] = 5;
+		snprintf(why, whysz, "%s %s%s: %s", stage[e[0]], what, call[e[0]],
+		    strerror(e[1]));
 		waitpid(pid, NULL, 0);
 		return -1;
 	}
@@ -1612,6 +1629,9 @@ super_free(struct super *s)
 		run_free(s->fresh[i]);
 	if (s->sweep_timer != NULL)
 		event_free(s->sweep_timer);
+	for (i = 1; i <= 2; i++)
+		if (s->q[i] != NULL)
+			outq_on_drain(s->q[i], 0, NULL, NULL);
 	svcconf_free(s->next);
 	svcconf_free(s->conf);
 	free(s);
@@ -1646,18 +1666,35 @@ retire(struct run *r)
 	evtimer_del(r->ready_deadline);
 	for (j = 0; j < r->svc->n_schedule; j++)
 		evtimer_del(r->sched_timer[j]);
-	followers_end(r, 0);
+	/* its paused or held followers stay so: the new instance releases
+	 * them once ready (reload_step) */
 	stop_checks(r);
 	if (r->action_pid > 0)
 		kill_group(r->action_pid, SIGKILL);
 	ibc_cmd_free(r->ibc);
 	r->ibc = NULL;
-	if (r->pid > 0) {
-		stop_run(r, r->svc->stop_signal);	/* no-op when stopping */
-	} else {
+	if (r->pid <= 0) {
 		evtimer_del(r->timer);
 		r->st = ST_DOWN;
+	}	/* else stopped by reload_step, dependents first */
+}
+
+/* 1 when no other retiring service that depends on r still runs. */
+static int
+retiring_dependents_down(const struct super *s, const struct run *r)
+{
+	size_t i, j;
+
+	for (i = 0; i < s->n; i++) {
+		const struct run *o = s->runs[i];
+
+		if (!o->retiring || o->pid <= 0)
+			continue;
+		for (j = 0; j < o->svc->n_deps; j++)
+			if (o->svc->deps[j].index == r->idx)
+				return 0;
 	}
+	return 1;
 }
 
 /* Once every retiring run is down: the new table takes over. */
@@ -1668,17 +1705,31 @@ reload_step(struct super *s)
 	struct svcconf *next = s->next;
 	size_t i, kept = 0;
 
+	int waiting = 0, fresh[SVC_MAX_SERVICES] = { 0 };
+
 	if (next == NULL || s->shutting_down)
 		return;
-	for (i = 0; i < s->n; i++)
-		if (s->runs[i]->retiring && s->runs[i]->pid > 0)
-			return;
+	/* stop the retiring services as shutdown does: dependents first */
+	for (i = 0; i < s->n; i++) {
+		struct run *r = s->runs[i];
+
+		if (!r->retiring || r->pid <= 0)
+			continue;
+		waiting = 1;
+		if (r->st != ST_STOPPING && retiring_dependents_down(s, r)) {
+			r->want_restart = 0;
+			stop_run(r, r->svc->stop_signal);
+		}
+	}
+	if (waiting)
+		return;
 	for (i = 0; i < next->n; i++) {
 		int o = svcconf_find(s->conf, next->svc[i].name);
 
 		if (s->fresh[i] != NULL) {
 			runs[i] = s->fresh[i];
 			s->fresh[i] = NULL;
+			fresh[i] = 1;
 		} else {	/* kept: same service, maybe another index */
 			runs[i] = s->runs[o];
 			s->runs[o] = NULL;
@@ -1697,9 +1748,23 @@ reload_step(struct super *s)
 	gw_log_event(s->log, GW_INFO, COMPONENT, "init.reloaded", json_pack("{s:i, "
 	    "s:i}", "services", (int)s->n, "kept", (int)kept),
 	    "configuration reloaded: %zu services, %zu kept running", s->n, kept);
-	for (i = 0; i < s->n; i++)
-		if (s->runs[i]->st == ST_WAITING)
-			arm_schedules(s->runs[i]);
+	for (i = 0; i < s->n; i++) {
+		struct run *f = s->runs[i], *l;
+
+		if (f->st == ST_WAITING)
+			arm_schedules(f);
+		/* a follower paused or held for a leader this reload replaced:
+		 * the new leader's first "ready" lets it go (or its deadline
+		 * alerts) */
+		if ((f->paused || f->held) && f->svc->follows_index >= 0 &&
+		    fresh[f->svc->follows_index]) {
+			l = s->runs[f->svc->follows_index];
+			if (!l->awaiting_ready_after_restart) {
+				l->awaiting_ready_after_restart = 1;
+				arm(l->ready_deadline, l->svc->ready_after_restart_s);
+			}
+		}
+	}
 	try_start_waiting(s);
 }
 
@@ -1817,6 +1882,9 @@ super_ctl(struct super *s, const char *verb, const char *name,
 	if (strcmp(verb, "stop") == 0) {
 		r->by_ctl = 1;
 		r->want_restart = 0;
+		/* stopped on purpose: no "not ready after restart" alert; its
+		 * followers stay paused or held until it is ready again */
+		evtimer_del(r->ready_deadline);
 		if (r->st == ST_BACKOFF) {
 			evtimer_del(r->timer);
 			r->st = ST_DOWN;

@@ -31,7 +31,8 @@ struct outq;
 /* Children's prefixed lines go to these queues (NULL: write(2) to fd 1 or
  * 2). When one holds more than 64 KiB, the pipes feeding it are not read
  * until it is down to 16 KiB: slow log readers slow the children, never
- * stack-init. The queues are borrowed and must outlive the supervisor. */
+ * stack-init. Their caps must be larger than 64 KiB. The queues are
+ * borrowed and must outlive the supervisor. */
 void super_set_output(struct super *s, struct outq *out, struct outq *err);
 
 /* The configuration in force (changes with super_reload). */

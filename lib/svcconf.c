@@ -1000,6 +1000,25 @@ find_cycle(const struct svcconf *c, size_t i, int *color, size_t *stack,
 	return 0;
 }
 
+/* 1 when service a depends on b, directly or through others (the graph
+ * has no cycles). */
+static int
+needs(const struct svcconf *c, size_t a, size_t b, int *seen)
+{
+	size_t k;
+
+	if (seen[a])
+		return 0;
+	seen[a] = 1;
+	for (k = 0; k < c->svc[a].n_deps; k++) {
+		size_t d = (size_t)c->svc[a].deps[k].index;
+
+		if (d == b || needs(c, d, b, seen))
+			return 1;
+	}
+	return 0;
+}
+
 static int
 resolve(struct svcconf *c, struct gw_err *err)
 {
@@ -1046,6 +1065,23 @@ resolve(struct svcconf *c, struct gw_err *err)
 	for (i = 0; i < c->n; i++)
 		if (color[i] == 0 && find_cycle(c, i, color, stack, 0, err) < 0)
 			return -1;
+	/* no cycles: a follower held down or frozen during its leader's
+	 * restart must not be something the leader needs to come back */
+	for (i = 0; i < c->n; i++) {
+		const struct svc *f = &c->svc[i];
+		int seen[SVC_MAX_SERVICES] = { 0 };
+
+		if (f->follows_index >= 0 && f->follow_mode != SVC_FOLLOW_RESTART &&
+		    needs(c, (size_t)f->follows_index, i, seen)) {
+			struct ctx x = { err, "" };
+
+			snprintf(x.who, sizeof(x.who), "service '%s'", f->name);
+			return fail(&x, "follows.mode", "'%s' depends on '%s': "
+			    "stopping or pausing it during the restart would keep "
+			    "'%s' from coming back (use \"restart\")", f->follows,
+			    f->name, f->follows);
+		}
+	}
 	/* deps first; among the startable, the earliest in the file */
 	for (pos = 0; pos < c->n; pos++) {
 		for (i = 0; i < c->n; i++) {
@@ -1119,7 +1155,7 @@ svcconf_load(const char *path, struct gw_err *err)
 	FILE *f;
 	size_t n;
 
-	if ((f = fopen(path, "rb")) == NULL) {
+	if ((f = fopen(path, "rbe")) == NULL) {
 		gw_err_set(err, "%s: %s", path, strerror(errno));
 		return NULL;
 	}

@@ -5,6 +5,7 @@
  * socket. See docs/stack-init.md. Control-socket bytes are untrusted.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -316,8 +317,11 @@ reload(struct ctx *c, struct gw_err *err)
 		else
 			gw_err_set(err, "%s: %s", c->o.config, e.msg);
 	} else if (super_reload(c->sup, next, &sum, &e) < 0) {
-		svcconf_free(next);
+		svcconf_free(next);	/* not now: nothing wrong with the file */
 		gw_err_set(err, "reload: %s", e.msg);
+		gw_log_event(c->log, GW_INFO, "init", "init.reload_refused", NULL,
+		    "configuration not reloaded: %s", e.msg);
+		return NULL;
 	} else {
 		return sum;
 	}
@@ -445,7 +449,7 @@ open_output(struct ctx *c, struct gw_err *err)
 	static const cookie_io_functions_t io = { .write = log_cookie_write };
 
 	if ((c->out = outq_new(c->base, 1, OUT_CAP, err)) == NULL ||
-	    (c->err = outq_new(c->base, 2, OUT_CAP / 4, err)) == NULL)
+	    (c->err = outq_new(c->base, 2, OUT_CAP, err)) == NULL)
 		return -1;
 	outq_set_name(c->out, PROG);
 	outq_set_name(c->err, PROG);
@@ -453,6 +457,22 @@ open_output(struct ctx *c, struct gw_err *err)
 	    setvbuf(c->logf, NULL, _IOFBF, 65536) != 0)
 		return gw_err_set(err, "cannot open the log stream");
 	return 0;
+}
+
+/* At exit: FLUSH_MS in all for what waits, then give up on a stalled
+ * reader. */
+static void
+flush_output(struct ctx *c)
+{
+	struct timespec t0, t1;
+	long spent;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	outq_flush(c->out, FLUSH_MS);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	spent = (long)(t1.tv_sec - t0.tv_sec) * 1000 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	outq_flush(c->err, spent < FLUSH_MS ? FLUSH_MS - (int)spent : 0);
 }
 
 /* ---------- signals ---------- */
@@ -532,6 +552,13 @@ main(int argc, char **argv)
 	char rd[1024];
 	size_t i, n;
 	int fd;
+
+	/* fds 0-2 must be open: a closed one would be taken by the first
+	 * descriptor we open (the event loop's) and written to as output */
+	for (fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", fd == 0 ?
+		    O_RDONLY : O_WRONLY) != fd)
+			return EXIT_SOFTWARE;
 
 	/* options and configuration */
 	memset(&c, 0, sizeof(c));
@@ -613,8 +640,7 @@ main(int argc, char **argv)
 		event_free(c.sig[i]);
 	gw_log_free(c.log);
 	fclose(c.logf);
-	outq_flush(c.out, FLUSH_MS);	/* then give up: a stalled reader */
-	outq_flush(c.err, FLUSH_MS);
+	flush_output(&c);
 	outq_free(c.out);
 	outq_free(c.err);
 	event_base_free(c.base);

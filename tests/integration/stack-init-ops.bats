@@ -256,3 +256,50 @@ proc_state() { sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]) .*/\1/' "/proc/$1/stat"; }
 	[ "$l_stop" -lt "$l_left" ]
 	# (2 when the service's killed sleep was not yet a zombie then)
 }
+
+@test "a stalled stderr reader slows the child writing to it; no line is lost" {
+	mkfifo "$T/efifo"
+	exec 7<>"$T/efifo"	# held open, not read: stderr fills
+	start_init_err() {
+		printf '%s\n' "$1" >"$T/stack.json"
+		stack-init "$T/stack.json" >"$LOG" 2>"$T/efifo" 3>&- 7>&- &
+		INIT_PID=$!
+		wait_for_line "$LOG" '"event":"init\.started".*"services"' 10
+	}
+	start_init_err '{"services": [{"name": "loud", "restart": "no",
+	  "argv": ["sh", "-c", "i=0; while [ $i -lt 20000 ]; do echo \"err-line-$i-0123456789012345678901234567890123456789\" >&2; i=$((i+1)); done; echo done"]}]}'
+	lpid=$(pid_of loud)
+	# the child blocks in its own write once the pipes and 64 KiB wait
+	wait_until 20 bash -c "grep -q pipe_write /proc/$lpid/wchan"
+	stack-init ctl status >/dev/null
+	exec 8<"$T/efifo"
+	exec 7>&-
+	cat <&8 >"$T/err" 3>&- &
+	CAT_PID=$!
+	exec 8<&-
+	wait_for_line "$LOG" '"event":"init\.exited".*"service":"loud"' 20
+	kill -TERM "$INIT_PID"
+	wait_exit "$INIT_PID" 10
+	INIT_PID=
+	wait_exit "$CAT_PID" 5
+	[ "$(grep -c '^loud | err-line-' "$T/err")" -eq 20000 ]
+	! grep -q 'dropped' "$T/err"
+}
+
+@test "reload stops changed services dependents first, as shutdown does" {
+	start_init '{"services": [
+	  {"name": "base", "argv": ["sleep", "600"], "ready": {"argv": ["true"], "interval": 0.1}},
+	  {"name": "top", "argv": ["sh", "-c", "trap \"sleep 0.3; exit 0\" TERM; while :; do sleep 0.05; done"],
+	   "depends_on": [{"service": "base", "condition": "ready"}]}]}'
+	wait_until 5 svc_is top '.state == "ready"'
+	printf '%s\n' '{"services": [
+	  {"name": "base", "argv": ["sleep", "601"], "ready": {"argv": ["true"], "interval": 0.1}},
+	  {"name": "top", "argv": ["sleep", "600"], "depends_on": [{"service": "base", "condition": "ready"}]}]}' >"$T/stack.json"
+	run stack-init ctl reload
+	[ "$status" -eq 0 ]
+	wait_for_line "$LOG" '"event":"init\.reloaded"' 10
+	wait_until 5 svc_is top '.state == "ready"'
+	l_top=$(grep -n '"event":"init\.stopped".*"service":"top"' "$LOG" | cut -d: -f1)
+	l_base=$(grep -n '"event":"init\.stopping".*"service":"base"' "$LOG" | cut -d: -f1)
+	[ "$l_top" -lt "$l_base" ]
+}

@@ -51,6 +51,7 @@ ok_(const char *json, int line)
 	return c;
 }
 #define OK(json) ok_(json, __LINE__)
+#define OK_FREE(json) svcconf_free(ok_(json, __LINE__))
 
 static void
 fails_(const char *json, const char *msg, int line)
@@ -866,6 +867,16 @@ test_bad_follows(void **state)
 	FAILS(TWO("'follows':{'service':'g','mode':3}"),
 	    "service 'a': follows.mode: expected \"restart\", \"stop\" or "
 	    "\"pause\"");
+	FAILS("{'services':[{'name':'relay','argv':['r'],'ready':{'argv':['p']},"
+	    "'follows':{'service':'gw','mode':'stop'}},{'name':'gw','argv':['g'],"
+	    "'depends_on':['x']},{'name':'x','argv':['x'],'depends_on':["
+	    "{'service':'relay','condition':'ready'}]}]}",
+	    "service 'relay': follows.mode: 'gw' depends on 'relay': stopping or "
+	    "pausing it during the restart would keep 'gw' from coming back (use "
+	    "\"restart\")");
+	OK_FREE("{'services':[{'name':'relay','argv':['r'],'follows':{'service':"
+	    "'gw','mode':'restart'}},{'name':'gw','argv':['g'],'depends_on':["
+	    "'relay']}]}");
 	FAILS(TWO("'follows':{'mode':'stop'}"),
 	    "service 'a': follows.service: missing");
 	FAILS(TWO("'follows':{'service':'g','when':'now'}"),

@@ -303,3 +303,22 @@ proc_state() { sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]) .*/\1/' "/proc/$1/stat"; }
 	l_base=$(grep -n '"event":"init\.stopping".*"service":"base"' "$LOG" | cut -d: -f1)
 	[ "$l_top" -lt "$l_base" ]
 }
+
+@test "spawn errors name the step that failed; closed stdin and stderr at start are fine" {
+	start_init '{"services": [
+	  {"name": "nocwd", "argv": ["true"], "cwd": "/nonexistent-gwkit", "restart": "no"},
+	  {"name": "ok", "argv": ["sh", "-c", "echo to-stdout; echo to-stderr >&2; sleep 600"]}]}'
+	wait_for_line "$LOG" 'nocwd: cannot enter cwd /nonexistent-gwkit: No such file or directory' 5
+	wait_for_line "$LOG" '^ok \| to-stderr$' 5
+	stop_pid "$INIT_PID"
+	INIT_PID=
+	# started with fds 0 and 2 closed: the loop must not take fd 2 for itself
+	stack-init --no-notify --no-control "$T/stack.json" >"$T/log2" 0<&- 2>&- 3>&- &
+	INIT_PID=$!
+	wait_for_line "$T/log2" '^ok \| to-stdout$' 5
+	[ "$(readlink "/proc/$INIT_PID/fd/2")" = /dev/null ]
+	kill -TERM "$INIT_PID"
+	wait_exit "$INIT_PID" 10
+	[ "$EXIT_STATUS" -eq 0 ]
+	INIT_PID=
+}

@@ -1131,16 +1131,17 @@ stop_run(struct run *r, int sig)
 	arm(r->timer, r->svc->stop_timeout_s);
 }
 
-/* A service may stop once none of its dependents is still running. */
+/* A service may stop once none of its dependents (with retiring: none of
+ * its retiring dependents, in a reload) is still running. */
 static int
-dependents_down(const struct super *s, const struct run *r)
+dependents_down(const struct super *s, const struct run *r, int retiring)
 {
 	size_t i, j;
 
 	for (i = 0; i < s->n; i++) {
 		const struct run *o = s->runs[i];
 
-		if (o->pid <= 0)
+		if (o->pid <= 0 || (retiring && !o->retiring))
 			continue;
 		for (j = 0; j < o->svc->n_deps; j++)
 			if (o->svc->deps[j].index == r->idx)
@@ -1243,7 +1244,7 @@ shutdown_step(struct super *s)
 
 		if (r->pid > 0) {
 			running++;
-			if (r->st != ST_STOPPING && dependents_down(s, r))
+			if (r->st != ST_STOPPING && dependents_down(s, r, 0))
 				stop_run(r, r->svc->stop_signal);
 		} else if (r->st != ST_FATAL && r->st != ST_EXITED) {
 			r->st = ST_DOWN;
@@ -1679,24 +1680,6 @@ retire(struct run *r)
 	}	/* else stopped by reload_step, dependents first */
 }
 
-/* 1 when no other retiring service that depends on r still runs. */
-static int
-retiring_dependents_down(const struct super *s, const struct run *r)
-{
-	size_t i, j;
-
-	for (i = 0; i < s->n; i++) {
-		const struct run *o = s->runs[i];
-
-		if (!o->retiring || o->pid <= 0)
-			continue;
-		for (j = 0; j < o->svc->n_deps; j++)
-			if (o->svc->deps[j].index == r->idx)
-				return 0;
-	}
-	return 1;
-}
-
 /* Once every retiring run is down: the new table takes over. */
 static void
 reload_step(struct super *s)
@@ -1716,7 +1699,7 @@ reload_step(struct super *s)
 		if (!r->retiring || r->pid <= 0)
 			continue;
 		waiting = 1;
-		if (r->st != ST_STOPPING && retiring_dependents_down(s, r)) {
+		if (r->st != ST_STOPPING && dependents_down(s, r, 1)) {
 			r->want_restart = 0;
 			stop_run(r, r->svc->stop_signal);
 		}

@@ -322,3 +322,35 @@ proc_state() { sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]) .*/\1/' "/proc/$1/stat"; }
 	[ "$EXIT_STATUS" -eq 0 ]
 	INIT_PID=
 }
+
+@test "a reload that replaces a restarting leader keeps its paused follower frozen until the new leader is ready" {
+	fire=$(( $(date +%s) + 3 ))
+	at=$(date -u -d "@$fire" +%H:%M:%S)
+	conf() {	# $1: the leader's env value (a change makes a reload replace it)
+		printf '%s\n' '{"services": [
+		  {"name": "gw", "env": {"V": "'"$1"'"}, "argv": ["sh", "-c", "trap \"rm -f '"$T"'/up; exit 0\" TERM; sleep 1.5; touch '"$T"'/up; while :; do sleep 0.1; done"],
+		   "ready": {"argv": ["test", "-e", "'"$T"'/up"], "interval": 0.1, "start_period": 30},
+		   "restart": "always", "backoff": 0,
+		   "schedule": [{"at": "'"$at"'", "tz": "UTC", "days": "daily", "action": "restart"}],
+		   "ready_after_restart": 20},
+		  {"name": "bot", "argv": ["sh", "-c", "while :; do sleep 0.05; done"],
+		   "depends_on": [{"service": "gw", "condition": "ready"}], "follows": {"service": "gw", "mode": "pause"}}]}'
+	}
+	start_init "$(conf 1)"
+	wait_until 10 svc_is bot '.state == "ready"'
+	b1=$(pid_of bot)
+	wait_for_line "$LOG" '"event":"init\.paused"' 10
+	conf 2 >"$T/stack.json"
+	run stack-init ctl reload
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e '.changed == ["gw"] and .unchanged == ["bot"]'
+	wait_for_line "$LOG" '"event":"init\.reloaded"' 10
+	svc_is bot '.state == "paused"'
+	[ "$(proc_state "$b1")" = T ]
+	wait_for_line "$LOG" '"event":"init\.resumed".*"service":"bot"' 15
+	[ "$(pid_of bot)" = "$b1" ]
+	l_reloaded=$(grep -n '"event":"init\.reloaded"' "$LOG" | cut -d: -f1)
+	l_gwready=$(grep -n '"event":"init\.ready".*"service":"gw"' "$LOG" | tail -1 | cut -d: -f1)
+	l_resumed=$(grep -n '"event":"init\.resumed"' "$LOG" | cut -d: -f1)
+	[ "$l_reloaded" -lt "$l_gwready" ] && [ "$l_gwready" -lt "$l_resumed" ]
+}

@@ -4,12 +4,12 @@
  * accepted event durably; delivers through libcurl on the event loop.
  * See docs/discord-notify.md. Input lines and socket bytes are untrusted.
  */
+#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,22 +114,6 @@ struct ctx {
 };
 
 static void
-die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
-
-static void
-die(int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(code);
-}
-
-static void
 usage(FILE *f)
 {
 	fprintf(f,
@@ -228,7 +212,7 @@ parse_options(int argc, char **argv, struct opts *o)
 		switch (ch) {
 		case O_LISTEN:
 			if (*optarg == '\0' || strlen(optarg) > USOCK_PATH_MAX)
-				die(EXIT_USAGE, "--listen: a socket path of 1..%d bytes",
+				errx(EXIT_USAGE, "--listen: a socket path of 1..%d bytes",
 				    USOCK_PATH_MAX);
 			snprintf(o->listen, sizeof(o->listen), "%s", optarg);
 			have_listen = 1;
@@ -238,7 +222,7 @@ parse_options(int argc, char **argv, struct opts *o)
 		case O_ONCE: o->once = 1; break;
 		case O_SPOOL:
 			if (*optarg == '\0' || strlen(optarg) >= 900)
-				die(EXIT_USAGE, "--spool: a directory path of 1..899 bytes");
+				errx(EXIT_USAGE, "--spool: a directory path of 1..899 bytes");
 			snprintf(o->spool, sizeof(o->spool), "%s", optarg);
 			have_spool = 1;
 			break;
@@ -247,7 +231,7 @@ parse_options(int argc, char **argv, struct opts *o)
 		case O_DRY_RUN: o->dry_run = 1; break;
 		case O_MENTION:
 			if (strlen(optarg) > DISCORD_MAX_CONTENT)
-				die(EXIT_USAGE, "--mention: longer than %d characters",
+				errx(EXIT_USAGE, "--mention: longer than %d characters",
 				    DISCORD_MAX_CONTENT);
 			o->mention = optarg;
 			break;
@@ -277,7 +261,7 @@ parse_options(int argc, char **argv, struct opts *o)
 			o->max_clients = strtol(optarg, &end, 10);
 			if (errno != 0 || end == optarg || *end != '\0' ||
 			    o->max_clients < 1 || o->max_clients > 65536)
-				die(EXIT_USAGE, "--max-clients: a whole number from 1 to 65536");
+				errx(EXIT_USAGE, "--max-clients: a whole number from 1 to 65536");
 			break;
 		}
 		case O_SEND: o->send_level = optarg; break;
@@ -294,35 +278,35 @@ parse_options(int argc, char **argv, struct opts *o)
 			printf(PROG " " VERSION "\n");
 			exit(0);
 		case ':':
-			die(EXIT_USAGE, "%s: missing value", quoted(q, sizeof(q), argv[optind - 1]));
+			errx(EXIT_USAGE, "%s: missing value", quoted(q, sizeof(q), argv[optind - 1]));
 		default:
 			if (optopt > 0 && optopt < 128 && strncmp(argv[optind - 1], "--", 2) != 0)
-				die(EXIT_USAGE, "-%c: unknown option (see --help)", optopt);
-			die(EXIT_USAGE, "%s: unknown option (see --help)",
+				errx(EXIT_USAGE, "-%c: unknown option (see --help)", optopt);
+			errx(EXIT_USAGE, "%s: unknown option (see --help)",
 			    quoted(q, sizeof(q), argv[optind - 1]));
 		}
 		if (r < 0)
-			die(EXIT_USAGE, "%s", e.msg);
+			errx(EXIT_USAGE, "%s", e.msg);
 	}
 	if (gw_level_parse(lvl, &o->log_level) < 0)
-		die(EXIT_USAGE, "log level '%s' is not one of debug, info, warning, "
+		errx(EXIT_USAGE, "log level '%s' is not one of debug, info, warning, "
 		    "error, critical", quoted(q, sizeof(q), lvl));
 	if (o->send_level != NULL) {
 		if (optind + 1 != argc)
-			die(EXIT_USAGE, "--send LEVEL MESSAGE: give the message as one argument");
+			errx(EXIT_USAGE, "--send LEVEL MESSAGE: give the message as one argument");
 		o->send_message = argv[optind++];
 	}
 	if (optind < argc)
-		die(EXIT_USAGE, "'%s': unexpected argument (see --help)",
+		errx(EXIT_USAGE, "'%s': unexpected argument (see --help)",
 		    quoted(q, sizeof(q), argv[optind]));
 	if (o->send_level != NULL && o->stats)
-		die(EXIT_USAGE, "--send and --stats do not go together");
+		errx(EXIT_USAGE, "--send and --stats do not go together");
 	if (!have_listen || !have_spool) {
 		if (rundir_path(rd, sizeof(rd), &e) < 0)
-			die(EXIT_USAGE, "%s", e.msg);
+			errx(EXIT_USAGE, "%s", e.msg);
 		if (!have_listen && snprintf(o->listen, sizeof(o->listen),
 		    "%s/notify.sock", rd) >= (int)sizeof(o->listen))
-			die(EXIT_USAGE, "runtime directory %s is too long for a socket "
+			errx(EXIT_USAGE, "runtime directory %s is too long for a socket "
 			    "path; use --listen", rd);
 		if (!have_spool)
 			snprintf(o->spool, sizeof(o->spool), "%s/notify-spool", rd);
@@ -1080,11 +1064,11 @@ build_send_event(const struct opts *o, struct gw_event *ev)
 	char q[64];
 
 	if (gw_level_parse(o->send_level, &lvl) < 0)
-		die(EXIT_USAGE, "--send: level '%s' is not one of debug, info, "
+		errx(EXIT_USAGE, "--send: level '%s' is not one of debug, info, "
 		    "warning, error, critical", quoted(q, sizeof(q), o->send_level));
 	if (gw_event_init(ev, lvl, o->source, o->component, o->event_name,
 	    o->send_message, NULL, &e) < 0)
-		die(EXIT_USAGE, "--send: %s", e.msg);
+		errx(EXIT_USAGE, "--send: %s", e.msg);
 	return 0;
 }
 
@@ -1164,7 +1148,7 @@ main(int argc, char **argv)
 		build_send_event(&c.o, &send_ev);
 	r = load_webhook(&c.o, &c.wh, &e);
 	if (r < 0)
-		die(EXIT_CONFIG, "%s", e.msg);
+		errx(EXIT_CONFIG, "%s", e.msg);
 	c.have_webhook = r == 1 && !c.o.dry_run;
 	c.dry = !c.have_webhook;
 	if (c.o.check_only) {
@@ -1180,7 +1164,7 @@ main(int argc, char **argv)
 			return code;
 		}
 		if (c.dry && !c.o.dry_run)
-			die(EXIT_CONFIG, "--send: no webhook configured (DISCORD_WEBHOOK_URL, "
+			errx(EXIT_CONFIG, "--send: no webhook configured (DISCORD_WEBHOOK_URL, "
 			    "DISCORD_WEBHOOK_URL_FILE or --webhook-file)%s%s; the event was "
 			    "not sent", why[0] ? " and the daemon did not take it: " :
 			    " and no daemon answers", why);
@@ -1195,14 +1179,14 @@ main(int argc, char **argv)
 	    (c.base = event_base_new()) == NULL ||
 	    (c.deadline = evtimer_new(c.base, on_deadline, &c)) == NULL ||
 	    (c.printed = evtimer_new(c.base, on_printed, &c)) == NULL)
-		die(EXIT_SOFTWARE, "cannot set up the event loop");
+		errx(EXIT_SOFTWARE, "cannot set up the event loop");
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		c.sig[i] = evsignal_new(c.base, sigs[i], on_signal, &c);
 		if (c.sig[i] == NULL || evsignal_add(c.sig[i], NULL) < 0)
-			die(EXIT_SOFTWARE, "cannot handle signal %d", sigs[i]);
+			errx(EXIT_SOFTWARE, "cannot handle signal %d", sigs[i]);
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-		die(EXIT_SOFTWARE, "cannot initialise libcurl");
+		errx(EXIT_SOFTWARE, "cannot initialise libcurl");
 
 	/* modules: runtime dir, spool, transport, notifier, inputs */
 	if ((strstr(c.o.spool, "/notify-spool") != NULL || !c.o.no_listen) &&
@@ -1210,7 +1194,7 @@ main(int argc, char **argv)
 	    (strncmp(c.o.spool, rd, strlen(rd)) == 0 ||
 	    strncmp(c.o.listen, rd, strlen(rd)) == 0) &&
 	    rundir_ensure(rd, sizeof(rd), &e) < 0)
-		die(EXIT_CANTCREAT, "%s", e.msg);
+		errx(EXIT_CANTCREAT, "%s", e.msg);
 	if (c.dry) {	/* printing is not delivery: leave the real spool alone */
 		const char *tmp = getenv("TMPDIR");
 
@@ -1218,7 +1202,7 @@ main(int argc, char **argv)
 			tmp = "/tmp";
 		snprintf(c.dry_dir, sizeof(c.dry_dir), "%s/discord-notify-dry-XXXXXX", tmp);
 		if (mkdtemp(c.dry_dir) == NULL)
-			die(EXIT_CANTCREAT, "cannot create a dry-run spool in %s: %s", tmp,
+			errx(EXIT_CANTCREAT, "cannot create a dry-run spool in %s: %s", tmp,
 			    strerror(errno));
 	}
 	c.spool = spool_open(c.dry ? c.dry_dir : c.o.spool, &skipped, &e);
@@ -1227,13 +1211,13 @@ main(int argc, char **argv)
 
 		dry_spool_remove(&c);
 		if (busy && c.o.send_level != NULL && why[0] != '\0')
-			die(EXIT_UNAVAILABLE, "--send: the daemon on %s did not take the "
+			errx(EXIT_UNAVAILABLE, "--send: the daemon on %s did not take the "
 			    "event (%s) and holds the spool; the event was NOT spooled",
 			    c.o.listen, why);
 		if (busy && c.o.send_level != NULL)
-			die(EXIT_UNAVAILABLE, "--send: %s (not answering on %s); the event "
+			errx(EXIT_UNAVAILABLE, "--send: %s (not answering on %s); the event "
 			    "was NOT spooled", e.msg, c.o.listen);
-		die(EXIT_CANTCREAT, "%s", e.msg);
+		errx(EXIT_CANTCREAT, "%s", e.msg);
 	}
 	if (skipped > 0)
 		gw_log_event(c.log, GW_ERROR, "notify", "notify.spool_damaged",
@@ -1243,7 +1227,7 @@ main(int argc, char **argv)
 	if (c.have_webhook) {
 		c.http = http_new(c.base, &c.wh, c.o.allow_insecure, REQUEST_TIMEOUT_MS, &e);
 		if (c.http == NULL)
-			die(EXIT_SOFTWARE, "%s", e.msg);
+			errx(EXIT_SOFTWARE, "%s", e.msg);
 	} else if (!c.o.dry_run) {
 		gw_log_event(c.log, GW_WARNING, "notify", "notify.no_webhook", NULL,
 		    "no webhook configured (DISCORD_WEBHOOK_URL, DISCORD_WEBHOOK_URL_FILE "
@@ -1262,19 +1246,19 @@ main(int argc, char **argv)
 	tr.tctx = &c;
 	c.n = notifier_new(c.base, c.spool, c.log, &nc, &tr, &e);
 	if (c.n == NULL)
-		die(EXIT_SOFTWARE, "%s", e.msg);
+		errx(EXIT_SOFTWARE, "%s", e.msg);
 	notifier_on_ack(c.n, on_ack, &c);
 	if (!c.o.no_listen) {
 		fd = usock_listen(c.o.listen, 64, &e);
 		if (fd < 0)
-			die(EXIT_CANTCREAT, "--listen: %s", e.msg);
+			errx(EXIT_CANTCREAT, "--listen: %s", e.msg);
 		c.lis = evconnlistener_new(c.base, on_accept, &c,
 		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
 		if (c.lis == NULL)
-			die(EXIT_CANTCREAT, "--listen: cannot watch %s", c.o.listen);
+			errx(EXIT_CANTCREAT, "--listen: cannot watch %s", c.o.listen);
 	}
 	if (open_stdin(&c) < 0)
-		die(EXIT_SOFTWARE, "cannot read stdin");
+		errx(EXIT_SOFTWARE, "cannot read stdin");
 	gw_log_event(c.log, GW_INFO, "notify", "notify.started",
 	    json_pack("{s:s, s:s?, s:s, s:b}", "webhook", c.have_webhook ?
 	    c.wh.redacted : "none (printing payloads)", "socket",

@@ -3,10 +3,10 @@
  * benchmarks and the demo (docs/gw-sim.md). This file only parses options,
  * builds the configuration and wires lib/sim to the event loop.
  */
+#include <err.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,23 +62,6 @@ usage(FILE *out)
 	    SIM_DEFAULT_TICK_MS);
 }
 
-/* One line on stderr, then exit: only main() dies. */
-static void die(int code, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3), noreturn));
-
-static void
-die(int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs(PROG ": ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(code);
-}
-
 /* optarg and the like are untrusted: quote them for messages. */
 static const char *
 quote(char *buf, size_t sz, const char *s)
@@ -95,7 +78,7 @@ int_arg(const char *flag, const char *v, long min, long max)
 	long n;
 
 	if (cfg_long(flag, v, min, max, &n, &err) < 0)
-		die(EX_USAGE, "%s", err.msg);
+		errx(EX_USAGE, "%s", err.msg);
 	return (int)n;
 }
 
@@ -106,9 +89,9 @@ str_arg(const char *flag, const char *v, char *dst, size_t dstsz)
 	char q[64];
 
 	if (v[0] == '\0')
-		die(EX_USAGE, "%s: empty value", flag);
+		errx(EX_USAGE, "%s: empty value", flag);
 	if (strlen(v) >= dstsz)
-		die(EX_USAGE, "%s: '%s' is longer than %zu bytes", flag,
+		errx(EX_USAGE, "%s: '%s' is longer than %zu bytes", flag,
 		    quote(q, sizeof(q), v), dstsz - 1);
 	memcpy(dst, v, strlen(v) + 1);
 }
@@ -158,7 +141,7 @@ parse_options(int argc, char **argv, struct options *o)
 	o->check_only = 0;
 	if (level_env != NULL && level_env[0] != '\0' &&
 	    gw_level_parse(level_env, &o->level) < 0)
-		die(EX_CONFIG, "LOG_LEVEL: '%s' is not one of debug, info, warning, "
+		errx(EX_CONFIG, "LOG_LEVEL: '%s' is not one of debug, info, warning, "
 		    "error, critical", quote(q, sizeof(q), level_env));
 
 	opterr = 0;
@@ -183,7 +166,7 @@ parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_FAULT:
 			if (sim_fault_parse(optarg, &cfg->fault, &err) < 0)
-				die(EX_USAGE, "--fault: %s", err.msg);
+				errx(EX_USAGE, "--fault: %s", err.msg);
 			break;
 		case OPT_SLOW_MS:
 			cfg->slow_ms = int_arg("--slow-ms", optarg, 0, SIM_MAX_SLOW_MS);
@@ -191,7 +174,7 @@ parse_options(int argc, char **argv, struct options *o)
 		case OPT_CLIENT_IDS:
 			if (sim_parse_client_ids(optarg, cfg->client_ids_in_use,
 			    &cfg->n_client_ids, &err) < 0)
-				die(EX_USAGE, "--client-ids-in-use: %s", err.msg);
+				errx(EX_USAGE, "--client-ids-in-use: %s", err.msg);
 			break;
 		case OPT_ACCOUNTS:
 			str_arg("--accounts", optarg, cfg->accounts,
@@ -199,7 +182,7 @@ parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_SEED:
 			if (cfg_long("--seed", optarg, 0, LONG_MAX, &seed, &err) < 0)
-				die(EX_USAGE, "%s", err.msg);
+				errx(EX_USAGE, "%s", err.msg);
 			cfg->seed = (uint64_t)seed;
 			break;
 		case OPT_TICK_MS:
@@ -212,7 +195,7 @@ parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_LOG_LEVEL:
 			if (gw_level_parse(optarg, &o->level) < 0)
-				die(EX_USAGE, "--log-level: '%s' is not one of debug, info, "
+				errx(EX_USAGE, "--log-level: '%s' is not one of debug, info, "
 				    "warning, error, critical", quote(q, sizeof(q), optarg));
 			break;
 		case 'n':
@@ -225,7 +208,7 @@ parse_options(int argc, char **argv, struct options *o)
 			printf(PROG " " VERSION "\n");
 			exit(0);
 		case ':':
-			die(EX_USAGE, "%s: missing value", quote(q, sizeof(q), flag));
+			errx(EX_USAGE, "%s: missing value", quote(q, sizeof(q), flag));
 		default: {
 			const char short_opt[2] = { '-', (char)optopt };
 
@@ -233,12 +216,12 @@ parse_options(int argc, char **argv, struct options *o)
 				gw_err_quote(q, sizeof(q), flag, strcspn(flag, "="));
 			else
 				gw_err_quote(q, sizeof(q), short_opt, 2);
-			die(EX_USAGE, "unknown option '%s'", q);
+			errx(EX_USAGE, "unknown option '%s'", q);
 		}
 		}
 	}
 	if (optind < argc)
-		die(EX_USAGE, "unexpected argument '%s'", quote(q, sizeof(q),
+		errx(EX_USAGE, "unexpected argument '%s'", quote(q, sizeof(q),
 		    argv[optind]));
 }
 
@@ -280,7 +263,7 @@ main(int argc, char **argv)
 	/* options -> config */
 	parse_options(argc, argv, &opt);
 	if (sim_config_check(&opt.cfg, &err) < 0)
-		die(EX_USAGE, "%s", err.msg);
+		errx(EX_USAGE, "%s", err.msg);
 	if (opt.check_only) {
 		printf("configuration OK\n");
 		return 0;

@@ -4,12 +4,12 @@
  * duties (reaping, signal forwarding, ordered shutdown) and a control
  * socket. See docs/stack-init.md. Control-socket bytes are untrusted.
  */
+#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,22 +75,6 @@ struct ctx {
 };
 
 static void
-die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
-
-static void
-die(int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(code);
-}
-
-static void
 usage(FILE *f)
 {
 	fprintf(f,
@@ -137,7 +121,7 @@ parse_options(int argc, char **argv, struct opts *o)
 		switch (ch) {
 		case 'c':
 			if (*optarg == '\0' || strlen(optarg) > USOCK_PATH_MAX)
-				die(EXIT_USAGE, "--control: a socket path of 1..%d bytes",
+				errx(EXIT_USAGE, "--control: a socket path of 1..%d bytes",
 				    USOCK_PATH_MAX);
 			snprintf(o->sock, sizeof(o->sock), "%s", optarg);
 			have_sock = 1;
@@ -145,7 +129,7 @@ parse_options(int argc, char **argv, struct opts *o)
 		case 'C': o->no_control = 1; break;
 		case 'N':
 			if (*optarg == '\0' || strlen(optarg) > USOCK_PATH_MAX)
-				die(EXIT_USAGE, "--notify: a socket path of 1..%d bytes",
+				errx(EXIT_USAGE, "--notify: a socket path of 1..%d bytes",
 				    USOCK_PATH_MAX);
 			snprintf(o->notify, sizeof(o->notify), "%s", optarg);
 			have_notify = 1;
@@ -161,28 +145,28 @@ parse_options(int argc, char **argv, struct opts *o)
 			printf(PROG " " VERSION "\n");
 			exit(0);
 		case ':':
-			die(EXIT_USAGE, "%s: missing value", argv[optind - 1]);
+			errx(EXIT_USAGE, "%s: missing value", argv[optind - 1]);
 		default:
 			gw_err_quote(q, sizeof(q), argv[optind - 1], strlen(argv[optind - 1]));
-			die(EXIT_USAGE, "%s: unknown option (see --help)", q);
+			errx(EXIT_USAGE, "%s: unknown option (see --help)", q);
 		}
 	}
 	if (gw_level_parse(lvl, &o->log_level) < 0) {
 		gw_err_quote(q, sizeof(q), lvl, strlen(lvl));
-		die(EXIT_USAGE, "log level '%s' is not one of debug, info, warning, "
+		errx(EXIT_USAGE, "log level '%s' is not one of debug, info, warning, "
 		    "error, critical", q);
 	}
 	if (gw_level_parse(nlvl, &o->notify_level) < 0) {
 		gw_err_quote(q, sizeof(q), nlvl, strlen(nlvl));
-		die(EXIT_USAGE, "--notify-level: '%s' is not one of debug, info, "
+		errx(EXIT_USAGE, "--notify-level: '%s' is not one of debug, info, "
 		    "warning, error, critical", q);
 	}
 	if (!have_sock || !have_notify) {
 		if (rundir_path(rd, sizeof(rd), &e) < 0)
-			die(EXIT_USAGE, "%s", e.msg);
+			errx(EXIT_USAGE, "%s", e.msg);
 		if (!have_sock && snprintf(o->sock, sizeof(o->sock), "%s/init.sock",
 		    rd) >= (int)sizeof(o->sock))
-			die(EXIT_USAGE, "runtime directory too long for a socket path; "
+			errx(EXIT_USAGE, "runtime directory too long for a socket path; "
 			    "use --control");
 		if (!have_notify && snprintf(o->notify, sizeof(o->notify),
 		    "%s/notify.sock", rd) >= (int)sizeof(o->notify))
@@ -192,12 +176,12 @@ parse_options(int argc, char **argv, struct opts *o)
 		o->ctl_argv = argv + optind + 1;
 		o->ctl_argc = argc - optind - 1;
 		if (o->ctl_argc < 1 || o->ctl_argc > 2)
-			die(EXIT_USAGE, "ctl: status | reload | start NAME | stop NAME | "
+			errx(EXIT_USAGE, "ctl: status | reload | start NAME | stop NAME | "
 			    "restart NAME");
 		return;
 	}
 	if (optind + 1 != argc)
-		die(EXIT_USAGE, "give exactly one CONFIG.json (see --help)");
+		errx(EXIT_USAGE, "give exactly one CONFIG.json (see --help)");
 	o->config = argv[optind];
 }
 
@@ -568,8 +552,8 @@ main(int argc, char **argv)
 	if ((c.conf = svcconf_load(c.o.config, &e)) == NULL) {
 		/* syntax errors carry "PATH:LINE:COL"; name the file for the rest */
 		if (strncmp(e.msg, c.o.config, strlen(c.o.config)) == 0)
-			die(EXIT_CONFIG, "%s", e.msg);
-		die(EXIT_CONFIG, "%s: %s", c.o.config, e.msg);
+			errx(EXIT_CONFIG, "%s", e.msg);
+		errx(EXIT_CONFIG, "%s: %s", c.o.config, e.msg);
 	}
 	if (c.o.check_only) {
 		printf("configuration OK\n");
@@ -579,29 +563,29 @@ main(int argc, char **argv)
 
 	/* context: PID-1 duties, log, loop, signals */
 	if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
-		die(EXIT_SOFTWARE, "cannot become a child subreaper: %s", strerror(errno));
+		errx(EXIT_SOFTWARE, "cannot become a child subreaper: %s", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
 	c.exit_code = EXIT_SOFTWARE;
 	if ((c.base = event_base_new()) == NULL)
-		die(EXIT_SOFTWARE, "cannot set up the event loop");
+		errx(EXIT_SOFTWARE, "cannot set up the event loop");
 	if (open_output(&c, &e) < 0)
-		die(EXIT_SOFTWARE, "output: %s", e.msg);
+		errx(EXIT_SOFTWARE, "output: %s", e.msg);
 	if ((c.log = gw_log_new(PROG, c.logf, c.o.log_level)) == NULL)
-		die(EXIT_SOFTWARE, "cannot set up the log");
+		errx(EXIT_SOFTWARE, "cannot set up the log");
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		c.sig[i] = evsignal_new(c.base, sigs[i], on_signal, &c);
 		if (c.sig[i] == NULL || evsignal_add(c.sig[i], NULL) < 0)
-			die(EXIT_SOFTWARE, "cannot handle signal %d", sigs[i]);
+			errx(EXIT_SOFTWARE, "cannot handle signal %d", sigs[i]);
 	}
 
 	/* modules: alerts to discord-notify, supervisor, control socket */
 	if (!c.o.no_notify) {
 		if ((c.evs = evsend_new(c.base, c.o.notify, c.o.notify_level, &e)) == NULL)
-			die(EXIT_USAGE, "--notify: %s", e.msg);
+			errx(EXIT_USAGE, "--notify: %s", e.msg);
 		gw_log_set_sink(c.log, evsend_line, c.evs);
 	}
 	if ((c.sup = super_new(c.base, c.conf, c.log, &e)) == NULL)
-		die(EXIT_SOFTWARE, "%s", e.msg);
+		errx(EXIT_SOFTWARE, "%s", e.msg);
 	c.conf = NULL;	/* the supervisor's now */
 	super_on_critical(c.sup, on_critical, &c);
 	super_set_output(c.sup, c.out, c.err);
@@ -609,13 +593,13 @@ main(int argc, char **argv)
 		if (rundir_path(rd, sizeof(rd), &e) == 0 &&
 		    strncmp(c.o.sock, rd, strlen(rd)) == 0 &&
 		    rundir_ensure(rd, sizeof(rd), &e) < 0)
-			die(EXIT_CANTCREAT, "%s", e.msg);
+			errx(EXIT_CANTCREAT, "%s", e.msg);
 		if ((fd = usock_listen(c.o.sock, 16, &e)) < 0)
-			die(EXIT_CANTCREAT, "--control: %s", e.msg);
+			errx(EXIT_CANTCREAT, "--control: %s", e.msg);
 		c.lis = evconnlistener_new(c.base, on_ctl_accept, &c,
 		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
 		if (c.lis == NULL)
-			die(EXIT_CANTCREAT, "--control: cannot watch %s", c.o.sock);
+			errx(EXIT_CANTCREAT, "--control: cannot watch %s", c.o.sock);
 	}
 	n = super_config(c.sup)->n;
 	gw_log_event(c.log, GW_INFO, "init", "init.started", json_pack("{s:i, s:i, s:s?}",

@@ -89,6 +89,9 @@ struct run {
 	struct pipe_out out, err;	/* the service's */
 	struct pipe_out check_err;	/* its readiness check's stderr */
 	struct pipe_out act_out, act_err;	/* its restart command's */
+	struct pwfile_user check_pw;	/* its checks' user, looked up once */
+	int check_pw_rc;		/* per series of checks: 0, or -1 ... */
+	char check_pw_why[300];		/* ... and why */
 	int paused;		/* SIGSTOPped while its leader restarts */
 	int held;		/* stopped while its leader restarts */
 	int retiring;		/* removed or changed by a reload: stopping */
@@ -121,6 +124,7 @@ struct super {
 	void (*on_critical)(void *);
 	void *on_critical_arg;
 	struct outq *q[3];	/* [1] stdout, [2] stderr; NULL: write(2) */
+	int devnull;		/* /dev/null for checks' stdout, or -1 */
 	int sweep;		/* shutdown: 0 not yet, 1 TERM sent to leftovers,
 				 * 2 KILL sent, 3 done */
 	struct event *sweep_timer;
@@ -778,10 +782,8 @@ static void
 on_check_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct run *r = arg;
-	struct pwfile_user pw;
 	struct spawn_opts o;
 	char why[300];
-	int devnull;
 
 	(void)fd;
 	(void)what;
@@ -798,17 +800,17 @@ on_check_timer(evutil_socket_t fd, short what, void *arg)
 	o.notify_fd = -1;
 	/* stdout is dropped (a check runs every interval), stderr says why
 	 * it failed: prefixed "name (check) | " */
-	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	o.out_fd = devnull;
+	o.out_fd = r->s->devnull;
 	o.err_fd = r->svc->prefix_output ? open_output(r, &r->check_err, 2,
 	    " (check)") : -1;
-	if (user_opts(r->svc->ready.user ? r->svc->ready.user : r->svc->user,
-	    &pw, &o, why, sizeof(why)) < 0)
+	if (r->check_pw_rc < 0) {
+		snprintf(why, sizeof(why), "%s", r->check_pw_why);
 		r->check_pid = -1;
-	else
+	} else {
+		if (r->svc->ready.user != NULL || r->svc->user != NULL)
+			o.user = &r->check_pw;
 		r->check_pid = spawn(&o, why, sizeof(why));
-	if (devnull >= 0)
-		close(devnull);
+	}
 	if (o.err_fd >= 0)
 		close(o.err_fd);
 	if (r->check_pid < 0) {
@@ -837,8 +839,15 @@ on_check_deadline(evutil_socket_t fd, short what, void *arg)
 static void
 start_checks(struct run *r)
 {
+	struct spawn_opts o;
+
 	r->check_since = mono_s();
 	r->warned_unready = 0;
+	/* the user once per series, not the files every interval */
+	memset(&o, 0, sizeof(o));
+	r->check_pw_rc = user_opts(r->svc->ready.user ? r->svc->ready.user :
+	    r->svc->user, &r->check_pw, &o, r->check_pw_why,
+	    sizeof(r->check_pw_why));
 	arm(r->check_timer, 0);
 }
 
@@ -1599,8 +1608,11 @@ super_new(struct event_base *base, struct svcconf *conf,
 	}
 	s->base = base;
 	s->log = log;
+	s->devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	if ((s->sweep_timer = evtimer_new(base, on_sweep_timer, s)) == NULL) {
 		gw_err_set(err, "supervisor: cannot create timers");
+		if (s->devnull >= 0)
+			close(s->devnull);
 		free(s);
 		return NULL;
 	}
@@ -1635,6 +1647,8 @@ super_free(struct super *s)
 			outq_on_drain(s->q[i], 0, NULL, NULL);
 	svcconf_free(s->next);
 	svcconf_free(s->conf);
+	if (s->devnull >= 0)
+		close(s->devnull);
 	free(s);
 }
 

@@ -49,7 +49,7 @@ endif
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 CURL_LIBS = $(shell pkg-config --libs libcurl 2>/dev/null)
 
-ALL_CPPFLAGS = -D_GNU_SOURCE -Ilib $(CPPFLAGS)
+ALL_CPPFLAGS = -D_GNU_SOURCE -iquote lib $(CPPFLAGS)
 ALL_CFLAGS = $(WARN) $(HARDEN) $(SANFLAGS) $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(SANFLAGS) -Wl,--as-needed $(LDFLAGS)
 
@@ -112,7 +112,9 @@ $(BINDIR)/tests/%: $(OBJDIR)/tests/helpers/%.o $(LIBGW)
 check: deps-check
 	@$(MAKE) --no-print-directory unit integration
 
-unit: $(UNIT_BINS)
+# The benchmarks' own programs are built by make check too, so they cannot rot.
+BENCH_BINS := $(BINDIR)/bench/runner $(BINDIR)/bench/curlfloor
+unit: $(UNIT_BINS) $(BENCH_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
 integration: $(PROG_BINS) $(HELPER_BINS)
@@ -126,7 +128,7 @@ $(BINDIR)/bench/curlfloor: $(OBJDIR)/bench/curlfloor.o
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CURL_LIBS) $(LDLIBS)
 
-bench: all $(BINDIR)/tests/freeport $(BINDIR)/tests/fake-discord $(BINDIR)/bench/runner $(BINDIR)/bench/curlfloor
+bench: all $(BINDIR)/tests/freeport $(BINDIR)/tests/fake-discord $(BENCH_BINS)
 	@mk/deps.sh bench
 	GWKIT_BIN=$(abspath $(BINDIR)) bench/run.sh
 

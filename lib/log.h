@@ -20,6 +20,16 @@ enum gw_level {
 
 struct gw_log;
 
+/* How lines look on the log's stream: JSON event records (for pipelines,
+ * the default off a terminal) or one readable line per event (on a
+ * terminal). AUTO picks TEXT when the given fd is a terminal. The sink (see
+ * gw_log_set_sink) always receives the JSON line, whatever the format. */
+enum gw_log_format {
+	GW_LOG_AUTO,
+	GW_LOG_JSON,
+	GW_LOG_TEXT,
+};
+
 /* out is borrowed (usually stdout). Returns NULL on allocation failure. */
 struct gw_log *gw_log_new(const char *source, FILE *out, enum gw_level min);
 void gw_log_free(struct gw_log *log);
@@ -35,6 +45,22 @@ void gw_log_event(struct gw_log *log, enum gw_level level,
 void gw_log_set_sink(struct gw_log *log,
     void (*sink)(void *arg, enum gw_level level, const char *line, size_t len),
     void *arg);
+
+/* Set the format; AUTO resolves now, to TEXT when isatty(tty_fd) (pass the
+ * fd behind the log's stream, e.g. STDOUT_FILENO), else JSON. */
+void gw_log_set_format(struct gw_log *log, enum gw_log_format f, int tty_fd);
+
+/* "json" | "text" | "auto" (case-insensitive) -> format; -1 otherwise. */
+int gw_log_format_parse(const char *s, enum gw_log_format *out);
+
+/* The readable one-line form of an event-record JSON line, without a
+ * newline, into buf (always NUL-terminated, cut to size):
+ *   2026-02-10T14:15:00.123Z WARNING gateway.disconnected: Gateway closed
+ *   the API session (host=gateway port=4004 exit.code=1)
+ * Nested objects in fields show as dotted names, arrays as a,b,c; strings
+ * with spaces are quoted. Returns 0, or -1 when line is not a JSON object
+ * (buf then holds the line as it was). Pure. */
+int gw_log_text_line(const char *line, size_t len, char *buf, size_t size);
 
 /* "debug".."critical" -> level; -1 for anything else. */
 int gw_level_parse(const char *s, enum gw_level *out);

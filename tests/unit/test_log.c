@@ -87,6 +87,48 @@ test_levels(void **state)
 	assert_string_equal(gw_level_name(GW_DEBUG), "debug");
 }
 
+static void
+test_text_line(void **state)
+{
+	char buf[512];
+	const char *l = "{\"ts\":\"2026-02-10T14:15:00.123Z\",\"level\":\"warning\","
+	    "\"source\":\"stack-init\",\"component\":\"init\",\"event\":"
+	    "\"init.exited\",\"message\":\"gateway exited\",\"fields\":{"
+	    "\"service\":\"gateway\",\"exit\":{\"signal\":\"KILL\",\"code\":null},"
+	    "\"deps\":[\"a\",\"b\"],\"why\":\"two words\",\"n\":3}}";
+
+	(void)state;
+	assert_int_equal(gw_log_text_line(l, strlen(l), buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "2026-02-10T14:15:00.123Z WARNING init.exited: "
+	    "gateway exited (service=gateway exit.signal=KILL exit.code=null "
+	    "deps=a,b why=\"two words\" n=3)");
+	/* no fields, no message */
+	l = "{\"ts\":\"t\",\"level\":\"info\",\"event\":\"x.y\",\"message\":\"\"}";
+	assert_int_equal(gw_log_text_line(l, strlen(l), buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "t INFO x.y");
+	/* not JSON: kept as it was */
+	assert_int_equal(gw_log_text_line("plain words", 11, buf, sizeof(buf)), -1);
+	assert_string_equal(buf, "plain words");
+	/* cut to size, always terminated */
+	assert_int_equal(gw_log_text_line(l, strlen(l), buf, 5), 0);
+	assert_string_equal(buf, "t IN");
+}
+
+static void
+test_format_parse(void **state)
+{
+	enum gw_log_format f;
+
+	(void)state;
+	assert_int_equal(gw_log_format_parse("TEXT", &f), 0);
+	assert_int_equal(f, GW_LOG_TEXT);
+	assert_int_equal(gw_log_format_parse("json", &f), 0);
+	assert_int_equal(f, GW_LOG_JSON);
+	assert_int_equal(gw_log_format_parse("auto", &f), 0);
+	assert_int_equal(f, GW_LOG_AUTO);
+	assert_int_equal(gw_log_format_parse("yaml", &f), -1);
+}
+
 int
 main(void)
 {
@@ -94,6 +136,8 @@ main(void)
 		cmocka_unit_test(test_record_shape),
 		cmocka_unit_test(test_threshold_and_bad_utf8),
 		cmocka_unit_test(test_levels),
+		cmocka_unit_test(test_text_line),
+		cmocka_unit_test(test_format_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -35,29 +35,70 @@
 /* 429 waits: at least 0.25 s, doubling with each 429 in a row, to 60 s. */
 #define DISCORD_MIN_429_WAIT 0.25
 #define DISCORD_MAX_429_BACKOFF 60.0
+/* The longest wait a response can impose (429 retry_after, the body's or
+ * the Retry-After header's, and X-RateLimit-Reset-After on an empty
+ * bucket), in seconds. Discord's rate-limit docs
+ * (discord.com/developers/docs/topics/rate-limits, "Exceeding A Rate
+ * Limit") give retry_after in seconds and say to wait that long; a
+ * webhook's bucket resets within seconds, and longer waits come from
+ * Cloudflare bans, broken proxies or hostile servers (libraries have seen
+ * "retry after 2 days"). Waiting longer than 5 minutes would silence every
+ * alert for that long on one bad number; asking again after 300 s costs
+ * one request, far inside the 10 000 invalid requests per 10 minutes that
+ * Discord tolerates before a ban. discord_rl_update says when it capped. */
+#define DISCORD_MAX_RETRY_AFTER 300.0
+/* An embed title made from a message keeps at most this many characters
+ * of its first line (then "…"). */
+#define DISCORD_TITLE_FROM_MESSAGE 100
 
 struct discord_webhook {
 	char url[2048];		/* secret: never print */
-	char redacted[512];	/* the URL with the token shown as *** */
+	char redacted[512];	/* for logs: the URL with the token shown as
+				 * *** and without any user:pass@ */
 };
 
 /* Validate a webhook URL: https (http only with allow_insecure), a path
  * ending in /webhooks/<numeric id>/<token>, the token at least
- * DISCORD_MIN_TOKEN characters of [A-Za-z0-9_.-]. Errors never quote the
+ * DISCORD_MIN_TOKEN characters of [A-Za-z0-9_.-]. A user:pass@ before the
+ * host is allowed (a proxy's) and is a secret too. Errors never quote the
  * URL. */
 int discord_webhook_parse(const char *url, int allow_insecure,
     struct discord_webhook *wh, struct gw_err *err);
 
-/* Replace every occurrence of the webhook token in s (in place) by "***":
- * for text from libraries (curl errors) that might echo the URL. s only
- * shrinks (the token is longer than "***"); wh must come from
- * discord_webhook_parse (else s is left as it is). */
+/* Remove the webhook's secrets from any text, in place: for error bodies
+ * echoed by proxies or hostile servers, curl's messages, anything that
+ * might carry the URL. Replaced, wherever they occur, in plain form, with
+ * any character percent-encoded (%2F, %2f, %41...) or JSON-escaped (\/,
+ * \u0041...), or mixed:
+ *   - the whole URL (as given, with any user:pass@) -> wh->redacted;
+ *   - the token -> "***";
+ *   - the user:pass@ userinfo -> "***", and the password alone when it is
+ *     at least 4 bytes long -> "***".
+ * Every replacement is no longer than what it replaces, so the text only
+ * shrinks. discord_redact_buf works on len bytes (NULs allowed) and
+ * returns the new length (it does not add a terminator);
+ * discord_redact works on a NUL-terminated string. A wh that did not come
+ * from discord_webhook_parse (url empty) leaves the text as it is. Pure;
+ * never fails. */
+size_t discord_redact_buf(const struct discord_webhook *wh, char *s,
+    size_t len);
 void discord_redact(const struct discord_webhook *wh, char *s);
 
-/* One embed (new reference) for ev seen `count` times (count > 1 adds
- * "×N" to the title and a "repeated" field, which takes the 25th field's
- * place and then says "+1 field not shown"). Always within the per-embed
- * limits. */
+/* The people-readable part of ev's embed title, without the level emoji
+ * or the ×N count, into buf (NUL-terminated, cut with "…" to fit):
+ * from the first matching template of a known event (docs/events.md,
+ * "Discord titles"), else the message's first line (trimmed, at most
+ * DISCORD_TITLE_FROM_MESSAGE characters), else the event name in words
+ * ("gateway.auth_lost" -> "Gateway auth lost"). */
+void discord_title(const struct gw_event *ev, char *buf, size_t size);
+
+/* One embed (new reference) for ev seen `count` times. Title: the level's
+ * emoji (✅ for an ok event at info or below) and discord_title(); count
+ * > 1 adds " ×N" and a "repeated" field. Footer: "level · event · source".
+ * Fields: one per field, nested objects as dotted names ("exit.signal"),
+ * arrays as "a, b, c"; at most 25: when more, the 25th place says "+N
+ * fields not shown" (with a count, the "repeated" field does). Always
+ * within the per-embed limits. */
 json_t *discord_embed(const struct gw_event *ev, unsigned count,
     unsigned window_s);
 
@@ -88,7 +129,10 @@ struct discord_response {
 };
 
 void discord_rl_init(struct discord_rl *rl);
-void discord_rl_update(struct discord_rl *rl, double now_ms,
+/* Feed one response. Returns 1 when the wait the server asked for
+ * (retry_after, or X-RateLimit-Reset-After on an empty bucket) was longer
+ * than DISCORD_MAX_RETRY_AFTER and was cut to it, else 0. */
+int discord_rl_update(struct discord_rl *rl, double now_ms,
     const struct discord_response *r);
 /* Milliseconds to wait before the next request may go; 0 = now. */
 double discord_rl_wait_ms(const struct discord_rl *rl, double now_ms);

@@ -97,10 +97,10 @@ wait_stats() {
 	start_notify
 	printf '%s\n' '{"ts":"2026-02-10T14:15:00.123Z","level":"warning","source":"bot-core","component":"gateway","event":"gateway.disconnected","message":"Gateway closed the API session","fields":{"host":"gateway","port":4004,"attempt":3}}' | to_socket
 	wait_stored 1 10
-	jq -e '.embeds[0] | .title == "⚠️ WARNING gateway.disconnected"
+	jq -e '.embeds[0] | .title == "⚠️ Gateway closed the API session"
 		and .description == "Gateway closed the API session"
 		and .timestamp == "2026-02-10T14:15:00.123Z"
-		and .footer.text == "bot-core · gateway"
+		and .footer.text == "warning · gateway.disconnected · bot-core"
 		and ([.fields[] | .name + "=" + .value] == ["host=gateway", "port=4004", "attempt=3"])
 		and (.color | type) == "number"' "$T/store.jsonl"
 }
@@ -289,7 +289,7 @@ wait_stats() {
 	wait_stats '.queued == 2' 10
 	fake_ctl '{"deleted":false}'
 	wait_stored 1 10
-	jq -e '.content == "<@&4242>" and (.embeds[0].title | startswith("🚨 CRITICAL gw.flap ×2"))' "$T/store.jsonl"
+	jq -e '.content == "<@&4242>" and (.embeds[0].title | . == "🚨 flap ×2")' "$T/store.jsonl"
 }
 
 @test "coalescing of waiting events: folded into one embed with the count" {
@@ -312,7 +312,7 @@ wait_stats() {
 	start_notify
 	run discord-notify --send warning "disk almost full" --source cron --timeout 10
 	[ "$status" -eq 0 ]
-	jq -e '.embeds[0].description == "disk almost full" and .embeds[0].footer.text == "cron · cli"' "$T/store.jsonl"
+	jq -e '.embeds[0].description == "disk almost full" and .embeds[0].footer.text == "warning · notify.message · cron"' "$T/store.jsonl"
 }
 
 @test "--send without a daemon delivers by itself; with Discord down it exits 75 and keeps the event" {
@@ -444,7 +444,7 @@ wait_stats() {
 	printf '%s\n' '{"ts":"2026-02-10T14:15:00Z","level":"critical","source":"s","component":"c","event":"gateway.auth_lost","message":"2FA needed"}' | to_socket
 	wait_stored 2 10
 	jq -s -e '.[0].content == null and .[1].content == "<@&4242>"
-		and .[1].embeds[0].title == "🚨 CRITICAL gateway.auth_lost"' "$T/store.jsonl"
+		and .[1].embeds[0].title == "🚨 2FA needed"' "$T/store.jsonl"
 }
 
 @test "events still failing after --max-age go to the dead-letter file with the last error" {

@@ -112,14 +112,15 @@ test_embed_shape(void **state)
 	assert_int_equal(gw_event_add_field(&ev, "port", "4004", 0, &e), 0);
 	em = discord_embed(&ev, 1, 60);
 	assert_string_equal(json_string_value(json_object_get(em, "title")),
-	    "\xf0\x9f\x9a\xa8 CRITICAL gateway.auth_lost");
+	    "\xf0\x9f\x9a\xa8 2FA needed");
 	assert_string_equal(json_string_value(json_object_get(em, "description")),
 	    "2FA needed");
 	assert_int_equal(json_integer_value(json_object_get(em, "color")), 0x992d22);
 	assert_string_equal(json_string_value(json_object_get(em, "timestamp")),
 	    "2026-02-10T14:15:00.123Z");
 	assert_string_equal(json_string_value(json_object_get(json_object_get(em,
-	    "footer"), "text")), "bot-core \xc2\xb7 gateway");
+	    "footer"), "text")),
+	    "critical \xc2\xb7 gateway.auth_lost \xc2\xb7 bot-core");
 	f = json_array_get(json_object_get(em, "fields"), 0);
 	assert_string_equal(json_string_value(json_object_get(f, "name")), "port");
 	assert_string_equal(json_string_value(json_object_get(f, "value")), "4004");
@@ -135,7 +136,7 @@ test_embed_ok_event_and_count(void **state)
 
 	(void)state;
 	assert_string_equal(json_string_value(json_object_get(em, "title")),
-	    "\xe2\x9c\x85 INFO gateway.recovered \xc3\x97" "7");
+	    "\xe2\x9c\x85 back \xc3\x97" "7");
 	assert_int_equal(json_integer_value(json_object_get(em, "color")), 0x2ecc71);
 	fields = json_object_get(em, "fields");
 	assert_string_equal(json_string_value(json_object_get(json_array_get(fields,
@@ -343,6 +344,451 @@ test_classify(void **state)
 	assert_string_equal(discord_outcome_name(DISCORD_PARK), "parked");
 }
 
+/* an event decoded from a line as an emitter writes it */
+static struct gw_event
+parse(const char *line)
+{
+	struct gw_event_decode_opts o = { 1770732900123LL, NULL };
+	struct gw_event ev;
+	struct gw_err e;
+
+	if (gw_event_decode_with(line, strlen(line), &o, &ev, &e) != 0)
+		fail_msg("%s: %s", line, e.msg);
+	return ev;
+}
+
+static void
+expect_title(const char *line, const char *want)
+{
+	struct gw_event ev = parse(line);
+	char t[512];
+
+	discord_title(&ev, t, sizeof(t));
+	if (strcmp(t, want) != 0)
+		fail_msg("%s\nwant  %s\ngot   %s", line, want, t);
+	gw_event_clear(&ev);
+}
+
+#define INIT(lvl, ev, fields) "{\"level\":\"" lvl "\",\"source\":\"stack-init\"," \
+	"\"component\":\"init\",\"event\":\"" ev "\",\"message\":\"gateway: " \
+	"something\",\"fields\":" fields "}"
+
+/* A title for each templated event, as the emitters write them. */
+static void
+test_titles(void **state)
+{
+	static const struct { const char *line, *title; } t[] = {
+		{ INIT("warning", "init.exited", "{\"exit\":{\"signal\":\"KILL\","
+		    "\"code\":137},\"ran_s\":3.25,\"service\":\"gateway\"}"),
+		    "gateway exited (signal KILL)" },
+		{ INIT("warning", "init.exited", "{\"exit\":{\"code\":3},"
+		    "\"ran_s\":3.2,\"service\":\"gateway\"}"),
+		    "gateway exited (code 3)" },
+		{ INIT("warning", "init.exited", "{\"exit\":null,\"service\":\"bot\"}"),
+		    "bot exited" },
+		{ INIT("info", "init.stopped", "{\"exit\":{\"signal\":\"TERM\","
+		    "\"code\":143},\"service\":\"gateway\"}"),
+		    "gateway stopped (signal TERM)" },
+		{ INIT("info", "init.stopped", "{\"exit\":{\"code\":0},"
+		    "\"service\":\"gateway\"}"), "gateway stopped (code 0)" },
+		{ INIT("critical", "init.crash_loop", "{\"failures\":5,"
+		    "\"window_s\":60.0,\"give_up\":false,\"service\":\"gateway\"}"),
+		    "gateway crash loop: 5 failures in 60 s" },
+		{ INIT("critical", "init.crash_loop", "{\"failures\":5,"
+		    "\"window_s\":60.0,\"give_up\":true,\"service\":\"gateway\"}"),
+		    "gateway crash loop: 5 failures in 60 s, given up" },
+		{ INIT("critical", "init.fatal", "{\"service\":\"gateway\"}"),
+		    "gateway failed for good" },
+		{ INIT("critical", "init.spawn_failed", "{\"service\":\"bot\"}"),
+		    "bot cannot be started" },
+		{ INIT("error", "init.not_ready", "{\"waited_s\":30.0123,"
+		    "\"service\":\"gateway\"}"), "gateway not ready after 30 s" },
+		{ INIT("critical", "init.not_ready_after_restart",
+		    "{\"deadline_s\":600.0,\"service\":\"gateway\"}"),
+		    "gateway not ready 600 s after its restart" },
+		{ INIT("error", "init.check_failed", "{\"service\":\"gateway\"}"),
+		    "gateway readiness check cannot run" },
+		{ INIT("warning", "init.killed", "{\"pid\":42,\"service\":\"bot\"}"),
+		    "bot did not stop in time: killed" },
+		{ INIT("warning", "init.killed_group", "{\"pgid\":42,"
+		    "\"service\":\"bot\"}"), "bot left processes behind: killed" },
+		{ INIT("critical", "init.restart_failed", "{\"service\":\"gateway\"}"),
+		    "gateway restart failed" },
+		{ INIT("critical", "init.restart_action_failed",
+		    "{\"service\":\"gateway\"}"), "gateway restart failed" },
+		{ INIT("critical", "init.schedule_error", "{\"service\":\"gateway\"}"),
+		    "gateway schedule error" },
+		{ INIT("warning", "init.output", "{\"service\":\"gateway\"}"),
+		    "gateway output not captured" },
+		{ INIT("error", "init.reload_failed", "{}"),
+		    "configuration reload failed" },
+		{ INIT("warning", "init.leftovers", "{\"processes\":2,"
+		    "\"signal\":\"KILL\"}"), "2 leftover processes sent SIGKILL" },
+		{ "{\"level\":\"critical\",\"source\":\"discord-notify\",\"event\":"
+		    "\"notify.parked\",\"message\":\"m\",\"fields\":{\"status\":404,"
+		    "\"webhook\":\"https://x/***\",\"discord\":\"Unknown Webhook\"}}",
+		    "Discord webhook refused us (HTTP 404)" },
+		{ "{\"event\":\"notify.spool_error\",\"message\":\"m\"}",
+		    "alert spool cannot be written" },
+		{ "{\"event\":\"notify.queue_error\",\"message\":\"m\"}",
+		    "alert could not be queued" },
+		{ "{\"event\":\"notify.dead_letter\",\"message\":\"m\",\"fields\":"
+		    "{\"event\":\"init.exited\",\"source\":\"stack-init\",\"count\":1}}",
+		    "alert given up: init.exited from stack-init" },
+		{ "{\"event\":\"notify.dead_letter\",\"message\":\"m\",\"fields\":"
+		    "{\"seq\":4,\"reason\":\"x\"}}", "alert given up" },
+		{ "{\"event\":\"notify.rejected\",\"message\":\"m\",\"fields\":"
+		    "{\"origin\":\"stdin\",\"line\":3,\"reason\":\"x\"}}",
+		    "bad event line from stdin" },
+		{ "{\"event\":\"notify.rate_limited\",\"message\":\"m\",\"fields\":"
+		    "{\"retry_after_s\":1.5,\"wait_s\":1.5,\"global\":false}}",
+		    "Discord rate limit: waiting 1.5 s" },
+		{ "{\"event\":\"notify.retry\",\"message\":\"m\",\"fields\":"
+		    "{\"reason\":\"HTTP 500\",\"delay_s\":0.74,\"queued\":3}}",
+		    "Discord delivery failing: retry in 0.74 s" },
+		{ "{\"event\":\"notify.refused\",\"message\":\"m\",\"fields\":"
+		    "{\"status\":400,\"embeds\":3,\"discord\":\"x\"}}",
+		    "Discord refused a batch (HTTP 400)" },
+		{ "{\"event\":\"sim.listen_failed\",\"message\":\"m\",\"fields\":"
+		    "{\"bind\":\"127.0.0.1\",\"port\":4002,\"error\":\"in use\"}}",
+		    "gw-sim cannot listen on 127.0.0.1:4002" },
+		{ "{\"event\":\"sim.connection_limit\",\"message\":\"m\",\"fields\":"
+		    "{\"peer\":\"control\",\"limit\":64}}",
+		    "gw-sim connection limit (64) reached" },
+		{ "{\"event\":\"sim.client_id_in_use\",\"message\":\"m\",\"fields\":"
+		    "{\"peer\":\"127.0.0.1:5\",\"conn\":2,\"client_id\":7}}",
+		    "client id 7 already in use" },
+		{ "{\"event\":\"sim.subscription_limit\",\"message\":\"m\"}",
+		    "market-data line limit reached" },
+		{ "{\"event\":\"sim.protocol_error\",\"message\":\"m\",\"fields\":"
+		    "{\"peer\":\"127.0.0.1:5\",\"conn\":2,\"reason\":\"x\"}}",
+		    "protocol error from 127.0.0.1:5" },
+		{ "{\"event\":\"sim.slow_consumer\",\"message\":\"m\",\"fields\":"
+		    "{\"peer\":\"127.0.0.1:5\",\"conn\":2}}",
+		    "slow client 127.0.0.1:5 dropped" },
+		{ "{\"event\":\"sim.upstream_lost\",\"message\":\"m\",\"fields\":"
+		    "{\"code\":1100,\"sessions\":2}}",
+		    "gateway lost its upstream (code 1100)" },
+		{ "{\"event\":\"sim.upstream_restored\",\"message\":\"m\",\"fields\":"
+		    "{\"code\":1102,\"sessions\":2}}",
+		    "gateway upstream restored (code 1102)" },
+		{ "{\"event\":\"sim.accept_error\",\"message\":\"m\"}",
+		    "gw-sim cannot accept connections" },
+		{ "{\"event\":\"sim.encode_error\",\"message\":\"m\"}",
+		    "gw-sim cannot encode a reply" },
+		{ "{\"event\":\"sim.control\",\"message\":\"control command 'x': "
+		    "bad\",\"fields\":{\"cmd\":\"fault\",\"ok\":false,\"error\":\"bad\"}}",
+		    "gw-sim control command fault failed" },
+		/* a condition that does not hold: the message */
+		{ "{\"event\":\"sim.control\",\"message\":\"control command 'x': ok\","
+		    "\"fields\":{\"cmd\":\"fault\",\"ok\":true}}",
+		    "control command 'x': ok" },
+		/* a template's field missing or empty: the next row, or the message */
+		{ INIT("warning", "init.exited", "{\"exit\":{\"code\":3}}"),
+		    "gateway: something" },
+		{ INIT("warning", "init.exited", "{\"service\":\"  \",\"exit\":"
+		    "{\"code\":3}}"), "gateway: something" },
+		{ INIT("warning", "init.exited", "{\"service\":\"gw\",\"exit\":"
+		    "{\"code\":\"\"}}"), "gw exited" },
+		/* a value with a newline stays on the title's line */
+		{ INIT("warning", "init.exited", "{\"service\":\"a\\nb\",\"exit\":"
+		    "{\"code\":3}}"), "a b exited (code 3)" },
+		/* a flat field with a dotted name is found too */
+		{ INIT("warning", "init.exited", "{\"service\":\"gw\","
+		    "\"exit.code\":4}"), "gw exited (code 4)" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		expect_title(t[i].line, t[i].title);
+}
+
+/* Unknown events: the message's first line, else the name in words. */
+static void
+test_title_fallbacks(void **state)
+{
+	char line[1024], want[512];
+	int i, n;
+
+	(void)state;
+	expect_title("{\"event\":\"gateway.disconnected\",\"message\":"
+	    "\"Gateway closed the API session\"}", "Gateway closed the API session");
+	expect_title("{\"level\":\"error\",\"message\":\"disk full\"}", "disk full");
+	expect_title("{\"event\":\"backup.failed\",\"message\":\"\\n  \\t first "
+	    "line \\t\\r\\nsecond line\"}", "first line");
+	expect_title("{\"event\":\"x.y\",\"message\":\"tab\\there\"}", "tab here");
+	expect_title("{\"event\":\"gateway.auth_lost\",\"message\":\"\"}",
+	    "Gateway auth lost");
+	expect_title("{\"event\":\"gateway.auth-lost.now\",\"message\":\" \\n \"}",
+	    "Gateway auth lost now");
+	expect_title("{\"event\":\"9lives.x\"}", "9lives x");
+	/* a long first line: 100 characters, then "…" (code points, not
+	 * bytes: é is two bytes) */
+	n = snprintf(line, sizeof(line), "{\"event\":\"x.y\",\"message\":\"");
+	for (i = 0; i < 150; i++)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "\xc3\xa9");
+	snprintf(line + n, sizeof(line) - (size_t)n, "\"}");
+	for (i = 0, n = 0; i < 100; i++)
+		n += snprintf(want + n, sizeof(want) - (size_t)n, "\xc3\xa9");
+	snprintf(want + n, sizeof(want) - (size_t)n, "\xe2\x80\xa6");
+	expect_title(line, want);
+	/* exactly 100: not cut */
+	n = snprintf(line, sizeof(line), "{\"event\":\"x.y\",\"message\":\"");
+	for (i = 0; i < 100; i++)
+		line[n++] = 'a';
+	snprintf(line + n, sizeof(line) - (size_t)n, "\"}");
+	memset(want, 'a', 100);
+	want[100] = '\0';
+	expect_title(line, want);
+	/* a small buffer: cut with the ellipsis, never split a character */
+	{
+		struct gw_event ev = parse("{\"event\":\"x.y\",\"message\":"
+		    "\"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\"}");
+		char t[9];
+
+		discord_title(&ev, t, sizeof(t));
+		assert_string_equal(t, "\xc3\xa9\xc3\xa9\xe2\x80\xa6");
+		gw_event_clear(&ev);
+	}
+}
+
+/* The embed for init.exited of a gateway killed by SIGKILL. */
+static void
+test_embed_nested_fields(void **state)
+{
+	struct gw_event ev = parse("{\"ts\":\"2026-02-10T14:15:00.123Z\","
+	    "\"level\":\"warning\",\"source\":\"stack-init\",\"component\":\"init\","
+	    "\"event\":\"init.exited\",\"message\":\"gateway: exited (signal KILL) "
+	    "after 3.2 s\",\"fields\":{\"exit\":{\"signal\":\"KILL\",\"code\":137},"
+	    "\"ran_s\":3.2,\"service\":\"gateway\",\"added\":[\"a\",\"b\",\"c\"],"
+	    "\"removed\":[],\"none\":{},\"mixed\":[1,2.5,true,null,{\"k\":\"v\"},"
+	    "[1]],\"deep\":{\"a\":{\"b\":{\"c\":\"d\"}}},\"empty\":\"\"}}");
+	static const char *const want[][2] = {
+		{ "exit.signal", "KILL" }, { "exit.code", "137" }, { "ran_s", "3.2" },
+		{ "service", "gateway" }, { "added", "a, b, c" },
+		{ "removed", "(none)" }, { "none", "(none)" },
+		{ "mixed", "1, 2.5, true, null, {\"k\":\"v\"}, [1]" },
+		{ "deep.a.b.c", "d" }, { "empty", "(empty)" },
+	};
+	json_t *em, *f;
+	size_t i;
+
+	(void)state;
+	em = discord_embed(&ev, 1, 60);
+	assert_string_equal(json_string_value(json_object_get(em, "title")),
+	    "\xe2\x9a\xa0\xef\xb8\x8f gateway exited (signal KILL)");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(em,
+	    "footer"), "text")),
+	    "warning \xc2\xb7 init.exited \xc2\xb7 stack-init");
+	assert_string_equal(json_string_value(json_object_get(em, "description")),
+	    "gateway: exited (signal KILL) after 3.2 s");
+	f = json_object_get(em, "fields");
+	assert_int_equal(json_array_size(f), sizeof(want) / sizeof(want[0]));
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		assert_string_equal(json_string_value(json_object_get(
+		    json_array_get(f, i), "name")), want[i][0]);
+		assert_string_equal(json_string_value(json_object_get(
+		    json_array_get(f, i), "value")), want[i][1]);
+	}
+	json_decref(em);
+	/* repeated: the count after the title */
+	em = discord_embed(&ev, 4, 60);
+	assert_string_equal(json_string_value(json_object_get(em, "title")),
+	    "\xe2\x9a\xa0\xef\xb8\x8f gateway exited (signal KILL) \xc3\x97" "4");
+	json_decref(em);
+	gw_event_clear(&ev);
+}
+
+/* More flattened fields than Discord's 25: the 25th says how many more. */
+static void
+test_embed_field_overflow(void **state)
+{
+	char line[4096];
+	struct gw_event ev;
+	json_t *em, *f;
+	int i, n;
+
+	(void)state;
+	n = snprintf(line, sizeof(line), "{\"event\":\"x.y\",\"message\":\"m\","
+	    "\"fields\":{\"a\":{");
+	for (i = 0; i < 30; i++)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "%s\"k%d\":%d",
+		    i ? "," : "", i, i);
+	snprintf(line + n, sizeof(line) - (size_t)n, "},\"z\":1}}");
+	ev = parse(line);
+	em = discord_embed(&ev, 1, 60);
+	f = json_object_get(em, "fields");
+	assert_int_equal(json_array_size(f), 25);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(f,
+	    23), "name")), "a.k23");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(f,
+	    24), "name")), "more");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(f,
+	    24), "value")), "+7 fields not shown");
+	assert_true(discord_embed_chars(em) <= DISCORD_MAX_EMBED_TOTAL);
+	json_decref(em);
+	em = discord_embed(&ev, 2, 60);
+	f = json_object_get(em, "fields");
+	assert_int_equal(json_array_size(f), 25);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(f,
+	    24), "value")), "2 times within 60 s; +7 fields not shown");
+	json_decref(em);
+	gw_event_clear(&ev);
+	/* exactly 25: all shown, no marker */
+	ev = parse("{\"event\":\"x.y\",\"message\":\"m\",\"fields\":{\"l\":[1,2],"
+	    "\"a\":{\"a1\":1,\"a2\":1,\"a3\":1,\"a4\":1,\"a5\":1,\"a6\":1,\"a7\":1,"
+	    "\"a8\":1,\"a9\":1,\"a10\":1,\"a11\":1,\"a12\":1,\"a13\":1,\"a14\":1,"
+	    "\"a15\":1,\"a16\":1,\"a17\":1,\"a18\":1,\"a19\":1,\"a20\":1,\"a21\":1,"
+	    "\"a22\":1,\"a23\":1,\"a24\":1}}}");
+	em = discord_embed(&ev, 1, 60);
+	f = json_object_get(em, "fields");
+	assert_int_equal(json_array_size(f), 25);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(f,
+	    24), "name")), "a.a24");
+	json_decref(em);
+	gw_event_clear(&ev);
+}
+
+/* A server's wait is bounded by DISCORD_MAX_RETRY_AFTER, and says so. */
+static void
+test_429_bound(void **state)
+{
+	struct discord_rl rl;
+	struct discord_response r;
+
+	(void)state;
+	assert_true(DISCORD_MAX_RETRY_AFTER == 300.0);
+	discord_rl_init(&rl);
+	memset(&r, 0, sizeof(r));
+	r.status = 429;
+	r.has_retry_after = 1;
+	r.retry_after = 299.5;		/* within: as asked */
+	assert_int_equal(discord_rl_update(&rl, 0, &r), 0);
+	assert_true(discord_rl_wait_ms(&rl, 0) == 299500);
+	r.retry_after = 172800;		/* "2 days": 300 s, and capped */
+	assert_int_equal(discord_rl_update(&rl, 0, &r), 1);
+	assert_true(discord_rl_wait_ms(&rl, 0) == 300000);
+	r.global = 1;
+	r.retry_after = 1e300;
+	assert_int_equal(discord_rl_update(&rl, 1000, &r), 1);
+	assert_true(discord_rl_wait_ms(&rl, 1000) == 300000);
+	/* the Retry-After header when the body has none */
+	discord_rl_init(&rl);
+	memset(&r, 0, sizeof(r));
+	r.status = 429;
+	discord_parse_header("Retry-After: 3601\r\n", 19, &r);
+	assert_int_equal(discord_rl_update(&rl, 0, &r), 1);
+	assert_true(discord_rl_wait_ms(&rl, 0) == 300000);
+	/* an empty bucket's reset too */
+	discord_rl_init(&rl);
+	memset(&r, 0, sizeof(r));
+	r.status = 200;
+	r.has_remaining = 1;
+	r.remaining = 0;
+	r.has_reset_after = 1;
+	r.reset_after = 5000;
+	assert_int_equal(discord_rl_update(&rl, 0, &r), 1);
+	assert_true(discord_rl_wait_ms(&rl, 0) == 300000);
+	r.reset_after = 2;
+	assert_int_equal(discord_rl_update(&rl, 0, &r), 0);
+	assert_true(discord_rl_wait_ms(&rl, 0) == 2000);
+}
+
+static void
+expect_redacted(const struct discord_webhook *wh, const char *in,
+    const char *want)
+{
+	char buf[1024];
+
+	snprintf(buf, sizeof(buf), "%s", in);
+	discord_redact(wh, buf);
+	if (strcmp(buf, want) != 0)
+		fail_msg("in    %s\nwant  %s\ngot   %s", in, want, buf);
+}
+
+#define RED "https://discord.com/api/webhooks/123456789012345678/***"
+
+/* The token and the URL, in every spelling a server might echo. */
+static void
+test_redact_forms(void **state)
+{
+	struct discord_webhook wh;
+	struct gw_err e;
+	char buf[64];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(discord_webhook_parse(URL, 0, &wh, &e), 0);
+	/* plain */
+	expect_redacted(&wh, "x " TOK " y", "x *** y");
+	expect_redacted(&wh, "POST " URL "?wait=true failed", "POST " RED
+	    "?wait=true failed");
+	/* JSON-escaped */
+	expect_redacted(&wh, "{\"url\":\"https:\\/\\/discord.com\\/api\\/webhooks"
+	    "\\/123456789012345678\\/" TOK "\"}", "{\"url\":\"" RED "\"}");
+	expect_redacted(&wh, "{\"t\":\"\\u0041bC-def_GHI.jkl-0123456789\"}",
+	    "{\"t\":\"***\"}");
+	expect_redacted(&wh, "{\"t\":\"\\u0041\\u0062C-def_GHI.jkl-0123456789\"}",
+	    "{\"t\":\"***\"}");
+	/* percent-encoded, any case, whole or in part */
+	expect_redacted(&wh, "next=https%3A%2F%2Fdiscord.com%2Fapi%2Fwebhooks%2F"
+	    "123456789012345678%2F" TOK "&x=1", "next=" RED "&x=1");
+	expect_redacted(&wh, "next=https%3a%2f%2fdiscord.com%2fapi%2fwebhooks%2f"
+	    "123456789012345678%2f" TOK, "next=" RED);
+	expect_redacted(&wh, "%41%62%43%2D%64%65%66%5F%47%48%49%2E%6A%6B%6C%2D"
+	    "%30%31%32%33%34%35%36%37%38%39", "***");
+	expect_redacted(&wh, "t=%41bC-def_GHI.jkl-0123456789;", "t=***;");
+	/* several, and nothing else touched */
+	expect_redacted(&wh, TOK TOK " " URL, "****** " RED);
+	expect_redacted(&wh, "AbC-def_GHI.jkl-012345678 (one short)",
+	    "AbC-def_GHI.jkl-012345678 (one short)");
+	expect_redacted(&wh, "%4", "%4");
+	expect_redacted(&wh, "\\u00", "\\u00");
+	expect_redacted(&wh, "", "");
+	/* a buffer with NULs and no terminator */
+	memcpy(buf, "a\0" TOK "\0b", 4 + sizeof(TOK) - 1);
+	n = discord_redact_buf(&wh, buf, 4 + sizeof(TOK) - 1);
+	assert_int_equal(n, 7);
+	assert_memory_equal(buf, "a\0***\0b", 7);
+}
+
+/* A proxy's user:pass@ never shows: not in the redacted form, not in text. */
+static void
+test_redact_userinfo(void **state)
+{
+	struct discord_webhook wh;
+	struct gw_err e;
+
+	(void)state;
+	assert_int_equal(discord_webhook_parse("https://bob:s3cretpw@proxy.example:"
+	    "8443/api/webhooks/1/" TOK, 0, &wh, &e), 0);
+	assert_string_equal(wh.redacted, "https://proxy.example:8443/api/webhooks/"
+	    "1/***");
+	expect_redacted(&wh, "GET https://bob:s3cretpw@proxy.example:8443/api/"
+	    "webhooks/1/" TOK " 407", "GET https://proxy.example:8443/api/webhooks/"
+	    "1/*** 407");
+	expect_redacted(&wh, "auth bob:s3cretpw rejected", "auth *** rejected");
+	expect_redacted(&wh, "password s3cretpw", "password ***");
+	expect_redacted(&wh, "user bob", "user bob");
+	expect_redacted(&wh, "bob%3As3cretpw", "***");
+	/* a short password alone is not hunted (it would eat ordinary
+	 * words), but the userinfo is */
+	assert_int_equal(discord_webhook_parse("https://u:pw@h/api/webhooks/1/" TOK,
+	    0, &wh, &e), 0);
+	assert_string_equal(wh.redacted, "https://h/api/webhooks/1/***");
+	expect_redacted(&wh, "u:pw pw", "*** pw");
+	/* a user alone */
+	assert_int_equal(discord_webhook_parse("https://me@h/api/webhooks/1/" TOK,
+	    0, &wh, &e), 0);
+	assert_string_equal(wh.redacted, "https://h/api/webhooks/1/***");
+	expect_redacted(&wh, "x me@h", "x **@h");
+	/* userinfo but no host */
+	assert_int_equal(discord_webhook_parse("https://me@/api/webhooks/1/" TOK,
+	    0, &wh, &e), -1);
+	assert_string_equal(e.msg, "webhook URL has no host or no path");
+}
+
 int
 main(void)
 {
@@ -359,6 +805,13 @@ main(void)
 		cmocka_unit_test(test_retry_after_header_fallback),
 		cmocka_unit_test(test_headers_and_bodies),
 		cmocka_unit_test(test_classify),
+		cmocka_unit_test(test_titles),
+		cmocka_unit_test(test_title_fallbacks),
+		cmocka_unit_test(test_embed_nested_fields),
+		cmocka_unit_test(test_embed_field_overflow),
+		cmocka_unit_test(test_429_bound),
+		cmocka_unit_test(test_redact_forms),
+		cmocka_unit_test(test_redact_userinfo),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -208,8 +208,8 @@ test_fold_takes_highest_level(void **state)
 	n = nq_take(q, 0, 10, DISCORD_MAX_EMBED_TOTAL, out);
 	assert_int_equal(n, 1);
 	assert_int_equal(out[0]->ev.level, GW_CRITICAL);
-	assert_non_null(strstr(json_string_value(json_object_get(out[0]->embed,
-	    "title")), "CRITICAL"));
+	assert_non_null(strstr(json_string_value(json_object_get(json_object_get(
+	    out[0]->embed, "footer"), "text")), "critical"));
 	nq_done(q, out, n, 0);
 	nq_free(q);
 	gw_event_clear(&ev);

@@ -652,11 +652,11 @@ flatten_fields(struct flats *fl, const struct gw_event *ev)
 
 	for (i = 0; i < ev->n_fields; i++) {
 		f = &ev->fields[i];
-		if (f->kind != GW_FIELD_JSON) {
+		if (f->kind == GW_FIELD_STRING) {
 			flat_take(fl, strdup(f->name), strdup(f->value));
 			continue;
 		}
-		v = field_json(f);
+		v = field_json(f);	/* reals for people: 10.0 as "10", not "1e1" */
 		if (v != NULL)
 			flatten(fl, f->name, v);
 		else

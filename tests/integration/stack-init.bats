@@ -244,7 +244,7 @@ load init
 	  {"name": "fds", "argv": ["sh", "-c", "echo fds: $(ls /proc/self/fd); exec sleep 60"], "restart": "no"}]}'
 	wait_for_line "$LOG" '"event":"init\.crash_loop"' 10
 	# the critical alert reached the notifier (printed as a dry-run payload)
-	wait_for_line "$T/notify.log" '"dry_run":true.*CRITICAL init\.crash_loop' 10
+	wait_for_line "$T/notify.log" '"dry_run":true.*critical · init\.crash_loop · stack-init' 10
 	# info-level events stay local (threshold warning)
 	[ "$(grep '"dry_run":true' "$T/notify.log" | grep -c 'init\.started')" -eq 0 ]
 	# a service started now, with stack-init connected to the notifier,

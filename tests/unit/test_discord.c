@@ -561,12 +561,14 @@ test_embed_nested_fields(void **state)
 	    "\"level\":\"warning\",\"source\":\"stack-init\",\"component\":\"init\","
 	    "\"event\":\"init.exited\",\"message\":\"gateway: exited (signal KILL) "
 	    "after 3.2 s\",\"fields\":{\"exit\":{\"signal\":\"KILL\",\"code\":137},"
-	    "\"ran_s\":3.2,\"service\":\"gateway\",\"added\":[\"a\",\"b\",\"c\"],"
+	    "\"ran_s\":3.2,\"service\":\"gateway\",\"w\":10.0,\"big\":1e22,"
+	    "\"added\":[\"a\",\"b\",\"c\"],"
 	    "\"removed\":[],\"none\":{},\"mixed\":[1,2.5,true,null,{\"k\":\"v\"},"
 	    "[1]],\"deep\":{\"a\":{\"b\":{\"c\":\"d\"}}},\"empty\":\"\"}}");
 	static const char *const want[][2] = {
 		{ "exit.signal", "KILL" }, { "exit.code", "137" }, { "ran_s", "3.2" },
-		{ "service", "gateway" }, { "added", "a, b, c" },
+		{ "service", "gateway" }, { "w", "10" }, { "big", "1e+22" },
+		{ "added", "a, b, c" },
 		{ "removed", "(none)" }, { "none", "(none)" },
 		{ "mixed", "1, 2.5, true, null, {\"k\":\"v\"}, [1]" },
 		{ "deep.a.b.c", "d" }, { "empty", "(empty)" },

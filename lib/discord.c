@@ -12,6 +12,17 @@
 
 #define TRUNC_MARK "… [truncated]"
 
+/* The userinfo ends at the authority's last '@' (a password's own '@'
+ * should be %40, but be safe). */
+static const char *
+last_at(const char *s, size_t n)
+{
+	while (n > 0)
+		if (s[--n] == '@')
+			return s + n;
+	return NULL;
+}
+
 int
 discord_webhook_parse(const char *url, int allow_insecure,
     struct discord_webhook *wh, struct gw_err *err)
@@ -42,7 +53,7 @@ discord_webhook_parse(const char *url, int allow_insecure,
 	path = strchr(host, '/');
 	hostlen = path ? (size_t)(path - host) : strlen(host);
 	/* a proxy's user:pass@ is allowed, and never shown */
-	at = path ? memchr(host, '@', hostlen) : NULL;
+	at = path ? last_at(host, hostlen) : NULL;
 	if (at != NULL) {
 		hostlen -= (size_t)(at + 1 - host);
 		host = at + 1;
@@ -127,7 +138,7 @@ discord_redact_buf(const struct discord_webhook *wh, char *s, size_t len)
 	t[nt].plen = strlen(url);
 	t[nt++].with = wh->redacted;
 	path = strchr(host, '/');
-	at = path ? memchr(host, '@', (size_t)(path - host)) : NULL;
+	at = path ? last_at(host, (size_t)(path - host)) : NULL;
 	if (at != NULL) {
 		t[nt].pat = host;
 		t[nt].plen = (size_t)(at - host);

@@ -785,6 +785,11 @@ test_redact_userinfo(void **state)
 	    0, &wh, &e), 0);
 	assert_string_equal(wh.redacted, "https://h/api/webhooks/1/***");
 	expect_redacted(&wh, "x me@h", "x **@h");
+	/* an '@' in the password: the host is after the last one */
+	assert_int_equal(discord_webhook_parse("https://u:p@ss@h/api/webhooks/1/"
+	    TOK, 0, &wh, &e), 0);
+	assert_string_equal(wh.redacted, "https://h/api/webhooks/1/***");
+	expect_redacted(&wh, "creds u:p@ss and p@ss", "creds *** and ***");
 	/* userinfo but no host */
 	assert_int_equal(discord_webhook_parse("https://me@/api/webhooks/1/" TOK,
 	    0, &wh, &e), -1);

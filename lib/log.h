@@ -1,5 +1,5 @@
 /*
- * log: a program's own events as event-record JSON lines (shared/design.md):
+ * log: a program's own events as event-record JSON lines (docs/events.md):
  * {"ts","level","source","component","event","message","fields"}.
  * Writes whole lines with one fwrite and flushes, so lines from several
  * processes sharing a pipe do not interleave.
@@ -34,8 +34,9 @@ enum gw_log_format {
 struct gw_log *gw_log_new(const char *source, FILE *out, enum gw_level min);
 void gw_log_free(struct gw_log *log);
 
-/* Emit one event line when level >= the log's minimum. fields is a flat JSON
- * object or NULL; its reference is stolen either way. Never fails loudly. */
+/* Emit one event line when level >= the log's minimum. fields is a JSON
+ * object (values may nest, see docs/events.md) or NULL; its reference is
+ * stolen either way. Never fails loudly. */
 void gw_log_event(struct gw_log *log, enum gw_level level,
     const char *component, const char *event, json_t *fields,
     const char *fmt, ...) __attribute__((format(printf, 6, 7)));

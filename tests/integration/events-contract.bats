@@ -148,7 +148,11 @@ JSON
 		init.killed_group init.restart_action_failed init.not_ready_after_restart; do
 		wait_for_line "$LOG" "\"event\":\"${e//./\\.}\"" 20
 	done
-	cp "$T/stack.json" "$T/good.json"
+	# a good reload (its event carries arrays), then a broken file
+	sed -i 's/"slowready", "argv": \["sleep", "600"\]/"slowready", "argv": ["sleep", "601"]/' "$T/stack.json"
+	run stack-init ctl reload
+	[ "$status" -eq 0 ]
+	wait_for_line "$LOG" '"event":"init\.reloaded"' 20
 	echo '{"services": [' >"$T/stack.json"
 	run stack-init ctl reload
 	[ "$status" -eq 1 ]

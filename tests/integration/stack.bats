@@ -103,18 +103,15 @@ teardown() { stack_teardown; }
 	[ "$(pid_of gateway)" = "$gw1" ]
 }
 
-@test "kill -9 of the notifier: the alerts raised while it was down arrive once it is back, once each" {
+@test "kill -9 of the notifier: the alert about it, raised while it was down, arrives once it is back, with no other event to push it" {
 	start_stack
 	n1=$(pid_of notify)
 	kill -KILL "$n1"
-	kill -KILL "$(pid_of gateway)"
 	wait_until 20 svc_is notify ".state == \"ready\" and .pid != $n1"
-	wait_until 20 svc_is gateway '.state == "ready"'
-	wait_until 30 has_embed -e init.exited notify
-	wait_until 30 has_embed -e init.exited gateway
+	# stack-init retries a missing notifier every 5 s
+	wait_until 25 has_embed -e init.exited notify
 	marker after_notifier
 	[ "$(count_embeds -e init.exited notify)" -eq 1 ]
-	[ "$(count_embeds -e init.exited gateway)" -eq 1 ]
 }
 
 @test "TERM to stack-init: a clean exit 0, and the alerts raised during the shutdown reach the webhook" {

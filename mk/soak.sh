@@ -199,27 +199,34 @@ while read -r n src ev; do
 done <"$tmp/emitted.txt"
 echo "  forwarded alerts lost: $lost"
 echo
-echo "memory and descriptors (least-squares slope per minute over each program's longest-lived process):"
-printf '  %-10s %-16s %7s %6s %9s %12s %7s %10s\n' service program pid minutes "rss kB" "rss kB/min" fds "fds/min"
+echo "memory and descriptors: least-squares slope per minute over each program's longest-lived"
+echo "process, over all its samples and over the second half (start-up growth left out):"
+printf '  %-10s %-15s %6s %5s %7s %9s %9s %4s %8s %8s\n' service program pid min "rss kB" "kB/min" "2nd half" fds "fds/min" "2nd half"
 awk '
-	{ k = $2 " " $3 " " $4; t = $1; n[k]++; st[k] += t; sr[k] += $5; sf[k] += $6
-	  stt[k] += t * t; str[k] += t * $5; stf[k] += t * $6
-	  if (!(k in t0)) t0[k] = t; t1[k] = t; last_r[k] = $5; last_f[k] = $6 }
+	function slope(k, from, col,   i, n, st, sv, stt, stv, t, v, den) {
+		n = st = sv = stt = stv = 0
+		for (i = 1; i <= cnt[k]; i++) {
+			t = T[k, i]; if (t < from) continue
+			v = (col == 5) ? R[k, i] : F[k, i]
+			n++; st += t; sv += v; stt += t * t; stv += t * v
+		}
+		den = n * stt - st * st
+		return (n > 2 && den > 0) ? (n * stv - st * sv) / den * 60 : 0
+	}
+	{ k = $2 " " $3 " " $4; i = ++cnt[k]; T[k, i] = $1; R[k, i] = $5; F[k, i] = $6
+	  if (i == 1) t0[k] = $1; t1[k] = $1 }
 	END {
-		for (k in n) {
-			split(k, p, " "); svc = p[1]
-			d = t1[k] - t0[k]
+		for (k in cnt) {
+			split(k, p, " "); svc = p[1]; d = t1[k] - t0[k]
 			if (!(svc in best) || d > bestd[svc]) { best[svc] = k; bestd[svc] = d }
 		}
 		for (svc in best) {
-			k = best[svc]; split(k, p, " ")
-			den = n[k] * stt[k] - st[k] * st[k]
-			sr_ = den > 0 ? (n[k] * str[k] - st[k] * sr[k]) / den * 60 : 0
-			sf_ = den > 0 ? (n[k] * stf[k] - st[k] * sf[k]) / den * 60 : 0
-			printf "  %-10s %-16s %7s %6.1f %9d %12.2f %7d %10.3f\n", p[1], p[2], p[3],
-			    bestd[svc] / 60, last_r[k], sr_, last_f[k], sf_
+			k = best[svc]; split(k, p, " "); mid = t0[k] + bestd[svc] / 2; n = cnt[k]
+			printf "  %-10s %-15s %6s %5.1f %7d %9.2f %9.2f %4d %8.3f %8.3f\n", p[1], p[2], p[3],
+			    bestd[svc] / 60, R[k, n], slope(k, 0, 5), slope(k, mid, 5), F[k, n],
+			    slope(k, 0, 6), slope(k, mid, 6)
 		}
-	}' "$tmp/samples.txt" | sort
+}' "$tmp/samples.txt" | sort
 echo
 stuck=$(jq -r 'select(.state != "ready") | "\(.name)=\(.state)"' <<<"$final_status" | tr '\n' ' ')
 echo "services not running at the end: ${stuck:-none}"

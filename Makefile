@@ -5,6 +5,7 @@
 #   make bench      benchmarks with their comparisons
 #   make fuzz       libFuzzer targets (clang), bounded runs
 #   make demo       the stack on the simulator
+#   make soak SOAK_MINUTES=N   the stack under chaos for N minutes, then a report
 .DELETE_ON_ERROR:
 .SUFFIXES:
 .SECONDARY:
@@ -67,7 +68,7 @@ HELPER_BINS := $(HELPER_SRCS:tests/helpers/%.c=$(BINDIR)/tests/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=bin/fuzz/%)
 
-.PHONY: all check unit integration bench fuzz demo install uninstall clean deps-build deps-check
+.PHONY: all check unit integration bench fuzz demo soak install uninstall clean deps-build deps-check
 
 all: $(PROG_BINS)
 
@@ -150,6 +151,12 @@ fuzz: $(FUZZ_BINS)
 demo: all
 	@mk/deps.sh demo
 	GWKIT_BIN=$(abspath $(BINDIR)) mk/demo.sh
+
+# Not part of make check: the stack under chaos for SOAK_MINUTES (3).
+SOAK_MINUTES ?= 3
+soak: all $(BINDIR)/tests/freeport $(BINDIR)/tests/fake-discord
+	@mk/deps.sh bench
+	GWKIT_BIN=$(abspath $(BINDIR)) SOAK_MINUTES=$(SOAK_MINUTES) mk/soak.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin

@@ -276,7 +276,8 @@ load(struct spool *sp, size_t *skipped, struct gw_err *err)
 		return gw_err_set(err, "cannot cut the torn end of %s: %s", sp->path,
 		    strerror(errno));
 	}
-	qsort(sp->recs, sp->n, sizeof(sp->recs[0]), cmp_rec);
+	if (sp->n > 1)	/* recs is NULL when no line decoded: qsort(NULL) is UB */
+		qsort(sp->recs, sp->n, sizeof(sp->recs[0]), cmp_rec);
 	for (i = 0; i < n_acks; i++) {
 		ssize_t k = find_idx(sp, acks[i]);
 		if (k >= 0)

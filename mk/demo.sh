@@ -60,6 +60,9 @@ echo "demo: now under stack-init: gateway (gw-sim) -> relay (socat) -> bot (wait
 echo "      a scheduled gateway restart in 8 s, alerts to discord-notify in dry-run mode"
 "$BIN/discord-notify" --dry-run --no-stdin --coalesce-window 0 >"$tmp/notify.log" 2>&1 &
 pids+=($!)
+# The bot waits with client id 918: the gateway's readiness check probes
+# with gw-probe's default 917 at the same moments, and two sessions with
+# one client id collide (error 326).
 fire=$(( $(date +%s) + 8 ))
 at=$(date -u -d "@$fire" +%H:%M:%S)
 cat >"$tmp/stack.json" <<JSON
@@ -70,7 +73,7 @@ cat >"$tmp/stack.json" <<JSON
    "schedule": [{"at": "$at", "tz": "UTC", "days": "daily", "action": "restart"}],
    "restart_action": {"signal": "TERM"}, "ready_after_restart": 30},
   {"name": "relay", "argv": ["socat", "-lf", "/dev/null", "TCP-LISTEN:$RELAY_PORT,bind=127.0.0.1,fork,reuseaddr", "TCP:127.0.0.1:$GW_PORT"]},
-  {"name": "bot", "argv": ["sh", "-c", "$BIN/gw-probe --wait --retry-interval 1 --retry-cap 1 --port $RELAY_PORT; echo trading loop running; exec sleep 600"],
+  {"name": "bot", "argv": ["sh", "-c", "$BIN/gw-probe --wait --client-id 918 --retry-interval 1 --retry-cap 1 --port $RELAY_PORT; echo trading loop running; exec sleep 600"],
    "depends_on": [{"service": "relay", "condition": "started"}], "follows": "gateway"}
 ]}
 JSON

@@ -1,0 +1,206 @@
+#!/usr/bin/env bats
+# The stack: the real programs together under one stack-init (see
+# stack.bash). Each test provokes one thing an operator cares about and
+# checks what reaches the (fake) Discord webhook, with deadlines.
+
+load stack
+
+setup() { stack_setup; }
+teardown() { stack_teardown; }
+
+@test "kill -9 of the gateway: exactly one alert, a readable title, the event name in the footer; it comes back and the bot goes on" {
+	start_stack
+	gw1=$(pid_of gateway)
+	kill -KILL "$gw1"
+	wait_until 25 has_embed -e init.exited gateway
+	wait_until 20 svc_is gateway '.state == "ready"'
+	[ "$(pid_of gateway)" != "$gw1" ]
+	marker after_kill
+	[ "$(count_embeds -e init.exited gateway)" -eq 1 ]
+	e=$(embeds_matching -e init.exited gateway)
+	title=$(jq -r .title <<<"$e")
+	[[ "$title" == *gateway* ]]
+	[[ "$title" == *KILL* ]]
+	[[ "$title" != *init.exited* ]]
+	[[ "$(jq -r .footer.text <<<"$e")" == *init.exited* ]]
+}
+
+# A wedged gateway keeps its port open and answers nothing: only an
+# API-level probe tells it from a healthy one.
+@test "a wedged gateway: gw-probe through the relay says handshake-timeout while the port stays open; ctl restart brings it back" {
+	start_stack
+	gw1=$(pid_of gateway)
+	sim_ctl 'fault wedged'
+	run gw-probe --port "$RELAY_PORT" --timeout 1
+	[ "$status" -eq 12 ]
+	[[ "$output" == handshake-timeout* ]]
+	stack-init ctl restart gateway
+	wait_until 20 svc_is gateway ".state == \"ready\" and .pid != $gw1"
+	run gw-probe --port "$RELAY_PORT" --timeout 2
+	[ "$status" -eq 0 ]
+	marker after_wedge
+	# a restart asked for with ctl is not an unexpected exit
+	[ "$(count_embeds -e init.exited gateway)" -eq 0 ]
+}
+
+@test "a crash-looping service: its crash-loop alert arrives once, and it goes fatal" {
+	start_stack ',{"name": "flaky", "argv": ["sh", "-c", "sleep 0.1; exit 3"],
+	  "depends_on": [{"service": "notify", "condition": "ready"}],
+	  "restart": "always", "backoff": {"initial": 0.05, "max": 0.2},
+	  "crash_loop": {"failures": 3, "window": 30, "give_up": true}}'
+	wait_until 20 svc_is flaky '.state == "fatal"'
+	wait_until 20 has_embed -e init.crash_loop flaky
+	marker after_loop
+	[ "$(count_embeds -e init.crash_loop flaky)" -eq 1 ]
+	e=$(embeds_matching -e init.crash_loop flaky)
+	[[ "$(jq -r .title <<<"$e")" != *init.crash_loop* ]]
+	[[ "$(jq -r .footer.text <<<"$e")" == *init.crash_loop* ]]
+	# each of its exits was an init.exited warning: all of them arrived
+	n=$(grep -c '"event":"init.exited".*"service":"flaky"' "$LOG")
+	[ "$n" -ge 3 ]
+	[ "$(count_embeds -e init.exited flaky)" -eq "$n" ]
+}
+
+@test "the scheduled restart: the gateway restarts, the bot follows, the info events are logged and nothing alerts" {
+	at=$(date -u -d "@$(( $(date +%s) + 8 ))" +%H:%M:%S)
+	GATEWAY_EXTRA=', "schedule": [{"at": "'$at'", "tz": "UTC", "days": "daily", "action": "restart"}],
+	  "restart_action": {"signal": "TERM"}'
+	start_stack
+	gw1=$(pid_of gateway) bot1=$(pid_of bot)
+	wait_for_line "$LOG" '"event":"init\.scheduled_restart".*"service":"gateway"' 20
+	wait_for_line "$LOG" '"event":"init\.restart_completed".*"service":"gateway"' 20
+	wait_until 20 eval '[ "$(grep -c "^bot | bot: trading" "$LOG")" -ge 2 ]'
+	[ "$(pid_of gateway)" != "$gw1" ]
+	[ "$(pid_of bot)" != "$bot1" ]
+	svc_is bot '.state == "ready"'
+	marker after_schedule
+	# a planned restart is not an alarm: nothing at warning or above
+	[ -z "$(events_in_log 'warning|error|critical')" ]
+	[ "$(count_alerts)" -eq 0 ]
+}
+
+@test "ctl reload: a changed bot restarts alone without an alert; a broken file alerts once and changes nothing" {
+	start_stack
+	gw1=$(pid_of gateway) bot1=$(pid_of bot)
+	BOT_EXTRA=', "env": {"BOT_GENERATION": "2"}' write_stack
+	run stack-init ctl reload
+	[ "$status" -eq 0 ]
+	jq -e -s '.[0] | .changed == ["bot"] and .added == [] and .removed == []' <<<"$output"
+	wait_for_line "$LOG" '"event":"init\.reloaded"' 20
+	wait_until 20 eval '[ "$(grep -c "^bot | bot: trading" "$LOG")" -ge 2 ]'
+	[ "$(pid_of gateway)" = "$gw1" ]
+	[ "$(pid_of bot)" != "$bot1" ]
+	bot2=$(pid_of bot)
+	printf '{"services": [\n  {"name": "bot",, "argv": ["true"]}\n]}\n' >"$T/stack.json"
+	run stack-init ctl reload
+	[ "$status" -eq 1 ]
+	wait_until 20 has_embed -e init.reload_failed
+	marker after_reload
+	[ "$(count_embeds -e init.reload_failed)" -eq 1 ]
+	has_embed -e init.reload_failed "stack.json:2"
+	# the good reload raised nothing at warning or above
+	[ "$(count_alerts)" -eq 1 ]
+	[ "$(pid_of bot)" = "$bot2" ]
+	[ "$(pid_of gateway)" = "$gw1" ]
+}
+
+@test "kill -9 of the notifier: the alert about it, raised while it was down, arrives once it is back, with no other event to push it" {
+	start_stack
+	n1=$(pid_of notify)
+	kill -KILL "$n1"
+	wait_until 20 svc_is notify ".state == \"ready\" and .pid != $n1"
+	# stack-init retries a missing notifier every 5 s
+	wait_until 25 has_embed -e init.exited notify
+	marker after_notifier
+	[ "$(count_embeds -e init.exited notify)" -eq 1 ]
+}
+
+@test "TERM to stack-init: a clean exit 0, and the alerts raised during the shutdown reach the webhook" {
+	start_stack ',{"name": "stubborn", "argv": ["sh", "-c", "trap \"\" TERM; echo armed; while :; do sleep 0.1; done"],
+	  "depends_on": [{"service": "notify", "condition": "ready"}], "stop_timeout": 1}'
+	wait_for_line "$LOG" '^stubborn \| armed' 10
+	pids=$(stack-init ctl status | jq -r 'select(.pid) | .pid')
+	kill -TERM "$INIT_PID"
+	wait_until 40 eval '! kill -0 $INIT_PID 2>/dev/null'
+	wait "$INIT_PID" || st=$?
+	INIT_PID=
+	[ "${st:-0}" -eq 0 ]
+	grep -q '"event":"init\.exit".*"code":0' "$LOG"
+	grep -q '"event":"init\.killed".*"service":"stubborn"' "$LOG"
+	for p in $pids; do ! kill -0 "$p" 2>/dev/null; done
+	# the notifier stopped last and delivered what the shutdown raised
+	grep -q '"event":"notify\.stopped".*"spooled":0' "$LOG"
+	[ "$(count_embeds -e init.killed stubborn)" -eq 1 ]
+}
+
+# ---------- the examples in etc/ and compose/ ----------
+
+@test "examples: every etc/*.json passes stack-init -n" {
+	n=0
+	for f in "$BATS_TEST_DIRNAME"/../../etc/*.json; do
+		run stack-init -n "$f"
+		[ "$status" -eq 0 ] || { echo "$f: $output"; return 1; }
+		[ "$output" = "configuration OK" ]
+		n=$((n + 1))
+	done
+	[ "$n" -ge 2 ]
+}
+
+@test "examples: compose/docker-compose.yml parses; what it mounts exists relative to compose/; secrets stay out of git" {
+	python3 -c 'import yaml' 2>/dev/null || skip "python3's yaml module is not installed"
+	dir=$(cd "$BATS_TEST_DIRNAME/../../compose" && pwd)
+	run python3 - "$dir/docker-compose.yml" <<'PY'
+import sys, yaml
+d = yaml.safe_load(open(sys.argv[1]))
+for name, svc in d["services"].items():
+    for v in svc.get("volumes", []):
+        src = v.split(":")[0]
+        if src.startswith((".", "/")):
+            print("mount", name, src)
+    hc = svc.get("healthcheck", {}).get("test", [])
+    if hc:
+        print("probe", name, " ".join(hc))
+    cmd = svc.get("command", [])
+    if cmd:
+        print("probe", name, " ".join(cmd))
+for name, sec in d.get("secrets", {}).items():
+    print("secret", name, sec["file"])
+PY
+	[ "$status" -eq 0 ]
+	printf '%s\n' "$output" >"$T/compose.txt"
+	grep -q '^mount ib-gateway \.\./bin/gw-probe$' "$T/compose.txt"
+	grep -q '^mount bot \.\./bin/gw-probe$' "$T/compose.txt"
+	progs=$(sed -n 's/^PROGS := //p' "$dir/../Makefile")
+	while read -r kind svc src; do
+		[ "$kind" = mount ] || continue
+		case $src in
+		../bin/*)	# built by make: a program of the Makefile's
+			[[ " $progs " == *" ${src#../bin/} "* ]] ||
+				{ echo "$svc mounts $src, which make does not build"; return 1; } ;;
+		*) [ -e "$dir/$src" ] || { echo "$svc mounts $src: missing in compose/"; return 1; } ;;
+		esac
+	done <"$T/compose.txt"
+	# the health check and the bot's wait use distinct client ids
+	hc=$(sed -n 's/^probe ib-gateway .*--client-id \([0-9]*\).*/\1/p' "$T/compose.txt")
+	bw=$(sed -n 's/^probe bot .*--client-id \([0-9]*\).*/\1/p' "$T/compose.txt")
+	[ -n "$hc" ] && [ -n "$bw" ] && [ "$hc" != "$bw" ]
+	# credentials come from files git ignores
+	grep -q 'TWS_PASSWORD_FILE' "$dir/docker-compose.yml"
+	! grep -q 'TWS_PASSWORD:' "$dir/docker-compose.yml"
+	if git -C "$dir" rev-parse --git-dir >/dev/null 2>&1; then
+		git -C "$dir" check-ignore -q .env
+		while read -r kind name file; do
+			[ "$kind" = secret ] || continue
+			git -C "$dir" check-ignore -q "$file" || { echo "secret $name: $file is not ignored by git"; return 1; }
+		done <"$T/compose.txt"
+	fi
+}
+
+@test "examples: every variable in etc/gwkit.env.example is documented in docs/runtime.md" {
+	root=$BATS_TEST_DIRNAME/../..
+	vars=$(sed -nE 's/^#? ?([A-Z][A-Z0-9_]+)=.*/\1/p' "$root/etc/gwkit.env.example")
+	[ -n "$vars" ]
+	for v in $vars; do
+		grep -q "\`$v\`" "$root/docs/runtime.md" || { echo "$v is not in docs/runtime.md"; return 1; }
+	done
+}

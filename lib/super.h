@@ -61,6 +61,16 @@ void super_reap(struct super *s);
  * down. */
 void super_shutdown(struct super *s, void (*done)(void *arg), void *arg);
 
+/* Shutdown order: the service marked "notifier" (it owns the notify
+ * socket) stops last. Once every other service is down (those the
+ * notifier depends on excepted: they stop after it), or, without a
+ * notifier, once all are down, the shutdown calls hold(arg, resume, rarg)
+ * and waits for resume(rarg) (from the loop or from within hold, once)
+ * before it signals the notifier and ends: time to flush queued alerts
+ * (evsend_flush). No hold set: it goes straight on. */
+void super_on_hold(struct super *s, void (*hold)(void *arg,
+    void (*resume)(void *), void *rarg), void *arg);
+
 /* Forward a signal to the process group of every running service whose
  * forward_signals include it. Paused services get it once resumed. */
 void super_forward(struct super *s, int sig);

@@ -1074,10 +1074,53 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* How many processes of process group pgid are alive (not exited and
- * waiting to be reaped), from /proc/PID/stat; 0 when /proc cannot tell. */
+/* The hex mask of a "Name:\t0000000000004000" line of /proc/PID/status. */
+static unsigned long long
+status_mask(const char *st, const char *name)
+{
+	const char *p = strstr(st, name);
+
+	return p == NULL ? 0 : strtoull(p + strlen(name), NULL, 16);
+}
+
+/* 1 when pid is on its way out: exiting already (PF_EXITING in flags), or
+ * sig (0: none) is pending for it and neither ignored, caught nor
+ * blocked: it dies of it as soon as it runs. */
 static int
-group_live(pid_t pgid)
+dying(const char *pid, unsigned flags, int sig)
+{
+	char path[300], st[4096];
+	unsigned long long bit, pnd;
+	ssize_t k;
+	int fd;
+
+	if (flags & 0x4)	/* PF_EXITING */
+		return 1;
+	if (sig <= 0 || sig > 64)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%s/status", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 1;	/* gone */
+	k = read(fd, st, sizeof(st) - 1);
+	close(fd);
+	if (k <= 0)
+		return 1;
+	st[k] = '\0';
+	bit = 1ULL << (sig - 1);
+	pnd = status_mask(st, "\nSigPnd:") | status_mask(st, "\nShdPnd:");
+	if (sig == SIGKILL)
+		return (pnd & bit) != 0;
+	return (pnd & bit) && !(status_mask(st, "\nSigIgn:") & bit) &&
+	    !(status_mask(st, "\nSigCgt:") & bit) &&
+	    !(status_mask(st, "\nSigBlk:") & bit);
+}
+
+/* How many processes of process group pgid are alive and staying: not
+ * exited (waiting to be reaped), not exiting, not about to die of sig
+ * (the stop signal sent to the group, 0: none) or of SIGKILL; 0 when
+ * /proc cannot tell. */
+static int
+group_live(pid_t pgid, int sig)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *de;
@@ -1090,6 +1133,7 @@ group_live(pid_t pgid)
 	}
 	while ((de = readdir(d)) != NULL) {
 		char path[300], buf[512], *p, st;
+		unsigned flags = 0;
 		long pg = 0;
 		ssize_t k;
 		int fd;
@@ -1104,11 +1148,13 @@ group_live(pid_t pgid)
 		if (k <= 0)
 			continue;
 		buf[k] = '\0';
-		/* "pid (comm) S ppid pgrp ...": comm may hold anything */
-		if ((p = strrchr(buf, ')')) == NULL ||
-		    sscanf(p + 1, " %c %*d %ld", &st, &pg) != 2)
+		/* "pid (comm) S ppid pgrp session tty tpgid flags ...": comm
+		 * may hold anything */
+		if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 1,
+		    " %c %*d %ld %*d %*d %*d %u", &st, &pg, &flags) != 3)
 			continue;
-		if (pg == (long)pgid && st != 'Z' && st != 'X')
+		if (pg == (long)pgid && st != 'Z' && st != 'X' &&
+		    !dying(de->d_name, flags, sig) && !dying(de->d_name, 0, SIGKILL))
 			n++;
 	}
 	closedir(d);
@@ -1145,7 +1191,7 @@ on_service_exit(struct run *r, int status)
 	 * that nothing outlives the service holding its ports. Only a live
 	 * process killed is news: exited ones waiting to be reaped are not */
 	if (kill_group(r->pid, 0) == 0) {	/* not empty: look closer */
-		live = group_live(r->pid);
+		live = group_live(r->pid, r->st == ST_STOPPING ? r->stop_sig : 0);
 		kill_group(r->pid, SIGKILL);
 		if (live > 0)
 			log_svc(r, GW_WARNING, "init.killed_group", json_pack("{s:i, "

@@ -1,9 +1,10 @@
 /*
  * super: stack-init's supervisor. Starts services in dependency order,
  * holds dependents until their dependencies are started or ready, checks
- * readiness (a command every interval, or a notification fd), restarts by
- * policy with backoff and crash-loop detection, stops in reverse order with
- * a SIGKILL deadline, and reaps every child (adopted orphans too). The
+ * readiness (a command every interval, or a notification fd), checks
+ * health once ready (optional), restarts by policy with backoff and
+ * crash-loop detection, stops in reverse order with a SIGKILL deadline (the
+ * notifier last), and reaps every child (adopted orphans too). The
  * caller owns the event loop and the signals: it calls super_reap() on
  * SIGCHLD and super_shutdown() on SIGTERM.
  * Every state change is logged as an event record (source stack-init,

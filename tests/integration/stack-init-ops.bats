@@ -450,3 +450,12 @@ proc_state() { sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]) .*/\1/' "/proc/$1/stat"; }
 	l_notify=$(grep -n '"event":"init\.stopping".*"service":"notify"' "$LOG" | cut -d: -f1)
 	[ "$l_bad" -lt "$l_notify" ] && [ "$l_top" -lt "$l_notify" ]
 }
+
+@test "a cycle in follows is refused by -n, naming it (no restart ping-pong)" {
+	printf '%s\n' '{"services": [
+	  {"name": "a", "argv": ["sleep", "600"], "follows": "b"},
+	  {"name": "b", "argv": ["sleep", "600"], "follows": "a"}]}' >"$T/stack.json"
+	run stack-init -n "$T/stack.json"
+	[ "$status" -eq 78 ]
+	[ "$output" = "stack-init: $T/stack.json: follows cycle: a -> b -> a" ]
+}

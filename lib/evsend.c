@@ -25,10 +25,17 @@ struct evsend {
 	int connected;
 	struct evbuffer *pending;	/* lines waiting for a connection */
 	time_t retry_at;
+	struct event *retry;	/* armed while lines wait without a connection */
 	unsigned long dropped;
+	/* evsend_flush */
+	void (*flush_done)(void *);
+	void *flush_arg;
+	struct event *flush_ev;	/* its deadline, or "call done now" */
 };
 
 static void on_event(struct bufferevent *bev, short what, void *arg);
+static void on_retry(evutil_socket_t fd, short what, void *arg);
+static void on_flush_ev(evutil_socket_t fd, short what, void *arg);
 
 struct evsend *
 evsend_new(struct event_base *base, const char *sock_path, enum gw_level min,
@@ -41,8 +48,10 @@ evsend_new(struct event_base *base, const char *sock_path, enum gw_level min,
 		return NULL;
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
-	    (s->pending = evbuffer_new()) == NULL) {
-		free(s);
+	    (s->pending = evbuffer_new()) == NULL ||
+	    (s->retry = evtimer_new(base, on_retry, s)) == NULL ||
+	    (s->flush_ev = evtimer_new(base, on_flush_ev, s)) == NULL) {
+		evsend_free(s);
 		gw_err_set(err, "evsend: out of memory");
 		return NULL;
 	}
@@ -51,6 +60,40 @@ evsend_new(struct event_base *base, const char *sock_path, enum gw_level min,
 	s->sun.sun_family = AF_UNIX;
 	strcpy(s->sun.sun_path, sock_path);
 	return s;
+}
+
+/* Lines wait and nothing is connecting: try again in RETRY_S. */
+static void
+arm_retry(struct evsend *s)
+{
+	struct timeval tv = { RETRY_S, 0 };
+
+	if (s->bev == NULL && evbuffer_get_length(s->pending) > 0 &&
+	    !evtimer_pending(s->retry, NULL))
+		evtimer_add(s->retry, &tv);
+}
+
+/* The flush (if any) is over: call its done from the loop. */
+static void
+flush_finish(struct evsend *s)
+{
+	struct timeval now = { 0, 0 };
+
+	if (s->flush_done != NULL)
+		evtimer_add(s->flush_ev, &now);
+}
+
+static void
+on_flush_ev(evutil_socket_t fd, short what, void *arg)
+{
+	struct evsend *s = arg;
+	void (*done)(void *) = s->flush_done;
+
+	(void)fd;
+	(void)what;
+	s->flush_done = NULL;
+	if (done != NULL)
+		done(s->flush_arg);
 }
 
 static void
@@ -62,6 +105,8 @@ drop_connection(struct evsend *s)
 	}
 	s->connected = 0;
 	s->retry_at = time(NULL) + RETRY_S;
+	arm_retry(s);
+	flush_finish(s);	/* nothing more can be delivered now */
 }
 
 void
@@ -71,7 +116,12 @@ evsend_free(struct evsend *s)
 		return;
 	if (s->bev != NULL)
 		bufferevent_free(s->bev);
-	evbuffer_free(s->pending);
+	if (s->retry != NULL)
+		event_free(s->retry);
+	if (s->flush_ev != NULL)
+		event_free(s->flush_ev);
+	if (s->pending != NULL)
+		evbuffer_free(s->pending);
 	free(s);
 }
 
@@ -84,6 +134,8 @@ on_event(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED) {
 		s->connected = 1;
 		bufferevent_write_buffer(s->bev, s->pending);
+		if (evbuffer_get_length(bufferevent_get_output(s->bev)) == 0)
+			flush_finish(s);
 		return;
 	}
 	/* refused, reset, closed: what was in flight is lost; retry later */
@@ -101,13 +153,23 @@ on_read(struct bufferevent *bev, void *arg)
 	evbuffer_drain(in, evbuffer_get_length(in));
 }
 
+/* All handed to the kernel: a flush is done. */
+static void
+on_write(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	flush_finish(arg);
+}
+
 static void
 try_connect(struct evsend *s)
 {
 	int fd;
 
-	if (s->bev != NULL || time(NULL) < s->retry_at)
+	if (s->bev != NULL || time(NULL) < s->retry_at) {
+		arm_retry(s);
 		return;
+	}
 	/* our own socket, close-on-exec: services spawned later must not
 	 * inherit the connection to the notifier */
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -117,13 +179,62 @@ try_connect(struct evsend *s)
 		if (fd >= 0)
 			close(fd);
 		s->retry_at = time(NULL) + RETRY_S;
+		arm_retry(s);
+		flush_finish(s);
 		return;
 	}
-	bufferevent_setcb(s->bev, on_read, NULL, on_event, s);
+	bufferevent_setcb(s->bev, on_read, on_write, on_event, s);
 	bufferevent_enable(s->bev, EV_READ);	/* to see the peer close */
 	if (bufferevent_socket_connect(s->bev, (struct sockaddr *)&s->sun,
 	    (int)sizeof(s->sun)) < 0)
 		drop_connection(s);
+}
+
+static void
+on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct evsend *s = arg;
+
+	(void)fd;
+	(void)what;
+	s->retry_at = 0;
+	try_connect(s);
+}
+
+void
+evsend_flush(struct evsend *s, int ms, void (*done)(void *arg), void *arg)
+{
+	struct timeval tv;
+
+	if (s == NULL) {
+		if (done != NULL)
+			done(arg);
+		return;
+	}
+	s->flush_done = done;
+	s->flush_arg = arg;
+	if (done == NULL) {
+		evtimer_del(s->flush_ev);
+		return;
+	}
+	if (s->connected && evbuffer_get_length(bufferevent_get_output(s->bev)) > 0) {
+		tv.tv_sec = ms / 1000;
+		tv.tv_usec = (ms % 1000) * 1000;
+		evtimer_add(s->flush_ev, &tv);	/* on_write may end it sooner */
+		return;
+	}
+	if (s->connected || evbuffer_get_length(s->pending) == 0) {
+		flush_finish(s);	/* nothing waits */
+		return;
+	}
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(s->flush_ev, &tv);
+	if (s->bev == NULL) {	/* not even connecting: now, not in 5 s */
+		evtimer_del(s->retry);
+		s->retry_at = 0;
+		try_connect(s);
+	}
 }
 
 void
@@ -142,6 +253,8 @@ evsend_line(void *arg, enum gw_level level, const char *line, size_t len)
 	}
 	evbuffer_add(out, line, len);
 	evbuffer_add(out, "\n", 1);
+	if (!s->connected)
+		arm_retry(s);	/* no connection yet: retried in 5 s at most */
 }
 
 unsigned long

@@ -14,6 +14,7 @@
  */
 #include "super.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -83,6 +84,10 @@ struct run {
 	struct event *check_deadline;
 	pid_t check_pid;
 	double check_since;
+	int check_as_user;		/* the series' checks switch to check_pw */
+	/* health checks once ready (they share the check timer and pid) */
+	int health_fails;		/* consecutive failed health checks */
+	int unhealthy;			/* health_fails reached health.retries */
 	int warned_unready;
 	int notify_rfd;
 	struct event *notify_ev;
@@ -106,7 +111,15 @@ struct run {
 	pid_t action_pid;
 	struct event *action_deadline;
 	struct ibc_cmd *ibc;
+	int trigger;		/* enum trigger of the restart under way */
+	int stop_sig;		/* the signal stop_run sent */
 };
+
+/* Why a restart happens: named in its events. */
+enum trigger { TRIG_SCHEDULE, TRIG_CTL, TRIG_FOLLOW, TRIG_HEALTH,
+	TRIG_START /* ctl start: not a restart */ };
+static const char *const trig_names[] = { "schedule", "ctl", "follows",
+	"health", "ctl" };
 
 struct super {
 	struct event_base *base;
@@ -129,6 +142,12 @@ struct super {
 				 * 2 KILL sent, 3 done */
 	struct event *sweep_timer;
 	int out_paused[3];	/* children's pipes to [n] not read for now */
+	/* shutdown: once all but the notifier are down, hold(hold_arg, ...)
+	 * (flush alerts); the notifier is stopped once it resumes us */
+	void (*hold)(void *, void (*)(void *), void *);
+	void *hold_arg;
+	int hold_state;		/* 0 not yet, 1 waiting for resume, 2 done */
+	struct event *resume_ev;	/* resume, from the loop */
 };
 
 static void
@@ -553,11 +572,14 @@ static void try_start_waiting(struct super *s);
 static void on_service_exit(struct run *r, int status);
 static void critical(struct super *s, int code);
 static void complete_restart(struct run *r);
-static void restart_run(struct run *r);
+static void restart_run(struct run *r, enum trigger why, const struct run *by);
 static void stop_run(struct run *r, int sig);
 static void reload_step(struct super *s);
 static void start_checks(struct run *r);
+static void start_health(struct run *r);
 static void stop_checks(struct run *r);
+static void scheduled_restart(struct run *r, enum trigger why);
+static void health_result(struct run *r, int status);
 static void shutdown_step(struct super *s);
 static void arm_schedules(struct run *r);
 
@@ -571,6 +593,11 @@ set_ready(struct run *r)
 	stop_checks(r);
 	log_svc(r, GW_INFO, "init.ready", json_pack("{s:f}", "after_s",
 	    r->ready_at - r->started), "ready after %.1f s", r->ready_at - r->started);
+	if (r->unhealthy) {
+		r->unhealthy = 0;
+		log_svc(r, GW_INFO, "init.healthy", NULL, "healthy again (ready)");
+	}
+	start_health(r);
 	if (r->awaiting_ready_after_restart)
 		complete_restart(r);
 	try_start_waiting(r->s);
@@ -639,9 +666,20 @@ followers_end(struct run *r, int restarted)
 			}
 		} else if (restarted && !f->by_ctl &&
 		    f->svc->follow_mode == SVC_FOLLOW_RESTART) {
-			restart_run(f);
+			restart_run(f, TRIG_FOLLOW, r);
 		}
 	}
+}
+
+/* "scheduled restart", "restart (ctl)": for messages about it. */
+static const char *
+restart_what(const struct run *r)
+{
+	static const char *const what[] = { "scheduled restart",
+	    "restart (ctl)", "restart (follows its leader)",
+	    "restart (failed health checks)", "restart (ctl)" };
+
+	return what[r->trigger];
 }
 
 /* Ready again after a scheduled restart: say so, let the followers go. */
@@ -650,8 +688,9 @@ complete_restart(struct run *r)
 {
 	r->awaiting_ready_after_restart = 0;
 	evtimer_del(r->ready_deadline);
-	log_svc(r, GW_INFO, "init.restart_completed", NULL,
-	    "ready again after its scheduled restart");
+	log_svc(r, GW_INFO, "init.restart_completed", json_pack("{s:s}",
+	    "trigger", trig_names[r->trigger]), "ready again after its %s",
+	    restart_what(r));
 	followers_end(r, 1);
 }
 
@@ -778,36 +817,41 @@ spawn_service(struct run *r)
 
 /* ---------- readiness checks ---------- */
 
+/* A readiness check (starting) or a health check (ready) is due. */
 static void
 on_check_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct run *r = arg;
+	int health = r->st == ST_READY && r->svc->health.enabled;
+	char *const *argv = r->svc->ready.argv;
 	struct spawn_opts o;
 	char why[300];
 
 	(void)fd;
 	(void)what;
-	if (r->st != ST_STARTING || r->check_pid > 0)
+	if ((r->st != ST_STARTING && !health) || r->check_pid > 0)
 		return;
-	if (r->svc->ready.kind == SVC_READY_NOTIFY) {	/* its start period ended */
+	if (!health && r->svc->ready.kind == SVC_READY_NOTIFY) {	/* its start period ended */
 		log_svc(r, GW_ERROR, "init.not_ready", json_pack("{s:f}", "waited_s",
 		    mono_s() - r->started), "no readiness notification after %.0f s",
 		    r->svc->ready.start_period_s);
 		return;
 	}
+	if (health && r->svc->health.argv != NULL)
+		argv = r->svc->health.argv;
 	memset(&o, 0, sizeof(o));
-	o.argv = r->svc->ready.argv;
+	o.argv = argv;
 	o.notify_fd = -1;
 	/* stdout is dropped (a check runs every interval), stderr says why
-	 * it failed: prefixed "name (check) | " */
+	 * it failed: prefixed "name (check) | " or "name (health) | " */
 	o.out_fd = r->s->devnull;
 	o.err_fd = r->svc->prefix_output ? open_output(r, &r->check_err, 2,
-	    " (check)") : -1;
+	    health ? " (health)" : " (check)") : -1;
 	if (r->check_pw_rc < 0) {
 		snprintf(why, sizeof(why), "%s", r->check_pw_why);
 		r->check_pid = -1;
 	} else {
-		if (r->svc->ready.user != NULL || r->svc->user != NULL)
+		if (r->check_as_user)
 			o.user = &r->check_pw;
 		r->check_pid = spawn(&o, why, sizeof(why));
 	}
@@ -816,13 +860,18 @@ on_check_timer(evutil_socket_t fd, short what, void *arg)
 	if (r->check_pid < 0) {
 		r->check_pid = 0;
 		if (!r->warned_unready)
-			log_svc(r, GW_ERROR, "init.check_failed", NULL,
-			    "readiness check: %s", why);
+			log_svc(r, GW_ERROR, "init.check_failed", json_pack("{s:s}",
+			    "check", health ? "health" : "ready"), "%s check: %s",
+			    health ? "health" : "readiness", why);
 		r->warned_unready = 1;
-		arm(r->check_timer, r->svc->ready.interval_s);
+		if (health)	/* counts as a failed check */
+			health_result(r, 127 << 8);
+		else
+			arm(r->check_timer, r->svc->ready.interval_s);
 		return;
 	}
-	arm(r->check_deadline, r->svc->ready.timeout_s);
+	arm(r->check_deadline, health ? r->svc->health.timeout_s :
+	    r->svc->ready.timeout_s);
 }
 
 static void
@@ -836,43 +885,113 @@ on_check_deadline(evutil_socket_t fd, short what, void *arg)
 		kill_group(r->check_pid, SIGKILL);	/* reaped as a failed check */
 }
 
+/* A series of checks begins: look up their user once (not the files
+ * every interval) and run the first after delay. */
 static void
-start_checks(struct run *r)
+begin_series(struct run *r, const char *user, double delay)
 {
 	struct spawn_opts o;
 
 	r->check_since = mono_s();
 	r->warned_unready = 0;
-	/* the user once per series, not the files every interval */
 	memset(&o, 0, sizeof(o));
-	r->check_pw_rc = user_opts(r->svc->ready.user ? r->svc->ready.user :
-	    r->svc->user, &r->check_pw, &o, r->check_pw_why,
+	r->check_as_user = user != NULL;
+	r->check_pw_rc = user_opts(user, &r->check_pw, &o, r->check_pw_why,
 	    sizeof(r->check_pw_why));
-	arm(r->check_timer, 0);
+	arm(r->check_timer, delay);
 }
 
+static void
+start_checks(struct run *r)
+{
+	begin_series(r, r->svc->ready.user ? r->svc->ready.user : r->svc->user, 0);
+}
+
+/* Ready: health checks every interval, the first one interval from now.
+ * Their user: health.user, else the ready check's when its command is
+ * reused, else the service's. */
+static void
+start_health(struct run *r)
+{
+	const struct svc_health *h = &r->svc->health;
+	const char *user = h->user;
+
+	r->health_fails = 0;
+	if (!h->enabled || r->s->shutting_down)
+		return;
+	if (user == NULL && h->argv == NULL)
+		user = r->svc->ready.user;
+	begin_series(r, user ? user : r->svc->user, h->interval_s);
+}
+
+/* Stop the series; a check still running is killed, and its exit will
+ * not be taken for a result (its pid is forgotten: reaped as an orphan). */
 static void
 stop_checks(struct run *r)
 {
 	evtimer_del(r->check_timer);
 	evtimer_del(r->check_deadline);
 	if (r->check_pid > 0)
-		kill_group(r->check_pid, SIGKILL);	/* its exit is ignored */
+		kill_group(r->check_pid, SIGKILL);
+	r->check_pid = 0;
+}
+
+/* A health check ended (status as from waitpid). After health.retries
+ * failures in a row: init.unhealthy, and with action restart the restart
+ * action (once per unhealthy spell); a pass after that: init.healthy. */
+static void
+health_result(struct run *r, int status)
+{
+	const struct svc_health *h = &r->svc->health;
+	char d[64];
+
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		if (r->unhealthy)
+			log_svc(r, GW_INFO, "init.healthy", json_pack("{s:i}",
+			    "failures", r->health_fails), "healthy again after %d "
+			    "failed health check%s", r->health_fails,
+			    r->health_fails == 1 ? "" : "s");
+		r->unhealthy = 0;
+		r->health_fails = 0;
+		r->warned_unready = 0;
+	} else if (++r->health_fails == h->retries) {
+		describe_status(status, d, sizeof(d));
+		r->unhealthy = 1;
+		log_svc(r, GW_ERROR, "init.unhealthy", json_pack("{s:i, s:o, s:s}",
+		    "failures", r->health_fails, "last", status_json(status),
+		    "action", h->action == SVC_HEALTH_RESTART ? "restart" : "alert"),
+		    "unhealthy: %d health check%s failed in a row (last: %s)%s",
+		    r->health_fails, r->health_fails == 1 ? "" : "s", d,
+		    h->action == SVC_HEALTH_RESTART ? "; restarting it" : "");
+		if (h->action == SVC_HEALTH_RESTART) {
+			scheduled_restart(r, TRIG_HEALTH);
+			if (r->st != ST_READY)
+				return;	/* stopping or starting: its own checks */
+		}
+	}
+	arm(r->check_timer, h->interval_s);
 }
 
 static void
 on_check_exit(struct run *r, int status)
 {
-	double waited = mono_s() - r->check_since;
+	double waited = mono_s() - r->check_since, left;
 
 	r->check_pid = 0;
 	drain_output(&r->check_err);
 	evtimer_del(r->check_deadline);
+	if (r->st == ST_READY && r->svc->health.enabled) {
+		health_result(r, status);
+		return;
+	}
 	if (r->st != ST_STARTING)
 		return;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		if (r->need_down_until > mono_s()) {	/* still the old instance */
-			arm(r->check_timer, r->svc->ready.interval_s);
+		if ((left = r->need_down_until - mono_s()) > 0) {
+			/* maybe still the old instance: check again, at the
+			 * latest when the settle time ends */
+			arm(r->check_timer, left < r->svc->ready.interval_s ?
+			    left : r->svc->ready.interval_s);
 			return;
 		}
 		r->need_down_until = 0;
@@ -955,6 +1074,93 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* The hex mask of a "Name:\t0000000000004000" line of /proc/PID/status. */
+static unsigned long long
+status_mask(const char *st, const char *name)
+{
+	const char *p = strstr(st, name);
+
+	return p == NULL ? 0 : strtoull(p + strlen(name), NULL, 16);
+}
+
+/* 1 when pid is on its way out: exiting already (PF_EXITING in flags), or
+ * sig (0: none) is pending for it and neither ignored, caught nor
+ * blocked: it dies of it as soon as it runs. */
+static int
+dying(const char *pid, unsigned flags, int sig)
+{
+	char path[300], st[4096];
+	unsigned long long bit, pnd;
+	ssize_t k;
+	int fd;
+
+	if (flags & 0x4)	/* PF_EXITING */
+		return 1;
+	if (sig <= 0 || sig > 64)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%s/status", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 1;	/* gone */
+	k = read(fd, st, sizeof(st) - 1);
+	close(fd);
+	if (k <= 0)
+		return 1;
+	st[k] = '\0';
+	bit = 1ULL << (sig - 1);
+	pnd = status_mask(st, "\nSigPnd:") | status_mask(st, "\nShdPnd:");
+	if (sig == SIGKILL)
+		return (pnd & bit) != 0;
+	return (pnd & bit) && !(status_mask(st, "\nSigIgn:") & bit) &&
+	    !(status_mask(st, "\nSigCgt:") & bit) &&
+	    !(status_mask(st, "\nSigBlk:") & bit);
+}
+
+/* How many processes of process group pgid are alive and staying: not
+ * exited (waiting to be reaped), not exiting, not about to die of sig
+ * (the stop signal sent to the group, 0: none) or of SIGKILL; 0 when
+ * /proc cannot tell. */
+static int
+group_live(pid_t pgid, int sig)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int n = 0;
+
+	if (d == NULL || pgid <= 1) {
+		if (d != NULL)
+			closedir(d);
+		return 0;
+	}
+	while ((de = readdir(d)) != NULL) {
+		char path[300], buf[512], *p, st;
+		unsigned flags = 0;
+		long pg = 0;
+		ssize_t k;
+		int fd;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			continue;
+		k = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (k <= 0)
+			continue;
+		buf[k] = '\0';
+		/* "pid (comm) S ppid pgrp session tty tpgid flags ...": comm
+		 * may hold anything */
+		if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 1,
+		    " %c %*d %ld %*d %*d %*d %u", &st, &pg, &flags) != 3)
+			continue;
+		if (pg == (long)pgid && st != 'Z' && st != 'X' &&
+		    !dying(de->d_name, flags, sig) && !dying(de->d_name, 0, SIGKILL))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
 static int
 crash_loop(struct run *r, double now)
 {
@@ -977,14 +1183,26 @@ on_service_exit(struct run *r, int status)
 	const struct svc *v = r->svc;
 	double now = mono_s(), ran = now - r->started;
 	int failed = !(WIFEXITED(status) && WEXITSTATUS(status) == 0), restart;
+	int live;
 	char d[64];
 
 	/* the leader is gone: what is left of its process group (a worker
 	 * that ignored the stop signal, a background child) goes with it, so
-	 * that nothing outlives the service holding its ports */
-	if (kill_group(r->pid, SIGKILL) == 0)
-		log_svc(r, GW_WARNING, "init.killed_group", json_pack("{s:i}", "pgid",
-		    (int)r->pid), "killed what was left of its process group");
+	 * that nothing outlives the service holding its ports. Only a live
+	 * process killed is news: exited ones waiting to be reaped are not */
+	if (kill_group(r->pid, 0) == 0) {	/* not empty: look closer */
+		live = group_live(r->pid, r->st == ST_STOPPING ? r->stop_sig : 0);
+		kill_group(r->pid, SIGKILL);
+		if (live > 0)
+			log_svc(r, GW_WARNING, "init.killed_group", json_pack("{s:i, "
+			    "s:i}", "pgid", (int)r->pid, "processes", live),
+			    "killed what was left of its process group (%d "
+			    "process%s)", live, live == 1 ? "" : "es");
+		else
+			log_svc(r, GW_DEBUG, "init.killed_group", json_pack("{s:i, "
+			    "s:i}", "pgid", (int)r->pid, "processes", 0),
+			    "its process group held only exited processes");
+	}
 	drain_output(&r->out);
 	drain_output(&r->err);
 	r->pid = 0;
@@ -1000,10 +1218,18 @@ on_service_exit(struct run *r, int status)
 	}
 	describe_status(status, d, sizeof(d));
 	if (r->st == ST_STOPPING) {
+		/* clean: exit 0 or 128+N, or death by the signal sent (or by
+		 * the SIGKILL init.killed already reported) */
+		int clean = WIFEXITED(status) ? WEXITSTATUS(status) == 0 ||
+		    WEXITSTATUS(status) == 128 + r->stop_sig :
+		    WIFSIGNALED(status) && (WTERMSIG(status) == r->stop_sig ||
+		    WTERMSIG(status) == SIGKILL);
+
 		evtimer_del(r->timer);
 		r->st = ST_DOWN;
-		log_svc(r, GW_INFO, "init.stopped", json_pack("{s:o}", "exit",
-		    status_json(status)), "stopped (%s)", d);
+		log_svc(r, clean ? GW_INFO : GW_WARNING, "init.stopped",
+		    json_pack("{s:o}", "exit", status_json(status)), "stopped "
+		    "(%s)%s", d, clean ? "" : ": not a clean stop");
 		if (r->s->shutting_down) {
 			shutdown_step(r->s);
 		} else if (r->retiring) {
@@ -1129,6 +1355,7 @@ stop_run(struct run *r, int sig)
 	if (r->pid <= 0 || r->st == ST_STOPPING)
 		return;
 	r->st = ST_STOPPING;
+	r->stop_sig = sig;
 	stop_checks(r);
 	log_svc(r, GW_INFO, "init.stopping", json_pack("{s:s}", "signal",
 	    sig_name(sig)), "sending SIG%s", sig_name(sig));
@@ -1243,23 +1470,85 @@ sweep_leftovers(struct super *s)
 	return 1;
 }
 
+/* 1 when service a needs b to run, directly or through others. */
+static int
+needs_svc(const struct super *s, size_t a, size_t b, int depth)
+{
+	size_t k;
+
+	if (depth > SVC_MAX_SERVICES)	/* cannot happen: no cycles */
+		return 0;
+	for (k = 0; k < s->runs[a]->svc->n_deps; k++) {
+		size_t d = (size_t)s->runs[a]->svc->deps[k].index;
+
+		if (d == b || needs_svc(s, d, b, depth + 1))
+			return 1;
+	}
+	return 0;
+}
+
+static void
+on_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct super *s = arg;
+
+	(void)fd;
+	(void)what;
+	shutdown_step(s);
+}
+
+/* The hold is over (alerts flushed): go on from the loop. */
+static void
+hold_resume(void *arg)
+{
+	struct super *s = arg;
+
+	struct timeval now = { 0, 0 };
+
+	if (s->hold_state != 1)
+		return;
+	s->hold_state = 2;
+	evtimer_add(s->resume_ev, &now);
+}
+
+/* Shutdown: stop what may stop now (its dependents are down). The
+ * notifier (svc.notifier) stops last: once everything else that can stop
+ * is down, the hold (evsend's flush) runs first, then it gets its signal.
+ * Without a notifier the hold runs once every service is down. */
 static void
 shutdown_step(struct super *s)
 {
-	size_t i, running = 0;
+	size_t i, running = 0, others = 0;
+	int notifier = -1;
 
+	for (i = 0; i < s->n; i++)
+		if (s->runs[i]->svc->notifier && s->runs[i]->pid > 0)
+			notifier = (int)i;
+	for (i = 0; i < s->n; i++)
+		if (s->runs[i]->pid > 0 && (int)i != notifier && (notifier < 0 ||
+		    !needs_svc(s, (size_t)notifier, i, 0)))
+			others++;
+	if (others == 0 && s->hold_state == 0) {
+		s->hold_state = 1;
+		if (s->hold != NULL)
+			s->hold(s->hold_arg, hold_resume, s);
+		else
+			s->hold_state = 2;
+	}
 	for (i = 0; i < s->n; i++) {
 		struct run *r = s->runs[i];
 
 		if (r->pid > 0) {
 			running++;
-			if (r->st != ST_STOPPING && dependents_down(s, r, 0))
+			if (r->st != ST_STOPPING && dependents_down(s, r, 0) &&
+			    ((int)i != notifier || s->hold_state == 2))
 				stop_run(r, r->svc->stop_signal);
 		} else if (r->st != ST_FATAL && r->st != ST_EXITED) {
 			r->st = ST_DOWN;
 		}
 	}
-	if (running == 0 && s->done != NULL && !sweep_leftovers(s)) {
+	if (running == 0 && s->hold_state == 2 && s->done != NULL &&
+	    !sweep_leftovers(s)) {
 		void (*done)(void *) = s->done;
 
 		evtimer_del(s->sweep_timer);
@@ -1294,6 +1583,14 @@ super_shutdown(struct super *s, void (*done)(void *), void *arg)
 }
 
 void
+super_on_hold(struct super *s, void (*hold)(void *arg, void (*resume)(void *),
+    void *rarg), void *arg)
+{
+	s->hold = hold;
+	s->hold_arg = arg;
+}
+
+void
 super_forward(struct super *s, int sig)
 {
 	size_t i;
@@ -1315,9 +1612,10 @@ on_ready_deadline(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (!r->awaiting_ready_after_restart)
 		return;
-	log_svc(r, GW_CRITICAL, "init.not_ready_after_restart", json_pack("{s:f}",
-	    "deadline_s", r->svc->ready_after_restart_s),
-	    "NOT ready %.0f s after its scheduled restart", r->svc->ready_after_restart_s);
+	log_svc(r, GW_CRITICAL, "init.not_ready_after_restart", json_pack("{s:f, s:s}",
+	    "deadline_s", r->svc->ready_after_restart_s, "trigger",
+	    trig_names[r->trigger]), "NOT ready %.0f s after its %s",
+	    r->svc->ready_after_restart_s, restart_what(r));
 }
 
 static void
@@ -1351,14 +1649,13 @@ on_ibc_done(void *arg, int ok, const char *text)
 }
 
 /* A command/IBC restart action ended. On success the service is restarting
- * elsewhere: check it again, accepting "ready" only once a check failed
- * (the old instance went down) or after a grace period. On failure there
- * is no restart to wait for. */
+ * elsewhere: check it again at once, accepting a passing check as "ready
+ * again" only once a check failed (the old instance went down) or
+ * restart_settle seconds passed (a restart that never interrupted
+ * readiness). On failure there is no restart to wait for. */
 static void
 restart_action_done(struct run *r, int ok)
 {
-	double grace;
-
 	if (!ok) {
 		r->awaiting_ready_after_restart = 0;
 		evtimer_del(r->ready_deadline);
@@ -1369,34 +1666,55 @@ restart_action_done(struct run *r, int ok)
 		complete_restart(r);	/* nothing to check: done */
 		return;
 	}
-	grace = r->svc->ready_after_restart_s / 2 < 60 ?
-	    r->svc->ready_after_restart_s / 2 : 60;
-	r->need_down_until = mono_s() + grace;
+	stop_checks(r);	/* a health check's result would mean nothing now */
+	r->need_down_until = mono_s() + r->svc->restart_settle_s;
 	if (r->st == ST_READY)
 		r->st = ST_STARTING;
 	r->started = mono_s();
 	start_checks(r);
 }
 
+/* Restart through the service's restart action (signal, command, IBC),
+ * with its followers and the ready_after_restart deadline: for a
+ * schedule, ctl restart of an external service, an external follower,
+ * failed health checks. Logged as init.scheduled_restart (schedule) or
+ * init.restart_requested (the others), naming the trigger and method. */
 static void
-scheduled_restart(struct run *r)
+scheduled_restart(struct run *r, enum trigger trig)
 {
 	const struct svc_action *a = &r->svc->restart_action;
+	const char *ev = trig == TRIG_SCHEDULE ? "init.scheduled_restart" :
+	    "init.restart_requested";
+	const char *method = a->kind == SVC_ACTION_SIGNAL ? "signal" :
+	    a->kind == SVC_ACTION_ARGV ? "command" : "ibc";
+	char how[64];
 	struct gw_err e;
 
+	if (a->kind == SVC_ACTION_SIGNAL)
+		snprintf(how, sizeof(how), "SIG%s, then respawn", sig_name(a->signal));
+	else
+		snprintf(how, sizeof(how), "%s", a->kind == SVC_ACTION_ARGV ?
+		    "restart command" : "IBC RESTART");
 	if (r->by_ctl) {
-		log_svc(r, GW_INFO, "init.scheduled_restart", NULL,
-		    "scheduled restart skipped: stopped with ctl");
+		log_svc(r, GW_INFO, ev, json_pack("{s:s, s:s, s:b}", "trigger",
+		    trig_names[trig], "method", method, "skipped", 1),
+		    "%s skipped: stopped with ctl", trig == TRIG_SCHEDULE ?
+		    "scheduled restart" : "restart");
 		return;
 	}
 	if (r->action_pid > 0 || r->ibc != NULL) {
-		log_svc(r, GW_WARNING, "init.scheduled_restart", NULL,
-		    "scheduled restart skipped: the previous restart action is still running");
+		log_svc(r, GW_WARNING, ev, json_pack("{s:s, s:s, s:b}", "trigger",
+		    trig_names[trig], "method", method, "skipped", 1),
+		    "%s skipped: the previous restart action is still running",
+		    trig == TRIG_SCHEDULE ? "scheduled restart" : "restart");
 		return;
 	}
-	log_svc(r, GW_INFO, "init.scheduled_restart", NULL, "scheduled restart (%s)",
-	    a->kind == SVC_ACTION_SIGNAL ? "signal" : a->kind == SVC_ACTION_ARGV ?
-	    "command" : "IBC");
+	r->trigger = trig;
+	log_svc(r, GW_INFO, ev, json_pack("{s:s, s:s}", "trigger", trig_names[trig],
+	    "method", method), "%s (%s)", trig == TRIG_SCHEDULE ? "scheduled restart" :
+	    trig == TRIG_CTL ? "restart requested by ctl" : trig == TRIG_FOLLOW ?
+	    "restart following its leader" : "restart after failed health checks",
+	    how);
 	r->awaiting_ready_after_restart = 1;
 	arm(r->ready_deadline, r->svc->ready_after_restart_s);
 	followers_begin(r);
@@ -1500,7 +1818,7 @@ on_schedule(evutil_socket_t fd, short what, void *arg)
 		fired = 1;
 	}
 	if (fired && !r->s->shutting_down)
-		scheduled_restart(r);	/* once, even if two schedules coincide */
+		scheduled_restart(r, TRIG_SCHEDULE);	/* once, even if two coincide */
 	arm_schedules(r);
 }
 
@@ -1609,8 +1927,11 @@ super_new(struct event_base *base, struct svcconf *conf,
 	s->base = base;
 	s->log = log;
 	s->devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	if ((s->sweep_timer = evtimer_new(base, on_sweep_timer, s)) == NULL) {
+	if ((s->sweep_timer = evtimer_new(base, on_sweep_timer, s)) == NULL ||
+	    (s->resume_ev = evtimer_new(base, on_resume, s)) == NULL) {
 		gw_err_set(err, "supervisor: cannot create timers");
+		if (s->sweep_timer != NULL)
+			event_free(s->sweep_timer);
 		if (s->devnull >= 0)
 			close(s->devnull);
 		free(s);
@@ -1642,6 +1963,8 @@ super_free(struct super *s)
 		run_free(s->fresh[i]);
 	if (s->sweep_timer != NULL)
 		event_free(s->sweep_timer);
+	if (s->resume_ev != NULL)
+		event_free(s->resume_ev);
 	for (i = 1; i <= 2; i++)
 		if (s->q[i] != NULL)
 			outq_on_drain(s->q[i], 0, NULL, NULL);
@@ -1831,18 +2154,27 @@ super_start(struct super *s)
 	try_start_waiting(s);
 }
 
-/* Restart a service now (ctl restart, a follower): stop and start again,
- * or start it if it is not running. */
+/* Restart a service now (ctl restart, a follower of leader by): stop and
+ * start again, or start it if it is not running. An external one goes
+ * through its restart action. */
 static void
-restart_run(struct run *r)
+restart_run(struct run *r, enum trigger why, const struct run *by)
 {
 	r->n_fails = 0;
 	r->delay = r->svc->backoff.initial_s;
 	r->held = 0;
 	if (r->svc->external) {
-		scheduled_restart(r);
+		scheduled_restart(r, why);
 		return;
 	}
+	if (why != TRIG_START)
+		log_svc(r, GW_INFO, "init.restart_requested", json_pack("{s:s, s:s, "
+		    "s:s?}", "trigger", trig_names[why], "method", r->pid > 0 ?
+		    "respawn" : "start", "leader", by ? by->svc->name : NULL),
+		    "%s%s%s (%s)", why == TRIG_FOLLOW ? "restart following " :
+		    "restart requested by ctl", by ? by->svc->name : "", by ?
+		    "'s restart" : "", r->pid > 0 ? "stop signal, then respawn" :
+		    "not running: start");
 	if (r->pid > 0) {
 		r->want_restart = 1;
 		stop_run(r, r->svc->stop_signal);
@@ -1906,7 +2238,8 @@ super_ctl(struct super *s, const char *verb, const char *name,
 		}
 		if (strcmp(verb, "start") == 0 && r->pid > 0)
 			return 0;	/* already running */
-		restart_run(r);
+		restart_run(r, strcmp(verb, "start") == 0 ? TRIG_START : TRIG_CTL,
+		    NULL);
 		return 0;
 	}
 	{

@@ -1,9 +1,10 @@
 /*
  * super: stack-init's supervisor. Starts services in dependency order,
  * holds dependents until their dependencies are started or ready, checks
- * readiness (a command every interval, or a notification fd), restarts by
- * policy with backoff and crash-loop detection, stops in reverse order with
- * a SIGKILL deadline, and reaps every child (adopted orphans too). The
+ * readiness (a command every interval, or a notification fd), checks
+ * health once ready (optional), restarts by policy with backoff and
+ * crash-loop detection, stops in reverse order with a SIGKILL deadline (the
+ * notifier last), and reaps every child (adopted orphans too). The
  * caller owns the event loop and the signals: it calls super_reap() on
  * SIGCHLD and super_shutdown() on SIGTERM.
  * Every state change is logged as an event record (source stack-init,
@@ -60,6 +61,16 @@ void super_reap(struct super *s);
  * its stop signal and timeout (then SIGKILL). done(arg) runs once all are
  * down. */
 void super_shutdown(struct super *s, void (*done)(void *arg), void *arg);
+
+/* Shutdown order: the service marked "notifier" (it owns the notify
+ * socket) stops last. Once every other service is down (those the
+ * notifier depends on excepted: they stop after it), or, without a
+ * notifier, once all are down, the shutdown calls hold(arg, resume, rarg)
+ * and waits for resume(rarg) (from the loop or from within hold, once)
+ * before it signals the notifier and ends: time to flush queued alerts
+ * (evsend_flush). No hold set: it goes straight on. */
+void super_on_hold(struct super *s, void (*hold)(void *arg,
+    void (*resume)(void *), void *rarg), void *arg);
 
 /* Forward a signal to the process group of every running service whose
  * forward_signals include it. Paused services get it once resumed. */

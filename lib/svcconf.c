@@ -28,7 +28,11 @@
  *     "restart_action": {"signal": "TERM"} | {"argv": [...]}
  *                       | {"ibc": "host:port"}, each with "timeout": 30,
  *                       (argv also "user": "name"),
- *     "ready_after_restart": 300,
+ *     "ready_after_restart": 300, "restart_settle": 5,
+ *     "health": {"argv": [...], "interval": 30, "timeout": 5, "retries": 3,
+ *                "action": "alert" | "restart", "user": "name"}
+ *               (no argv: the ready check's command),
+ *     "notifier": false,                        at most one; not external
  *     "follows": "svc" | {"service": "svc", "mode": "restart"|"stop"|"pause"},
  *     "forward_signals": ["HUP", ...]}           default: all forwarded ones
  * Unknown keys are errors everywhere.
@@ -711,6 +715,68 @@ h_ready_after_restart(struct ctx *x, struct svc *s, const json_t *v)
 }
 
 static int
+h_restart_settle(struct ctx *x, struct svc *s, const json_t *v)
+{
+	return get_seconds(x, "restart_settle", v, 0, &s->restart_settle_s);
+}
+
+static int
+h_notifier(struct ctx *x, struct svc *s, const json_t *v)
+{
+	return get_bool(x, "notifier", v, &s->notifier);
+}
+
+static int
+h_health(struct ctx *x, struct svc *s, const json_t *v)
+{
+	static const char *const names[] = { "argv", "interval", "timeout",
+	    "retries", "action", "user", NULL };
+	json_t *argv = NULL, *in = NULL, *to = NULL, *re = NULL, *act = NULL,
+	    *user = NULL;
+	json_error_t jerr;
+	struct svc_health *h = &s->health;
+	char q[QUOTE_MAX + 1];
+
+	if (!json_is_object(v))
+		return fail(x, "health", "expected {\"argv\": [...], \"interval\": "
+		    "S, \"timeout\": S, \"retries\": N, \"action\": "
+		    "\"alert\"|\"restart\"}");
+	if (json_unpack_ex((json_t *)v, &jerr, JSON_STRICT,
+	    "{s?o, s?o, s?o, s?o, s?o, s?o}", names[0], &argv, names[1], &in,
+	    names[2], &to, names[3], &re, names[4], &act, names[5], &user) < 0)
+		return unknown_key(x, "health", v, names);
+	if (re != NULL) {
+		json_int_t n = json_is_integer(re) ? json_integer_value(re) : 0;
+
+		if (n < 1 || n > 1000)
+			return fail(x, "health.retries", "expected an integer from "
+			    "1 to 1000");
+		h->retries = (int)n;
+	}
+	if (act != NULL) {
+		const char *a = json_is_string(act) ? json_string_value(act) : "";
+
+		if (strcmp(a, "alert") == 0)
+			h->action = SVC_HEALTH_ALERT;
+		else if (strcmp(a, "restart") == 0)
+			h->action = SVC_HEALTH_RESTART;
+		else
+			return fail(x, "health.action", "expected \"alert\" or "
+			    "\"restart\"%s%s%s", *a ? ", not '" : "",
+			    *a ? quote(q, a) : "", *a ? "'" : "");
+	}
+	if ((in != NULL && get_seconds(x, "health.interval", in, POSITIVE,
+	    &h->interval_s) < 0) ||
+	    (to != NULL && get_seconds(x, "health.timeout", to, POSITIVE,
+	    &h->timeout_s) < 0) ||
+	    (user != NULL && get_string(x, "health.user", user, &h->user) < 0) ||
+	    (argv != NULL && get_argv(x, "health.argv", argv, &h->argv) < 0))
+		return -1;
+	h->enabled = 1;
+	return 0;
+}
+
+static int
 h_follows(struct ctx *x, struct svc *s, const json_t *v)
 {
 	static const char *const names[] = { "service", "mode", NULL };
@@ -816,6 +882,9 @@ static const struct {
 	{ "restart_action", h_restart_action },
 	{ "ready_after_restart", h_ready_after_restart },
 	{ "follows", h_follows },
+	{ "restart_settle", h_restart_settle },
+	{ "health", h_health },
+	{ "notifier", h_notifier },
 	{ "prefix_output", h_prefix_output },
 	{ "forward_signals", h_forward_signals },
 };
@@ -838,6 +907,10 @@ svc_defaults(struct svc *s)
 	s->restart_action.signal = SIGTERM;
 	s->restart_action.timeout_s = 30;
 	s->ready_after_restart_s = 300;
+	s->restart_settle_s = 5;
+	s->health.interval_s = 30;
+	s->health.timeout_s = 5;
+	s->health.retries = 3;
 	s->follows_index = -1;
 	s->prefix_output = 1;
 	s->forward_signals = ~0ULL;
@@ -894,6 +967,17 @@ decode_service(struct svcconf *c, size_t i, const json_t *o,
 	if (s->external && s->ready.kind == SVC_READY_NOTIFY)
 		return fail(&x, "ready", "an external service cannot use "
 		    "notify_fd (use a check command)");
+	if (s->health.enabled && s->health.argv == NULL &&
+	    s->ready.kind != SVC_READY_COMMAND)
+		return fail(&x, "health", "expected \"argv\" (a check command): "
+		    "there is no ready check command to reuse");
+	if (s->external && s->notifier)
+		return fail(&x, "notifier", "an external service has no process "
+		    "here to stop last");
+	for (j = 0; j < i; j++)
+		if (s->notifier && c->svc[j].notifier)
+			return fail(&x, "notifier", "'%s' is already the notifier "
+			    "(at most one)", c->svc[j].name);
 	return 0;
 }
 
@@ -1000,6 +1084,40 @@ find_cycle(const struct svcconf *c, size_t i, int *color, size_t *stack,
 	return 0;
 }
 
+/* Each service follows at most one: walk each chain; one that comes back
+ * to where it started is a cycle (its restarts would chase each other
+ * forever). Named from its first service in the file. */
+static int
+follows_cycle(const struct svcconf *c, struct gw_err *err)
+{
+	size_t i, k, o;
+	int j;
+	char m[256];
+
+	for (i = 0; i < c->n; i++) {
+		for (j = c->svc[i].follows_index, k = 0; j >= 0 && j != (int)i &&
+		    k < c->n; j = c->svc[j].follows_index, k++)
+			;
+		if (j != (int)i)
+			continue;
+		o = (size_t)snprintf(m, sizeof(m), "follows cycle: %s",
+		    c->svc[i].name);
+		for (j = c->svc[i].follows_index; ; j = c->svc[j].follows_index) {
+			const char *n = c->svc[j].name;
+
+			if (o + strlen(n) + 4 + sizeof("...") > sizeof(m)) {
+				memcpy(m + o, " -> ...", sizeof(" -> ..."));
+				break;
+			}
+			o += (size_t)snprintf(m + o, sizeof(m) - o, " -> %s", n);
+			if (j == (int)i)
+				break;
+		}
+		return gw_err_set(err, "%s", m);
+	}
+	return 0;
+}
+
 /* 1 when service a depends on b, directly or through others (the graph
  * has no cycles). */
 static int
@@ -1065,6 +1183,8 @@ resolve(struct svcconf *c, struct gw_err *err)
 	for (i = 0; i < c->n; i++)
 		if (color[i] == 0 && find_cycle(c, i, color, stack, 0, err) < 0)
 			return -1;
+	if (follows_cycle(c, err) < 0)
+		return -1;
 	/* no cycles: a follower held down or frozen during its leader's
 	 * restart must not be something the leader needs to come back */
 	for (i = 0; i < c->n; i++) {
@@ -1187,6 +1307,8 @@ svcconf_free(struct svcconf *c)
 	for (i = 0; i < c->n && i < SVC_MAX_SERVICES; i++) {
 		struct svc *s = &c->svc[i];
 
+		strv_free(s->health.argv);
+		free(s->health.user);
 		strv_free(s->restart_action.argv);
 		free(s->restart_action.user);
 		strv_free(s->ready.argv);
@@ -1269,6 +1391,15 @@ svcconf_svc_equal(const struct svc *a, const struct svc *b)
 	    a->stop_timeout_s != b->stop_timeout_s ||
 	    a->n_schedule != b->n_schedule ||
 	    a->ready_after_restart_s != b->ready_after_restart_s ||
+	    a->restart_settle_s != b->restart_settle_s ||
+	    a->notifier != b->notifier ||
+	    a->health.enabled != b->health.enabled ||
+	    !strv_eq(a->health.argv, b->health.argv) ||
+	    a->health.interval_s != b->health.interval_s ||
+	    a->health.timeout_s != b->health.timeout_s ||
+	    a->health.retries != b->health.retries ||
+	    a->health.action != b->health.action ||
+	    !str_eq(a->health.user, b->health.user) ||
 	    strcmp(a->follows, b->follows) != 0 ||
 	    a->follow_mode != b->follow_mode ||
 	    a->forward_signals != b->forward_signals ||

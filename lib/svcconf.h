@@ -86,6 +86,23 @@ struct svc_action {
 	char *user;		/* ARGV runs as: NULL = the service's user */
 };
 
+enum svc_health_action {
+	SVC_HEALTH_ALERT,	/* log init.unhealthy (error) */
+	SVC_HEALTH_RESTART,	/* that, then restart it through restart_action */
+};
+
+/* A periodic check once the service is ready ("health"). */
+struct svc_health {
+	int enabled;
+	char **argv;		/* NULL-terminated; NULL: the ready check's argv */
+	double interval_s;	/* default 30 */
+	double timeout_s;	/* per check, default 5 */
+	int retries;		/* consecutive failures before unhealthy, default 3 */
+	enum svc_health_action action;	/* default alert */
+	char *user;		/* NULL: as the ready check it reuses, else the
+				 * service's user */
+};
+
 struct svc_schedule {
 	struct sched_spec when;
 	char at[16];		/* as written ("16:30"), for status output */
@@ -124,6 +141,10 @@ struct svc {
 	size_t n_schedule;
 	struct svc_action restart_action;
 	double ready_after_restart_s;	/* deadline to be ready again, default 300 */
+	double restart_settle_s;	/* after an argv/IBC action: passing checks
+					 * count once one failed or after this, default 5 */
+	struct svc_health health;
+	int notifier;		/* owns the notify socket: stopped last at shutdown */
 	char follows[SVC_NAME_MAX];	/* go along with this service's scheduled restarts, "" none */
 	int follows_index;
 	enum svc_follow_mode follow_mode;
@@ -148,6 +169,7 @@ struct svcconf {
  *   "service 'bot': depends_on: unknown service 'gatway'"  (meaning)
  *   "services[3]: name: missing"                     (no usable name yet)
  *   "dependency cycle: a -> b -> a"
+ *   "follows cycle: a -> b -> a"
  * Messages about meaning do not repeat the file name: prefix it when
  * printing. Returns a table the caller frees with svcconf_free, or NULL
  * with err. */

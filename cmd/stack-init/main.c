@@ -486,6 +486,16 @@ begin_shutdown(struct ctx *c)
 	super_shutdown(c->sup, on_down, c);
 }
 
+/* Shutdown, before the notifier service is signalled: the alerts that
+ * wait get FLUSH_MS to reach it. */
+static void
+hold_for_alerts(void *arg, void (*resume)(void *), void *rarg)
+{
+	struct ctx *c = arg;
+
+	evsend_flush(c->evs, FLUSH_MS, resume, rarg);
+}
+
 static void
 on_critical(void *arg)
 {
@@ -588,6 +598,7 @@ main(int argc, char **argv)
 		errx(EXIT_SOFTWARE, "%s", e.msg);
 	c.conf = NULL;	/* the supervisor's now */
 	super_on_critical(c.sup, on_critical, &c);
+	super_on_hold(c.sup, hold_for_alerts, &c);
 	super_set_output(c.sup, c.out, c.err);
 	if (!c.o.no_control) {
 		if (rundir_path(rd, sizeof(rd), &e) == 0 &&

@@ -3,7 +3,9 @@
  * hold what svcconf.h promises: unique good names, argv iff not external,
  * resolved dependency and follows indices, and an order that is a
  * permutation with every dependency before its dependant; follow modes,
- * forwarded signals and signal actions within their ranges. */
+ * forwarded signals and signal actions within their ranges; no cycle in
+ * follows; health checks with a command to run and retries in range; at
+ * most one notifier, never external. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -30,6 +32,7 @@ svc_ok(const struct svcconf *c, size_t i)
 {
 	const struct svc *s = &c->svc[i];
 	size_t k;
+	int d;
 
 	if (memchr(s->name, '\0', sizeof(s->name)) == NULL ||
 	    s->name[0] == '\0' || svcconf_find(c, s->name) != (int)i)
@@ -80,6 +83,19 @@ svc_ok(const struct svcconf *c, size_t i)
 		if (s->forward_signals & ~all)
 			return 0;
 	}
+	if (s->health.enabled && (s->health.retries < 1 ||
+	    s->health.retries > 1000 || s->health.interval_s <= 0 ||
+	    s->health.timeout_s <= 0 || (s->health.argv == NULL ?
+	    s->ready.kind != SVC_READY_COMMAND : !strv_ok(s->health.argv, 1))))
+		return 0;
+	if (s->restart_settle_s < 0 || (s->notifier && s->external))
+		return 0;
+	/* the follows chain from here ends within n steps: no cycle */
+	for (k = 0, d = s->follows_index; d >= 0 && k <= c->n;
+	    d = c->svc[d].follows_index, k++)
+		;
+	if (d >= 0)
+		return 0;
 	if (!svcconf_svc_equal(s, s))
 		return 0;
 	for (k = 0; k < s->n_schedule; k++)
@@ -114,7 +130,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct svcconf *c;
 	struct gw_err e;
-	size_t i;
+	size_t i, notifiers;
 
 	e.msg[0] = '\0';
 	c = svcconf_parse((const char *)data, size, "fuzz.json", &e);
@@ -128,9 +144,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < SVC_N_SIGNALS; i++)
 		if (c->on_signal[i] > SVC_SIG_IGNORE)
 			__builtin_trap();
-	for (i = 0; i < c->n; i++)
+	for (i = 0, notifiers = 0; i < c->n; i++) {
 		if (!svc_ok(c, i))
 			__builtin_trap();
+		notifiers += c->svc[i].notifier != 0;
+	}
+	if (notifiers > 1)
+		__builtin_trap();
 	svcconf_free(c);
 	return 0;
 }

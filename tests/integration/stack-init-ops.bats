@@ -157,7 +157,8 @@ proc_state() { sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]) .*/\1/' "/proc/$1/stat"; }
 	INIT_PID=$!
 	# thousands of respawns, three debug lines each: far more than the
 	# pipe (64 KiB) and the queue (256 KiB) hold; the loop keeps answering
-	wait_until 30 svc_is crashy '.restarts >= 3000'
+	# (1500 x 3 lines of ~200 bytes: over 3 times what pipe and queue hold)
+	wait_until 60 svc_is crashy '.restarts >= 1500'
 	run timeout 3 stack-init ctl status
 	[ "$status" -eq 0 ]
 	# now read: the backlog arrives, then the notice about what was dropped
@@ -324,7 +325,7 @@ proc_state() { sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]) .*/\1/' "/proc/$1/stat"; }
 }
 
 @test "a reload that replaces a restarting leader keeps its paused follower frozen until the new leader is ready" {
-	fire=$(( $(date +%s) + 3 ))
+	fire=$(( $(date +%s) + 5 ))	# gw needs 1.5 s, then bot starts: room on a loaded machine
 	at=$(date -u -d "@$fire" +%H:%M:%S)
 	conf() {	# $1: the leader's env value (a change makes a reload replace it)
 		printf '%s\n' '{"services": [
@@ -353,4 +354,108 @@ proc_state() { sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]) .*/\1/' "/proc/$1/stat"; }
 	l_gwready=$(grep -n '"event":"init\.ready".*"service":"gw"' "$LOG" | tail -1 | cut -d: -f1)
 	l_resumed=$(grep -n '"event":"init\.resumed"' "$LOG" | cut -d: -f1)
 	[ "$l_reloaded" -lt "$l_gwready" ] && [ "$l_gwready" -lt "$l_resumed" ]
+}
+
+@test "restart through IBC that never interrupts readiness: the paused follower is let go after restart_settle (5 s), not 60 s; the log says it was a ctl restart through IBC" {
+	port=$(free_port)
+	fake-ibc --port "$port" --log "$T/ibc.log" >"$T/ibc.out" 2>&1 3>&- &
+	IBC_PID=$!
+	wait_for_line "$T/ibc.out" 'fake\.listening' 5
+	start_init '{"services": [
+	  {"name": "gw", "external": true, "ready": {"argv": ["true"], "interval": 0.2},
+	   "restart_action": {"ibc": "127.0.0.1:'"$port"'", "timeout": 5}},
+	  {"name": "bot", "argv": ["sh", "-c", "while :; do sleep 0.05; done"],
+	   "depends_on": [{"service": "gw", "condition": "ready"}], "follows": {"service": "gw", "mode": "pause"}}]}'
+	wait_until 10 svc_is bot '.state == "ready"'
+	stack-init ctl restart gw
+	wait_for_line "$LOG" '"event":"init\.paused".*bot' 5
+	wait_for_line "$LOG" '"event":"init\.resumed".*bot' 12
+	[ "$(cat "$T/ibc.log")" = "RESTART" ]
+	gap=$(( $(ts_of '"event":"init\.resumed"') - $(ts_of '"event":"init\.paused"') ))
+	[ "$gap" -ge 4900 ] && [ "$gap" -lt 10000 ]
+	svc_is bot '.state == "ready"'
+	grep '"event":"init\.restart_requested"' "$LOG" | jq -e 'select(.fields.service == "gw") |
+	  .message == "gw: restart requested by ctl (IBC RESTART)" and .fields.trigger == "ctl" and .fields.method == "ibc"' >/dev/null
+	grep -q '"event":"init\.restart_completed".*ready again after its restart (ctl)' "$LOG"
+	! grep -q 'init\.scheduled_restart' "$LOG"
+	! grep -q 'scheduled restart' "$LOG"
+}
+
+@test "a manual restart of a local service says so and how" {
+	start_init '{"services": [{"name": "x", "argv": ["sleep", "600"]}]}'
+	wait_until 5 svc_is x '.state == "ready"'
+	stack-init ctl restart x
+	wait_for_line "$LOG" '"event":"init\.restart_requested".*restart requested by ctl \(stop signal, then respawn\)' 5
+	grep -E '"event":"init\.restart_requested".*"trigger":"ctl"' "$LOG" | grep -q '"method":"respawn"'
+	! grep -q 'scheduled' "$LOG"
+}
+
+@test "health checks once ready: a check that starts failing raises init.unhealthy (error), and init.healthy once it passes again" {
+	touch "$T/ok"
+	start_init '{"services": [
+	  {"name": "gw", "argv": ["sleep", "600"],
+	   "health": {"argv": ["test", "-e", "'"$T"'/ok"], "interval": 0.2, "retries": 3}}]}'
+	wait_until 5 svc_is gw '.state == "ready"'
+	rm "$T/ok"
+	wait_for_line "$LOG" '"level":"error".*"event":"init\.unhealthy".*"service":"gw"' 10
+	grep '"event":"init\.unhealthy"' "$LOG" | jq -e '.fields.failures == 3 and .fields.action == "alert" and .fields.last == {"code": 1}' >/dev/null
+	[ "$(grep -c '"event":"init\.unhealthy"' "$LOG")" -eq 1 ]
+	touch "$T/ok"
+	wait_for_line "$LOG" '"event":"init\.healthy".*"service":"gw"' 10
+	svc_is gw '.state == "ready" and .restarts == 0'
+	# action restart: the service is restarted through its restart path
+	printf '%s\n' '{"services": [
+	  {"name": "gw", "argv": ["sleep", "600"],
+	   "health": {"argv": ["test", "-e", "'"$T"'/ok"], "interval": 0.2, "retries": 2, "action": "restart"}}]}' >"$T/stack.json"
+	stack-init ctl reload >/dev/null
+	wait_for_line "$LOG" '"event":"init\.reloaded"' 10
+	wait_until 5 svc_is gw '.state == "ready"'
+	p1=$(pid_of gw)
+	rm "$T/ok"
+	wait_for_line "$LOG" '"event":"init\.restart_requested".*"trigger":"health"' 10
+	touch "$T/ok"
+	wait_until 10 svc_is gw ".state == \"ready\" and .pid != $p1"
+}
+
+@test "a routine restart of a sh + sleep service raises no init.killed_group warning" {
+	start_init '{"services": [{"name": "w", "argv": ["sh", "-c", "sleep 600 & wait"]}]}'
+	wait_until 5 svc_is w '.state == "ready"'
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		stack-init ctl restart w
+		wait_until 5 bash -c "[ \$(grep -c '\"event\":\"init\\.started\".*\"service\":\"w\"' '$LOG') -ge $((i + 1)) ]"
+	done
+	! grep -E '"level":"warning".*"event":"init\.killed_group"' "$LOG"
+}
+
+@test "shutdown: the notifier stops last, after an alert raised during shutdown was handed to its socket" {
+	# a stand-in for discord-notify's socket, outside the stack
+	socat -u UNIX-LISTEN:"$GWKIT_RUNTIME_DIR/notify.sock",fork OPEN:"$T/got",creat,append 3>&- &
+	NOTIFY_PID=$!	# stopped by teardown
+	wait_until 5 test -S "$GWKIT_RUNTIME_DIR/notify.sock"
+	start_init '{"services": [
+	  {"name": "notify", "argv": ["sleep", "600"], "notifier": true},
+	  {"name": "bad", "argv": ["sh", "-c", "trap \"exit 3\" TERM; echo armed; while :; do sleep 0.05; done"]},
+	  {"name": "top", "argv": ["sleep", "600"], "depends_on": ["bad"]}]}'
+	wait_for_line "$LOG" '^bad \| armed$' 5
+	wait_until 5 svc_is top '.state == "ready"'
+	kill -TERM "$INIT_PID"
+	wait_exit "$INIT_PID" 15
+	[ "$EXIT_STATUS" -eq 0 ]
+	INIT_PID=
+	# the unclean stop is a warning, and it reached the notifier's socket
+	grep -E '"level":"warning".*"event":"init\.stopped".*"service":"bad"' "$LOG"
+	wait_for_line "$T/got" '"event":"init\.stopped".*"service":"bad"' 5
+	l_bad=$(grep -n '"event":"init\.stopped".*"service":"bad"' "$LOG" | cut -d: -f1)
+	l_top=$(grep -n '"event":"init\.stopped".*"service":"top"' "$LOG" | cut -d: -f1)
+	l_notify=$(grep -n '"event":"init\.stopping".*"service":"notify"' "$LOG" | cut -d: -f1)
+	[ "$l_bad" -lt "$l_notify" ] && [ "$l_top" -lt "$l_notify" ]
+}
+
+@test "a cycle in follows is refused by -n, naming it (no restart ping-pong)" {
+	printf '%s\n' '{"services": [
+	  {"name": "a", "argv": ["sleep", "600"], "follows": "b"},
+	  {"name": "b", "argv": ["sleep", "600"], "follows": "a"}]}' >"$T/stack.json"
+	run stack-init -n "$T/stack.json"
+	[ "$status" -eq 78 ]
+	[ "$output" = "stack-init: $T/stack.json: follows cycle: a -> b -> a" ]
 }

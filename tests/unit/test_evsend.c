@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -24,7 +25,19 @@ struct fx {
 	struct evconnlistener *lis;
 	struct evbuffer *got;
 	struct bufferevent *peer;
+	const char *want;	/* peer_read ends the loop once this arrived */
+	int flushed;		/* evsend_flush's done calls */
+	double flushed_at;
 };
+
+static double
+mono(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
 
 static void
 peer_read(struct bufferevent *bev, void *arg)
@@ -32,7 +45,7 @@ peer_read(struct bufferevent *bev, void *arg)
 	struct fx *f = arg;
 
 	evbuffer_add_buffer(f->got, bufferevent_get_input(bev));
-	if (evbuffer_search(f->got, "second", 6, NULL).pos >= 0)
+	if (evbuffer_search(f->got, f->want, strlen(f->want), NULL).pos >= 0)
 		event_base_loopexit(f->base, NULL);
 }
 
@@ -65,6 +78,7 @@ setup(void **state)
 	snprintf(f->path, sizeof(f->path), "%s/notify.sock", f->dir);
 	f->base = event_base_new();
 	f->got = evbuffer_new();
+	f->want = "second";
 	*state = f;
 	return 0;
 }
@@ -137,12 +151,138 @@ test_no_listener_drops_without_blocking(void **state)
 	assert_string_equal(e.msg, "notifier socket path is too long");
 }
 
+static void
+on_flushed(void *arg)
+{
+	struct fx *f = arg;
+
+	f->flushed++;
+	f->flushed_at = mono();
+}
+
+static void
+on_give_up(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd; (void)what;
+	event_base_loopexit(arg, NULL);
+}
+
+/* Run the loop until pred(f) or ms pass; returns pred(f). */
+static int
+run_until(struct fx *f, int (*pred)(struct fx *), int ms)
+{
+	double end = mono() + ms / 1000.0;
+	struct event *t = evtimer_new(f->base, on_give_up, f->base);
+
+	while (!pred(f) && mono() < end) {
+		struct timeval tv = { 0, 20000 };
+
+		evtimer_add(t, &tv);
+		event_base_loop(f->base, EVLOOP_ONCE);
+	}
+	event_free(t);
+	return pred(f);
+}
+
+static int
+got_want(struct fx *f)
+{
+	return evbuffer_search(f->got, f->want, strlen(f->want), NULL).pos >= 0;
+}
+
+static int
+flushed(struct fx *f)
+{
+	return f->flushed > 0;
+}
+
+static void
+listen_now(struct fx *f)
+{
+	struct gw_err e;
+	int fd = usock_listen(f->path, 4, &e);
+
+	assert_true(fd >= 0);
+	f->lis = evconnlistener_new(f->base, on_accept, f, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+	assert_non_null(f->lis);
+}
+
+/* An alert raised while the notifier is away arrives on its own within
+ * 5 s (+ margin) of the notifier's socket coming back: nothing else is
+ * sent in between. */
+static void
+test_retry_after_outage(void **state)
+{
+	struct fx *f = *state;
+	struct gw_err e;
+	struct evsend *s = evsend_new(f->base, f->path, GW_WARNING, &e);
+	double back;
+
+	assert_non_null(s);
+	f->want = "during-outage";
+	evsend_line(s, GW_ERROR, "{\"x\":\"during-outage\"}", 21);
+	/* the notifier is away for a while: the first tries fail */
+	assert_false(run_until(f, got_want, 1500));
+	listen_now(f);
+	back = mono();
+	assert_true(run_until(f, got_want, 7500));
+	assert_true(mono() - back < 6.5);
+	assert_int_equal(evsend_dropped(s), 0);
+	evsend_free(s);
+}
+
+/* evsend_flush: what waits is handed over before done runs; with no
+ * notifier done runs at once, not after the deadline; NULL is fine. */
+static void
+test_flush(void **state)
+{
+	struct fx *f = *state;
+	struct gw_err e;
+	struct evsend *s = evsend_new(f->base, f->path, GW_WARNING, &e);
+	double t0;
+	char buf[256];
+	size_t n;
+
+	assert_non_null(s);
+	/* no notifier: over at once (the line waits on) */
+	evsend_line(s, GW_ERROR, "{\"x\":\"waited\"}", 14);
+	t0 = mono();
+	evsend_flush(s, 2000, on_flushed, f);
+	assert_true(run_until(f, flushed, 3000));
+	assert_true(f->flushed_at - t0 < 1.0);
+	/* a notifier appears: the flush connects now (no 5 s wait) and done
+	 * runs once the line is handed over */
+	listen_now(f);
+	f->flushed = 0;
+	f->want = "kept";
+	evsend_line(s, GW_ERROR, "{\"x\":\"kept\"}", 12);
+	t0 = mono();
+	evsend_flush(s, 2000, on_flushed, f);
+	assert_true(run_until(f, flushed, 3000));
+	assert_true(f->flushed_at - t0 < 1.5);
+	assert_int_equal(f->flushed, 1);
+	assert_true(run_until(f, got_want, 2000));
+	n = evbuffer_copyout(f->got, buf, sizeof(buf) - 1);
+	buf[n] = '\0';
+	assert_string_equal(buf, "{\"x\":\"waited\"}\n{\"x\":\"kept\"}\n");
+	/* nothing waits: done still runs */
+	f->flushed = 0;
+	evsend_flush(s, 2000, on_flushed, f);
+	assert_true(run_until(f, flushed, 1000));
+	evsend_free(s);
+	f->flushed = 0;
+	evsend_flush(NULL, 2000, on_flushed, f);
+	assert_int_equal(f->flushed, 1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_delivers_at_or_above_level, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_listener_drops_without_blocking, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_retry_after_outage, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_flush, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -45,6 +45,11 @@ struct fx {
 	int done;		/* its done callback ran (count) */
 	int criticals;		/* on_critical calls */
 	int shutdown_on_critical;	/* the callback shuts down, as main does */
+	/* super_on_hold: calls, what ran then, and the resume for later */
+	int holds;
+	char hold_running[256];	/* names of the services with a pid then */
+	void (*resume)(void *);
+	void *resume_arg;
 };
 
 /* ---------- fixture ---------- */
@@ -477,8 +482,9 @@ run_until_(struct fx *f, int (*pred)(struct fx *, const struct want *),
 		evtimer_add(f->tick, &tv);
 		event_base_loop(f->base, EVLOOP_ONCE);
 	}
-	describe_failure(f, what, w, ms, line);
-	if (fatal)
+	if (fatal != 2)	/* 2: an expected timeout, nothing to describe */
+		describe_failure(f, what, w, ms, line);
+	if (fatal == 1)
 		fail();
 	return 0;
 }
@@ -1234,6 +1240,258 @@ test_follower_pause(void **state)
 	assert_true(EV_IDX(f, "init.ready", "gw", 1) < EV_IDX(f, "init.resumed", "fol", 0));
 }
 
+/* An external leader restarted through a command that never interrupts
+ * its readiness (the check passes throughout): the restart is taken as
+ * done once restart_settle (default 5 s) passed and a check passes, and
+ * its paused follower is let go then, not after 60 s. The manual restart
+ * says it was one, and by which method. */
+static void
+test_restart_settle_releases_followers(void **state)
+{
+	struct fx *f = *state;
+	struct gw_err e;
+	json_t *req, *paused, *resumed;
+	double gap;
+
+	start(f, conf_of(f, "{'services':["
+	    "{'name':'gw','external':true,"
+	    " 'ready':{'argv':['true'],'interval':0.1},"
+	    " 'restart_action':{'argv':['true']}},"
+	    "{'name':'fol','argv':['sh','-c','while :; do sleep 0.05; done'],"
+	    " 'depends_on':[{'service':'gw','condition':'ready'}],"
+	    " 'follows':{'service':'gw','mode':'pause'}}]}"));
+	WAIT_STATE(f, "fol", "ready", 3000);
+	assert_int_equal(super_ctl(f->s, "restart", "gw", &e), 0);
+	WAIT_EVENTS(f, "init.paused", "fol", 1, 3000);
+	WAIT_EVENTS(f, "init.resumed", "fol", 1, 9000);
+	paused = ev_get(f, "init.paused", "fol", 0);
+	resumed = ev_get(f, "init.resumed", "fol", 0);
+	gap = ev_gap(paused, resumed);
+	if (gap < 4.9 || gap > 8)
+		fail_msg("follower paused for %.3f s, want 5 s (restart_settle) + a check", gap);
+	assert_true(EV_IDX(f, "init.restart_completed", "gw", 0) <
+	    EV_IDX(f, "init.resumed", "fol", 0));
+	/* a manual restart, through the restart command: said so */
+	assert_int_equal(ev_count(f, "init.scheduled_restart", NULL), 0);
+	req = ev_get(f, "init.restart_requested", "gw", 0);
+	assert_json_is(ev_field(req, "trigger"), "\"ctl\"");
+	assert_json_is(ev_field(req, "method"), "\"command\"");
+	assert_string_equal(json_string_value(json_object_get(req, "message")),
+	    "gw: restart requested by ctl (restart command)");
+	assert_string_equal(json_string_value(json_object_get(ev_get(f,
+	    "init.restart_completed", "gw", 0), "message")),
+	    "gw: ready again after its restart (ctl)");
+}
+
+/* With restart_settle 0.3 and a restart that does drop readiness for a
+ * while, ready again means the check passing after it failed. */
+static void
+test_restart_settle_after_a_failed_check(void **state)
+{
+	struct fx *f = *state;
+	struct gw_err e;
+	char path[128];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/up", f->dir);
+	assert_non_null(fp = fopen(path, "w"));
+	fclose(fp);
+	start(f, conf_of(f, "{'services':["
+	    "{'name':'gw','external':true,'restart_settle':0.3,"
+	    " 'ready':{'argv':['test','-e','@/up'],'interval':0.1},"
+	    " 'restart_action':{'argv':['rm','@/up']}}]}"));
+	WAIT_STATE(f, "gw", "ready", 3000);
+	assert_int_equal(super_ctl(f->s, "restart", "gw", &e), 0);
+	WAIT_EVENTS(f, "init.restart_action", "gw", 1, 3000);
+	WAIT_STATE(f, "gw", "starting", 3000);
+	/* long past the settle time: still not ready, the check fails */
+	assert_false(run_until_(f, p_events, &(const struct want){ .event =
+	    "init.restart_completed", .svc = "gw", .n = 1 }, 1000, 2, "", __LINE__));
+	assert_non_null(fp = fopen(path, "w"));
+	fclose(fp);
+	WAIT_EVENTS(f, "init.restart_completed", "gw", 1, 3000);
+	assert_true(state_is(f, "gw", "ready"));
+}
+
+/* Health checks once ready: after `retries` failures in a row an error
+ * (init.unhealthy), a pass after that init.healthy; with action restart
+ * the service is restarted through its restart action. */
+static void
+test_health(void **state)
+{
+	struct fx *f = *state;
+	char path[128];
+	json_t *u;
+	long p1;
+
+	start(f, conf_of(f, "{'services':["
+	    "{'name':'al','argv':['sh','-c','touch @/al.ok; exec sleep 30'],"
+	    " 'ready':{'argv':['test','-e','@/al.ok'],'interval':0.05},"
+	    " 'health':{'interval':0.1,'retries':3}},"
+	    "{'name':'rs','argv':['sh','-c','touch @/rs.ok; exec sleep 30'],"
+	    " 'health':{'argv':['test','-e','@/rs.ok'],'interval':0.1,"
+	    "'retries':2,'action':'restart'}}]}"));
+	WAIT_STATE(f, "al", "ready", 3000);
+	WAIT_STATE(f, "rs", "ready", 3000);
+	p1 = pid_of(f, "rs");
+	/* a few healthy rounds: nothing said */
+	assert_false(run_until_(f, p_events, &(const struct want){ .event =
+	    "init.unhealthy", .n = 1 }, 600, 2, "", __LINE__));
+	snprintf(path, sizeof(path), "%s/al.ok", f->dir);
+	unlink(path);
+	WAIT_EVENTS(f, "init.unhealthy", "al", 1, 3000);
+	u = ev_get(f, "init.unhealthy", "al", 0);
+	assert_string_equal(json_string_value(json_object_get(u, "level")), "error");
+	assert_json_is(ev_field(u, "failures"), "3");
+	assert_json_is(ev_field(u, "action"), "\"alert\"");
+	assert_json_is(ev_field(u, "last"), "{\"code\": 1}");
+	assert_true(state_is(f, "al", "ready"));	/* alert only */
+	assert_int_equal(ev_count(f, "init.unhealthy", "al"), 1);	/* once */
+	assert_int_equal(ev_count(f, "init.healthy", "al"), 0);
+	{
+		FILE *fp = fopen(path, "w");
+
+		assert_non_null(fp);
+		fclose(fp);
+	}
+	WAIT_EVENTS(f, "init.healthy", "al", 1, 3000);
+	assert_int_equal(ev_count(f, "init.unhealthy", "al"), 1);
+	assert_int_equal(ev_count(f, "init.started", "al"), 1);
+
+	snprintf(path, sizeof(path), "%s/rs.ok", f->dir);
+	unlink(path);
+	WAIT_EVENTS(f, "init.unhealthy", "rs", 1, 3000);
+	assert_json_is(ev_field(ev_get(f, "init.unhealthy", "rs", 0), "action"),
+	    "\"restart\"");
+	WAIT_EVENTS(f, "init.restart_requested", "rs", 1, 3000);
+	assert_json_is(ev_field(ev_get(f, "init.restart_requested", "rs", 0),
+	    "trigger"), "\"health\"");
+	WAIT_EVENTS(f, "init.started", "rs", 2, 3000);
+	WAIT_EVENTS(f, "init.healthy", "rs", 1, 3000);
+	assert_true(pid_of(f, "rs") != p1);
+	assert_true(EV_IDX(f, "init.unhealthy", "rs", 0) < EV_IDX(f, "init.stopping", "rs", 0));
+	WAIT_EVENTS(f, "init.restart_completed", "rs", 1, 3000);
+}
+
+/* What is left of a service's group: a warning only when a live process
+ * was killed; exited ones waiting to be reaped are routine. */
+static void
+test_killed_group_only_live(void **state)
+{
+	struct fx *f = *state;
+	struct gw_err e;
+	int i, k;
+
+	start(f, conf_of(f, "{'services':["
+	    "{'name':'w','argv':['sh','-c','sleep 30 & wait']},"
+	    "{'name':'s','argv':['sh','-c','exec 2>/dev/null; (trap : TERM; "
+	    "while :; do sleep 0.05; done) & exec sleep 30'],'restart':'no'}]}"));
+	WAIT_STATE(f, "w", "ready", 3000);
+	for (i = 0; i < 6; i++) {
+		assert_int_equal(super_ctl(f->s, "restart", "w", &e), 0);
+		WAIT_EVENTS(f, "init.started", "w", i + 2, 3000);
+	}
+	for (i = 0; (k = EV_IDX(f, "init.killed_group", "w", i)) >= 0; i++)
+		assert_string_equal(json_string_value(json_object_get(
+		    json_array_get(f->events, (size_t)k), "level")), "debug");
+	/* a straggler that survives TERM: killed, and a warning */
+	WAIT_STATE(f, "s", "ready", 3000);
+	usleep(200000);	/* the subshell has set its trap */
+	assert_int_equal(super_ctl(f->s, "stop", "s", &e), 0);
+	WAIT_EVENTS(f, "init.killed_group", "s", 1, 3000);
+	k = EV_IDX(f, "init.killed_group", "s", 0);
+	assert_string_equal(json_string_value(json_object_get(
+	    json_array_get(f->events, (size_t)k), "level")), "warning");
+	assert_true(json_integer_value(ev_field(json_array_get(f->events,
+	    (size_t)k), "processes")) >= 1);
+}
+
+static void
+on_hold_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct fx *f = arg;
+
+	(void)fd;
+	(void)what;
+	f->resume(f->resume_arg);
+}
+
+/* The hold: note which services still run; resume 0.3 s later. */
+static void
+on_hold(void *arg, void (*resume)(void *), void *rarg)
+{
+	struct fx *f = arg;
+	json_t *st = super_status(f->s), *v;
+	struct timeval tv = { 0, 300000 };
+	size_t i;
+
+	f->holds++;
+	f->resume = resume;
+	f->resume_arg = rarg;
+	f->hold_running[0] = '\0';
+	json_array_foreach(st, i, v)
+		if (json_integer_value(json_object_get(v, "pid")) > 0) {
+			strcat(f->hold_running, json_string_value(json_object_get(v, "name")));
+			strcat(f->hold_running, " ");
+		}
+	json_decref(st);
+	event_base_once(f->base, -1, EV_TIMEOUT, on_hold_resume, f, &tv);
+}
+
+/* Shutdown with a notifier: everything else stops first (but what the
+ * notifier depends on), then the hold (alerts flushed), then the
+ * notifier, then its dependency; a stop that is not clean is a warning. */
+static void
+test_shutdown_notifier_last(void **state)
+{
+	struct fx *f = *state;
+	json_t *st;
+
+	start(f, conf_of(f, "{'services':["
+	    "{'name':'base','argv':['sleep','30']},"
+	    "{'name':'n','argv':['sleep','30'],'notifier':true,'depends_on':['base']},"
+	    "{'name':'a','argv':['sh','-c','exec 2>/dev/null; t() { exit 3; }; trap t TERM; "
+	    "while :; do sleep 0.05; done']},"
+	    "{'name':'b','argv':['sleep','30'],'depends_on':['a']}]}"));
+	WAIT_STATE(f, "b", "ready", 3000);
+	WAIT_STATE(f, "n", "ready", 3000);
+	super_on_hold(f->s, on_hold, f);
+	usleep(100000);	/* a's trap is set */
+	super_shutdown(f->s, on_done, f);
+	f->shut = 1;
+	WAIT_DONE(f, 5000);
+	assert_int_equal(f->holds, 1);
+	assert_string_equal(f->hold_running, "base n ");
+	assert_true(EV_IDX(f, "init.stopped", "a", 0) < EV_IDX(f, "init.stopping", "n", 0));
+	assert_true(EV_IDX(f, "init.stopped", "b", 0) < EV_IDX(f, "init.stopping", "n", 0));
+	assert_true(EV_IDX(f, "init.stopped", "n", 0) < EV_IDX(f, "init.stopping", "base", 0));
+	assert_true(ev_gap(ev_get(f, "init.stopped", "a", 0),
+	    ev_get(f, "init.stopping", "n", 0)) >= 0.29);
+	st = ev_get(f, "init.stopped", "a", 0);
+	assert_string_equal(json_string_value(json_object_get(st, "level")), "warning");
+	assert_json_is(ev_field(st, "exit"), "{\"code\": 3}");
+	assert_string_equal(json_string_value(json_object_get(ev_get(f,
+	    "init.stopped", "b", 0), "level")), "info");
+}
+
+/* Without a notifier the hold comes once every service is down, and the
+ * shutdown ends only after it. */
+static void
+test_shutdown_hold_without_notifier(void **state)
+{
+	struct fx *f = *state;
+
+	start(f, conf_of(f, "{'services':[{'name':'a','argv':['sleep','30']}]}"));
+	WAIT_STATE(f, "a", "ready", 3000);
+	super_on_hold(f->s, on_hold, f);
+	super_shutdown(f->s, on_done, f);
+	f->shut = 1;
+	WAIT_EVENTS(f, "init.stopped", "a", 1, 3000);
+	WAIT_DONE(f, 3000);
+	assert_int_equal(f->holds, 1);
+	assert_string_equal(f->hold_running, "");
+}
+
 /* An orphan adopted by the (subreaper) test process is reaped and logged
  * with its pid; the service itself runs on. */
 static void
@@ -1279,6 +1537,12 @@ main(void)
 		T(test_reload_in_progress_and_shutting_down),
 		T(test_follower_pause),
 		T(test_orphan_reaped),
+		T(test_restart_settle_releases_followers),
+		T(test_restart_settle_after_a_failed_check),
+		T(test_health),
+		T(test_killed_group_only_live),
+		T(test_shutdown_notifier_last),
+		T(test_shutdown_hold_without_notifier),
 #undef T
 	};
 

@@ -887,6 +887,103 @@ test_bad_follows(void **state)
 	    "service can only follow with \"restart\" (it has no process here)");
 }
 
+/* A cycle in follows (each restart would restart the other, forever) is
+ * a configuration error naming the cycle, however long. */
+static void
+test_follows_cycle(void **state)
+{
+	(void)state;
+	FAILS("{'services':[{'name':'a','argv':['x'],'follows':'b'},"
+	    "{'name':'b','argv':['x'],'follows':'a'}]}",
+	    "follows cycle: a -> b -> a");
+	FAILS("{'services':[{'name':'x','argv':['x'],'follows':'b'},"
+	    "{'name':'a','argv':['x'],'follows':'c'},{'name':'b','argv':['x'],"
+	    "'follows':'a'},{'name':'c','argv':['x'],'follows':'b'}]}",
+	    "follows cycle: a -> c -> b -> a");
+	FAILS("{'services':[{'name':'a','argv':['x'],'follows':{'service':'b',"
+	    "'mode':'pause'}},{'name':'b','argv':['x'],'follows':{'service':"
+	    "'a','mode':'stop'}}]}", "follows cycle: a -> b -> a");
+	/* a chain is fine */
+	OK_FREE("{'services':[{'name':'a','argv':['x'],'follows':'b'},"
+	    "{'name':'b','argv':['x'],'follows':'c'},{'name':'c','argv':['x']}]}");
+}
+
+/* restart_settle, notifier and health: defaults, forms and errors. */
+static void
+test_settle_notifier_health(void **state)
+{
+	struct svcconf *c;
+	const struct svc *s;
+
+	(void)state;
+	c = OK(ONE("'ready':{'argv':['p']}"));
+	s = &c->svc[0];
+	assert_true(s->restart_settle_s == 5);
+	assert_int_equal(s->notifier, 0);
+	assert_int_equal(s->health.enabled, 0);
+	svcconf_free(c);
+	c = OK(ONE("'restart_settle':0,'notifier':true,'ready':{'argv':['p']},"
+	    "'health':{}"));
+	s = &c->svc[0];
+	assert_true(s->restart_settle_s == 0);
+	assert_int_equal(s->notifier, 1);
+	assert_int_equal(s->health.enabled, 1);
+	assert_null(s->health.argv);	/* the ready check's */
+	assert_true(s->health.interval_s == 30);
+	assert_true(s->health.timeout_s == 5);
+	assert_int_equal(s->health.retries, 3);
+	assert_int_equal(s->health.action, SVC_HEALTH_ALERT);
+	assert_null(s->health.user);
+	svcconf_free(c);
+	c = OK(EXT("'restart_action':{'argv':['r']},'health':{'argv':['h','1'],"
+	    "'interval':0.5,'timeout':2,'retries':1,'action':'restart',"
+	    "'user':'nobody'}"));
+	s = &c->svc[0];
+	assert_string_equal(s->health.argv[0], "h");
+	assert_string_equal(s->health.argv[1], "1");
+	assert_null(s->health.argv[2]);
+	assert_true(s->health.interval_s == 0.5);
+	assert_true(s->health.timeout_s == 2);
+	assert_int_equal(s->health.retries, 1);
+	assert_int_equal(s->health.action, SVC_HEALTH_RESTART);
+	assert_string_equal(s->health.user, "nobody");
+	svcconf_free(c);
+
+	FAILS(ONE("'restart_settle':-1"), "service 'a': restart_settle: "
+	    "expected a number of seconds from 0 to 86400");
+	FAILS(ONE("'notifier':1"), "service 'a': notifier: expected true or false");
+	FAILS(EXT("'restart_action':{'argv':['r']},'notifier':true"),
+	    "service 'e': notifier: an external service has no process here to "
+	    "stop last");
+	FAILS("{'services':[{'name':'n1','argv':['x'],'notifier':true},"
+	    "{'name':'n2','argv':['x'],'notifier':true}]}",
+	    "service 'n2': notifier: 'n1' is already the notifier (at most one)");
+	FAILS(ONE("'health':true"), "service 'a': health: expected {\"argv\": "
+	    "[...], \"interval\": S, \"timeout\": S, \"retries\": N, "
+	    "\"action\": \"alert\"|\"restart\"}");
+	FAILS(ONE("'health':{'argv':['h'],'every':3}"),
+	    "service 'a': health: unknown key 'every'");
+	FAILS(ONE("'health':{'interval':3}"), "service 'a': health: expected "
+	    "\"argv\" (a check command): there is no ready check command to reuse");
+	FAILS(ONE("'health':{'argv':['h'],'retries':0}"),
+	    "service 'a': health.retries: expected an integer from 1 to 1000");
+	FAILS(ONE("'health':{'argv':['h'],'retries':'3'}"),
+	    "service 'a': health.retries: expected an integer from 1 to 1000");
+	FAILS(ONE("'health':{'argv':['h'],'action':'reboot'}"),
+	    "service 'a': health.action: expected \"alert\" or \"restart\", "
+	    "not 'reboot'");
+	FAILS(ONE("'health':{'argv':['h'],'interval':0}"),
+	    "service 'a': health.interval: expected a number of seconds from "
+	    "0.01 to 86400");
+	FAILS(ONE("'health':{'argv':['h'],'timeout':'5'}"),
+	    "service 'a': health.timeout: expected a number of seconds from "
+	    "0.01 to 86400");
+	FAILS(ONE("'health':{'argv':[]}"), "service 'a': health.argv: expected "
+	    "an array of 1..256 non-empty strings");
+	FAILS(ONE("'health':{'argv':['h'],'user':''}"),
+	    "service 'a': health.user: expected a non-empty string");
+}
+
 /* follows modes, forward_signals, users of checks and actions, the
  * top-level signal table. */
 static void
@@ -980,6 +1077,9 @@ test_svc_equal(void **state)
 		"'env':{'K':'V'},'depends_on':['g'],'schedule':[{'at':'16:30','tz':'UTC','action':'restart'}],'restart_action':{'argv':['r']}",
 		"'env':{'K':'V'},'depends_on':['g'],'schedule':[{'at':'16:30','tz':'UTC','action':'restart'}],'ready':{'notify_fd':4}",
 		"'env':{'K':'V'},'depends_on':['g'],'schedule':[{'at':'16:30','tz':'UTC','action':'restart'}],'backoff':0",
+		"'env':{'K':'V'},'depends_on':['g'],'schedule':[{'at':'16:30','tz':'UTC','action':'restart'}],'restart_settle':1",
+		"'env':{'K':'V'},'depends_on':['g'],'schedule':[{'at':'16:30','tz':'UTC','action':'restart'}],'notifier':true",
+		"'env':{'K':'V'},'depends_on':['g'],'schedule':[{'at':'16:30','tz':'UTC','action':'restart'}],'health':{'argv':['h']}",
 	};
 	char buf[1024];
 	struct svcconf *a, *b;
@@ -1094,6 +1194,8 @@ main(void)
 		cmocka_unit_test(test_bad_ibc),
 		cmocka_unit_test(test_external_signal_action),
 		cmocka_unit_test(test_bad_follows),
+		cmocka_unit_test(test_follows_cycle),
+		cmocka_unit_test(test_settle_notifier_health),
 		cmocka_unit_test(test_follow_signals_users),
 		cmocka_unit_test(test_svc_equal),
 		cmocka_unit_test(test_load_errors),

@@ -120,7 +120,7 @@ load init
 
 @test "orphans are reaped: no zombies under stack-init" {
 	printf '%s\n' '{"services": [
-	  {"name": "parent", "argv": ["sh", "-c", "for i in 1 2 3 4 5; do (sleep 0.3 &) ; done; exec sleep 60"]}]}' >"$T/stack.json"
+	  {"name": "parent", "argv": ["sh", "-c", "for i in 1 2 3 4 5; do (sleep 2 &) ; done; exec sleep 60"]}]}' >"$T/stack.json"
 	stack-init --log-level debug "$T/stack.json" >"$LOG" 2>&1 3>&- &
 	INIT_PID=$!
 	wait_for_line "$LOG" 'parent: started' 5

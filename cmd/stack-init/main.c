@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,8 +41,12 @@
 #define EXIT_UNAVAILABLE 69
 #define EXIT_SOFTWARE 70
 #define EXIT_CANTCREAT 73
+#define EXIT_IOERR 74
 #define EXIT_CONFIG 78
+#define EXIT_CTL_REFUSED 1	/* ctl: the reply said "ok": false */
 #define CTL_LINE_MAX 1024
+#define CTL_REPLY_MAX (4 * 1024 * 1024)	/* longest reply the client takes */
+#define CTL_TIMEOUT 5.0		/* ctl: default deadline of the whole exchange */
 #define OUT_CAP (256 * 1024)	/* bytes of output that may wait for a slow reader */
 #define FLUSH_MS 2000		/* at exit, how long the rest may take */
 #define MAX_CTL_CLIENTS 32
@@ -54,9 +60,37 @@ struct opts {
 	int check_only;
 	int no_control;
 	enum gw_level log_level;
-	char **ctl_argv;	/* "ctl" mode: the command words */
-	int ctl_argc;
+	enum gw_log_format log_format;
+	int ctl;		/* "ctl" mode */
+	const char *ctl_verb, *ctl_name;	/* ctl_name may be NULL */
+	double ctl_timeout;	/* seconds for the whole exchange */
 };
+
+/* The control socket's verbs and whether they take a service name. */
+enum ctl_arg { CTL_NO_NAME, CTL_OPT_NAME, CTL_NEEDS_NAME };
+static const struct {
+	const char *verb;
+	enum ctl_arg arg;
+} ctl_verbs[] = {
+	{ "status", CTL_OPT_NAME },
+	{ "reload", CTL_NO_NAME },
+	{ "start", CTL_NEEDS_NAME },
+	{ "stop", CTL_NEEDS_NAME },
+	{ "restart", CTL_NEEDS_NAME },
+};
+#define CTL_VERB_LIST "status, reload, start, stop, restart"
+
+/* Index of verb in ctl_verbs, or -1. */
+static int
+ctl_verb_find(const char *verb)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(ctl_verbs) / sizeof(ctl_verbs[0]); i++)
+		if (strcmp(verb, ctl_verbs[i].verb) == 0)
+			return (int)i;
+	return -1;
+}
 
 struct ctx {
 	struct opts o;
@@ -80,7 +114,8 @@ usage(FILE *f)
 	fprintf(f,
 "usage: stack-init [options] CONFIG.json      run the stack\n"
 "       stack-init -n CONFIG.json              check the configuration\n"
-"       stack-init ctl status | reload | start NAME | stop NAME | restart NAME\n"
+"       stack-init ctl [--control PATH] [--timeout SECS] VERB [NAME]\n"
+"                                              ask a running stack-init (ctl --help)\n"
 "\n"
 "  --control PATH     control socket (default $RUNTIME/init.sock)\n"
 "  --no-control       no control socket\n"
@@ -88,6 +123,8 @@ usage(FILE *f)
 "  --notify-level L   lowest level sent there (default warning)\n"
 "  --no-notify        do not send events to discord-notify\n"
 "  --log-level LEVEL  debug|info|warning|error|critical (LOG_LEVEL, default info)\n"
+"  --log-format F     json|text|auto: own events as JSON lines or readable\n"
+"                     lines; auto is text on a terminal (LOG_FORMAT, default auto)\n"
 "  -n                 check the configuration, print \"configuration OK\"\n"
 "  -h, --help; -V, --version\n"
 "\n"
@@ -97,12 +134,97 @@ usage(FILE *f)
 }
 
 static void
+ctl_usage(FILE *f)
+{
+	fprintf(f,
+"usage: stack-init ctl [--control PATH] [--timeout SECS] VERB [NAME]\n"
+"\n"
+"  status [NAME]      every service, {\"ok\":true,\"services\":[...]}, or the\n"
+"                     service NAME alone, {\"name\":NAME,\"state\":...,\"ok\":true}\n"
+"  reload             read the configuration file again\n"
+"  start NAME | stop NAME | restart NAME\n"
+"\n"
+"  --control PATH     control socket (default $RUNTIME/init.sock)\n"
+"  --timeout SECS     deadline of the whole exchange (default 5)\n"
+"  -h, --help         this text\n"
+"\n"
+"The reply is one JSON object on one line on stdout; errors are also told\n"
+"on stderr.\n"
+"exit: 0 ok, 1 the request failed (\"ok\":false, e.g. an unknown service),\n"
+"      64 usage, 69 no answer (no stack-init at PATH, too many control\n"
+"      clients, no reply within the deadline, a reply that is not JSON),\n"
+"      70 internal error, 74 the reply cannot be written to stdout\n");
+}
+
+/* "ctl" mode: argv[0] is "ctl". Options may come before or after the
+ * words (GNU getopt permutes). */
+static void
+parse_ctl(int argc, char **argv, struct opts *o, int *have_sock)
+{
+	static const struct option lo[] = {
+		{ "control", required_argument, NULL, 'c' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct gw_err e;
+	char q[64];
+	int ch, v, n;
+
+	o->ctl = 1;
+	o->ctl_timeout = CTL_TIMEOUT;
+	optind = 0;	/* GNU: start over, permuting */
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			if (*optarg == '\0' || strlen(optarg) > USOCK_PATH_MAX)
+				errx(EXIT_USAGE, "ctl: --control: a socket path of 1..%d bytes",
+				    USOCK_PATH_MAX);
+			snprintf(o->sock, sizeof(o->sock), "%s", optarg);
+			*have_sock = 1;
+			break;
+		case 't':
+			if (cfg_seconds("ctl: --timeout", optarg, 0.001, 86400,
+			    &o->ctl_timeout, &e) < 0)
+				errx(EXIT_USAGE, "%s", e.msg);
+			break;
+		case 'h':
+			ctl_usage(stdout);
+			exit(0);
+		case ':':
+			errx(EXIT_USAGE, "ctl: %s: missing value", argv[optind - 1]);
+		default:
+			gw_err_quote(q, sizeof(q), argv[optind - 1], strlen(argv[optind - 1]));
+			errx(EXIT_USAGE, "ctl: '%s': unknown option (see stack-init ctl --help)", q);
+		}
+	}
+	n = argc - optind;
+	if (n == 0)
+		errx(EXIT_USAGE, "ctl: a verb is needed: " CTL_VERB_LIST
+		    " (see stack-init ctl --help)");
+	o->ctl_verb = argv[optind];
+	o->ctl_name = n > 1 ? argv[optind + 1] : NULL;
+	if ((v = ctl_verb_find(o->ctl_verb)) < 0) {
+		gw_err_quote(q, sizeof(q), o->ctl_verb, strlen(o->ctl_verb));
+		errx(EXIT_USAGE, "ctl: unknown verb '%s': one of " CTL_VERB_LIST
+		    " (see stack-init ctl --help)", q);
+	}
+	if (n > 2 || (n == 2 && ctl_verbs[v].arg == CTL_NO_NAME))
+		errx(EXIT_USAGE, "ctl %s: %s", o->ctl_verb, ctl_verbs[v].arg ==
+		    CTL_NO_NAME ? "takes no service name" : "takes one service name");
+	if (n == 1 && ctl_verbs[v].arg == CTL_NEEDS_NAME)
+		errx(EXIT_USAGE, "ctl %s: a service name is needed", o->ctl_verb);
+}
+
+static void
 parse_options(int argc, char **argv, struct opts *o)
 {
 	static const struct option lo[] = {
 		{ "control", required_argument, NULL, 'c' },
 		{ "no-control", no_argument, NULL, 'C' },
 		{ "log-level", required_argument, NULL, 'L' },
+		{ "log-format", required_argument, NULL, 'F' },
 		{ "notify", required_argument, NULL, 'N' },
 		{ "notify-level", required_argument, NULL, 'l' },
 		{ "no-notify", no_argument, NULL, 'O' },
@@ -111,6 +233,7 @@ parse_options(int argc, char **argv, struct opts *o)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *lvl = cfg_env_str("LOG_LEVEL", "info"), *nlvl = "warning";
+	const char *fmt = cfg_env_str("LOG_FORMAT", "auto"), *fmt_from = "LOG_FORMAT";
 	char rd[900], q[64];
 	struct gw_err e;
 	int ch, have_sock = 0, have_notify = 0;
@@ -137,6 +260,7 @@ parse_options(int argc, char **argv, struct opts *o)
 		case 'l': nlvl = optarg; break;
 		case 'O': o->no_notify = 1; break;
 		case 'L': lvl = optarg; break;
+		case 'F': fmt = optarg; fmt_from = "--log-format"; break;
 		case 'n': o->check_only = 1; break;
 		case 'h':
 			usage(stdout);
@@ -156,12 +280,18 @@ parse_options(int argc, char **argv, struct opts *o)
 		errx(EXIT_USAGE, "log level '%s' is not one of debug, info, warning, "
 		    "error, critical", q);
 	}
+	if (gw_log_format_parse(fmt, &o->log_format) < 0) {
+		gw_err_quote(q, sizeof(q), fmt, strlen(fmt));
+		errx(EXIT_USAGE, "%s: '%s' is not one of json, text, auto", fmt_from, q);
+	}
 	if (gw_level_parse(nlvl, &o->notify_level) < 0) {
 		gw_err_quote(q, sizeof(q), nlvl, strlen(nlvl));
 		errx(EXIT_USAGE, "--notify-level: '%s' is not one of debug, info, "
 		    "warning, error, critical", q);
 	}
-	if (!have_sock || !have_notify) {
+	if (optind < argc && strcmp(argv[optind], "ctl") == 0)
+		parse_ctl(argc - optind, argv + optind, o, &have_sock);
+	if (!have_sock || (!have_notify && !o->ctl)) {
 		if (rundir_path(rd, sizeof(rd), &e) < 0)
 			errx(EXIT_USAGE, "%s", e.msg);
 		if (!have_sock && snprintf(o->sock, sizeof(o->sock), "%s/init.sock",
@@ -172,14 +302,8 @@ parse_options(int argc, char **argv, struct opts *o)
 		    "%s/notify.sock", rd) >= (int)sizeof(o->notify))
 			o->no_notify = 1;	/* cannot be reached: do without */
 	}
-	if (optind < argc && strcmp(argv[optind], "ctl") == 0) {
-		o->ctl_argv = argv + optind + 1;
-		o->ctl_argc = argc - optind - 1;
-		if (o->ctl_argc < 1 || o->ctl_argc > 2)
-			errx(EXIT_USAGE, "ctl: status | reload | start NAME | stop NAME | "
-			    "restart NAME");
+	if (o->ctl)
 		return;
-	}
 	if (optind + 1 != argc)
 		errx(EXIT_USAGE, "give exactly one CONFIG.json (see --help)");
 	o->config = argv[optind];
@@ -187,62 +311,226 @@ parse_options(int argc, char **argv, struct opts *o)
 
 /* ---------- ctl client ---------- */
 
+/* Milliseconds until deadline (CLOCK_MONOTONIC), 0 once it passed. */
+static long
+ms_left(const struct timespec *deadline)
+{
+	struct timespec now;
+	long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (long)(deadline->tv_sec - now.tv_sec) * 1000 +
+	    (deadline->tv_nsec - now.tv_nsec) / 1000000;
+	return ms < 0 ? 0 : ms;
+}
+
+/* Connect to the control socket at path within ms milliseconds: a stalled
+ * stack-init's full backlog makes connect wait, and SO_SNDTIMEO bounds that
+ * wait. Returns a non-blocking, close-on-exec fd, or -1 with err. */
+static int
+ctl_connect(const char *path, long ms, struct gw_err *err)
+{
+	struct sockaddr_un sa;
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	int fd, r, e;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, strlen(path));	/* <= USOCK_PATH_MAX */
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return gw_err_set(err, "socket: %s", strerror(errno));
+	if (tv.tv_sec == 0 && tv.tv_usec == 0)
+		tv.tv_usec = 1000;	/* 0 would mean "no limit" */
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	do
+		r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	while (r < 0 && errno == EINTR);
+	if (r < 0 && errno != EISCONN) {
+		e = errno;
+		close(fd);
+		if (e == EAGAIN)
+			return gw_err_set(err, "%s: stack-init did not take the "
+			    "connection within the deadline", path);
+		return gw_err_set(err, "cannot connect to %s: %s", path, strerror(e));
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+		e = errno;
+		close(fd);
+		return gw_err_set(err, "%s: %s", path, strerror(e));
+	}
+	return fd;
+}
+
+/* Send req (one line, with its newline) on fd and read one reply line,
+ * all before deadline. Partial writes go on where they stopped; EINTR and
+ * EAGAIN wait again. A peer that closes while we write may have said why
+ * (too many clients): its reply is read all the same. The reply ends at
+ * its newline or at EOF. Returns 0 with *reply (malloc'd, NUL-terminated,
+ * no newline) and *len, or -1 with err. Never raises SIGPIPE. */
+static int
+ctl_exchange(int fd, const char *path, const char *req, size_t reqlen,
+    const struct timespec *deadline, char **reply, size_t *len,
+    struct gw_err *err)
+{
+	size_t sent = 0, got = 0, cap = 0;
+	char *buf = NULL, *nl;
+	int writing = 1;
+
+	for (;;) {
+		struct pollfd p;
+		long ms = ms_left(deadline);
+		ssize_t n;
+		int r;
+
+		if (ms == 0) {
+			gw_err_set(err, "no reply from %s within the deadline "
+			    "(--timeout)", path);
+			goto fail;
+		}
+		p.fd = fd;
+		p.events = POLLIN | (writing ? POLLOUT : 0);
+		p.revents = 0;
+		r = poll(&p, 1, ms > INT_MAX ? INT_MAX : (int)ms);
+		if (r < 0 && errno != EINTR) {
+			gw_err_set(err, "poll: %s", strerror(errno));
+			goto fail;
+		}
+		if (r <= 0)
+			continue;
+		if (writing && (p.revents & (POLLOUT | POLLERR | POLLHUP))) {
+			n = send(fd, req + sent, reqlen - sent, MSG_NOSIGNAL);
+			if (n >= 0) {
+				sent += (size_t)n;
+				writing = sent < reqlen;
+			} else if (errno == EPIPE || errno == ECONNRESET) {
+				writing = 0;	/* read what it said */
+			} else if (errno != EINTR && errno != EAGAIN) {
+				gw_err_set(err, "cannot write to %s: %s", path,
+				    strerror(errno));
+				goto fail;
+			}
+		}
+		if (!(p.revents & (POLLIN | POLLERR | POLLHUP)))
+			continue;
+		if (got == cap) {
+			char *nb;
+
+			if (cap >= CTL_REPLY_MAX) {
+				gw_err_set(err, "%s: a reply longer than %d bytes",
+				    path, CTL_REPLY_MAX);
+				goto fail;
+			}
+			cap = cap ? cap * 2 : 4096;
+			if ((nb = realloc(buf, cap + 1)) == NULL) {
+				gw_err_set(err, "out of memory");
+				goto fail;
+			}
+			buf = nb;
+		}
+		n = read(fd, buf + got, cap - got);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0 && errno == ECONNRESET && got == 0) {
+			gw_err_set(err, "%s reset the connection without a reply", path);
+			goto fail;
+		}
+		if (n < 0) {
+			gw_err_set(err, "cannot read from %s: %s", path, strerror(errno));
+			goto fail;
+		}
+		if (n == 0) {
+			if (got == 0) {
+				gw_err_set(err, "%s closed the connection without a "
+				    "reply", path);
+				goto fail;
+			}
+			break;	/* EOF ends the line */
+		}
+		nl = memchr(buf + got, '\n', (size_t)n);
+		got += (size_t)n;
+		if (nl != NULL) {
+			got = (size_t)(nl - buf);
+			break;
+		}
+	}
+	buf[got] = '\0';
+	*reply = buf;
+	*len = got;
+	return 0;
+fail:
+	free(buf);
+	return -1;
+}
+
+/* Ask the running stack-init one question: print its reply (one JSON
+ * object on one line) on stdout and, for a failed request, its error on
+ * stderr. Returns the exit code: 0 ok, 1 refused, 69 no (usable) answer,
+ * 70 internal, 74 stdout unwritable. */
 static int
 run_ctl(const struct opts *o)
 {
-	json_t *req = json_pack("{s:s}", "cmd", o->ctl_argv[0]);
-	char *line = NULL, buf[65536];
+	json_t *req = json_pack("{s:s, s:s*}", "cmd", o->ctl_verb, "service",
+	    o->ctl_name), *rep = NULL;
+	char *line = NULL, *reply = NULL, reqline[CTL_LINE_MAX + 1];
+	const char *msg = NULL;
+	struct timespec deadline;
+	json_error_t je;
 	struct gw_err e;
-	struct pollfd p;
 	size_t len = 0;
-	int fd, rc = EXIT_UNAVAILABLE;
+	int fd = -1, ok = 0, busy = 0, rc = EXIT_UNAVAILABLE;
+	long ms = (long)(o->ctl_timeout * 1000.0 + 0.5);
 
-	if (o->ctl_argc > 1)
-		json_object_set_new(req, "service", json_string(o->ctl_argv[1]));
-	free(line);
-	line = json_dumps(req, JSON_COMPACT);
+	line = req ? json_dumps(req, JSON_COMPACT) : NULL;
 	json_decref(req);
-	if (line == NULL)
-		return EXIT_SOFTWARE;
-	if ((fd = usock_connect(o->sock, &e)) < 0) {
+	if (line == NULL || strlen(line) + 1 > CTL_LINE_MAX) {
+		fprintf(stderr, PROG ": ctl: %s\n", line ? "the service name is "
+		    "too long for a request" : "cannot encode the request");
 		free(line);
+		return line ? EXIT_USAGE : EXIT_SOFTWARE;
+	}
+	snprintf(reqline, sizeof(reqline), "%s\n", line);
+	/* one deadline for connect, request and reply */
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += ms / 1000;
+	deadline.tv_nsec += (ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	if ((fd = ctl_connect(o->sock, ms_left(&deadline), &e)) < 0 ||
+	    ctl_exchange(fd, o->sock, reqline, strlen(reqline), &deadline, &reply,
+	    &len, &e) < 0) {
 		fprintf(stderr, PROG ": ctl: %s\n", e.msg);
-		return EXIT_UNAVAILABLE;
+		goto out;
 	}
-	if (write(fd, line, strlen(line)) < 0 || write(fd, "\n", 1) < 0) {
-		free(line);
-		close(fd);
-		fprintf(stderr, PROG ": ctl: cannot write to %s\n", o->sock);
-		return EXIT_UNAVAILABLE;
+	if ((rep = json_loadb(reply, len, 0, &je)) == NULL ||
+	    json_unpack_ex(rep, &je, 0, "{s:b, s?:s, s?:b}", "ok", &ok, "error",
+	    &msg, "busy", &busy) < 0) {
+		fprintf(stderr, PROG ": ctl: %s: a reply that is not a JSON object "
+		    "with \"ok\": %s\n", o->sock, je.text);
+		goto out;
 	}
+	if (printf("%s\n", reply) < 0 || fflush(stdout) == EOF) {
+		fprintf(stderr, PROG ": ctl: cannot write the reply to stdout: %s\n",
+		    strerror(errno));
+		rc = EXIT_IOERR;
+		goto out;
+	}
+	if (busy) {
+		fprintf(stderr, PROG ": ctl: %s: %s; try again\n", o->sock,
+		    msg ? msg : "busy");
+		goto out;	/* 69: not answered */
+	}
+	if (!ok)
+		fprintf(stderr, PROG ": ctl %s: %s\n", o->ctl_verb, msg ? msg :
+		    "failed (no error text)");
+	rc = ok ? 0 : EXIT_CTL_REFUSED;
+out:
+	json_decref(rep);
+	free(reply);
 	free(line);
-	/* replies are JSON lines ending with {"ok":...}; the server closes */
-	for (;;) {
-		ssize_t n;
-
-		p.fd = fd;
-		p.events = POLLIN;
-		if (poll(&p, 1, 5000) <= 0) {
-			fprintf(stderr, PROG ": ctl: no reply from %s within 5 s\n", o->sock);
-			break;
-		}
-		n = read(fd, buf + len, sizeof(buf) - 1 - len);
-		if (n <= 0) {
-			char *last;
-
-			buf[len] = '\0';
-			fputs(buf, stdout);
-			last = len > 1 ? memrchr(buf, '\n', len - 1) : NULL;
-			rc = strstr(last ? last : buf, "\"ok\":true") ? 0 : 1;
-			break;
-		}
-		len += (size_t)n;
-		if (len == sizeof(buf) - 1) {
-			fwrite(buf, 1, len, stdout);
-			len = 0;
-		}
-	}
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	return rc;
 }
 
@@ -251,6 +539,8 @@ run_ctl(const struct opts *o)
 struct ctl_client {
 	struct ctx *c;
 	struct bufferevent *bev;
+	long uid, pid;		/* the peer (SO_PEERCRED), -1 when unknown */
+	int answered;		/* its one reply is on its way */
 };
 
 static void
@@ -268,6 +558,7 @@ ctl_send(struct ctl_client *cl, json_t *o)
 	static const char fallback[] = "{\"ok\":false,\"error\":\"internal: cannot encode the reply\"}\n";
 
 	json_decref(o);
+	cl->answered = 1;
 	if (s != NULL) {
 		bufferevent_write(cl->bev, s, strlen(s));
 		bufferevent_write(cl->bev, "\n", 1);
@@ -314,6 +605,59 @@ reload(struct ctx *c, struct gw_err *err)
 	return NULL;
 }
 
+/* The audit line of a request that changes something (every verb but
+ * status): who asked what, and how it went. */
+static void
+ctl_audit(struct ctl_client *cl, const char *cmd, const char *svc,
+    const char *error)
+{
+	char qc[48], qs[80];
+
+	gw_err_quote(qc, sizeof(qc), cmd, strlen(cmd));
+	gw_err_quote(qs, sizeof(qs), svc ? svc : "", svc ? strlen(svc) : 0);
+	gw_log_event(cl->c->log, GW_INFO, "init", "init.ctl",
+	    json_pack("{s:s, s:s*, s:I, s:I, s:s, s:s*}", "verb", cmd, "service",
+	    svc, "uid", (json_int_t)cl->uid, "pid", (json_int_t)cl->pid, "result",
+	    error ? "error" : "ok", "error", error),
+	    "ctl %s%s%s from uid %ld pid %ld: %s%s", qc, svc ? " " : "", qs,
+	    cl->uid, cl->pid, error ? "error: " : "ok", error ? error : "");
+}
+
+/* status [NAME]: {"ok":true,"services":[...]}, or NAME's object with
+ * "ok":true added. */
+static json_t *
+ctl_status(struct ctx *c, const char *svc)
+{
+	json_t *a = super_status(c->sup), *v, *r = NULL;
+	struct gw_err e;
+	char q[48];
+	size_t i;
+
+	if (a == NULL)
+		return NULL;
+	if (svc == NULL) {
+		r = json_pack("{s:b, s:O}", "ok", 1, "services", a);
+	} else {
+		json_array_foreach(a, i, v) {
+			const char *name = json_string_value(json_object_get(v, "name"));
+
+			if (name != NULL && strcmp(name, svc) == 0) {
+				r = json_incref(v);
+				json_object_set_new(r, "ok", json_true());
+				break;
+			}
+		}
+		if (r == NULL) {
+			gw_err_quote(q, sizeof(q), svc, strlen(svc));
+			gw_err_set(&e, "unknown service '%s'", q);
+			r = json_pack("{s:b, s:s}", "ok", 0, "error", e.msg);
+		}
+	}
+	json_decref(a);
+	return r;
+}
+
+/* One request line: one reply line. */
 static void
 ctl_request(struct ctl_client *cl, const char *line, size_t len)
 {
@@ -321,38 +665,50 @@ ctl_request(struct ctl_client *cl, const char *line, size_t len)
 	json_error_t je;
 	struct gw_err e;
 	json_t *o = json_loadb(line, len, 0, &je);
+	char q[48];
 
+	bufferevent_disable(cl->bev, EV_READ);
+	bufferevent_setcb(cl->bev, NULL, ctl_written, ctl_event, cl);
 	if (o == NULL || json_unpack_ex(o, &je, JSON_STRICT, "{s:s, s?:s}", "cmd",
 	    &cmd, "service", &svc) < 0) {
 		ctl_send(cl, json_pack("{s:b, s:s}", "ok", 0, "error",
-		    "expected {\"cmd\": \"status|reload|start|stop|restart\", \"service\": NAME}"));
-	} else if (strcmp(cmd, "reload") == 0) {
-		json_t *sum = reload(cl->c, &e);
-
-		if (sum == NULL) {
-			ctl_send(cl, json_pack("{s:b, s:s}", "ok", 0, "error", e.msg));
-		} else {
-			json_object_set_new(sum, "ok", json_true());
-			ctl_send(cl, sum);
-		}
-	} else if (strcmp(cmd, "status") == 0) {
-		json_t *a = super_status(cl->c->sup), *v;
-		size_t i;
-
-		json_array_foreach(a, i, v)
-			ctl_send(cl, json_incref(v));
-		json_decref(a);
-		ctl_send(cl, json_pack("{s:b}", "ok", 1));
-	} else if (svc == NULL) {
-		ctl_send(cl, json_pack("{s:b, s:s}", "ok", 0, "error",
-		    "this command needs a service name"));
-	} else if (super_ctl(cl->c->sup, cmd, svc, &e) < 0) {
-		ctl_send(cl, json_pack("{s:b, s:s}", "ok", 0, "error", e.msg));
-	} else {
-		ctl_send(cl, json_pack("{s:b}", "ok", 1));
+		    "expected {\"cmd\": \"" CTL_VERB_LIST "\", \"service\": NAME}"));
+		json_decref(o);
+		return;
 	}
+	e.msg[0] = '\0';
+	if (ctl_verb_find(cmd) < 0) {
+		gw_err_quote(q, sizeof(q), cmd, strlen(cmd));
+		gw_err_set(&e, "unknown command '%s' (" CTL_VERB_LIST ")", q);
+	} else if (strcmp(cmd, "status") == 0) {
+		json_t *r = ctl_status(cl->c, svc);
+
+		ctl_send(cl, r);	/* NULL: the fallback error */
+		json_decref(o);
+		return;
+	} else if (strcmp(cmd, "reload") == 0) {
+		json_t *sum;
+
+		if (svc != NULL) {
+			gw_err_set(&e, "reload takes no service name");
+		} else if ((sum = reload(cl->c, &e)) != NULL) {
+			json_object_set_new(sum, "ok", json_true());
+			ctl_audit(cl, cmd, NULL, NULL);
+			ctl_send(cl, sum);
+			json_decref(o);
+			return;
+		}
+	} else if (svc == NULL) {
+		gw_err_set(&e, "%s needs a service name", cmd);
+	} else {
+		(void)super_ctl(cl->c->sup, cmd, svc, &e);
+	}
+	ctl_audit(cl, cmd, svc, e.msg[0] ? e.msg : NULL);
+	if (e.msg[0])
+		ctl_send(cl, json_pack("{s:b, s:s}", "ok", 0, "error", e.msg));
+	else
+		ctl_send(cl, json_pack("{s:b}", "ok", 1));
 	json_decref(o);
-	bufferevent_setcb(cl->bev, NULL, ctl_written, ctl_event, cl);
 }
 
 static void
@@ -365,14 +721,13 @@ ctl_read(struct bufferevent *bev, void *arg)
 
 	if (line == NULL) {
 		if (evbuffer_get_length(in) > CTL_LINE_MAX) {
-			ctl_send(cl, json_pack("{s:b, s:s}", "ok", 0, "error",
-			    "request longer than 1024 bytes"));
 			bufferevent_disable(bev, EV_READ);
 			bufferevent_setcb(cl->bev, NULL, ctl_written, ctl_event, cl);
+			ctl_send(cl, json_pack("{s:b, s:s}", "ok", 0, "error",
+			    "request longer than 1024 bytes"));
 		}
 		return;
 	}
-	bufferevent_disable(bev, EV_READ);
 	ctl_request(cl, line, n);
 	free(line);
 }
@@ -380,9 +735,33 @@ ctl_read(struct bufferevent *bev, void *arg)
 static void
 ctl_event(struct bufferevent *bev, short what, void *arg)
 {
-	(void)bev;
-	(void)what;
-	ctl_free(arg);
+	struct ctl_client *cl = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t n = evbuffer_get_length(in);
+	char *line;
+
+	/* EOF ends the last line too: a request without its newline is
+	 * answered (the write side is still open) */
+	if (!cl->answered && (what & BEV_EVENT_EOF) && n > 0 &&
+	    n <= CTL_LINE_MAX && (line = malloc(n)) != NULL) {
+		evbuffer_remove(in, line, n);
+		ctl_request(cl, line, n);
+		free(line);
+		return;
+	}
+	ctl_free(cl);
+}
+
+/* A client over the limit is told so in one line, then closed (it has
+ * not been read: the peer may see ECONNRESET after that line). */
+static void
+ctl_refuse(evutil_socket_t fd)
+{
+	static const char busy[] =
+	    "{\"ok\":false,\"error\":\"too many control clients\",\"busy\":true}\n";
+
+	(void)send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	close(fd);
 }
 
 static void
@@ -392,19 +771,26 @@ on_ctl_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	struct ctx *c = arg;
 	struct ctl_client *cl;
 	struct timeval tmo = { 5, 0 };
+	struct ucred cr;
+	socklen_t crlen = sizeof(cr);
 
 	(void)l;
 	(void)sa;
 	(void)salen;
 	if (c->n_ctl >= MAX_CTL_CLIENTS || (cl = calloc(1, sizeof(*cl))) == NULL) {
-		close(fd);
+		ctl_refuse(fd);
 		return;
 	}
 	cl->c = c;
+	cl->uid = cl->pid = -1;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) == 0) {
+		cl->uid = (long)cr.uid;
+		cl->pid = (long)cr.pid;
+	}
 	cl->bev = bufferevent_socket_new(c->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (cl->bev == NULL) {
 		free(cl);
-		close(fd);
+		ctl_refuse(fd);
 		return;
 	}
 	c->n_ctl++;
@@ -557,7 +943,7 @@ main(int argc, char **argv)
 	/* options and configuration */
 	memset(&c, 0, sizeof(c));
 	parse_options(argc, argv, &c.o);
-	if (c.o.ctl_argv != NULL)
+	if (c.o.ctl)
 		return run_ctl(&c.o);
 	if ((c.conf = svcconf_load(c.o.config, &e)) == NULL) {
 		/* syntax errors carry "PATH:LINE:COL"; name the file for the rest */
@@ -582,6 +968,8 @@ main(int argc, char **argv)
 		errx(EXIT_SOFTWARE, "output: %s", e.msg);
 	if ((c.log = gw_log_new(PROG, c.logf, c.o.log_level)) == NULL)
 		errx(EXIT_SOFTWARE, "cannot set up the log");
+	/* the log's stream is a cookie over our stdout queue: ask fd 1 */
+	gw_log_set_format(c.log, c.o.log_format, STDOUT_FILENO);
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		c.sig[i] = evsignal_new(c.base, sigs[i], on_signal, &c);
 		if (c.sig[i] == NULL || evsignal_add(c.sig[i], NULL) < 0)

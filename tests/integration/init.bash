@@ -31,7 +31,9 @@ ts_of() {
 	date -d "$ts" +%s%3N
 }
 
-status_of() { stack-init ctl status | jq -c "select(.name == \"$1\")"; }
+# status_of NAME: the service's status object (ctl status NAME); null
+# after it when ctl fails (jq -e passes on no input at all).
+status_of() { stack-init ctl status "$1" || echo null; }
 
-# svc_is NAME JQ: the service's status line satisfies the jq test.
-svc_is() { stack-init ctl status | jq -s -e "map(select(.name == \"$1\"))[0] | $2" >/dev/null; }
+# svc_is NAME JQ: the service's status object satisfies the jq test.
+svc_is() { stack-init ctl status "$1" 2>/dev/null | jq -s -e ".[0] | $2" >/dev/null; }

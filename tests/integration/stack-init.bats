@@ -82,7 +82,7 @@ load init
 	wait_until 10 bash -c "[ \$(grep -c 'crash: started' '$LOG') -ge 4 ]"
 	mapfile -t t < <(grep 'crash: started' "$LOG" | head -n 4 | jq -r .ts | while read -r ts; do date -d "$ts" +%s%3N; done)
 	d1=$((t[1] - t[0])); d2=$((t[2] - t[1])); d3=$((t[3] - t[2]))
-	echo "delays ${d1} ${d2} ${d3} ms" >&3
+	echo "delays ${d1} ${d2} ${d3} ms"	# shown when the test fails
 	[ "$d1" -ge 200 ] && [ "$d1" -lt 400 ]
 	[ "$d2" -ge 400 ] && [ "$d2" -lt 700 ]
 	[ "$d3" -ge 800 ] && [ "$d3" -lt 1300 ]
@@ -120,7 +120,7 @@ load init
 
 @test "orphans are reaped: no zombies under stack-init" {
 	printf '%s\n' '{"services": [
-	  {"name": "parent", "argv": ["sh", "-c", "for i in 1 2 3 4 5; do (sleep 0.3 &) ; done; exec sleep 60"]}]}' >"$T/stack.json"
+	  {"name": "parent", "argv": ["sh", "-c", "for i in 1 2 3 4 5; do (sleep 2 &) ; done; exec sleep 60"]}]}' >"$T/stack.json"
 	stack-init --log-level debug "$T/stack.json" >"$LOG" 2>&1 3>&- &
 	INIT_PID=$!
 	wait_for_line "$LOG" 'parent: started' 5
@@ -174,8 +174,9 @@ load init
 	[ "$(stat -c %a "$GWKIT_RUNTIME_DIR/init.sock")" = 600 ]
 	run stack-init ctl status
 	[ "$status" -eq 0 ]
-	echo "${lines[0]}" | jq -e '.name == "s" and .state == "ready" and (.pid | type) == "number" and .restarts == 0'
-	[ "${lines[1]}" = '{"ok":true}' ]
+	[ "${#lines[@]}" -eq 1 ]
+	jq -e -s 'length == 1 and (.[0] | .ok == true and (.services | length) == 1 and (.services[0] |
+	    .name == "s" and .state == "ready" and (.pid | type) == "number" and .restarts == 0))' <<<"$output"
 	run stack-init ctl restart s
 	[ "$status" -eq 0 ]
 	wait_until 5 svc_is s '.restarts == 1 and .state == "ready"'
@@ -183,7 +184,8 @@ load init
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"unknown service 'nosuch'"* ]]
 	run stack-init ctl frobnicate s
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 64 ]
+	[[ "$output" == *"unknown verb 'frobnicate'"* ]]
 }
 
 @test "a scheduled restart a few seconds ahead: gw-sim restarts and its dependent reconnects" {
@@ -204,11 +206,13 @@ load init
 	wait_for_line "$LOG" '"event":"init\.restart_completed".*gateway' 20
 	wait_until 10 bash -c "[ \$(grep -c '^bot | gateway up$' '$LOG') -ge 2 ]"
 	status_of gateway | jq -e '.restarts == 1 and .state == "ready" and (.next_restart | type) == "string"'
-	# fired within a second of the wall-clock time
+	# fired within a second of the wall-clock time (the supervisor takes a
+	# monotonic timer ending up to 0.5 ms early as due: the log's ts, cut
+	# to the millisecond, may then read 1 ms early)
 	want=$((fire * 1000))
 	got=$(ts_of '"event":"init\.scheduled_restart"')
-	echo "fired $((got - want)) ms after $at" >&3
-	[ $((got - want)) -ge 0 ] && [ $((got - want)) -lt 1000 ]
+	echo "fired $((got - want)) ms after $at"	# shown when the test fails
+	[ $((got - want)) -ge -1 ] && [ $((got - want)) -lt 1000 ]
 }
 
 @test "IBC restart action: RESTART sent, OK required; an ERROR reply is a critical alert" {

@@ -87,7 +87,7 @@ done
 echo "demo: the services' own output, as stack-init passes it through:"
 grep -E '^[a-z]+ \| ' "$tmp/init.log" | sed 's/^/  /'
 echo "demo: stack-init ctl status"
-"$BIN/stack-init" ctl status | sed 's/^/  /'
+"$BIN/stack-init" ctl status | jq -c '.services[]' | sed 's/^/  /'
 echo "demo: waiting for the scheduled restart at $at UTC ..."
 for ((i = 0; i < 300; i++)); do	# until the restart completed (deadline 30 s)
 	grep -q 'init.restart_completed' "$tmp/notify.log" && break

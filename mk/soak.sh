@@ -51,7 +51,7 @@ wait_for() {
 		sleep 0.1
 	done
 }
-status() { stack-init ctl status 2>/dev/null | jq -c 'select(.name)'; }
+status() { stack-init ctl status 2>/dev/null | jq -c '.services[]'; }
 pid_of() { status | jq -r "select(.name == \"$1\") | .pid // empty"; }
 is_ready() { status | jq -s -e "map(select(.name == \"$1\"))[0].state == \"ready\"" >/dev/null; }
 sim_ctl() { printf '%s\n' "$1" | socat -t 5 - "UNIX-CONNECT:$SIM_CTL" >/dev/null 2>&1; }

@@ -57,7 +57,7 @@ base_services() {
 	local B=$GWKIT_BIN
 	cat <<JSON
   {"name": "notify", "argv": ["$B/discord-notify", "--no-stdin", "--allow-insecure-url",
-     "--coalesce-window", "0", "--drain-timeout", "10"],
+     "--coalesce-window", "0", "--drain-timeout", "10"], "notifier": true,
    "ready": {"argv": ["$B/discord-notify", "--stats"], "interval": 0.2, "timeout": 3, "start_period": 20},
    "restart": "always", "backoff": {"initial": 0.2, "max": 2}, "stop_timeout": 15},
   {"name": "gateway", "argv": ["$B/gw-sim", "--port", "$SIM_PORT", "--control", "$SIM_CTL"${SIM_ARGS:-}],
@@ -96,8 +96,8 @@ start_stack() {
 	wait_for_line "$LOG" '^bot \| bot: trading' 40
 }
 
-pid_of() { stack-init ctl status | jq -r "select(.name == \"$1\") | .pid"; }
-svc_is() { stack-init ctl status | jq -s -e "map(select(.name == \"$1\"))[0] | $2" >/dev/null; }
+pid_of() { stack-init ctl status "$1" | jq -r .pid; }
+svc_is() { stack-init ctl status "$1" 2>/dev/null | jq -s -e ".[0] | $2" >/dev/null; }
 
 # sim_ctl COMMAND: one command to gw-sim's control socket; its reply is ok.
 sim_ctl() {

@@ -119,7 +119,7 @@ teardown() { stack_teardown; }
 	start_stack ',{"name": "stubborn", "argv": ["sh", "-c", "trap \"\" TERM; echo armed; while :; do sleep 0.1; done"],
 	  "depends_on": [{"service": "notify", "condition": "ready"}], "stop_timeout": 1}'
 	wait_for_line "$LOG" '^stubborn \| armed' 10
-	pids=$(stack-init ctl status | jq -r 'select(.pid) | .pid')
+	pids=$(stack-init ctl status | jq -r '.services[] | select(.pid) | .pid')
 	kill -TERM "$INIT_PID"
 	wait_until 40 eval '! kill -0 $INIT_PID 2>/dev/null'
 	wait "$INIT_PID" || st=$?

@@ -53,6 +53,16 @@ append_raw(const char *dir, const char *text)
 	fclose(f);
 }
 
+/* Read the whole live set into the window, then list it. */
+static size_t
+live(struct spool *sp, const struct spool_rec **r)
+{
+	struct gw_err e;
+
+	assert_true(spool_fill(sp, SIZE_MAX, SIZE_MAX, &e) >= 0);
+	return spool_live(sp, r);
+}
+
 static void
 test_reopen_keeps_unacked(void **state)
 {
@@ -71,13 +81,13 @@ test_reopen_keeps_unacked(void **state)
 	assert_int_equal(seq, 3);
 	assert_int_equal(spool_sync(sp, &e), 0);
 	assert_int_equal(spool_ack(sp, &ack1, 1, &e), 0);
-	assert_int_equal(spool_live(sp, &r), 2);
+	assert_int_equal(live(sp, &r), 2);
 	spool_close(sp);
 
 	sp = spool_open(dir, &skipped, &e);
 	assert_non_null(sp);
 	assert_int_equal(skipped, 0);
-	assert_int_equal(spool_live(sp, &r), 2);
+	assert_int_equal(live(sp, &r), 2);
 	assert_int_equal(r[0].seq, 2);
 	assert_int_equal(r[0].t_ms, 1001);
 	assert_string_equal(r[0].line, EV);
@@ -106,7 +116,7 @@ test_torn_tail_and_damage(void **state)
 	sp = spool_open(dir, &skipped, &e);
 	assert_non_null(sp);
 	assert_int_equal(skipped, 1);
-	assert_int_equal(spool_live(sp, &r), 1);
+	assert_int_equal(live(sp, &r), 1);
 	snprintf(path, sizeof(path), "%s/spool.jsonl", dir);
 	assert_int_equal(stat(path, &st), 0);
 	/* the torn end was cut: appending now starts a fresh line */
@@ -114,7 +124,7 @@ test_torn_tail_and_damage(void **state)
 	assert_int_equal(seq, 2);
 	spool_close(sp);
 	sp = spool_open(dir, &skipped, &e);
-	assert_int_equal(spool_live(sp, &r), 2);
+	assert_int_equal(live(sp, &r), 2);
 	spool_close(sp);
 }
 
@@ -162,7 +172,7 @@ test_compaction(void **state)
 	assert_int_equal(seq, 301);
 	spool_close(sp);
 	sp = spool_open(dir, &skipped, &e);
-	assert_int_equal(spool_live(sp, &r), 2);
+	assert_int_equal(live(sp, &r), 2);
 	assert_int_equal(r[0].seq, 300);
 	assert_int_equal(r[1].seq, 301);
 	spool_close(sp);
@@ -223,7 +233,7 @@ test_exact_bytes_kept(void **state)
 	spool_close(sp);
 	sp = spool_open(dir, &skipped, &e);
 	assert_int_equal(skipped, 0);
-	assert_int_equal(spool_live(sp, &r), 302);
+	assert_int_equal(live(sp, &r), 302);
 	assert_string_equal(r[0].line, big);
 	assert_string_equal(r[1].line, odd);
 	assert_int_equal(spool_ack(sp, seqs, 300, &e), 0);	/* compacts */
@@ -231,7 +241,7 @@ test_exact_bytes_kept(void **state)
 	assert_int_equal(spool_sync(sp, &e), 0);
 	spool_close(sp);
 	sp = spool_open(dir, &skipped, &e);
-	assert_int_equal(spool_live(sp, &r), 3);
+	assert_int_equal(live(sp, &r), 3);
 	assert_string_equal(r[0].line, big);
 	assert_string_equal(r[1].line, odd);
 	assert_int_equal(r[2].seq, 303);
@@ -253,7 +263,7 @@ test_foreign_layout(void **state)
 	append_raw(dir, "{\"t\":5, \"seq\":7, \"ev\":{\"message\":\"\\u00e9\"}}\n");
 	sp = spool_open(dir, &skipped, &e);
 	assert_non_null(sp);
-	assert_int_equal(spool_live(sp, &r), 1);
+	assert_int_equal(live(sp, &r), 1);
 	assert_int_equal(r[0].seq, 7);
 	assert_string_equal(r[0].line, "{\"message\":\"\xc3\xa9\"}");
 	spool_close(sp);
@@ -309,7 +319,7 @@ test_partial_write_cut_back(void **state)
 	spool_close(sp);
 	sp = spool_open(dir, &skipped, &e);
 	assert_int_equal(skipped, 0);
-	assert_int_equal(spool_live(sp, &r), 2);	/* the ack did not land */
+	assert_int_equal(live(sp, &r), 2);	/* the ack did not land */
 	assert_int_equal(r[1].t_ms, 3);
 	spool_close(sp);
 }

@@ -259,10 +259,9 @@ dead_letter_due(struct notifier *n)
 			    n->last_error);
 		}
 		if (dead_letter(n, it, reason) < 0) {
-			if (!refused)	/* may still be delivered meanwhile */
-				nq_putback(n->q, &it, 1);
-			else
-				nq_putback(n->q, &it, 1);	/* kept, not re-sent */
+			/* kept: a refused one is never re-sent (its dl_reason),
+			 * an expired one may still be delivered meanwhile */
+			nq_putback(n->q, &it, 1);
 			want_wake(n, n->dl_retry_at - mono_ms());
 			return;
 		}

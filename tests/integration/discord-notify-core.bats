@@ -178,19 +178,19 @@ spool_backlog() {
 @test "--spool: a directory open to others, someone else's, or a symbolic link is refused (exit 73)" {
 	mkdir -m 777 "$T/open"
 	chmod 777 "$T/open"
-	run discord-notify --webhook-file "$T/webhook" --allow-insecure-url --no-stdin --no-listen --spool "$T/open"
+	run timeout 10 discord-notify --webhook-file "$T/webhook" --allow-insecure-url --no-stdin --no-listen --spool "$T/open"
 	[ "$status" -eq 73 ]
 	[[ "$output" == *"$T/open"*"writable by group or others"* ]]
 	[ "${#lines[@]}" -eq 1 ]
 	mkdir -m 700 "$T/real"
 	ln -s "$T/real" "$T/link"
-	run discord-notify --webhook-file "$T/webhook" --allow-insecure-url --no-stdin --no-listen --spool "$T/link"
+	run timeout 10 discord-notify --webhook-file "$T/webhook" --allow-insecure-url --no-stdin --no-listen --spool "$T/link"
 	[ "$status" -eq 73 ]
 	[[ "$output" == *"$T/link"*"symbolic link"* ]]
 	if [ "$(id -u)" -eq 0 ]; then
 		mkdir -m 700 "$T/theirs"
 		chown 65534:65534 "$T/theirs"
-		run discord-notify --webhook-file "$T/webhook" --allow-insecure-url --no-stdin --no-listen --spool "$T/theirs"
+		run timeout 10 discord-notify --webhook-file "$T/webhook" --allow-insecure-url --no-stdin --no-listen --spool "$T/theirs"
 		[ "$status" -eq 73 ]
 		[[ "$output" == *"$T/theirs"*"owned by uid 65534"* ]]
 	fi
@@ -200,7 +200,7 @@ spool_backlog() {
 	mkdir -m 700 "$T/sp"
 	echo precious >"$T/victim"
 	ln -s "$T/victim" "$T/sp/spool.jsonl"
-	run discord-notify --webhook-file "$T/webhook" --allow-insecure-url --no-stdin --no-listen --spool "$T/sp"
+	run timeout 10 discord-notify --webhook-file "$T/webhook" --allow-insecure-url --no-stdin --no-listen --spool "$T/sp"
 	[ "$status" -eq 73 ]
 	[[ "$output" == *"spool.jsonl"*"symbolic link"* ]]
 	[ "$(cat "$T/victim")" = precious ]

@@ -54,6 +54,12 @@ struct notifier {
 	struct pending *pend;
 	size_t n_pend, cap_pend;
 	struct notifier_stats st;
+	size_t n_stuck;			/* undecodable records not dead-lettered */
+	int read_failed;		/* the last spool_fill failed (logged) */
+	int paused;			/* notify.paused logged, not resumed */
+	double paused_at;
+	double last_retry_after;	/* Discord's last retry_after (s), or -1 */
+	double wake_at;			/* earliest wanted wake-up (kick), or -1 */
 	void (*ack_cb)(void *, const uint64_t *, size_t, int);
 	void *ack_arg;
 	char last_error[320];
@@ -130,13 +136,36 @@ ack(struct notifier *n, const uint64_t *seqs, size_t k, int delivered)
 		n->ack_cb(n->ack_arg, seqs, k, delivered);
 }
 
+/* One ack (one sync) for a whole delivered batch. */
 static void
 ack_items(struct notifier *n, struct nq_item **items, size_t k)
 {
-	size_t i;
+	size_t i, total = 0;
+	uint64_t *all;
 
 	for (i = 0; i < k; i++)
-		ack(n, items[i]->seqs, items[i]->n_seqs, 1);
+		total += items[i]->n_seqs;
+	if ((all = malloc(total * sizeof(*all) + 1)) == NULL) {
+		for (i = 0; i < k; i++)
+			ack(n, items[i]->seqs, items[i]->n_seqs, 1);
+		return;
+	}
+	for (i = total = 0; i < k; i++) {
+		memcpy(all + total, items[i]->seqs, items[i]->n_seqs * sizeof(*all));
+		total += items[i]->n_seqs;
+	}
+	ack(n, all, total, 1);
+	free(all);
+}
+
+/* Wake up after ms at the latest (the earliest wish of a kick wins). */
+static void
+want_wake(struct notifier *n, double ms)
+{
+	if (ms < 0)
+		ms = 0;
+	if (n->wake_at < 0 || ms < n->wake_at)
+		n->wake_at = ms;
 }
 
 /* Move an item's records to the dead-letter file; ack those written.
@@ -196,28 +225,53 @@ dead_letter(struct notifier *n, struct nq_item *it, const char *reason)
 	return -1;
 }
 
+static void refill(struct notifier *n);
+
+/* Dead-letter what is due: refused events whose dead-letter write failed
+ * (tried again, never re-sent) and events older than --max-age. At most
+ * a few windows per call; the rest on the next wake-up. */
 static void
-expire_old(struct notifier *n)
+dead_letter_due(struct notifier *n)
 {
 	long long cutoff = wall_ms() - (long long)(n->cfg.max_age_s * 1000);
 	struct nq_item *it;
 	char reason[400];
+	size_t budget = 4 * n->cfg.window_events;
+	int refused;
 
 	if (n->dl_retry_at > mono_ms()) {	/* the last try failed */
-		arm(n, n->dl_retry_at - mono_ms());
+		want_wake(n, n->dl_retry_at - mono_ms());
 		return;
 	}
-	while ((it = nq_take_expired(n->q, cutoff)) != NULL) {
-		snprintf(reason, sizeof(reason), "not delivered within %.0f s%s%s",
-		    n->cfg.max_age_s, n->last_error[0] ? "; last error: " : "",
-		    n->last_error);
+	for (;;) {
+		refused = 1;
+		if ((it = nq_take_dead(n->q)) == NULL) {
+			refused = 0;
+			it = nq_take_expired(n->q, cutoff);
+		}
+		if (it == NULL)
+			break;
+		if (refused) {
+			snprintf(reason, sizeof(reason), "%s", it->dl_reason);
+		} else {
+			snprintf(reason, sizeof(reason), "not delivered within %.0f s%s%s",
+			    n->cfg.max_age_s, n->last_error[0] ? "; last error: " : "",
+			    n->last_error);
+		}
 		if (dead_letter(n, it, reason) < 0) {
-			nq_putback(n->q, &it, 1);	/* may still be delivered */
-			arm(n, n->dl_retry_at - mono_ms());
+			/* kept: a refused one is never re-sent (its dl_reason),
+			 * an expired one may still be delivered meanwhile */
+			nq_putback(n->q, &it, 1);
+			want_wake(n, n->dl_retry_at - mono_ms());
 			return;
 		}
 		backoff_reset(&n->dl_bo);
 		nq_done(n->q, &it, 1, mono_ms());
+		if (budget-- == 0) {	/* a huge expired backlog: let others run */
+			want_wake(n, 0);
+			return;
+		}
+		refill(n);
 	}
 }
 
@@ -269,29 +323,143 @@ on_complete(evutil_socket_t fd, short what, void *arg)
 	notifier_response(n, &n->local, NULL, 0, n->local_error);
 }
 
+/* Read the spool forward into the queue while the window has room. A
+ * record that does not decode goes to the dead-letter file. */
+static void
+refill(struct notifier *n)
+{
+	const struct spool_rec *recs;
+	size_t before, k, i, n_bad;
+	uint64_t *bad = NULL;
+	struct gw_err e;
+	double now = mono_ms();
+	int added;
+
+	do {
+		before = spool_live(n->sp, &recs);
+		added = spool_fill(n->sp, n->cfg.window_events, n->cfg.window_bytes, &e);
+		if (added < 0) {
+			if (!n->read_failed) {
+				n->st.spool_errors++;
+				gw_log_event(n->log, GW_CRITICAL, COMPONENT,
+				    "notify.spool_error", NULL, "cannot read the spool "
+				    "(trying again in 1 s): %s", e.msg);
+			}
+			n->read_failed = 1;
+			want_wake(n, 1000);
+			return;
+		}
+		n->read_failed = 0;
+		k = spool_live(n->sp, &recs);
+		n_bad = 0;
+		for (i = before; i < k; i++) {
+			struct gw_event ev;
+			struct gw_err de;
+			char reason[300];
+
+			if (gw_event_decode(recs[i].line, strlen(recs[i].line), &ev,
+			    &e) == 0) {
+				if (nq_add(n->q, recs[i].seq, &ev, recs[i].t_ms, now,
+				    &e) < 0)
+					gw_log_event(n->log, GW_CRITICAL, COMPONENT,
+					    "notify.queue_error", NULL, "%s (the event "
+					    "stays in the spool for the next start)", e.msg);
+				gw_event_clear(&ev);
+				continue;
+			}
+			/* An edited file, a line from an older version. */
+			snprintf(reason, sizeof(reason), "unreadable spool record: %s",
+			    e.msg);
+			if (spool_dead_letter(n->sp, recs[i].line, reason, &de) < 0) {
+				n->st.spool_errors++;
+				n->n_stuck++;
+				gw_log_event(n->log, GW_CRITICAL, COMPONENT,
+				    "notify.spool_error", json_pack("{s:I}", "seq",
+				    (json_int_t)recs[i].seq), "spool record %llu does "
+				    "not decode (%s) and cannot be dead-lettered: %s; it "
+				    "stays in the spool", (unsigned long long)recs[i].seq,
+				    e.msg, de.msg);
+				continue;
+			}
+			gw_log_event(n->log, GW_ERROR, COMPONENT, "notify.dead_letter",
+			    json_pack("{s:I, s:s}", "seq", (json_int_t)recs[i].seq,
+			    "reason", reason), "spool record %llu: %s; kept in "
+			    "%s/dead-letter.jsonl", (unsigned long long)recs[i].seq,
+			    reason, spool_dir(n->sp));
+			if (bad == NULL && (bad = malloc((k - before) * sizeof(*bad))) == NULL)
+				continue;	/* dead-lettered again next start */
+			bad[n_bad++] = recs[i].seq;
+		}
+		n->st.dead_lettered += n_bad;
+		ack(n, bad, n_bad, 0);	/* recs is invalid from here on */
+		free(bad);
+		bad = NULL;
+	} while (added > 0 && n_bad > 0);	/* room again */
+}
+
+/* Log a long pause once, and its end. */
+static void
+note_pause(struct notifier *n, double now, double rl_ms, double retry_ms)
+{
+	double pause = rl_ms > retry_ms ? rl_ms : retry_ms;
+	int rate = rl_ms >= retry_ms;
+	int capped;
+
+	if (pause <= 0 && n->paused) {
+		n->paused = 0;
+		gw_log_event(n->log, GW_INFO, COMPONENT, "notify.resumed",
+		    json_pack("{s:f, s:i}", "paused_s", (now - n->paused_at) / 1000,
+		    "queued", (int)notifier_pending(n)),
+		    "delivery resumes after a pause of %.0f s",
+		    (now - n->paused_at) / 1000);
+		return;
+	}
+	if (pause < n->cfg.pause_warn_s * 1000 || n->paused)
+		return;
+	capped = rate && n->last_retry_after * 1000 > rl_ms + 1000;
+	n->paused = 1;
+	n->paused_at = now;
+	gw_log_event(n->log, GW_WARNING, COMPONENT, "notify.paused",
+	    json_pack("{s:f, s:s, s:f, s:b, s:i}", "wait_s", pause / 1000, "reason",
+	    rate ? "rate_limit" : "retry", "retry_after_s", rate ?
+	    n->last_retry_after : -1.0, "capped", capped, "queued",
+	    (int)notifier_pending(n)),
+	    "delivery paused for %.0f s (%s%s); %zu event%s wait", pause / 1000,
+	    rate ? "Discord rate limit" : "retrying after failures",
+	    capped ? ", Discord's retry_after capped" : "", notifier_pending(n),
+	    notifier_pending(n) == 1 ? "" : "s");
+}
+
 /* Decide what to do next: send now, wait for a timer, or nothing. */
 static void
 kick(struct notifier *n)
 {
-	double now, wait, due;
+	double now, wait, due, rl, retry;
 
 	if (n->state != ST_IDLE)
 		return;
-	expire_old(n);
-	if (nq_len(n->q) == 0)
-		return;
+	n->wake_at = -1;
+	refill(n);
+	dead_letter_due(n);
 	now = mono_ms();
-	wait = discord_rl_wait_ms(&n->rl, now);
-	if (n->retry_at > now && n->retry_at - now > wait)
-		wait = n->retry_at - now;
 	due = nq_due_in(n->q, now);
-	if (due > wait)
-		wait = due;
-	if (wait > 0) {
-		arm(n, wait);
-		return;
+	if (due >= 0) {
+		rl = discord_rl_wait_ms(&n->rl, now);
+		retry = n->retry_at > now ? n->retry_at - now : 0;
+		note_pause(n, now, rl, retry);
+		wait = rl > retry ? rl : retry;
+		if (due > wait)
+			wait = due;
+		if (wait <= 0) {
+			send_batch(n);
+			if (n->state == ST_SENDING)
+				return;
+		} else {
+			want_wake(n, wait);
+		}
 	}
-	send_batch(n);
+	if (n->wake_at >= 0)
+		arm(n, n->wake_at);
 }
 
 struct notifier *
@@ -300,9 +468,6 @@ notifier_new(struct event_base *base, struct spool *sp, struct gw_log *log,
     struct gw_err *err)
 {
 	struct notifier *n = calloc(1, sizeof(*n));
-	const struct spool_rec *recs;
-	size_t k, i, bad = 0, n_bad = 0, cap_bad = 0;
-	uint64_t *bad_seqs = NULL;
 
 	if (n == NULL) {
 		gw_err_set(err, "notifier: out of memory");
@@ -312,6 +477,14 @@ notifier_new(struct event_base *base, struct spool *sp, struct gw_log *log,
 	n->sp = sp;
 	n->log = log;
 	n->cfg = *cfg;
+	if (n->cfg.window_events == 0)
+		n->cfg.window_events = NOTIFIER_WINDOW_EVENTS;
+	if (n->cfg.window_bytes == 0)
+		n->cfg.window_bytes = NOTIFIER_WINDOW_BYTES;
+	if (n->cfg.pause_warn_s <= 0)
+		n->cfg.pause_warn_s = NOTIFIER_PAUSE_WARN_S;
+	n->last_retry_after = -1;
+	n->wake_at = -1;
 	if (tr != NULL)
 		n->tr = *tr;
 	n->rng = (uint64_t)wall_ms() * 2654435761u ^ (uint64_t)getpid();
@@ -328,61 +501,27 @@ notifier_new(struct event_base *base, struct spool *sp, struct gw_log *log,
 		notifier_free(n);
 		return NULL;
 	}
-	/* What an earlier run accepted and did not deliver goes first. A
-	 * record that no longer decodes (an edited file, a line from an older
-	 * version) goes to the dead-letter file, acked only once written. */
-	k = spool_live(sp, &recs);
-	for (i = 0; i < k; i++) {
-		struct gw_event ev;
-		struct gw_err e, de;
-		char reason[300];
-
-		if (gw_event_decode(recs[i].line, strlen(recs[i].line), &ev, &e) < 0) {
-			bad++;
-			snprintf(reason, sizeof(reason), "unreadable spool record: %s", e.msg);
-			if (spool_dead_letter(sp, recs[i].line, reason, &de) < 0) {
-				n->st.spool_errors++;
-				gw_log_event(log, GW_CRITICAL, COMPONENT, "notify.spool_error",
-				    json_pack("{s:I}", "seq", (json_int_t)recs[i].seq),
-				    "spool record %llu does not decode (%s) and cannot be "
-				    "dead-lettered: %s; it stays in the spool",
-				    (unsigned long long)recs[i].seq, e.msg, de.msg);
-				continue;
-			}
-			gw_log_event(log, GW_ERROR, COMPONENT, "notify.dead_letter",
-			    json_pack("{s:I, s:s}", "seq", (json_int_t)recs[i].seq,
-			    "reason", reason), "spool record %llu: %s; kept in "
-			    "%s/dead-letter.jsonl", (unsigned long long)recs[i].seq,
-			    reason, spool_dir(sp));
-			if (n_bad == cap_bad) {
-				size_t nc = cap_bad ? cap_bad * 2 : 16;
-				uint64_t *nb = realloc(bad_seqs, nc * sizeof(*nb));
-
-				if (nb == NULL)
-					continue;	/* dead-lettered again next start */
-				bad_seqs = nb;
-				cap_bad = nc;
-			}
-			bad_seqs[n_bad++] = recs[i].seq;
-			continue;
-		}
-		if (nq_add(n->q, recs[i].seq, &ev, recs[i].t_ms, mono_ms(), &e) < 0) {
-			gw_event_clear(&ev);
-			free(bad_seqs);
-			gw_err_set(err, "notifier: %s", e.msg);
-			notifier_free(n);
-			return NULL;
-		}
-		gw_event_clear(&ev);
-	}
-	if (k > 0)
+	/* What an earlier run accepted and did not deliver goes first: the
+	 * queue reads it window by window (refill). */
+	if (spool_count(sp) > 0)
 		gw_log_event(log, GW_INFO, COMPONENT, "notify.spool_loaded",
-		    json_pack("{s:i, s:i}", "events", (int)(k - bad), "unreadable",
-		    (int)bad), "%zu undelivered event%s from the spool go first",
-		    k - bad, k - bad == 1 ? "" : "s");
-	n->st.dead_lettered += n_bad;
-	ack(n, bad_seqs, n_bad, 0);	/* recs is invalid from here on */
-	free(bad_seqs);
+		    json_pack("{s:I}", "events", (json_int_t)spool_count(sp)),
+		    "%zu undelivered event%s from the spool go first",
+		    spool_count(sp), spool_count(sp) == 1 ? "" : "s");
+	{
+		const char *why;
+		size_t kept = spool_damaged_kept(sp, &why);
+
+		if (kept > 0) {
+			n->st.spool_errors++;
+			gw_log_event(log, GW_CRITICAL, COMPONENT, "notify.spool_error",
+			    json_pack("{s:I}", "lines", (json_int_t)kept),
+			    "%zu damaged spool line%s cannot be moved to the "
+			    "dead-letter file (%s); kept in the spool until the next "
+			    "start", kept, kept == 1 ? "" : "s", why);
+		}
+	}
+	refill(n);
 	return n;
 }
 
@@ -476,7 +615,6 @@ notifier_commit(struct notifier *n)
 {
 	struct gw_err e;
 	size_t i;
-	double now = mono_ms();
 	int rc = 0;
 
 	if (n->n_pend > 0 && spool_sync(n->sp, &e) < 0) {
@@ -498,23 +636,8 @@ notifier_commit(struct notifier *n)
 		n->n_pend = 0;
 		rc = -1;
 	}
-	if (n->n_pend > 0) {
-		for (i = 0; i < n->n_pend; i++) {
-			const struct spool_rec *r = spool_find(n->sp, n->pend[i].seq);
-			struct gw_event ev;
-
-			n->st.spooled++;
-			if (r == NULL || gw_event_decode(r->line, strlen(r->line), &ev,
-			    &e) < 0)
-				continue;
-			if (nq_add(n->q, r->seq, &ev, n->pend[i].t_ms, now, &e) < 0)
-				gw_log_event(n->log, GW_CRITICAL, COMPONENT,
-				    "notify.queue_error", NULL, "%s (the event stays "
-				    "in the spool for the next start)", e.msg);
-			gw_event_clear(&ev);
-		}
-		n->n_pend = 0;
-	}
+	n->st.spooled += n->n_pend;	/* read into the queue by kick */
+	n->n_pend = 0;
 	kick(n);
 	return rc;
 }
@@ -554,8 +677,18 @@ notifier_response(struct notifier *n, const struct discord_response *r,
 	discord_rl_update(&n->rl, now, r);
 	o = r->status == 0 ? DISCORD_TRANSIENT : discord_classify(r->status);
 	msg[0] = '\0';
-	if (body != NULL && o != DISCORD_DELIVERED)
+	if (body != NULL && o != DISCORD_DELIVERED) {
+		char num[32];
+		int l;
+
 		discord_error_message(body, len, msg, sizeof(msg));
+		/* Discord's generic texts repeat the status ("503: Service
+		 * Unavailable"): say it once */
+		l = snprintf(num, sizeof(num), "%ld:", r->status);
+		if (strncmp(msg, num, (size_t)l) == 0)
+			memmove(msg, msg + l + (msg[l] == ' '), strlen(msg + l +
+			    (msg[l] == ' ')) + 1);
+	}
 	switch (o) {
 	case DISCORD_DELIVERED:
 		ack_items(n, items, k);
@@ -581,6 +714,7 @@ notifier_response(struct notifier *n, const struct discord_response *r,
 		break;
 	case DISCORD_RATE_LIMITED:
 		n->st.rate_limited++;
+		n->last_retry_after = r->has_retry_after ? r->retry_after : -1;
 		nq_putback(n->q, items, k);
 		gw_log_event(n->log, GW_WARNING, COMPONENT, "notify.rate_limited",
 		    json_pack("{s:f, s:f, s:b}", "retry_after_s",
@@ -621,9 +755,15 @@ notifier_response(struct notifier *n, const struct discord_response *r,
 			snprintf(why, sizeof(why), "Discord refused it: HTTP %ld %s",
 			    r->status, msg[0] ? msg : "(no message)");
 			if (dead_letter(n, items[0], why) < 0) {
-				/* kept; nothing goes out before the next try */
+				/* kept in the spool, never re-sent: only the
+				 * dead-letter write is tried again */
+				free(items[0]->dl_reason);
+				items[0]->dl_reason = strdup(why);
 				nq_putback(n->q, items, k);
-				n->retry_at = n->dl_retry_at;
+				if (items[0]->dl_reason == NULL)	/* out of memory */
+					n->retry_at = n->dl_retry_at;
+				if (n->solo > 0)
+					n->solo--;
 				break;
 			}
 			backoff_reset(&n->dl_bo);
@@ -658,17 +798,15 @@ notifier_on_ack(struct notifier *n,
 int
 notifier_done(const struct notifier *n, uint64_t seq)
 {
-	return spool_find(n->sp, seq) == NULL;
+	return !spool_is_live(n->sp, seq);
 }
 
 size_t
 notifier_pending(const struct notifier *n)
 {
-	size_t i, k = nq_events(n->q) + n->n_pend;
+	size_t k = spool_count(n->sp);
 
-	for (i = 0; i < n->n_inflight; i++)
-		k += n->inflight[i]->n_seqs;
-	return k;
+	return k > n->n_stuck ? k - n->n_stuck : 0;
 }
 
 int

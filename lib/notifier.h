@@ -7,6 +7,18 @@
  * pair: post() starts a request, notifier_response() reports its end.
  * Delivery state machine: IDLE -> (due) SENDING -> IDLE | WAITING (rate
  * limit, backoff, held repeats) | PARKED (401/403/404: retry rarely).
+ *
+ * Bounded memory: the queue holds only a window of the spool, at most
+ * window_events events and window_bytes bytes of records (at least one);
+ * the rest of a backlog stays on disk and is read forward, in order, as
+ * the window drains. Coalescing applies within the window. A record of
+ * the window that does not decode is dead-lettered as it is read.
+ *
+ * Pauses: when delivery waits pause_warn_s (30 s) or more for a rate
+ * limit or a retry backoff, one warning notify.paused (wait_s, reason
+ * "rate_limit" or "retry", retry_after_s as Discord asked or -1, capped:
+ * true when Discord asked for more than is waited); the next request
+ * after it logs notify.resumed (paused_s).
  */
 #ifndef GW_NOTIFIER_H
 #define GW_NOTIFIER_H
@@ -31,7 +43,14 @@ struct notifier_config {
 	double park_retry_s;		/* retry a parked webhook every (600) */
 	double backoff_initial_s;	/* transient failures: 1 s ... */
 	double backoff_cap_s;		/* ... doubling to 300 s, with jitter */
+	size_t window_events;		/* 0: NOTIFIER_WINDOW_EVENTS */
+	size_t window_bytes;		/* 0: NOTIFIER_WINDOW_BYTES */
+	double pause_warn_s;		/* 0: NOTIFIER_PAUSE_WARN_S */
 };
+
+#define NOTIFIER_WINDOW_EVENTS 1000
+#define NOTIFIER_WINDOW_BYTES (2 * 1024 * 1024)
+#define NOTIFIER_PAUSE_WARN_S 30.0
 
 struct notifier_transport {
 	/* Start one POST with this JSON body. Must not call back from inside;
@@ -45,10 +64,10 @@ struct notifier_stats {
 	    dead_lettered, parked, spool_errors;
 };
 
-/* Loads the spool's live records into the queue (they go first, in
- * order); a record that does not decode goes to the dead-letter file
- * (logged at error; acked once written, else left in the spool). Does not
- * start sending until notifier_commit() or a timer. */
+/* The spool's live records go first, in order, read window by window; a
+ * record that does not decode goes to the dead-letter file (logged at
+ * error; acked once written, else left in the spool). Does not start
+ * sending until notifier_commit() or a timer. */
 struct notifier *notifier_new(struct event_base *base, struct spool *sp,
     struct gw_log *log, const struct notifier_config *cfg,
     const struct notifier_transport *tr, struct gw_err *err);
@@ -83,7 +102,8 @@ void notifier_on_ack(struct notifier *n,
     void *arg);
 /* 1 if seq is no longer live (delivered or dead-lettered). */
 int notifier_done(const struct notifier *n, uint64_t seq);
-/* Events accepted and not yet delivered (queued + in flight). */
+/* Events accepted and not yet delivered (in the spool's window, in flight
+ * or still on disk only). */
 size_t notifier_pending(const struct notifier *n);
 int notifier_busy(const struct notifier *n);	/* a request in flight */
 void notifier_get_stats(const struct notifier *n, struct notifier_stats *s);

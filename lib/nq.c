@@ -23,6 +23,8 @@ struct nq {
 	struct sent *sent;
 	size_t n_sent;
 	struct nq_item *index[BUCKETS];
+	struct nq_item **inflight;	/* taken, not done or put back */
+	size_t n_inflight, cap_inflight;
 };
 
 static void
@@ -99,6 +101,7 @@ nq_item_free(struct nq_item *it)
 		return;
 	gw_event_clear(&it->ev);
 	json_decref(it->embed);
+	free(it->dl_reason);
 	free(it->seqs);
 	free(it);
 }
@@ -115,6 +118,7 @@ nq_free(struct nq *q)
 		nq_item_free(it);
 	}
 	free(q->sent);
+	free(q->inflight);
 	free(q);
 }
 
@@ -143,6 +147,33 @@ last_sent(const struct nq *q, uint64_t key, double now_ms)
 		if (q->sent[i].key == key && now_ms - q->sent[i].at < q->window_ms)
 			return q->sent[i].at;
 	return -1;
+}
+
+static struct nq_item *
+inflight_same(const struct nq *q, const struct gw_event *ev)
+{
+	size_t i;
+
+	for (i = 0; i < q->n_inflight; i++)
+		if (same(&q->inflight[i]->ev, ev))
+			return q->inflight[i];
+	return NULL;
+}
+
+static void
+inflight_del(struct nq *q, struct nq_item *it)
+{
+	size_t i;
+
+	if (!it->inflight)
+		return;
+	it->inflight = 0;
+	for (i = 0; i < q->n_inflight; i++) {
+		if (q->inflight[i] == it) {
+			q->inflight[i] = q->inflight[--q->n_inflight];
+			return;
+		}
+	}
 }
 
 int
@@ -181,6 +212,8 @@ nq_add(struct nq *q, uint64_t seq, const struct gw_event *ev,
 	it->accepted_ms = accepted_ms;
 	sent = last_sent(q, key, now_ms);
 	it->not_before = sent >= 0 ? sent + q->window_ms : 0;
+	if (q->window_ms > 0 && inflight_same(q, ev) != NULL)
+		it->held_inflight = 1;	/* until that one is done */
 	if (q->tail)
 		q->tail->next = it;
 	else
@@ -216,7 +249,8 @@ nq_take(struct nq *q, double now_ms, size_t max_items, size_t max_chars,
 
 	while (it != NULL && n < max_items) {
 		next = it->next;
-		if (it->not_before > now_ms) {	/* held: skip, keep its place */
+		if (it->not_before > now_ms || it->held_inflight ||
+		    it->dl_reason != NULL) {	/* held: skip, keep its place */
 			prev = it;
 			it = next;
 			continue;
@@ -229,20 +263,102 @@ nq_take(struct nq *q, double now_ms, size_t max_items, size_t max_chars,
 		}
 		if (n > 0 && chars + it->chars > max_chars)
 			break;
+		if (q->n_inflight == q->cap_inflight) {
+			size_t nc = q->cap_inflight ? q->cap_inflight * 2 : 16;
+			struct nq_item **a = realloc(q->inflight, nc * sizeof(*a));
+
+			if (a == NULL)
+				break;	/* out of memory: try later */
+			q->inflight = a;
+			q->cap_inflight = nc;
+		}
 		chars += it->chars;
 		unlink_item(q, prev, it);
+		it->inflight = 1;
+		q->inflight[q->n_inflight++] = it;
 		out[n++] = it;
 		it = next;
 	}
 	return n;
 }
 
+/* Room for k more seqs. */
+static int
+reserve_seqs(struct nq_item *it, size_t k)
+{
+	size_t nc = it->cap_seqs ? it->cap_seqs : 4;
+	uint64_t *s;
+
+	if (it->n_seqs + k <= it->cap_seqs)
+		return 0;
+	while (nc < it->n_seqs + k)
+		nc *= 2;
+	if ((s = realloc(it->seqs, nc * sizeof(*s))) == NULL)
+		return -1;
+	it->seqs = s;
+	it->cap_seqs = nc;
+	return 0;
+}
+
+/* Fold src's records into dst (same key, room reserved); src is freed. */
+static void
+fold(struct nq_item *dst, struct nq_item *src)
+{
+	memcpy(dst->seqs + dst->n_seqs, src->seqs, src->n_seqs * sizeof(src->seqs[0]));
+	dst->n_seqs += src->n_seqs;
+	dst->count += src->count;
+	if (src->ev.level > dst->ev.level)
+		dst->ev.level = src->ev.level;
+	json_decref(dst->embed);
+	dst->embed = NULL;
+	nq_item_free(src);
+}
+
+/* The item of this key in flight is over: repeats held for it wait for
+ * the window after its send (sent_at >= 0), or fold into it (it was put
+ * back: sent_at < 0) when within its window, else go when due. */
+static void
+release_held(struct nq *q, struct nq_item *done, double sent_at, double now_ms)
+{
+	struct nq_item *it, *prev = NULL, *next;
+
+	for (it = q->head; it != NULL; it = next) {
+		next = it->next;
+		if (!it->held_inflight || it->key != done->key ||
+		    !same(&it->ev, &done->ev)) {
+			prev = it;
+			continue;
+		}
+		it->held_inflight = 0;
+		if (sent_at >= 0) {
+			it->not_before = sent_at + q->window_ms;
+		} else if (it != done && it->accepted_ms >= done->accepted_ms &&
+		    (double)(it->accepted_ms - done->accepted_ms) < q->window_ms &&
+		    reserve_seqs(done, it->n_seqs) == 0) {
+			size_t ev = it->n_seqs;
+
+			unlink_item(q, prev, it);
+			fold(done, it);
+			q->events += ev;	/* now counted in done */
+			continue;
+		} else {
+			double s = last_sent(q, it->key, now_ms);
+
+			it->not_before = s >= 0 ? s + q->window_ms : 0;
+		}
+		prev = it;
+	}
+}
+
 void
 nq_putback(struct nq *q, struct nq_item **items, size_t n)
 {
-	while (n-- > 0) {
-		struct nq_item *it = items[n];
+	size_t i = n;
 
+	while (i-- > 0) {
+		struct nq_item *it = items[i];
+
+		inflight_del(q, it);
 		it->next = q->head;
 		q->head = it;
 		if (q->tail == NULL)
@@ -251,6 +367,9 @@ nq_putback(struct nq *q, struct nq_item **items, size_t n)
 		q->n++;
 		q->events += it->n_seqs;
 	}
+	for (i = 0; i < n; i++)
+		if (q->window_ms > 0 && inflight_same(q, &items[i]->ev) == NULL)
+			release_held(q, items[i], -1, 0);
 }
 
 static void
@@ -277,8 +396,12 @@ nq_done(struct nq *q, struct nq_item **items, size_t n, double now_ms)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (q->window_ms > 0)
+		inflight_del(q, items[i]);
+		if (q->window_ms > 0) {
 			remember(q, items[i]->key, now_ms);
+			if (inflight_same(q, &items[i]->ev) == NULL)
+				release_held(q, items[i], now_ms, now_ms);
+		}
 		nq_item_free(items[i]);
 	}
 }
@@ -290,6 +413,20 @@ nq_take_expired(struct nq *q, long long cutoff_ms)
 
 	for (it = q->head; it != NULL; prev = it, it = it->next) {
 		if (it->accepted_ms < cutoff_ms) {
+			unlink_item(q, prev, it);
+			return it;
+		}
+	}
+	return NULL;
+}
+
+struct nq_item *
+nq_take_dead(struct nq *q)
+{
+	struct nq_item *it, *prev = NULL;
+
+	for (it = q->head; it != NULL; prev = it, it = it->next) {
+		if (it->dl_reason != NULL) {
 			unlink_item(q, prev, it);
 			return it;
 		}
@@ -318,6 +455,8 @@ nq_due_in(const struct nq *q, double now_ms)
 	for (it = q->head; it != NULL; it = it->next) {
 		double d = it->not_before > now_ms ? it->not_before - now_ms : 0;
 
+		if (it->held_inflight || it->dl_reason != NULL)
+			continue;
 		if (best < 0 || d < best)
 			best = d;
 		if (best == 0)

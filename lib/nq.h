@@ -6,7 +6,14 @@
  * occurrence folds into it (count + 1, level raised to the highest seen);
  * a later one starts a new item. A repeat of something sent less than
  * `window` ago waits as one held item until the window ends, so a flapping
- * component gives at most one embed per window. Window 0: no coalescing.
+ * component gives at most one embed per window. A repeat of an item in
+ * flight (taken, not yet done or put back) is held the same way: until
+ * the window after that item is sent, or, if it is put back, folded into
+ * it when within its window. Window 0: no coalescing. The queue holds
+ * only what the caller gives it (discord-notify: the spool's window, at
+ * most NOTIFIER_WINDOW_EVENTS events), so coalescing applies within that.
+ * An item marked with a dead-letter reason (its dead-letter write failed)
+ * is never taken for sending again (nq_take_dead).
  * Pure logic: times are passed in (ms), nothing blocks.
  */
 #ifndef GW_NQ_H
@@ -33,6 +40,10 @@ struct nq_item {
 	long long accepted_ms;	/* wall clock ms of the first occurrence (the
 				 * item's age for --max-age counts from it) */
 	json_t *embed;		/* rendered for `count`, or NULL */
+	char *dl_reason;	/* refused by Discord, dead-letter write pending:
+				 * never sent again (owned) */
+	int inflight;		/* taken by nq_take, not yet done/put back */
+	int held_inflight;	/* a repeat of an item in flight */
 	size_t chars;
 	struct nq_item *next;	/* queue link (owned by nq) */
 	struct nq_item *hnext;	/* key index chain (owned by nq) */
@@ -59,11 +70,14 @@ void nq_done(struct nq *q, struct nq_item **items, size_t n, double now_ms);
 /* Remove and return the first queued item accepted before cutoff_ms (wall
  * clock), or NULL: for dead-lettering events older than the maximum age. */
 struct nq_item *nq_take_expired(struct nq *q, long long cutoff_ms);
+/* Remove and return the first item with a dl_reason, or NULL. */
+struct nq_item *nq_take_dead(struct nq *q);
 
 size_t nq_len(const struct nq *q);	/* items */
 size_t nq_events(const struct nq *q);	/* spool records behind them */
 /* Milliseconds until the earliest held item is due (0 if one is due now,
- * -1 if the queue is empty). */
+ * -1 if no item can be sent: empty, or only items waiting for an item in
+ * flight or for a dead-letter write). */
 double nq_due_in(const struct nq *q, double now_ms);
 
 void nq_item_free(struct nq_item *it);

@@ -1222,8 +1222,9 @@ main(int argc, char **argv)
 	if (skipped > 0)
 		gw_log_event(c.log, GW_ERROR, "notify", "notify.spool_damaged",
 		    json_pack("{s:i}", "lines", (int)skipped),
-		    "%zu unreadable line%s in the spool were skipped", skipped,
-		    skipped == 1 ? "" : "s");
+		    "%zu damaged line%s in the spool (unreadable, or a seq out of "
+		    "order or range) went to its dead-letter file, never delivered",
+		    skipped, skipped == 1 ? "" : "s");
 	if (c.have_webhook) {
 		c.http = http_new(c.base, &c.wh, c.o.allow_insecure, REQUEST_TIMEOUT_MS, &e);
 		if (c.http == NULL)

@@ -29,6 +29,8 @@ struct fixture {
 	char *posts[MAX_POSTS];	/* bodies posted, in order */
 	size_t n_posts;
 	size_t acked_ok, acked_dead;
+	double window_s, pause_warn_s;	/* config for start() (0: defaults) */
+	size_t window_events;
 };
 
 static int
@@ -65,7 +67,9 @@ start(struct fixture *f, double max_age_s)
 	f->sp = spool_open(f->dir, &skipped, &e);
 	assert_non_null(f->sp);
 	memset(&nc, 0, sizeof(nc));
-	nc.window_s = 0;
+	nc.window_s = f->window_s;
+	nc.pause_warn_s = f->pause_warn_s;
+	nc.window_events = f->window_events;
 	nc.max_age_s = max_age_s;
 	nc.park_retry_s = 0.05;
 	nc.backoff_initial_s = 0.01;
@@ -93,7 +97,7 @@ setup(void **state)
 	snprintf(f->dir, sizeof(f->dir), "/tmp/gwkit-test-notifier-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	f->base = event_base_new();
-	f->devnull = fopen("/dev/null", "w");
+	f->devnull = tmpfile();	/* the log, for log_has() */
 	f->log = gw_log_new("test", f->devnull, GW_DEBUG);
 	assert_non_null(f->base);
 	assert_non_null(f->log);
@@ -153,6 +157,21 @@ respond(struct fixture *f, long status, const char *body)
 		discord_parse_429(body, strlen(body), &r);
 	notifier_response(f->n, &r, body, body ? strlen(body) : 0,
 	    status == 0 ? "connection refused" : NULL);
+}
+
+/* 1 if the log so far has a line containing every one of the strings. */
+static int
+log_has(struct fixture *f, const char *a, const char *b)
+{
+	char line[4096];
+	int found = 0;
+
+	fflush(f->devnull);
+	rewind(f->devnull);
+	while (!found && fgets(line, sizeof(line), f->devnull) != NULL)
+		found = strstr(line, a) != NULL && (b == NULL || strstr(line, b) != NULL);
+	fseek(f->devnull, 0, SEEK_END);
+	return found;
 }
 
 static size_t
@@ -329,9 +348,8 @@ test_dead_letter_write_fails(void **state)
 	assert_int_equal(spool_live(f->sp, &recs), 1);
 	assert_int_equal(f->n_posts, 1);	/* not hammered */
 	assert_int_equal(rmdir(path), 0);
-	run_for(f, 100);
-	assert_int_equal(f->n_posts, 2);
-	respond(f, 400, "{\"message\":\"Invalid Form Body\"}");
+	run_for(f, 150);	/* only the write is tried again: no re-POST */
+	assert_int_equal(f->n_posts, 1);
 	notifier_get_stats(f->n, &st);
 	assert_int_equal(st.dead_lettered, 1);
 	assert_int_equal(f->acked_dead, 1);
@@ -389,6 +407,141 @@ test_unreadable_record_at_start(void **state)
 	assert_int_equal(dead_letters(f), 1);
 }
 
+/* Repeats of an event that arrive while its embed is in flight are held
+ * like repeats of a sent one: one embed per window. */
+static void
+test_repeat_while_in_flight(void **state)
+{
+	struct fixture *f = *state;
+
+	f->window_s = 0.4;
+	start(f, 86400);
+	submit(f, "x");
+	notifier_commit(f->n);
+	assert_int_equal(f->n_posts, 1);	/* "x" in flight */
+	submit(f, "x");
+	submit(f, "x");
+	notifier_commit(f->n);
+	respond(f, 200, "{}");
+	run_for(f, 150);
+	assert_int_equal(f->n_posts, 1);	/* held for the window */
+	run_for(f, 500);
+	assert_int_equal(f->n_posts, 2);	/* then once, with its count */
+	assert_int_equal(embeds_in(f->posts[1]), 1);
+	assert_non_null(strstr(f->posts[1], "\xc3\x97" "2"));
+	respond(f, 200, "{}");
+	assert_int_equal(notifier_pending(f->n), 0);
+}
+
+/* A repeat of an item in flight whose request fails folds into it. */
+static void
+test_repeat_in_flight_folds_on_failure(void **state)
+{
+	struct fixture *f = *state;
+
+	f->window_s = 60;
+	start(f, 86400);
+	submit(f, "x");
+	notifier_commit(f->n);
+	submit(f, "x");
+	notifier_commit(f->n);
+	respond(f, 500, NULL);
+	run_for(f, 100);	/* backoff 10..40 ms */
+	assert_int_equal(f->n_posts, 2);
+	assert_int_equal(embeds_in(f->posts[1]), 1);	/* one embed, counted 2 */
+	assert_non_null(strstr(f->posts[1], "\xc3\x97" "2"));
+	respond(f, 200, "{}");
+	assert_int_equal(f->acked_ok, 2);
+	assert_int_equal(notifier_pending(f->n), 0);
+}
+
+/* A long rate-limit pause is logged (notify.paused), and its end. */
+static void
+test_pause_logged(void **state)
+{
+	struct fixture *f = *state;
+
+	f->pause_warn_s = 0.3;
+	start(f, 86400);
+	submit(f, "a");
+	notifier_commit(f->n);
+	respond(f, 429, "{\"message\":\"You are being rate limited.\","
+	    "\"retry_after\":0.5,\"global\":false}");
+	assert_true(log_has(f, "\"event\":\"notify.paused\"", "\"reason\":\"rate_limit\""));
+	assert_true(log_has(f, "\"event\":\"notify.paused\"", "\"capped\":false"));
+	assert_false(log_has(f, "notify.resumed", NULL));
+	run_for(f, 800);
+	assert_int_equal(f->n_posts, 2);
+	assert_true(log_has(f, "\"level\":\"info\"", "\"event\":\"notify.resumed\""));
+	respond(f, 200, "{}");
+}
+
+/* A short pause is not worth a warning. */
+static void
+test_short_pause_quiet(void **state)
+{
+	struct fixture *f = *state;
+
+	start(f, 86400);
+	submit(f, "a");
+	notifier_commit(f->n);
+	respond(f, 429, "{\"retry_after\":0.3,\"global\":false}");
+	run_for(f, 500);
+	assert_int_equal(f->n_posts, 2);
+	assert_false(log_has(f, "notify.paused", NULL));
+}
+
+/* Discord's generic error texts carry the status: it is said once. */
+static void
+test_http_status_said_once(void **state)
+{
+	struct fixture *f = *state;
+
+	start(f, 86400);
+	submit(f, "a");
+	notifier_commit(f->n);
+	respond(f, 503, "{\"message\":\"503: Service Unavailable\",\"code\":0}");
+	assert_true(log_has(f, "notify.retry", "HTTP 503 Service Unavailable"));
+	assert_false(log_has(f, "503 503", NULL));
+}
+
+/* The queue holds a bounded window of the spool; the rest is read
+ * forward as it drains, in order. */
+static void
+test_window_reads_forward(void **state)
+{
+	struct fixture *f = *state;
+	const struct spool_rec *recs;
+	char msg[32], want[64];
+	int i, sent = 0, p;
+
+	f->window_events = 7;
+	start(f, 86400);
+	for (i = 0; i < 40; i++) {
+		snprintf(msg, sizeof(msg), "m%02d", i);
+		submit(f, msg);
+	}
+	notifier_commit(f->n);
+	assert_true(spool_live(f->sp, &recs) <= 7);
+	assert_int_equal(notifier_pending(f->n), 40);
+	for (p = 0; p < 20 && sent < 40; p++) {
+		size_t k;
+
+		assert_int_equal((int)f->n_posts, p + 1);
+		k = embeds_in(f->posts[p]);
+		assert_true(k >= 1 && k <= 7);
+		for (i = 0; i < (int)k; i++) {	/* in order */
+			snprintf(want, sizeof(want), "\"description\":\"m%02d\"", sent + i);
+			assert_non_null(strstr(f->posts[p], want));
+		}
+		sent += (int)k;
+		assert_true(spool_live(f->sp, &recs) <= 7);
+		respond(f, 200, "{}");
+	}
+	assert_int_equal(sent, 40);
+	assert_int_equal(notifier_pending(f->n), 0);
+}
+
 int
 main(void)
 {
@@ -401,6 +554,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_dead_letter_write_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_max_age, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreadable_record_at_start, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_repeat_while_in_flight, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_repeat_in_flight_folds_on_failure, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pause_logged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_short_pause_quiet, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_http_status_said_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_window_reads_forward, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

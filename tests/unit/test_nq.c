@@ -215,6 +215,61 @@ test_fold_takes_highest_level(void **state)
 	gw_event_clear(&ev);
 }
 
+/* A repeat of an item in flight is held like a repeat of a sent one:
+ * until the window after its delivery. */
+static void
+test_repeat_of_inflight_held(void **state)
+{
+	struct nq *q = nq_new(60000, 60);
+	struct nq_item *out[DISCORD_MAX_EMBEDS];
+	size_t n;
+
+	(void)state;
+	add(q, 1, "flap", 0);
+	n = nq_take(q, 0, 10, DISCORD_MAX_EMBED_TOTAL, out);
+	assert_int_equal(n, 1);
+	add(q, 2, "flap", 100);	/* while in flight */
+	add(q, 3, "flap", 200);
+	assert_int_equal(nq_len(q), 1);	/* folded into one held item */
+	assert_int_equal(nq_take(q, 500, 10, DISCORD_MAX_EMBED_TOTAL, out + 1), 0);
+	assert_true(nq_due_in(q, 500) < 0);
+	nq_done(q, out, 1, 1000);	/* delivered at 1000 */
+	assert_true(nq_due_in(q, 1000) == 60000);
+	assert_int_equal(nq_take(q, 60999, 10, DISCORD_MAX_EMBED_TOTAL, out), 0);
+	n = nq_take(q, 61000, 10, DISCORD_MAX_EMBED_TOTAL, out);
+	assert_int_equal(n, 1);
+	assert_int_equal(out[0]->count, 2);
+	nq_done(q, out, n, 61000);
+	nq_free(q);
+}
+
+/* ... and folds into it when its request fails and it is put back. */
+static void
+test_repeat_of_inflight_folds_on_putback(void **state)
+{
+	struct nq *q = nq_new(60000, 60);
+	struct nq_item *out[DISCORD_MAX_EMBEDS];
+	size_t n;
+
+	(void)state;
+	add(q, 1, "flap", 0);
+	add(q, 2, "other", 0);
+	n = nq_take(q, 0, 10, DISCORD_MAX_EMBED_TOTAL, out);
+	assert_int_equal(n, 2);
+	add(q, 3, "flap", 100);
+	nq_putback(q, out, n);
+	assert_int_equal(nq_len(q), 2);
+	assert_int_equal(nq_events(q), 3);
+	n = nq_take(q, 200, 10, DISCORD_MAX_EMBED_TOTAL, out);
+	assert_int_equal(n, 2);
+	assert_int_equal(out[0]->count, 2);	/* flap x2, still first */
+	assert_int_equal(out[0]->n_seqs, 2);
+	assert_int_equal(out[1]->seqs[0], 2);
+	nq_done(q, out, n, 300);
+	assert_int_equal(nq_len(q), 0);
+	nq_free(q);
+}
+
 int
 main(void)
 {
@@ -226,6 +281,8 @@ main(void)
 		cmocka_unit_test(test_expired),
 		cmocka_unit_test(test_fold_only_within_window),
 		cmocka_unit_test(test_fold_takes_highest_level),
+		cmocka_unit_test(test_repeat_of_inflight_held),
+		cmocka_unit_test(test_repeat_of_inflight_folds_on_putback),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -134,15 +134,22 @@ test_external_file(void **state)
 {
 	struct gw_err e;
 	struct svcconf *c;
-	const struct svc *g, *b;
+	const struct svc *n, *g, *b;
 
 	(void)state;
 	c = svcconf_load("etc/stack.external-gateway.json", &e);
 	if (c == NULL)
 		fail_msg("%s", e.msg);
-	assert_int_equal(c->n, 2);
-	g = &c->svc[0];
-	b = &c->svc[1];
+	assert_int_equal(c->n, 3);
+	n = &c->svc[0];
+	g = &c->svc[1];
+	b = &c->svc[2];
+	assert_true(n->notifier);
+	assert_false(g->notifier);
+	assert_true(g->restart_settle_s == 10);
+	assert_true(g->health.enabled);
+	assert_int_equal(g->health.retries, 3);
+	assert_int_equal(g->health.action, SVC_HEALTH_ALERT);
 	assert_true(g->external);
 	assert_null(g->argv);
 	assert_int_equal(g->restart_action.kind, SVC_ACTION_IBC);
@@ -152,7 +159,7 @@ test_external_file(void **state)
 	assert_int_equal(g->schedule[0].when.days, SCHED_DAILY);
 	assert_true(g->ready_after_restart_s == 300);
 	assert_string_equal(b->follows, "gateway");
-	assert_int_equal(b->follows_index, 0);
+	assert_int_equal(b->follows_index, 1);
 	assert_int_equal(b->follow_mode, SVC_FOLLOW_PAUSE);
 	assert_int_equal(svcconf_signal_action(c, SIGHUP), SVC_SIG_RELOAD);
 	assert_true(b->critical);

@@ -397,8 +397,6 @@ test_titles(void **state)
 		{ INIT("critical", "init.crash_loop", "{\"failures\":5,"
 		    "\"window_s\":60.0,\"give_up\":true,\"service\":\"gateway\"}"),
 		    "gateway crash loop: 5 failures in 60 s, given up" },
-		{ INIT("critical", "init.fatal", "{\"service\":\"gateway\"}"),
-		    "gateway failed for good" },
 		{ INIT("critical", "init.spawn_failed", "{\"service\":\"bot\"}"),
 		    "bot cannot be started" },
 		{ INIT("error", "init.not_ready", "{\"waited_s\":30.0123,"
@@ -412,8 +410,11 @@ test_titles(void **state)
 		    "bot did not stop in time: killed" },
 		{ INIT("warning", "init.killed_group", "{\"pgid\":42,"
 		    "\"service\":\"bot\"}"), "bot left processes behind: killed" },
-		{ INIT("critical", "init.restart_failed", "{\"service\":\"gateway\"}"),
-		    "gateway restart failed" },
+		{ INIT("error", "init.unhealthy", "{\"failures\":3,"
+		    "\"action\":\"alert\",\"service\":\"gateway\"}"),
+		    "gateway unhealthy: 3 health checks failed in a row" },
+		{ INIT("info", "init.healthy", "{\"service\":\"gateway\"}"),
+		    "gateway healthy again" },
 		{ INIT("critical", "init.restart_action_failed",
 		    "{\"service\":\"gateway\"}"), "gateway restart failed" },
 		{ INIT("critical", "init.schedule_error", "{\"service\":\"gateway\"}"),

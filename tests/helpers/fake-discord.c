@@ -110,6 +110,7 @@ struct ctx {
 	long drop_next;
 	int deleted;
 	int echo;			/* error answers echo the request */
+	unsigned long echoed;		/* echoed answers so far */
 
 	FILE *store;
 	long long id_base;
@@ -301,11 +302,12 @@ on_delay(evutil_socket_t fd, short what, void *arg)
 /* Count and answer a webhook-route request (status 0 = drop), after
  * delay_ms when set. */
 /* "echo": an error answer that quotes the request back, as a proxy's error
- * page or a hostile server might: the URI and Authorization header plain
- * (with JSON's \/ escapes), the URI again with every byte as %XX, and the
- * head of the request body. */
+ * page or a hostile server might. Its message holds the URI and the
+ * Authorization header, the URI spelled in turn (one answer each) plainly,
+ * with every byte as %XX, and with every byte as a JSON \u00XX escape; "/"
+ * is escaped as \/ throughout, and the head of the request body is added. */
 static void
-set_echo_body(struct evhttp_request *req)
+set_echo_body(struct ctx *ctx, struct evhttp_request *req)
 {
 	const char *uri = evhttp_request_get_uri(req);
 	const char *auth = evhttp_find_header(
@@ -313,17 +315,26 @@ set_echo_body(struct evhttp_request *req)
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	struct evbuffer *out = evhttp_request_get_output_buffer(req);
 	size_t blen = evbuffer_get_length(in), i, n = strlen(uri);
-	char *pct = malloc(3 * n + 1), *msg = NULL, *s;
+	char *form = malloc(6 * n + 1), *msg = NULL, *s = NULL, *mark;
+	int kind = (int)(ctx->echoed++ % 3);
 	json_t *root;
 
-	if (pct == NULL)
+	if (form == NULL)
 		return;
-	for (i = 0; i < n; i++)
-		snprintf(pct + 3 * i, 4, "%%%02X", (unsigned char)uri[i]);
+	form[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (kind == 0)
+			snprintf(form + i, 2, "%c", uri[i]);
+		else if (kind == 1)
+			snprintf(form + 3 * i, 4, "%%%02X", (unsigned char)uri[i]);
+		else
+			snprintf(form + 6 * i, 7, "\\u%04x", (unsigned char)uri[i]);
+	}
 	if (blen > 200)
 		blen = 200;
-	if (asprintf(&msg, "proxy error: POST %s (Authorization: %s) = %s",
-	    uri, auth ? auth : "none", pct) < 0)
+	/* the \u form goes in after dumping, or jansson would escape it */
+	if (asprintf(&msg, "proxy error: POST %s (Authorization: %s)",
+	    kind == 2 ? "@ESC@" : form, auth ? auth : "none") < 0)
 		msg = NULL;
 	root = json_pack("{s:s, s:i, s:s, s:s%}", "message", msg ? msg : "",
 	    "code", 0, "uri", uri, "body",
@@ -331,12 +342,18 @@ set_echo_body(struct evhttp_request *req)
 	s = root ? json_dumps(root, DUMP_FLAGS | JSON_ESCAPE_SLASH) : NULL;
 	if (s != NULL) {
 		evbuffer_drain(out, evbuffer_get_length(out));
-		evbuffer_add(out, s, strlen(s));
+		if (kind == 2 && (mark = strstr(s, "@ESC@")) != NULL) {
+			evbuffer_add(out, s, (size_t)(mark - s));
+			evbuffer_add(out, form, strlen(form));
+			evbuffer_add(out, mark + 5, strlen(mark + 5));
+		} else {
+			evbuffer_add(out, s, strlen(s));
+		}
 	}
 	free(s);
 	json_decref(root);
 	free(msg);
-	free(pct);
+	free(form);
 }
 
 static void
@@ -346,7 +363,7 @@ webhook_finish(struct ctx *ctx, struct evhttp_request *req, int status)
 	struct timeval tv;
 
 	if (ctx->echo && status >= 400 && status != 429)
-		set_echo_body(req);
+		set_echo_body(ctx, req);
 	if (status == 0)
 		ctx->n.dropped++;
 	else

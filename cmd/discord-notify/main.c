@@ -603,6 +603,31 @@ on_wait_timer(evutil_socket_t fd, short what, void *arg)
 		client_close_when_flushed(cl);
 }
 
+/* Submit one event line. A rejected one is logged by the notifier; it is
+ * also said on stderr, for whoever feeds us, and its reason put in why
+ * (a line that decodes was refused by the spool instead: logged critical,
+ * why says so). Returns notifier_submit's result. */
+static int
+submit_line(struct ctx *c, const char *line, size_t len, const char *origin,
+    unsigned long lineno, uint64_t *seq, char *why, size_t whysz)
+{
+	struct gw_event ev;
+	struct gw_err e;
+
+	if (notifier_submit(c->n, line, len, origin, lineno, seq) == 0)
+		return 0;
+	if (gw_event_decode(line, len, &ev, &e) < 0) {
+		fprintf(stderr, PROG ": rejected line %lu from %s: %s\n", lineno,
+		    origin, e.msg);
+		fflush(stderr);
+		snprintf(why, whysz, "event rejected: %s", e.msg);
+	} else {
+		snprintf(why, whysz, "the spool cannot be written: event not accepted");
+	}
+	gw_event_clear(&ev);
+	return -1;
+}
+
 /* The answer to a send request while the webhook refuses us. */
 static json_t *
 parked_reply(const struct ctx *c)
@@ -620,7 +645,7 @@ client_command(struct ctx *c, struct client *cl, json_t *o)
 	const char *cmd = json_string_value(json_object_get(o, "cmd"));
 	json_t *ev = json_object_get(o, "event");
 	json_int_t wait_ms = 0;
-	char *line;
+	char *line, why[300];
 	uint64_t seq;
 
 	if (cmd != NULL && strcmp(cmd, "stats") == 0) {
@@ -636,11 +661,11 @@ client_command(struct ctx *c, struct client *cl, json_t *o)
 	}
 	json_unpack(o, "{s?:I}", "wait_ms", &wait_ms);
 	line = json_dumps(ev, JSON_COMPACT);
-	if (line == NULL || notifier_submit(c->n, line, strlen(line), "send request",
-	    1, &seq) < 0) {
+	if (line == NULL || submit_line(c, line, strlen(line), "send request",
+	    1, &seq, why, sizeof(why)) < 0) {
 		free(line);
-		reply(cl, json_pack("{s:b, s:s}", "ok", 0, "error",
-		    "event rejected (see discord-notify's log)"));
+		reply(cl, json_pack("{s:b, s:s}", "ok", 0, "error", line == NULL ?
+		    "out of memory" : why));
 		return;
 	}
 	free(line);
@@ -687,7 +712,7 @@ text_line(struct ctx *c, struct input *in, const char *line, size_t len)
 {
 	struct gw_event ev;
 	struct gw_err e;
-	char *msg = strndup(line, len), *enc = NULL;
+	char *msg = strndup(line, len), *enc = NULL, why[300];
 
 	if (msg == NULL || memchr(line, '\0', len) != NULL) {
 		reject_line(c, in, in->lineno, msg == NULL ? "out of memory" :
@@ -711,11 +736,8 @@ text_line(struct ctx *c, struct input *in, const char *line, size_t len)
 		    "as an event (64 KiB)");
 		return;
 	}
-	if (notifier_submit(c->n, enc, strlen(enc), in->origin, in->lineno,
-	    NULL) < 0 && gw_event_decode(enc, strlen(enc), &ev, &e) < 0)
-		fprintf(stderr, PROG ": rejected line %lu from %s: %s\n",
-		    in->lineno, in->origin, e.msg);
-	gw_event_clear(&ev);
+	(void)submit_line(c, enc, strlen(enc), in->origin, in->lineno, NULL,
+	    why, sizeof(why));
 	free(enc);
 }
 
@@ -724,8 +746,7 @@ static void
 handle_line(struct ctx *c, struct input *in, struct client *cl,
     const char *line, size_t len)
 {
-	struct gw_event ev;
-	struct gw_err e;
+	char why[300];
 	size_t ws;
 
 	in->lineno++;
@@ -750,14 +771,8 @@ handle_line(struct ctx *c, struct input *in, struct client *cl,
 		}
 		json_decref(o);
 	}
-	/* A refused line: the notifier logged why; say it on stderr too (a
-	 * line that decodes was refused by the spool, which logs critical). */
-	if (notifier_submit(c->n, line, len, in->origin, in->lineno, NULL) < 0) {
-		if (gw_event_decode(line, len, &ev, &e) < 0)
-			fprintf(stderr, PROG ": rejected line %lu from %s: %s\n",
-			    in->lineno, in->origin, e.msg);
-		gw_event_clear(&ev);
-	}
+	(void)submit_line(c, line, len, in->origin, in->lineno, NULL, why,
+	    sizeof(why));
 }
 
 /* Take every complete line out of in->buf; at eof the rest is a line too.

@@ -769,6 +769,10 @@ one_event() {
 	printf '%s\nnot json\n' "$(one_event ok)" | to_socket
 	wait_stored 1 10
 	grep -qx 'discord-notify: rejected line 2 from socket peer [0-9]*: not JSON.*' "$T/notify.log"
+	# a send request's bad event: the reply says why, and so does stderr
+	run bash -c "echo '{\"cmd\":\"send\",\"event\":{\"ts\":1}}' | socat -t 5 - UNIX-CONNECT:$SOCK"
+	jq -e '.ok == false and (.error | startswith("event rejected: "))' <<<"$output"
+	grep -qx 'discord-notify: rejected line 1 from send request: .*' "$T/notify.log"
 	run bash -c "$(declare -f one_event); { one_event; echo '{\"ts\":1}'; } |
 		discord-notify --dry-run 2>&1 >/dev/null"
 	[ "$status" -eq 0 ]

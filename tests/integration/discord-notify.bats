@@ -679,13 +679,12 @@ one_event() {
 	grep '^{"dry_run":true' <<<"$output" | jq -e '.payload.embeds[0].description == "dry"'
 	[ ! -e "$T/missing" ]
 	[ -z "$(find "$T/tmp" "$T/cwd" -mindepth 1)" ]	# its throwaway spool is gone
-	# the default runtime directory (as root /run/gwkit) is not created either
-	rd=$(env -u GWKIT_RUNTIME_DIR -u XDG_RUNTIME_DIR sh -c '[ "$(id -u)" = 0 ] && echo /run/gwkit || echo /tmp/gwkit-$(id -u)')
-	if [ ! -e "$rd" ]; then
-		run bash -c "$(declare -f one_event); one_event | env -u GWKIT_RUNTIME_DIR -u XDG_RUNTIME_DIR timeout 10 discord-notify --dry-run"
-		[ "$status" -eq 0 ]
-		[ ! -e "$rd" ]
-	fi
+	# nor a default one ($XDG_RUNTIME_DIR/gwkit; as root without it /run/gwkit)
+	mkdir -m 700 "$T/xdg"
+	run bash -c "$(declare -f one_event); one_event | env -u GWKIT_RUNTIME_DIR XDG_RUNTIME_DIR=$T/xdg TMPDIR=$T/tmp timeout 10 discord-notify --dry-run"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^{"dry_run":true' <<<"$output")" -eq 1 ]
+	[ ! -e "$T/xdg/gwkit" ]
 }
 
 @test "the dry run's notify.started line names the same spool in its message and its fields" {

@@ -136,11 +136,12 @@ usage(FILE *f)
 "       discord-notify --send LEVEL MESSAGE [--source S] [--component C] [--event E]\n"
 "       discord-notify --stats | -n | --help | --version\n"
 "\n"
-"  --listen PATH         Unix socket for event lines (default $RUNTIME/notify.sock;\n"
-"                        a dry run listens only when given one)\n"
+"  --listen PATH         Unix socket for event lines (default\n"
+"                        $RUNTIME/notify.sock; a dry run listens only when given one)\n"
 "  --no-listen           no socket; stdin only\n"
 "  --no-stdin            do not read stdin\n"
 "  --once                exit once stdin has ended and everything is delivered\n"
+"                        (at most --timeout after its end)\n"
 "  --spool DIR           durable spool (default $RUNTIME/notify-spool)\n"
 "  --webhook-file F      file holding the webhook URL (else DISCORD_WEBHOOK_URL_FILE,\n"
 "                        else DISCORD_WEBHOOK_URL)\n"
@@ -148,7 +149,8 @@ usage(FILE *f)
 "  --dry-run             print the payloads as JSON lines instead of sending\n"
 "                        (no webhook: the same); uses neither the spool nor\n"
 "                        the runtime directory\n"
-"  --text                every stdin line is a plain-text message (not JSON)\n"
+"  --text                every stdin line is a plain-text message (not JSON);\n"
+"                        implies --once, and no socket unless --listen\n"
 "  --default-level LEVEL level of text messages (default warning); when given,\n"
 "                        a line not starting with '{' is taken as text too\n"
 "  --source S, --component C, --event E\n"
@@ -163,7 +165,8 @@ usage(FILE *f)
 "  --max-clients N       socket clients at once; then the least recently active\n"
 "                        idle one makes room (default 256)\n"
 "  --client-timeout S    drop a socket client idle for S (default 60)\n"
-"  --timeout S           --send/--once: wait at most S for delivery (default 30)\n"
+"  --timeout S           --send, --once (after stdin ended): wait at most S for\n"
+"                        delivery (default 30)\n"
 "  --log-level LEVEL     debug|info|warning|error|critical (LOG_LEVEL, default info)\n"
 "  --log-format F        json|text|auto: log lines as JSON event records or one\n"
 "                        readable line each; auto: text on a terminal\n"
@@ -472,9 +475,10 @@ on_deadline(evutil_socket_t fd, short what, void *arg)
 	if (c->my_seq != 0 || c->o.once) {
 		c->exit_code = left ? EXIT_TEMPFAIL : 0;
 		if (left)
-			fprintf(stderr, PROG ": %zu event%s not delivered within %g s; "
+			fprintf(stderr, PROG ": %zu event%s not delivered within %g s%s; "
 			    "kept in %s for the next run\n", left, left == 1 ? "" : "s",
-			    c->o.timeout_s, spool_in_use(c));
+			    c->o.timeout_s, c->my_seq != 0 ? "" : " of the end of the input",
+			    spool_in_use(c));
 	} else {
 		c->exit_code = 0;	/* drain over: the rest stays spooled */
 	}
@@ -1031,6 +1035,8 @@ on_stdin(evutil_socket_t fd, short what, void *arg)
 		drain_lines(c, &c->stdin_in, NULL, 1);
 		event_del(c->stdin_ev);
 		c->stdin_eof = 1;
+		if (c->o.once)	/* --timeout counts from the end of the input */
+			arm_deadline(c, c->o.timeout_s);
 		maybe_finish(c);
 		return;
 	}
@@ -1447,6 +1453,8 @@ main(int argc, char **argv)
 	}
 	if (c.o.dry_run && !c.o.have_listen)
 		c.o.no_listen = 1;	/* a dry run listens only when asked to */
+	if (c.o.text && !c.o.have_listen)	/* a pipeline: some-script | ... */
+		c.o.no_listen = c.o.once = 1;
 	if (c.o.check_only) {
 		printf("configuration OK\n");
 		return 0;
@@ -1584,7 +1592,7 @@ main(int argc, char **argv)
 		c.finish_at_eof = !c.o.once;
 		if (c.stdin_ev == NULL)
 			c.stdin_eof = 1;
-		if (c.o.once)
+		if (c.o.once && c.stdin_eof)	/* else from the end of stdin */
 			arm_deadline(&c, c.o.timeout_s);
 	}
 	notifier_commit(c.n);	/* also starts what the spool held */

@@ -847,3 +847,24 @@ one_event() {
 	wait_stored 1 5
 	[ "$(descriptions)" = "daily restart done" ]
 }
+
+@test "a pipeline: --text reads stdin only and exits once it has ended and all is delivered; --timeout counts from that end" {
+	start_fake
+	# a slow producer: the second line comes after --timeout has passed
+	# since the start; no socket is made (none given)
+	run bash -c "{ echo first; sleep 2; echo second; } | discord-notify --text --webhook-file $T/webhook --allow-insecure-url --timeout 1"
+	[ "$status" -eq 0 ]
+	[ "$(descriptions | tr '\n' ' ')" = "first second " ]
+	[ ! -e "$SOCK" ]
+	# the same for --once with event records
+	run bash -c "$(declare -f one_event); { sleep 2; one_event third; } | discord-notify --once --no-listen --webhook-file $T/webhook --allow-insecure-url --timeout 1"
+	[ "$status" -eq 0 ]
+	wait_stored 3 5
+	# and with Discord down, 75 at --timeout after the end, the rest kept
+	stop_pid "$FAKE_PID"; FAKE_PID=
+	t0=$(now_ms)
+	run bash -c "echo fourth | discord-notify --text --webhook-file $T/webhook --allow-insecure-url --timeout 1"
+	[ "$status" -eq 75 ]
+	(( $(now_ms) - t0 < 5000 ))
+	[[ "$output" == *"1 event not delivered within 1 s of the end of the input; kept in"* ]]
+}

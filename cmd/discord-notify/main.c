@@ -38,11 +38,13 @@
 
 #define PROG "discord-notify"
 #define VERSION "gwkit 0.1.0"
+/* Exit codes: the list in usage() and docs/discord-notify.md "EXIT STATUS". */
 #define EXIT_USAGE 64
-#define EXIT_UNAVAILABLE 69	/* --stats/--send: no daemon answering */
+#define EXIT_UNAVAILABLE 69	/* --stats: no daemon; --send: NOT spooled, spool held */
 #define EXIT_SOFTWARE 70
 #define EXIT_CANTCREAT 73	/* spool or socket cannot be set up */
 #define EXIT_TEMPFAIL 75	/* --send/--once: still spooled at the deadline */
+#define EXIT_REFUSED 77		/* --send/--once: the webhook refused us (401/403/404) */
 #define EXIT_CONFIG 78		/* bad webhook URL or file */
 #define MAX_CLIENTS 256		/* default --max-clients */
 #define CLIENT_TIMEOUT_S 60	/* default --client-timeout */
@@ -62,8 +64,13 @@ struct opts {
 	long max_clients;
 	const char *send_level, *send_message;
 	const char *source, *component, *event_name;
+	int have_source, have_component, have_listen;
 	int stats, once, no_stdin, no_listen, check_only;
+	int text;		/* --text: every stdin line is a message */
+	int have_default_level;	/* --default-level: non-JSON lines are text */
+	enum gw_level default_level;
 	enum gw_level log_level;
+	enum gw_log_format log_format;
 };
 
 struct input {
@@ -71,6 +78,7 @@ struct input {
 	unsigned long lineno;
 	char origin[64];
 	int skipping;		/* discarding the rest of an overlong line */
+	int is_stdin;
 };
 
 struct client {
@@ -78,10 +86,13 @@ struct client {
 	struct ctx *c;
 	struct bufferevent *bev;
 	struct input in;
-	uint64_t wait_seq;	/* "send" request waiting for delivery; 0 none */
-	struct event *wait_timer;
+	uint64_t wait_seq;	/* "send" request waiting for delivery; 0 none:
+				 * its later lines wait (replies stay in order) */
+	struct event *wait_timer;	/* its deadline; activated when it ends */
 	struct timespec last_active;	/* last bytes received */
 	int paused;		/* too many unread replies: not reading */
+	int eof;		/* half-closed: freed once its replies are out */
+	int evicting;		/* being dropped: no more waits */
 };
 
 struct ctx {
@@ -109,7 +120,11 @@ struct ctx {
 	struct event *sig[5];
 	struct event *deadline;	/* drain, --send or --once deadline */
 	int draining;
+	int finish_at_eof;	/* a dry run with no socket: done when stdin is */
 	uint64_t my_seq;	/* standalone --send */
+	long refused_status;	/* the webhook's last 401/403/404; 0 after a 2xx */
+	char refused_msg[200];	/* Discord's message with it, quoted */
+	char url_shown[600];	/* the webhook URL for logs (no secrets) */
 	int exit_code;
 };
 
@@ -121,16 +136,27 @@ usage(FILE *f)
 "       discord-notify --send LEVEL MESSAGE [--source S] [--component C] [--event E]\n"
 "       discord-notify --stats | -n | --help | --version\n"
 "\n"
-"  --listen PATH         Unix socket for event lines (default $RUNTIME/notify.sock)\n"
+"  --listen PATH         Unix socket for event lines (default\n"
+"                        $RUNTIME/notify.sock; a dry run listens only when given one)\n"
 "  --no-listen           no socket; stdin only\n"
 "  --no-stdin            do not read stdin\n"
 "  --once                exit once stdin has ended and everything is delivered\n"
+"                        (at most --timeout after its end)\n"
 "  --spool DIR           durable spool (default $RUNTIME/notify-spool)\n"
 "  --webhook-file F      file holding the webhook URL (else DISCORD_WEBHOOK_URL_FILE,\n"
 "                        else DISCORD_WEBHOOK_URL)\n"
 "  --allow-insecure-url  accept http:// webhooks (tests on 127.0.0.1)\n"
 "  --dry-run             print the payloads as JSON lines instead of sending\n"
-"                        (no webhook: the same; the spool is not used)\n"
+"                        (no webhook: the same); uses neither the spool nor\n"
+"                        the runtime directory\n"
+"  --text                every stdin line is a plain-text message (not JSON);\n"
+"                        implies --once, and no socket unless --listen\n"
+"  --default-level LEVEL level of text messages (default warning); when given,\n"
+"                        a line not starting with '{' is taken as text too\n"
+"  --source S, --component C, --event E\n"
+"                        text messages and --send: the event's source (default\n"
+"                        text; --send: discord-notify), component (stdin or\n"
+"                        socket; --send: cli) and name (notify.message)\n"
 "  --mention TEXT        content for critical events (e.g. <@&ROLE_ID>)\n"
 "  --coalesce-window S   identical repeats within S become one embed (default 60)\n"
 "  --max-age S           dead-letter events not delivered within S (default 86400)\n"
@@ -139,13 +165,27 @@ usage(FILE *f)
 "  --max-clients N       socket clients at once; then the least recently active\n"
 "                        idle one makes room (default 256)\n"
 "  --client-timeout S    drop a socket client idle for S (default 60)\n"
-"  --timeout S           --send/--once: wait at most S for delivery (default 30)\n"
+"  --timeout S           --send, --once (after stdin ended): wait at most S for\n"
+"                        delivery (default 30)\n"
 "  --log-level LEVEL     debug|info|warning|error|critical (LOG_LEVEL, default info)\n"
+"  --log-format F        json|text|auto: log lines as JSON event records or one\n"
+"                        readable line each; auto: text on a terminal\n"
+"                        (LOG_FORMAT, default auto)\n"
 "  -n                    check the configuration and exit\n"
 "\n"
-"exit: 0 ok/delivered, 64 usage, 69 no daemon answering (--stats), or --send\n"
-"      could not spool the event; 73 spool or socket unusable, 75 not delivered\n"
-"      in time (still spooled), 78 bad or (--send) no webhook\n");
+"exit status:\n"
+"  0   ok: stopped cleanly; --send/--once delivered (or printed in a dry run)\n"
+"  64  usage: a bad option or argument\n"
+"  69  --stats: no daemon answering; --send: the daemon did not take the event\n"
+"      and another process holds the spool: the event was NOT spooled\n"
+"  70  internal error (out of memory, event loop, libcurl)\n"
+"  73  the spool or the socket cannot be set up (e.g. the spool is locked by\n"
+"      another instance), or --send could not spool the event (NOT spooled)\n"
+"  75  --send/--once: not delivered within --timeout; still spooled\n"
+"  77  --send/--once: the webhook refused us (HTTP 401/403/404: token invalid\n"
+"      or webhook deleted); the events stay spooled\n"
+"  78  bad webhook configuration, or --send with no webhook (and no daemon\n"
+"      taking the event)\n");
 }
 
 static const char *
@@ -162,7 +202,7 @@ parse_options(int argc, char **argv, struct opts *o)
 	    O_WEBHOOK_FILE, O_INSECURE, O_DRY_RUN, O_MENTION, O_WINDOW,
 	    O_MAX_AGE, O_PARK, O_DRAIN, O_TIMEOUT, O_SEND, O_SOURCE,
 	    O_COMPONENT, O_EVENT, O_STATS, O_LOG_LEVEL, O_MAX_CLIENTS,
-	    O_CLIENT_TIMEOUT };
+	    O_CLIENT_TIMEOUT, O_TEXT, O_DEFAULT_LEVEL, O_LOG_FORMAT };
 	static const struct option lo[] = {
 		{ "listen", required_argument, NULL, O_LISTEN },
 		{ "no-listen", no_argument, NULL, O_NO_LISTEN },
@@ -186,11 +226,16 @@ parse_options(int argc, char **argv, struct opts *o)
 		{ "log-level", required_argument, NULL, O_LOG_LEVEL },
 		{ "max-clients", required_argument, NULL, O_MAX_CLIENTS },
 		{ "client-timeout", required_argument, NULL, O_CLIENT_TIMEOUT },
+		{ "text", no_argument, NULL, O_TEXT },
+		{ "default-level", required_argument, NULL, O_DEFAULT_LEVEL },
+		{ "log-format", required_argument, NULL, O_LOG_FORMAT },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *lvl = cfg_env_str("LOG_LEVEL", "info");
+	const char *fmt = cfg_env_str("LOG_FORMAT", "auto");
+	const char *fmt_what = "LOG_FORMAT", *deflvl = NULL;
 	char q[64], rd[900];
 	struct gw_err e;
 	int ch, r, have_listen = 0, have_spool = 0;
@@ -206,6 +251,7 @@ parse_options(int argc, char **argv, struct opts *o)
 	o->source = PROG;
 	o->component = "cli";
 	o->event_name = "notify.message";
+	o->default_level = GW_WARNING;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":nhV", lo, NULL)) != -1) {
 		r = 0;
@@ -215,7 +261,7 @@ parse_options(int argc, char **argv, struct opts *o)
 				errx(EXIT_USAGE, "--listen: a socket path of 1..%d bytes",
 				    USOCK_PATH_MAX);
 			snprintf(o->listen, sizeof(o->listen), "%s", optarg);
-			have_listen = 1;
+			have_listen = o->have_listen = 1;
 			break;
 		case O_NO_LISTEN: o->no_listen = 1; break;
 		case O_NO_STDIN: o->no_stdin = 1; break;
@@ -265,8 +311,11 @@ parse_options(int argc, char **argv, struct opts *o)
 			break;
 		}
 		case O_SEND: o->send_level = optarg; break;
-		case O_SOURCE: o->source = optarg; break;
-		case O_COMPONENT: o->component = optarg; break;
+		case O_SOURCE: o->source = optarg; o->have_source = 1; break;
+		case O_COMPONENT: o->component = optarg; o->have_component = 1; break;
+		case O_TEXT: o->text = 1; break;
+		case O_DEFAULT_LEVEL: deflvl = optarg; break;
+		case O_LOG_FORMAT: fmt = optarg; fmt_what = "--log-format"; break;
 		case O_EVENT: o->event_name = optarg; break;
 		case O_STATS: o->stats = 1; break;
 		case O_LOG_LEVEL: lvl = optarg; break;
@@ -291,6 +340,15 @@ parse_options(int argc, char **argv, struct opts *o)
 	if (gw_level_parse(lvl, &o->log_level) < 0)
 		errx(EXIT_USAGE, "log level '%s' is not one of debug, info, warning, "
 		    "error, critical", quoted(q, sizeof(q), lvl));
+	if (gw_log_format_parse(fmt, &o->log_format) < 0)
+		errx(EXIT_USAGE, "%s: '%s' is not one of json, text, auto", fmt_what,
+		    quoted(q, sizeof(q), fmt));
+	if (deflvl != NULL) {
+		if (gw_level_parse(deflvl, &o->default_level) < 0)
+			errx(EXIT_USAGE, "--default-level: '%s' is not one of debug, info, "
+			    "warning, error, critical", quoted(q, sizeof(q), deflvl));
+		o->have_default_level = 1;
+	}
 	if (o->send_level != NULL) {
 		if (optind + 1 != argc)
 			errx(EXIT_USAGE, "--send LEVEL MESSAGE: give the message as one argument");
@@ -301,6 +359,9 @@ parse_options(int argc, char **argv, struct opts *o)
 		    quoted(q, sizeof(q), argv[optind]));
 	if (o->send_level != NULL && o->stats)
 		errx(EXIT_USAGE, "--send and --stats do not go together");
+	if (o->text && (o->send_level != NULL || o->stats || o->no_stdin))
+		errx(EXIT_USAGE, "--text reads stdin: not with --send, --stats or "
+		    "--no-stdin");
 	if (!have_listen || !have_spool) {
 		if (rundir_path(rd, sizeof(rd), &e) < 0)
 			errx(EXIT_USAGE, "%s", e.msg);
@@ -350,14 +411,54 @@ load_webhook(const struct opts *o, struct discord_webhook *wh, struct gw_err *er
 	return 1;
 }
 
+/* 1 when path is dir or inside it. */
+static int
+in_dir(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
 /* ---------- ending ---------- */
+
+/* The spool a run uses: a dry run's throwaway one, else --spool's. */
+static const char *
+spool_in_use(const struct ctx *c)
+{
+	return c->dry_dir[0] != '\0' ? c->dry_dir : c->o.spool;
+}
+
+/* The webhook refused us (401/403/404) and the notifier parked it: a
+ * --send, or a --once whose input has ended, stops now (exit 77) rather
+ * than wait out --timeout for a webhook that will not take anything. */
+static void
+refused_exit(struct ctx *c)
+{
+	size_t left = notifier_pending(c->n);
+
+	if (c->exit_code == EXIT_REFUSED)
+		return;		/* said once */
+	c->exit_code = EXIT_REFUSED;
+	fprintf(stderr, PROG ": %s: the webhook %s refused us with HTTP %ld%s%s "
+	    "(token invalid or webhook deleted): %zu event%s kept in %s; fix the "
+	    "webhook and run again\n", c->my_seq != 0 ? "--send" : "--once",
+	    c->url_shown, c->refused_status, c->refused_msg[0] ? " " : "",
+	    c->refused_msg, left, left == 1 ? "" : "s", spool_in_use(c));
+	event_base_loopexit(c->base, NULL);
+}
 
 static void
 maybe_finish(struct ctx *c)
 {
+	if (c->refused_status != 0 && !c->draining &&
+	    (c->my_seq != 0 || (c->o.once && c->stdin_eof))) {
+		refused_exit(c);
+		return;
+	}
 	if (notifier_pending(c->n) > 0 || notifier_busy(c->n))
 		return;
-	if (c->draining || (c->o.once && c->stdin_eof)) {
+	if (c->draining || ((c->o.once || c->finish_at_eof) && c->stdin_eof)) {
 		c->exit_code = 0;
 		event_base_loopexit(c->base, NULL);
 	}
@@ -374,9 +475,10 @@ on_deadline(evutil_socket_t fd, short what, void *arg)
 	if (c->my_seq != 0 || c->o.once) {
 		c->exit_code = left ? EXIT_TEMPFAIL : 0;
 		if (left)
-			fprintf(stderr, PROG ": %zu event%s not delivered within %g s; "
+			fprintf(stderr, PROG ": %zu event%s not delivered within %g s%s; "
 			    "kept in %s for the next run\n", left, left == 1 ? "" : "s",
-			    c->o.timeout_s, c->o.spool);
+			    c->o.timeout_s, c->my_seq != 0 ? "" : " of the end of the input",
+			    spool_in_use(c));
 	} else {
 		c->exit_code = 0;	/* drain over: the rest stays spooled */
 	}
@@ -462,18 +564,81 @@ client_free(struct client *cl)
 	}
 }
 
+/* A half-closed client goes once its replies are written (client_write
+ * sees the output empty), within --client-timeout like any write. */
 static void
-on_wait_timeout(evutil_socket_t fd, short what, void *arg)
+client_close_when_flushed(struct client *cl)
+{
+	if (evbuffer_get_length(bufferevent_get_output(cl->bev)) == 0) {
+		client_free(cl);
+		return;
+	}
+	bufferevent_setwatermark(cl->bev, EV_WRITE, 0, 0);
+}
+
+static void drain_lines(struct ctx *c, struct input *in, struct client *cl, int eof);
+
+/* The reply to a waiting "send" is queued (or its wait_ms ran out): the
+ * client's next lines are handled, from the loop, never from inside the
+ * ack that answered it. */
+static void
+client_wait_ended(struct client *cl)
+{
+	cl->wait_seq = 0;
+	event_active(cl->wait_timer, EV_TIMEOUT, 0);
+}
+
+static void
+on_wait_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct client *cl = arg;
 
 	(void)fd;
 	(void)what;
-	if (cl->wait_seq == 0)
-		return;
-	cl->wait_seq = 0;
-	reply(cl, json_pack("{s:b, s:b, s:s}", "ok", 1, "delivered", 0,
-	    "status", "spooled"));
+	if (cl->wait_seq != 0) {	/* wait_ms ran out */
+		cl->wait_seq = 0;
+		reply(cl, json_pack("{s:b, s:b, s:s}", "ok", 1, "delivered", 0,
+		    "status", "spooled"));
+	}
+	if (!cl->paused && !cl->eof)
+		bufferevent_enable(cl->bev, EV_READ);
+	drain_lines(cl->c, &cl->in, cl, cl->eof);
+	if (cl->eof && cl->wait_seq == 0)
+		client_close_when_flushed(cl);
+}
+
+/* Submit one event line. A rejected one is logged by the notifier; it is
+ * also said on stderr, for whoever feeds us, and its reason put in why
+ * (a line that decodes was refused by the spool instead: logged critical,
+ * why says so). Returns notifier_submit's result. */
+static int
+submit_line(struct ctx *c, const char *line, size_t len, const char *origin,
+    unsigned long lineno, uint64_t *seq, char *why, size_t whysz)
+{
+	struct gw_event ev;
+	struct gw_err e;
+
+	if (notifier_submit(c->n, line, len, origin, lineno, seq) == 0)
+		return 0;
+	if (gw_event_decode(line, len, &ev, &e) < 0) {
+		fprintf(stderr, PROG ": rejected line %lu from %s: %s\n", lineno,
+		    origin, e.msg);
+		fflush(stderr);
+		snprintf(why, whysz, "event rejected: %s", e.msg);
+	} else {
+		snprintf(why, whysz, "the spool cannot be written: event not accepted");
+	}
+	gw_event_clear(&ev);
+	return -1;
+}
+
+/* The answer to a send request while the webhook refuses us. */
+static json_t *
+parked_reply(const struct ctx *c)
+{
+	return json_pack("{s:b, s:b, s:s, s:i, s:s}", "ok", 1, "delivered", 0,
+	    "status", "parked", "http_status", (int)c->refused_status,
+	    "discord", c->refused_msg);
 }
 
 /* A command line from a socket client: {"cmd":"stats"} or
@@ -484,7 +649,7 @@ client_command(struct ctx *c, struct client *cl, json_t *o)
 	const char *cmd = json_string_value(json_object_get(o, "cmd"));
 	json_t *ev = json_object_get(o, "event");
 	json_int_t wait_ms = 0;
-	char *line;
+	char *line, why[300];
 	uint64_t seq;
 
 	if (cmd != NULL && strcmp(cmd, "stats") == 0) {
@@ -500,11 +665,11 @@ client_command(struct ctx *c, struct client *cl, json_t *o)
 	}
 	json_unpack(o, "{s?:I}", "wait_ms", &wait_ms);
 	line = json_dumps(ev, JSON_COMPACT);
-	if (line == NULL || notifier_submit(c->n, line, strlen(line), "send request",
-	    1, &seq) < 0) {
+	if (line == NULL || submit_line(c, line, strlen(line), "send request",
+	    1, &seq, why, sizeof(why)) < 0) {
 		free(line);
-		reply(cl, json_pack("{s:b, s:s}", "ok", 0, "error",
-		    "event rejected (see discord-notify's log)"));
+		reply(cl, json_pack("{s:b, s:s}", "ok", 0, "error", line == NULL ?
+		    "out of memory" : why));
 		return;
 	}
 	free(line);
@@ -513,19 +678,71 @@ client_command(struct ctx *c, struct client *cl, json_t *o)
 		    "the spool cannot be synced: event not accepted"));
 		return;
 	}
-	if (wait_ms <= 0) {
+	if (wait_ms > 0 && c->refused_status != 0) {	/* no use waiting */
+		reply(cl, parked_reply(c));
+		return;
+	}
+	if (wait_ms <= 0 || cl->evicting || cl->wait_timer == NULL) {
 		reply(cl, json_pack("{s:b, s:b, s:s}", "ok", 1, "delivered", 0,
 		    "status", "spooled"));
 		return;
 	}
+	if (wait_ms > 86400000)
+		wait_ms = 86400000;
 	cl->wait_seq = seq;
-	if (cl->wait_timer == NULL)
-		cl->wait_timer = evtimer_new(c->base, on_wait_timeout, cl);
-	if (cl->wait_timer != NULL) {
+	bufferevent_disable(cl->bev, EV_READ);	/* its next lines wait */
+	{
 		struct timeval tv = { (time_t)(wait_ms / 1000),
 		    (suseconds_t)((wait_ms % 1000) * 1000) };
 		evtimer_add(cl->wait_timer, &tv);
 	}
+}
+
+/* Reject a line: counted and logged by the notifier, and one line on
+ * stderr for whoever feeds us. */
+static void
+reject_line(struct ctx *c, const struct input *in, unsigned long lineno,
+    const char *reason)
+{
+	notifier_reject(c->n, in->origin, lineno, reason);
+	fprintf(stderr, PROG ": rejected line %lu from %s: %s\n", lineno,
+	    in->origin, reason);
+	fflush(stderr);
+}
+
+/* A line of plain text as a message event (--text, --default-level). */
+static void
+text_line(struct ctx *c, struct input *in, const char *line, size_t len)
+{
+	struct gw_event ev;
+	struct gw_err e;
+	char *msg = strndup(line, len), *enc = NULL, why[300];
+
+	if (msg == NULL || memchr(line, '\0', len) != NULL) {
+		reject_line(c, in, in->lineno, msg == NULL ? "out of memory" :
+		    "text line holds a NUL byte");
+		free(msg);
+		return;
+	}
+	if (gw_event_init(&ev, c->o.default_level, c->o.have_source ?
+	    c->o.source : "text", c->o.have_component ? c->o.component :
+	    in->is_stdin ? "stdin" : "socket", c->o.event_name, msg, NULL,
+	    &e) < 0) {
+		free(msg);
+		reject_line(c, in, in->lineno, e.msg);
+		return;
+	}
+	free(msg);
+	enc = gw_event_encode(&ev);
+	gw_event_clear(&ev);
+	if (enc == NULL) {
+		reject_line(c, in, in->lineno, "text line too long once written "
+		    "as an event (64 KiB)");
+		return;
+	}
+	(void)submit_line(c, enc, strlen(enc), in->origin, in->lineno, NULL,
+	    why, sizeof(why));
+	free(enc);
 }
 
 /* One complete line from an input. */
@@ -533,13 +750,21 @@ static void
 handle_line(struct ctx *c, struct input *in, struct client *cl,
     const char *line, size_t len)
 {
-	uint64_t seq;
+	char why[300];
+	size_t ws;
 
 	in->lineno++;
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
 	if (len == 0)
 		return;		/* blank lines are not records */
+	for (ws = 0; ws < len && strchr(" \t\f\v", line[ws]) != NULL; ws++)
+		;
+	if ((in->is_stdin && c->o.text) || (c->o.have_default_level &&
+	    (ws >= len || line[ws] != '{'))) {
+		text_line(c, in, line, len);
+		return;
+	}
 	if (cl != NULL && line[0] == '{' && memmem(line, len, "\"cmd\"", 5) != NULL) {
 		json_t *o = json_loadb(line, len, 0, NULL);
 
@@ -550,10 +775,12 @@ handle_line(struct ctx *c, struct input *in, struct client *cl,
 		}
 		json_decref(o);
 	}
-	notifier_submit(c->n, line, len, in->origin, in->lineno, &seq);
+	(void)submit_line(c, line, len, in->origin, in->lineno, NULL, why,
+	    sizeof(why));
 }
 
-/* Take every complete line out of in->buf; at eof the rest is a line too. */
+/* Take every complete line out of in->buf; at eof the rest is a line too.
+ * A client waiting for a send reply is not read on until it has it. */
 static void
 drain_lines(struct ctx *c, struct input *in, struct client *cl, int eof)
 {
@@ -562,14 +789,15 @@ drain_lines(struct ctx *c, struct input *in, struct client *cl, int eof)
 
 	for (;;) {
 		len = evbuffer_get_length(in->buf);
-		if (len == 0 || (cl != NULL && cl->paused && !eof))
+		if (len == 0 || (cl != NULL && cl->paused && !eof) ||
+		    (cl != NULL && cl->wait_seq != 0))
 			break;	/* paused: the rest waits until replies drain */
 		p = evbuffer_search_eol(in->buf, NULL, NULL, EVBUFFER_EOL_LF);
 		if (p.pos < 0) {
 			if (len > GW_EVENT_MAX_LINE + 1 || (eof && in->skipping)) {
 				if (!in->skipping) {	/* report once per overlong line */
 					in->lineno++;
-					notifier_reject(c->n, in->origin, in->lineno,
+					reject_line(c, in, in->lineno,
 					    "line longer than 65536 bytes");
 				}
 				evbuffer_drain(in->buf, len);
@@ -587,13 +815,12 @@ drain_lines(struct ctx *c, struct input *in, struct client *cl, int eof)
 		}
 		if ((size_t)p.pos > GW_EVENT_MAX_LINE + 1) {
 			in->lineno++;
-			notifier_reject(c->n, in->origin, in->lineno,
-			    "line longer than 65536 bytes");
+			reject_line(c, in, in->lineno, "line longer than 65536 bytes");
 			evbuffer_drain(in->buf, (size_t)p.pos + 1);
 			continue;
 		}
 		{
-			char *line = (char *)evbuffer_pullup(in->buf, p.pos);
+			char *line = (char *)evbuffer_pullup(in->buf, p.pos + ((size_t)p.pos < len));
 
 			handle_line(c, in, cl, line ? line : "", (size_t)p.pos);
 			evbuffer_drain(in->buf, (size_t)p.pos + ((size_t)p.pos < len));
@@ -612,16 +839,24 @@ client_read(struct bufferevent *bev, void *arg)
 	drain_lines(cl->c, &cl->in, cl, 0);
 }
 
-/* Replies drained below OUT_LOW: read the client again. */
+/* Replies drained below OUT_LOW: read the client again; a half-closed one
+ * goes once they are all out. */
 static void
 client_write(struct bufferevent *bev, void *arg)
 {
 	struct client *cl = arg;
+	size_t out = evbuffer_get_length(bufferevent_get_output(bev));
 
-	if (!cl->paused || evbuffer_get_length(bufferevent_get_output(bev)) > OUT_LOW)
+	if (cl->eof) {
+		if (cl->wait_seq == 0 && out == 0)
+			client_free(cl);
+		return;
+	}
+	if (!cl->paused || out > OUT_LOW)
 		return;
 	cl->paused = 0;
-	bufferevent_enable(bev, EV_READ);
+	if (cl->wait_seq == 0)
+		bufferevent_enable(bev, EV_READ);
 	drain_lines(cl->c, &cl->in, cl, 0);	/* lines held while paused */
 }
 
@@ -631,17 +866,14 @@ client_event(struct bufferevent *bev, short what, void *arg)
 	struct client *cl = arg;
 	struct ctx *c = cl->c;
 
-	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) &&
-	    cl->wait_seq != 0) {
-		bufferevent_enable(bev, EV_READ);	/* waiting for us, not idle */
-		return;
-	}
+	(void)bev;
 	if (what & BEV_EVENT_TIMEOUT) {
 		/* paused, in.buf holds whole lines not read yet, not half a one */
-		size_t part = cl->paused ? 0 : evbuffer_get_length(cl->in.buf);
+		size_t part = cl->paused || cl->eof ? 0 :
+		    evbuffer_get_length(cl->in.buf);
 
 		if (part > 0 && !cl->in.skipping)
-			notifier_reject(c->n, cl->in.origin, cl->in.lineno + 1,
+			reject_line(c, &cl->in, cl->in.lineno + 1,
 			    "unterminated line dropped: the client was idle");
 		gw_log_event(c->log, GW_INFO, "notify", "notify.client_idle",
 		    json_pack("{s:s, s:f}", "origin", cl->in.origin, "timeout_s",
@@ -652,20 +884,28 @@ client_event(struct bufferevent *bev, short what, void *arg)
 		client_free(cl);
 		return;
 	}
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+	if (what & BEV_EVENT_ERROR) {
 		drain_lines(c, &cl->in, cl, 1);	/* a last unterminated line */
 		client_free(cl);
+		return;
+	}
+	if (what & BEV_EVENT_EOF) {	/* half-closed: it may still read */
+		cl->eof = 1;
+		drain_lines(c, &cl->in, cl, 1);	/* a last unterminated line */
+		if (cl->wait_seq == 0)
+			client_close_when_flushed(cl);
 	}
 }
 
-/* The least recently active client not waiting for a reply, or NULL. */
+/* The least recently active client not waiting for a reply nor closing,
+ * or NULL. */
 static struct client *
 eviction_candidate(struct ctx *c)
 {
 	struct client *cl, *best = NULL;
 
 	LIST_FOREACH(cl, &c->clients, link) {
-		if (cl->wait_seq != 0)
+		if (cl->wait_seq != 0 || cl->eof)
 			continue;
 		if (best == NULL || cl->last_active.tv_sec < best->last_active.tv_sec ||
 		    (cl->last_active.tv_sec == best->last_active.tv_sec &&
@@ -705,6 +945,7 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		gw_log_event(c->log, GW_DEBUG, "notify", "notify.client_evicted",
 		    json_pack("{s:s}", "origin", victim->in.origin),
 		    "%s evicted to make room", victim->in.origin);
+		victim->evicting = 1;	/* its sends do not wait */
 		drain_lines(c, &victim->in, victim, 1);	/* keep what it sent */
 		client_free(victim);
 	}
@@ -716,10 +957,11 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	clock_gettime(CLOCK_MONOTONIC, &cl->last_active);
 	cl->in.buf = evbuffer_new();
 	cl->bev = bufferevent_socket_new(c->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	cl->wait_timer = evtimer_new(c->base, on_wait_timer, cl);
 	snprintf(cl->in.origin, sizeof(cl->in.origin), "socket peer %lu", ++c->next_peer);
 	LIST_INSERT_HEAD(&c->clients, cl, link);
 	c->n_clients++;
-	if (cl->in.buf == NULL || cl->bev == NULL) {
+	if (cl->in.buf == NULL || cl->bev == NULL || cl->wait_timer == NULL) {
 		if (cl->bev == NULL)
 			close(fd);
 		client_free(cl);
@@ -751,19 +993,19 @@ on_ack(void *arg, const uint64_t *seqs, size_t k, int delivered)
 		LIST_FOREACH(cl, &c->clients, link) {
 			if (cl->wait_seq != seqs[i])
 				continue;
-			cl->wait_seq = 0;
 			evtimer_del(cl->wait_timer);
 			reply(cl, !delivered ? json_pack("{s:b, s:b, s:s}", "ok", 1,
 			    "delivered", 0, "status", "dead-lettered") : c->dry ?
 			    json_pack("{s:b, s:b, s:s}", "ok", 1, "delivered", 0,
 			    "status", "printed") : json_pack("{s:b, s:b}", "ok", 1,
 			    "delivered", 1));
+			client_wait_ended(cl);
 		}
 		if (c->my_seq != 0 && c->my_seq == seqs[i]) {
 			c->exit_code = delivered ? 0 : EXIT_TEMPFAIL;
 			if (!delivered)
 				fprintf(stderr, PROG ": Discord refused the message; "
-				    "see %s/dead-letter.jsonl\n", c->o.spool);
+				    "see %s/dead-letter.jsonl\n", spool_in_use(c));
 			event_base_loopexit(c->base, NULL);
 		}
 	}
@@ -793,6 +1035,8 @@ on_stdin(evutil_socket_t fd, short what, void *arg)
 		drain_lines(c, &c->stdin_in, NULL, 1);
 		event_del(c->stdin_ev);
 		c->stdin_eof = 1;
+		if (c->o.once)	/* --timeout counts from the end of the input */
+			arm_deadline(c, c->o.timeout_s);
 		maybe_finish(c);
 		return;
 	}
@@ -814,6 +1058,7 @@ open_stdin(struct ctx *c)
 		return 0;
 	c->stdin_in.buf = evbuffer_new();
 	snprintf(c->stdin_in.origin, sizeof(c->stdin_in.origin), "stdin");
+	c->stdin_in.is_stdin = 1;
 	if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
 		evutil_make_socket_nonblocking(0);
 		c->stdin_ev = event_new(c->base, 0, EV_READ | EV_PERSIST, on_stdin, c);
@@ -885,13 +1130,37 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 
 /* ---------- the transport glue ---------- */
 
+/* The webhook's answer (body and error already redacted by http.c). A
+ * 401/403/404 parks the webhook in the notifier; here it also answers the
+ * send requests waiting for delivery, and ends a --send (refused_exit). */
 static void
 on_http_done(void *arg, const struct discord_response *r, const char *body,
     size_t len, const char *error)
 {
 	struct ctx *c = arg;
+	enum discord_outcome o = r->status == 0 ? DISCORD_TRANSIENT :
+	    discord_classify(r->status);
+	struct client *cl;
 
+	if (o == DISCORD_PARK) {
+		c->refused_status = r->status;
+		c->refused_msg[0] = '\0';
+		if (body != NULL)
+			discord_error_message(body, len, c->refused_msg,
+			    sizeof(c->refused_msg));
+	} else if (o == DISCORD_DELIVERED) {
+		c->refused_status = 0;
+	}
 	notifier_response(c->n, r, body, len, error);
+	if (c->refused_status != 0) {
+		LIST_FOREACH(cl, &c->clients, link) {
+			if (cl->wait_seq == 0)
+				continue;
+			evtimer_del(cl->wait_timer);
+			reply(cl, parked_reply(c));
+			client_wait_ended(cl);
+		}
+	}
 	maybe_finish(c);
 }
 
@@ -1080,6 +1349,7 @@ send_via_daemon(const struct opts *o, const struct gw_event *ev, char *why,
     size_t whysz)
 {
 	char *line = gw_event_encode(ev), *req, *r;
+	const char *st;
 	json_t *j;
 	int code, connected;
 	long ms = (long)(o->timeout_s * 1000);
@@ -1112,9 +1382,20 @@ send_via_daemon(const struct opts *o, const struct gw_event *ev, char *why,
 		return -1;
 	}
 	code = json_is_true(json_object_get(j, "delivered")) ? 0 : EXIT_TEMPFAIL;
-	if (code != 0)
+	st = json_string_value(json_object_get(j, "status"));
+	if (st != NULL && strcmp(st, "parked") == 0) {
+		const char *m = json_string_value(json_object_get(j, "discord"));
+
+		code = EXIT_REFUSED;
+		fprintf(stderr, PROG ": --send: the webhook refused the daemon with "
+		    "HTTP %d%s%s (token invalid or webhook deleted); the daemon keeps "
+		    "the event spooled and tries again every --park-retry\n",
+		    (int)json_integer_value(json_object_get(j, "http_status")),
+		    m && *m ? " " : "", m ? m : "");
+	} else if (code != 0) {
 		fprintf(stderr, PROG ": --send: not delivered within %g s; the daemon "
 		    "keeps it spooled\n", o->timeout_s);
+	}
 	json_decref(j);
 	return code;
 }
@@ -1135,6 +1416,14 @@ main(int argc, char **argv)
 	int r, fd;
 	char why[300] = "";
 
+	/* fds 0-2 must be open: a closed one would be taken by the first
+	 * descriptor we open (the event loop's, the spool's) and read from or
+	 * written to as stdin, stdout or stderr */
+	for (fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", fd == 0 ?
+		    O_RDONLY : O_WRONLY) != fd)
+			return EXIT_SOFTWARE;
+
 	/* before anything can write to a socket (--send, --stats) */
 	signal(SIGPIPE, SIG_IGN);
 
@@ -1151,6 +1440,21 @@ main(int argc, char **argv)
 		errx(EXIT_CONFIG, "%s", e.msg);
 	c.have_webhook = r == 1 && !c.o.dry_run;
 	c.dry = !c.have_webhook;
+	if (c.have_webhook)
+		http_redacted_url(&c.wh, c.url_shown, sizeof(c.url_shown));
+	if (c.o.text || c.o.have_default_level) {	/* text events will build */
+		struct gw_event t;
+
+		if (gw_event_init(&t, c.o.default_level, c.o.have_source ?
+		    c.o.source : "text", c.o.have_component ? c.o.component :
+		    "stdin", c.o.event_name, "", NULL, &e) < 0)
+			errx(EXIT_USAGE, "text messages: %s", e.msg);
+		gw_event_clear(&t);
+	}
+	if (c.o.dry_run && !c.o.have_listen)
+		c.o.no_listen = 1;	/* a dry run listens only when asked to */
+	if (c.o.text && !c.o.have_listen)	/* a pipeline: some-script | ... */
+		c.o.no_listen = c.o.once = 1;
 	if (c.o.check_only) {
 		printf("configuration OK\n");
 		return 0;
@@ -1175,7 +1479,9 @@ main(int argc, char **argv)
 	/* context: log, event loop, signals */
 	c.exit_code = EXIT_SOFTWARE;
 	LIST_INIT(&c.clients);
-	if ((c.log = gw_log_new(PROG, stdout, c.o.log_level)) == NULL ||
+	if ((c.log = gw_log_new(PROG, stdout, c.o.log_level)) != NULL)
+		gw_log_set_format(c.log, c.o.log_format, STDOUT_FILENO);
+	if (c.log == NULL ||
 	    (c.base = event_base_new()) == NULL ||
 	    (c.deadline = evtimer_new(c.base, on_deadline, &c)) == NULL ||
 	    (c.printed = evtimer_new(c.base, on_printed, &c)) == NULL)
@@ -1189,10 +1495,11 @@ main(int argc, char **argv)
 		errx(EXIT_SOFTWARE, "cannot initialise libcurl");
 
 	/* modules: runtime dir, spool, transport, notifier, inputs */
-	if ((strstr(c.o.spool, "/notify-spool") != NULL || !c.o.no_listen) &&
-	    rundir_path(rd, sizeof(rd), &e) == 0 &&
-	    (strncmp(c.o.spool, rd, strlen(rd)) == 0 ||
-	    strncmp(c.o.listen, rd, strlen(rd)) == 0) &&
+	/* the runtime directory, when the spool or the socket is in it (a dry
+	 * run's spool never is) */
+	if (rundir_path(rd, sizeof(rd), &e) == 0 &&
+	    ((!c.dry && in_dir(c.o.spool, rd)) ||
+	    (!c.o.no_listen && in_dir(c.o.listen, rd))) &&
 	    rundir_ensure(rd, sizeof(rd), &e) < 0)
 		errx(EXIT_CANTCREAT, "%s", e.msg);
 	if (c.dry) {	/* printing is not delivery: leave the real spool alone */
@@ -1236,7 +1543,7 @@ main(int argc, char **argv)
 		    "the spool %s is left for a run with a webhook", c.o.spool);
 	}
 	memset(&nc, 0, sizeof(nc));
-	nc.redacted_url = c.have_webhook ? c.wh.redacted : NULL;
+	nc.redacted_url = c.have_webhook ? c.url_shown : NULL;
 	nc.mention = c.o.mention;
 	nc.window_s = c.o.window_s;
 	nc.max_age_s = c.o.max_age_s;
@@ -1261,12 +1568,13 @@ main(int argc, char **argv)
 	if (open_stdin(&c) < 0)
 		errx(EXIT_SOFTWARE, "cannot read stdin");
 	gw_log_event(c.log, GW_INFO, "notify", "notify.started",
-	    json_pack("{s:s, s:s?, s:s, s:b}", "webhook", c.have_webhook ?
-	    c.wh.redacted : "none (printing payloads)", "socket",
-	    c.o.no_listen ? NULL : c.o.listen, "spool", c.o.spool,
-	    "stdin", c.stdin_ev != NULL),
-	    "delivering to %s; spool %s", c.have_webhook ? c.wh.redacted :
-	    "stdout (no webhook)", c.dry ? c.dry_dir : c.o.spool);
+	    json_pack("{s:s, s:s?, s:s, s:b, s:b}", "webhook", c.have_webhook ?
+	    c.url_shown : "none (printing payloads)", "socket",
+	    c.o.no_listen ? NULL : c.o.listen, "spool", spool_in_use(&c),
+	    "stdin", c.stdin_ev != NULL, "dry_run", c.dry),
+	    "delivering to %s; spool %s", c.have_webhook ? c.url_shown :
+	    c.o.dry_run ? "stdout (dry run)" : "stdout (no webhook)",
+	    spool_in_use(&c));
 	if (c.o.send_level != NULL) {
 		if (why[0] != '\0')
 			gw_log_event(c.log, GW_WARNING, "notify", "notify.send_fallback",
@@ -1280,10 +1588,13 @@ main(int argc, char **argv)
 			goto out;
 		}
 		arm_deadline(&c, c.o.timeout_s);
-	} else if (c.o.once) {
+	} else if (c.o.once || (c.dry && c.o.no_listen)) {
+		/* a dry run with no socket is done when its stdin is */
+		c.finish_at_eof = !c.o.once;
 		if (c.stdin_ev == NULL)
 			c.stdin_eof = 1;
-		arm_deadline(&c, c.o.timeout_s);
+		if (c.o.once && c.stdin_eof)	/* else from the end of stdin */
+			arm_deadline(&c, c.o.timeout_s);
 	}
 	notifier_commit(c.n);	/* also starts what the spool held */
 	maybe_finish(&c);

@@ -109,6 +109,8 @@ struct ctx {
 	double global_retry;
 	long drop_next;
 	int deleted;
+	int echo;			/* error answers echo the request */
+	unsigned long echoed;		/* echoed answers so far */
 
 	FILE *store;
 	long long id_base;
@@ -299,12 +301,69 @@ on_delay(evutil_socket_t fd, short what, void *arg)
 
 /* Count and answer a webhook-route request (status 0 = drop), after
  * delay_ms when set. */
+/* "echo": an error answer that quotes the request back, as a proxy's error
+ * page or a hostile server might. Its message holds the URI and the
+ * Authorization header, the URI spelled in turn (one answer each) plainly,
+ * with every byte as %XX, and with every byte as a JSON \u00XX escape; "/"
+ * is escaped as \/ throughout, and the head of the request body is added. */
+static void
+set_echo_body(struct ctx *ctx, struct evhttp_request *req)
+{
+	const char *uri = evhttp_request_get_uri(req);
+	const char *auth = evhttp_find_header(
+	    evhttp_request_get_input_headers(req), "Authorization");
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	struct evbuffer *out = evhttp_request_get_output_buffer(req);
+	size_t blen = evbuffer_get_length(in), i, n = strlen(uri);
+	char *form = malloc(6 * n + 1), *msg = NULL, *s = NULL, *mark;
+	int kind = (int)(ctx->echoed++ % 3);
+	json_t *root;
+
+	if (form == NULL)
+		return;
+	form[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if (kind == 0)
+			snprintf(form + i, 2, "%c", uri[i]);
+		else if (kind == 1)
+			snprintf(form + 3 * i, 4, "%%%02X", (unsigned char)uri[i]);
+		else
+			snprintf(form + 6 * i, 7, "\\u%04x", (unsigned char)uri[i]);
+	}
+	if (blen > 200)
+		blen = 200;
+	/* the \u form goes in after dumping, or jansson would escape it */
+	if (asprintf(&msg, "proxy error: POST %s (Authorization: %s)",
+	    kind == 2 ? "@ESC@" : form, auth ? auth : "none") < 0)
+		msg = NULL;
+	root = json_pack("{s:s, s:i, s:s, s:s%}", "message", msg ? msg : "",
+	    "code", 0, "uri", uri, "body",
+	    (const char *)evbuffer_pullup(in, (ev_ssize_t)blen), blen);
+	s = root ? json_dumps(root, DUMP_FLAGS | JSON_ESCAPE_SLASH) : NULL;
+	if (s != NULL) {
+		evbuffer_drain(out, evbuffer_get_length(out));
+		if (kind == 2 && (mark = strstr(s, "@ESC@")) != NULL) {
+			evbuffer_add(out, s, (size_t)(mark - s));
+			evbuffer_add(out, form, strlen(form));
+			evbuffer_add(out, mark + 5, strlen(mark + 5));
+		} else {
+			evbuffer_add(out, s, strlen(s));
+		}
+	}
+	free(s);
+	json_decref(root);
+	free(msg);
+	free(form);
+}
+
 static void
 webhook_finish(struct ctx *ctx, struct evhttp_request *req, int status)
 {
 	struct pending *p;
 	struct timeval tv;
 
+	if (ctx->echo && status >= 400 && status != 429)
+		set_echo_body(ctx, req);
 	if (status == 0)
 		ctx->n.dropped++;
 	else
@@ -870,9 +929,9 @@ struct control {
 	double retry_after;
 	long rate_n;
 	double rate_s;
-	int deleted, reset;
+	int deleted, reset, echo;
 	json_t *j_fail, *j_status, *j_retry, *j_rate, *j_deleted, *j_global;
-	json_t *j_drop, *j_delay, *j_reset;
+	json_t *j_drop, *j_delay, *j_reset, *j_echo;
 };
 
 static int
@@ -886,12 +945,12 @@ control_parse(json_t *root, struct control *c, char *err, size_t errsz)
 		return -1;
 	}
 	if (json_unpack_ex(root, &jerr, JSON_STRICT,
-	    "{s?o s?o s?o s?o s?o s?o s?o s?o s?o}",
+	    "{s?o s?o s?o s?o s?o s?o s?o s?o s?o s?o}",
 	    "fail_next", &c->j_fail, "status", &c->j_status,
 	    "retry_after", &c->j_retry, "rate", &c->j_rate,
 	    "deleted", &c->j_deleted, "global_429_next", &c->j_global,
 	    "drop_next", &c->j_drop, "delay_ms", &c->j_delay,
-	    "reset", &c->j_reset) < 0) {
+	    "reset", &c->j_reset, "echo", &c->j_echo) < 0) {
 		snprintf(err, errsz, "%s", jerr.text);
 		return -1;
 	}
@@ -948,6 +1007,13 @@ control_parse(json_t *root, struct control *c, char *err, size_t errsz)
 		}
 		c->deleted = json_is_true(c->j_deleted);
 	}
+	if (c->j_echo != NULL) {
+		if (!json_is_boolean(c->j_echo)) {
+			snprintf(err, errsz, "echo: must be true or false");
+			return -1;
+		}
+		c->echo = json_is_true(c->j_echo);
+	}
 	if (c->j_reset != NULL) {
 		if (!json_is_boolean(c->j_reset)) {
 			snprintf(err, errsz, "reset: must be true or false");
@@ -978,6 +1044,8 @@ control_apply(struct ctx *ctx, const struct control *c)
 		ctx->delay_ms = c->delay_ms;
 	if (c->j_deleted != NULL)
 		ctx->deleted = c->deleted;
+	if (c->j_echo != NULL)
+		ctx->echo = c->echo;
 	if (c->j_rate != NULL) {
 		ctx->rate_n = json_is_null(c->j_rate) ? 0 : c->rate_n;
 		ctx->rate_s = c->rate_s;

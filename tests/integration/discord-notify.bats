@@ -3,6 +3,7 @@
 # fake-discord.c). Loopback only; waits poll observable state (the fake's
 # store, log lines) with deadlines.
 load common
+bats_require_minimum_version 1.5.0
 
 TOKEN=test-token-abc-0123456789
 WID=123456789012345678
@@ -130,7 +131,7 @@ wait_stats() {
 	wait_stored 1 10
 	# the first post got the 429 at once; the resend waited retry_after
 	t_stored=$(jq -s '.[0]._t' "$T/store.jsonl")
-	echo "stored $((t_stored - t0)) ms after sending" >&3
+	echo "stored $((t_stored - t0)) ms after sending" >&2	# shown only if the test fails
 	[ $((t_stored - t0)) -ge 1500 ]
 	[ $((t_stored - t0)) -lt 4000 ]
 	grep -q '"event":"notify\.rate_limited".*"retry_after_s":1.5' "$T/notify.log"
@@ -343,7 +344,7 @@ wait_stats() {
 	t1=$(now_ms)
 	NOTIFY_PID=
 	[ "$EXIT_STATUS" -eq 0 ]
-	echo "exit $((t1 - t0)) ms after SIGTERM" >&3
+	echo "exit $((t1 - t0)) ms after SIGTERM" >&2	# shown only if the test fails
 	(( t1 - t0 >= 450 && t1 - t0 < 2500 ))
 	grep -q '"event":"notify\.stopped".*"spooled":2' "$T/notify.log"
 	[ ! -e "$SOCK" ]
@@ -353,7 +354,7 @@ wait_stats() {
 }
 
 @test "SIGUSR1 prints the counters as one JSON line on stderr" {
-	start_notify --dry-run
+	start_notify --dry-run --listen "$SOCK"	# a dry run listens only when asked
 	events 1 | to_socket
 	wait_for_line "$T/notify.log" '"dry_run":true' 5
 	kill -USR1 "$NOTIFY_PID"
@@ -520,7 +521,7 @@ wait_stats() {
 	start_fake
 	start_notify
 	wait_stored 1 10
-	! grep -q '"event":"notify\.dead_letter"' "$T/notify.log"
+	run ! grep -q '"event":"notify\.dead_letter"' "$T/notify.log"
 	jq -e '.embeds[0].description | startswith("éééé") and endswith("… [truncated]")' "$T/store.jsonl"
 	[ ! -e "$(SPOOL)/dead-letter.jsonl" ]
 }
@@ -565,7 +566,7 @@ wait_stats() {
 		r=$(rss_kb "$NOTIFY_PID"); (( r > max )) && max=$r
 		sleep 0.1
 	done
-	echo "peak RSS ${max} KiB" >&3
+	echo "peak RSS ${max} KiB" >&2	# shown only if the test fails
 	(( max < 30000 ))
 	run discord-notify --stats	# others are still served
 	[ "$status" -eq 0 ]
@@ -609,4 +610,261 @@ wait_stats() {
 	NOTIFY_PID=
 	[ "$EXIT_STATUS" -eq 0 ]
 	! grep -q 'LeakSanitizer\|AddressSanitizer' "$T/notify.log"
+}
+
+# one_event [MESSAGE]: a valid event line.
+one_event() {
+	printf '{"ts":"2026-02-10T14:15:00Z","level":"warning","source":"s","component":"c","event":"a.b","message":"%s"}\n' "${1:-m}"
+}
+
+@test "a client that half-closes after its send requests still gets every reply, in order" {
+	start_fake
+	start_notify
+	req() { printf '{"cmd":"send","wait_ms":5000,"event":%s}\n' "$(one_event "$1")"; }
+	# socat half-closes the socket once its stdin ends, then reads for up to 6 s
+	run bash -c "$(declare -f one_event req); req first | socat -t 6 - UNIX-CONNECT:$SOCK"
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"ok":true,"delivered":true}' ]
+	# two sends and a stats request in one connection: three replies, in order
+	run bash -c "$(declare -f one_event req); { req second; req third; echo '{\"cmd\":\"stats\"}'; } | socat -t 6 - UNIX-CONNECT:$SOCK"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 3 ]
+	[ "${lines[0]}" = '{"ok":true,"delivered":true}' ]
+	[ "${lines[1]}" = '{"ok":true,"delivered":true}' ]
+	jq -e '.stats.delivered == 3' <<<"${lines[2]}"
+	[ "$(descriptions | tr '\n' ' ')" = "first second third " ]
+}
+
+@test "--send while the webhook refuses us (404) fails at once with exit 77 and the HTTP status" {
+	start_fake
+	fake_ctl '{"deleted":true}'
+	start_notify
+	# through the daemon: the refusal arrives while the --send waits
+	t0=$(now_ms)
+	run discord-notify --send warning "first" --timeout 20
+	[ "$status" -eq 77 ]
+	(( $(now_ms) - t0 < 5000 ))
+	[[ "$output" == *"refused"*"HTTP 404"* ]]
+	# the daemon is parked now: it answers at once
+	t0=$(now_ms)
+	run discord-notify --send warning "second" --timeout 20
+	[ "$status" -eq 77 ]
+	(( $(now_ms) - t0 < 5000 ))
+	[[ "$output" == *"HTTP 404"* && "$output" != *"$TOKEN"* ]]
+	wait_stats '.queued == 2 and .state == "parked"' 5
+	# standalone, and --once: the same
+	stop_notify
+	t0=$(now_ms)
+	run discord-notify --send warning "third" --webhook-file "$T/webhook" --allow-insecure-url --timeout 20
+	[ "$status" -eq 77 ]
+	(( $(now_ms) - t0 < 5000 ))
+	[[ "$output" == *"the webhook http://127.0.0.1:$FAKE_PORT/api/webhooks/$WID/*** refused us with HTTP 404"* ]]
+	[[ "$output" == *"3 events kept in"* && "$output" != *"$TOKEN"* ]]
+	run bash -c "$(declare -f one_event); one_event fourth | discord-notify --once --no-listen --webhook-file $T/webhook --allow-insecure-url --timeout 20 2>&1 >/dev/null"
+	[ "$status" -eq 77 ]
+	[[ "$output" == *"--once: the webhook"*"HTTP 404"* ]]
+	# nothing lost: all four go once the webhook is back
+	fake_ctl '{"deleted":false}'
+	start_notify
+	wait_stored 4 10
+	[ "$(descriptions | sort | tr '\n' ' ')" = "first fourth second third " ]
+}
+
+@test "--dry-run works from any directory with no runtime directory, and creates none" {
+	mkdir "$T/cwd" "$T/tmp"
+	cd "$T/cwd"
+	run bash -c "$(declare -f one_event); one_event dry | GWKIT_RUNTIME_DIR=$T/missing/rt TMPDIR=$T/tmp timeout 10 discord-notify --dry-run"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^{"dry_run":true' <<<"$output")" -eq 1 ]
+	grep '^{"dry_run":true' <<<"$output" | jq -e '.payload.embeds[0].description == "dry"'
+	[ ! -e "$T/missing" ]
+	[ -z "$(find "$T/tmp" "$T/cwd" -mindepth 1)" ]	# its throwaway spool is gone
+	# nor a default one ($XDG_RUNTIME_DIR/gwkit; as root without it /run/gwkit)
+	mkdir -m 700 "$T/xdg"
+	run bash -c "$(declare -f one_event); one_event | env -u GWKIT_RUNTIME_DIR XDG_RUNTIME_DIR=$T/xdg TMPDIR=$T/tmp timeout 10 discord-notify --dry-run"
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^{"dry_run":true' <<<"$output")" -eq 1 ]
+	[ ! -e "$T/xdg/gwkit" ]
+}
+
+@test "the dry run's notify.started line names the same spool in its message and its fields" {
+	mkdir "$T/tmp"
+	run env TMPDIR="$T/tmp" discord-notify --dry-run --no-stdin
+	[ "$status" -eq 0 ]
+	line=$(grep '"event":"notify\.started"' <<<"$output")
+	spool=$(jq -r .fields.spool <<<"$line")
+	[[ "$spool" == "$T/tmp/discord-notify-dry-"* ]]
+	jq -e --arg s "$spool" '.message | endswith("spool " + $s)' <<<"$line"
+	jq -e '.fields.dry_run == true and .fields.socket == null' <<<"$line"
+}
+
+@test "--help and the doc list the same exit codes, with the same words" {
+	run discord-notify --help
+	[ "$status" -eq 0 ]
+	help=$(sed -n '/^exit status:$/,$p' <<<"$output" | tail -n +2 | sed 's/^ *//')
+	doc=$(sed -n '/^## EXIT STATUS$/,/^## /p' "$BATS_TEST_DIRNAME/../../docs/discord-notify.md" |
+		grep '^    ' | sed 's/^ *//')
+	[ -n "$help" ]
+	diff <(echo "$help") <(echo "$doc")
+	# every code the program uses is listed
+	[ "$(grep -oE '^[0-9]+' <<<"$help" | tr '\n' ' ')" = "0 64 69 70 73 75 77 78 " ]
+}
+
+@test "the token and a user:password never leave discord-notify, even when the server echoes the request" {
+	printf 'http://gwuser:s3cretpass@127.0.0.1:%s/api/webhooks/%s/%s\n' "$FAKE_PORT" "$WID" "$TOKEN" >"$T/webhook"
+	start_fake
+	fake_ctl '{"echo":true,"fail_next":1,"status":500}'
+	start_notify
+	events 1 s echoed | to_socket
+	wait_for_line "$T/notify.log" '"event":"notify\.retry".*proxy error: POST' 10	# the echo arrived
+	fake_ctl '{"fail_next":1,"status":401}'
+	wait_for_line "$T/notify.log" '"event":"notify\.parked".*proxy error' 10
+	fake_ctl '{"fail_next":1,"status":400}'
+	wait_for_line "$T/notify.log" '"event":"notify\.dead_letter".*proxy error' 10
+	jq -e '.reason | test("proxy error: POST .*/\\*\\*\\*")' "$(SPOOL)/dead-letter.jsonl"
+	fake_ctl '{"fail_next":1,"status":404}'
+	discord-notify --send info "via the daemon" --timeout 10 >>"$T/notify-send.log" 2>&1 || true
+	stop_notify
+	fake_ctl '{"fail_next":1,"status":403}'
+	discord-notify --send info "standalone" --webhook-file "$T/webhook" --allow-insecure-url \
+		--timeout 10 >>"$T/notify-send.log" 2>&1 || true
+	grep -q 'refused us with HTTP 403' "$T/notify-send.log"
+	grep -q '"event":"notify\.started".*"webhook":"http://\*\*\*@127\.0\.0\.1:[0-9]*/api/webhooks/[0-9]*/\*\*\*"' "$T/notify.log"
+	# the fake did echo them all: the secrets were there to leak
+	fake_stats | jq -e '.status."500" == 1 and .status."401" == 1 and .status."400" == 1 and .status."404" == 1 and .status."403" == 1'
+	pct=$(printf '%s' "$TOKEN" | od -An -tx1 | tr -d ' \n' | sed 's/../%&/g')
+	b64=$(printf 'gwuser:s3cretpass' | base64)
+	for f in "$T"/notify*.log "$(SPOOL)"/*; do
+		for secret in "$TOKEN" "$pct" "${pct^^}" s3cretpass "$b64"; do
+			if grep -qiF -- "$secret" "$f"; then
+				echo "$f holds $secret:" >&2; grep -iF -- "$secret" "$f" >&2
+				return 1
+			fi
+		done
+	done
+}
+
+@test "started with fds 0, 1 and 2 closed: they are /dev/null, not the event loop's or the spool's" {
+	start_fake
+	# stdin closed: no "reading stdin failed" (it was the epoll fd)
+	# (not through bats' run, which would hand it a pipe as fd 0)
+	discord-notify --once --no-listen --webhook-file "$T/webhook" --allow-insecure-url \
+		0<&- >"$T/out0" 2>&1
+	grep -q '"event":"notify\.started".*"stdin":true' "$T/out0"
+	run ! grep -q 'stdin_error' "$T/out0"
+	# stdout and stderr closed: a rejected line is said on stderr, and must
+	# not land in the spool; the good line is delivered
+	bash -c "$(declare -f one_event); { echo junk; one_event closed; } |
+		discord-notify --once --no-listen --webhook-file $T/webhook --allow-insecure-url 1>&- 2>&-"
+	wait_stored 1 5
+	[ "$(descriptions)" = "closed" ]
+	jq -e 'has("seq") or has("ack")' "$(SPOOL)/spool.jsonl" >/dev/null
+	run ! grep -q 'rejected' "$(SPOOL)/spool.jsonl"
+}
+
+@test "a rejected line is also said on stderr, in one line naming origin and line number" {
+	start_fake
+	start_notify
+	printf '%s\nnot json\n' "$(one_event ok)" | to_socket
+	wait_stored 1 10
+	grep -qx 'discord-notify: rejected line 2 from socket peer [0-9]*: not JSON.*' "$T/notify.log"
+	# a send request's bad event: the reply says why, and so does stderr
+	run bash -c "echo '{\"cmd\":\"send\",\"event\":{\"ts\":1}}' | socat -t 5 - UNIX-CONNECT:$SOCK"
+	jq -e '.ok == false and (.error | startswith("event rejected: "))' <<<"$output"
+	grep -qx 'discord-notify: rejected line 1 from send request: .*' "$T/notify.log"
+	run bash -c "$(declare -f one_event); { one_event; echo '{\"ts\":1}'; } |
+		discord-notify --dry-run 2>&1 >/dev/null"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "${lines[0]}" == "discord-notify: rejected line 2 from stdin: "* ]]
+}
+
+@test "--text: every stdin line is a message; --default-level takes non-JSON lines as text" {
+	start_fake
+	printf 'disk almost full\n{"not":"an event"}\n\n' |
+		discord-notify --text --once --no-listen --webhook-file "$T/webhook" --allow-insecure-url
+	wait_stored 2 5
+	jq -s -e '[.[].embeds[]] | length == 2
+		and .[0].description == "disk almost full" and .[1].description == "{\"not\":\"an event\"}"
+		and .[0].footer.text == "text · stdin" and (.[0].title | test("WARNING"))' "$T/store.jsonl"
+	fake_ctl '{"reset":true}'
+	{ one_event json; echo "  backup failed"; } |
+		discord-notify --default-level error --source backup --once --no-listen \
+			--webhook-file "$T/webhook" --allow-insecure-url
+	wait_stored 2 5
+	jq -s -e '[.[].embeds[]] | (.[0].description == "json" and .[0].footer.text == "s · c")
+		and .[1].description == "  backup failed" and .[1].footer.text == "backup · stdin"
+		and (.[1].title | test("ERROR"))' "$T/store.jsonl"
+	# without either, plain text is rejected (and says so)
+	run bash -c "echo 'plain words' | discord-notify --dry-run 2>&1 >/dev/null"
+	[[ "$output" == *"rejected line 1 from stdin: not JSON"* ]]
+	# socket lines too, with --default-level
+	fake_ctl '{"reset":true}'
+	start_notify --default-level info
+	echo 'from a script' | to_socket
+	wait_stored 1 10
+	jq -e '.embeds[0].description == "from a script" and .embeds[0].footer.text == "text · socket"' "$T/store.jsonl"
+	run discord-notify --text --send info x
+	[ "$status" -eq 64 ]
+	run discord-notify --default-level loud -n
+	[ "$status" -eq 64 ]
+	[[ "$output" == *"--default-level: 'loud'"* ]]
+}
+
+@test "--log-format text prints readable lines; json (the default off a terminal) stays JSON" {
+	run discord-notify --dry-run --no-stdin --log-format text
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" =~ ^20[0-9-]+T[0-9:.]+Z\ INFO\ notify\.started:\ delivering\ to\ stdout ]]
+	run ! grep -q '^{' <<<"$output"
+	run discord-notify --dry-run --no-stdin
+	jq -e '.event == "notify.started"' <<<"${lines[0]}"
+	LOG_FORMAT=text run discord-notify --dry-run --no-stdin
+	[[ "${lines[0]}" == *" INFO notify.started: "* ]]
+	LOG_FORMAT=text run discord-notify --dry-run --no-stdin --log-format json	# the flag wins
+	jq -e '.event == "notify.started"' <<<"${lines[0]}"
+	run discord-notify --log-format xml -n
+	[ "$status" -eq 64 ]
+	[ "$output" = "discord-notify: --log-format: 'xml' is not one of json, text, auto" ]
+}
+
+@test "docs/discord-notify.md points into docs/, not shared/; its cron lines set PATH and a webhook" {
+	doc=$BATS_TEST_DIRNAME/../../docs/discord-notify.md
+	run ! grep -n 'shared/' "$doc"
+	# every cron line (five time fields) runs under cron's PATH=/usr/bin:/bin:
+	# a full path to discord-notify (or its own PATH), and a webhook for --send
+	grep -E '^ +([0-9*,/-]+ +){5}' "$doc" >"$T/cron"
+	[ -s "$T/cron" ]
+	while read -r l; do
+		[[ "$l" == *" /"*"/discord-notify "* || "$l" == *"PATH="* ]]
+		[[ "$l" != *"--send"* || "$l" == *"DISCORD_WEBHOOK_URL"* || "$l" == *"--webhook-file"* ]]
+	done <"$T/cron"
+	# and it runs as written there (with the test's paths), delivering its event
+	start_fake
+	l=$(grep -- '--send' "$T/cron" | head -n 1 | sed -E 's/^ +([^ ]+ +){5}//')
+	l=${l//\/usr\/local\/bin\/discord-notify/$GWKIT_BIN/discord-notify}
+	l=${l//\/etc\/gwkit\/discord_webhook/$T/webhook}
+	env -i PATH=/usr/bin:/bin GWKIT_RUNTIME_DIR="$GWKIT_RUNTIME_DIR" sh -c "$l --allow-insecure-url"
+	wait_stored 1 5
+	[ "$(descriptions)" = "daily restart done" ]
+}
+
+@test "a pipeline: --text reads stdin only and exits once it has ended and all is delivered; --timeout counts from that end" {
+	start_fake
+	# a slow producer: the second line comes after --timeout has passed
+	# since the start; no socket is made (none given)
+	run bash -c "{ echo first; sleep 2; echo second; } | discord-notify --text --webhook-file $T/webhook --allow-insecure-url --timeout 1"
+	[ "$status" -eq 0 ]
+	[ "$(descriptions | tr '\n' ' ')" = "first second " ]
+	[ ! -e "$SOCK" ]
+	# the same for --once with event records
+	run bash -c "$(declare -f one_event); { sleep 2; one_event third; } | discord-notify --once --no-listen --webhook-file $T/webhook --allow-insecure-url --timeout 1"
+	[ "$status" -eq 0 ]
+	wait_stored 3 5
+	# and with Discord down, 75 at --timeout after the end, the rest kept
+	stop_pid "$FAKE_PID"; FAKE_PID=
+	t0=$(now_ms)
+	run bash -c "echo fourth | discord-notify --text --webhook-file $T/webhook --allow-insecure-url --timeout 1"
+	[ "$status" -eq 75 ]
+	(( $(now_ms) - t0 < 5000 ))
+	[[ "$output" == *"1 event not delivered within 1 s of the end of the input; kept in"* ]]
 }

@@ -53,7 +53,7 @@
 #define SIM_IGNORED_LOG_MAX 5	/* sim.request_ignored lines per connection */
 #define SIM_SYMBOL_MAX 31
 
-/* Farm notices sent after nextValidId (tws-protocol.md §3.3). */
+/* Farm notices sent after nextValidId (docs/protocol.md §6). */
 static const struct {
 	int code;
 	const char *text;
@@ -488,7 +488,7 @@ sess_fields(const struct sess *s)
  * (one-shot: a client that keeps writing cannot hold the connection open).
  * Closing this way, rather than close() with unread input (which resets),
  * lets the client read our last replies and see an orderly EOF
- * (tws-protocol §7.2). Shared by API sessions and control clients: the
+ * (docs/protocol.md §8). Shared by API sessions and control clients: the
  * caller marks itself draining and discards input from now on. */
 static void
 conn_fin(struct bufferevent *bev, struct event *deadline)

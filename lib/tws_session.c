@@ -507,7 +507,7 @@ on_event(struct bufferevent *bev, short what, void *arg)
 		connect_next(s);
 		return;
 	}
-	/* EOF or error on an established connection (§7.2: through the socat
+	/* EOF or error on an established connection (protocol.md §8: through the socat
 	 * relay every backend failure looks like EOF). */
 	why = (what & BEV_EVENT_EOF) ? "connection closed by peer" :
 	    evutil_socket_error_to_string(e);
@@ -658,7 +658,7 @@ handle_frame(struct tws_session *s, const struct tws_fields *f)
 
 	s->frames_seen++;
 	if (s->state == ST_AWAIT_VERSION) {
-		/* PY46 connect(): the first 2-field message is the reply. */
+		/* as the official client's connect(): the first 2-field message is the reply. */
 		if (f->n != 2)
 			return 0;
 		if (tws_wire_decode_server_version(f, &s->server_version,

@@ -24,7 +24,7 @@ struct evdns_base;
 struct tws_session;
 
 #define TWS_CLIENT_MIN_VERSION 100
-#define TWS_CLIENT_MAX_VERSION 176	/* text protocol everywhere (§6) */
+#define TWS_CLIENT_MAX_VERSION 176	/* text protocol (protocol.md §3.3) */
 #define TWS_MAX_NOTICES 32
 #define TWS_MAX_FRAME_BEFORE_READY 65536	/* cap on untrusted peers */
 

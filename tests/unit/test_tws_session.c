@@ -507,7 +507,7 @@ test_news_before_version_ignored(void **state)
 {
 	struct fixture *fx = *state;
 
-	/* PY46 connect(): a non-2-field message before the reply is skipped. */
+	/* as the official client's connect(): a non-2-field message before the reply is skipped. */
 	ADD(fx, pre, tws_enc_error(tmp_, sizeof(tmp_), 176, -1, 2104, "early", 0, &e_));
 	add_login(fx, "DU1");
 	run(fx, fx->port);

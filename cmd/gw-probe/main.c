@@ -74,7 +74,7 @@ usage(FILE *f)
 "    --max-retries N     attempts at most (GATEWAY_MAX_RETRIES, default 30)\n"
 "    --startup-timeout S total budget (GATEWAY_STARTUP_TIMEOUT, default 300)\n"
 "  --json                one JSON object per attempt\n"
-"  -q, --quiet           no output; the exit code says it all\n"
+"  -q, --quiet           no output (stderr too); the exit code says it all\n"
 "  -n                    check the configuration and exit\n"
 "  -h, --help            this help\n"
 "  -V, --version         print the version\n"

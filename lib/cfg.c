@@ -35,6 +35,56 @@ cfg_long(const char *name, const char *s, long min, long max, long *out,
 }
 
 int
+cfg_endpoint(const char *name, const char *s, char *host, size_t hostsz,
+    long *port, struct gw_err *err)
+{
+	const char *h = s, *colon, *portstr = NULL;
+	size_t hlen;
+	char q[80], pq[40], *end;
+	long v;
+
+	quoted(q, sizeof(q), s);
+	*port = 0;
+	if (s[0] == '[') {
+		const char *rb = strchr(s, ']');
+
+		if (rb == NULL || (rb[1] != '\0' && rb[1] != ':') ||
+		    (rb[1] == ':' && rb[2] == '\0'))
+			return gw_err_set(err, "%s: '%s' is not host, host:port or "
+			    "[IPv6]:port", name, q);
+		h = s + 1;
+		hlen = (size_t)(rb - h);
+		if (rb[1] == ':')
+			portstr = rb + 2;
+	} else if ((colon = strchr(s, ':')) != NULL &&
+	    strchr(colon + 1, ':') == NULL) {
+		hlen = (size_t)(colon - s);
+		portstr = colon + 1;
+		if (*portstr == '\0')
+			return gw_err_set(err, "%s: '%s' is not host, host:port or "
+			    "[IPv6]:port", name, q);
+	} else {
+		hlen = strlen(s);	/* a name, or a bare IPv6 literal */
+	}
+	if (hlen == 0 || hlen > 253 || hlen >= hostsz)
+		return gw_err_set(err, "%s: the host must be 1..253 characters", name);
+	if (portstr != NULL) {
+		errno = 0;
+		v = strtol(portstr, &end, 10);
+		if (*end != '\0' || errno == ERANGE || v < 1 || v > 65535 ||
+		    !(*portstr >= '0' && *portstr <= '9')) {
+			quoted(pq, sizeof(pq), portstr);
+			return gw_err_set(err, "%s: '%s': port '%s' is not an integer "
+			    "in 1..65535", name, q, pq);
+		}
+		*port = v;
+	}
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	return 0;
+}
+
+int
 cfg_seconds(const char *name, const char *s, double min, double max,
     double *out, struct gw_err *err)
 {

@@ -24,6 +24,13 @@ int cfg_env_long(const char *var, long def, long min, long max, long *out,
     struct gw_err *err);
 int cfg_env_seconds(const char *var, double def, double min, double max,
     double *out, struct gw_err *err);
+/* An endpoint "host", "host:port", "[v6]" or "[v6]:port" (a bare IPv6
+ * literal, with two colons or more, has no port). The host (without
+ * brackets, 1..253 bytes) goes into host; *port gets the port (1..65535),
+ * or 0 when none is given. -1 with the reason, naming `name`, otherwise. */
+int cfg_endpoint(const char *name, const char *s, char *host, size_t hostsz,
+    long *port, struct gw_err *err);
+
 /* String: unset or empty gives def (borrowed). */
 const char *cfg_env_str(const char *var, const char *def);
 

@@ -1,6 +1,6 @@
 /*
- * probe: a readiness attempt over tws_session (shared/tws-protocol.md §3.4,
- * §7.4). Input: the gateway's bytes, through tws_session (untrusted).
+ * probe: a readiness attempt over tws_session (docs/protocol.md, and the
+ * verdicts of docs/gw-probe.md). Input: the gateway's bytes, through tws_session (untrusted).
  */
 #include "probe.h"
 
@@ -24,7 +24,7 @@ struct probe {
 	struct probe_result res;
 };
 
-static const int exit_codes[TWS_VERDICT_COUNT] = { 0, 10, 11, 12, 13, 14, 15 };
+static const int exit_codes[TWS_VERDICT_COUNT] = { 0, 10, 11, 12, 13, 14, 15, 16 };
 
 int
 probe_exit_code(enum tws_verdict v)
@@ -117,6 +117,7 @@ finish(struct probe *p, enum tws_verdict v, const char *reason)
 	memcpy(r->notices, n, r->n_notices * sizeof(*n));
 	tws_session_timings(p->session, &r->tm);
 	r->total_ms = tws_session_elapsed_ms(p->session);
+	r->bytes_received = tws_session_bytes_received(p->session);
 	tws_session_close(p->session);
 	p->cb(p, r, p->arg);
 }
@@ -226,7 +227,7 @@ probe_result_json(const struct probe_result *r)
 	    "ready", ms_or_null(r->tm.ready_ms),
 	    "heartbeat", ms_or_null(r->heartbeat_ms),
 	    "total", ms_or_null(r->total_ms));
-	o = json_pack("{s:s, s:s, s:i, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:i}",
+	o = json_pack("{s:s, s:s, s:i, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:I, s:o, s:i}",
 	    "verdict", tws_verdict_name(r->verdict),
 	    "host", r->host, "port", r->port, "client_id", r->client_id,
 	    "server_version", r->server_version ? json_integer(r->server_version) : json_null(),
@@ -235,6 +236,7 @@ probe_result_json(const struct probe_result *r)
 	    "next_valid_id", r->have_next_valid_id ? json_integer(r->next_valid_id) : json_null(),
 	    "notices", notices,
 	    "timings_ms", tm,
+	    "bytes_received", (json_int_t)r->bytes_received,
 	    "reason", r->reason[0] ? json_string(r->reason) : json_null(),
 	    "exit_code", probe_exit_code(r->verdict));
 	return o;

@@ -28,7 +28,7 @@ struct probe_result {
 	int client_id;
 	int server_version;		/* 0 when not reached */
 	char connection_time[TWS_SERVER_VERSION_TIME_LEN];
-	char accounts[512];		/* as sent, comma-separated */
+	char accounts[512];		/* comma-separated, normalised */
 	long long next_valid_id;
 	int have_next_valid_id;
 	long long current_time;		/* heartbeat reply; 0 when none */
@@ -37,6 +37,7 @@ struct probe_result {
 	struct tws_session_timings tm;
 	double heartbeat_ms;		/* round trip; < 0 when not done */
 	double total_ms;
+	long long bytes_received;	/* from the gateway, this attempt */
 };
 
 typedef void (*probe_done_cb)(struct probe *p, const struct probe_result *r,
@@ -55,7 +56,7 @@ void probe_free(struct probe *p);
 
 /* Documented exit codes: ready 0, unreachable 10, relay-closed 11,
  * handshake-timeout 12, not-logged-in 13, client-id-in-use 14,
- * upstream-down 15. */
+ * upstream-down 15, not-api 16. */
 int probe_exit_code(enum tws_verdict v);
 
 /* One JSON object (new reference) with every field of the result. */

@@ -53,7 +53,7 @@
 #define SIM_IGNORED_LOG_MAX 5	/* sim.request_ignored lines per connection */
 #define SIM_SYMBOL_MAX 31
 
-/* Farm notices sent after nextValidId (tws-protocol.md §3.3). */
+/* Farm notices sent after nextValidId (docs/protocol.md §6). */
 static const struct {
 	int code;
 	const char *text;
@@ -310,9 +310,14 @@ sim_parse_client_ids(const char *s, int ids[SIM_MAX_CLIENT_IDS], size_t *n,
 			    "client ids", q);
 		memcpy(item, p, len);
 		item[len] = '\0';
-		if (parse_long(item, INT_MIN, INT_MAX, &v) < 0)
+		if (parse_long(item, LONG_MIN, LONG_MAX, &v) < 0)
 			return gw_err_set(err, "'%s' is not a comma-separated list of "
 			    "client ids", q);
+		if (v < 0 || v > INT_MAX) {	/* TWS client ids are >= 0 */
+			gw_err_quote(q, sizeof(q), item, len);
+			return gw_err_set(err, "client id '%s' is not in 0..%d", q,
+			    INT_MAX);
+		}
 		if (k == SIM_MAX_CLIENT_IDS)
 			return gw_err_set(err, "'%s' has more than %d client ids", q,
 			    SIM_MAX_CLIENT_IDS);
@@ -483,7 +488,7 @@ sess_fields(const struct sess *s)
  * (one-shot: a client that keeps writing cannot hold the connection open).
  * Closing this way, rather than close() with unread input (which resets),
  * lets the client read our last replies and see an orderly EOF
- * (tws-protocol §7.2). Shared by API sessions and control clients: the
+ * (docs/protocol.md §8). Shared by API sessions and control clients: the
  * caller marks itself draining and discards input from now on. */
 static void
 conn_fin(struct bufferevent *bev, struct event *deadline)
@@ -1916,6 +1921,15 @@ sim_new(struct event_base *base, const struct sim_config *cfg,
 	return sim;
 }
 
+/* sim_start could not open a socket: sim.stopped must say failed. */
+static int
+start_failed(struct sim *sim, const struct gw_err *err)
+{
+	sim->failed = 1;
+	sim->fail = *err;
+	return -1;
+}
+
 int
 sim_start(struct sim *sim, struct gw_err *err)
 {
@@ -1927,7 +1941,7 @@ sim_start(struct sim *sim, struct gw_err *err)
 	/* The control socket first, so a test that sees sim.started can use
 	 * it; sim.started before the login delay starts. */
 	if (ctl_open(sim, err) < 0)
-		return -1;
+		return start_failed(sim, err);
 	gw_log_event(sim->log, GW_INFO, COMPONENT, "sim.started",
 	    json_pack("{s:s, s:i, s:i, s:s, s:i, s:s}", "bind", sim->cfg.bind_addr,
 	    "port", sim->cfg.port, "login_delay", sim->cfg.login_delay, "fault",
@@ -1937,7 +1951,9 @@ sim_start(struct sim *sim, struct gw_err *err)
 	    sim->cfg.bind_addr, sim->cfg.port, sim->cfg.login_delay,
 	    sim_fault_name(sim->cfg.fault));
 	evtimer_add(sim->tick_timer, &tv);
-	return api_open(sim, err);
+	if (api_open(sim, err) < 0)
+		return start_failed(sim, err);
+	return 0;
 }
 
 int
@@ -1973,8 +1989,13 @@ sim_stop(struct sim *sim)
 	evtimer_del(sim->login_timer);
 	evtimer_del(sim->tick_timer);
 	evtimer_del(sim->accept_timer);
-	gw_log_event(sim->log, GW_INFO, COMPONENT, "sim.stopped",
-	    json_pack("{s:b}", "failed", sim->failed), "gw-sim stopped");
+	if (sim->failed)
+		gw_log_event(sim->log, GW_ERROR, COMPONENT, "sim.stopped",
+		    json_pack("{s:b, s:s}", "failed", 1, "error", sim->fail.msg),
+		    "gw-sim stopped: %s", sim->fail.msg);
+	else
+		gw_log_event(sim->log, GW_INFO, COMPONENT, "sim.stopped",
+		    json_pack("{s:b}", "failed", 0), "gw-sim stopped");
 }
 
 void

@@ -21,7 +21,7 @@ struct sim;
 #define SIM_DEFAULT_BIND "127.0.0.1"
 #define SIM_DEFAULT_MAX_VERSION 176
 #define SIM_MIN_MAX_VERSION 100
-#define SIM_MAX_MAX_VERSION 200		/* above: protobuf framing (§1.4) */
+#define SIM_MAX_MAX_VERSION 200		/* above: protobuf framing (protocol.md §3.3) */
 #define SIM_DEFAULT_ACCOUNTS "DU1234567"
 #define SIM_DEFAULT_TICK_MS 250
 #define SIM_MIN_TICK_MS 10

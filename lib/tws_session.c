@@ -1,6 +1,6 @@
 /*
- * tws_session: a TWS API client session on libevent (shared/tws-protocol.md
- * §§1-3, 7). An explicit state machine; every stage has a deadline. All
+ * tws_session: a TWS API client session on libevent (docs/protocol.md:
+ * framing, handshake, readiness, failure shapes). An explicit state machine; every stage has a deadline. All
  * bytes from the peer are untrusted and go through tws_wire's decoders.
  */
 #include "tws_session.h"
@@ -73,6 +73,9 @@ struct tws_session {
 	int saw_326;
 	struct tws_notice notices[TWS_MAX_NOTICES];
 	size_t n_notices;
+	long long rx_bytes;		/* received since start */
+	size_t rx_buffered;		/* of which still in the input buffer */
+	int frames_seen;		/* complete frames decoded */
 	struct tws_fields fields;	/* decode scratch, 8 KiB */
 	/* Guards against use after the callback closed the session. */
 	unsigned generation;
@@ -80,7 +83,7 @@ struct tws_session {
 
 static const char *const verdict_names[TWS_VERDICT_COUNT] = {
 	"ready", "unreachable", "relay-closed", "handshake-timeout",
-	"not-logged-in", "client-id-in-use", "upstream-down",
+	"not-logged-in", "client-id-in-use", "upstream-down", "not-api",
 };
 
 const char *
@@ -189,6 +192,9 @@ reset_peer_state(struct tws_session *s)
 	s->upstream_lost = 0;
 	s->saw_326 = 0;
 	s->n_notices = 0;
+	s->rx_bytes = 0;
+	s->rx_buffered = 0;
+	s->frames_seen = 0;
 	s->tm.connect_ms = s->tm.version_ms = s->tm.ready_ms = -1;
 }
 
@@ -458,6 +464,29 @@ on_connected(struct tws_session *s)
 	arm_stage(s, s->cfg.version_timeout_ms);
 }
 
+/* What the peer sent first, for a "not a TWS API endpoint" reason: its
+ * first line (SSH and HTTP servers answer with one), printable bytes only,
+ * at most 48 characters. */
+static void
+seen_text(struct tws_session *s, char *buf, size_t sz)
+{
+	char raw[49];
+	ssize_t n = s->bev == NULL ? 0 : evbuffer_copyout(
+	    bufferevent_get_input(s->bev), raw, sizeof(raw));
+	size_t len = n < 0 ? 0 : (size_t)n, eol;
+
+	for (eol = 0; eol < len && raw[eol] != '\r' && raw[eol] != '\n'; eol++)
+		;
+	if (eol == 0)
+		eol = len;
+	if (eol > sizeof(raw) - 1) {
+		gw_err_quote(buf, sz, raw, sizeof(raw) - 1);
+		snprintf(buf + strlen(buf), sz - strlen(buf), "...");
+	} else {
+		gw_err_quote(buf, sz, raw, eol);
+	}
+}
+
 static void
 on_event(struct bufferevent *bev, short what, void *arg)
 {
@@ -478,12 +507,20 @@ on_event(struct bufferevent *bev, short what, void *arg)
 		connect_next(s);
 		return;
 	}
-	/* EOF or error on an established connection (§7.2: through the socat
+	/* EOF or error on an established connection (protocol.md §8: through the socat
 	 * relay every backend failure looks like EOF). */
 	why = (what & BEV_EVENT_EOF) ? "connection closed by peer" :
 	    evutil_socket_error_to_string(e);
 	switch (s->state) {
 	case ST_AWAIT_VERSION:
+		if (s->rx_bytes > 0 && s->frames_seen == 0) {
+			char seen[64];
+
+			seen_text(s, seen, sizeof(seen));
+			fail(s, TWS_NOT_API, "not a TWS API endpoint: got \"%s\", "
+			    "then %s", seen, why);
+			break;
+		}
 		fail(s, TWS_RELAY_CLOSED,
 		    "%s before the server version (gateway behind a relay down, or rejected)",
 		    why);
@@ -524,9 +561,17 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 		    s->where, t);
 		break;
 	case ST_AWAIT_VERSION:
-		fail(s, TWS_HANDSHAKE_TIMEOUT,
-		    "connected, but no server version within %.0f ms (gateway wedged or a dialog open)",
-		    t - s->tm.connect_ms);
+		if (s->rx_bytes == 0)
+			fail(s, TWS_HANDSHAKE_TIMEOUT,
+			    "connected, but no server version within %.0f ms: no bytes "
+			    "received; is port %d a TWS API port? (or the gateway is "
+			    "wedged, or a dialog is open)",
+			    t - s->tm.connect_ms, s->cfg.port);
+		else
+			fail(s, TWS_HANDSHAKE_TIMEOUT,
+			    "connected, but no server version within %.0f ms (%lld bytes "
+			    "received; gateway wedged or a dialog open)",
+			    t - s->tm.connect_ms, s->rx_bytes);
 		break;
 	case ST_AWAIT_READY:
 		fail(s, TWS_NOT_LOGGED_IN,
@@ -573,22 +618,34 @@ add_notice(struct tws_session *s, const struct tws_in_msg *m)
 	    m->u.error.text.len);
 }
 
-/* Keep the account list printable; if it does not fit, keep whole entries
- * only, never a cut-off account id. */
+/* Keep the account list printable, each entry trimmed of blanks, empty
+ * entries dropped (",,, ," names no account); if it does not fit, keep
+ * whole entries only, never a cut-off account id. */
 static void
 copy_accounts(struct tws_session *s, const struct tws_field *f)
 {
-	size_t i, n = f->len < sizeof(s->accounts) - 1 ? f->len :
-	    sizeof(s->accounts) - 1;
-	char *comma;
+	size_t i = 0, o = 0;
 
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)f->p[i];
-		s->accounts[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	while (i < f->len) {
+		size_t b = i, e;
+
+		while (i < f->len && f->p[i] != ',')
+			i++;
+		e = i++;	/* entry [b, e); skip the comma */
+		while (b < e && (f->p[b] == ' ' || f->p[b] == '\t'))
+			b++;
+		while (e > b && (f->p[e - 1] == ' ' || f->p[e - 1] == '\t'))
+			e--;
+		if (b == e)
+			continue;
+		if (o + (o > 0) + (e - b) > sizeof(s->accounts) - 1)
+			break;
+		if (o > 0)
+			s->accounts[o++] = ',';
+		gw_err_quote(s->accounts + o, e - b + 1, f->p + b, e - b);
+		o += e - b;
 	}
-	s->accounts[n] = '\0';
-	if (n < f->len && (comma = strrchr(s->accounts, ',')) != NULL)
-		*comma = '\0';
+	s->accounts[o] = '\0';
 }
 
 /* Handle one frame. Returns 0 to go on, -1 when the session ended. */
@@ -599,8 +656,9 @@ handle_frame(struct tws_session *s, const struct tws_fields *f)
 	struct gw_err e;
 	unsigned gen = s->generation;
 
+	s->frames_seen++;
 	if (s->state == ST_AWAIT_VERSION) {
-		/* PY46 connect(): the first 2-field message is the reply. */
+		/* as the official client's connect(): the first 2-field message is the reply. */
 		if (f->n != 2)
 			return 0;
 		if (tws_wire_decode_server_version(f, &s->server_version,
@@ -659,11 +717,21 @@ handle_frame(struct tws_session *s, const struct tws_fields *f)
 	return 0;
 }
 
-/* Does the account list name at least one account ("," alone does not)? */
+/* Does the (normalised) account list name at least one account? */
 static int
 has_account(const char *list)
 {
-	return list[strspn(list, ", ")] != '\0';
+	return list[0] != '\0';
+}
+
+/* A first frame that cannot be the TWS API: name what was seen. */
+static void
+fail_not_api(struct tws_session *s, const char *why)
+{
+	char seen[64];
+
+	seen_text(s, seen, sizeof(seen));
+	fail(s, TWS_NOT_API, "not a TWS API endpoint: got \"%s\" (%s)", seen, why);
 }
 
 static void
@@ -675,6 +743,8 @@ on_read(struct bufferevent *bev, void *arg)
 	unsigned gen = s->generation;
 	uint8_t hdr[4];
 
+	s->rx_bytes += (long long)(evbuffer_get_length(in) - s->rx_buffered);
+	s->rx_buffered = evbuffer_get_length(in);
 	for (;;) {
 		size_t have = evbuffer_get_length(in), cap;
 		const uint8_t *p;
@@ -689,6 +759,14 @@ on_read(struct bufferevent *bev, void *arg)
 		/* Until the peer is validated, a huge frame is not worth
 		 * buffering: a real gateway's first messages are tiny. */
 		cap = s->state == ST_READY ? TWS_MAX_MSG_LEN : TWS_MAX_FRAME_BEFORE_READY;
+		if (n > cap && s->state == ST_AWAIT_VERSION && s->frames_seen == 0) {
+			char why[96];
+
+			snprintf(why, sizeof(why), "frame length %u exceeds the "
+			    "%zu-byte maximum", n, cap);
+			fail_not_api(s, why);
+			return;
+		}
 		if (n > cap) {
 			fail(s, s->state == ST_AWAIT_VERSION ? TWS_HANDSHAKE_TIMEOUT :
 			    s->state == ST_AWAIT_READY ? TWS_NOT_LOGGED_IN : TWS_READY,
@@ -700,6 +778,11 @@ on_read(struct bufferevent *bev, void *arg)
 			break;	/* wait for the whole frame */
 		p = evbuffer_pullup(in, (ssize_t)(4 + n));
 		used = p ? tws_wire_decode_frame(p, 4 + (size_t)n, &s->fields, &e) : -1;
+		if (used <= 0 && p != NULL && s->state == ST_AWAIT_VERSION &&
+		    s->frames_seen == 0) {
+			fail_not_api(s, e.msg);
+			return;
+		}
 		if (used <= 0) {
 			fail(s, s->state == ST_AWAIT_VERSION ? TWS_HANDSHAKE_TIMEOUT :
 			    s->state == ST_AWAIT_READY ? TWS_NOT_LOGGED_IN : TWS_READY,
@@ -710,6 +793,7 @@ on_read(struct bufferevent *bev, void *arg)
 		if (handle_frame(s, &s->fields) < 0 || gen != s->generation)
 			return;
 		evbuffer_drain(in, (size_t)used);
+		s->rx_buffered -= (size_t)used;
 	}
 	/* Decide readiness after the whole batch so that a 1100 sent with the
 	 * initial messages is seen before the verdict. */
@@ -760,6 +844,12 @@ int
 tws_session_have_next_valid_id(const struct tws_session *s)
 {
 	return s->have_next_id;
+}
+
+long long
+tws_session_bytes_received(const struct tws_session *s)
+{
+	return s->rx_bytes;
 }
 
 int

@@ -24,7 +24,7 @@ struct evdns_base;
 struct tws_session;
 
 #define TWS_CLIENT_MIN_VERSION 100
-#define TWS_CLIENT_MAX_VERSION 176	/* text protocol everywhere (§6) */
+#define TWS_CLIENT_MAX_VERSION 176	/* text protocol (protocol.md §3.3) */
 #define TWS_MAX_NOTICES 32
 #define TWS_MAX_FRAME_BEFORE_READY 65536	/* cap on untrusted peers */
 
@@ -36,6 +36,7 @@ enum tws_verdict {
 	TWS_NOT_LOGGED_IN,
 	TWS_CLIENT_ID_IN_USE,
 	TWS_UPSTREAM_DOWN,
+	TWS_NOT_API,		/* bytes that are not the TWS API (SSH, HTTP...) */
 	TWS_VERDICT_COUNT
 };
 
@@ -121,9 +122,13 @@ void tws_session_free(struct tws_session *s);
 int tws_session_is_ready(const struct tws_session *s);
 int tws_session_server_version(const struct tws_session *s);
 const char *tws_session_connection_time(const struct tws_session *s);
+/* The account list as sent, normalised: printable, entries trimmed of
+ * blanks, empty entries dropped ("DU1,DU2"; "" when none). */
 const char *tws_session_accounts(const struct tws_session *s);
 long long tws_session_next_valid_id(const struct tws_session *s);
 int tws_session_have_next_valid_id(const struct tws_session *s);
+/* Bytes received from the peer since the last start (all stages). */
+long long tws_session_bytes_received(const struct tws_session *s);
 /* 1 while the last connectivity notice was 1100 (upstream lost). */
 int tws_session_upstream_lost(const struct tws_session *s);
 /* READY, or UPSTREAM_DOWN when ready but the last connectivity code is 1100. */

@@ -1,5 +1,5 @@
 /*
- * tws_wire: TWS API wire codec (shared/tws-protocol.md §§1-5).
+ * tws_wire: TWS API wire codec (docs/protocol.md).
  * Input to every decoder is untrusted bytes from a socket; lengths are
  * checked against caps before anything is read or copied.
  */
@@ -167,7 +167,7 @@ tws_enc_hello(uint8_t *out, size_t cap, int min_version, int max_version,
 	out[5] = (uint8_t)(n >> 16);
 	out[6] = (uint8_t)(n >> 8);
 	out[7] = (uint8_t)n;
-	memcpy(out + 8, ver, n);	/* the one unterminated text (§1.2) */
+	memcpy(out + 8, ver, n);	/* the one unterminated text (protocol.md §3.1) */
 	return (ssize_t)(8 + n);
 }
 
@@ -226,7 +226,7 @@ tws_enc_req_mkt_data(uint8_t *out, size_t cap, int server_version,
 		return gw_err_set(err, "reqMktData: incomplete contract");
 	if (strcmp(c->sec_type, "BAG") == 0)
 		return gw_err_set(err, "reqMktData: BAG contracts are not supported");
-	/* §5.2, VERSION 11, 20 fields at sv >= 114. */
+	/* reqMktData VERSION 11, 20 fields at sv >= 114 (official client). */
 	enc_begin(&e, out, cap);
 	enc_str(&e, "1");
 	enc_str(&e, "11");
@@ -309,7 +309,7 @@ tws_enc_error(uint8_t *out, size_t cap, int server_version, long long req_id,
 {
 	struct enc e;
 
-	/* §3.2: three layouts by negotiated version. */
+	/* Three layouts by negotiated version (protocol.md §6). */
 	enc_begin(&e, out, cap);
 	enc_str(&e, "4");
 	if (server_version < TWS_SV_ERROR_TIME)
@@ -342,7 +342,7 @@ tws_enc_tick_price(uint8_t *out, size_t cap, long long req_id, int tick_type,
 {
 	struct enc e;
 
-	/* Always all 7 fields, version 6 (§5.4). */
+	/* Always all 7 fields, version 6 (protocol.md §9). */
 	enc_begin(&e, out, cap);
 	enc_str(&e, "1");
 	enc_str(&e, "6");
@@ -377,7 +377,7 @@ tws_enc_tick_req_params(uint8_t *out, size_t cap, long long req_id,
 	struct enc e;
 
 	enc_begin(&e, out, cap);
-	enc_str(&e, "81");	/* no version field (§5.4) */
+	enc_str(&e, "81");	/* no version field (protocol.md §9) */
 	enc_fmt(&e, "%lld", req_id);
 	enc_double(&e, min_tick);
 	enc_str(&e, bbo_exchange ? bbo_exchange : "");
@@ -447,7 +447,7 @@ int
 tws_field_ll(const struct tws_field *fld, long long min, long long max,
     long long *out)
 {
-	if (fld->len == 0) {	/* unset (§1.1) */
+	if (fld->len == 0) {	/* unset (protocol.md §2) */
 		if (0 < min || 0 > max)
 			return -1;
 		*out = 0;
@@ -742,7 +742,7 @@ tws_wire_decode_out(const struct tws_fields *f, int server_version,
 	c.msg = tws_out_name(m->id);
 	switch (m->id) {
 	case TWS_OUT_START_API:
-		cur_ll(&c, "version", 0, 1000);	/* any version (§2) */
+		cur_ll(&c, "version", 0, 1000);	/* any version (protocol.md §4) */
 		m->u.start_api.client_id = (int)cur_ll(&c, "clientId", INT_MIN, INT_MAX);
 		if (f->n > 3)
 			m->u.start_api.capabilities = cur_str(&c, "optionalCapabilities");
@@ -790,7 +790,7 @@ tws_wire_decode_out(const struct tws_fields *f, int server_version,
 		break;
 	}
 	case TWS_OUT_CANCEL_MKT_DATA:
-		cur_ll(&c, "version", 0, 1000);	/* STQ sends 1, others 2 */
+		cur_ll(&c, "version", 0, 1000);	/* @stoqey/ib sends 1, others 2 */
 		m->u.cancel_mkt_data.req_id = cur_ll(&c, "tickerId", -ID_MAX, ID_MAX);
 		break;
 	default:

@@ -1,6 +1,6 @@
 /*
  * tws_wire: encoders and decoders for the subset of the TWS API socket
- * protocol gwkit speaks (see shared/tws-protocol.md). Pure functions over
+ * protocol gwkit speaks (see docs/protocol.md). Pure functions over
  * byte buffers: no I/O, no allocation, no globals. Input is untrusted.
  *
  * Decoders return the number of bytes consumed, 0 when more bytes are
@@ -17,12 +17,12 @@
 
 #include "gw_err.h"
 
-#define TWS_MAX_MSG_LEN 0xFFFFFFu	/* PY46 const.py MAX_MSG_LEN */
+#define TWS_MAX_MSG_LEN 0xFFFFFFu	/* official ibapi const.py MAX_MSG_LEN */
 #define TWS_MAX_FIELDS 512		/* more than any message we decode */
 #define TWS_MAX_HELLO_LEN 1024		/* "v100..176 +opts"; real ones are < 64 */
 #define TWS_SERVER_VERSION_TIME_LEN 64
 
-/* Versions that change layouts (PY46 server_versions.py). */
+/* Versions that change layouts (official ibapi server_versions.py). */
 #define TWS_SV_OPTIONAL_CAPABILITIES 72
 #define TWS_SV_REQ_SMART_COMPONENTS 114
 #define TWS_SV_ADVANCED_ORDER_REJECT 166

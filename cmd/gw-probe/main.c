@@ -4,12 +4,15 @@
  * attempt, the verdict as the exit code. See docs/gw-probe.md.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include <event2/dns.h>
 #include <event2/event.h>
 #include <jansson.h>
 
@@ -25,7 +28,7 @@
 #define MIN_ATTEMPT_S 0.05
 
 struct opts {
-	const char *host;
+	char host[256];
 	long port;
 	long client_id;
 	double timeout;
@@ -38,6 +41,7 @@ struct opts {
 	int json;
 	int quiet;
 	int check_only;
+	const char *max_retries_from;	/* the setting that gave max_retries */
 };
 
 struct ctx {
@@ -59,7 +63,7 @@ usage(FILE *f)
 "usage: gw-probe [options]\n"
 "Tell whether a TWS API gateway is usable now (API-level, not just TCP).\n"
 "\n"
-"  --host H              gateway host (GATEWAY_HOST, default 127.0.0.1)\n"
+"  --host H[:P]          gateway host, [IPv6]:P too (GATEWAY_HOST, default 127.0.0.1)\n"
 "  --port P              gateway port (GATEWAY_PORT, default 4002)\n"
 "  --client-id N         API client id for the probe (default %d)\n"
 "  --timeout S           per-attempt deadline in seconds (default 5)\n"
@@ -70,13 +74,14 @@ usage(FILE *f)
 "    --max-retries N     attempts at most (GATEWAY_MAX_RETRIES, default 30)\n"
 "    --startup-timeout S total budget (GATEWAY_STARTUP_TIMEOUT, default 300)\n"
 "  --json                one JSON object per attempt\n"
-"  -q, --quiet           no output; the exit code says it all\n"
+"  -q, --quiet           no output (stderr too); the exit code says it all\n"
 "  -n                    check the configuration and exit\n"
 "  -h, --help            this help\n"
 "  -V, --version         print the version\n"
 "\n"
 "exit: 0 ready, 10 unreachable, 11 relay-closed, 12 handshake-timeout,\n"
-"      13 not-logged-in, 14 client-id-in-use, 15 upstream-down, 64 usage\n",
+"      13 not-logged-in, 14 client-id-in-use, 15 upstream-down, 16 not-api,\n"
+"      64 usage\n",
 	    PROBE_DEFAULT_CLIENT_ID);
 }
 
@@ -118,17 +123,18 @@ parse_options(int argc, char **argv, struct opts *o)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *host_from = "GATEWAY_HOST";
+	const char *host_from = "GATEWAY_HOST", *host = NULL;
+	long env_port = 0, host_port, flag_port = 0;
 	struct gw_err e;
 	char q[64];
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	o->host = cfg_env_str("GATEWAY_HOST", "127.0.0.1");
+	o->max_retries_from = "GATEWAY_MAX_RETRIES";
 	o->client_id = PROBE_DEFAULT_CLIENT_ID;
 	o->timeout = 5;
 	o->retry_cap = 30;
-	if (cfg_env_long("GATEWAY_PORT", 4002, 1, 65535, &o->port, &e) < 0 ||
+	if (cfg_env_long("GATEWAY_PORT", 0, 1, 65535, &env_port, &e) < 0 ||
 	    cfg_env_seconds("GATEWAY_RETRY_INTERVAL", 5, 0.01, 86400,
 	    &o->retry_interval, &e) < 0 ||
 	    cfg_env_long("GATEWAY_MAX_RETRIES", 30, 1, 1000000, &o->max_retries,
@@ -143,11 +149,11 @@ parse_options(int argc, char **argv, struct opts *o)
 
 		switch (c) {
 		case O_HOST:
-			o->host = optarg;
+			host = optarg;
 			host_from = "--host";
 			break;
 		case O_PORT:
-			r = cfg_long("--port", optarg, 1, 65535, &o->port, &e);
+			r = cfg_long("--port", optarg, 1, 65535, &flag_port, &e);
 			break;
 		case O_CLIENT_ID:
 			r = cfg_long("--client-id", optarg, 0, 2147483647,
@@ -169,6 +175,7 @@ parse_options(int argc, char **argv, struct opts *o)
 		case O_MAX_RETRIES:
 			r = cfg_long("--max-retries", optarg, 1, 1000000,
 			    &o->max_retries, &e);
+			o->max_retries_from = "--max-retries";
 			break;
 		case O_STARTUP_TIMEOUT:
 			r = cfg_seconds("--startup-timeout", optarg, 0.001, 31536000,
@@ -216,10 +223,32 @@ parse_options(int argc, char **argv, struct opts *o)
 		    quoted(q, sizeof(q), argv[optind]));
 		die_usage(&e);
 	}
-	if (o->host[0] == '\0' || strlen(o->host) > 253) {
+	/* The endpoint: host[:port]. A flag overrides the environment (--port
+	 * beats a port in GATEWAY_HOST, a port in --host beats GATEWAY_PORT);
+	 * two settings of one level that disagree are an error. */
+	if (host == NULL)
+		host = cfg_env_str("GATEWAY_HOST", "127.0.0.1");
+	if (host[0] == '\0' || strlen(host) > 253) {
 		gw_err_set(&e, "%s: must be 1..253 characters", host_from);
 		die_usage(&e);
 	}
+	if (cfg_endpoint(host_from, host, o->host, sizeof(o->host), &host_port,
+	    &e) < 0)
+		die_usage(&e);
+	if (host_port != 0 && flag_port != 0 && host_port != flag_port &&
+	    strcmp(host_from, "--host") == 0) {
+		gw_err_set(&e, "--host '%s' says port %ld but --port says %ld",
+		    quoted(q, sizeof(q), host), host_port, flag_port);
+		die_usage(&e);
+	}
+	if (host_port != 0 && flag_port == 0 && env_port != 0 &&
+	    host_port != env_port && strcmp(host_from, "GATEWAY_HOST") == 0) {
+		gw_err_set(&e, "GATEWAY_HOST '%s' says port %ld but GATEWAY_PORT "
+		    "says %ld", quoted(q, sizeof(q), host), host_port, env_port);
+		die_usage(&e);
+	}
+	o->port = flag_port != 0 ? flag_port : host_port != 0 ? host_port :
+	    env_port != 0 ? env_port : 4002;
 }
 
 static double
@@ -231,8 +260,10 @@ elapsed_s(const struct timespec *t0)
 	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+/* gave_up: why --wait stops without ready (NULL: it goes on, or ready). */
 static void
-report(struct ctx *c, const struct probe_result *r, double next_delay)
+report(struct ctx *c, const struct probe_result *r, double next_delay,
+    const char *gave_up)
 {
 	char line[1024];
 
@@ -247,6 +278,8 @@ report(struct ctx *c, const struct probe_result *r, double next_delay)
 			json_object_set_new(o, "max_attempts", json_integer(c->o.max_retries));
 			json_object_set_new(o, "next_attempt_s", next_delay < 0 ?
 			    json_null() : json_real(next_delay));
+			json_object_set_new(o, "gave_up", gave_up == NULL ?
+			    json_null() : json_string(gave_up));
 		}
 		s = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII |
 		    JSON_REAL_PRECISION(6)) : NULL;
@@ -264,6 +297,9 @@ report(struct ctx *c, const struct probe_result *r, double next_delay)
 			    c->attempts, c->o.max_retries, next_delay);
 		else
 			printf("%s\n", line);
+		fflush(stdout);
+		if (gave_up != NULL)
+			fprintf(stderr, "gw-probe: %s\n", gave_up);
 	}
 	fflush(stdout);
 }
@@ -275,18 +311,32 @@ on_result(struct probe *p, const struct probe_result *r, void *arg)
 {
 	struct ctx *c = arg;
 	double left, delay = -1;
+	char gave_up[160], *why = NULL;
 
 	(void)p;
 	c->exit_code = probe_exit_code(r->verdict);
-	if (r->verdict != TWS_READY && c->o.wait && c->attempts < c->o.max_retries) {
-		/* Retry only if an attempt still fits in the budget after the
-		 * delay (MIN_ATTEMPT_S: shorter attempts could not succeed). */
-		left = c->o.startup_timeout - elapsed_s(&c->start);
-		delay = backoff_next(&c->backoff);
-		if (left - delay < MIN_ATTEMPT_S)
-			delay = -1;
+	if (r->verdict != TWS_READY && c->o.wait) {
+		if (c->attempts >= c->o.max_retries) {
+			snprintf(gave_up, sizeof(gave_up), "giving up after %ld attempts (%s)",
+			    c->attempts, c->o.max_retries_from);
+			why = gave_up;
+		} else {
+			/* Retry only if an attempt still fits in the budget after
+			 * the delay (MIN_ATTEMPT_S: shorter attempts could not
+			 * succeed). */
+			left = c->o.startup_timeout - elapsed_s(&c->start);
+			delay = backoff_next(&c->backoff);
+			if (left - delay < MIN_ATTEMPT_S) {
+				delay = -1;
+				snprintf(gave_up, sizeof(gave_up), "giving up: startup "
+				    "timeout %g s spent after %ld attempt%s",
+				    c->o.startup_timeout, c->attempts,
+				    c->attempts == 1 ? "" : "s");
+				why = gave_up;
+			}
+		}
 	}
-	report(c, r, delay);
+	report(c, r, delay, why);
 	if (delay < 0) {
 		event_base_loopexit(c->base, NULL);
 		return;
@@ -308,20 +358,55 @@ static void
 start_attempt(struct ctx *c)
 {
 	struct gw_err e;
-
 	int budget_ms = 0;
 
 	c->attempts++;
 	if (c->o.wait) {	/* never run past --startup-timeout */
-		budget_ms = (int)((c->o.startup_timeout - elapsed_s(&c->start)) * 1000);
-		if (budget_ms < 1)
-			budget_ms = 1;
+		/* 64-bit: a budget of up to a year in ms does not fit an int;
+		 * one above INT_MAX ms caps nothing (an attempt is <= 1 day). */
+		int64_t left = (int64_t)((c->o.startup_timeout -
+		    elapsed_s(&c->start)) * 1000);
+
+		budget_ms = left > INT_MAX ? 0 : left < 1 ? 1 : (int)left;
 	}
 	if (probe_start(c->probe, budget_ms, &e) < 0) {
 		fprintf(stderr, "gw-probe: %s\n", e.msg);
 		c->exit_code = EXIT_SOFTWARE;
 		event_base_loopexit(c->base, NULL);
 	}
+}
+
+/* libevent's own messages ("Nameserver ... has failed") go through the
+ * program's stderr line, prefixed; -q installs the silent pair. libevent
+ * takes plain function pointers, so the choice is the function itself. */
+static void
+libevent_log(int severity, const char *msg)
+{
+	if (severity >= EVENT_LOG_MSG)
+		fprintf(stderr, "gw-probe: libevent: %s\n", msg);
+}
+
+static void
+libevent_log_quiet(int severity, const char *msg)
+{
+	(void)severity;
+	(void)msg;
+}
+
+/* evdns hands its debug lines to a log function too (is_warning 0):
+ * only its warnings ("Nameserver ... has failed") are worth a line. */
+static void
+evdns_log(int is_warning, const char *msg)
+{
+	if (is_warning)
+		fprintf(stderr, "gw-probe: libevent: %s\n", msg);
+}
+
+static void
+evdns_log_quiet(int is_warning, const char *msg)
+{
+	(void)is_warning;
+	(void)msg;
 }
 
 static void
@@ -376,6 +461,10 @@ main(int argc, char **argv)
 		printf("configuration OK\n");
 		return 0;
 	}
+
+	/* logging of libevent itself, before it can say anything */
+	event_set_log_callback(c.o.quiet ? libevent_log_quiet : libevent_log);
+	evdns_set_log_fn(c.o.quiet ? evdns_log_quiet : evdns_log);
 
 	/* context, event base, signals */
 	signal(SIGPIPE, SIG_IGN);

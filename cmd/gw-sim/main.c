@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -51,9 +52,11 @@ usage(FILE *out)
 	    "  --tick-ms N              market-data tick period (default %d)\n"
 	    "  --control PATH           control Unix socket (mode 0600)\n"
 	    "  --log-level LEVEL        debug|info|warning|error|critical\n"
+	    "  --log-format F           json|text|auto (LOG_FORMAT, default auto:\n"
+	    "                           text on a terminal, else JSON lines)\n"
 	    "  -n                       check the configuration and exit\n"
 	    "  -h, --help               this help\n"
-	    "      --version            print the version\n"
+	    "  -V, --version            print the version\n"
 	    "\n"
 	    "Signals: HUP restart, USR1 upstream lost, USR2 upstream restored,\n"
 	    "TERM/INT stop. See docs/gw-sim.md.\n",
@@ -99,7 +102,7 @@ str_arg(const char *flag, const char *v, char *dst, size_t dstsz)
 enum {
 	OPT_PORT = 256, OPT_BIND, OPT_MAX_VERSION, OPT_LOGIN_DELAY, OPT_FAULT,
 	OPT_SLOW_MS, OPT_CLIENT_IDS, OPT_ACCOUNTS, OPT_SEED, OPT_TICK_MS,
-	OPT_CONTROL, OPT_LOG_LEVEL, OPT_VERSION,
+	OPT_CONTROL, OPT_LOG_LEVEL, OPT_LOG_FORMAT,
 };
 
 static const struct option long_options[] = {
@@ -115,14 +118,16 @@ static const struct option long_options[] = {
 	{ "tick-ms", required_argument, NULL, OPT_TICK_MS },
 	{ "control", required_argument, NULL, OPT_CONTROL },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
 	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
 struct options {
 	struct sim_config cfg;
 	enum gw_level level;
+	enum gw_log_format format;
 	int check_only;
 };
 
@@ -130,6 +135,7 @@ static void
 parse_options(int argc, char **argv, struct options *o)
 {
 	const char *level_env = getenv("LOG_LEVEL");
+	const char *format_env = getenv("LOG_FORMAT");
 	struct sim_config *cfg = &o->cfg;
 	struct gw_err err;
 	char q[64];
@@ -143,9 +149,14 @@ parse_options(int argc, char **argv, struct options *o)
 	    gw_level_parse(level_env, &o->level) < 0)
 		errx(EX_CONFIG, "LOG_LEVEL: '%s' is not one of debug, info, warning, "
 		    "error, critical", quote(q, sizeof(q), level_env));
+	o->format = GW_LOG_AUTO;
+	if (format_env != NULL && format_env[0] != '\0' &&
+	    gw_log_format_parse(format_env, &o->format) < 0)
+		errx(EX_CONFIG, "LOG_FORMAT: '%s' is not one of json, text, auto",
+		    quote(q, sizeof(q), format_env));
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":nh", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":nhV", long_options, NULL)) != -1) {
 		const char *flag = argv[optind - 1];
 
 		switch (c) {
@@ -198,31 +209,37 @@ parse_options(int argc, char **argv, struct options *o)
 				errx(EX_USAGE, "--log-level: '%s' is not one of debug, info, "
 				    "warning, error, critical", quote(q, sizeof(q), optarg));
 			break;
+		case OPT_LOG_FORMAT:
+			if (gw_log_format_parse(optarg, &o->format) < 0)
+				errx(EX_USAGE, "--log-format: '%s' is not one of json, "
+				    "text, auto", quote(q, sizeof(q), optarg));
+			break;
 		case 'n':
 			o->check_only = 1;
 			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
-		case OPT_VERSION:
+		case 'V':
 			printf(PROG " " VERSION "\n");
 			exit(0);
 		case ':':
 			errx(EX_USAGE, "%s: missing value", quote(q, sizeof(q), flag));
-		default: {
-			const char short_opt[2] = { '-', (char)optopt };
-
-			if (strncmp(flag, "--", 2) == 0)
-				gw_err_quote(q, sizeof(q), flag, strcspn(flag, "="));
-			else
-				gw_err_quote(q, sizeof(q), short_opt, 2);
-			errx(EX_USAGE, "unknown option '%s'", q);
-		}
+		default:
+			/* the wording of gw-probe, stack-init and discord-notify */
+			if (optopt > 0 && optopt < 128 && optopt != '?' &&
+			    strncmp(flag, "--", 2) != 0)
+				errx(EX_USAGE, "-%c: unknown option (see --help)", optopt);
+			if (optopt > 0 && strchr(flag, '=') != NULL)
+				errx(EX_USAGE, "%s: this option takes no value",
+				    quote(q, sizeof(q), flag));
+			errx(EX_USAGE, "%s: unknown option (see --help)",
+			    quote(q, sizeof(q), flag));
 		}
 	}
 	if (optind < argc)
-		errx(EX_USAGE, "unexpected argument '%s'", quote(q, sizeof(q),
-		    argv[optind]));
+		errx(EX_USAGE, "'%s': unexpected argument (see --help)",
+		    quote(q, sizeof(q), argv[optind]));
 }
 
 static void
@@ -272,6 +289,8 @@ main(int argc, char **argv)
 	/* context, event base */
 	log = gw_log_new(PROG, stdout, opt.level);
 	ctx.base = event_base_new();
+	if (log != NULL)
+		gw_log_set_format(log, opt.format, STDOUT_FILENO);
 	if (log == NULL || ctx.base == NULL) {
 		fprintf(stderr, PROG ": cannot create the event loop\n");
 		goto out;

@@ -1,15 +1,32 @@
 #!/usr/bin/env bats
 # gw-probe against gw-sim faults and a real socat relay. Loopback only.
 load common
+bats_require_minimum_version 1.5.0
 
 setup() {
 	{ read -r PORT; read -r PORT2; } < <(free_port 2)
-	SIM_PID= SOCAT_PID= HOLD_PID=
+	SIM_PID= SOCAT_PID= HOLD_PID= LISTEN_PID= SIM2_PID=
 }
 
 teardown() {
-	stop_pid "$HOLD_PID" "$SOCAT_PID" "$SIM_PID"
+	stop_pid "$LISTEN_PID" "$HOLD_PID" "$SOCAT_PID" "$SIM2_PID" "$SIM_PID"
 }
+
+# start_listener PORT SHELL-CMD: a TCP server on 127.0.0.1:PORT that runs
+# SHELL-CMD for each connection (its stdin/stdout are the socket); not a
+# TWS API endpoint. Waits until the port accepts.
+start_listener() {
+	# the command goes in a file: socat's address syntax would eat quotes
+	printf '%s\n' "$2" >"$BATS_TEST_TMPDIR/listener.sh"
+	socat -lf /dev/null "TCP-LISTEN:$1,bind=127.0.0.1,fork,reuseaddr" \
+	    "SYSTEM:sh $BATS_TEST_TMPDIR/listener.sh" >/dev/null 2>&1 3>&- &
+	LISTEN_PID=$!
+	wait_until 10 nc -z 127.0.0.1 "$1"
+}
+
+# The hello gw-probe sends is 17 bytes ("API\0", then v100..176 framed):
+# a listener that reads it before answering closes with FIN, not RST.
+HELLO_LEN=17
 
 # start_relay FROM TO: the gnzsnz image's socat command line, on loopback.
 start_relay() {
@@ -188,8 +205,9 @@ sim_ctl() {
 }
 
 @test "--wait: gives up after --max-retries with the last verdict" {
-	run gw-probe --wait --port "$PORT" --retry-interval 0.05 --max-retries 3
+	run --separate-stderr gw-probe --wait --port "$PORT" --retry-interval 0.05 --max-retries 3
 	[ "$status" -eq 10 ]
+	[ "$stderr" = "gw-probe: giving up after 3 attempts (--max-retries)" ]
 	[ "${#lines[@]}" -eq 3 ]
 	[[ "${lines[0]}" == *"attempt 1/3, next in 0.05 s" ]]
 	[[ "${lines[1]}" == *"attempt 2/3, next in 0.1 s" ]]
@@ -203,9 +221,10 @@ sim_ctl() {
 	# --timeout larger than what the budget leaves: the last attempt is cut
 	# to the budget, so the whole run ends at about 1 s, not 1 s + 0.8 s.
 	start=$(date +%s%N)
-	run gw-probe --wait --port "$PORT" --timeout 0.8 --retry-interval 0.1 --startup-timeout 1 --max-retries 100
+	run --separate-stderr gw-probe --wait --port "$PORT" --timeout 0.8 --retry-interval 0.1 --startup-timeout 1 --max-retries 100
 	end=$(date +%s%N)
 	[ "$status" -eq 12 ]
+	[ "$stderr" = "gw-probe: giving up: startup timeout 1 s spent after 2 attempts" ]
 	elapsed_ms=$(( (end - start) / 1000000 ))
 	echo "elapsed ${elapsed_ms} ms"	# shown on failure
 	[ "$elapsed_ms" -ge 900 ]
@@ -215,9 +234,170 @@ sim_ctl() {
 }
 
 @test "--wait honours GATEWAY_MAX_RETRIES and GATEWAY_RETRY_INTERVAL" {
-	GATEWAY_MAX_RETRIES=2 GATEWAY_RETRY_INTERVAL=0.05 run gw-probe --wait --port "$PORT"
+	GATEWAY_MAX_RETRIES=2 GATEWAY_RETRY_INTERVAL=0.05 run --separate-stderr gw-probe --wait --port "$PORT"
 	[ "$status" -eq 10 ]
 	[ "${#lines[@]}" -eq 2 ]
+	[ "$stderr" = "gw-probe: giving up after 2 attempts (GATEWAY_MAX_RETRIES)" ]
+}
+
+@test "--wait --json: the last object says why it gave up; -q says nothing" {
+	run --separate-stderr gw-probe --wait --json --port "$PORT" --retry-interval 0.05 --max-retries 2
+	[ "$status" -eq 10 ]
+	[ -z "$stderr" ]
+	echo "${lines[0]}" | jq -e '.gave_up == null and .attempt == 1'
+	echo "${lines[1]}" | jq -e '.gave_up == "giving up after 2 attempts (--max-retries)" and .next_attempt_s == null'
+	run --separate-stderr gw-probe --wait --json --port "$PORT" --retry-interval 0.2 --startup-timeout 0.3
+	[ "$status" -eq 10 ]
+	echo "${lines[-1]}" | jq -e '.gave_up | test("^giving up: startup timeout 0.3 s spent after [0-9]+ attempts?$")'
+	run --separate-stderr gw-probe -q --wait --port "$PORT" --retry-interval 0.05 --max-retries 2
+	[ "$status" -eq 10 ]
+	[ -z "$output" ] && [ -z "$stderr" ]
+}
+
+@test "--wait: a ready gateway never prints a giving-up line" {
+	start_sim "$PORT"
+	wait_listening
+	run --separate-stderr gw-probe --wait --json --port "$PORT"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	echo "$output" | jq -e '.verdict == "ready" and .gave_up == null'
+}
+
+@test "--startup-timeout at its documented maximum (31536000 s) does not overflow" {
+	# replies take 100 ms: an attempt cut to a few ms could not be ready
+	start_sim "$PORT" --fault slow --slow-ms 100
+	wait_listening
+	run gw-probe --wait --startup-timeout 31536000 --port "$PORT" --json
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e '.verdict == "ready" and .timings_ms.ready >= 100'
+	GATEWAY_STARTUP_TIMEOUT=31536000 run gw-probe --wait -q --port "$PORT"
+	[ "$status" -eq 0 ]
+}
+
+@test "--startup-timeout at its maximum: a wedged gateway still gets the whole --timeout" {
+	start_sim "$PORT" --fault wedged
+	wait_listening
+	run gw-probe --wait --startup-timeout 31536000 --max-retries 1 --timeout 0.4 --port "$PORT" --json
+	[ "$status" -eq 12 ]
+	echo "$output" | jq -e '.verdict == "handshake-timeout" and .timings_ms.total >= 400'
+	[[ "$(echo "$output" | jq -r .reason)" == *"within 4"[0-9][0-9]" ms"* ]]
+}
+
+@test "--host HOST:PORT and --host [V6]:PORT name the endpoint" {
+	start_sim "$PORT"
+	wait_listening
+	run gw-probe --host "127.0.0.1:$PORT" --json
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e '.verdict == "ready" and .host == "127.0.0.1" and .port == '"$PORT"
+	run gw-probe --host "127.0.0.1:$PORT"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "ready 127.0.0.1:$PORT "* ]]
+	# the same port given both ways is fine
+	run gw-probe -q --host "127.0.0.1:$PORT" --port "$PORT"
+	[ "$status" -eq 0 ]
+	# a port in --host beats GATEWAY_PORT (a flag beats the environment)
+	GATEWAY_PORT=$PORT2 run gw-probe -q --host "127.0.0.1:$PORT"
+	[ "$status" -eq 0 ]
+	SIM_LOG2=$BATS_TEST_TMPDIR/sim6.log
+	gw-sim --bind ::1 --port "$PORT2" >"$SIM_LOG2" 2>&1 3>&- &
+	SIM2_PID=$!
+	wait_listening "$SIM_LOG2"
+	run gw-probe --host "[::1]:$PORT2" --json
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e '.verdict == "ready" and .host == "::1" and .port == '"$PORT2"
+	run gw-probe --host "::1" --port "$PORT2"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "ready [::1]:$PORT2 "* ]]
+}
+
+@test "GATEWAY_HOST may carry the port; disagreeing ports are a usage error naming both" {
+	start_sim "$PORT"
+	wait_listening
+	GATEWAY_HOST=127.0.0.1:$PORT run gw-probe --json
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e '.port == '"$PORT"
+	# --port beats the port in GATEWAY_HOST
+	GATEWAY_HOST=127.0.0.1:$PORT2 run gw-probe -q --port "$PORT"
+	[ "$status" -eq 0 ]
+	run gw-probe --host "127.0.0.1:$PORT" --port "$PORT2"
+	[ "$status" -eq 64 ]
+	[ "$output" = "gw-probe: --host '127.0.0.1:$PORT' says port $PORT but --port says $PORT2" ]
+	GATEWAY_HOST=127.0.0.1:$PORT GATEWAY_PORT=$PORT2 run gw-probe
+	[ "$status" -eq 64 ]
+	[ "$output" = "gw-probe: GATEWAY_HOST '127.0.0.1:$PORT' says port $PORT but GATEWAY_PORT says $PORT2" ]
+	run gw-probe --host 127.0.0.1:99999
+	[ "$status" -eq 64 ]
+	[ "$output" = "gw-probe: --host: '127.0.0.1:99999': port '99999' is not an integer in 1..65535" ]
+	run gw-probe --host '[::1'
+	[ "$status" -eq 64 ]
+	[ "$output" = "gw-probe: --host: '[::1' is not host, host:port or [IPv6]:port" ]
+	GATEWAY_HOST=gw: run gw-probe -n
+	[ "$status" -eq 64 ]
+	[ "$output" = "gw-probe: GATEWAY_HOST: 'gw:' is not host, host:port or [IPv6]:port" ]
+}
+
+@test "not-api: an SSH banner, exit 16, naming what was seen" {
+	start_listener "$PORT" "printf 'SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13.5\\r\\n'; sleep 5"
+	run gw-probe --port "$PORT"
+	[ "$status" -eq 16 ]
+	[[ "$output" =~ ^not-api\ 127\.0\.0\.1:$PORT\ in\ [0-9.]+\ ms:\ not\ a\ TWS\ API\ endpoint:\ got\ \"SSH-2\.0-OpenSSH_9\.6p1\ Ubuntu-3ubuntu13\.5\"\ \(frame\ length\ 1397966893 ]]
+	run gw-probe --port "$PORT" --json
+	[ "$status" -eq 16 ]
+	echo "$output" | jq -e '.verdict == "not-api" and .exit_code == 16 and
+		(.reason | startswith("not a TWS API endpoint: got \"SSH-2.0-OpenSSH_9.6p1")) and
+		.server_version == null and .bytes_received > 0'
+}
+
+@test "not-api: an HTTP response, exit 16" {
+	start_listener "$PORT" "head -c $HELLO_LEN >/dev/null; printf 'HTTP/1.1 400 Bad Request\\r\\nContent-Length: 0\\r\\nConnection: close\\r\\n\\r\\n'"
+	run gw-probe --port "$PORT" --json
+	[ "$status" -eq 16 ]
+	echo "$output" | jq -e '.verdict == "not-api" and
+		(.reason | startswith("not a TWS API endpoint: got \"HTTP/1.1 400 Bad Request\" (frame length"))'
+}
+
+@test "not-api: a few bytes then EOF is not the relay (which sends none)" {
+	start_listener "$PORT" "head -c $HELLO_LEN >/dev/null; printf 'no\\n'"
+	run gw-probe --port "$PORT"
+	[ "$status" -eq 16 ]
+	[[ "$output" == *': not a TWS API endpoint: got "no", then connection closed by peer' ]]
+}
+
+@test "handshake-timeout on a silent port asks whether it is an API port" {
+	start_listener "$PORT" "sleep 5"
+	run gw-probe --port "$PORT" --timeout 0.3 --json
+	[ "$status" -eq 12 ]
+	echo "$output" | jq -e '.verdict == "handshake-timeout" and .bytes_received == 0 and
+		(.reason | contains("no bytes received; is port '"$PORT"' a TWS API port?"))'
+}
+
+@test "-q silences libevent's own messages too" {
+	# EVENT_SHOW_METHOD makes libevent log "[msg] libevent using: ..." on
+	# stderr through its log callback, as it logs "Nameserver ... has failed"
+	run --separate-stderr env EVENT_SHOW_METHOD=1 gw-probe -q --port "$PORT"
+	[ "$status" -eq 10 ]
+	[ -z "$output" ]
+	[ -z "$stderr" ]
+	run --separate-stderr env EVENT_SHOW_METHOD=1 gw-probe --port "$PORT"
+	[ "$status" -eq 10 ]
+	[[ "$stderr" == "gw-probe: libevent: libevent using: "* ]]
+}
+
+@test "accounts: empty entries are dropped; an all-empty list is not logged in" {
+	start_sim "$PORT" --accounts ',DU111,,DU222,'
+	wait_listening
+	run gw-probe --port "$PORT" --json
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e '.accounts == ["DU111","DU222"]'
+	run gw-probe --port "$PORT"
+	[[ "$output" == *" accounts=DU111,DU222 in "* ]]
+	stop_pid "$SIM_PID"
+	start_sim "$PORT" --accounts ',,,,'
+	wait_listening
+	run gw-probe --port "$PORT" --json
+	[ "$status" -eq 13 ]
+	echo "$output" | jq -e '.verdict == "not-logged-in" and .accounts == [] and
+		.reason == "managedAccounts is empty (not logged in to an account)"'
 }
 
 @test "GATEWAY_HOST and GATEWAY_PORT are the defaults; flags override" {
@@ -308,7 +488,7 @@ sim_ctl() {
 	run gw-probe --help
 	[ "$status" -eq 0 ]
 	[[ "$output" == usage:* ]]
-	[[ "$output" == *"15 upstream-down"* ]]
+	[[ "$output" == *"15 upstream-down, 16 not-api"* ]]
 	run gw-probe --version
 	[ "$status" -eq 0 ]
 	[[ "$output" =~ ^gw-probe\ gwkit\ [0-9]+\.[0-9]+\.[0-9]+$ ]]

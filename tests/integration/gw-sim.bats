@@ -115,6 +115,24 @@ count_events() { [ "$(grep -c "\"event\":\"$1\"" "$SIM_LOG")" -eq "$2" ]; }
 	run gw-sim --version
 	[ "$status" -eq 0 ]
 	[ "$output" = "gw-sim gwkit 0.1.0" ]
+	run gw-sim -V
+	[ "$status" -eq 0 ]
+	[ "$output" = "gw-sim gwkit 0.1.0" ]
+}
+
+@test "an unknown option is worded alike by all four programs" {
+	local p want
+	for p in gw-probe gw-sim stack-init discord-notify; do
+		run --separate-stderr "$GWKIT_BIN/$p" -x
+		[ "$status" -eq 64 ] || { echo "$p -x: status $status"; return 1; }
+		[ "$stderr" = "$p: -x: unknown option (see --help)" ] || { echo "$p: $stderr"; return 1; }
+		run --separate-stderr "$GWKIT_BIN/$p" --frobnicate
+		[ "$status" -eq 64 ] || { echo "$p --frobnicate: status $status"; return 1; }
+		[ "$stderr" = "$p: --frobnicate: unknown option (see --help)" ] || { echo "$p: $stderr"; return 1; }
+		run --separate-stderr "$GWKIT_BIN/$p" -V
+		[ "$status" -eq 0 ] || { echo "$p -V: status $status"; return 1; }
+		[ "$output" = "$p gwkit 0.1.0" ] || { echo "$p -V: $output"; return 1; }
+	done
 }
 
 @test "bad flags exit 64 with one line naming the flag and the value" {
@@ -134,17 +152,22 @@ count_events() { [ "$(grep -c "\"event\":\"$1\"" "$SIM_LOG")" -eq "$2" ]; }
 	check "--accounts: empty value" --accounts ''
 	check "--control: empty value" --control ''
 	check "--fault: 'frozen' is not one of none, relay-dead" --fault frozen
-	check "unknown option '--frobnicate'" --frobnicate
+	check "--frobnicate: unknown option (see --help)" --frobnicate
+	check "--frobnicate=1: unknown option (see --help)" --frobnicate=1
+	check "--help=1: this option takes no value" --help=1
 	check "--port: missing value" --port
 	check "--max-version: '201' is not an integer in 100..200" --max-version 201
 	check "--slow-ms: '-5'" --slow-ms -5
 	check "--login-delay: '1s'" --login-delay 1s
 	check "--client-ids-in-use: '5,,6'" --client-ids-in-use 5,,6
+	check "--client-ids-in-use: client id '-5' is not in 0..2147483647" --client-ids-in-use 5,-5
+	check "--client-ids-in-use: client id '2147483648' is not in 0..2147483647" --client-ids-in-use 2147483648
 	check "--bind: 'localhost' is not a numeric IPv4 or IPv6 address" --bind localhost
 	check "--log-level: 'loud'" --log-level loud
-	check "unexpected argument 'extra'" extra
-	check "unexpected argument 'a?b'" $'a\nb'
-	check "unknown option '-x'" -x
+	check "'extra': unexpected argument (see --help)" extra
+	check "'a?b': unexpected argument (see --help)" $'a\nb'
+	check "-x: unknown option (see --help)" -x
+	check "--log-format: 'xml' is not one of json, text, auto" --log-format xml
 }
 
 @test "-n prints configuration OK and opens nothing" {
@@ -464,6 +487,51 @@ count_events() { [ "$(grep -c "\"event\":\"$1\"" "$SIM_LOG")" -eq "$2" ]; }
 	[ "${#stderr_lines[@]}" -eq 1 ]
 	[[ "$stderr" == "gw-sim: cannot listen on 127.0.0.1:$PORT: "* ]]
 	[[ "$output" == *'"event":"sim.listen_failed"'* ]]
+	# sim.stopped tells the truth: failed, with the reason
+	echo "${lines[-1]}" | jq -e '.event == "sim.stopped" and .level == "error" and
+		.fields.failed == true and (.fields.error | startswith("cannot listen on 127.0.0.1:'"$PORT"': "))'
+}
+
+@test "control socket unusable: exit 71 and sim.stopped says failed" {
+	mkdir -p "$BATS_TEST_TMPDIR/notsock"
+	run --separate-stderr gw-sim --port "$PORT" --control "$BATS_TEST_TMPDIR/notsock"
+	[ "$status" -eq 71 ]
+	echo "${lines[-1]}" | jq -e '.event == "sim.stopped" and .fields.failed == true'
+}
+
+@test "a clean stop: sim.stopped says failed false" {
+	start_sim "$PORT"
+	wait_listening
+	stop_pid "$SIM_PID"
+	SIM_PID=
+	tail -n 1 "$SIM_LOG" | jq -e '.event == "sim.stopped" and .level == "info" and .fields.failed == false'
+}
+
+@test "--log-format text prints readable lines; json and LOG_FORMAT=json stay JSON" {
+	# start_text ARGS...: gw-sim in the background, its log in $SIM_LOG
+	start_text() {
+		SIM_LOG=$BATS_TEST_TMPDIR/sim-$#.log
+		gw-sim --port "$PORT" "$@" >"$SIM_LOG" 2>&1 3>&- &
+		SIM_PID=$!
+	}
+	run -0 gw-sim --log-format text -n
+	start_text --log-format text
+	wait_for_line "$SIM_LOG" '^[0-9TZ:.-]+ INFO sim\.listening: API port 127\.0\.0\.1:'"$PORT"' is listening' 10
+	! grep -q '^{' "$SIM_LOG"
+	stop_pid "$SIM_PID"
+	LOG_FORMAT=text start_text
+	wait_for_line "$SIM_LOG" ' INFO sim\.listening: ' 10
+	! grep -q '^{' "$SIM_LOG"
+	stop_pid "$SIM_PID"
+	# the flag beats LOG_FORMAT; every line stays a JSON record
+	LOG_FORMAT=text start_text --log-format json --log-level info
+	wait_listening
+	stop_pid "$SIM_PID"
+	SIM_PID=
+	jq -e -s 'length >= 3 and all(.[]; .source == "gw-sim") and .[-1].event == "sim.stopped"' "$SIM_LOG"
+	LOG_FORMAT=xml run --separate-stderr gw-sim -n
+	[ "$status" -eq 78 ]
+	[ "$stderr" = "gw-sim: LOG_FORMAT: 'xml' is not one of json, text, auto" ]
 }
 
 # --- untrusted input ----------------------------------------------------------------
@@ -516,6 +584,12 @@ count_events() { [ "$(grep -c "\"event\":\"$1\"" "$SIM_LOG")" -eq "$2" ]; }
 	ctl '{"cmd":"fault","arg":"sideways"}' | jq -e '.ok == false and (.error | test("sideways"))'
 	ctl '{"cmd":' | jq -e '.ok == false and (.error | test("JSON"))'
 	ctl 'slow-ms fast' | jq -e '.ok == false'
+	# client ids are 0..2147483647; the list is left as it was
+	ctl 'client-ids-in-use 7' | jq -e '.ok == true'
+	ctl 'client-ids-in-use -5' | jq -e '.ok == false and .error == "client id '"'-5'"' is not in 0..2147483647"'
+	ctl '{"cmd":"client-ids-in-use","arg":-1}' | jq -e '.ok == false and (.error | test("client id .-1. is not in 0..2147483647"))'
+	ctl 'client-ids-in-use 5,2147483648' | jq -e '.ok == false'
+	ctl status | jq -e '.client_ids_in_use == [7]'
 	# several commands on one connection, a bad one in the middle
 	run bash -c "printf 'status\nbogus\n{\"cmd\":\"login-delay\",\"arg\":3}\nclient-ids-in-use 5,6\nstatus\n' | timeout 5 socat -t 5 - UNIX-CONNECT:$CTL"
 	[ "${#lines[@]}" -eq 5 ]

@@ -22,6 +22,55 @@ test_long_ok(void **state)
 }
 
 static void
+test_endpoint(void **state)
+{
+	static const struct {
+		const char *in, *host;
+		long port;
+	} ok[] = {
+		{ "127.0.0.1", "127.0.0.1", 0 },
+		{ "127.0.0.1:14102", "127.0.0.1", 14102 },
+		{ "gateway:4004", "gateway", 4004 },
+		{ "[::1]:4002", "::1", 4002 },
+		{ "[::1]", "::1", 0 },
+		{ "::1", "::1", 0 },
+		{ "fe80::1:2", "fe80::1:2", 0 },
+	};
+	static const struct {
+		const char *in, *msg;
+	} bad[] = {
+		{ "h:0", "--host: 'h:0': port '0' is not an integer in 1..65535" },
+		{ "h:70000", "--host: 'h:70000': port '70000' is not an integer in 1..65535" },
+		{ "h:x", "--host: 'h:x': port 'x' is not an integer in 1..65535" },
+		{ "h:-5", "--host: 'h:-5': port '-5' is not an integer in 1..65535" },
+		{ "h:", "--host: 'h:' is not host, host:port or [IPv6]:port" },
+		{ ":4002", "--host: the host must be 1..253 characters" },
+		{ "[::1", "--host: '[::1' is not host, host:port or [IPv6]:port" },
+		{ "[::1]x", "--host: '[::1]x' is not host, host:port or [IPv6]:port" },
+		{ "[::1]:", "--host: '[::1]:' is not host, host:port or [IPv6]:port" },
+		{ "[]:4002", "--host: the host must be 1..253 characters" },
+		{ "", "--host: the host must be 1..253 characters" },
+	};
+	char host[256];
+	struct gw_err e;
+	size_t i;
+	long port;
+
+	(void)state;
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(cfg_endpoint("--host", ok[i].in, host, sizeof(host),
+		    &port, &e), 0);
+		assert_string_equal(host, ok[i].host);
+		assert_int_equal(port, ok[i].port);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(cfg_endpoint("--host", bad[i].in, host, sizeof(host),
+		    &port, &e), -1);
+		assert_string_equal(e.msg, bad[i].msg);
+	}
+}
+
+static void
 test_long_errors(void **state)
 {
 	static const char *const bad[] = { "0", "70000", "abc", "12x", "", " 1",
@@ -109,6 +158,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_long_ok),
 		cmocka_unit_test(test_long_errors),
+		cmocka_unit_test(test_endpoint),
 		cmocka_unit_test(test_seconds),
 		cmocka_unit_test(test_bool),
 		cmocka_unit_test(test_env),

@@ -20,6 +20,7 @@ test_exit_codes(void **state)
 		{ TWS_NOT_LOGGED_IN, "not-logged-in", 13 },
 		{ TWS_CLIENT_ID_IN_USE, "client-id-in-use", 14 },
 		{ TWS_UPSTREAM_DOWN, "upstream-down", 15 },
+		{ TWS_NOT_API, "not-api", 16 },
 	};
 	size_t i;
 
@@ -55,6 +56,7 @@ ready_result(void)
 	r.tm.ready_ms = 2.0;
 	r.heartbeat_ms = -1;
 	r.total_ms = 2.1;
+	r.bytes_received = 321;
 	return r;
 }
 
@@ -64,17 +66,18 @@ test_json_ready(void **state)
 	struct probe_result r = ready_result();
 	json_t *o = probe_result_json(&r), *notices, *tm, *accts, *hb, *reason;
 	const char *verdict, *host, *ct, *text;
-	int port, cid, sv, nvid, code, ec;
+	int port, cid, sv, nvid, code, ec, rx;
 	double total;
 	json_error_t je;
 
 	(void)state;
 	assert_int_equal(json_unpack_ex(o, &je, JSON_STRICT,
-	    "{s:s, s:s, s:i, s:i, s:i, s:s, s:o, s:i, s:o, s:o, s:o, s:i}",
+	    "{s:s, s:s, s:i, s:i, s:i, s:s, s:o, s:i, s:o, s:o, s:i, s:o, s:i}",
 	    "verdict", &verdict, "host", &host, "port", &port, "client_id", &cid,
 	    "server_version", &sv, "connection_time", &ct, "accounts", &accts,
 	    "next_valid_id", &nvid, "notices", &notices, "timings_ms", &tm,
-	    "reason", &reason, "exit_code", &ec), 0);
+	    "bytes_received", &rx, "reason", &reason, "exit_code", &ec), 0);
+	assert_int_equal(rx, 321);
 	assert_string_equal(verdict, "ready");
 	assert_int_equal(port, 4004);
 	assert_int_equal(sv, 176);
@@ -130,6 +133,12 @@ test_lines(void **state)
 	strcpy(r.reason, "no nextValidId");
 	probe_result_line(&r, buf, sizeof(buf));
 	assert_string_equal(buf, "not-logged-in [::1]:4004 in 2.1 ms: no nextValidId");
+	r.verdict = TWS_NOT_API;
+	strcpy(r.host, "127.0.0.1");
+	strcpy(r.reason, "not a TWS API endpoint: got \"SSH-2.0-x\"");
+	probe_result_line(&r, buf, sizeof(buf));
+	assert_string_equal(buf, "not-api 127.0.0.1:4004 in 2.1 ms: "
+	    "not a TWS API endpoint: got \"SSH-2.0-x\"");
 }
 
 int

@@ -206,10 +206,10 @@ test_client_ids(void **state)
 	assert_int_equal(sim_parse_client_ids("5", ids, &n, &err), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(ids[0], 5);
-	assert_int_equal(sim_parse_client_ids("0,-1,2147483647", ids, &n, &err),
+	assert_int_equal(sim_parse_client_ids("0,1,2147483647", ids, &n, &err),
 	    0);
 	assert_int_equal(n, 3);
-	assert_int_equal(ids[1], -1);
+	assert_int_equal(ids[1], 1);
 	assert_int_equal(ids[2], 2147483647);
 }
 
@@ -250,8 +250,10 @@ static void
 test_client_ids_out_of_range(void **state)
 {
 	(void)state;
-	expect_bad_ids("2147483648", "'2147483648' is not a comma-separated "
-	    "list of client ids");
+	expect_bad_ids("2147483648", "client id '2147483648' is not in "
+	    "0..2147483647");
+	expect_bad_ids("-5", "client id '-5' is not in 0..2147483647");
+	expect_bad_ids("5,-1,6", "client id '-1' is not in 0..2147483647");
 	expect_bad_ids("99999999999999999999999999999999", "'9999999999999999"
 	    "9999999999999999' is not a comma-separated list of client ids");
 }

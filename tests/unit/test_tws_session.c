@@ -358,6 +358,7 @@ static void
 test_handshake_timeout(void **state)
 {
 	struct fixture *fx = *state;
+	char want[96];
 
 	fx->sc.send_version = 0;
 	fx->sc.after_hello = STAY;
@@ -365,6 +366,52 @@ test_handshake_timeout(void **state)
 	run(fx, fx->port);
 	assert_int_equal(fx->verdict, TWS_HANDSHAKE_TIMEOUT);
 	assert_non_null(strstr(fx->reason, "no server version within"));
+	snprintf(want, sizeof(want), "no bytes received; is port %d a TWS API "
+	    "port?", fx->port);
+	assert_non_null(strstr(fx->reason, want));
+	assert_int_equal(tws_session_bytes_received(fx->s), 0);
+}
+
+/* A peer that is not the TWS API answers the hello with its own text. */
+static void
+not_api_case(void **state, const char *text, const char *want)
+{
+	struct fixture *fx = *state;
+
+	fx->sc.send_version = 0;
+	fx->sc.after_hello = STAY;
+	fx->stage_ms = 2000;
+	memcpy(fx->sc.pre, text, strlen(text));
+	fx->sc.npre = strlen(text);
+	run(fx, fx->port);
+	assert_int_equal(fx->last_type, TWS_EV_FAILED);
+	assert_int_equal(fx->verdict, TWS_NOT_API);
+	assert_string_equal(fx->reason, want);
+	assert_int_equal(tws_session_bytes_received(fx->s), (long long)strlen(text));
+}
+
+static void
+test_not_api_ssh(void **state)
+{
+	not_api_case(state, "SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13.5\r\n",
+	    "not a TWS API endpoint: got \"SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13.5\" "
+	    "(frame length 1397966893 exceeds the 65536-byte maximum)");
+}
+
+static void
+test_not_api_http(void **state)
+{
+	not_api_case(state, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n",
+	    "not a TWS API endpoint: got \"HTTP/1.1 400 Bad Request\" "
+	    "(frame length 1213486160 exceeds the 65536-byte maximum)");
+}
+
+static void
+test_not_api_long_line(void **state)
+{
+	not_api_case(state, "ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+	    "not a TWS API endpoint: got \"ABCDEFGHIJKLMNOPQRSTUVWXYZABCDEFGHIJKLMNOPQRSTUV...\" "
+	    "(frame length 1094861636 exceeds the 65536-byte maximum)");
 }
 
 static void
@@ -384,11 +431,23 @@ test_empty_accounts(void **state)
 {
 	struct fixture *fx = *state;
 
-	add_login(fx, ",");
+	add_login(fx, ",,, ,");
 	run(fx, fx->port);
 	assert_int_equal(fx->verdict, TWS_NOT_LOGGED_IN);
 	assert_string_equal(fx->reason,
 	    "managedAccounts is empty (not logged in to an account)");
+	assert_string_equal(tws_session_accounts(fx->s), "");
+}
+
+static void
+test_accounts_normalised(void **state)
+{
+	struct fixture *fx = *state;
+
+	add_login(fx, " DU1 ,, ,DU2,\tDU3\t,");
+	run(fx, fx->port);
+	assert_int_equal(fx->verdict, TWS_READY);
+	assert_string_equal(tws_session_accounts(fx->s), "DU1,DU2,DU3");
 }
 
 static void
@@ -438,9 +497,9 @@ test_oversized_frame(void **state)
 	memcpy(fx->sc.pre, huge, 4);
 	fx->sc.npre = 4;
 	run(fx, fx->port);
-	assert_int_equal(fx->verdict, TWS_HANDSHAKE_TIMEOUT);
-	assert_string_equal(fx->reason, "malformed bytes from gateway: "
-	    "frame length 4294967295 exceeds the 65536-byte maximum");
+	assert_int_equal(fx->verdict, TWS_NOT_API);
+	assert_string_equal(fx->reason, "not a TWS API endpoint: got \"????\" "
+	    "(frame length 4294967295 exceeds the 65536-byte maximum)");
 }
 
 static void
@@ -448,7 +507,7 @@ test_news_before_version_ignored(void **state)
 {
 	struct fixture *fx = *state;
 
-	/* PY46 connect(): a non-2-field message before the reply is skipped. */
+	/* as the official client's connect(): a non-2-field message before the reply is skipped. */
 	ADD(fx, pre, tws_enc_error(tmp_, sizeof(tmp_), 176, -1, 2104, "early", 0, &e_));
 	add_login(fx, "DU1");
 	run(fx, fx->port);
@@ -509,9 +568,9 @@ test_frame_cap_before_ready(void **state)
 	memcpy(fx->sc.pre, big, 4);
 	fx->sc.npre = 4;
 	run(fx, fx->port);
-	assert_int_equal(fx->verdict, TWS_HANDSHAKE_TIMEOUT);
-	assert_string_equal(fx->reason, "malformed bytes from gateway: "
-	    "frame length 70000 exceeds the 65536-byte maximum");
+	assert_int_equal(fx->verdict, TWS_NOT_API);
+	assert_string_equal(fx->reason, "not a TWS API endpoint: got \"???p\" "
+	    "(frame length 70000 exceeds the 65536-byte maximum)");
 }
 
 static void
@@ -604,6 +663,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_handshake_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_logged_in, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_accounts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_accounts_normalised, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_not_api_ssh, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_not_api_http, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_not_api_long_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_id_in_use_326, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_id_in_use_silent_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_upstream_down, setup, teardown),

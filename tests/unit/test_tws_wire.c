@@ -1,6 +1,6 @@
 /*
  * Unit tests for lib/tws_wire: every encoder against the exact bytes of
- * shared/tws-protocol.md, decoder round trips, and one test per
+ * the official client and docs/protocol.md, decoder round trips, and one test per
  * malformed-input class with its exact error message.
  */
 #include <stdarg.h>
@@ -118,7 +118,7 @@ static const struct tws_contract spy = {
 	"1\0" "11\0" "1001\0" "0\0" "SPY\0" "STK\0" "\0" "0.0\0" "\0" "\0" \
 	"SMART\0" "\0" "USD\0" "\0" "\0" "0\0" "\0" "0\0" "0\0" "\0"
 
-/* ---------- client -> server encoders (§§1.2, 2, 4, 5) ---------- */
+/* ---------- client -> server encoders (protocol.md §§3.1, 4, 7, 9) ---------- */
 
 static void
 test_enc_hello_range(void **state)
@@ -167,7 +167,7 @@ test_enc_hello_bad_args(void **state)
 	assert_string_equal(err.msg, "hello: bad version range 0..176");
 	assert_int_equal(tws_enc_hello(buf, sizeof(buf), 177, 176, NULL, &err), -1);
 	assert_string_equal(err.msg, "hello: bad version range 177..176");
-	/* A max above 200 would switch to the binary protocol (§1.4). */
+	/* A max above 200 would switch to the binary protocol (protocol.md §3.3). */
 	assert_int_equal(tws_enc_hello(buf, sizeof(buf), 100, 201, NULL, &err), -1);
 	assert_string_equal(err.msg, "hello: bad version range 100..201");
 	memset(opts, 'o', sizeof(opts) - 1);
@@ -242,7 +242,7 @@ test_enc_req_mkt_data(void **state)
 	struct gw_err err;
 
 	(void)state;
-	/* §5.2, verified bytes from the official client at sv 176. */
+	/* reqMktData: verified bytes from the official client at sv 176. */
 	assert_bytes(tws_enc_req_mkt_data(buf, sizeof(buf), 176, 1001, &spy, "", 0,
 	    &err), buf, LIT("\x00\x00\x00\x30"
 	    "\x31\x00\x31\x31\x00\x31\x30\x30\x31\x00\x30\x00\x53\x50\x59\x00"
@@ -308,7 +308,7 @@ test_enc_cancel_mkt_data(void **state)
 	    LIT("\0\0\0\x09" "2\0" "2\0" "1001\0"));
 }
 
-/* ---------- server -> client encoders (§§1.3, 3, 4, 5.4) ---------- */
+/* ---------- server -> client encoders (protocol.md §§3.2, 5-7, 9) ---------- */
 
 static void
 test_enc_server_version(void **state)
@@ -691,7 +691,7 @@ test_hello_not_api(void **state)
 	    "hello: does not start with \"API\\0\"");
 	/* Rejected as soon as the first wrong byte is seen. */
 	expect_hello_error(LIT("GE"), "hello: does not start with \"API\\0\"");
-	/* The legacy pre-V100 handshake (node-ib, §6). */
+	/* The legacy pre-V100 handshake (node-ib; protocol.md §3). */
 	expect_hello_error(LIT("62\0"), "hello: does not start with \"API\\0\"");
 }
 
@@ -968,7 +968,7 @@ test_server_version_field_count(void **state)
 	    "server version reply: expected 2 fields, got 1");
 	expect_sv_error(P("176\0" "20250425 15:23:54 EST\0" "x\0"),
 	    "server version reply: expected 2 fields, got 3");
-	/* A news bulletin or other message before the reply (§1.3). */
+	/* A news bulletin or other message before the reply (protocol.md §3.2). */
 	expect_sv_error(P("4\0" "2\0" "-1\0" "2104\0" "x\0"),
 	    "server version reply: expected 2 fields, got 5");
 }
@@ -1263,7 +1263,7 @@ test_rt_start_api_old(void **state)
 	assert_int_equal(m.id, TWS_OUT_START_API);
 	assert_int_equal(m.u.start_api.client_id, 2147483647);
 	assert_int_equal(m.u.start_api.capabilities.len, 0);
-	/* Any version number is accepted (§2). */
+	/* Any version number is accepted (protocol.md §4). */
 	roundtrip_out((ssize_t)frame_of(P("71\0" "1\0" "12\0")), 176, &m);
 	assert_int_equal(m.u.start_api.client_id, 12);
 }
@@ -1326,7 +1326,7 @@ test_rt_req_mkt_data_stq(void **state)
 	struct tws_out_msg m;
 
 	(void)state;
-	/* @stoqey/ib sends "" for an unset conId and strike (§1.1). */
+	/* @stoqey/ib sends "" for an unset conId and strike (protocol.md §2). */
 	roundtrip_out((ssize_t)frame_of(P("1\0" "11\0" "5\0" "\0" "AAPL\0" "STK\0" "\0" "\0" "\0" "\0"
 	    "SMART\0" "\0" "USD\0" "\0" "\0" "0\0" "\0" "0\0" "0\0" "\0")), 176, &m);
 	assert_int_equal(m.u.req_mkt_data.req_id, 5);
@@ -1366,7 +1366,7 @@ test_rt_cancel_mkt_data(void **state)
 	    &m);
 	assert_int_equal(m.id, TWS_OUT_CANCEL_MKT_DATA);
 	assert_int_equal(m.u.cancel_mkt_data.req_id, 1001);
-	/* STQ sends version 1 (§5.3). */
+	/* @stoqey/ib sends version 1 (cancelMktData; protocol.md §9). */
 	roundtrip_out((ssize_t)frame_of(P("2\0" "1\0" "77\0")), 176, &m);
 	assert_int_equal(m.u.cancel_mkt_data.req_id, 77);
 }

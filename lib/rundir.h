@@ -1,5 +1,5 @@
 /*
- * rundir: gwkit's runtime directory (shared/design.md "Runtime files"):
+ * rundir: gwkit's runtime directory (docs/runtime.md):
  * $GWKIT_RUNTIME_DIR, else $XDG_RUNTIME_DIR/gwkit, else /run/gwkit for
  * root, else /tmp/gwkit-$UID; created with mode 0700 when missing, and
  * refused when it is not a directory owned by us or is open to others.

@@ -1,6 +1,6 @@
 /*
  * usock: Unix domain stream sockets with safe permissions and stale-socket
- * handling (shared/design.md "Runtime files"). Short system calls only
+ * handling (docs/runtime.md). Short system calls only
  * (usock_connect may block, see there); the callers hand the listening fd
  * to libevent.
  */

@@ -155,7 +155,8 @@ spool_backlog() {
 	wait_until 10 sh -c "curl -sf http://127.0.0.1:$FAKE_PORT/_stats | jq -e '.requests == 1' >/dev/null"
 	for i in $(seq 10); do ev warning e.x "flapping"; done | to_socket
 	wait_embeds 2 20
-	[ "$(jq -r '.embeds[].title' "$T/store.jsonl" | sed -n 2p)" = "⚠️ WARNING e.x ×10" ]
+	[ "$(jq -r '.embeds[].title' "$T/store.jsonl" | sed -n 2p)" = "⚠️ flapping ×10" ]
+	[ "$(jq -r '.embeds[].footer.text' "$T/store.jsonl" | sed -n 2p)" = "warning · e.x · test" ]
 	# the second went out a whole window after the first was delivered
 	gap=$(jq -s '.[1]._t - .[0]._t' "$T/store.jsonl")
 	echo "gap ${gap} ms"

@@ -90,7 +90,10 @@ ev_line() {
 	ev_line warning four "four" | notify_once r500 '{"fail_next":1,"status":503}'
 	{ ev_line warning five "five"; ev_line warning six "six"; } |
 		notify_once r400 '{"fail_next":2,"status":400}' || true
-	ev_line warning seven "seven" | notify_once r401 '{"fail_next":1,"status":401}' --park-retry 1
+	# --once ends with 77 at once when the webhook refuses us (parked)
+	rc=0
+	ev_line warning seven "seven" | notify_once r401 '{"fail_next":1,"status":401}' --park-retry 1 || rc=$?
+	[ "$rc" -eq 77 ]
 	# a spool with a line that no longer decodes
 	mkdir -m 700 "$T/spool-damaged"
 	echo 'garbage' >"$T/spool-damaged/spool.jsonl"

@@ -239,7 +239,8 @@ load init
 }
 
 @test "alerts go to discord-notify's socket when it runs, and nothing breaks when it does not" {
-	discord-notify --dry-run --no-stdin >"$T/notify.log" 2>&1 3>&- &
+	# a dry run listens only when given --listen
+	discord-notify --dry-run --no-stdin --listen "$GWKIT_RUNTIME_DIR/notify.sock" >"$T/notify.log" 2>&1 3>&- &
 	NOTIFY_PID=$!
 	wait_for_line "$T/notify.log" '"event":"notify\.started"' 10
 	start_init '{"services": [

@@ -27,13 +27,19 @@ teardown() { stack_teardown; }
 
 # A wedged gateway keeps its port open and answers nothing: only an
 # API-level probe tells it from a healthy one.
-@test "a wedged gateway: gw-probe through the relay says handshake-timeout while the port stays open; ctl restart brings it back" {
+@test "a wedged gateway: the health check alerts once (readable title) while the port stays open; ctl restart brings it back" {
+	GATEWAY_EXTRA=', "health": {"interval": 0.5, "timeout": 4, "retries": 2, "action": "alert"}'
 	start_stack
 	gw1=$(pid_of gateway)
 	sim_ctl 'fault wedged'
 	run gw-probe --port "$RELAY_PORT" --timeout 1
 	[ "$status" -eq 12 ]
 	[[ "$output" == handshake-timeout* ]]
+	# stack-init notices by itself: two failed health checks in a row
+	wait_until 30 has_embed -e init.unhealthy "gateway unhealthy"
+	marker wedged
+	[ "$(count_embeds -e init.unhealthy)" -eq 1 ]
+	embeds_matching -e init.unhealthy | jq -e '.title | test("init\\.") | not'
 	stack-init ctl restart gateway
 	wait_until 20 svc_is gateway ".state == \"ready\" and .pid != $gw1"
 	run gw-probe --port "$RELAY_PORT" --timeout 2

@@ -806,7 +806,7 @@ test_redact_userinfo(void **state)
 
 #define UURL "https://gwuser:s3cretpass@discord.com/api/webhooks/1/" TOK
 
-/* (from test_http) The token in more spellings, alone and mixed. */
+/* The token in more spellings, alone and mixed. */
 static void
 test_redact_token_spellings(void **state)
 {
@@ -830,7 +830,7 @@ test_redact_token_spellings(void **state)
 	    "abc-def_GHI.jkl-0123456789");
 }
 
-/* (from test_http) A user:password: the login as ***@, the password
+/* A user:password: the login as ***@, the password
  * alone, the Basic authorization curl sends, the percent-encoded form. */
 static void
 test_redact_basic_auth(void **state)

@@ -103,10 +103,6 @@ NOTIFY_OBJS := $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard cmd/discord-notify/*.c))
 $(BINDIR)/discord-notify: $(NOTIFY_OBJS) $(LIBGW)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CURL_LIBS) $(EVENT_LIBS) $(JANSSON_LIBS) $(LDLIBS)
 
-# discord-notify's redaction (cmd/discord-notify/http.c) is tested on its own.
-$(BINDIR)/tests/test_http: $(OBJDIR)/tests/unit/test_http.o $(OBJDIR)/cmd/discord-notify/http.o $(LIBGW)
-	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(CURL_LIBS) $(EVENT_LIBS) $(JANSSON_LIBS) -lm $(LDLIBS)
 $(BINDIR)/tests/test_%: $(OBJDIR)/tests/unit/test_%.o $(LIBGW)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(EVENT_LIBS) $(JANSSON_LIBS) -lm $(LDLIBS)

@@ -52,7 +52,7 @@ discord_webhook_parse(const char *url, int allow_insecure,
 	scheme_end = host;
 	path = strchr(host, '/');
 	hostlen = path ? (size_t)(path - host) : strlen(host);
-	/* a proxy's user:pass@ is allowed, and never shown */
+	/* a proxy's user:pass@ is allowed, and shown only as ***@ */
 	at = path ? last_at(host, hostlen) : NULL;
 	if (at != NULL) {
 		hostlen -= (size_t)(at + 1 - host);
@@ -77,8 +77,9 @@ discord_webhook_parse(const char *url, int allow_insecure,
 		return gw_err_set(err, "webhook URL must not carry a query string "
 		    "(discord-notify adds ?wait=true)");
 	snprintf(wh->url, sizeof(wh->url), "%s", url);
-	snprintf(wh->redacted, sizeof(wh->redacted), "%.*s%.*s/***",
-	    (int)(scheme_end - url), url, (int)(tok - 1 - host), host);
+	snprintf(wh->redacted, sizeof(wh->redacted), "%.*s%s%.*s/***",
+	    (int)(scheme_end - url), url, at != NULL ? "***@" : "",
+	    (int)(tok - 1 - host), host);
 	return 0;
 }
 
@@ -124,52 +125,134 @@ match_encoded(const char *s, size_t n, const char *pat, size_t plen)
 	return i;
 }
 
-size_t
-discord_redact_buf(const struct discord_webhook *wh, char *s, size_t len)
-{
-	struct { const char *pat; size_t plen; const char *with; } t[4];
-	const char *url = wh->url, *host, *at, *colon, *path;
-	size_t nt = 0, i = 0, k, m, wl;
+/* A short userinfo is hunted only with its '@' ("me@"), since alone it
+ * would eat ordinary words ("message", "retry_after"). */
+#define MIN_USERINFO 3
+#define MIN_PASSWORD 4
+#define MAX_SECRETS 6
 
+struct secret {
+	const char *pat;
+	size_t plen;
+	const char *with;
+};
+
+/* What discord_redact_buf hunts, in the order tried (the whole URL first:
+ * it holds the rest). The buffers hold derived secrets; wipe them after. */
+struct secrets {
+	struct secret t[MAX_SECRETS];
+	size_t n;
+	char shortui[MIN_USERINFO + 1];		/* "**@" for "me@" */
+	char basic[(sizeof(((struct discord_webhook *)0)->url) + 2) / 3 * 4 + 8];
+};
+
+static void
+add(struct secrets *sc, const char *pat, size_t plen, const char *with)
+{
+	sc->t[sc->n].pat = pat;
+	sc->t[sc->n].plen = plen;
+	sc->t[sc->n++].with = with;
+}
+
+/* The Basic authorization curl sends for userinfo ui: base64 of the
+ * percent-decoded "user:password" (a lone user gets its ':'). */
+static void
+basic_auth(const char *ui, size_t n, char *out, size_t outsz)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789+/";
+	char plain[sizeof(((struct discord_webhook *)0)->url) + 1];
+	size_t i, len = 0, o = 0;
+
+	for (i = 0; i < n && len + 1 < sizeof(plain); i++) {
+		if (ui[i] == '%' && n - i >= 3 && hexval(ui[i + 1]) >= 0 &&
+		    hexval(ui[i + 2]) >= 0) {
+			plain[len++] = (char)(hexval(ui[i + 1]) * 16 + hexval(ui[i + 2]));
+			i += 2;
+		} else {
+			plain[len++] = ui[i];
+		}
+	}
+	if (memchr(ui, ':', n) == NULL)
+		plain[len++] = ':';
+	for (i = 0; i < len && o + 5 < outsz; i += 3) {
+		unsigned v = (unsigned)(unsigned char)plain[i] << 16;
+
+		if (i + 1 < len)
+			v |= (unsigned)(unsigned char)plain[i + 1] << 8;
+		if (i + 2 < len)
+			v |= (unsigned char)plain[i + 2];
+		out[o++] = tab[(v >> 18) & 63];
+		out[o++] = tab[(v >> 12) & 63];
+		out[o++] = i + 1 < len ? tab[(v >> 6) & 63] : '=';
+		out[o++] = i + 2 < len ? tab[v & 63] : '=';
+	}
+	out[o] = '\0';
+	explicit_bzero(plain, sizeof(plain));
+}
+
+/* 0 = nothing to hunt (wh did not come from discord_webhook_parse). */
+static size_t
+webhook_secrets(const struct discord_webhook *wh, struct secrets *sc)
+{
+	const char *url = wh->url, *host, *at, *colon, *path;
+	size_t ul;
+
+	sc->n = 0;
 	if (url[0] == '\0' || (host = strstr(url, "://")) == NULL)
-		return len;
+		return 0;
 	host += 3;
-	t[nt].pat = url;	/* the whole URL first: it holds the rest */
-	t[nt].plen = strlen(url);
-	t[nt++].with = wh->redacted;
+	add(sc, url, strlen(url), wh->redacted);
 	path = strchr(host, '/');
 	at = path ? last_at(host, (size_t)(path - host)) : NULL;
 	if (at != NULL) {
-		t[nt].pat = host;
-		t[nt].plen = (size_t)(at - host);
-		t[nt++].with = "***";
-		colon = memchr(host, ':', (size_t)(at - host));
-		if (colon != NULL && at - colon - 1 >= 4) {
-			t[nt].pat = colon + 1;
-			t[nt].plen = (size_t)(at - colon - 1);
-			t[nt++].with = "***";
+		ul = (size_t)(at - host);
+		if (ul >= MIN_USERINFO) {
+			add(sc, host, ul, "***");
+		} else {
+			memset(sc->shortui, '*', ul);
+			sc->shortui[ul] = '@';
+			sc->shortui[ul + 1] = '\0';
+			add(sc, host, ul + 1, sc->shortui);
 		}
+		colon = memchr(host, ':', ul);
+		if (colon != NULL && (size_t)(at - colon - 1) >= MIN_PASSWORD)
+			add(sc, colon + 1, (size_t)(at - colon - 1), "***");
+		basic_auth(host, ul, sc->basic, sizeof(sc->basic));
+		add(sc, sc->basic, strlen(sc->basic), "***");
 	}
-	t[nt].pat = strrchr(url, '/') + 1;	/* the token (parse checked it) */
-	t[nt].plen = strlen(t[nt].pat);
-	t[nt++].with = "***";
+	add(sc, strrchr(url, '/') + 1, strlen(strrchr(url, '/') + 1), "***");
+	return sc->n;
+}
+
+size_t
+discord_redact_buf(const struct discord_webhook *wh, char *s, size_t len)
+{
+	struct secrets sc;
+	size_t i = 0, k, m, wl;
+
+	if (webhook_secrets(wh, &sc) == 0)
+		return len;
 	while (i < len) {
-		for (k = 0; k < nt; k++) {
-			if (t[k].plen == 0 ||
-			    (m = match_encoded(s + i, len - i, t[k].pat, t[k].plen)) == 0)
+		for (k = 0; k < sc.n; k++) {
+			const struct secret *t = &sc.t[k];
+
+			if (t->plen == 0 ||
+			    (m = match_encoded(s + i, len - i, t->pat, t->plen)) == 0)
 				continue;
-			wl = strlen(t[k].with);
-			if (wl > m)	/* never grow: a short userinfo */
+			wl = strlen(t->with);
+			if (wl > m)	/* never grow */
 				wl = m;
-			memcpy(s + i, t[k].with, wl);
+			memcpy(s + i, t->with, wl);
 			memmove(s + i + wl, s + i + m, len - i - m);
 			len -= m - wl;
 			i += wl;
 			break;
 		}
-		if (k == nt)
+		if (k == sc.n)
 			i++;
 	}
+	explicit_bzero(&sc, sizeof(sc));
 	return len;
 }
 
@@ -179,6 +262,21 @@ discord_redact(const struct discord_webhook *wh, char *s)
 	size_t len = strlen(s);
 
 	s[discord_redact_buf(wh, s, len)] = '\0';
+}
+
+size_t
+discord_redact_cut(const struct discord_webhook *wh, char *s, size_t len)
+{
+	struct secrets sc;
+	size_t k, longest = 0;
+
+	webhook_secrets(wh, &sc);
+	for (k = 1; k < sc.n; k++)	/* [0], the URL, is not secret but for them */
+		if (sc.t[k].plen > longest)
+			longest = sc.t[k].plen;
+	explicit_bzero(&sc, sizeof(sc));
+	len = len > 6 * longest ? len - 6 * longest : 0;
+	return discord_redact_buf(wh, s, len);
 }
 
 /* Count UTF-8 code points (continuation bytes do not count). */

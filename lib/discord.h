@@ -54,35 +54,44 @@
 struct discord_webhook {
 	char url[2048];		/* secret: never print */
 	char redacted[512];	/* for logs: the URL with the token shown as
-				 * *** and without any user:pass@ */
+				 * *** and a user:pass@ as ***@ */
 };
 
 /* Validate a webhook URL: https (http only with allow_insecure), a path
  * ending in /webhooks/<numeric id>/<token>, the token at least
  * DISCORD_MIN_TOKEN characters of [A-Za-z0-9_.-]. A user:pass@ before the
- * host is allowed (a proxy's) and is a secret too. Errors never quote the
- * URL. */
+ * host is allowed (a proxy's) and is a secret too: wh->redacted shows it
+ * as ***@, never its text. Errors never quote the URL. */
 int discord_webhook_parse(const char *url, int allow_insecure,
     struct discord_webhook *wh, struct gw_err *err);
 
-/* Remove the webhook's secrets from any text, in place: for error bodies
- * echoed by proxies or hostile servers, curl's messages, anything that
- * might carry the URL. Replaced, wherever they occur, in plain form, with
- * any character percent-encoded (%2F, %2f, %41...) or JSON-escaped (\/,
- * \u0041...), or mixed:
+/* The one redaction of the webhook's secrets, for every text that might
+ * carry them: libcurl's errors, response bodies that a proxy or a hostile
+ * server fills with our request, anything quoting the URL. In place.
+ * Hunted wherever they occur, in plain form, with any character
+ * percent-encoded (%2F, %2f, %41...) or JSON-escaped (\/, \u0041...), or
+ * mixed, and replaced:
  *   - the whole URL (as given, with any user:pass@) -> wh->redacted;
  *   - the token -> "***";
- *   - the user:pass@ userinfo -> "***", and the password alone when it is
- *     at least 4 bytes long -> "***".
+ *   - a user:pass@ userinfo -> "***" (one under 3 characters only with
+ *     its '@': "me@" -> "**@", so that it does not eat ordinary words);
+ *     the password alone when it has 4 characters or more -> "***"; the
+ *     Basic authorization curl sends for it (base64 of the decoded
+ *     "user:password") -> "***".
  * Every replacement is no longer than what it replaces, so the text only
  * shrinks. discord_redact_buf works on len bytes (NULs allowed) and
- * returns the new length (it does not add a terminator);
- * discord_redact works on a NUL-terminated string. A wh that did not come
+ * returns the new length (it does not add a terminator); discord_redact
+ * works on a NUL-terminated string. discord_redact_cut is for a text cut
+ * at an arbitrary point (a capped body), which may end in the first part
+ * of a secret: it drops the last bytes that could hold one (6 per
+ * character of the longest secret), then redacts. A wh that did not come
  * from discord_webhook_parse (url empty) leaves the text as it is. Pure;
- * never fails. */
+ * never fails; nothing is allocated. */
 size_t discord_redact_buf(const struct discord_webhook *wh, char *s,
     size_t len);
 void discord_redact(const struct discord_webhook *wh, char *s);
+size_t discord_redact_cut(const struct discord_webhook *wh, char *s,
+    size_t len);
 
 /* The people-readable part of ev's embed title, without the level emoji
  * or the ×N count, into buf (NUL-terminated, cut with "…" to fit):

@@ -1,7 +1,8 @@
 /*
  * http: libcurl multi-socket transport on libevent (see http.h). Response
  * headers and bodies are untrusted bytes from the network, and may quote
- * our request (URL, Authorization): they are redacted before they leave.
+ * our request (URL, Authorization): they are redacted (discord_redact)
+ * before they leave.
  */
 #include "http.h"
 
@@ -164,211 +165,6 @@ body_cb(char *buf, size_t size, size_t n, void *userdata)
 	return len;
 }
 
-/* ---------- redaction ---------- */
-
-#define MAX_SECRETS 4
-#define SECRET_MAX 1024
-
-struct secrets {
-	char s[MAX_SECRETS][SECRET_MAX];
-	size_t n;
-	size_t longest;
-};
-
-static void
-add_secret(struct secrets *sc, const char *s, size_t len, size_t min)
-{
-	if (len < min || len >= SECRET_MAX || sc->n == MAX_SECRETS)
-		return;
-	memcpy(sc->s[sc->n], s, len);
-	sc->s[sc->n][len] = '\0';
-	sc->n++;
-	if (len > sc->longest)
-		sc->longest = len;
-}
-
-static void
-base64(const char *in, size_t len, char *out, size_t outsz)
-{
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	    "0123456789+/";
-	size_t i, o = 0;
-
-	for (i = 0; i < len && o + 5 < outsz; i += 3) {
-		unsigned v = (unsigned char)in[i] << 16;
-
-		if (i + 1 < len)
-			v |= (unsigned char)in[i + 1] << 8;
-		if (i + 2 < len)
-			v |= (unsigned char)in[i + 2];
-		out[o++] = tab[(v >> 18) & 63];
-		out[o++] = tab[(v >> 12) & 63];
-		out[o++] = i + 1 < len ? tab[(v >> 6) & 63] : '=';
-		out[o++] = i + 2 < len ? tab[v & 63] : '=';
-	}
-	out[o] = '\0';
-}
-
-/* The token (after the last '/'), and a user:password@ before the host. */
-static void
-webhook_secrets(const struct discord_webhook *wh, struct secrets *sc)
-{
-	const char *url = wh->url, *tok = strrchr(url, '/'), *host, *end, *at;
-	char b64[SECRET_MAX];
-
-	memset(sc, 0, sizeof(*sc));
-	if (tok != NULL)
-		add_secret(sc, tok + 1, strlen(tok + 1), DISCORD_MIN_TOKEN);
-	if ((host = strstr(url, "://")) == NULL)
-		return;
-	host += 3;
-	end = host + strcspn(host, "/");
-	for (at = NULL; host < end; host++)
-		if (*host == '@')
-			at = host;
-	if (at == NULL)
-		return;
-	host = strstr(url, "://") + 3;
-	{	/* (a userinfo under 3 characters hides nothing worth redacting) */
-		size_t before = sc->n;
-
-		add_secret(sc, host, (size_t)(at - host), 3);
-		if (sc->n == before)
-			return;
-	}
-	{
-		const char *colon = memchr(host, ':', (size_t)(at - host));
-
-		if (colon != NULL)
-			add_secret(sc, colon + 1, (size_t)(at - colon - 1), 4);
-		if ((size_t)(at - host) < sizeof(b64) / 2) {
-			base64(host, (size_t)(at - host), b64, sizeof(b64));
-			add_secret(sc, b64, strlen(b64), 4);
-		}
-	}
-}
-
-static int
-hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/* One character of s at p (before end) as written plainly, as %XX, or as
- * \uXXXX (or JSON's \/): the byte and how many bytes spell it; 0 if none. */
-static size_t
-spelled(const char *p, const char *end, int *ch)
-{
-	int a, b, c, d;
-
-	if (p >= end)
-		return 0;
-	if (*p == '%' && end - p >= 3 && (a = hexval(p[1])) >= 0 &&
-	    (b = hexval(p[2])) >= 0) {
-		*ch = a * 16 + b;
-		return 3;
-	}
-	if (*p == '\\' && end - p >= 2 && p[1] == '/') {
-		*ch = '/';
-		return 2;
-	}
-	if (*p == '\\' && end - p >= 6 && p[1] == 'u' && (a = hexval(p[2])) == 0 &&
-	    (b = hexval(p[3])) == 0 && (c = hexval(p[4])) >= 0 &&
-	    (d = hexval(p[5])) >= 0) {
-		*ch = c * 16 + d;
-		return 6;
-	}
-	*ch = (unsigned char)*p;
-	return 1;
-}
-
-/* Length of secret's spelling at p, or 0 when it does not start there.
- * A byte matches either as itself or in an escaped spelling. */
-static size_t
-match_at(const char *p, const char *end, const char *secret)
-{
-	const char *q = p;
-
-	for (; *secret != '\0'; secret++) {
-		int ch;
-		size_t k;
-
-		if (q < end && *q == *secret) {
-			q++;
-			continue;
-		}
-		if ((k = spelled(q, end, &ch)) <= 1 || ch != (unsigned char)*secret)
-			return 0;
-		q += k;
-	}
-	return (size_t)(q - p);
-}
-
-static char *
-redact_with(const struct secrets *sc, const char *s, size_t len, size_t *outlen)
-{
-	const char *p = s, *end = s + len;
-	char *out = malloc(len + 1), *o;
-	size_t i, k;
-
-	if (out == NULL)
-		return NULL;
-	o = out;
-	while (p < end) {
-		for (i = 0, k = 0; i < sc->n && k == 0; i++)
-			k = match_at(p, end, sc->s[i]);
-		if (k > 0) {	/* k >= 3: secrets are 3 characters or more */
-			memcpy(o, "***", 3);
-			o += 3;
-			p += k;
-		} else {
-			*o++ = *p++;
-		}
-	}
-	*o = '\0';
-	if (outlen != NULL)
-		*outlen = (size_t)(o - out);
-	return out;
-}
-
-char *
-http_redact(const struct discord_webhook *wh, const char *s, size_t len,
-    size_t *outlen)
-{
-	struct secrets sc;
-	char *r;
-
-	webhook_secrets(wh, &sc);
-	r = redact_with(&sc, s, len, outlen);
-	memset(&sc, 0, sizeof(sc));
-	return r;
-}
-
-void
-http_redacted_url(const struct discord_webhook *wh, char *buf, size_t size)
-{
-	const char *r = wh->redacted, *host = strstr(r, "://"), *end, *at = NULL;
-
-	if (host == NULL) {
-		snprintf(buf, size, "%s", r);
-		return;
-	}
-	host += 3;
-	for (end = host; *end != '\0' && *end != '/'; end++)
-		if (*end == '@')
-			at = end;
-	if (at == NULL)
-		snprintf(buf, size, "%s", r);
-	else
-		snprintf(buf, size, "%.*s***%s", (int)(host - r), r, at);
-}
-
 static void
 req_free(struct req *q)
 {
@@ -392,48 +188,37 @@ check_done(struct http *h)
 
 	while ((m = curl_multi_info_read(h->multi, &left)) != NULL) {
 		struct req *q = NULL;
-		struct secrets sc;
 		CURLcode res;
 		long status = 0;
-		char raw[CURL_ERROR_SIZE + 64], error[CURL_ERROR_SIZE + 64];
-		char *body = NULL, *e;
+		char error[CURL_ERROR_SIZE + 64];
 		size_t blen = 0;
 
 		if (m->msg != CURLMSG_DONE)
 			continue;
 		res = m->data.result;
 		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&q);
-		webhook_secrets(&h->wh, &sc);
 		error[0] = '\0';
 		if (res == CURLE_OK) {
 			curl_easy_getinfo(q->easy, CURLINFO_RESPONSE_CODE, &status);
 		} else {
-			snprintf(raw, sizeof(raw), "%s%s%s", curl_easy_strerror(res),
+			snprintf(error, sizeof(error), "%s%s%s", curl_easy_strerror(res),
 			    q->errbuf[0] ? ": " : "", q->errbuf);
-			e = redact_with(&sc, raw, strlen(raw), NULL);
-			snprintf(error, sizeof(error), "%s", e ? e :
-			    curl_easy_strerror(res));
-			free(e);
+			discord_redact(&h->wh, error);
 		}
 		if (q->body != NULL) {
-			/* a cut body may end in part of a secret: drop that tail */
-			size_t len = q->len;
-
-			if (q->truncated)
-				len = len > 6 * sc.longest ? len - 6 * sc.longest : 0;
-			body = redact_with(&sc, q->body, len, &blen);
+			blen = q->truncated ? discord_redact_cut(&h->wh, q->body, q->len) :
+			    discord_redact_buf(&h->wh, q->body, q->len);
+			q->body[blen] = '\0';
 		}
-		memset(&sc, 0, sizeof(sc));
 		q->r.status = status;
-		if (status == 429 && body != NULL)
-			discord_parse_429(body, blen, &q->r);
+		if (status == 429 && q->body != NULL)
+			discord_parse_429(q->body, blen, &q->r);
 		/* finished before its callback runs (which may post again) */
 		LIST_REMOVE(q, link);
 		curl_multi_remove_handle(h->multi, q->easy);
 		curl_easy_cleanup(q->easy);
 		q->easy = NULL;
-		q->cb(q->arg, &q->r, body, blen, error[0] ? error : NULL);
-		free(body);
+		q->cb(q->arg, &q->r, q->body, blen, error[0] ? error : NULL);
 		req_free(q);
 	}
 }

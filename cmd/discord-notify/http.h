@@ -4,7 +4,7 @@
  * multi-event.c, without its globals). Response headers feed the
  * rate-limit state (discord_parse_header); bodies are capped at 64 KiB.
  * Nothing that leaves this module carries the webhook's secrets: response
- * bodies and error texts are redacted here (http_redact), at the source,
+ * bodies and error texts are redacted here (discord_redact), at the source,
  * since a proxy's error page or a hostile server may echo the request.
  */
 #ifndef GW_NOTIFY_HTTP_H
@@ -19,7 +19,7 @@ struct event_base;
 struct http;
 
 /* r->status 0 and error set for failures before any HTTP status. body/len:
- * the response body. Both are redacted (http_redact). */
+ * the response body. Both are redacted (discord_redact). */
 typedef void (*http_done_cb)(void *arg, const struct discord_response *r,
     const char *body, size_t len, const char *error);
 
@@ -34,20 +34,5 @@ void http_free(struct http *h);
  * later from the event loop, exactly once. */
 int http_post(struct http *h, const char *body, size_t len, http_done_cb cb,
     void *arg, struct gw_err *err);
-
-/* A copy of s (len bytes) with each of the webhook's secrets replaced by
- * "***": the token, and a user:password in the URL (also the password alone
- * when it has 4 characters or more, and the userinfo's Basic-auth base64
- * form), wherever a server could echo them: as they are, or with any of
- * their characters written as %XX (either case) or as a JSON \uXXXX
- * escape. Returns a malloc'd NUL-terminated string (its length in *outlen
- * when outlen is not NULL), or NULL when memory runs out. Pure. */
-char *http_redact(const struct discord_webhook *wh, const char *s, size_t len,
-    size_t *outlen);
-
-/* wh's URL for logs: wh->redacted (the token as ***) with a user:password@
- * shown as ***@. Always NUL-terminated, cut to size. Pure. */
-void http_redacted_url(const struct discord_webhook *wh, char *buf,
-    size_t size);
 
 #endif

@@ -1441,7 +1441,7 @@ main(int argc, char **argv)
 	c.have_webhook = r == 1 && !c.o.dry_run;
 	c.dry = !c.have_webhook;
 	if (c.have_webhook)
-		http_redacted_url(&c.wh, c.url_shown, sizeof(c.url_shown));
+		snprintf(c.url_shown, sizeof(c.url_shown), "%s", c.wh.redacted);
 	if (c.o.text || c.o.have_default_level) {	/* text events will build */
 		struct gw_event t;
 

@@ -756,7 +756,8 @@ test_redact_forms(void **state)
 	assert_memory_equal(buf, "a\0***\0b", 7);
 }
 
-/* A proxy's user:pass@ never shows: not in the redacted form, not in text. */
+/* A proxy's user:pass@ never shows: the redacted form says ***@, and text
+ * loses it in every spelling. */
 static void
 test_redact_userinfo(void **state)
 {
@@ -766,11 +767,11 @@ test_redact_userinfo(void **state)
 	(void)state;
 	assert_int_equal(discord_webhook_parse("https://bob:s3cretpw@proxy.example:"
 	    "8443/api/webhooks/1/" TOK, 0, &wh, &e), 0);
-	assert_string_equal(wh.redacted, "https://proxy.example:8443/api/webhooks/"
-	    "1/***");
+	assert_string_equal(wh.redacted, "https://***@proxy.example:8443/api/"
+	    "webhooks/1/***");
 	expect_redacted(&wh, "GET https://bob:s3cretpw@proxy.example:8443/api/"
-	    "webhooks/1/" TOK " 407", "GET https://proxy.example:8443/api/webhooks/"
-	    "1/*** 407");
+	    "webhooks/1/" TOK " 407", "GET https://***@proxy.example:8443/api/"
+	    "webhooks/1/*** 407");
 	expect_redacted(&wh, "auth bob:s3cretpw rejected", "auth *** rejected");
 	expect_redacted(&wh, "password s3cretpw", "password ***");
 	expect_redacted(&wh, "user bob", "user bob");
@@ -779,22 +780,110 @@ test_redact_userinfo(void **state)
 	 * words), but the userinfo is */
 	assert_int_equal(discord_webhook_parse("https://u:pw@h/api/webhooks/1/" TOK,
 	    0, &wh, &e), 0);
-	assert_string_equal(wh.redacted, "https://h/api/webhooks/1/***");
+	assert_string_equal(wh.redacted, "https://***@h/api/webhooks/1/***");
 	expect_redacted(&wh, "u:pw pw", "*** pw");
+	expect_redacted(&wh, "u:pw@host pw", "***@host pw");
 	/* a user alone */
 	assert_int_equal(discord_webhook_parse("https://me@h/api/webhooks/1/" TOK,
 	    0, &wh, &e), 0);
-	assert_string_equal(wh.redacted, "https://h/api/webhooks/1/***");
+	assert_string_equal(wh.redacted, "https://***@h/api/webhooks/1/***");
 	expect_redacted(&wh, "x me@h", "x **@h");
+	/* too short to hunt alone: ordinary words stay whole */
+	expect_redacted(&wh, "{\"message\": \"me\", \"retry_after\": 1}",
+	    "{\"message\": \"me\", \"retry_after\": 1}");
+	/* curl's Basic authorization for a lone user: base64("me:") */
+	expect_redacted(&wh, "Authorization: Basic bWU6", "Authorization: Basic ***");
 	/* an '@' in the password: the host is after the last one */
 	assert_int_equal(discord_webhook_parse("https://u:p@ss@h/api/webhooks/1/"
 	    TOK, 0, &wh, &e), 0);
-	assert_string_equal(wh.redacted, "https://h/api/webhooks/1/***");
+	assert_string_equal(wh.redacted, "https://***@h/api/webhooks/1/***");
 	expect_redacted(&wh, "creds u:p@ss and p@ss", "creds *** and ***");
 	/* userinfo but no host */
 	assert_int_equal(discord_webhook_parse("https://me@/api/webhooks/1/" TOK,
 	    0, &wh, &e), -1);
 	assert_string_equal(e.msg, "webhook URL has no host or no path");
+}
+
+#define UURL "https://gwuser:s3cretpass@discord.com/api/webhooks/1/" TOK
+
+/* The token in more spellings, alone and mixed. */
+static void
+test_redact_token_spellings(void **state)
+{
+	struct discord_webhook wh;
+	struct gw_err e;
+
+	(void)state;
+	assert_int_equal(discord_webhook_parse(URL, 0, &wh, &e), 0);
+	expect_redacted(&wh, "plain " TOK " end", "plain *** end");
+	/* JSON, another id: only the token goes */
+	expect_redacted(&wh, "json: https:\\/\\/discord.com\\/api\\/webhooks\\/1\\/"
+	    TOK "?x", "json: https:\\/\\/discord.com\\/api\\/webhooks\\/1\\/***?x");
+	expect_redacted(&wh, "%41%62%43%2D%64%65%66%5F%47%48%49%2E%6A%6B%6C%2D"
+	    "%30%31%32%33%34%35%36%37%38%39!", "***!");
+	expect_redacted(&wh, "%41%62%43%2d%64%65%66%5f%47%48%49%2e%6a%6b%6c%2d"
+	    "0123456789", "***");
+	expect_redacted(&wh, "AbC%2Ddef_GHI.jkl-0123456789", "***");
+	expect_redacted(&wh, "\\u0041bC-def_GHI.jkl-012345678\\u0039 x", "*** x");
+	expect_redacted(&wh, TOK TOK, "******");
+	expect_redacted(&wh, "abc-def_GHI.jkl-0123456789",
+	    "abc-def_GHI.jkl-0123456789");
+}
+
+/* A user:password: the login as ***@, the password
+ * alone, the Basic authorization curl sends, the percent-encoded form. */
+static void
+test_redact_basic_auth(void **state)
+{
+	struct discord_webhook wh;
+	struct gw_err e;
+
+	(void)state;
+	assert_int_equal(discord_webhook_parse(UURL, 0, &wh, &e), 0);
+	assert_string_equal(wh.redacted,
+	    "https://***@discord.com/api/webhooks/1/***");
+	assert_null(strstr(wh.redacted, "gwuser"));
+	expect_redacted(&wh, "to https://gwuser:s3cretpass@discord.com/",
+	    "to https://***@discord.com/");
+	expect_redacted(&wh, "pass=s3cretpass", "pass=***");
+	/* base64("gwuser:s3cretpass"), plain and JSON-escaped */
+	expect_redacted(&wh, "Authorization: Basic Z3d1c2VyOnMzY3JldHBhc3M=",
+	    "Authorization: Basic ***");
+	expect_redacted(&wh, "Basic Z3d1c2VyOnMzY3JldHBhc3M\\u003d", "Basic ***");
+	expect_redacted(&wh, "gwuser%3As3cretpass", "***");
+	expect_redacted(&wh, "gwuser alone", "gwuser alone");
+	/* curl decodes a %XX in the userinfo before it encodes Basic:
+	 * base64("a@b:pass1") */
+	assert_int_equal(discord_webhook_parse("https://a%40b:pass1@h/api/webhooks/"
+	    "1/" TOK, 0, &wh, &e), 0);
+	expect_redacted(&wh, "Basic YUBiOnBhc3Mx", "Basic ***");
+	expect_redacted(&wh, "a%40b:pass1", "***");
+}
+
+/* A body cut at the cap may end in the first part of a secret: that tail
+ * goes; a whole secret before it is redacted. */
+static void
+test_redact_cut(void **state)
+{
+	struct discord_webhook wh, empty;
+	struct gw_err e;
+	char buf[512];
+	size_t n, keep;
+
+	(void)state;
+	assert_int_equal(discord_webhook_parse(UURL, 0, &wh, &e), 0);
+	memset(buf, 'x', sizeof(buf));
+	memcpy(buf, TOK, strlen(TOK));
+	memcpy(buf + sizeof(buf) - 10, "s3cret", 6);	/* cut: a prefix */
+	n = discord_redact_cut(&wh, buf, sizeof(buf));
+	keep = sizeof(buf) - 6 * strlen(TOK);	/* the longest secret */
+	assert_int_equal(n, keep - strlen(TOK) + 3);
+	assert_memory_equal(buf, "***xxx", 6);
+	assert_null(memmem(buf, n, "s3cret", 6));
+	n = discord_redact_cut(&wh, buf, 10);	/* shorter than the margin */
+	assert_int_equal(n, 0);
+	memset(&empty, 0, sizeof(empty));	/* nothing to hunt: kept whole */
+	assert_int_equal(discord_redact_cut(&empty, buf, 10), 10);
 }
 
 int
@@ -820,6 +909,9 @@ main(void)
 		cmocka_unit_test(test_429_bound),
 		cmocka_unit_test(test_redact_forms),
 		cmocka_unit_test(test_redact_userinfo),
+		cmocka_unit_test(test_redact_token_spellings),
+		cmocka_unit_test(test_redact_basic_auth),
+		cmocka_unit_test(test_redact_cut),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

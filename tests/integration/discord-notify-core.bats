@@ -156,7 +156,7 @@ spool_backlog() {
 	for i in $(seq 10); do ev warning e.x "flapping"; done | to_socket
 	wait_embeds 2 20
 	[ "$(jq -r '.embeds[].title' "$T/store.jsonl" | sed -n 2p)" = "⚠️ flapping ×10" ]
-	[ "$(jq -r '.embeds[].footer.text' "$T/store.jsonl" | sed -n 2p)" = "warning · e.x · test" ]
+	[ "$(jq -r '.embeds[].footer.text' "$T/store.jsonl" | sed -n 2p)" = "warning · e.x · bot-core" ]
 	# the second went out a whole window after the first was delivered
 	gap=$(jq -s '.[1]._t - .[0]._t' "$T/store.jsonl")
 	echo "gap ${gap} ms"

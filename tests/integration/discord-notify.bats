@@ -786,15 +786,15 @@ one_event() {
 	wait_stored 2 5
 	jq -s -e '[.[].embeds[]] | length == 2
 		and .[0].description == "disk almost full" and .[1].description == "{\"not\":\"an event\"}"
-		and .[0].footer.text == "text · stdin" and (.[0].title | test("WARNING"))' "$T/store.jsonl"
+		and .[0].footer.text == "warning · notify.message · text" and .[0].title == "⚠️ disk almost full"' "$T/store.jsonl"
 	fake_ctl '{"reset":true}'
 	{ one_event json; echo "  backup failed"; } |
 		discord-notify --default-level error --source backup --once --no-listen \
 			--webhook-file "$T/webhook" --allow-insecure-url
 	wait_stored 2 5
-	jq -s -e '[.[].embeds[]] | (.[0].description == "json" and .[0].footer.text == "s · c")
-		and .[1].description == "  backup failed" and .[1].footer.text == "backup · stdin"
-		and (.[1].title | test("ERROR"))' "$T/store.jsonl"
+	jq -s -e '[.[].embeds[]] | (.[0].description == "json" and .[0].footer.text == "warning · a.b · s")
+		and .[1].description == "  backup failed" and .[1].footer.text == "error · notify.message · backup"
+		and (.[1].title | test("backup failed"))' "$T/store.jsonl"
 	# without either, plain text is rejected (and says so)
 	run bash -c "echo 'plain words' | discord-notify --dry-run 2>&1 >/dev/null"
 	[[ "$output" == *"rejected line 1 from stdin: not JSON"* ]]
@@ -803,7 +803,7 @@ one_event() {
 	start_notify --default-level info
 	echo 'from a script' | to_socket
 	wait_stored 1 10
-	jq -e '.embeds[0].description == "from a script" and .embeds[0].footer.text == "text · socket"' "$T/store.jsonl"
+	jq -e '.embeds[0].description == "from a script" and .embeds[0].footer.text == "info · notify.message · text"' "$T/store.jsonl"
 	run discord-notify --text --send info x
 	[ "$status" -eq 64 ]
 	run discord-notify --default-level loud -n

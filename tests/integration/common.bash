@@ -76,3 +76,8 @@ stop_pid() {
 	done
 }
 
+
+# refute CMD...: succeeds when CMD fails. A bare '! cmd' in the middle of a
+# bats test asserts nothing (errexit ignores a negated command); a function
+# returning non-zero does fail the test.
+refute() { ! "$@"; }

@@ -23,9 +23,9 @@ setup() {
 teardown() {
 	stop_pid "$NOTIFY_PID" "$FAKE_PID"
 	if compgen -G "$T/notify*.log" >/dev/null; then
-		! grep -l "$TOKEN" "$T"/notify*.log || false
+		refute grep -l "$TOKEN" "$T"/notify*.log
 		# sanitizer builds: no report of any kind
-		! grep -l 'runtime error\|AddressSanitizer\|LeakSanitizer' "$T"/notify*.log || false
+		refute grep -l 'runtime error\|AddressSanitizer\|LeakSanitizer' "$T"/notify*.log
 	fi
 }
 
@@ -135,7 +135,7 @@ spool_backlog() {
 		and .fields.wait_s >= 30 and .fields.wait_s <= 3600
 		and .fields.capped == (.fields.wait_s < 3599)' <<<"$line"
 	[ "$(grep -c '"event":"notify\.paused"' "$T/notify.log")" -eq 1 ]
-	! grep -q '"event":"notify\.resumed"' "$T/notify.log" || false
+	refute grep -q '"event":"notify\.resumed"' "$T/notify.log"
 }
 
 @test "a short 429 pause is not reported as paused" {
@@ -145,7 +145,7 @@ spool_backlog() {
 	ev warning e.x "briefly held" | to_socket
 	wait_embeds 1 10
 	grep -q '"event":"notify\.rate_limited"' "$T/notify.log"
-	! grep -q '"event":"notify\.paused"' "$T/notify.log" || false
+	refute grep -q '"event":"notify\.paused"' "$T/notify.log"
 }
 
 @test "repeats that arrive while the first embed is in flight wait for the window: one embed per window" {
@@ -170,7 +170,7 @@ spool_backlog() {
 	ev warning e.x "retry me" | to_socket
 	wait_embeds 1 15
 	grep -q '"event":"notify\.retry".*HTTP 503 Service Unavailable' "$T/notify.log"
-	! grep -q '503 503' "$T/notify.log" || false
+	refute grep -q '503 503' "$T/notify.log"
 }
 
 @test "a refused event whose dead-letter write fails is never POSTed again; the write is retried" {

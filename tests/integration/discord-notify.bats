@@ -22,7 +22,7 @@ teardown() {
 	stop_pid "$HOLD_PID" "$HOLD2_PID" "$NOTIFY_PID" "$FAKE_PID"
 	# the secret never appears in anything discord-notify printed
 	if compgen -G "$T/notify*.log" >/dev/null; then
-		! grep -l "$TOKEN" "$T"/notify*.log || false
+		refute grep -l "$TOKEN" "$T"/notify*.log
 	fi
 }
 
@@ -609,7 +609,7 @@ wait_stats() {
 	wait_exit "$NOTIFY_PID"
 	NOTIFY_PID=
 	[ "$EXIT_STATUS" -eq 0 ]
-	! grep -q 'LeakSanitizer\|AddressSanitizer' "$T/notify.log" || false
+	refute grep -q 'LeakSanitizer\|AddressSanitizer' "$T/notify.log"
 }
 
 # one_event [MESSAGE]: a valid event line.

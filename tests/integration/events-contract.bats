@@ -112,6 +112,16 @@ ev_line() {
 	wait "$c1" "$c2" 2>/dev/null || true
 	stop_pid "$NOTIFY_PID"
 	NOTIFY_PID=
+	# a daemon parked by a 401 comes back by itself (--once would exit 77)
+	fake_control '{"fail_next":1,"status":401}'
+	discord-notify --no-stdin --listen "$T/p.sock" --park-retry 1 --allow-insecure-url \
+		--coalesce-window 0 --spool "$T/spool-park" >"$T/notify-park.log" 2>&1 3>&- &
+	NOTIFY_PID=$!
+	wait_for_line "$T/notify-park.log" '"event":"notify\.started"' 10
+	ev_line warning nine "nine" | socat -u - "UNIX-CONNECT:$T/p.sock"
+	wait_for_line "$T/notify-park.log" '"event":"notify\.unparked"' 20
+	stop_pid "$NOTIFY_PID"
+	NOTIFY_PID=
 	cat "$T"/notify-*.log >"$T/all.log"
 	collect discord-notify "$T/all.log"
 	for e in notify.no_webhook notify.rejected notify.rate_limited notify.retry \

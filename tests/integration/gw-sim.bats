@@ -517,11 +517,11 @@ count_events() { [ "$(grep -c "\"event\":\"$1\"" "$SIM_LOG")" -eq "$2" ]; }
 	run -0 gw-sim --log-format text -n
 	start_text --log-format text
 	wait_for_line "$SIM_LOG" '^[0-9TZ:.-]+ INFO sim\.listening: API port 127\.0\.0\.1:'"$PORT"' is listening' 10
-	! grep -q '^{' "$SIM_LOG" || false
+	refute grep -q '^{' "$SIM_LOG"
 	stop_pid "$SIM_PID"
 	LOG_FORMAT=text start_text
 	wait_for_line "$SIM_LOG" ' INFO sim\.listening: ' 10
-	! grep -q '^{' "$SIM_LOG" || false
+	refute grep -q '^{' "$SIM_LOG"
 	stop_pid "$SIM_PID"
 	# the flag beats LOG_FORMAT; every line stays a JSON record
 	LOG_FORMAT=text start_text --log-format json --log-level info

@@ -72,7 +72,7 @@ sockets_of() { find "/proc/$1/fd" -lname 'socket:*' 2>/dev/null | wc -l; }
 	stack-init ctl status >/dev/null
 	stack-init ctl status s >/dev/null
 	[ "$(grep -c '"event":"init\.ctl"' "$LOG")" -eq 6 ]
-	! grep '"event":"init\.ctl"' "$LOG" | grep -q '"verb":"status"' || false
+	[ "$(grep '"event":"init\.ctl"' "$LOG" | grep -c '"verb":"status"')" -eq 0 ]
 }
 
 @test "ctl usage: an unknown verb is named with the list of verbs (64); ctl --help (0); a missing or extra name (64)" {
@@ -266,10 +266,10 @@ sockets_of() { find "/proc/$1/fd" -lname 'socket:*' 2>/dev/null | wc -l; }
 	run_fmt "$T/text.log" --log-format text
 	grep -E '^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z INFO init\.started: supervising 1 service from .* \(services=1 pid=[0-9]+ control=null\)$' "$T/text.log"
 	grep -E '^20[0-9-]+T[0-9:.]+Z INFO init\.ready: s: ready after ' "$T/text.log"
-	! grep -q '^{' "$T/text.log" || false
+	refute grep -q '^{' "$T/text.log"
 	LOG_FORMAT=text run_fmt "$T/env.log"
 	grep -q ' INFO init\.started: supervising 1 service' "$T/env.log"
-	! grep -q '^{' "$T/env.log" || false
+	refute grep -q '^{' "$T/env.log"
 	# the flag wins over LOG_FORMAT; a file is not a terminal: auto is JSON
 	LOG_FORMAT=text run_fmt "$T/json.log" --log-format json
 	LOG_FORMAT=auto run_fmt "$T/auto.log"

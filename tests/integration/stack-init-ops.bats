@@ -65,8 +65,8 @@ proc_state() { sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]) .*/\1/' "/proc/$1/stat"; }
 	wait_for_line "$LOG" '^l1 \| got USR1$' 5
 	kill -USR2 "$INIT_PID"
 	wait_for_line "$LOG" '^l2 \| got USR2$' 5
-	! grep -q '^l2 | got USR1$' "$LOG" || false
-	! grep -q '^l1 | got USR2$' "$LOG" || false
+	refute grep -q '^l2 | got USR1$' "$LOG"
+	refute grep -q '^l1 | got USR2$' "$LOG"
 	kill -INT "$INIT_PID"
 	wait_for_line "$LOG" 'SIGINT: ignored' 5
 	stack-init ctl status >/dev/null
@@ -137,7 +137,7 @@ proc_state() { sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]) .*/\1/' "/proc/$1/stat"; }
 	   "restart_action": {"argv": ["sh", "-c", "echo restart uid $(id -u)"], "user": "root"}}]}'
 	wait_for_line "$LOG" "^e \\(check\\) \\| check uid $nob\$" 5
 	wait_for_line "$LOG" '^r \(check\) \| check uid 0$' 5
-	! grep -q 'not shown' "$LOG" || false
+	refute grep -q 'not shown' "$LOG"
 	stack-init ctl restart e
 	stack-init ctl restart r
 	wait_for_line "$LOG" "^e \\(restart\\) \\| restart uid $nob\$" 5
@@ -183,7 +183,7 @@ proc_state() { sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]) .*/\1/' "/proc/$1/stat"; }
 	wait_exit "$CAT_PID" 5
 	# every line whole: JSON lines parse, prefixed lines are complete
 	grep '^{' "$T/out" | jq -c . >/dev/null
-	! grep -v -E '^(\{.*\}|spew \| spewing-a-line-of-output-0123456789abcdefghijklmnopqrstuvwxyz|stack-init: [0-9]+ output lines dropped: the log reader was too slow)$' "$T/out" || false
+	refute grep -v -E '^(\{.*\}|spew \| spewing-a-line-of-output-0123456789abcdefghijklmnopqrstuvwxyz|stack-init: [0-9]+ output lines dropped: the log reader was too slow)$' "$T/out"
 	grep -q '"event":"init\.exit"' "$T/out"
 }
 
@@ -292,7 +292,7 @@ proc_state() { sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]) .*/\1/' "/proc/$1/stat"; }
 	INIT_PID=
 	wait_exit "$CAT_PID" 5
 	[ "$(grep -c '^loud | err-line-' "$T/err")" -eq 20000 ]
-	! grep -q 'dropped' "$T/err" || false
+	refute grep -q 'dropped' "$T/err"
 }
 
 @test "reload stops changed services dependents first, as shutdown does" {
@@ -385,8 +385,8 @@ proc_state() { sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]) .*/\1/' "/proc/$1/stat"; }
 	grep '"event":"init\.restart_requested"' "$LOG" | jq -e 'select(.fields.service == "gw") |
 	  .message == "gw: restart requested by ctl (IBC RESTART)" and .fields.trigger == "ctl" and .fields.method == "ibc"' >/dev/null
 	grep -q '"event":"init\.restart_completed".*ready again after its restart (ctl)' "$LOG"
-	! grep -q 'init\.scheduled_restart' "$LOG" || false
-	! grep -q 'scheduled restart' "$LOG" || false
+	refute grep -q 'init\.scheduled_restart' "$LOG"
+	refute grep -q 'scheduled restart' "$LOG"
 }
 
 @test "a manual restart of a local service says so and how" {
@@ -395,7 +395,7 @@ proc_state() { sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]) .*/\1/' "/proc/$1/stat"; }
 	stack-init ctl restart x
 	wait_for_line "$LOG" '"event":"init\.restart_requested".*restart requested by ctl \(stop signal, then respawn\)' 5
 	grep -E '"event":"init\.restart_requested".*"trigger":"ctl"' "$LOG" | grep -q '"method":"respawn"'
-	! grep -q 'scheduled' "$LOG" || false
+	refute grep -q 'scheduled' "$LOG"
 }
 
 @test "health checks once ready: a check that starts failing raises init.unhealthy (error), and init.healthy once it passes again" {
@@ -432,7 +432,7 @@ proc_state() { sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]) .*/\1/' "/proc/$1/stat"; }
 		stack-init ctl restart w
 		wait_until 5 bash -c "[ \$(grep -c '\"event\":\"init\\.started\".*\"service\":\"w\"' '$LOG') -ge $((i + 1)) ]"
 	done
-	! grep -E '"level":"warning".*"event":"init\.killed_group"' "$LOG" || false
+	refute grep -E '"level":"warning".*"event":"init\.killed_group"' "$LOG"
 }
 
 @test "shutdown: the notifier stops last, after an alert raised during shutdown was handed to its socket" {

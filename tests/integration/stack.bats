@@ -192,7 +192,7 @@ PY
 	[ -n "$hc" ] && [ -n "$bw" ] && [ "$hc" != "$bw" ]
 	# credentials come from files git ignores
 	grep -q 'TWS_PASSWORD_FILE' "$dir/docker-compose.yml"
-	! grep -q 'TWS_PASSWORD:' "$dir/docker-compose.yml" || false
+	refute grep -q 'TWS_PASSWORD:' "$dir/docker-compose.yml"
 	if git -C "$dir" rev-parse --git-dir >/dev/null 2>&1; then
 		git -C "$dir" check-ignore -q .env
 		while read -r kind name file; do

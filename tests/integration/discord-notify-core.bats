@@ -4,79 +4,24 @@
 # repeats of an in-flight event, dead-letter failures, the spool
 # directory's safety and damaged spools. Loopback only; waits poll
 # observable state (the fake's store, log lines) with deadlines.
-load common
+load notify
 
-TOKEN=test-token-abc-0123456789
-WID=123456789012345678
-
-setup() {
-	T=$BATS_TEST_TMPDIR
-	export GWKIT_RUNTIME_DIR=$T/rt
-	mkdir -m 700 -p "$GWKIT_RUNTIME_DIR"
-	FAKE_PID= NOTIFY_PID=
-	FAKE_PORT=$(free_port)
-	printf 'http://127.0.0.1:%s/api/webhooks/%s/%s\n' "$FAKE_PORT" "$WID" "$TOKEN" >"$T/webhook"
-	SOCK=$GWKIT_RUNTIME_DIR/notify.sock
-	SPOOL=$GWKIT_RUNTIME_DIR/notify-spool
-}
+setup() { notify_setup; }
 
 teardown() {
-	stop_pid "$NOTIFY_PID" "$FAKE_PID"
+	notify_teardown "$NOTIFY_PID" "$FAKE_PID"
+	# sanitizer builds: no report of any kind
 	if compgen -G "$T/notify*.log" >/dev/null; then
-		refute grep -l "$TOKEN" "$T"/notify*.log
-		# sanitizer builds: no report of any kind
 		refute grep -l 'runtime error\|AddressSanitizer\|LeakSanitizer' "$T"/notify*.log
 	fi
-}
-
-start_fake() {
-	fake-discord --port "$FAKE_PORT" --webhook "$WID/$TOKEN" --store "$T/store.jsonl" "$@" >"$T/fake.log" 2>&1 3>&- &
-	FAKE_PID=$!
-	wait_for_line "$T/fake.log" '"fake\.listening"' 10
-}
-
-fake_ctl() { curl -sf -X POST --data "$1" "http://127.0.0.1:$FAKE_PORT/_control" >/dev/null; }
-fake_stats() { curl -sf "http://127.0.0.1:$FAKE_PORT/_stats"; }
-
-# start_notify [args]: the daemon on the test's socket; waits for this
-# run's notify.started (the log is appended to across restarts).
-start_notify() {
-	local n0
-	n0=$(cat "$T/notify.log" 2>/dev/null | wc -l)
-	discord-notify --webhook-file "$T/webhook" --allow-insecure-url --no-stdin \
-		--park-retry 1 "$@" >>"$T/notify.log" 2>&1 3>&- &
-	NOTIFY_PID=$!
-	wait_until 20 sh -c "tail -n +$((n0 + 1)) '$T/notify.log' | grep -q '\"event\":\"notify\.started\"'"
 }
 
 # sanitized: 1 when discord-notify is an AddressSanitizer build
 sanitized() { ldd "$(command -v discord-notify)" 2>/dev/null | grep -q libasan; }
 
-stop_notify() { stop_pid "$NOTIFY_PID"; NOTIFY_PID=; }
-
-to_socket() { socat -t 5 - "UNIX-CONNECT:$SOCK"; }
-
 # ev LEVEL EVENT MESSAGE: one event line
 ev() {
 	printf '{"ts":"2026-02-10T14:15:00.123Z","level":"%s","source":"bot-core","component":"gateway","event":"%s","message":"%s"}\n' "$1" "$2" "$3"
-}
-
-embeds_stored() {
-	[ -f "$T/store.jsonl" ] || { echo 0; return; }
-	jq -s '[.[].embeds | length] | add // 0' "$T/store.jsonl"
-}
-
-# wait_embeds N SECONDS
-wait_embeds() {
-	local want=$1 secs=${2:-20}
-	local deadline=$(( $(now_ms) + secs * 1000 ))
-	while (( $(now_ms) < deadline )); do
-		(( $(embeds_stored) >= want )) && return 0
-		sleep 0.05
-	done
-	echo "stored $(embeds_stored) of $want embeds within ${secs}s" >&2
-	tail -n 5 "$T/notify.log" >&2
-	return 1
 }
 
 hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
@@ -111,7 +56,7 @@ spool_backlog() {
 	wait_for_line "$T/notify.log" '"event":"notify\.spool_loaded".*"events":101500' 20
 	wait_for_line "$T/notify.log" '"event":"notify\.parked"' 20
 	fake_ctl '{"deleted":false}'
-	wait_embeds 2500 60
+	wait_stored 2500 60
 	hwm=$(hwm_kb "$NOTIFY_PID")
 	echo "peak RSS ${hwm} KiB"	# shown if the test fails
 	(( hwm < limit ))
@@ -143,7 +88,7 @@ spool_backlog() {
 	fake_ctl '{"fail_next":1,"status":429,"retry_after":0.5}'
 	start_notify
 	ev warning e.x "briefly held" | to_socket
-	wait_embeds 1 10
+	wait_stored 1 10
 	grep -q '"event":"notify\.rate_limited"' "$T/notify.log"
 	refute grep -q '"event":"notify\.paused"' "$T/notify.log"
 }
@@ -154,7 +99,7 @@ spool_backlog() {
 	ev warning e.x "flapping" | to_socket
 	wait_until 10 sh -c "curl -sf http://127.0.0.1:$FAKE_PORT/_stats | jq -e '.requests == 1' >/dev/null"
 	for i in $(seq 10); do ev warning e.x "flapping"; done | to_socket
-	wait_embeds 2 20
+	wait_stored 2 20
 	[ "$(jq -r '.embeds[].title' "$T/store.jsonl" | sed -n 2p)" = "⚠️ flapping ×10" ]
 	[ "$(jq -r '.embeds[].footer.text' "$T/store.jsonl" | sed -n 2p)" = "warning · e.x · bot-core" ]
 	# the second went out a whole window after the first was delivered
@@ -168,7 +113,7 @@ spool_backlog() {
 	fake_ctl '{"fail_next":1,"status":503}'
 	start_notify
 	ev warning e.x "retry me" | to_socket
-	wait_embeds 1 15
+	wait_stored 1 15
 	grep -q '"event":"notify\.retry".*HTTP 503 Service Unavailable' "$T/notify.log"
 	refute grep -q '503 503' "$T/notify.log"
 }
@@ -224,7 +169,7 @@ spool_backlog() {
 	start_fake
 	start_notify --spool "$T/sp" --coalesce-window 0
 	for i in $(seq 300); do ev info e.x "m $i"; done | to_socket
-	wait_embeds 300 60
+	wait_stored 300 60
 	[ "$(cat "$T/victim")" = precious ]
 	[ ! -L "$T/sp/spool.jsonl.tmp" ]
 }
@@ -237,7 +182,7 @@ spool_backlog() {
 	done >"$SPOOL/spool.jsonl"
 	start_fake
 	start_notify --coalesce-window 0
-	wait_embeds 4 15
+	wait_stored 4 15
 	diff <(jq -r '.embeds[].description' "$T/store.jsonl") <(printf 'seq %s\n' 1 2 7 8)
 	[ "$(wc -l <"$SPOOL/dead-letter.jsonl")" -eq 3 ]
 	dl_has() { jq -se --arg r "$1" --arg l "$2" \
@@ -247,7 +192,7 @@ spool_backlog() {
 	dl_has 'seq 18446744073709551615 out of range' '"seq":18446744073709551615,'
 	grep -q '"event":"notify\.spool_damaged"' "$T/notify.log"
 	ev warning e.x "new" | to_socket
-	wait_embeds 5 10
+	wait_stored 5 10
 	stop_notify
 	start_notify	# dead-lettered once only
 	[ "$(wc -l <"$SPOOL/dead-letter.jsonl")" -eq 3 ]
@@ -263,11 +208,11 @@ spool_backlog() {
 	ev warning e.x "one too many" | to_socket
 	wait_for_line "$T/notify.log" '"level":"critical".*"event":"notify\.spool_error".*sequence numbers are exhausted' 10
 	fake_ctl '{"deleted":false}'
-	wait_embeds 1 15
+	wait_stored 1 15
 	stop_notify
 	start_notify
 	ev warning e.x "after the restart" | to_socket
-	wait_embeds 2 15
+	wait_stored 2 15
 	jq -r '.embeds[].description' "$T/store.jsonl" | grep -qx "after the restart"
 	grep -q '"seq":1,' "$SPOOL/spool.jsonl"
 }

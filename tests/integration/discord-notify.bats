@@ -2,46 +2,15 @@
 # discord-notify against the fake Discord webhook server (tests/helpers/
 # fake-discord.c). Loopback only; waits poll observable state (the fake's
 # store, log lines) with deadlines.
-load common
+load notify
 bats_require_minimum_version 1.5.0
 
-TOKEN=test-token-abc-0123456789
-WID=123456789012345678
-
 setup() {
-	T=$BATS_TEST_TMPDIR
-	export GWKIT_RUNTIME_DIR=$T/rt
-	mkdir -m 700 -p "$GWKIT_RUNTIME_DIR"
-	FAKE_PID= NOTIFY_PID= HOLD_PID= HOLD2_PID=
-	FAKE_PORT=$(free_port)
-	printf 'http://127.0.0.1:%s/api/webhooks/%s/%s\n' "$FAKE_PORT" "$WID" "$TOKEN" >"$T/webhook"
-	SOCK=$GWKIT_RUNTIME_DIR/notify.sock
+	notify_setup
+	HOLD_PID= HOLD2_PID=
 }
 
-teardown() {
-	stop_pid "$HOLD_PID" "$HOLD2_PID" "$NOTIFY_PID" "$FAKE_PID"
-	# the secret never appears in anything discord-notify printed
-	if compgen -G "$T/notify*.log" >/dev/null; then
-		refute grep -l "$TOKEN" "$T"/notify*.log
-	fi
-}
-
-start_fake() {
-	fake-discord --port "$FAKE_PORT" --webhook "$WID/$TOKEN" --store "$T/store.jsonl" "$@" >"$T/fake.log" 2>&1 3>&- &
-	FAKE_PID=$!
-	wait_for_line "$T/fake.log" '"fake\.listening"' 10
-}
-
-fake_ctl() { curl -sf -X POST --data "$1" "http://127.0.0.1:$FAKE_PORT/_control"; }
-fake_stats() { curl -sf "http://127.0.0.1:$FAKE_PORT/_stats"; }
-
-# start_notify [args]: the daemon on the test's socket, webhook from a file.
-start_notify() {
-	discord-notify --webhook-file "$T/webhook" --allow-insecure-url --no-stdin \
-		--park-retry 1 "$@" >>"$T/notify.log" 2>&1 3>&- &
-	NOTIFY_PID=$!
-	wait_for_line "$T/notify.log" '"event":"notify\.started"' 10
-}
+teardown() { notify_teardown "$HOLD_PID" "$HOLD2_PID" "$NOTIFY_PID" "$FAKE_PID"; }
 
 # events N [SOURCE] [PREFIX]: N distinct event lines.
 events() {
@@ -51,33 +20,9 @@ events() {
 	done
 }
 
-to_socket() { socat -t 5 - "UNIX-CONNECT:$SOCK"; }
-
-# stored_count: embeds stored by the fake so far.
-stored_count() {
-	[ -f "$T/store.jsonl" ] || { echo 0; return; }
-	jq -s '[.[].embeds | length] | add // 0' "$T/store.jsonl"
-}
-
-# wait_stored N SECONDS: until the fake has stored at least N embeds.
-wait_stored() {
-	local want=$1 secs=${2:-20}
-	local deadline=$(( $(date +%s) + secs ))
-	while (( $(date +%s) < deadline )); do
-		(( $(stored_count) >= want )) && return 0
-		sleep 0.05
-	done
-	echo "stored $(stored_count) of $want embeds within ${secs}s" >&2
-	tail -n 5 "$T/notify.log" >&2
-	return 1
-}
-
 descriptions() { jq -r '.embeds[].description' "$T/store.jsonl"; }
 
 SPOOL() { echo "$GWKIT_RUNTIME_DIR/notify-spool"; }
-
-# stop_notify: SIGTERM the daemon and wait for it (deadline: stop_pid).
-stop_notify() { stop_pid "$NOTIFY_PID"; NOTIFY_PID=; }
 
 # rss_kb PID: resident set size in KiB.
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }

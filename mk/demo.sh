@@ -58,8 +58,21 @@ mkdir -m 700 "$GWKIT_RUNTIME_DIR"
 echo
 echo "demo: now under stack-init: gateway (gw-sim) -> relay (socat) -> bot (waits with gw-probe), "
 echo "      a scheduled gateway restart in 8 s, alerts to discord-notify in dry-run mode"
-"$BIN/discord-notify" --dry-run --no-stdin --coalesce-window 0 >"$tmp/notify.log" 2>&1 &
+# a dry run listens only when told where; a webhook in the caller's
+# environment plays no part in the demo
+env -u DISCORD_WEBHOOK_URL -u DISCORD_WEBHOOK_URL_FILE \
+	"$BIN/discord-notify" --dry-run --no-stdin --listen "$GWKIT_RUNTIME_DIR/notify.sock" \
+	--coalesce-window 0 >"$tmp/notify.log" 2>&1 &
 pids+=($!)
+for ((i = 0; i < 100; i++)); do	# until it listens (deadline 10 s)
+	grep -q '"event":"notify.started"' "$tmp/notify.log" && break
+	sleep 0.1
+done
+if ! grep -q '"event":"notify.started"' "$tmp/notify.log"; then
+	echo "demo: discord-notify did not start:" >&2
+	sed 's/^/  /' "$tmp/notify.log" >&2
+	exit 1
+fi
 # The bot waits with client id 918: the gateway's readiness check probes
 # with gw-probe's default 917 at the same moments, and two sessions with
 # one client id collide (error 326).

@@ -1,17 +1,17 @@
 #!/bin/sh
 # Check gwkit's Debian build/test dependencies; install the missing ones with
 # apt-get when root, otherwise print the exact command and fail.
-# Usage: mk/deps.sh [build|check|demo|fuzz]   (default: check)
+# Usage: mk/deps.sh [build|check|demo|bench|fuzz]   (default: check; make soak uses bench)
 set -u
 what=${1:-check}
 
 pkgs_for() {
 	case "$1" in
 	build) echo "pkg-config libevent-dev libjansson-dev libcurl4-openssl-dev" ;;
-	check) echo "$(pkgs_for build) libcmocka-dev bats socat netcat-openbsd jq curl tzdata" ;;
-	demo)  echo "$(pkgs_for build) socat" ;;
+	check) echo "$(pkgs_for build) libcmocka-dev bats socat netcat-openbsd jq curl tzdata python3-yaml procps" ;;
+	demo)  echo "$(pkgs_for build) socat jq" ;;
 	fuzz)  echo "$(pkgs_for build) clang libclang-rt-14-dev" ;;
-	bench) echo "$(pkgs_for build) netcat-openbsd socat jq curl" ;;
+	bench) echo "$(pkgs_for build) netcat-openbsd socat jq curl procps" ;;
 	*) echo "deps.sh: unknown target '$1'" >&2; exit 64 ;;
 	esac
 }
@@ -30,6 +30,8 @@ present() {
 	curl) command -v curl >/dev/null 2>&1 ;;
 	tzdata) [ -e /usr/share/zoneinfo/America/New_York ] ;;
 	netcat-openbsd) command -v nc >/dev/null 2>&1 ;;
+	python3-yaml) python3 -c 'import yaml' >/dev/null 2>&1 ;;
+	procps) command -v ps >/dev/null 2>&1 && command -v pgrep >/dev/null 2>&1 ;;
 	clang) command -v clang >/dev/null 2>&1 ;;
 	*) dpkg -s "$1" >/dev/null 2>&1 ;;
 	esac

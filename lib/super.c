@@ -829,6 +829,11 @@ on_check_timer(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (health && r->paused) {	/* frozen around its leader's restart:
+					 * not judged, checked again later */
+		arm(r->check_timer, r->svc->health.interval_s);
+		return;
+	}
 	if ((r->st != ST_STARTING && !health) || r->check_pid > 0)
 		return;
 	if (!health && r->svc->ready.kind == SVC_READY_NOTIFY) {	/* its start period ended */
@@ -945,6 +950,10 @@ health_result(struct run *r, int status)
 	const struct svc_health *h = &r->svc->health;
 	char d[64];
 
+	if (r->paused) {	/* it was frozen while the check ran: no verdict */
+		arm(r->check_timer, h->interval_s);
+		return;
+	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		if (r->unhealthy)
 			log_svc(r, GW_INFO, "init.healthy", json_pack("{s:i}",

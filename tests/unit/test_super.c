@@ -1373,6 +1373,49 @@ test_health(void **state)
 	WAIT_EVENTS(f, "init.restart_completed", "rs", 1, 3000);
 }
 
+/* A follower paused around its leader's restart is not judged by its
+ * health check (it is frozen, and the gateway is down): no init.unhealthy,
+ * no health restart; once resumed its health checks go on. */
+static void
+test_health_not_while_paused(void **state)
+{
+	struct fx *f = *state;
+	struct gw_err e;
+	char up[128], ok[128];
+	FILE *fp;
+
+	snprintf(up, sizeof(up), "%s/up", f->dir);
+	snprintf(ok, sizeof(ok), "%s/bot.ok", f->dir);
+	assert_non_null(fp = fopen(up, "w"));
+	fclose(fp);
+	assert_non_null(fp = fopen(ok, "w"));
+	fclose(fp);
+	start(f, conf_of(f, "{'services':["
+	    "{'name':'gw','external':true,'restart_settle':0.3,"
+	    " 'ready':{'argv':['test','-e','@/up'],'interval':0.1},"
+	    " 'restart_action':{'argv':['rm','@/up','@/bot.ok']}},"
+	    "{'name':'bot','argv':['sleep','30'],"
+	    " 'follows':{'service':'gw','mode':'pause'},"
+	    " 'health':{'argv':['test','-e','@/bot.ok'],'interval':0.05,"
+	    "'retries':2,'action':'restart'}}]}"));
+	WAIT_STATE(f, "gw", "ready", 3000);
+	WAIT_STATE(f, "bot", "ready", 3000);
+	assert_int_equal(super_ctl(f->s, "restart", "gw", &e), 0);
+	WAIT_EVENTS(f, "init.paused", "bot", 1, 3000);
+	/* a second past many health intervals: the frozen bot is not judged */
+	assert_false(run_until_(f, p_events, &(const struct want){ .event =
+	    "init.unhealthy", .svc = "bot", .n = 1 }, 1000, 2, "", __LINE__));
+	assert_int_equal(ev_count(f, "init.restart_requested", "bot"), 0);
+	assert_non_null(fp = fopen(ok, "w"));
+	fclose(fp);
+	assert_non_null(fp = fopen(up, "w"));
+	fclose(fp);
+	WAIT_EVENTS(f, "init.resumed", "bot", 1, 3000);
+	/* resumed: its health checks go on */
+	unlink(ok);
+	WAIT_EVENTS(f, "init.unhealthy", "bot", 1, 3000);
+}
+
 /* What is left of a service's group: a warning only when a live process
  * was killed; exited ones waiting to be reaped are routine. */
 static void
@@ -1540,6 +1583,7 @@ main(void)
 		T(test_restart_settle_releases_followers),
 		T(test_restart_settle_after_a_failed_check),
 		T(test_health),
+		T(test_health_not_while_paused),
 		T(test_killed_group_only_live),
 		T(test_shutdown_notifier_last),
 		T(test_shutdown_hold_without_notifier),

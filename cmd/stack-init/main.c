@@ -483,10 +483,11 @@ run_ctl(const struct opts *o)
 	line = req ? json_dumps(req, JSON_COMPACT) : NULL;
 	json_decref(req);
 	if (line == NULL || strlen(line) + 1 > CTL_LINE_MAX) {
+		rc = line != NULL ? EXIT_USAGE : EXIT_SOFTWARE;
 		fprintf(stderr, PROG ": ctl: %s\n", line ? "the service name is "
 		    "too long for a request" : "cannot encode the request");
 		free(line);
-		return line ? EXIT_USAGE : EXIT_SOFTWARE;
+		return rc;
 	}
 	snprintf(reqline, sizeof(reqline), "%s\n", line);
 	/* one deadline for connect, request and reply */

@@ -89,23 +89,40 @@ $(LIBGW): $(LIB_OBJS)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
+# Each program is its room: cmd/<prog>/ holds main.c and the modules only it
+# uses (docs/architecture.md). Those modules, without main.o, also form an
+# archive per program that the unit tests and fuzz targets link.
+prog_srcs = $(wildcard cmd/$(1)/*.c)
+prog_objs = $(patsubst %.c,$(OBJDIR)/%.o,$(call prog_srcs,$(1)))
+prog_mods = $(filter-out $(OBJDIR)/cmd/$(1)/main.o,$(call prog_objs,$(1)))
+ROOMS := $(foreach p,$(PROGS),$(if $(call prog_mods,$(p)),$(p)))
+PROG_ARS := $(ROOMS:%=$(OBJDIR)/cmd/%/libroom.a)
+define room_rule
+$(OBJDIR)/cmd/$(1)/libroom.a: $(call prog_mods,$(1))
+	rm -f $$@ && ar rcs $$@ $$^
+endef
+$(foreach p,$(ROOMS),$(eval $(call room_rule,$(p))))
+
 # Each program lists only the libraries it links.
-$(BINDIR)/gw-probe: $(OBJDIR)/cmd/gw-probe/main.o $(LIBGW)
+$(BINDIR)/gw-probe: $(call prog_objs,gw-probe) $(LIBGW)
 	$(CC) $(ALL_LDFLAGS) $(PROG_LINK) -o $@ $^ $(EVENT_LIBS) $(JANSSON_LIBS) $(LDLIBS)
-$(BINDIR)/stack-init: $(OBJDIR)/cmd/stack-init/main.o $(LIBGW)
+$(BINDIR)/stack-init: $(call prog_objs,stack-init) $(LIBGW)
 	$(CC) $(ALL_LDFLAGS) $(PROG_LINK) -o $@ $^ $(EVENT_LIBS) $(JANSSON_LIBS) $(LDLIBS)
-$(BINDIR)/gw-sim: $(OBJDIR)/cmd/gw-sim/main.o $(LIBGW)
+$(BINDIR)/gw-sim: $(call prog_objs,gw-sim) $(LIBGW)
 	$(CC) $(ALL_LDFLAGS) $(PROG_LINK) -o $@ $^ $(EVENT_LIBS) $(JANSSON_LIBS) -lm $(LDLIBS)
 
 # discord-notify links libcurl (and its TLS stack), which Debian ships for
 # dynamic linking only: this program is not static.
-NOTIFY_OBJS := $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard cmd/discord-notify/*.c))
-$(BINDIR)/discord-notify: $(NOTIFY_OBJS) $(LIBGW)
+$(BINDIR)/discord-notify: $(call prog_objs,discord-notify) $(LIBGW)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CURL_LIBS) $(EVENT_LIBS) $(JANSSON_LIBS) $(LDLIBS)
 
-$(BINDIR)/tests/test_%: $(OBJDIR)/tests/unit/test_%.o $(LIBGW)
+# Unit tests see every room's headers; each links the rooms' archives (only
+# the objects it uses are pulled in) before the shared library.
+TEST_CPPFLAGS := $(PROGS:%=-iquote cmd/%)
+$(OBJDIR)/tests/%.o: ALL_CPPFLAGS += $(TEST_CPPFLAGS)
+$(BINDIR)/tests/test_%: $(OBJDIR)/tests/unit/test_%.o $(PROG_ARS) $(LIBGW)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(EVENT_LIBS) $(JANSSON_LIBS) -lm $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(CURL_LIBS) $(EVENT_LIBS) $(JANSSON_LIBS) -lm $(LDLIBS)
 $(BINDIR)/tests/%: $(OBJDIR)/tests/helpers/%.o $(LIBGW)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(EVENT_LIBS) $(JANSSON_LIBS) -lm $(LDLIBS)
@@ -134,11 +151,12 @@ bench: all $(BINDIR)/tests/freeport $(BINDIR)/tests/fake-discord $(BENCH_BINS)
 	GWKIT_BIN=$(abspath $(BINDIR)) bench/run.sh
 
 # libFuzzer needs clang; the fuzz binaries link the library sources directly.
-bin/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) | $(OBJDIR)/.deps-ok
+ROOM_SRCS := $(filter-out %/main.c,$(foreach p,$(PROGS),$(call prog_srcs,$(p))))
+bin/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) $(ROOM_SRCS) | $(OBJDIR)/.deps-ok
 	@mk/deps.sh fuzz
 	@mkdir -p $(@D)
-	clang $(ALL_CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
-		$(PKG_CFLAGS) -o $@ $< $(LIB_SRCS) $(EVENT_LIBS) $(JANSSON_LIBS) -lm
+	clang $(ALL_CPPFLAGS) $(TEST_CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
+		$(PKG_CFLAGS) -o $@ $< $(LIB_SRCS) $(ROOM_SRCS) $(CURL_LIBS) $(EVENT_LIBS) $(JANSSON_LIBS) -lm
 
 fuzz: $(FUZZ_BINS)
 	@set -e; for f in $(FUZZ_BINS); do \

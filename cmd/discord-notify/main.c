@@ -27,6 +27,7 @@
 #include <jansson.h>
 
 #include "cfg.h"
+#include "dclient.h"
 #include "discord.h"
 #include "event.h"
 #include "http.h"
@@ -1230,97 +1231,38 @@ dry_spool_remove(struct ctx *c)
 
 /* ---------- client modes: --stats and --send through a running daemon ---------- */
 
-/* Send one request line to the daemon and read one reply line, within
- * timeout_ms. Returns the reply (malloc'd) or NULL with the reason in why;
- * *connected says whether the request may have reached a daemon. SIGPIPE
- * must be ignored. */
-static char *
-ask_daemon(const char *path, const char *req, int timeout_ms, char *why,
-    size_t whysz, int *connected)
-{
-	struct gw_err e;
-	struct pollfd pfd;
-	struct timespec t0, t;
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	int fd = usock_connect(path, &e);
-
-	*connected = fd >= 0;
-	if (fd < 0) {
-		snprintf(why, whysz, "%s", e.msg);
-		return NULL;
-	}
-	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req) || write(fd, "\n", 1) != 1) {
-		snprintf(why, whysz, "cannot write to %s: %s", path, strerror(errno));
-		close(fd);
-		return NULL;
-	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		ssize_t r;
-		long left;
-
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		left = timeout_ms - ((t.tv_sec - t0.tv_sec) * 1000 +
-		    (t.tv_nsec - t0.tv_nsec) / 1000000);
-		pfd.fd = fd;
-		pfd.events = POLLIN;
-		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0) {
-			snprintf(why, whysz, "no reply from %s within %d ms", path, timeout_ms);
-			break;
-		}
-		if (cap - len < 4096) {
-			char *nb = cap > (1 << 20) ? NULL : realloc(buf, cap + 8192);
-			if (nb == NULL) {
-				snprintf(why, whysz, "reply from %s too long", path);
-				break;
-			}
-			buf = nb;
-			cap += 8192;
-		}
-		r = read(fd, buf + len, cap - len - 1);
-		if (r <= 0) {
-			snprintf(why, whysz, "%s closed the connection", path);
-			break;
-		}
-		len += (size_t)r;
-		buf[len] = '\0';
-		if (memchr(buf, '\n', len) != NULL) {
-			*strchr(buf, '\n') = '\0';
-			close(fd);
-			return buf;
-		}
-	}
-	free(buf);
-	close(fd);
-	return NULL;
-}
+/* The client modes ask the daemon through lib/dclient: one deadline for
+ * connecting, the request and the reply (they block up to that long); a
+ * reply is one JSON object on one line, at most this long. */
+#define DAEMON_REPLY_MAX (1024 * 1024)
+#define STATS_TIMEOUT_MS 5000
 
 static int
 run_stats(const struct opts *o)
 {
-	int connected;
-	char why[300], *r = ask_daemon(o->listen, "{\"cmd\":\"stats\"}", 5000,
-	    why, sizeof(why), &connected);
-	json_t *j, *s;
+	struct dclient_reply rep;
+	struct gw_err e;
+	json_t *s;
 	char *out;
 
-	if (r == NULL) {
-		fprintf(stderr, PROG ": --stats: %s\n", why);
+	if (dclient_ask(o->listen, "{\"cmd\":\"stats\"}", STATS_TIMEOUT_MS,
+	    DAEMON_REPLY_MAX, &rep, &e) < 0 && rep.fail != DCLIENT_FAIL_JSON) {
+		if (rep.fail == DCLIENT_FAIL_TIMEOUT)
+			fprintf(stderr, PROG ": --stats: %s (%d ms)\n", e.msg,
+			    STATS_TIMEOUT_MS);
+		else
+			fprintf(stderr, PROG ": --stats: %s\n", e.msg);
 		return EXIT_UNAVAILABLE;
 	}
-	j = json_loads(r, 0, NULL);
-	free(r);
-	s = json_object_get(j, "stats");
+	s = json_object_get(rep.obj, "stats");	/* obj NULL: not JSON */
 	out = s ? json_dumps(s, JSON_COMPACT) : NULL;
+	dclient_reply_clear(&rep);
 	if (out == NULL) {
-		json_decref(j);
 		fprintf(stderr, PROG ": --stats: unexpected reply\n");
 		return EXIT_UNAVAILABLE;
 	}
 	printf("%s\n", out);
 	free(out);
-	json_decref(j);
 	return 0;
 }
 
@@ -1348,10 +1290,12 @@ static int
 send_via_daemon(const struct opts *o, const struct gw_event *ev, char *why,
     size_t whysz)
 {
-	char *line = gw_event_encode(ev), *req, *r;
+	char *line = gw_event_encode(ev), *req;
+	struct dclient_reply rep;
+	struct gw_err e;
 	const char *st;
 	json_t *j;
-	int code, connected;
+	int code, r;
 	long ms = (long)(o->timeout_s * 1000);
 
 	why[0] = '\0';
@@ -1365,20 +1309,24 @@ send_via_daemon(const struct opts *o, const struct gw_event *ev, char *why,
 		free(req);
 		return -1;
 	}
-	r = ask_daemon(o->listen, req, (int)ms + 2000, why, whysz, &connected);
+	r = dclient_ask(o->listen, req, ms + 2000, DAEMON_REPLY_MAX, &rep, &e);
 	free(req);
-	if (r == NULL) {
-		if (!connected)
-			why[0] = '\0';	/* no daemon: deliver ourselves */
+	if (r < 0 && rep.fail != DCLIENT_FAIL_JSON) {
+		/* no connection: no daemon took it, deliver ourselves (why
+		 * stays empty) */
+		if (rep.fail == DCLIENT_FAIL_TIMEOUT)
+			snprintf(why, whysz, "%s (%ld ms)", e.msg, ms + 2000);
+		else if (rep.fail != DCLIENT_FAIL_CONNECT)
+			snprintf(why, whysz, "%s", e.msg);
+		dclient_reply_clear(&rep);
 		return -1;
 	}
-	j = json_loads(r, 0, NULL);
-	free(r);
+	j = rep.obj;	/* NULL for a reply that is not JSON: not accepted */
 	if (!json_is_true(json_object_get(j, "ok"))) {
 		const char *m = json_string_value(json_object_get(j, "error"));
 
 		snprintf(why, whysz, "the daemon did not accept it: %s", m ? m : "no reason given");
-		json_decref(j);
+		dclient_reply_clear(&rep);
 		return -1;
 	}
 	code = json_is_true(json_object_get(j, "delivered")) ? 0 : EXIT_TEMPFAIL;
@@ -1396,7 +1344,7 @@ send_via_daemon(const struct opts *o, const struct gw_event *ev, char *why,
 		fprintf(stderr, PROG ": --send: not delivered within %g s; the daemon "
 		    "keeps it spooled\n", o->timeout_s);
 	}
-	json_decref(j);
+	dclient_reply_clear(&rep);
 	return code;
 }
 

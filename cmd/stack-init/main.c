@@ -27,6 +27,7 @@
 #include <jansson.h>
 
 #include "cfg.h"
+#include "dclient.h"
 #include "evsend.h"
 #include "log.h"
 #include "outq.h"
@@ -311,173 +312,24 @@ parse_options(int argc, char **argv, struct opts *o)
 
 /* ---------- ctl client ---------- */
 
-/* Milliseconds until deadline (CLOCK_MONOTONIC), 0 once it passed. */
-static long
-ms_left(const struct timespec *deadline)
-{
-	struct timespec now;
-	long ms;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ms = (long)(deadline->tv_sec - now.tv_sec) * 1000 +
-	    (deadline->tv_nsec - now.tv_nsec) / 1000000;
-	return ms < 0 ? 0 : ms;
-}
-
-/* Connect to the control socket at path within ms milliseconds: a stalled
- * stack-init's full backlog makes connect wait, and SO_SNDTIMEO bounds that
- * wait. Returns a non-blocking, close-on-exec fd, or -1 with err. */
-static int
-ctl_connect(const char *path, long ms, struct gw_err *err)
-{
-	struct sockaddr_un sa;
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
-	int fd, r, e;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	memcpy(sa.sun_path, path, strlen(path));	/* <= USOCK_PATH_MAX */
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return gw_err_set(err, "socket: %s", strerror(errno));
-	if (tv.tv_sec == 0 && tv.tv_usec == 0)
-		tv.tv_usec = 1000;	/* 0 would mean "no limit" */
-	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	do
-		r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
-	while (r < 0 && errno == EINTR);
-	if (r < 0 && errno != EISCONN) {
-		e = errno;
-		close(fd);
-		if (e == EAGAIN)
-			return gw_err_set(err, "%s: stack-init did not take the "
-			    "connection within the deadline", path);
-		return gw_err_set(err, "cannot connect to %s: %s", path, strerror(e));
-	}
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
-		e = errno;
-		close(fd);
-		return gw_err_set(err, "%s: %s", path, strerror(e));
-	}
-	return fd;
-}
-
-/* Send req (one line, with its newline) on fd and read one reply line,
- * all before deadline. Partial writes go on where they stopped; EINTR and
- * EAGAIN wait again. A peer that closes while we write may have said why
- * (too many clients): its reply is read all the same. The reply ends at
- * its newline or at EOF. Returns 0 with *reply (malloc'd, NUL-terminated,
- * no newline) and *len, or -1 with err. Never raises SIGPIPE. */
-static int
-ctl_exchange(int fd, const char *path, const char *req, size_t reqlen,
-    const struct timespec *deadline, char **reply, size_t *len,
-    struct gw_err *err)
-{
-	size_t sent = 0, got = 0, cap = 0;
-	char *buf = NULL, *nl;
-	int writing = 1;
-
-	for (;;) {
-		struct pollfd p;
-		long ms = ms_left(deadline);
-		ssize_t n;
-		int r;
-
-		if (ms == 0) {
-			gw_err_set(err, "no reply from %s within the deadline "
-			    "(--timeout)", path);
-			goto fail;
-		}
-		p.fd = fd;
-		p.events = POLLIN | (writing ? POLLOUT : 0);
-		p.revents = 0;
-		r = poll(&p, 1, ms > INT_MAX ? INT_MAX : (int)ms);
-		if (r < 0 && errno != EINTR) {
-			gw_err_set(err, "poll: %s", strerror(errno));
-			goto fail;
-		}
-		if (r <= 0)
-			continue;
-		if (writing && (p.revents & (POLLOUT | POLLERR | POLLHUP))) {
-			n = send(fd, req + sent, reqlen - sent, MSG_NOSIGNAL);
-			if (n >= 0) {
-				sent += (size_t)n;
-				writing = sent < reqlen;
-			} else if (errno == EPIPE || errno == ECONNRESET) {
-				writing = 0;	/* read what it said */
-			} else if (errno != EINTR && errno != EAGAIN) {
-				gw_err_set(err, "cannot write to %s: %s", path,
-				    strerror(errno));
-				goto fail;
-			}
-		}
-		if (!(p.revents & (POLLIN | POLLERR | POLLHUP)))
-			continue;
-		if (got == cap) {
-			char *nb;
-
-			if (cap >= CTL_REPLY_MAX) {
-				gw_err_set(err, "%s: a reply longer than %d bytes",
-				    path, CTL_REPLY_MAX);
-				goto fail;
-			}
-			cap = cap ? cap * 2 : 4096;
-			if ((nb = realloc(buf, cap + 1)) == NULL) {
-				gw_err_set(err, "out of memory");
-				goto fail;
-			}
-			buf = nb;
-		}
-		n = read(fd, buf + got, cap - got);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (n < 0 && errno == ECONNRESET && got == 0) {
-			gw_err_set(err, "%s reset the connection without a reply", path);
-			goto fail;
-		}
-		if (n < 0) {
-			gw_err_set(err, "cannot read from %s: %s", path, strerror(errno));
-			goto fail;
-		}
-		if (n == 0) {
-			if (got == 0) {
-				gw_err_set(err, "%s closed the connection without a "
-				    "reply", path);
-				goto fail;
-			}
-			break;	/* EOF ends the line */
-		}
-		nl = memchr(buf + got, '\n', (size_t)n);
-		got += (size_t)n;
-		if (nl != NULL) {
-			got = (size_t)(nl - buf);
-			break;
-		}
-	}
-	buf[got] = '\0';
-	*reply = buf;
-	*len = got;
-	return 0;
-fail:
-	free(buf);
-	return -1;
-}
-
-/* Ask the running stack-init one question: print its reply (one JSON
- * object on one line) on stdout and, for a failed request, its error on
- * stderr. Returns the exit code: 0 ok, 1 refused, 69 no (usable) answer,
- * 70 internal, 74 stdout unwritable. */
+/* Ask the running stack-init one question through lib/dclient (one
+ * deadline, --timeout, for connecting, the request and the reply: this
+ * blocks up to that long): print its reply (one JSON object on one line)
+ * on stdout and, for a failed request, its error on stderr. Success is
+ * decided from the parsed reply. Returns the exit code: 0 ok, 1 refused,
+ * 64 request too long, 69 no (usable) answer, 70 internal, 74 stdout
+ * unwritable. */
 static int
 run_ctl(const struct opts *o)
 {
 	json_t *req = json_pack("{s:s, s:s*}", "cmd", o->ctl_verb, "service",
-	    o->ctl_name), *rep = NULL;
-	char *line = NULL, *reply = NULL, reqline[CTL_LINE_MAX + 1];
+	    o->ctl_name);
+	struct dclient_reply rep;
 	const char *msg = NULL;
-	struct timespec deadline;
 	json_error_t je;
 	struct gw_err e;
-	size_t len = 0;
-	int fd = -1, ok = 0, busy = 0, rc = EXIT_UNAVAILABLE;
+	char *line;
+	int ok = 0, busy = 0, rc = EXIT_UNAVAILABLE;
 	long ms = (long)(o->ctl_timeout * 1000.0 + 0.5);
 
 	line = req ? json_dumps(req, JSON_COMPACT) : NULL;
@@ -489,29 +341,22 @@ run_ctl(const struct opts *o)
 		free(line);
 		return rc;
 	}
-	snprintf(reqline, sizeof(reqline), "%s\n", line);
-	/* one deadline for connect, request and reply */
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += ms / 1000;
-	deadline.tv_nsec += (ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
-	if ((fd = ctl_connect(o->sock, ms_left(&deadline), &e)) < 0 ||
-	    ctl_exchange(fd, o->sock, reqline, strlen(reqline), &deadline, &reply,
-	    &len, &e) < 0) {
-		fprintf(stderr, PROG ": ctl: %s\n", e.msg);
+	if (dclient_ask(o->sock, line, ms, CTL_REPLY_MAX, &rep, &e) < 0) {
+		if (rep.fail == DCLIENT_FAIL_JSON)
+			fprintf(stderr, PROG ": ctl: %s: a reply that is not a JSON "
+			    "object with \"ok\": %s\n", o->sock, rep.jerr.text);
+		else
+			fprintf(stderr, PROG ": ctl: %s%s\n", e.msg, rep.fail ==
+			    DCLIENT_FAIL_TIMEOUT ? " (--timeout)" : "");
 		goto out;
 	}
-	if ((rep = json_loadb(reply, len, 0, &je)) == NULL ||
-	    json_unpack_ex(rep, &je, 0, "{s:b, s?:s, s?:b}", "ok", &ok, "error",
-	    &msg, "busy", &busy) < 0) {
+	if (json_unpack_ex(rep.obj, &je, 0, "{s:b, s?:s, s?:b}", "ok", &ok,
+	    "error", &msg, "busy", &busy) < 0) {
 		fprintf(stderr, PROG ": ctl: %s: a reply that is not a JSON object "
 		    "with \"ok\": %s\n", o->sock, je.text);
 		goto out;
 	}
-	if (printf("%s\n", reply) < 0 || fflush(stdout) == EOF) {
+	if (printf("%s\n", rep.line) < 0 || fflush(stdout) == EOF) {
 		fprintf(stderr, PROG ": ctl: cannot write the reply to stdout: %s\n",
 		    strerror(errno));
 		rc = EXIT_IOERR;
@@ -527,11 +372,8 @@ run_ctl(const struct opts *o)
 		    "failed (no error text)");
 	rc = ok ? 0 : EXIT_CTL_REFUSED;
 out:
-	json_decref(rep);
-	free(reply);
+	dclient_reply_clear(&rep);
 	free(line);
-	if (fd >= 0)
-		close(fd);
 	return rc;
 }
 

@@ -1,0 +1,59 @@
+/*
+ * dclient: ask a daemon one question over its Unix socket (the one-shot
+ * client modes: stack-init ctl, discord-notify --send and --stats). One
+ * request line out, one JSON reply line back, all under one deadline.
+ * Blocking: a call waits up to its timeout, never longer.
+ */
+#ifndef GW_DCLIENT_H
+#define GW_DCLIENT_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "gw_err.h"
+
+/* Why dclient_ask failed, for the caller's exit code or fallback. */
+enum dclient_fail {
+	DCLIENT_OK = 0,
+	DCLIENT_FAIL_CONNECT,	/* no connection: the request reached no
+				 * daemon (nothing listening, a bad path, or
+				 * not accepted within the deadline) */
+	DCLIENT_FAIL_TIMEOUT,	/* connected, no whole reply by the deadline */
+	DCLIENT_FAIL_IO,	/* connected, no reply: closed, reset, an I/O
+				 * error, a reply over the cap, no memory */
+	DCLIENT_FAIL_JSON,	/* a reply line that is not a JSON object */
+};
+
+struct dclient_reply {
+	char *line;		/* the reply, without its newline, NUL-terminated */
+	size_t len;		/* strlen-like length of line */
+	json_t *obj;		/* line parsed: a JSON object */
+	enum dclient_fail fail;	/* DCLIENT_OK, or why -1 was returned */
+	json_error_t jerr;	/* fail == DCLIENT_FAIL_JSON: why line is no
+				 * JSON object (jerr.text) */
+};
+
+/*
+ * Connect to the daemon at path (at most USOCK_PATH_MAX bytes), send req
+ * (one line, without its newline: dclient adds it) and read one reply line,
+ * all within timeout_ms of the call (monotonic clock): connecting to a
+ * stalled daemon whose backlog is full is bounded too. Blocks up to that
+ * long. Partial writes go on where they stopped; a daemon that closes while
+ * we write may have said why (busy): its reply is read all the same. The
+ * reply ends at its newline or at EOF, and may be at most reply_max bytes.
+ * Never raises SIGPIPE.
+ *
+ * Returns 0 with rep->line, rep->len and rep->obj (owned by rep: free with
+ * dclient_reply_clear). Returns -1 with a one-line message naming path in
+ * err and the reason in rep->fail; for DCLIENT_FAIL_JSON rep->line holds
+ * the line received and rep->jerr the parse error. rep is always
+ * initialised, so dclient_reply_clear is always safe after a call.
+ */
+int dclient_ask(const char *path, const char *req, long timeout_ms,
+    size_t reply_max, struct dclient_reply *rep, struct gw_err *err);
+
+/* Free what rep holds and zero it (NULL-safe, idempotent). */
+void dclient_reply_clear(struct dclient_reply *rep);
+
+#endif

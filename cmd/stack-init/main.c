@@ -26,6 +26,7 @@
 #include <event2/listener.h>
 #include <jansson.h>
 
+#include "actions.h"
 #include "cfg.h"
 #include "evsend.h"
 #include "log.h"
@@ -986,6 +987,8 @@ main(int argc, char **argv)
 	if ((c.sup = super_new(c.base, c.conf, c.log, &e)) == NULL)
 		errx(EXIT_SOFTWARE, "%s", e.msg);
 	c.conf = NULL;	/* the supervisor's now */
+	if (actions_register(c.sup, c.base, &e) < 0)
+		errx(EXIT_SOFTWARE, "%s", e.msg);
 	super_on_critical(c.sup, on_critical, &c);
 	super_on_hold(c.sup, hold_for_alerts, &c);
 	super_set_output(c.sup, c.out, c.err);

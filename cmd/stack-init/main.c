@@ -26,6 +26,7 @@
 #include <event2/listener.h>
 #include <jansson.h>
 
+#include "actions.h"
 #include "cfg.h"
 #include "dclient.h"
 #include "evsend.h"
@@ -157,49 +158,216 @@ ctl_usage(FILE *f)
 "      70 internal error, 74 the reply cannot be written to stdout\n");
 }
 
+/* ---------- options ---------- */
+
+/* What the option handlers fill in: the options, and what is decided
+ * once all are read. */
+struct optstate {
+	struct opts *o;
+	const char *prefix;	/* of messages: "" or "ctl: " */
+	int have_sock, have_notify;
+	const char *lvl, *nlvl, *fmt, *fmt_from;
+};
+
+/* One option: long name and/or short letter, whether it takes a value,
+ * and its handler (which may exit: a usage error, --help). */
+struct optdef {
+	const char *name;	/* long, or NULL */
+	int letter;		/* short, or 0 */
+	int has_arg;		/* no_argument or required_argument */
+	void (*fn)(struct optstate *st, const char *arg);
+};
+
+/* A command line's options, and how its messages read. */
+struct optset {
+	const char *flags;	/* getopt's leading characters */
+	const char *prefix;	/* of messages */
+	const char *quote;	/* around an unknown option: "" or "'" */
+	const char *help;	/* "(see HELP)" after an unknown option */
+	const struct optdef *defs;
+	size_t n;
+};
+#define OPT_MAX 16
+
+static void
+opt_control(struct optstate *st, const char *arg)
+{
+	if (*arg == '\0' || strlen(arg) > USOCK_PATH_MAX)
+		errx(EXIT_USAGE, "%s--control: a socket path of 1..%d bytes",
+		    st->prefix, USOCK_PATH_MAX);
+	snprintf(st->o->sock, sizeof(st->o->sock), "%s", arg);
+	st->have_sock = 1;
+}
+
+static void
+opt_no_control(struct optstate *st, const char *arg)
+{
+	(void)arg;
+	st->o->no_control = 1;
+}
+
+static void
+opt_notify(struct optstate *st, const char *arg)
+{
+	if (*arg == '\0' || strlen(arg) > USOCK_PATH_MAX)
+		errx(EXIT_USAGE, "--notify: a socket path of 1..%d bytes",
+		    USOCK_PATH_MAX);
+	snprintf(st->o->notify, sizeof(st->o->notify), "%s", arg);
+	st->have_notify = 1;
+}
+
+static void
+opt_notify_level(struct optstate *st, const char *arg)
+{
+	st->nlvl = arg;
+}
+
+static void
+opt_no_notify(struct optstate *st, const char *arg)
+{
+	(void)arg;
+	st->o->no_notify = 1;
+}
+
+static void
+opt_log_level(struct optstate *st, const char *arg)
+{
+	st->lvl = arg;
+}
+
+static void
+opt_log_format(struct optstate *st, const char *arg)
+{
+	st->fmt = arg;
+	st->fmt_from = "--log-format";
+}
+
+static void
+opt_check(struct optstate *st, const char *arg)
+{
+	(void)arg;
+	st->o->check_only = 1;
+}
+
+static void
+opt_help(struct optstate *st, const char *arg)
+{
+	(void)st;
+	(void)arg;
+	usage(stdout);
+	exit(0);
+}
+
+static void
+opt_version(struct optstate *st, const char *arg)
+{
+	(void)st;
+	(void)arg;
+	printf(PROG " " VERSION "\n");
+	exit(0);
+}
+
+static void
+opt_ctl_timeout(struct optstate *st, const char *arg)
+{
+	struct gw_err e;
+
+	if (cfg_seconds("ctl: --timeout", arg, 0.001, 86400, &st->o->ctl_timeout,
+	    &e) < 0)
+		errx(EXIT_USAGE, "%s", e.msg);
+}
+
+static void
+opt_ctl_help(struct optstate *st, const char *arg)
+{
+	(void)st;
+	(void)arg;
+	ctl_usage(stdout);
+	exit(0);
+}
+
+static const struct optdef main_opts[] = {
+	{ "control", 0, required_argument, opt_control },
+	{ "no-control", 0, no_argument, opt_no_control },
+	{ "log-level", 0, required_argument, opt_log_level },
+	{ "log-format", 0, required_argument, opt_log_format },
+	{ "notify", 0, required_argument, opt_notify },
+	{ "notify-level", 0, required_argument, opt_notify_level },
+	{ "no-notify", 0, no_argument, opt_no_notify },
+	{ "help", 'h', no_argument, opt_help },
+	{ "version", 'V', no_argument, opt_version },
+	{ NULL, 'n', no_argument, opt_check },
+};
+
+static const struct optdef ctl_opts[] = {
+	{ "control", 0, required_argument, opt_control },
+	{ "timeout", 0, required_argument, opt_ctl_timeout },
+	{ "help", 'h', no_argument, opt_ctl_help },
+};
+
+/* The options of set from argv (getopt_long from optind on), each
+ * handled in turn; a missing value or an unknown option exits 64. */
+static void
+parse_set(int argc, char **argv, const struct optset *set, struct optstate *st)
+{
+	struct option lo[OPT_MAX + 1];
+	char shorts[4 + 2 * OPT_MAX], q[64];
+	size_t i, k = 0, ns;
+	int ch;
+
+	ns = (size_t)snprintf(shorts, sizeof(shorts), "%s", set->flags);
+	for (i = 0; i < set->n && i < OPT_MAX; i++) {
+		const struct optdef *d = &set->defs[i];
+
+		if (d->name != NULL)
+			lo[k++] = (struct option){ d->name, d->has_arg, NULL,
+			    d->letter ? d->letter : 256 + (int)i };
+		if (d->letter) {
+			shorts[ns++] = (char)d->letter;
+			if (d->has_arg == required_argument)
+				shorts[ns++] = ':';
+		}
+	}
+	shorts[ns] = '\0';
+	lo[k] = (struct option){ NULL, 0, NULL, 0 };
+	st->prefix = set->prefix;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
+		const struct optdef *d = NULL;
+
+		if (ch >= 256 && (size_t)(ch - 256) < set->n)
+			d = &set->defs[ch - 256];
+		for (i = 0; d == NULL && ch != ':' && ch != '?' && i < set->n; i++)
+			if (set->defs[i].letter == ch)
+				d = &set->defs[i];
+		if (d != NULL) {
+			d->fn(st, optarg);
+			continue;
+		}
+		if (ch == ':')
+			errx(EXIT_USAGE, "%s%s: missing value", set->prefix,
+			    argv[optind - 1]);
+		gw_err_quote(q, sizeof(q), argv[optind - 1], strlen(argv[optind - 1]));
+		errx(EXIT_USAGE, "%s%s%s%s: unknown option (see %s)", set->prefix,
+		    set->quote, q, set->quote, set->help);
+	}
+}
+
 /* "ctl" mode: argv[0] is "ctl". Options may come before or after the
  * words (GNU getopt permutes). */
 static void
-parse_ctl(int argc, char **argv, struct opts *o, int *have_sock)
+parse_ctl(int argc, char **argv, struct optstate *st)
 {
-	static const struct option lo[] = {
-		{ "control", required_argument, NULL, 'c' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct gw_err e;
+	static const struct optset set = { ":", "ctl: ", "'",
+	    "stack-init ctl --help", ctl_opts, sizeof(ctl_opts) / sizeof(ctl_opts[0]) };
+	struct opts *o = st->o;
 	char q[64];
-	int ch, v, n;
+	int v, n;
 
 	o->ctl = 1;
 	o->ctl_timeout = CTL_TIMEOUT;
 	optind = 0;	/* GNU: start over, permuting */
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			if (*optarg == '\0' || strlen(optarg) > USOCK_PATH_MAX)
-				errx(EXIT_USAGE, "ctl: --control: a socket path of 1..%d bytes",
-				    USOCK_PATH_MAX);
-			snprintf(o->sock, sizeof(o->sock), "%s", optarg);
-			*have_sock = 1;
-			break;
-		case 't':
-			if (cfg_seconds("ctl: --timeout", optarg, 0.001, 86400,
-			    &o->ctl_timeout, &e) < 0)
-				errx(EXIT_USAGE, "%s", e.msg);
-			break;
-		case 'h':
-			ctl_usage(stdout);
-			exit(0);
-		case ':':
-			errx(EXIT_USAGE, "ctl: %s: missing value", argv[optind - 1]);
-		default:
-			gw_err_quote(q, sizeof(q), argv[optind - 1], strlen(argv[optind - 1]));
-			errx(EXIT_USAGE, "ctl: '%s': unknown option (see stack-init ctl --help)", q);
-		}
-	}
+	parse_set(argc, argv, &set, st);
 	n = argc - optind;
 	if (n == 0)
 		errx(EXIT_USAGE, "ctl: a verb is needed: " CTL_VERB_LIST
@@ -221,85 +389,41 @@ parse_ctl(int argc, char **argv, struct opts *o, int *have_sock)
 static void
 parse_options(int argc, char **argv, struct opts *o)
 {
-	static const struct option lo[] = {
-		{ "control", required_argument, NULL, 'c' },
-		{ "no-control", no_argument, NULL, 'C' },
-		{ "log-level", required_argument, NULL, 'L' },
-		{ "log-format", required_argument, NULL, 'F' },
-		{ "notify", required_argument, NULL, 'N' },
-		{ "notify-level", required_argument, NULL, 'l' },
-		{ "no-notify", no_argument, NULL, 'O' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *lvl = cfg_env_str("LOG_LEVEL", "info"), *nlvl = "warning";
-	const char *fmt = cfg_env_str("LOG_FORMAT", "auto"), *fmt_from = "LOG_FORMAT";
+	static const struct optset set = { "+:", "", "", "--help", main_opts,
+	    sizeof(main_opts) / sizeof(main_opts[0]) };
+	struct optstate st = { .o = o, .lvl = cfg_env_str("LOG_LEVEL", "info"),
+	    .nlvl = "warning", .fmt = cfg_env_str("LOG_FORMAT", "auto"),
+	    .fmt_from = "LOG_FORMAT" };
 	char rd[900], q[64];
 	struct gw_err e;
-	int ch, have_sock = 0, have_notify = 0;
 
 	memset(o, 0, sizeof(*o));
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "+:nhV", lo, NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			if (*optarg == '\0' || strlen(optarg) > USOCK_PATH_MAX)
-				errx(EXIT_USAGE, "--control: a socket path of 1..%d bytes",
-				    USOCK_PATH_MAX);
-			snprintf(o->sock, sizeof(o->sock), "%s", optarg);
-			have_sock = 1;
-			break;
-		case 'C': o->no_control = 1; break;
-		case 'N':
-			if (*optarg == '\0' || strlen(optarg) > USOCK_PATH_MAX)
-				errx(EXIT_USAGE, "--notify: a socket path of 1..%d bytes",
-				    USOCK_PATH_MAX);
-			snprintf(o->notify, sizeof(o->notify), "%s", optarg);
-			have_notify = 1;
-			break;
-		case 'l': nlvl = optarg; break;
-		case 'O': o->no_notify = 1; break;
-		case 'L': lvl = optarg; break;
-		case 'F': fmt = optarg; fmt_from = "--log-format"; break;
-		case 'n': o->check_only = 1; break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		case 'V':
-			printf(PROG " " VERSION "\n");
-			exit(0);
-		case ':':
-			errx(EXIT_USAGE, "%s: missing value", argv[optind - 1]);
-		default:
-			gw_err_quote(q, sizeof(q), argv[optind - 1], strlen(argv[optind - 1]));
-			errx(EXIT_USAGE, "%s: unknown option (see --help)", q);
-		}
-	}
-	if (gw_level_parse(lvl, &o->log_level) < 0) {
-		gw_err_quote(q, sizeof(q), lvl, strlen(lvl));
+	parse_set(argc, argv, &set, &st);
+	if (gw_level_parse(st.lvl, &o->log_level) < 0) {
+		gw_err_quote(q, sizeof(q), st.lvl, strlen(st.lvl));
 		errx(EXIT_USAGE, "log level '%s' is not one of debug, info, warning, "
 		    "error, critical", q);
 	}
-	if (gw_log_format_parse(fmt, &o->log_format) < 0) {
-		gw_err_quote(q, sizeof(q), fmt, strlen(fmt));
-		errx(EXIT_USAGE, "%s: '%s' is not one of json, text, auto", fmt_from, q);
+	if (gw_log_format_parse(st.fmt, &o->log_format) < 0) {
+		gw_err_quote(q, sizeof(q), st.fmt, strlen(st.fmt));
+		errx(EXIT_USAGE, "%s: '%s' is not one of json, text, auto",
+		    st.fmt_from, q);
 	}
-	if (gw_level_parse(nlvl, &o->notify_level) < 0) {
-		gw_err_quote(q, sizeof(q), nlvl, strlen(nlvl));
+	if (gw_level_parse(st.nlvl, &o->notify_level) < 0) {
+		gw_err_quote(q, sizeof(q), st.nlvl, strlen(st.nlvl));
 		errx(EXIT_USAGE, "--notify-level: '%s' is not one of debug, info, "
 		    "warning, error, critical", q);
 	}
 	if (optind < argc && strcmp(argv[optind], "ctl") == 0)
-		parse_ctl(argc - optind, argv + optind, o, &have_sock);
-	if (!have_sock || (!have_notify && !o->ctl)) {
+		parse_ctl(argc - optind, argv + optind, &st);
+	if (!st.have_sock || (!st.have_notify && !o->ctl)) {
 		if (rundir_path(rd, sizeof(rd), &e) < 0)
 			errx(EXIT_USAGE, "%s", e.msg);
-		if (!have_sock && snprintf(o->sock, sizeof(o->sock), "%s/init.sock",
+		if (!st.have_sock && snprintf(o->sock, sizeof(o->sock), "%s/init.sock",
 		    rd) >= (int)sizeof(o->sock))
 			errx(EXIT_USAGE, "runtime directory too long for a socket path; "
 			    "use --control");
-		if (!have_notify && snprintf(o->notify, sizeof(o->notify),
+		if (!st.have_notify && snprintf(o->notify, sizeof(o->notify),
 		    "%s/notify.sock", rd) >= (int)sizeof(o->notify))
 			o->no_notify = 1;	/* cannot be reached: do without */
 	}
@@ -828,6 +952,8 @@ main(int argc, char **argv)
 	if ((c.sup = super_new(c.base, c.conf, c.log, &e)) == NULL)
 		errx(EXIT_SOFTWARE, "%s", e.msg);
 	c.conf = NULL;	/* the supervisor's now */
+	if (actions_register(c.sup, c.base, &e) < 0)
+		errx(EXIT_SOFTWARE, "%s", e.msg);
 	super_on_critical(c.sup, on_critical, &c);
 	super_on_hold(c.sup, hold_for_alerts, &c);
 	super_set_output(c.sup, c.out, c.err);

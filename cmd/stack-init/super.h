@@ -36,6 +36,37 @@ struct outq;
  * borrowed and must outlive the supervisor. */
 void super_set_output(struct super *s, struct outq *out, struct outq *err);
 
+/* A restart action the supervisor does not perform itself. It sends
+ * signals and runs commands (SVC_ACTION_SIGNAL, SVC_ACTION_ARGV); for any
+ * other kind of svc_action the owner registers one of these, and the
+ * supervisor only runs it: the events around it (init.scheduled_restart,
+ * init.restart_requested, init.restart_action[_failed], the followers,
+ * the ready_after_restart deadline) stay the supervisor's. */
+typedef void (*super_action_done)(void *token, int ok, const char *msg);
+struct super_action {
+	const char *method;	/* the "method" field of its events */
+	const char *how;	/* "restart requested by ctl (HOW)" */
+	/* Begin action a of a service; never blocks, never calls done from
+	 * within. Returns a handle, or NULL with err (its msg becomes the
+	 * message of init.restart_action_failed). After a handle,
+	 * done(token, ok, msg) follows exactly once from the loop unless
+	 * cancel(handle) came first; msg (valid during the call) becomes the
+	 * message of init.restart_action (ok) or init.restart_action_failed.
+	 * The handle is the action's own: it is gone once done returns. */
+	void *(*start)(void *arg, const struct svc_action *a,
+	    super_action_done done, void *token, struct gw_err *err);
+	void (*cancel)(void *handle);	/* done is not called after it */
+	void *arg;
+};
+
+/* Perform restart actions of kind with act (copied; its strings must
+ * outlive the supervisor). Returns 0, or -1 with err for a kind the
+ * supervisor performs itself or does not know. A service whose action
+ * kind has nothing registered fails its restarts
+ * (init.restart_action_failed). */
+int super_set_action(struct super *s, enum svc_action_kind kind,
+    const struct super_action *act, struct gw_err *err);
+
 /* The configuration in force (changes with super_reload). */
 const struct svcconf *super_config(const struct super *s);
 

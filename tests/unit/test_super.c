@@ -13,6 +13,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 
 #include "log.h"
 #include "super.h"
+#include "super_int.h"	/* proc_spawn: the child's setup */
 #include "svcconf.h"
 
 struct fx {
@@ -1556,6 +1558,231 @@ test_orphan_reaped(void **state)
 	assert_int_equal(ev_count(f, "init.started", "o"), 1);
 }
 
+/* ---------- restart actions registered by the owner ---------- */
+
+/* A fake action: records what it was asked, and the verdict callback for
+ * the test to call; the handle is the fake itself. */
+struct fake_act {
+	int starts, cancels, fail_start;
+	char host[256];
+	int port;
+	super_action_done done;
+	void *token;
+};
+
+static void *
+fake_start(void *arg, const struct svc_action *a, super_action_done done,
+    void *token, struct gw_err *err)
+{
+	struct fake_act *fa = arg;
+
+	fa->starts++;
+	if (fa->fail_start) {
+		gw_err_set(err, "fake: cannot start");
+		return NULL;
+	}
+	snprintf(fa->host, sizeof(fa->host), "%s", a->ibc_host);
+	fa->port = a->ibc_port;
+	fa->done = done;
+	fa->token = token;
+	return fa;
+}
+
+static void
+fake_cancel(void *handle)
+{
+	struct fake_act *fa = handle;
+
+	fa->cancels++;
+	fa->done = NULL;
+}
+
+static void
+fake_register(struct fx *f, struct fake_act *fa)
+{
+	const struct super_action act = { .method = "fake", .how = "FAKE RESTART",
+	    .start = fake_start, .cancel = fake_cancel, .arg = fa };
+	struct gw_err e;
+
+	e.msg[0] = '\0';
+	if (super_set_action(f->s, SVC_ACTION_IBC, &act, &e) < 0)
+		fail_msg("super_set_action: %s", e.msg);
+}
+
+static const char *
+ev_message(json_t *e)
+{
+	return json_string_value(json_object_get(e, "message"));
+}
+
+#define EXT_GW "{'name':'gw','external':true,'restart_settle':0.2," \
+	" 'ready':{'argv':['true'],'interval':0.05}," \
+	" 'restart_action':{'ibc':'127.0.0.1:7462','timeout':5}}"
+
+/* The supervisor runs the registered action for the kind and logs its
+ * verdict as given; a second restart while it runs is skipped; an action
+ * still under way when the supervisor goes is cancelled. */
+static void
+test_registered_action(void **state)
+{
+	struct fx *f = *state;
+	struct fake_act fa;
+	struct gw_err e;
+	json_t *req;
+
+	memset(&fa, 0, sizeof(fa));
+	start(f, conf_of(f, "{'services':[" EXT_GW "]}"));
+	fake_register(f, &fa);
+	WAIT_STATE(f, "gw", "ready", 3000);
+	assert_int_equal(super_ctl(f->s, "restart", "gw", &e), 0);
+	assert_int_equal(fa.starts, 1);
+	assert_string_equal(fa.host, "127.0.0.1");
+	assert_int_equal(fa.port, 7462);
+	pump(f);
+	req = ev_get(f, "init.restart_requested", "gw", 0);
+	assert_json_is(ev_field(req, "trigger"), "\"ctl\"");
+	assert_json_is(ev_field(req, "method"), "\"fake\"");
+	assert_string_equal(ev_message(req), "gw: restart requested by ctl (FAKE RESTART)");
+	/* under way: another restart is skipped */
+	assert_int_equal(super_ctl(f->s, "restart", "gw", &e), 0);
+	assert_int_equal(fa.starts, 1);
+	pump(f);
+	assert_json_is(ev_field(ev_get(f, "init.restart_requested", "gw", 1),
+	    "skipped"), "true");
+	/* OK: checked again, ready again after restart_settle */
+	assert_non_null(fa.done);
+	fa.done(fa.token, 1, "FAKE: OK done");
+	pump(f);
+	assert_string_equal(ev_message(ev_get(f, "init.restart_action", "gw", 0)),
+	    "gw: FAKE: OK done");
+	WAIT_EVENTS(f, "init.restart_completed", "gw", 1, 3000);
+	/* failed: a critical alert, nothing to wait for */
+	assert_int_equal(super_ctl(f->s, "restart", "gw", &e), 0);
+	assert_int_equal(fa.starts, 2);
+	fa.done(fa.token, 0, "FAKE restart failed: nope");
+	pump(f);
+	assert_string_equal(ev_message(ev_get(f, "init.restart_action_failed",
+	    "gw", 0)), "gw: FAKE restart failed: nope");
+	assert_true(state_is(f, "gw", "ready"));
+	/* under way when the supervisor goes: cancelled, no verdict after */
+	assert_int_equal(super_ctl(f->s, "restart", "gw", &e), 0);
+	assert_int_equal(fa.starts, 3);
+	assert_int_equal(fa.cancels, 0);
+	f->shut = 1;
+	super_shutdown(f->s, on_done, f);
+	WAIT_DONE(f, 5000);
+	super_free(f->s);
+	f->s = NULL;
+	assert_int_equal(fa.cancels, 1);
+}
+
+/* A registered action that cannot start, a kind with nothing registered,
+ * and kinds that cannot be registered: all refused cleanly. A reload that
+ * changes the service cancels the action under way. */
+static void
+test_registered_action_failures(void **state)
+{
+	struct fx *f = *state;
+	const struct super_action act = { .method = "fake", .how = "FAKE",
+	    .start = fake_start, .cancel = fake_cancel, .arg = NULL };
+	struct fake_act fa;
+	struct gw_err e;
+	json_t *req;
+
+	memset(&fa, 0, sizeof(fa));
+	start(f, conf_of(f, "{'services':[" EXT_GW "]}"));
+	assert_int_equal(super_set_action(f->s, SVC_ACTION_SIGNAL, &act, &e), -1);
+	assert_string_equal(e.msg, "restart action kind 0: not one to register");
+	assert_int_equal(super_set_action(f->s, SVC_ACTION_ARGV, &act, &e), -1);
+	assert_int_equal(super_set_action(f->s, 99, &act, &e), -1);
+	WAIT_STATE(f, "gw", "ready", 3000);
+	/* nothing registered for its kind */
+	assert_int_equal(super_ctl(f->s, "restart", "gw", &e), 0);
+	pump(f);
+	req = ev_get(f, "init.restart_requested", "gw", 0);
+	assert_json_is(ev_field(req, "method"), "\"none\"");
+	assert_string_equal(ev_message(ev_get(f, "init.restart_action_failed",
+	    "gw", 0)), "gw: no restart action registered for its kind (2)");
+	/* registered, but it cannot start */
+	fake_register(f, &fa);
+	fa.fail_start = 1;
+	assert_int_equal(super_ctl(f->s, "restart", "gw", &e), 0);
+	pump(f);
+	assert_int_equal(fa.starts, 1);
+	assert_string_equal(ev_message(ev_get(f, "init.restart_action_failed",
+	    "gw", 1)), "gw: fake: cannot start");
+	assert_true(state_is(f, "gw", "ready"));
+	/* under way when a reload changes the service: cancelled */
+	fa.fail_start = 0;
+	assert_int_equal(super_ctl(f->s, "restart", "gw", &e), 0);
+	assert_int_equal(fa.starts, 2);
+	assert_int_equal(super_reload(f->s, conf_of(f, "{'services':["
+	    "{'name':'gw','external':true,"
+	    " 'restart_action':{'ibc':'127.0.0.1:7463'}}]}"), NULL, &e), 0);
+	WAIT_EVENTS(f, "init.reloaded", NULL, 1, 3000);
+	assert_int_equal(fa.cancels, 1);
+}
+
+/* ---------- the child's setup ---------- */
+
+/* The pid proc_spawn gave, or fails with its message; waits for it. */
+static void
+spawn_ok(struct spawn_opts *o)
+{
+	char why[300] = "";
+	int status;
+	pid_t pid = proc_spawn(o, why, sizeof(why));
+
+	if (pid <= 0)
+		fail_msg("proc_spawn: %s", why);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+static void
+spawn_fails(struct spawn_opts *o, const char *want)
+{
+	char why[300] = "";
+
+	assert_int_equal(proc_spawn(o, why, sizeof(why)), -1);
+	assert_string_equal(why, want);
+}
+
+/* Every step of the child's setup before exec is checked: a bad fd to
+ * pass, a cwd it cannot enter, a command that is not there each come back
+ * as a message naming the step (and the child is reaped, not left). */
+static void
+test_spawn_child_errors(void **state)
+{
+	char t[] = "true", none[] = "/nonexistent-gwkit/cmd";
+	char *argv_true[] = { t, NULL }, *argv_none[] = { none, NULL };
+	struct spawn_opts o;
+	int bad = 999;
+
+	(void)state;
+	assert_true(fcntl(bad, F_GETFD) < 0);	/* closed here, so in the child */
+	memset(&o, 0, sizeof(o));
+	o.argv = argv_true;
+	o.out_fd = o.err_fd = o.notify_fd = -1;
+	spawn_ok(&o);
+
+	o.out_fd = bad;
+	spawn_fails(&o, "cannot set up stdout (dup2): Bad file descriptor");
+	o.out_fd = -1;
+	o.err_fd = bad;
+	spawn_fails(&o, "cannot set up stderr (dup2): Bad file descriptor");
+	o.err_fd = -1;
+	o.notify_fd = bad;
+	o.notify_target = 5;
+	spawn_fails(&o, "cannot set up notification fd 5 (dup2): Bad file descriptor");
+	o.notify_fd = -1;
+	o.cwd = "/nonexistent-gwkit";
+	spawn_fails(&o, "cannot enter cwd /nonexistent-gwkit: No such file or directory");
+	o.cwd = NULL;
+	o.argv = argv_none;
+	spawn_fails(&o, "cannot run /nonexistent-gwkit/cmd: No such file or directory");
+}
+
 int
 main(void)
 {
@@ -1587,6 +1814,9 @@ main(void)
 		T(test_killed_group_only_live),
 		T(test_shutdown_notifier_last),
 		T(test_shutdown_hold_without_notifier),
+		T(test_registered_action),
+		T(test_registered_action_failures),
+		T(test_spawn_child_errors),
 #undef T
 	};
 

@@ -7,9 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/event.h>
+
+#include "clock.h"
 
 struct probe {
 	struct event_base *base;
@@ -148,8 +149,7 @@ arm_heartbeat(struct probe *p, struct tws_session *s)
 		if (left < ms)
 			ms = left < 0 ? 0 : left;
 	}
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)((ms - (double)tv.tv_sec * 1000) * 1000);
+	tv = clock_tv_ms(ms);
 	evtimer_add(p->hb_timer, &tv);
 }
 

@@ -5,61 +5,43 @@
  */
 #include "tws_session.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/socket.h>
-#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
-#include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/util.h>
 
+#include "clock.h"
+#include "dialer.h"
+
 enum state {
 	ST_IDLE,
-	ST_RESOLVING,
-	ST_CONNECTING,
+	ST_DIALING,		/* resolve + connect, under the connect deadline */
 	ST_AWAIT_VERSION,
 	ST_AWAIT_READY,
 	ST_READY,
 	ST_CLOSED,
 };
 
-/* A pending name lookup. Its callback may run after the session is gone
- * (libevent defers cancelled callbacks), so it holds a back pointer that
- * the session clears instead of the session itself. */
-struct dns_req {
-	struct tws_session *s;
-	struct evdns_getaddrinfo_request *req;
-};
-
 struct tws_session {
 	struct event_base *base;
-	struct evdns_base *dns;		/* borrowed or owned */
-	int own_dns;
+	struct dialer *dialer;
 	struct tws_session_config cfg;
 	char host[256];
-	char host_q[256];		/* host quoted for messages */
 	char where[272];		/* "host:port" or "[v6]:port", quoted */
 	char options[256];
-	struct dns_req *dns_req;
-	struct evutil_addrinfo *ai;	/* resolved addresses, tried in order */
-	struct evutil_addrinfo *ai_next;
-	char connect_error[128];
 	tws_session_cb cb;
 	void *arg;
 
 	enum state state;
 	struct bufferevent *bev;
 	struct event *timer;
-	struct timespec t0;
+	int64_t t0_ns;			/* start (clock_mono_ns) */
 	double total_deadline_ms;	/* from t0; 0 = none */
 	struct tws_session_timings tm;
 
@@ -92,23 +74,16 @@ tws_verdict_name(enum tws_verdict v)
 	return (unsigned)v < TWS_VERDICT_COUNT ? verdict_names[v] : "unknown";
 }
 
-static double
-now_ms_since(const struct timespec *t0)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)(t.tv_sec - t0->tv_sec) * 1e3 +
-	    (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
-}
-
 double
 tws_session_elapsed_ms(const struct tws_session *s)
 {
-	return now_ms_since(&s->t0);
+	return clock_since_ms(s->t0_ns);
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg);
+static void on_dialed(struct dialer *d, const struct dialer_result *r,
+    void *arg);
+static void on_connected(struct tws_session *s);
 static void on_read(struct bufferevent *bev, void *arg);
 static void on_event(struct bufferevent *bev, short what, void *arg);
 
@@ -140,6 +115,7 @@ tws_session_new(struct event_base *base, struct evdns_base *dns,
     struct gw_err *err)
 {
 	struct tws_session *s;
+	char host_q[256];
 
 	if (tws_session_config_check(cfg, err) < 0)
 		return NULL;
@@ -148,12 +124,11 @@ tws_session_new(struct event_base *base, struct evdns_base *dns,
 		return NULL;
 	}
 	s->base = base;
-	s->dns = dns;
 	s->cfg = *cfg;
 	snprintf(s->host, sizeof(s->host), "%s", cfg->host);
-	gw_err_quote(s->host_q, sizeof(s->host_q), s->host, strlen(s->host));
+	gw_err_quote(host_q, sizeof(host_q), s->host, strlen(s->host));
 	snprintf(s->where, sizeof(s->where), strchr(s->host, ':') ? "[%s]:%d" :
-	    "%s:%d", s->host_q, cfg->port);
+	    "%s:%d", host_q, cfg->port);
 	s->cfg.host = s->host;
 	if (cfg->connect_options != NULL)
 		snprintf(s->options, sizeof(s->options), "%s", cfg->connect_options);
@@ -165,9 +140,11 @@ tws_session_new(struct event_base *base, struct evdns_base *dns,
 	s->cb = cb;
 	s->arg = arg;
 	s->timer = evtimer_new(base, on_timer, s);
-	if (s->timer == NULL) {
-		gw_err_set(err, "session: cannot create timer");
-		free(s);
+	s->dialer = dialer_new(base, dns, on_dialed, s, err);
+	if (s->timer == NULL || s->dialer == NULL) {
+		if (s->timer == NULL)
+			gw_err_set(err, "session: cannot create timer");
+		tws_session_free(s);
 		return NULL;
 	}
 	s->state = ST_IDLE;
@@ -199,31 +176,15 @@ reset_peer_state(struct tws_session *s)
 }
 
 static void
-cancel_dns(struct tws_session *s)
-{
-	struct dns_req *d = s->dns_req;
-
-	if (d == NULL)
-		return;
-	s->dns_req = NULL;
-	d->s = NULL;		/* the callback frees d when it runs */
-	if (d->req != NULL)
-		evdns_getaddrinfo_cancel(d->req);
-}
-
-static void
 drop_connection(struct tws_session *s)
 {
-	cancel_dns(s);
-	if (s->ai != NULL) {
-		evutil_freeaddrinfo(s->ai);
-		s->ai = s->ai_next = NULL;
-	}
+	dialer_cancel(s->dialer);
 	if (s->bev != NULL) {
 		bufferevent_free(s->bev);
 		s->bev = NULL;
 	}
-	evtimer_del(s->timer);
+	if (s->timer != NULL)
+		evtimer_del(s->timer);
 }
 
 void
@@ -244,25 +205,29 @@ tws_session_free(struct tws_session *s)
 	drop_connection(s);
 	if (s->timer != NULL)
 		event_free(s->timer);
-	if (s->own_dns && s->dns != NULL)
-		evdns_base_free(s->dns, 1);
+	dialer_free(s->dialer);
 	free(s);
 }
 
-/* Arm the stage deadline: stage_ms from now, capped by the total budget. */
-static void
-arm_stage(struct tws_session *s, int stage_ms)
+/* A stage's deadline: stage_ms from now, capped by the total budget. */
+static double
+stage_left_ms(struct tws_session *s, int stage_ms)
 {
 	double left = stage_ms;
-	struct timeval tv;
 
 	if (s->total_deadline_ms > 0) {
-		double rest = s->total_deadline_ms - now_ms_since(&s->t0);
+		double rest = s->total_deadline_ms - clock_since_ms(s->t0_ns);
 		if (rest < left)
 			left = rest < 0 ? 0 : rest;
 	}
-	tv.tv_sec = (time_t)(left / 1000);
-	tv.tv_usec = (suseconds_t)((left - (double)tv.tv_sec * 1000) * 1000);
+	return left;
+}
+
+static void
+arm_stage(struct tws_session *s, int stage_ms)
+{
+	struct timeval tv = clock_tv_ms(stage_left_ms(s, stage_ms));
+
 	evtimer_add(s->timer, &tv);
 }
 
@@ -297,121 +262,54 @@ fail(struct tws_session *s, enum tws_verdict v, const char *fmt, ...)
 	emit(s, was_ready ? TWS_EV_LOST : TWS_EV_FAILED, v, reason, NULL);
 }
 
-/* Try the next resolved address; fail as unreachable when none is left. */
+/* Dialing ended: connected (the hello goes out), or unreachable with the
+ * dialer's reason ("cannot resolve ...", "connect to ... failed: ..."). */
 static void
-connect_next(struct tws_session *s)
+on_dialed(struct dialer *d, const struct dialer_result *r, void *arg)
 {
-	while (s->ai_next != NULL) {
-		struct evutil_addrinfo *ai = s->ai_next;
-		int fd;
+	struct tws_session *s = arg;
 
-		s->ai_next = ai->ai_next;
-		/* a close-on-exec socket: a process spawned meanwhile must
-		 * not inherit the connection */
-		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		s->bev = fd < 0 ? NULL : bufferevent_socket_new(s->base, fd,
-		    BEV_OPT_CLOSE_ON_FREE);
-		if (s->bev == NULL) {
-			snprintf(s->connect_error, sizeof(s->connect_error), "%s",
-			    fd < 0 ? strerror(errno) : "cannot create a socket buffer");
-			if (fd >= 0)
-				close(fd);
-			continue;
-		}
-		bufferevent_setcb(s->bev, on_read, NULL, on_event, s);
-		/* An immediate refusal is reported through on_event. */
-		if (bufferevent_socket_connect(s->bev, ai->ai_addr,
-		    (int)ai->ai_addrlen) == 0)
-			return;
-		snprintf(s->connect_error, sizeof(s->connect_error), "%s",
-		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-		bufferevent_free(s->bev);
-		s->bev = NULL;
-	}
-	fail(s, TWS_UNREACHABLE, "connect to %s failed: %s", s->where,
-	    s->connect_error[0] ? s->connect_error : "no address");
-}
-
-static void
-on_resolved(int result, struct evutil_addrinfo *res, void *arg)
-{
-	struct dns_req *d = arg;
-	struct tws_session *s = d->s;
-
-	free(d);
-	if (s == NULL || result == EVUTIL_EAI_CANCEL) {	/* session moved on */
-		if (res != NULL)
-			evutil_freeaddrinfo(res);
+	(void)d;
+	if (r->status != DIALER_CONNECTED) {
+		fail(s, TWS_UNREACHABLE, "%s", r->err.msg);
 		return;
 	}
-	s->dns_req = NULL;
-	if (result != 0 || res == NULL) {
-		if (res != NULL)
-			evutil_freeaddrinfo(res);
-		fail(s, TWS_UNREACHABLE, "cannot resolve '%s': %s", s->host_q,
-		    evutil_gai_strerror(result));
+	s->bev = bufferevent_socket_new(s->base, r->fd, BEV_OPT_CLOSE_ON_FREE);
+	if (s->bev == NULL) {
+		close(r->fd);
+		fail(s, TWS_UNREACHABLE, "connect to %s failed: "
+		    "cannot create a socket buffer", s->where);
 		return;
 	}
-	s->ai = s->ai_next = res;
-	s->state = ST_CONNECTING;
-	connect_next(s);
+	bufferevent_setcb(s->bev, on_read, NULL, on_event, s);
+	on_connected(s);
 }
 
 int
 tws_session_start(struct tws_session *s, struct gw_err *err)
 {
-	struct evutil_addrinfo hints, *res = NULL;
-	struct evdns_getaddrinfo_request *req;
-	struct dns_req *d;
-	char port[8];
-	unsigned gen;
+	struct dialer_config dc;
+	double left;
 
-	(void)err;
 	drop_connection(s);
 	s->generation++;
 	reset_peer_state(s);
-	s->connect_error[0] = '\0';
-	clock_gettime(CLOCK_MONOTONIC, &s->t0);
+	s->t0_ns = clock_mono_ns();
 	s->total_deadline_ms = s->cfg.total_timeout_ms;
-	snprintf(port, sizeof(port), "%d", s->cfg.port);
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_protocol = IPPROTO_TCP;
-	hints.ai_flags = EVUTIL_AI_NUMERICHOST | EVUTIL_AI_NUMERICSERV;
-	s->state = ST_RESOLVING;
-	arm_stage(s, s->cfg.connect_timeout_ms);
-
-	/* A numeric address needs no resolver and never blocks. */
-	if (evutil_getaddrinfo(s->host, port, &hints, &res) == 0) {
-		s->ai = s->ai_next = res;
-		s->state = ST_CONNECTING;
-		connect_next(s);
-		return 0;
+	s->state = ST_DIALING;
+	/* The dialer's deadline covers resolution and every address, in
+	 * whole milliseconds, rounded up (0 would mean none). */
+	left = stage_left_ms(s, s->cfg.connect_timeout_ms);
+	memset(&dc, 0, sizeof(dc));
+	dc.host = s->host;
+	dc.port = s->cfg.port;
+	dc.total_timeout_ms = (int)left;
+	if (dc.total_timeout_ms < left || dc.total_timeout_ms < 1)
+		dc.total_timeout_ms++;
+	if (dialer_start(s->dialer, &dc, err) < 0) {
+		s->state = ST_CLOSED;
+		return -1;
 	}
-	if (s->dns == NULL) {
-		s->dns = evdns_base_new(s->base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
-		    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
-		if (s->dns == NULL) {
-			fail(s, TWS_UNREACHABLE, "cannot resolve '%s': no DNS resolver",
-			    s->host_q);
-			return 0;
-		}
-		s->own_dns = 1;
-	}
-	if ((d = calloc(1, sizeof(*d))) == NULL) {
-		fail(s, TWS_UNREACHABLE, "cannot resolve '%s': out of memory", s->host_q);
-		return 0;
-	}
-	d->s = s;
-	s->dns_req = d;
-	hints.ai_flags = EVUTIL_AI_NUMERICSERV | EVUTIL_AI_ADDRCONFIG;
-	gen = s->generation;
-	req = evdns_getaddrinfo(s->dns, s->host, port, &hints, on_resolved, d);
-	/* The callback may already have run (hosts file, error): then d is
-	 * freed, and the session may even have failed and restarted. */
-	if (s->generation == gen && s->dns_req == d)
-		d->req = req;
 	return 0;
 }
 
@@ -451,8 +349,7 @@ on_connected(struct tws_session *s)
 	struct gw_err e;
 	ssize_t n;
 
-	s->tm.connect_ms = now_ms_since(&s->t0);
-	evutil_make_socket_closeonexec(bufferevent_getfd(s->bev));
+	s->tm.connect_ms = clock_since_ms(s->t0_ns);
 	n = tws_enc_hello(buf, sizeof(buf), s->cfg.min_version,
 	    s->cfg.max_version, s->options, &e);
 	if (n < 0 || send_frame(s, buf, (size_t)n, &e) < 0) {
@@ -495,18 +392,6 @@ on_event(struct bufferevent *bev, short what, void *arg)
 	const char *why;
 
 	(void)bev;
-	if (what & BEV_EVENT_CONNECTED) {
-		on_connected(s);
-		return;
-	}
-	if (s->state == ST_CONNECTING) {	/* this address failed: next one */
-		snprintf(s->connect_error, sizeof(s->connect_error), "%s",
-		    evutil_socket_error_to_string(e));
-		bufferevent_free(s->bev);
-		s->bev = NULL;
-		connect_next(s);
-		return;
-	}
 	/* EOF or error on an established connection (protocol.md §8: through the socat
 	 * relay every backend failure looks like EOF). */
 	why = (what & BEV_EVENT_EOF) ? "connection closed by peer" :
@@ -547,19 +432,12 @@ static void
 on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct tws_session *s = arg;
-	double t = now_ms_since(&s->t0);
+	double t = clock_since_ms(s->t0_ns);
 
 	(void)fd;
 	(void)what;
+	/* while dialing, the dialer keeps the deadline */
 	switch (s->state) {
-	case ST_RESOLVING:
-		fail(s, TWS_UNREACHABLE, "cannot resolve '%s' within %.0f ms",
-		    s->host_q, t);
-		break;
-	case ST_CONNECTING:
-		fail(s, TWS_UNREACHABLE, "connect to %s timed out after %.0f ms",
-		    s->where, t);
-		break;
 	case ST_AWAIT_VERSION:
 		if (s->rx_bytes == 0)
 			fail(s, TWS_HANDSHAKE_TIMEOUT,
@@ -673,7 +551,7 @@ handle_frame(struct tws_session *s, const struct tws_fields *f)
 			    s->server_version, s->cfg.min_version, s->cfg.max_version);
 			return -1;
 		}
-		s->tm.version_ms = now_ms_since(&s->t0);
+		s->tm.version_ms = clock_since_ms(s->t0_ns);
 		uint8_t buf[64];
 		ssize_t n = tws_enc_start_api(buf, sizeof(buf), s->server_version,
 		    s->cfg.client_id, "", &e);
@@ -804,7 +682,7 @@ on_read(struct bufferevent *bev, void *arg)
 			return;
 		}
 		evtimer_del(s->timer);
-		s->tm.ready_ms = now_ms_since(&s->t0);
+		s->tm.ready_ms = clock_since_ms(s->t0_ns);
 		s->state = ST_READY;
 		emit(s, TWS_EV_READY, tws_session_ready_verdict(s), NULL, NULL);
 	}

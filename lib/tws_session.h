@@ -91,11 +91,12 @@ struct tws_session_timings {
 int tws_session_config_check(const struct tws_session_config *cfg,
     struct gw_err *err);
 
-/* Create a session (not started). dns may be NULL: a resolver is made when
- * the host is not a numeric address. A borrowed dns base must outlive the
- * session and be freed with evdns_base_free(dns, 1) followed by one more
- * turn of the loop, so that a cancelled lookup's callback can run.
- * Returns NULL with err on bad config. */
+/* Create a session (not started); it dials through lib/dialer. dns may be
+ * NULL: a resolver is made when the host is not a numeric address. A
+ * borrowed dns base must outlive the session: after tws_session_free (or
+ * close), turn the loop once, so that a cancelled lookup's callback can run,
+ * before evdns_base_free(dns, 1) (dialer.h). Returns NULL with err on bad
+ * config. */
 struct tws_session *tws_session_new(struct event_base *base,
     struct evdns_base *dns, const struct tws_session_config *cfg,
     tws_session_cb cb, void *arg, struct gw_err *err);
@@ -104,8 +105,10 @@ struct tws_session *tws_session_new(struct event_base *base,
  * fit an attempt into what a retry budget leaves. */
 void tws_session_set_total_timeout(struct tws_session *s, int ms);
 
-/* Begin connecting. Non-blocking; the outcome arrives through the callback.
- * May be called again after a FAILED/LOST event or close to reconnect. */
+/* Begin connecting. Non-blocking; the outcome arrives through the callback,
+ * always from the loop (never inside this call). May be called again after
+ * a FAILED/LOST event or close to reconnect. Returns -1 with err only when a
+ * timer cannot be armed (no callback then). */
 int tws_session_start(struct tws_session *s, struct gw_err *err);
 
 /* Send one already-encoded frame (from tws_enc_*). Only when ready. */

@@ -1,7 +1,7 @@
 /*
  * ibc: a one-shot client of IBC's command server on libevent. A small state
- * machine (start -> resolving -> connecting -> awaiting the reply -> done)
- * under one deadline. Every byte from the server is untrusted: lines are
+ * machine (dialing, through lib/dialer -> awaiting the reply -> done) under
+ * one deadline. Every byte from the server is untrusted: lines are
  * capped before they are copied and quoted before they are reported.
  *
  * The protocol, as read in IBC's source (github.com/IbcAlpha/IBC,
@@ -27,63 +27,38 @@
 #include "ibc.h"
 
 #include <errno.h>
-#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/socket.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
-#include <event2/dns.h>
 #include <event2/event.h>
 #include <event2/util.h>
+
+#include "clock.h"
+#include "dialer.h"
 
 #define REASON_MAX (IBC_MAX_LINE + 64)
 
 enum state {
-	ST_START,		/* waiting for the loop to run the start event */
-	ST_RESOLVING,
-	ST_CONNECTING,
+	ST_DIALING,		/* resolve + connect (lib/dialer) */
 	ST_AWAIT_REPLY,
 	ST_DONE,
 };
 
-/* A pending name lookup. libevent may run its callback after the command is
- * gone (cancelled callbacks are deferred), so it points back at the command
- * and the command clears that pointer instead of freeing it. It may also run
- * inside evdns_getaddrinfo() itself (hosts file, errors): then it only
- * records the answer for the caller to handle. */
-struct dns_req {
-	struct ibc_cmd *c;
-	struct evdns_getaddrinfo_request *req;
-	int in_call;
-	int answered;
-	int result;
-	struct evutil_addrinfo *res;
-};
-
 struct ibc_cmd {
 	struct event_base *base;
-	struct evdns_base *dns;		/* owned; only for names */
-	char host[256];
-	char host_q[256];		/* quoted for messages */
-	char port[8];
+	struct dialer *dialer;		/* owns the resolver, if a name needs one */
 	char command[IBC_MAX_COMMAND + 2];	/* with its "\n" */
 	int timeout_ms;
 	ibc_done_cb done;
 	void *arg;
 
 	enum state state;
-	struct event *start_ev;
 	struct event *deadline;
-	struct dns_req *dns_req;
-	struct evutil_addrinfo *ai;	/* resolved addresses, tried in order */
-	struct evutil_addrinfo *ai_next;
-	int last_errno;			/* of the last failed connect */
-	int refused_now;		/* connect() itself said ECONNREFUSED */
 	struct bufferevent *bev;
 };
 
@@ -137,34 +112,15 @@ check_args(const char *host, int port, const char *command, int timeout_ms,
 }
 
 static void
-cancel_dns(struct ibc_cmd *c)
-{
-	struct dns_req *d = c->dns_req;
-
-	if (d == NULL)
-		return;
-	c->dns_req = NULL;
-	d->c = NULL;		/* the callback frees d when it runs */
-	if (d->req != NULL)
-		evdns_getaddrinfo_cancel(d->req);
-}
-
-static void
 drop_connection(struct ibc_cmd *c)
 {
-	cancel_dns(c);
-	if (c->ai != NULL) {
-		evutil_freeaddrinfo(c->ai);
-		c->ai = c->ai_next = NULL;
-	}
+	dialer_cancel(c->dialer);
 	if (c->bev != NULL) {
 		bufferevent_free(c->bev);
 		c->bev = NULL;
 	}
 	if (c->deadline != NULL)
 		evtimer_del(c->deadline);
-	if (c->start_ev != NULL)
-		event_del(c->start_ev);
 }
 
 /* End the exchange and report. The callback may free c: nothing touches c
@@ -187,144 +143,42 @@ finish(struct ibc_cmd *c, int ok, const char *fmt, ...)
 	c->done(c->arg, ok, text);
 }
 
+static void on_connected(struct ibc_cmd *c);
+
+/* Dialing ended: connected (the command goes out), or the reason in this
+ * module's words (ibc.h). */
 static void
-fail_connect(struct ibc_cmd *c)
-{
-	if (c->last_errno == ECONNREFUSED)
-		finish(c, 0, "connection refused");
-	else
-		finish(c, 0, "cannot connect: %s", c->last_errno ?
-		    evutil_socket_error_to_string(c->last_errno) : "no address");
-}
-
-/* Try the next resolved address; report the last failure when none is left. */
-static void
-connect_next(struct ibc_cmd *c)
-{
-	while (c->ai_next != NULL) {
-		struct evutil_addrinfo *ai = c->ai_next;
-		int fd;
-
-		c->ai_next = ai->ai_next;
-		/* a close-on-exec socket: a process spawned meanwhile must
-		 * not inherit the connection */
-		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		c->bev = fd < 0 ? NULL : bufferevent_socket_new(c->base, fd,
-		    BEV_OPT_CLOSE_ON_FREE);
-		if (c->bev == NULL) {
-			c->last_errno = fd < 0 ? errno : ENOMEM;
-			if (fd >= 0)
-				close(fd);
-			continue;
-		}
-		bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
-		/* A refusal, even an immediate one, arrives through on_event;
-		 * for an immediate one (loopback on BSD) libevent reports no
-		 * errno then, so keep the one connect() left. */
-		EVUTIL_SET_SOCKET_ERROR(0);
-		if (bufferevent_socket_connect(c->bev, ai->ai_addr,
-		    (int)ai->ai_addrlen) == 0) {
-			c->refused_now = EVUTIL_SOCKET_ERROR() == ECONNREFUSED;
-			return;
-		}
-		c->last_errno = EVUTIL_SOCKET_ERROR();
-		bufferevent_free(c->bev);
-		c->bev = NULL;
-	}
-	fail_connect(c);
-}
-
-static void
-handle_resolved(struct ibc_cmd *c, int result, struct evutil_addrinfo *res)
-{
-	if (result != 0 || res == NULL) {
-		if (res != NULL)
-			evutil_freeaddrinfo(res);
-		finish(c, 0, "cannot resolve '%s': %s", c->host_q,
-		    evutil_gai_strerror(result));
-		return;
-	}
-	c->ai = c->ai_next = res;
-	c->state = ST_CONNECTING;
-	connect_next(c);
-}
-
-static void
-on_resolved(int result, struct evutil_addrinfo *res, void *arg)
-{
-	struct dns_req *d = arg;
-	struct ibc_cmd *c = d->c;
-
-	if (d->in_call) {		/* answered inside evdns_getaddrinfo() */
-		d->answered = 1;
-		d->result = result;
-		d->res = res;
-		return;
-	}
-	free(d);
-	if (c == NULL || result == EVUTIL_EAI_CANCEL) {	/* abandoned */
-		if (res != NULL)
-			evutil_freeaddrinfo(res);
-		return;
-	}
-	c->dns_req = NULL;
-	handle_resolved(c, result, res);
-}
-
-static void
-resolve_name(struct ibc_cmd *c, const struct evutil_addrinfo *numeric_hints)
-{
-	struct evutil_addrinfo hints = *numeric_hints;
-	struct evdns_getaddrinfo_request *req;
-	struct dns_req *d;
-
-	c->dns = evdns_base_new(c->base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
-	    EVDNS_BASE_DISABLE_WHEN_INACTIVE);
-	if (c->dns == NULL) {
-		finish(c, 0, "cannot resolve '%s': no DNS resolver", c->host_q);
-		return;
-	}
-	if ((d = calloc(1, sizeof(*d))) == NULL) {
-		finish(c, 0, "cannot resolve '%s': out of memory", c->host_q);
-		return;
-	}
-	d->c = c;
-	d->in_call = 1;
-	hints.ai_flags = EVUTIL_AI_NUMERICSERV | EVUTIL_AI_ADDRCONFIG;
-	c->state = ST_RESOLVING;
-	req = evdns_getaddrinfo(c->dns, c->host, c->port, &hints, on_resolved, d);
-	d->in_call = 0;
-	if (d->answered) {
-		int result = d->result;
-		struct evutil_addrinfo *res = d->res;
-
-		free(d);
-		handle_resolved(c, result, res);
-		return;
-	}
-	d->req = req;
-	c->dns_req = d;
-}
-
-static void
-on_start(evutil_socket_t fd, short what, void *arg)
+on_dialed(struct dialer *d, const struct dialer_result *r, void *arg)
 {
 	struct ibc_cmd *c = arg;
-	struct evutil_addrinfo hints, *res = NULL;
 
-	(void)fd;
-	(void)what;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_protocol = IPPROTO_TCP;
-	hints.ai_flags = EVUTIL_AI_NUMERICHOST | EVUTIL_AI_NUMERICSERV;
-	/* A numeric address needs no resolver and never blocks. */
-	if (evutil_getaddrinfo(c->host, c->port, &hints, &res) == 0) {
-		handle_resolved(c, 0, res);
-		return;
+	(void)d;
+	switch (r->status) {
+	case DIALER_CONNECTED:
+		c->bev = bufferevent_socket_new(c->base, r->fd, BEV_OPT_CLOSE_ON_FREE);
+		if (c->bev == NULL) {
+			close(r->fd);
+			finish(c, 0, "cannot connect: %s",
+			    evutil_socket_error_to_string(ENOMEM));
+			return;
+		}
+		bufferevent_setcb(c->bev, on_read, NULL, on_event, c);
+		on_connected(c);
+		break;
+	case DIALER_ERESOLVE:	/* "cannot resolve '<host>': <resolver error>" */
+		finish(c, 0, "%s", r->err.msg);
+		break;
+	case DIALER_ECONNECT:
+		if (r->sys_error == ECONNREFUSED)
+			finish(c, 0, "connection refused");
+		else
+			finish(c, 0, "cannot connect: %s", r->sys_error ?
+			    evutil_socket_error_to_string(r->sys_error) : "no address");
+		break;
+	case DIALER_ETIMEDOUT:	/* not asked for: the one deadline is ours */
+		finish(c, 0, "no connection within %d ms", c->timeout_ms);
+		break;
 	}
-	resolve_name(c, &hints);
 }
 
 static void
@@ -338,9 +192,7 @@ on_deadline(evutil_socket_t fd, short what, void *arg)
 	case ST_AWAIT_REPLY:
 		finish(c, 0, "no reply within %d ms", c->timeout_ms);
 		break;
-	case ST_START:
-	case ST_RESOLVING:
-	case ST_CONNECTING:
+	case ST_DIALING:
 		finish(c, 0, "no connection within %d ms", c->timeout_ms);
 		break;
 	case ST_DONE:
@@ -351,7 +203,6 @@ on_deadline(evutil_socket_t fd, short what, void *arg)
 static void
 on_connected(struct ibc_cmd *c)
 {
-	evutil_make_socket_closeonexec(bufferevent_getfd(c->bev));
 	if (bufferevent_write(c->bev, c->command, strlen(c->command)) < 0) {
 		finish(c, 0, "connection error: out of memory");
 		return;
@@ -440,17 +291,6 @@ on_event(struct bufferevent *bev, short what, void *arg)
 	int e = EVUTIL_SOCKET_ERROR();	/* libevent sets it from SO_ERROR */
 
 	(void)bev;
-	if (what & BEV_EVENT_CONNECTED) {
-		on_connected(c);
-		return;
-	}
-	if (c->state == ST_CONNECTING) {	/* this address failed: next one */
-		c->last_errno = c->refused_now ? ECONNREFUSED : e;
-		bufferevent_free(c->bev);
-		c->bev = NULL;
-		connect_next(c);
-		return;
-	}
 	/* EOF or error after connect: a last unterminated line still counts. */
 	if (process_input(c, 1))
 		return;
@@ -468,6 +308,7 @@ ibc_cmd_new(struct event_base *base, const char *host, int port,
     const char *command, int timeout_ms, ibc_done_cb done, void *arg,
     struct gw_err *err)
 {
+	struct dialer_config dc = { host, port, 0, 0 };
 	struct ibc_cmd *c;
 	struct timeval tv;
 
@@ -478,26 +319,30 @@ ibc_cmd_new(struct event_base *base, const char *host, int port,
 		return NULL;
 	}
 	c->base = base;
-	snprintf(c->host, sizeof(c->host), "%s", host);
-	gw_err_quote(c->host_q, sizeof(c->host_q), c->host, strlen(c->host));
-	snprintf(c->port, sizeof(c->port), "%d", port);
 	snprintf(c->command, sizeof(c->command), "%s\n", command);
 	c->timeout_ms = timeout_ms;
 	c->done = done;
 	c->arg = arg;
-	c->state = ST_START;
-	/* Start from the loop, so that done never runs inside this call. */
-	c->start_ev = event_new(base, -1, 0, on_start, c);
+	c->state = ST_DIALING;
 	c->deadline = evtimer_new(base, on_deadline, c);
-	if (c->start_ev == NULL || c->deadline == NULL) {
+	c->dialer = dialer_new(base, NULL, on_dialed, c, err);
+	if (c->deadline == NULL || c->dialer == NULL) {
+		if (c->deadline == NULL)
+			gw_err_set(err, "ibc: cannot create events");
+		ibc_cmd_free(c);
+		return NULL;
+	}
+	/* The dialer answers from the loop, so done never runs in here. */
+	tv = clock_tv_ms(timeout_ms);
+	if (evtimer_add(c->deadline, &tv) < 0) {
 		gw_err_set(err, "ibc: cannot create events");
 		ibc_cmd_free(c);
 		return NULL;
 	}
-	tv.tv_sec = timeout_ms / 1000;
-	tv.tv_usec = (timeout_ms % 1000) * 1000;
-	evtimer_add(c->deadline, &tv);
-	event_active(c->start_ev, EV_TIMEOUT, 1);
+	if (dialer_start(c->dialer, &dc, err) < 0) {
+		ibc_cmd_free(c);
+		return NULL;
+	}
 	return c;
 }
 
@@ -507,11 +352,8 @@ ibc_cmd_free(struct ibc_cmd *c)
 	if (c == NULL)
 		return;
 	drop_connection(c);
-	if (c->start_ev != NULL)
-		event_free(c->start_ev);
 	if (c->deadline != NULL)
 		event_free(c->deadline);
-	if (c->dns != NULL)
-		evdns_base_free(c->dns, 1);
+	dialer_free(c->dialer);
 	free(c);
 }

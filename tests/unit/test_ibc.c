@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -27,6 +26,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "clock.h"
 #include "ibc.h"
 
 #define GRACE_MS 100
@@ -60,19 +60,9 @@ struct fixture {
 	int free_in_done;
 	struct rlimit nofile;		/* restored by teardown when set */
 	int restore_nofile;
-	struct timespec t0;
+	int64_t t0_ns;
 	double done_ms;
 };
-
-static double
-ms_since(const struct timespec *t0)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)(t.tv_sec - t0->tv_sec) * 1e3 +
-	    (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
-}
 
 static void
 peer_free(struct fixture *fx)
@@ -225,7 +215,7 @@ done_cb(void *arg, int ok, const char *text)
 	fx->calls++;
 	fx->ok = ok;
 	snprintf(fx->text, sizeof(fx->text), "%s", text);
-	fx->done_ms = ms_since(&fx->t0);
+	fx->done_ms = clock_since_ms(fx->t0_ns);
 	if (fx->free_in_done) {		/* allowed: the object is finished */
 		ibc_cmd_free(fx->c);
 		fx->c = NULL;
@@ -241,7 +231,7 @@ run(struct fixture *fx, const char *host, int port, const char *command,
 {
 	struct gw_err e = { "" };
 
-	clock_gettime(CLOCK_MONOTONIC, &fx->t0);
+	fx->t0_ns = clock_mono_ns();
 	fx->c = ibc_cmd_new(fx->base, host, port, command, timeout_ms, done_cb,
 	    fx, &e);
 	assert_non_null(fx->c);

@@ -7,6 +7,7 @@
  * keep the exact text decode stored (jansson would re-print reals with 17
  * digits).
  */
+#include "clock.h"
 #include "event.h"
 
 #include <stdint.h>
@@ -863,10 +864,8 @@ gw_event_decode(const char *line, size_t len, struct gw_event *ev,
     struct gw_err *err)
 {
 	struct gw_event_decode_opts o = { 0, NULL };
-	struct timespec now;
 
-	clock_gettime(CLOCK_REALTIME, &now);
-	o.now_ms = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	o.now_ms = (long long)clock_wall_ms();
 	return gw_event_decode_with(line, len, &o, ev, err);
 }
 

@@ -1,5 +1,6 @@
 /* evsend: event lines to the notifier's socket, best effort (see evsend.h).
  * The peer is our own notifier; nothing is read from it. */
+#include "clock.h"
 #include "evsend.h"
 
 #include <errno.h>
@@ -24,7 +25,7 @@ struct evsend {
 	struct bufferevent *bev;	/* connecting or connected */
 	int connected;
 	struct evbuffer *pending;	/* lines waiting for a connection */
-	time_t retry_at;
+	int64_t retry_at;	/* clock_mono_ms() before which no connect is tried */
 	struct event *retry;	/* armed while lines wait without a connection */
 	unsigned long dropped;
 	/* evsend_flush */
@@ -62,11 +63,14 @@ evsend_new(struct event_base *base, const char *sock_path, enum gw_level min,
 	return s;
 }
 
-/* Lines wait and nothing is connecting: try again in RETRY_S. */
+/* Lines wait and nothing is connecting: try again when retry_at comes
+ * (in RETRY_S at most; at once when it has passed). */
 static void
 arm_retry(struct evsend *s)
 {
-	struct timeval tv = { RETRY_S, 0 };
+	int64_t left = clock_ms_left(s->retry_at);
+	struct timeval tv = clock_tv_ms((double)(left < RETRY_S * 1000 ?
+	    left : RETRY_S * 1000));
 
 	if (s->bev == NULL && evbuffer_get_length(s->pending) > 0 &&
 	    !evtimer_pending(s->retry, NULL))
@@ -104,7 +108,7 @@ drop_connection(struct evsend *s)
 		s->bev = NULL;
 	}
 	s->connected = 0;
-	s->retry_at = time(NULL) + RETRY_S;
+	s->retry_at = clock_mono_ms() + RETRY_S * 1000;
 	arm_retry(s);
 	flush_finish(s);	/* nothing more can be delivered now */
 }
@@ -166,7 +170,7 @@ try_connect(struct evsend *s)
 {
 	int fd;
 
-	if (s->bev != NULL || time(NULL) < s->retry_at) {
+	if (s->bev != NULL || clock_mono_ms() < s->retry_at) {
 		arm_retry(s);
 		return;
 	}
@@ -178,7 +182,7 @@ try_connect(struct evsend *s)
 	if (s->bev == NULL) {
 		if (fd >= 0)
 			close(fd);
-		s->retry_at = time(NULL) + RETRY_S;
+		s->retry_at = clock_mono_ms() + RETRY_S * 1000;
 		arm_retry(s);
 		flush_finish(s);
 		return;
@@ -217,9 +221,8 @@ evsend_flush(struct evsend *s, int ms, void (*done)(void *arg), void *arg)
 		evtimer_del(s->flush_ev);
 		return;
 	}
+	tv = clock_tv_ms(ms);
 	if (s->connected && evbuffer_get_length(bufferevent_get_output(s->bev)) > 0) {
-		tv.tv_sec = ms / 1000;
-		tv.tv_usec = (ms % 1000) * 1000;
 		evtimer_add(s->flush_ev, &tv);	/* on_write may end it sooner */
 		return;
 	}
@@ -227,8 +230,6 @@ evsend_flush(struct evsend *s, int ms, void (*done)(void *arg), void *arg)
 		flush_finish(s);	/* nothing waits */
 		return;
 	}
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
 	evtimer_add(s->flush_ev, &tv);
 	if (s->bev == NULL) {	/* not even connecting: now, not in 5 s */
 		evtimer_del(s->retry);

@@ -3,6 +3,7 @@
  * framed from its children); outq only copies them, never parses them, so
  * their content needs no trust. The reader at the other end of the fd is
  * untrusted only in its pace: it may stall or go away at any time. */
+#include "clock.h"
 #include "outq.h"
 
 #include <errno.h>
@@ -361,28 +362,18 @@ outq_on_drain(struct outq *q, size_t low, void (*cb)(void *arg), void *arg)
 int
 outq_flush(struct outq *q, int timeout_ms)
 {
-	struct timespec now, end;
+	int64_t end = clock_mono_ns() + (timeout_ms > 0 ?
+	    (int64_t)timeout_ms * 1000000 : 0);
 	struct pollfd pfd;
-	long long left_ns;
+	int64_t left_ns;
 
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	if (timeout_ms > 0) {
-		end.tv_sec += timeout_ms / 1000;
-		end.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-		if (end.tv_nsec >= 1000000000L) {
-			end.tv_sec++;
-			end.tv_nsec -= 1000000000L;
-		}
-	}
 	for (;;) {
 		push(q);
 		if (q->broken)
 			return -1;
 		if (evbuffer_get_length(q->buf) == 0)
 			return 0;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		left_ns = (long long)(end.tv_sec - now.tv_sec) * 1000000000LL +
-		    (end.tv_nsec - now.tv_nsec);
+		left_ns = end - clock_mono_ns();
 		if (left_ns <= 0)
 			return -1;
 		pfd.fd = q->wfd;

@@ -14,6 +14,7 @@
  * External services have no process: STARTING while their ready check
  * fails, READY when it passes; only restart actions restart them.
  */
+#include "clock.h"
 #include "super_int.h"
 
 #include <errno.h>
@@ -65,28 +66,13 @@ critical(struct super *s, int code)
 double
 super_now(void)
 {
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static struct timeval
-tv_of(double s)
-{
-	struct timeval tv;
-
-	if (s < 0)
-		s = 0;
-	tv.tv_sec = (time_t)s;
-	tv.tv_usec = (suseconds_t)((s - (double)tv.tv_sec) * 1e6);
-	return tv;
+	return (double)clock_mono_ns() / 1e9;
 }
 
 void
 super_arm(struct event *ev, double s)
 {
-	struct timeval tv = tv_of(s);
+	struct timeval tv = clock_tv_ms(s * 1000.0);
 
 	evtimer_add(ev, &tv);
 }

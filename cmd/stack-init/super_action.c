@@ -9,6 +9,7 @@
  * only "run this action"). Inputs: the validated configuration, the
  * commands' exit statuses and the registered actions' verdicts.
  */
+#include "clock.h"
 #include "super_int.h"
 
 #include <signal.h>
@@ -296,10 +297,7 @@ action_restart(struct run *r, enum trigger trig)
 static double
 wall_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)clock_wall_ms() / 1e3;
 }
 
 /* Arm schedule i for its next fire time, at most 60 s ahead: the timer

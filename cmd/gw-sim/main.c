@@ -291,7 +291,7 @@ opt_row(int c)
 }
 
 /* getopt_long returned ':' or '?': flag is the argument it stopped at. */
-static void
+static _Noreturn void
 opt_error(int c, const char *flag)
 {
 	char q[64];

@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,13 +66,16 @@ struct opts {
 	long max_clients;
 	const char *send_level, *send_message;
 	const char *source, *component, *event_name;
-	int have_source, have_component, have_listen;
+	int have_source, have_component, have_listen, have_spool;
 	int stats, once, no_stdin, no_listen, check_only;
 	int text;		/* --text: every stdin line is a message */
 	int have_default_level;	/* --default-level: non-JSON lines are text */
 	enum gw_level default_level;
 	enum gw_level log_level;
 	enum gw_log_format log_format;
+	/* as given, checked once every flag is read */
+	const char *log_level_arg, *log_format_arg, *default_level_arg;
+	const char *log_format_from;	/* LOG_FORMAT or --log-format */
 };
 
 struct input {
@@ -196,50 +200,259 @@ quoted(char *buf, size_t sz, const char *s)
 	return buf;
 }
 
+/*
+ * The command line is one table: a row per option, with the handler that
+ * takes its value and, for the generic handlers, the field and range it
+ * sets. A handler returns -1 with the one-line message in err: exit 64.
+ * Levels and formats are only stored here and checked after the loop.
+ */
+struct optdef {
+	const char *flag;	/* "--listen"; NULL for a letter only */
+	int letter;		/* 'h' for -h; 0 for none */
+	int has_arg;		/* no_argument or required_argument */
+	int (*fn)(struct opts *, const struct optdef *, const char *,
+	    struct gw_err *);
+	size_t off;		/* the field that fn sets (offsetof) */
+	double min, max;	/* its range, for seconds */
+};
+#define FIELD(m) offsetof(struct opts, m)
+
+/* A double field of seconds in [min, max]. */
+static int
+opt_seconds(struct opts *o, const struct optdef *d, const char *v,
+    struct gw_err *e)
+{
+	return cfg_seconds(d->flag, v, d->min, d->max,
+	    (double *)(void *)((char *)o + d->off), e);
+}
+
+/* An int field set to 1 by a flag without a value. */
+static int
+opt_set(struct opts *o, const struct optdef *d, const char *v,
+    struct gw_err *e)
+{
+	(void)v;
+	(void)e;
+	*(int *)(void *)((char *)o + d->off) = 1;
+	return 0;
+}
+
+/* A const char * field pointing at the value (argv outlives the opts). */
+static int
+opt_ptr(struct opts *o, const struct optdef *d, const char *v,
+    struct gw_err *e)
+{
+	(void)e;
+	*(const char **)(void *)((char *)o + d->off) = v;
+	return 0;
+}
+
+static int
+opt_listen(struct opts *o, const struct optdef *d, const char *v,
+    struct gw_err *e)
+{
+	(void)d;
+	if (*v == '\0' || strlen(v) > USOCK_PATH_MAX)
+		return gw_err_set(e, "--listen: a socket path of 1..%d bytes",
+		    USOCK_PATH_MAX);
+	snprintf(o->listen, sizeof(o->listen), "%s", v);
+	o->have_listen = 1;
+	return 0;
+}
+
+static int
+opt_spool(struct opts *o, const struct optdef *d, const char *v,
+    struct gw_err *e)
+{
+	(void)d;
+	if (*v == '\0' || strlen(v) >= 900)
+		return gw_err_set(e, "--spool: a directory path of 1..899 bytes");
+	snprintf(o->spool, sizeof(o->spool), "%s", v);
+	o->have_spool = 1;
+	return 0;
+}
+
+static int
+opt_mention(struct opts *o, const struct optdef *d, const char *v,
+    struct gw_err *e)
+{
+	(void)d;
+	if (strlen(v) > DISCORD_MAX_CONTENT)
+		return gw_err_set(e, "--mention: longer than %d characters",
+		    DISCORD_MAX_CONTENT);
+	o->mention = v;
+	return 0;
+}
+
+static int
+opt_max_clients(struct opts *o, const struct optdef *d, const char *v,
+    struct gw_err *e)
+{
+	char *end;
+
+	(void)d;
+	errno = 0;
+	o->max_clients = strtol(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' ||
+	    o->max_clients < 1 || o->max_clients > 65536)
+		return gw_err_set(e, "--max-clients: a whole number from 1 to "
+		    "65536");
+	return 0;
+}
+
+static int
+opt_source(struct opts *o, const struct optdef *d, const char *v,
+    struct gw_err *e)
+{
+	(void)d;
+	(void)e;
+	o->source = v;
+	o->have_source = 1;
+	return 0;
+}
+
+static int
+opt_component(struct opts *o, const struct optdef *d, const char *v,
+    struct gw_err *e)
+{
+	(void)d;
+	(void)e;
+	o->component = v;
+	o->have_component = 1;
+	return 0;
+}
+
+static int
+opt_log_format(struct opts *o, const struct optdef *d, const char *v,
+    struct gw_err *e)
+{
+	(void)e;
+	o->log_format_arg = v;
+	o->log_format_from = d->flag;
+	return 0;
+}
+
+static int
+opt_help(struct opts *o, const struct optdef *d, const char *v,
+    struct gw_err *e)
+{
+	(void)o;
+	(void)d;
+	(void)v;
+	(void)e;
+	usage(stdout);
+	exit(0);
+}
+
+static int
+opt_version(struct opts *o, const struct optdef *d, const char *v,
+    struct gw_err *e)
+{
+	(void)o;
+	(void)d;
+	(void)v;
+	(void)e;
+	printf(PROG " " VERSION "\n");
+	exit(0);
+}
+
+#define ARG required_argument
+#define NOARG no_argument
+static const struct optdef optdefs[] = {
+	{ "--listen", 0, ARG, opt_listen, 0, 0, 0 },
+	{ "--no-listen", 0, NOARG, opt_set, FIELD(no_listen), 0, 0 },
+	{ "--no-stdin", 0, NOARG, opt_set, FIELD(no_stdin), 0, 0 },
+	{ "--once", 0, NOARG, opt_set, FIELD(once), 0, 0 },
+	{ "--spool", 0, ARG, opt_spool, 0, 0, 0 },
+	{ "--webhook-file", 0, ARG, opt_ptr, FIELD(webhook_file), 0, 0 },
+	{ "--allow-insecure-url", 0, NOARG, opt_set, FIELD(allow_insecure), 0,
+	    0 },
+	{ "--dry-run", 0, NOARG, opt_set, FIELD(dry_run), 0, 0 },
+	{ "--mention", 0, ARG, opt_mention, 0, 0, 0 },
+	{ "--coalesce-window", 0, ARG, opt_seconds, FIELD(window_s), 0, 86400 },
+	{ "--max-age", 0, ARG, opt_seconds, FIELD(max_age_s), 1, 31536000 },
+	{ "--park-retry", 0, ARG, opt_seconds, FIELD(park_retry_s), 0.1, 86400 },
+	{ "--drain-timeout", 0, ARG, opt_seconds, FIELD(drain_s), 0, 3600 },
+	{ "--timeout", 0, ARG, opt_seconds, FIELD(timeout_s), 0.001, 86400 },
+	{ "--send", 0, ARG, opt_ptr, FIELD(send_level), 0, 0 },
+	{ "--source", 0, ARG, opt_source, 0, 0, 0 },
+	{ "--component", 0, ARG, opt_component, 0, 0, 0 },
+	{ "--event", 0, ARG, opt_ptr, FIELD(event_name), 0, 0 },
+	{ "--stats", 0, NOARG, opt_set, FIELD(stats), 0, 0 },
+	{ "--log-level", 0, ARG, opt_ptr, FIELD(log_level_arg), 0, 0 },
+	{ "--max-clients", 0, ARG, opt_max_clients, 0, 0, 0 },
+	{ "--client-timeout", 0, ARG, opt_seconds, FIELD(client_timeout_s), 0.1,
+	    86400 },
+	{ "--text", 0, NOARG, opt_set, FIELD(text), 0, 0 },
+	{ "--default-level", 0, ARG, opt_ptr, FIELD(default_level_arg), 0, 0 },
+	{ "--log-format", 0, ARG, opt_log_format, 0, 0, 0 },
+	{ NULL, 'n', NOARG, opt_set, FIELD(check_only), 0, 0 },
+	{ "--help", 'h', NOARG, opt_help, 0, 0, 0 },
+	{ "--version", 'V', NOARG, opt_version, 0, 0, 0 },
+};
+#define N_OPTDEFS (sizeof(optdefs) / sizeof(optdefs[0]))
+
+/* getopt_long's view of the table. A row's value is its letter, or 256 +
+ * its index for a long option without one; shorts opens with ':' so that
+ * a missing value is told from an unknown option. */
+static void
+opt_getopt(struct option lo[N_OPTDEFS + 1], char shorts[2 * N_OPTDEFS + 2])
+{
+	size_t i, k = 0, n = 0;
+
+	shorts[n++] = ':';
+	for (i = 0; i < N_OPTDEFS; i++) {
+		const struct optdef *d = &optdefs[i];
+
+		if (d->flag != NULL)
+			lo[k++] = (struct option){ d->flag + 2, d->has_arg, NULL,
+			    d->letter != 0 ? d->letter : 256 + (int)i };
+		if (d->letter != 0) {
+			shorts[n++] = (char)d->letter;
+			if (d->has_arg != no_argument)
+				shorts[n++] = ':';
+		}
+	}
+	lo[k] = (struct option){ NULL, 0, NULL, 0 };
+	shorts[n] = '\0';
+}
+
+/* The row of getopt_long's value c; NULL for ':' and '?'. */
+static const struct optdef *
+opt_row(int c)
+{
+	size_t i;
+
+	if (c >= 256)
+		return (size_t)(c - 256) < N_OPTDEFS ? &optdefs[c - 256] : NULL;
+	for (i = 0; c > 0 && i < N_OPTDEFS; i++)
+		if (optdefs[i].letter == c)
+			return &optdefs[i];
+	return NULL;
+}
+
+/* getopt_long returned ':' or '?': flag is the argument it stopped at. */
+static _Noreturn void
+opt_error(int c, const char *flag)
+{
+	char q[64];
+
+	if (c == ':')
+		errx(EXIT_USAGE, "%s: missing value", quoted(q, sizeof(q), flag));
+	if (optopt > 0 && optopt < 128 && strncmp(flag, "--", 2) != 0)
+		errx(EXIT_USAGE, "-%c: unknown option (see --help)", optopt);
+	errx(EXIT_USAGE, "%s: unknown option (see --help)",
+	    quoted(q, sizeof(q), flag));
+}
+
 static void
 parse_options(int argc, char **argv, struct opts *o)
 {
-	enum { O_LISTEN = 256, O_NO_LISTEN, O_NO_STDIN, O_ONCE, O_SPOOL,
-	    O_WEBHOOK_FILE, O_INSECURE, O_DRY_RUN, O_MENTION, O_WINDOW,
-	    O_MAX_AGE, O_PARK, O_DRAIN, O_TIMEOUT, O_SEND, O_SOURCE,
-	    O_COMPONENT, O_EVENT, O_STATS, O_LOG_LEVEL, O_MAX_CLIENTS,
-	    O_CLIENT_TIMEOUT, O_TEXT, O_DEFAULT_LEVEL, O_LOG_FORMAT };
-	static const struct option lo[] = {
-		{ "listen", required_argument, NULL, O_LISTEN },
-		{ "no-listen", no_argument, NULL, O_NO_LISTEN },
-		{ "no-stdin", no_argument, NULL, O_NO_STDIN },
-		{ "once", no_argument, NULL, O_ONCE },
-		{ "spool", required_argument, NULL, O_SPOOL },
-		{ "webhook-file", required_argument, NULL, O_WEBHOOK_FILE },
-		{ "allow-insecure-url", no_argument, NULL, O_INSECURE },
-		{ "dry-run", no_argument, NULL, O_DRY_RUN },
-		{ "mention", required_argument, NULL, O_MENTION },
-		{ "coalesce-window", required_argument, NULL, O_WINDOW },
-		{ "max-age", required_argument, NULL, O_MAX_AGE },
-		{ "park-retry", required_argument, NULL, O_PARK },
-		{ "drain-timeout", required_argument, NULL, O_DRAIN },
-		{ "timeout", required_argument, NULL, O_TIMEOUT },
-		{ "send", required_argument, NULL, O_SEND },
-		{ "source", required_argument, NULL, O_SOURCE },
-		{ "component", required_argument, NULL, O_COMPONENT },
-		{ "event", required_argument, NULL, O_EVENT },
-		{ "stats", no_argument, NULL, O_STATS },
-		{ "log-level", required_argument, NULL, O_LOG_LEVEL },
-		{ "max-clients", required_argument, NULL, O_MAX_CLIENTS },
-		{ "client-timeout", required_argument, NULL, O_CLIENT_TIMEOUT },
-		{ "text", no_argument, NULL, O_TEXT },
-		{ "default-level", required_argument, NULL, O_DEFAULT_LEVEL },
-		{ "log-format", required_argument, NULL, O_LOG_FORMAT },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *lvl = cfg_env_str("LOG_LEVEL", "info");
-	const char *fmt = cfg_env_str("LOG_FORMAT", "auto");
-	const char *fmt_what = "LOG_FORMAT", *deflvl = NULL;
-	char q[64], rd[900];
+	struct option lo[N_OPTDEFS + 1];
+	char shorts[2 * N_OPTDEFS + 2], q[64], rd[900];
+	const struct optdef *d;
 	struct gw_err e;
-	int ch, r, have_listen = 0, have_spool = 0;
+	int ch;
 
 	memset(o, 0, sizeof(*o));
 	o->window_s = 60;
@@ -253,101 +466,28 @@ parse_options(int argc, char **argv, struct opts *o)
 	o->component = "cli";
 	o->event_name = "notify.message";
 	o->default_level = GW_WARNING;
+	o->log_level_arg = cfg_env_str("LOG_LEVEL", "info");
+	o->log_format_arg = cfg_env_str("LOG_FORMAT", "auto");
+	o->log_format_from = "LOG_FORMAT";
+	opt_getopt(lo, shorts);
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":nhV", lo, NULL)) != -1) {
-		r = 0;
-		switch (ch) {
-		case O_LISTEN:
-			if (*optarg == '\0' || strlen(optarg) > USOCK_PATH_MAX)
-				errx(EXIT_USAGE, "--listen: a socket path of 1..%d bytes",
-				    USOCK_PATH_MAX);
-			snprintf(o->listen, sizeof(o->listen), "%s", optarg);
-			have_listen = o->have_listen = 1;
-			break;
-		case O_NO_LISTEN: o->no_listen = 1; break;
-		case O_NO_STDIN: o->no_stdin = 1; break;
-		case O_ONCE: o->once = 1; break;
-		case O_SPOOL:
-			if (*optarg == '\0' || strlen(optarg) >= 900)
-				errx(EXIT_USAGE, "--spool: a directory path of 1..899 bytes");
-			snprintf(o->spool, sizeof(o->spool), "%s", optarg);
-			have_spool = 1;
-			break;
-		case O_WEBHOOK_FILE: o->webhook_file = optarg; break;
-		case O_INSECURE: o->allow_insecure = 1; break;
-		case O_DRY_RUN: o->dry_run = 1; break;
-		case O_MENTION:
-			if (strlen(optarg) > DISCORD_MAX_CONTENT)
-				errx(EXIT_USAGE, "--mention: longer than %d characters",
-				    DISCORD_MAX_CONTENT);
-			o->mention = optarg;
-			break;
-		case O_WINDOW:
-			r = cfg_seconds("--coalesce-window", optarg, 0, 86400, &o->window_s, &e);
-			break;
-		case O_MAX_AGE:
-			r = cfg_seconds("--max-age", optarg, 1, 31536000, &o->max_age_s, &e);
-			break;
-		case O_PARK:
-			r = cfg_seconds("--park-retry", optarg, 0.1, 86400, &o->park_retry_s, &e);
-			break;
-		case O_DRAIN:
-			r = cfg_seconds("--drain-timeout", optarg, 0, 3600, &o->drain_s, &e);
-			break;
-		case O_TIMEOUT:
-			r = cfg_seconds("--timeout", optarg, 0.001, 86400, &o->timeout_s, &e);
-			break;
-		case O_CLIENT_TIMEOUT:
-			r = cfg_seconds("--client-timeout", optarg, 0.1, 86400,
-			    &o->client_timeout_s, &e);
-			break;
-		case O_MAX_CLIENTS: {
-			char *end;
-
-			errno = 0;
-			o->max_clients = strtol(optarg, &end, 10);
-			if (errno != 0 || end == optarg || *end != '\0' ||
-			    o->max_clients < 1 || o->max_clients > 65536)
-				errx(EXIT_USAGE, "--max-clients: a whole number from 1 to 65536");
-			break;
-		}
-		case O_SEND: o->send_level = optarg; break;
-		case O_SOURCE: o->source = optarg; o->have_source = 1; break;
-		case O_COMPONENT: o->component = optarg; o->have_component = 1; break;
-		case O_TEXT: o->text = 1; break;
-		case O_DEFAULT_LEVEL: deflvl = optarg; break;
-		case O_LOG_FORMAT: fmt = optarg; fmt_what = "--log-format"; break;
-		case O_EVENT: o->event_name = optarg; break;
-		case O_STATS: o->stats = 1; break;
-		case O_LOG_LEVEL: lvl = optarg; break;
-		case 'n': o->check_only = 1; break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		case 'V':
-			printf(PROG " " VERSION "\n");
-			exit(0);
-		case ':':
-			errx(EXIT_USAGE, "%s: missing value", quoted(q, sizeof(q), argv[optind - 1]));
-		default:
-			if (optopt > 0 && optopt < 128 && strncmp(argv[optind - 1], "--", 2) != 0)
-				errx(EXIT_USAGE, "-%c: unknown option (see --help)", optopt);
-			errx(EXIT_USAGE, "%s: unknown option (see --help)",
-			    quoted(q, sizeof(q), argv[optind - 1]));
-		}
-		if (r < 0)
+	while ((ch = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
+		if ((d = opt_row(ch)) == NULL)
+			opt_error(ch, argv[optind - 1]);
+		if (d->fn(o, d, optarg, &e) < 0)
 			errx(EXIT_USAGE, "%s", e.msg);
 	}
-	if (gw_level_parse(lvl, &o->log_level) < 0)
+	if (gw_level_parse(o->log_level_arg, &o->log_level) < 0)
 		errx(EXIT_USAGE, "log level '%s' is not one of debug, info, warning, "
-		    "error, critical", quoted(q, sizeof(q), lvl));
-	if (gw_log_format_parse(fmt, &o->log_format) < 0)
-		errx(EXIT_USAGE, "%s: '%s' is not one of json, text, auto", fmt_what,
-		    quoted(q, sizeof(q), fmt));
-	if (deflvl != NULL) {
-		if (gw_level_parse(deflvl, &o->default_level) < 0)
+		    "error, critical", quoted(q, sizeof(q), o->log_level_arg));
+	if (gw_log_format_parse(o->log_format_arg, &o->log_format) < 0)
+		errx(EXIT_USAGE, "%s: '%s' is not one of json, text, auto",
+		    o->log_format_from, quoted(q, sizeof(q), o->log_format_arg));
+	if (o->default_level_arg != NULL) {
+		if (gw_level_parse(o->default_level_arg, &o->default_level) < 0)
 			errx(EXIT_USAGE, "--default-level: '%s' is not one of debug, info, "
-			    "warning, error, critical", quoted(q, sizeof(q), deflvl));
+			    "warning, error, critical",
+			    quoted(q, sizeof(q), o->default_level_arg));
 		o->have_default_level = 1;
 	}
 	if (o->send_level != NULL) {
@@ -363,14 +503,14 @@ parse_options(int argc, char **argv, struct opts *o)
 	if (o->text && (o->send_level != NULL || o->stats || o->no_stdin))
 		errx(EXIT_USAGE, "--text reads stdin: not with --send, --stats or "
 		    "--no-stdin");
-	if (!have_listen || !have_spool) {
+	if (!o->have_listen || !o->have_spool) {
 		if (rundir_path(rd, sizeof(rd), &e) < 0)
 			errx(EXIT_USAGE, "%s", e.msg);
-		if (!have_listen && snprintf(o->listen, sizeof(o->listen),
+		if (!o->have_listen && snprintf(o->listen, sizeof(o->listen),
 		    "%s/notify.sock", rd) >= (int)sizeof(o->listen))
 			errx(EXIT_USAGE, "runtime directory %s is too long for a socket "
 			    "path; use --listen", rd);
-		if (!have_spool)
+		if (!o->have_spool)
 			snprintf(o->spool, sizeof(o->spool), "%s/notify-spool", rd);
 	}
 }

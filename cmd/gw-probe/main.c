@@ -5,6 +5,7 @@
  */
 #include <getopt.h>
 #include <limits.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -42,6 +43,8 @@ struct opts {
 	int quiet;
 	int check_only;
 	const char *max_retries_from;	/* the setting that gave max_retries */
+	const char *host_arg;	/* --host as given; NULL: none */
+	long port_arg;		/* --port as given; 0: none */
 };
 
 struct ctx {
@@ -92,140 +95,197 @@ quoted(char *buf, size_t sz, const char *s)
 	return buf;
 }
 
-static void
+static _Noreturn void
 die_usage(const struct gw_err *e)
 {
 	fprintf(stderr, "gw-probe: %s\n", e->msg);
 	exit(EXIT_USAGE);
 }
 
-/* Environment first, then flags override. Exits 64 on any bad value. */
-static void
-parse_options(int argc, char **argv, struct opts *o)
+/*
+ * The command line is one table: a row per option, with the handler that
+ * takes its value and, for the generic handlers, the field and range it
+ * sets. A handler returns -1 with the one-line message in err: exit 64.
+ */
+struct optdef {
+	const char *flag;	/* "--port"; NULL for a letter only */
+	int letter;		/* 'q' for -q; 0 for none */
+	int has_arg;		/* no_argument or required_argument */
+	int (*fn)(struct opts *, const struct optdef *, const char *,
+	    struct gw_err *);
+	size_t off;		/* the field that fn sets (offsetof) */
+	double min, max;	/* its range, for numbers */
+};
+#define FIELD(m) offsetof(struct opts, m)
+
+/* A long field in [min, max]. */
+static int
+opt_long(struct opts *o, const struct optdef *d, const char *v,
+    struct gw_err *e)
 {
-	enum { O_HOST = 256, O_PORT, O_CLIENT_ID, O_TIMEOUT, O_WAIT,
-	    O_RETRY_INTERVAL, O_RETRY_CAP, O_MAX_RETRIES, O_STARTUP_TIMEOUT,
-	    O_HEARTBEAT, O_JSON };
-	static const struct option longopts[] = {
-		{ "host", required_argument, NULL, O_HOST },
-		{ "port", required_argument, NULL, O_PORT },
-		{ "client-id", required_argument, NULL, O_CLIENT_ID },
-		{ "timeout", required_argument, NULL, O_TIMEOUT },
-		{ "wait", no_argument, NULL, O_WAIT },
-		{ "retry-interval", required_argument, NULL, O_RETRY_INTERVAL },
-		{ "retry-cap", required_argument, NULL, O_RETRY_CAP },
-		{ "max-retries", required_argument, NULL, O_MAX_RETRIES },
-		{ "startup-timeout", required_argument, NULL, O_STARTUP_TIMEOUT },
-		{ "heartbeat", no_argument, NULL, O_HEARTBEAT },
-		{ "json", no_argument, NULL, O_JSON },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *host_from = "GATEWAY_HOST", *host = NULL;
-	long env_port = 0, host_port, flag_port = 0;
+	return cfg_long(d->flag, v, (long)d->min, (long)d->max,
+	    (long *)(void *)((char *)o + d->off), e);
+}
+
+/* A double field of seconds in [min, max]. */
+static int
+opt_seconds(struct opts *o, const struct optdef *d, const char *v,
+    struct gw_err *e)
+{
+	return cfg_seconds(d->flag, v, d->min, d->max,
+	    (double *)(void *)((char *)o + d->off), e);
+}
+
+/* An int field set to 1 by a flag without a value. */
+static int
+opt_set(struct opts *o, const struct optdef *d, const char *v,
+    struct gw_err *e)
+{
+	(void)v;
+	(void)e;
+	*(int *)(void *)((char *)o + d->off) = 1;
+	return 0;
+}
+
+/* A const char * field pointing at the value (argv outlives the opts). */
+static int
+opt_ptr(struct opts *o, const struct optdef *d, const char *v,
+    struct gw_err *e)
+{
+	(void)e;
+	*(const char **)(void *)((char *)o + d->off) = v;
+	return 0;
+}
+
+/* --max-retries also names itself in the give-up message. */
+static int
+opt_max_retries(struct opts *o, const struct optdef *d, const char *v,
+    struct gw_err *e)
+{
+	o->max_retries_from = d->flag;
+	return opt_long(o, d, v, e);
+}
+
+static int
+opt_help(struct opts *o, const struct optdef *d, const char *v,
+    struct gw_err *e)
+{
+	(void)o;
+	(void)d;
+	(void)v;
+	(void)e;
+	usage(stdout);
+	exit(0);
+}
+
+static int
+opt_version(struct opts *o, const struct optdef *d, const char *v,
+    struct gw_err *e)
+{
+	(void)o;
+	(void)d;
+	(void)v;
+	(void)e;
+	printf("gw-probe gwkit %s\n", GWKIT_VERSION);
+	exit(0);
+}
+
+#define ARG required_argument
+#define NOARG no_argument
+static const struct optdef optdefs[] = {
+	{ "--host", 0, ARG, opt_ptr, FIELD(host_arg), 0, 0 },
+	{ "--port", 0, ARG, opt_long, FIELD(port_arg), 1, 65535 },
+	{ "--client-id", 0, ARG, opt_long, FIELD(client_id), 0, 2147483647 },
+	{ "--timeout", 0, ARG, opt_seconds, FIELD(timeout), 0.001, 86400 },
+	{ "--wait", 0, NOARG, opt_set, FIELD(wait), 0, 0 },
+	{ "--retry-interval", 0, ARG, opt_seconds, FIELD(retry_interval), 0.01,
+	    86400 },
+	{ "--retry-cap", 0, ARG, opt_seconds, FIELD(retry_cap), 0.01, 86400 },
+	{ "--max-retries", 0, ARG, opt_max_retries, FIELD(max_retries), 1,
+	    1000000 },
+	{ "--startup-timeout", 0, ARG, opt_seconds, FIELD(startup_timeout),
+	    0.001, 31536000 },
+	{ "--heartbeat", 0, NOARG, opt_set, FIELD(heartbeat), 0, 0 },
+	{ "--json", 0, NOARG, opt_set, FIELD(json), 0, 0 },
+	{ "--quiet", 'q', NOARG, opt_set, FIELD(quiet), 0, 0 },
+	{ NULL, 'n', NOARG, opt_set, FIELD(check_only), 0, 0 },
+	{ "--help", 'h', NOARG, opt_help, 0, 0, 0 },
+	{ "--version", 'V', NOARG, opt_version, 0, 0, 0 },
+};
+#define N_OPTDEFS (sizeof(optdefs) / sizeof(optdefs[0]))
+
+/* getopt_long's view of the table. A row's value is its letter, or 256 +
+ * its index for a long option without one; shorts opens with ':' so that
+ * a missing value is told from an unknown option. */
+static void
+opt_getopt(struct option lo[N_OPTDEFS + 1], char shorts[2 * N_OPTDEFS + 2])
+{
+	size_t i, k = 0, n = 0;
+
+	shorts[n++] = ':';
+	for (i = 0; i < N_OPTDEFS; i++) {
+		const struct optdef *d = &optdefs[i];
+
+		if (d->flag != NULL)
+			lo[k++] = (struct option){ d->flag + 2, d->has_arg, NULL,
+			    d->letter != 0 ? d->letter : 256 + (int)i };
+		if (d->letter != 0) {
+			shorts[n++] = (char)d->letter;
+			if (d->has_arg != no_argument)
+				shorts[n++] = ':';
+		}
+	}
+	lo[k] = (struct option){ NULL, 0, NULL, 0 };
+	shorts[n] = '\0';
+}
+
+/* The row of getopt_long's value c; NULL for ':' and '?'. */
+static const struct optdef *
+opt_row(int c)
+{
+	size_t i;
+
+	if (c >= 256)
+		return (size_t)(c - 256) < N_OPTDEFS ? &optdefs[c - 256] : NULL;
+	for (i = 0; c > 0 && i < N_OPTDEFS; i++)
+		if (optdefs[i].letter == c)
+			return &optdefs[i];
+	return NULL;
+}
+
+/* getopt_long returned ':' or '?': flag is the argument it stopped at. */
+static _Noreturn void
+opt_error(int c, const char *flag)
+{
 	struct gw_err e;
 	char q[64];
-	int c;
 
-	memset(o, 0, sizeof(*o));
-	o->max_retries_from = "GATEWAY_MAX_RETRIES";
-	o->client_id = PROBE_DEFAULT_CLIENT_ID;
-	o->timeout = 5;
-	o->retry_cap = 30;
-	if (cfg_env_long("GATEWAY_PORT", 0, 1, 65535, &env_port, &e) < 0 ||
-	    cfg_env_seconds("GATEWAY_RETRY_INTERVAL", 5, 0.01, 86400,
-	    &o->retry_interval, &e) < 0 ||
-	    cfg_env_long("GATEWAY_MAX_RETRIES", 30, 1, 1000000, &o->max_retries,
-	    &e) < 0 ||
-	    cfg_env_seconds("GATEWAY_STARTUP_TIMEOUT", 300, 0.001, 31536000,
-	    &o->startup_timeout, &e) < 0)
-		die_usage(&e);
+	if (c == ':')
+		gw_err_set(&e, "%s: missing value", quoted(q, sizeof(q), flag));
+	else if (optopt > 0 && optopt < 128 && optopt != '?' &&
+	    strncmp(flag, "--", 2) != 0)
+		gw_err_set(&e, "-%c: unknown option (see --help)", optopt);
+	else if (optopt > 0 && strchr(flag, '=') != NULL)
+		gw_err_set(&e, "%s: this option takes no value",
+		    quoted(q, sizeof(q), flag));
+	else
+		gw_err_set(&e, "%s: unknown option (see --help)",
+		    quoted(q, sizeof(q), flag));
+	die_usage(&e);
+}
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":qnhV", longopts, NULL)) != -1) {
-		int r = 0;
+/* The endpoint: host[:port]. A flag overrides the environment (--port
+ * beats a port in GATEWAY_HOST, a port in --host beats GATEWAY_PORT); two
+ * settings of one level that disagree are an error. */
+static void
+resolve_endpoint(struct opts *o, long env_port)
+{
+	const char *host_from = o->host_arg != NULL ? "--host" : "GATEWAY_HOST";
+	const char *host = o->host_arg;
+	long host_port, flag_port = o->port_arg;
+	struct gw_err e;
+	char q[64];
 
-		switch (c) {
-		case O_HOST:
-			host = optarg;
-			host_from = "--host";
-			break;
-		case O_PORT:
-			r = cfg_long("--port", optarg, 1, 65535, &flag_port, &e);
-			break;
-		case O_CLIENT_ID:
-			r = cfg_long("--client-id", optarg, 0, 2147483647,
-			    &o->client_id, &e);
-			break;
-		case O_TIMEOUT:
-			r = cfg_seconds("--timeout", optarg, 0.001, 86400, &o->timeout, &e);
-			break;
-		case O_WAIT:
-			o->wait = 1;
-			break;
-		case O_RETRY_INTERVAL:
-			r = cfg_seconds("--retry-interval", optarg, 0.01, 86400,
-			    &o->retry_interval, &e);
-			break;
-		case O_RETRY_CAP:
-			r = cfg_seconds("--retry-cap", optarg, 0.01, 86400, &o->retry_cap, &e);
-			break;
-		case O_MAX_RETRIES:
-			r = cfg_long("--max-retries", optarg, 1, 1000000,
-			    &o->max_retries, &e);
-			o->max_retries_from = "--max-retries";
-			break;
-		case O_STARTUP_TIMEOUT:
-			r = cfg_seconds("--startup-timeout", optarg, 0.001, 31536000,
-			    &o->startup_timeout, &e);
-			break;
-		case O_HEARTBEAT:
-			o->heartbeat = 1;
-			break;
-		case O_JSON:
-			o->json = 1;
-			break;
-		case 'q':
-			o->quiet = 1;
-			break;
-		case 'n':
-			o->check_only = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		case 'V':
-			printf("gw-probe gwkit %s\n", GWKIT_VERSION);
-			exit(0);
-		case ':':
-			r = gw_err_set(&e, "%s: missing value",
-			    quoted(q, sizeof(q), argv[optind - 1]));
-			break;
-		default:
-			if (optopt > 0 && optopt < 128 && optopt != '?' &&
-			    strncmp(argv[optind - 1], "--", 2) != 0)
-				r = gw_err_set(&e, "-%c: unknown option (see --help)", optopt);
-			else if (optopt > 0 && strchr(argv[optind - 1], '=') != NULL)
-				r = gw_err_set(&e, "%s: this option takes no value",
-				    quoted(q, sizeof(q), argv[optind - 1]));
-			else
-				r = gw_err_set(&e, "%s: unknown option (see --help)",
-				    quoted(q, sizeof(q), argv[optind - 1]));
-			break;
-		}
-		if (r < 0)
-			die_usage(&e);
-	}
-	if (optind < argc) {
-		gw_err_set(&e, "'%s': unexpected argument (see --help)",
-		    quoted(q, sizeof(q), argv[optind]));
-		die_usage(&e);
-	}
-	/* The endpoint: host[:port]. A flag overrides the environment (--port
-	 * beats a port in GATEWAY_HOST, a port in --host beats GATEWAY_PORT);
-	 * two settings of one level that disagree are an error. */
 	if (host == NULL)
 		host = cfg_env_str("GATEWAY_HOST", "127.0.0.1");
 	if (host[0] == '\0' || strlen(host) > 253) {
@@ -249,6 +309,47 @@ parse_options(int argc, char **argv, struct opts *o)
 	}
 	o->port = flag_port != 0 ? flag_port : host_port != 0 ? host_port :
 	    env_port != 0 ? env_port : 4002;
+}
+
+/* Environment first, then flags override. Exits 64 on any bad value. */
+static void
+parse_options(int argc, char **argv, struct opts *o)
+{
+	struct option lo[N_OPTDEFS + 1];
+	char shorts[2 * N_OPTDEFS + 2], q[64];
+	const struct optdef *d;
+	long env_port = 0;
+	struct gw_err e;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->max_retries_from = "GATEWAY_MAX_RETRIES";
+	o->client_id = PROBE_DEFAULT_CLIENT_ID;
+	o->timeout = 5;
+	o->retry_cap = 30;
+	if (cfg_env_long("GATEWAY_PORT", 0, 1, 65535, &env_port, &e) < 0 ||
+	    cfg_env_seconds("GATEWAY_RETRY_INTERVAL", 5, 0.01, 86400,
+	    &o->retry_interval, &e) < 0 ||
+	    cfg_env_long("GATEWAY_MAX_RETRIES", 30, 1, 1000000, &o->max_retries,
+	    &e) < 0 ||
+	    cfg_env_seconds("GATEWAY_STARTUP_TIMEOUT", 300, 0.001, 31536000,
+	    &o->startup_timeout, &e) < 0)
+		die_usage(&e);
+
+	opt_getopt(lo, shorts);
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
+		if ((d = opt_row(c)) == NULL)
+			opt_error(c, argv[optind - 1]);
+		if (d->fn(o, d, optarg, &e) < 0)
+			die_usage(&e);
+	}
+	if (optind < argc) {
+		gw_err_set(&e, "'%s': unexpected argument (see --help)",
+		    quoted(q, sizeof(q), argv[optind]));
+		die_usage(&e);
+	}
+	resolve_endpoint(o, env_port);
 }
 
 static double
@@ -442,47 +543,73 @@ probe_config_from(const struct opts *o)
 	return pc;
 }
 
+/* The probe's configuration from the options: exits 64 when it is bad,
+ * 0 after "configuration OK" for -n. */
+static void
+check_config(const struct opts *o, struct probe_config *pc)
+{
+	struct gw_err e;
+
+	*pc = probe_config_from(o);
+	if (tws_session_config_check(&pc->session, &e) < 0)
+		die_usage(&e);
+	if (o->check_only) {
+		printf("configuration OK\n");
+		exit(0);
+	}
+}
+
+/* libevent's and evdns's own messages: prefixed lines, or none with -q. */
+static void
+route_libevent_logs(int quiet)
+{
+	event_set_log_callback(quiet ? libevent_log_quiet : libevent_log);
+	evdns_set_log_fn(quiet ? evdns_log_quiet : evdns_log);
+}
+
+/* The event base, SIGINT and SIGTERM as events, the retry timer; -1 after
+ * a message. */
+static int
+open_loop(struct ctx *c)
+{
+	signal(SIGPIPE, SIG_IGN);
+	clock_gettime(CLOCK_MONOTONIC, &c->start);
+	backoff_init(&c->backoff, c->o.retry_interval, c->o.retry_cap);
+	if ((c->base = event_base_new()) == NULL) {
+		fprintf(stderr, "gw-probe: cannot create the event loop\n");
+		return -1;
+	}
+	c->sig_int = evsignal_new(c->base, SIGINT, on_signal, c);
+	c->sig_term = evsignal_new(c->base, SIGTERM, on_signal, c);
+	c->retry_timer = evtimer_new(c->base, on_retry, c);
+	if (c->sig_int == NULL || c->sig_term == NULL || c->retry_timer == NULL ||
+	    evsignal_add(c->sig_int, NULL) < 0 ||
+	    evsignal_add(c->sig_term, NULL) < 0) {
+		fprintf(stderr, "gw-probe: cannot set up signals and timers\n");
+		return -1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
-	struct ctx c;
 	struct probe_config pc;
 	struct gw_err e;
+	struct ctx c;
 
-	/* options and configuration */
+	/* options -> config (-n stops here) */
 	memset(&c, 0, sizeof(c));
 	parse_options(argc, argv, &c.o);
-	pc = probe_config_from(&c.o);
-	if (tws_session_config_check(&pc.session, &e) < 0) {
-		fprintf(stderr, "gw-probe: %s\n", e.msg);
-		return EXIT_USAGE;
-	}
-	if (c.o.check_only) {
-		printf("configuration OK\n");
-		return 0;
-	}
+	check_config(&c.o, &pc);
 
 	/* logging of libevent itself, before it can say anything */
-	event_set_log_callback(c.o.quiet ? libevent_log_quiet : libevent_log);
-	evdns_set_log_fn(c.o.quiet ? evdns_log_quiet : evdns_log);
+	route_libevent_logs(c.o.quiet);
 
 	/* context, event base, signals */
-	signal(SIGPIPE, SIG_IGN);
 	c.exit_code = EXIT_SOFTWARE;
-	clock_gettime(CLOCK_MONOTONIC, &c.start);
-	backoff_init(&c.backoff, c.o.retry_interval, c.o.retry_cap);
-	if ((c.base = event_base_new()) == NULL) {
-		fprintf(stderr, "gw-probe: cannot create the event loop\n");
+	if (open_loop(&c) < 0)
 		return EXIT_SOFTWARE;
-	}
-	c.sig_int = evsignal_new(c.base, SIGINT, on_signal, &c);
-	c.sig_term = evsignal_new(c.base, SIGTERM, on_signal, &c);
-	c.retry_timer = evtimer_new(c.base, on_retry, &c);
-	if (c.sig_int == NULL || c.sig_term == NULL || c.retry_timer == NULL ||
-	    evsignal_add(c.sig_int, NULL) < 0 || evsignal_add(c.sig_term, NULL) < 0) {
-		fprintf(stderr, "gw-probe: cannot set up signals and timers\n");
-		return EXIT_SOFTWARE;
-	}
 
 	/* modules */
 	c.probe = probe_new(c.base, NULL, &pc, on_result, &c, &e);

@@ -1,12 +1,15 @@
 /*
  * gw-sim: a TWS API gateway simulator with scriptable faults, for tests,
  * benchmarks and the demo (docs/gw-sim.md). This file only parses options,
- * builds the configuration and wires lib/sim to the event loop.
+ * builds the configuration and wires the simulator (sim.h) to the event
+ * loop. Options and environment are untrusted text.
  */
 #include <err.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,15 +26,17 @@
 #define PROG "gw-sim"
 #define VERSION "gwkit 0.1.0"
 
-/* Everything the signal callbacks need: no globals. */
-struct ctx {
-	struct event_base *base;
-	struct sim *sim;
-};
-
 static const int handled_signals[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1,
     SIGUSR2 };
 #define N_SIGNALS (sizeof(handled_signals) / sizeof(handled_signals[0]))
+
+/* Everything the signal callbacks need: no globals. */
+struct ctx {
+	struct gw_log *log;
+	struct event_base *base;
+	struct event *sigev[N_SIGNALS];
+	struct sim *sim;
+};
 
 static void
 usage(FILE *out)
@@ -73,57 +78,6 @@ quote(char *buf, size_t sz, const char *s)
 	return buf;
 }
 
-/* Syntax only: an integer that fits; sim_config_check owns the rules. */
-static int
-int_arg(const char *flag, const char *v, long min, long max)
-{
-	struct gw_err err;
-	long n;
-
-	if (cfg_long(flag, v, min, max, &n, &err) < 0)
-		errx(EX_USAGE, "%s", err.msg);
-	return (int)n;
-}
-
-/* Copy a string value; too long for its field is a syntax error. */
-static void
-str_arg(const char *flag, const char *v, char *dst, size_t dstsz)
-{
-	char q[64];
-
-	if (v[0] == '\0')
-		errx(EX_USAGE, "%s: empty value", flag);
-	if (strlen(v) >= dstsz)
-		errx(EX_USAGE, "%s: '%s' is longer than %zu bytes", flag,
-		    quote(q, sizeof(q), v), dstsz - 1);
-	memcpy(dst, v, strlen(v) + 1);
-}
-
-enum {
-	OPT_PORT = 256, OPT_BIND, OPT_MAX_VERSION, OPT_LOGIN_DELAY, OPT_FAULT,
-	OPT_SLOW_MS, OPT_CLIENT_IDS, OPT_ACCOUNTS, OPT_SEED, OPT_TICK_MS,
-	OPT_CONTROL, OPT_LOG_LEVEL, OPT_LOG_FORMAT,
-};
-
-static const struct option long_options[] = {
-	{ "port", required_argument, NULL, OPT_PORT },
-	{ "bind", required_argument, NULL, OPT_BIND },
-	{ "max-version", required_argument, NULL, OPT_MAX_VERSION },
-	{ "login-delay", required_argument, NULL, OPT_LOGIN_DELAY },
-	{ "fault", required_argument, NULL, OPT_FAULT },
-	{ "slow-ms", required_argument, NULL, OPT_SLOW_MS },
-	{ "client-ids-in-use", required_argument, NULL, OPT_CLIENT_IDS },
-	{ "accounts", required_argument, NULL, OPT_ACCOUNTS },
-	{ "seed", required_argument, NULL, OPT_SEED },
-	{ "tick-ms", required_argument, NULL, OPT_TICK_MS },
-	{ "control", required_argument, NULL, OPT_CONTROL },
-	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
-	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
-};
-
 struct options {
 	struct sim_config cfg;
 	enum gw_level level;
@@ -131,18 +85,239 @@ struct options {
 	int check_only;
 };
 
+/*
+ * The command line is one table: a row per option, with the handler that
+ * takes its value and, for the generic handlers, the field and range it
+ * sets. Handlers check syntax only (sim_config_check owns the rules) and
+ * return -1 with the one-line message in err: exit 64.
+ */
+struct optdef {
+	const char *flag;	/* "--port"; NULL for a letter only */
+	int letter;		/* 'h' for -h; 0 for none */
+	int has_arg;		/* no_argument or required_argument */
+	int (*fn)(struct options *, const struct optdef *, const char *,
+	    struct gw_err *);
+	size_t off, size;	/* the field that fn sets (FIELD) */
+	long min, max;		/* its range, for numbers */
+};
+#define FIELD(m) offsetof(struct options, m), sizeof(((struct options *)0)->m)
+
+/* An int field in [min, max]. */
+static int
+opt_int(struct options *o, const struct optdef *d, const char *v,
+    struct gw_err *err)
+{
+	long n;
+
+	if (cfg_long(d->flag, v, d->min, d->max, &n, err) < 0)
+		return -1;
+	*(int *)(void *)((char *)o + d->off) = (int)n;
+	return 0;
+}
+
+/* A string copied into a char array field; too long for it is a syntax
+ * error. */
+static int
+opt_str(struct options *o, const struct optdef *d, const char *v,
+    struct gw_err *err)
+{
+	char q[64];
+
+	if (v[0] == '\0')
+		return gw_err_set(err, "%s: empty value", d->flag);
+	if (strlen(v) >= d->size)
+		return gw_err_set(err, "%s: '%s' is longer than %zu bytes", d->flag,
+		    quote(q, sizeof(q), v), d->size - 1);
+	memcpy((char *)o + d->off, v, strlen(v) + 1);
+	return 0;
+}
+
+/* An int field set to 1 by a flag without a value. */
+static int
+opt_set(struct options *o, const struct optdef *d, const char *v,
+    struct gw_err *err)
+{
+	(void)v;
+	(void)err;
+	*(int *)(void *)((char *)o + d->off) = 1;
+	return 0;
+}
+
+static int
+opt_fault(struct options *o, const struct optdef *d, const char *v,
+    struct gw_err *err)
+{
+	struct gw_err e;
+
+	if (sim_fault_parse(v, &o->cfg.fault, &e) < 0)
+		return gw_err_set(err, "%s: %s", d->flag, e.msg);
+	return 0;
+}
+
+static int
+opt_client_ids(struct options *o, const struct optdef *d, const char *v,
+    struct gw_err *err)
+{
+	struct gw_err e;
+
+	if (sim_parse_client_ids(v, o->cfg.client_ids_in_use,
+	    &o->cfg.n_client_ids, &e) < 0)
+		return gw_err_set(err, "%s: %s", d->flag, e.msg);
+	return 0;
+}
+
+static int
+opt_seed(struct options *o, const struct optdef *d, const char *v,
+    struct gw_err *err)
+{
+	long seed;
+
+	if (cfg_long(d->flag, v, 0, LONG_MAX, &seed, err) < 0)
+		return -1;
+	o->cfg.seed = (uint64_t)seed;
+	return 0;
+}
+
+static int
+opt_log_level(struct options *o, const struct optdef *d, const char *v,
+    struct gw_err *err)
+{
+	char q[64];
+
+	if (gw_level_parse(v, &o->level) < 0)
+		return gw_err_set(err, "%s: '%s' is not one of debug, info, "
+		    "warning, error, critical", d->flag, quote(q, sizeof(q), v));
+	return 0;
+}
+
+static int
+opt_log_format(struct options *o, const struct optdef *d, const char *v,
+    struct gw_err *err)
+{
+	char q[64];
+
+	if (gw_log_format_parse(v, &o->format) < 0)
+		return gw_err_set(err, "%s: '%s' is not one of json, text, auto",
+		    d->flag, quote(q, sizeof(q), v));
+	return 0;
+}
+
+static int
+opt_help(struct options *o, const struct optdef *d, const char *v,
+    struct gw_err *err)
+{
+	(void)o;
+	(void)d;
+	(void)v;
+	(void)err;
+	usage(stdout);
+	exit(0);
+}
+
+static int
+opt_version(struct options *o, const struct optdef *d, const char *v,
+    struct gw_err *err)
+{
+	(void)o;
+	(void)d;
+	(void)v;
+	(void)err;
+	printf(PROG " " VERSION "\n");
+	exit(0);
+}
+
+#define ARG required_argument
+#define NOARG no_argument
+static const struct optdef optdefs[] = {
+	{ "--port", 0, ARG, opt_int, FIELD(cfg.port), 1, 65535 },
+	{ "--bind", 0, ARG, opt_str, FIELD(cfg.bind_addr), 0, 0 },
+	{ "--max-version", 0, ARG, opt_int, FIELD(cfg.max_version),
+	    SIM_MIN_MAX_VERSION, SIM_MAX_MAX_VERSION },
+	{ "--login-delay", 0, ARG, opt_int, FIELD(cfg.login_delay), 0,
+	    SIM_MAX_LOGIN_DELAY },
+	{ "--fault", 0, ARG, opt_fault, 0, 0, 0, 0 },
+	{ "--slow-ms", 0, ARG, opt_int, FIELD(cfg.slow_ms), 0, SIM_MAX_SLOW_MS },
+	{ "--client-ids-in-use", 0, ARG, opt_client_ids, 0, 0, 0, 0 },
+	{ "--accounts", 0, ARG, opt_str, FIELD(cfg.accounts), 0, 0 },
+	{ "--seed", 0, ARG, opt_seed, 0, 0, 0, 0 },
+	{ "--tick-ms", 0, ARG, opt_int, FIELD(cfg.tick_ms), SIM_MIN_TICK_MS,
+	    SIM_MAX_TICK_MS },
+	{ "--control", 0, ARG, opt_str, FIELD(cfg.control_path), 0, 0 },
+	{ "--log-level", 0, ARG, opt_log_level, 0, 0, 0, 0 },
+	{ "--log-format", 0, ARG, opt_log_format, 0, 0, 0, 0 },
+	{ NULL, 'n', NOARG, opt_set, FIELD(check_only), 0, 0 },
+	{ "--help", 'h', NOARG, opt_help, 0, 0, 0, 0 },
+	{ "--version", 'V', NOARG, opt_version, 0, 0, 0, 0 },
+};
+#define N_OPTDEFS (sizeof(optdefs) / sizeof(optdefs[0]))
+
+/* getopt_long's view of the table. A row's value is its letter, or 256 +
+ * its index for a long option without one; shorts opens with ':' so that
+ * a missing value is told from an unknown option. */
 static void
-parse_options(int argc, char **argv, struct options *o)
+opt_getopt(struct option lo[N_OPTDEFS + 1], char shorts[2 * N_OPTDEFS + 2])
+{
+	size_t i, k = 0, n = 0;
+
+	shorts[n++] = ':';
+	for (i = 0; i < N_OPTDEFS; i++) {
+		const struct optdef *d = &optdefs[i];
+
+		if (d->flag != NULL)
+			lo[k++] = (struct option){ d->flag + 2, d->has_arg, NULL,
+			    d->letter != 0 ? d->letter : 256 + (int)i };
+		if (d->letter != 0) {
+			shorts[n++] = (char)d->letter;
+			if (d->has_arg != no_argument)
+				shorts[n++] = ':';
+		}
+	}
+	lo[k] = (struct option){ NULL, 0, NULL, 0 };
+	shorts[n] = '\0';
+}
+
+/* The row of getopt_long's value c; NULL for ':' and '?'. */
+static const struct optdef *
+opt_row(int c)
+{
+	size_t i;
+
+	if (c >= 256)
+		return (size_t)(c - 256) < N_OPTDEFS ? &optdefs[c - 256] : NULL;
+	for (i = 0; c > 0 && i < N_OPTDEFS; i++)
+		if (optdefs[i].letter == c)
+			return &optdefs[i];
+	return NULL;
+}
+
+/* getopt_long returned ':' or '?': flag is the argument it stopped at. */
+static _Noreturn void
+opt_error(int c, const char *flag)
+{
+	char q[64];
+
+	if (c == ':')
+		errx(EX_USAGE, "%s: missing value", quote(q, sizeof(q), flag));
+	/* the wording of gw-probe, stack-init and discord-notify */
+	if (optopt > 0 && optopt < 128 && optopt != '?' &&
+	    strncmp(flag, "--", 2) != 0)
+		errx(EX_USAGE, "-%c: unknown option (see --help)", optopt);
+	if (optopt > 0 && strchr(flag, '=') != NULL)
+		errx(EX_USAGE, "%s: this option takes no value",
+		    quote(q, sizeof(q), flag));
+	errx(EX_USAGE, "%s: unknown option (see --help)",
+	    quote(q, sizeof(q), flag));
+}
+
+/* Defaults, then LOG_LEVEL and LOG_FORMAT (exit 78 when bad). */
+static void
+options_init(struct options *o)
 {
 	const char *level_env = getenv("LOG_LEVEL");
 	const char *format_env = getenv("LOG_FORMAT");
-	struct sim_config *cfg = &o->cfg;
-	struct gw_err err;
 	char q[64];
-	long seed;
-	int c;
 
-	sim_config_init(cfg);
+	sim_config_init(&o->cfg);
 	o->level = GW_INFO;
 	o->check_only = 0;
 	if (level_env != NULL && level_env[0] != '\0' &&
@@ -154,88 +329,27 @@ parse_options(int argc, char **argv, struct options *o)
 	    gw_log_format_parse(format_env, &o->format) < 0)
 		errx(EX_CONFIG, "LOG_FORMAT: '%s' is not one of json, text, auto",
 		    quote(q, sizeof(q), format_env));
+}
 
+/* The flags over the defaults and the environment; exits 64 on the first
+ * bad one. */
+static void
+parse_options(int argc, char **argv, struct options *o)
+{
+	struct option lo[N_OPTDEFS + 1];
+	char shorts[2 * N_OPTDEFS + 2], q[64];
+	const struct optdef *d;
+	struct gw_err err;
+	int c;
+
+	options_init(o);
+	opt_getopt(lo, shorts);
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":nhV", long_options, NULL)) != -1) {
-		const char *flag = argv[optind - 1];
-
-		switch (c) {
-		case OPT_PORT:
-			cfg->port = int_arg("--port", optarg, 1, 65535);
-			break;
-		case OPT_BIND:
-			str_arg("--bind", optarg, cfg->bind_addr,
-			    sizeof(cfg->bind_addr));
-			break;
-		case OPT_MAX_VERSION:
-			cfg->max_version = int_arg("--max-version", optarg,
-			    SIM_MIN_MAX_VERSION, SIM_MAX_MAX_VERSION);
-			break;
-		case OPT_LOGIN_DELAY:
-			cfg->login_delay = int_arg("--login-delay", optarg, 0,
-			    SIM_MAX_LOGIN_DELAY);
-			break;
-		case OPT_FAULT:
-			if (sim_fault_parse(optarg, &cfg->fault, &err) < 0)
-				errx(EX_USAGE, "--fault: %s", err.msg);
-			break;
-		case OPT_SLOW_MS:
-			cfg->slow_ms = int_arg("--slow-ms", optarg, 0, SIM_MAX_SLOW_MS);
-			break;
-		case OPT_CLIENT_IDS:
-			if (sim_parse_client_ids(optarg, cfg->client_ids_in_use,
-			    &cfg->n_client_ids, &err) < 0)
-				errx(EX_USAGE, "--client-ids-in-use: %s", err.msg);
-			break;
-		case OPT_ACCOUNTS:
-			str_arg("--accounts", optarg, cfg->accounts,
-			    sizeof(cfg->accounts));
-			break;
-		case OPT_SEED:
-			if (cfg_long("--seed", optarg, 0, LONG_MAX, &seed, &err) < 0)
-				errx(EX_USAGE, "%s", err.msg);
-			cfg->seed = (uint64_t)seed;
-			break;
-		case OPT_TICK_MS:
-			cfg->tick_ms = int_arg("--tick-ms", optarg, SIM_MIN_TICK_MS,
-			    SIM_MAX_TICK_MS);
-			break;
-		case OPT_CONTROL:
-			str_arg("--control", optarg, cfg->control_path,
-			    sizeof(cfg->control_path));
-			break;
-		case OPT_LOG_LEVEL:
-			if (gw_level_parse(optarg, &o->level) < 0)
-				errx(EX_USAGE, "--log-level: '%s' is not one of debug, info, "
-				    "warning, error, critical", quote(q, sizeof(q), optarg));
-			break;
-		case OPT_LOG_FORMAT:
-			if (gw_log_format_parse(optarg, &o->format) < 0)
-				errx(EX_USAGE, "--log-format: '%s' is not one of json, "
-				    "text, auto", quote(q, sizeof(q), optarg));
-			break;
-		case 'n':
-			o->check_only = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		case 'V':
-			printf(PROG " " VERSION "\n");
-			exit(0);
-		case ':':
-			errx(EX_USAGE, "%s: missing value", quote(q, sizeof(q), flag));
-		default:
-			/* the wording of gw-probe, stack-init and discord-notify */
-			if (optopt > 0 && optopt < 128 && optopt != '?' &&
-			    strncmp(flag, "--", 2) != 0)
-				errx(EX_USAGE, "-%c: unknown option (see --help)", optopt);
-			if (optopt > 0 && strchr(flag, '=') != NULL)
-				errx(EX_USAGE, "%s: this option takes no value",
-				    quote(q, sizeof(q), flag));
-			errx(EX_USAGE, "%s: unknown option (see --help)",
-			    quote(q, sizeof(q), flag));
-		}
+	while ((c = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
+		if ((d = opt_row(c)) == NULL)
+			opt_error(c, argv[optind - 1]);
+		if (d->fn(o, d, optarg, &err) < 0)
+			errx(EX_USAGE, "%s", err.msg);
 	}
 	if (optind < argc)
 		errx(EX_USAGE, "'%s': unexpected argument (see --help)",
@@ -266,18 +380,68 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
+/* Signals are events: HUP restart, USR1/USR2 upstream, TERM/INT stop. */
+static int
+watch_signals(struct ctx *ctx)
+{
+	size_t i;
+
+	signal(SIGPIPE, SIG_IGN);
+	for (i = 0; i < N_SIGNALS; i++) {
+		ctx->sigev[i] = evsignal_new(ctx->base, handled_signals[i], on_signal,
+		    ctx);
+		if (ctx->sigev[i] == NULL || evsignal_add(ctx->sigev[i], NULL) < 0) {
+			fprintf(stderr, PROG ": cannot watch signal %d\n",
+			    handled_signals[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Create and start the simulator: 0, or the exit code (70, or 71 when a
+ * socket cannot be opened). */
+static int
+start_sim(struct ctx *ctx, const struct options *opt)
+{
+	struct gw_err err;
+
+	ctx->sim = sim_new(ctx->base, &opt->cfg, ctx->log, &err);
+	if (ctx->sim == NULL) {
+		fprintf(stderr, PROG ": %s\n", err.msg);
+		return EX_SOFTWARE;
+	}
+	if (sim_start(ctx->sim, &err) < 0) {
+		fprintf(stderr, PROG ": %s\n", err.msg);
+		return EX_OSERR;
+	}
+	return 0;
+}
+
+/* Run until a stop signal, or until the simulator fails (exit 71). */
+static int
+run(struct ctx *ctx)
+{
+	struct gw_err err;
+
+	event_base_dispatch(ctx->base);
+	if (sim_failed(ctx->sim, &err) < 0) {
+		fprintf(stderr, PROG ": %s\n", err.msg);
+		return EX_OSERR;
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
-	struct event *sigev[N_SIGNALS] = { NULL };
-	struct ctx ctx = { NULL, NULL };
-	struct gw_log *log = NULL;
+	struct ctx ctx;
 	struct options opt;
 	struct gw_err err;
 	int rc = EX_SOFTWARE;
 	size_t i;
 
-	/* options -> config */
+	/* options -> config (-n stops here) */
 	parse_options(argc, argv, &opt);
 	if (sim_config_check(&opt.cfg, &err) < 0)
 		errx(EX_USAGE, "%s", err.msg);
@@ -287,54 +451,30 @@ main(int argc, char **argv)
 	}
 
 	/* context, event base */
-	log = gw_log_new(PROG, stdout, opt.level);
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.log = gw_log_new(PROG, stdout, opt.level);
 	ctx.base = event_base_new();
-	if (log != NULL)
-		gw_log_set_format(log, opt.format, STDOUT_FILENO);
-	if (log == NULL || ctx.base == NULL) {
+	if (ctx.log != NULL)
+		gw_log_set_format(ctx.log, opt.format, STDOUT_FILENO);
+	if (ctx.log == NULL || ctx.base == NULL) {
 		fprintf(stderr, PROG ": cannot create the event loop\n");
 		goto out;
 	}
 
-	/* signals */
-	signal(SIGPIPE, SIG_IGN);
-	for (i = 0; i < N_SIGNALS; i++) {
-		sigev[i] = evsignal_new(ctx.base, handled_signals[i], on_signal, &ctx);
-		if (sigev[i] == NULL || evsignal_add(sigev[i], NULL) < 0) {
-			fprintf(stderr, PROG ": cannot watch signal %d\n",
-			    handled_signals[i]);
-			goto out;
-		}
-	}
-
-	/* modules */
-	ctx.sim = sim_new(ctx.base, &opt.cfg, log, &err);
-	if (ctx.sim == NULL) {
-		fprintf(stderr, PROG ": %s\n", err.msg);
+	/* signals, modules, dispatch */
+	if (watch_signals(&ctx) < 0)
 		goto out;
-	}
-	if (sim_start(ctx.sim, &err) < 0) {
-		fprintf(stderr, PROG ": %s\n", err.msg);
-		rc = EX_OSERR;
+	if ((rc = start_sim(&ctx, &opt)) != 0)
 		goto out;
-	}
-
-	/* dispatch */
-	event_base_dispatch(ctx.base);
-	if (sim_failed(ctx.sim, &err) < 0) {
-		fprintf(stderr, PROG ": %s\n", err.msg);
-		rc = EX_OSERR;
-	} else {
-		rc = 0;
-	}
+	rc = run(&ctx);
 
 out:	/* free in reverse */
 	sim_free(ctx.sim);
 	for (i = N_SIGNALS; i-- > 0;)
-		if (sigev[i] != NULL)
-			event_free(sigev[i]);
+		if (ctx.sigev[i] != NULL)
+			event_free(ctx.sigev[i]);
 	if (ctx.base != NULL)
 		event_base_free(ctx.base);
-	gw_log_free(log);
+	gw_log_free(ctx.log);
 	return rc;
 }

@@ -479,8 +479,9 @@ lineserv_new(struct event_base *base, const struct lineserv_config *cfg,
 		free(ls);
 		return NULL;
 	}
+	/* backlog 0: usock_listen's listen(2) stands */
 	ls->lis = evconnlistener_new(base, on_accept, ls,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
 	if (ls->lis == NULL) {
 		close(fd);
 		unlink(ls->path);

@@ -46,7 +46,7 @@ enum lineserv_full {
 
 struct lineserv_config {
 	const char *path;	/* socket path (usock_listen), copied */
-	int backlog;
+	int backlog;		/* listen(2)'s */
 	size_t max_line;	/* bytes before the LF (a CR counts) */
 	size_t max_clients;	/* >= 1 */
 	enum lineserv_full full;

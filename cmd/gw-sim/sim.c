@@ -7,18 +7,19 @@
  * SIM_MAX_OUTPUT, connections at SIM_MAX_SESSIONS, market-data lines per
  * connection at SIM_MAX_SUBSCRIPTIONS, and log lines about ignored requests
  * at SIM_IGNORED_LOG_MAX per connection. A malformed hello or frame logs
- * sim.protocol_error and closes that one connection. Control lines are
- * capped at SIM_CONTROL_LINE_MAX and parsed once (sim_ctl); a control client
- * is not read while SIM_CONTROL_OUTPUT_MAX of its replies are unread.
+ * sim.protocol_error and closes that one connection. The control socket
+ * is control.c's (on lib/lineserv).
  *
- * Both kinds of connection close the same way (conn_fin): flush, FIN, then
- * discard input until the peer's EOF or an absolute deadline.
+ * Both kinds of connection close the same way (conn_fin here, lineserv's
+ * linger there): flush, FIN, then discard input until the peer's EOF or an
+ * absolute deadline.
  *
  * Faults are read at each decision point, so a run-time switch applies to
  * every session from its next step on (see "Faults" in docs/gw-sim.md).
  */
 #include "sim.h"
-#include "sim_ctl.h"
+#include "control.h"
+#include "sim_private.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -136,23 +137,12 @@ struct sess {
 	int dead;		/* closed; freed by the reaper */
 };
 
-struct ctl {
-	TAILQ_ENTRY(ctl) link;
-	struct sim *sim;
-	struct bufferevent *bev;
-	struct event *deadline;	/* the drain deadline (conn_fin) */
-	int closing;		/* no more commands: flush, then FIN */
-	int draining;		/* FIN sent; free at the peer's EOF */
-	int peer_eof;		/* the client closed its side */
-	int paused;		/* reading stopped: too many unread replies */
-};
-
 struct sim {
 	struct event_base *base;
 	struct gw_log *log;
 	struct sim_config cfg;
 	struct evconnlistener *api;	/* NULL while not listening */
-	struct evconnlistener *ctl;
+	struct control *ctl;		/* the control socket (control.c) */
 	struct event *login_timer;
 	struct event *tick_timer;
 	struct event *reaper;
@@ -160,8 +150,6 @@ struct sim {
 	int accept_failing;		/* sim.accept_error logged this episode */
 	TAILQ_HEAD(, sess) sessions;
 	size_t n_sessions;
-	TAILQ_HEAD(, ctl) ctls;
-	size_t n_ctls;
 	TAILQ_HEAD(, sym) syms;
 	unsigned long long conn_no;
 	int upstream_lost;
@@ -488,8 +476,9 @@ sess_fields(const struct sess *s)
  * (one-shot: a client that keeps writing cannot hold the connection open).
  * Closing this way, rather than close() with unread input (which resets),
  * lets the client read our last replies and see an orderly EOF
- * (docs/protocol.md §8). Shared by API sessions and control clients: the
- * caller marks itself draining and discards input from now on. */
+ * (docs/protocol.md §8); control clients close the same way (lineserv's
+ * linger). The caller marks itself draining and discards input from now
+ * on. */
 static void
 conn_fin(struct bufferevent *bev, struct event *deadline)
 {
@@ -1274,15 +1263,11 @@ api_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
  * again at once, and again. Pause accepting until a connection is freed or
  * SIM_ACCEPT_PAUSE_MS pass; log once per episode (until an accept works).
  */
-static void
-accept_error_cb(struct evconnlistener *l, void *arg)
+void
+sim_accept_failed(struct sim *sim, const char *which, int e)
 {
-	struct sim *sim = arg;
 	struct timeval tv = ms_tv(SIM_ACCEPT_PAUSE_MS);
-	int e = EVUTIL_SOCKET_ERROR();
-	const char *which = l == sim->api ? "API" : "control";
 
-	evconnlistener_disable(l);
 	evtimer_add(sim->accept_timer, &tv);
 	if (sim->accept_failing)
 		return;
@@ -1294,6 +1279,28 @@ accept_error_cb(struct evconnlistener *l, void *arg)
 	    "accept works)", which, evutil_socket_error_to_string(e));
 }
 
+static void
+accept_error_cb(struct evconnlistener *l, void *arg)
+{
+	int e = EVUTIL_SOCKET_ERROR();
+
+	evconnlistener_disable(l);
+	sim_accept_failed(arg, "API", e);
+}
+
+void
+sim_accept_ok(struct sim *sim)
+{
+	sim->accept_failing = 0;
+}
+
+void
+sim_conn_freed(struct sim *sim)
+{
+	if (evtimer_pending(sim->accept_timer, NULL))
+		accept_resume(sim);
+}
+
 /* Re-enable the listeners paused by accept_error_cb, after the pause or
  * as soon as a connection is freed. Enabling a listener that is not paused
  * does nothing. */
@@ -1303,8 +1310,7 @@ accept_resume(struct sim *sim)
 	evtimer_del(sim->accept_timer);
 	if (sim->api != NULL)
 		evconnlistener_enable(sim->api);
-	if (sim->ctl != NULL)
-		evconnlistener_enable(sim->ctl);
+	control_accept_resume(sim->ctl);
 }
 
 static void
@@ -1547,10 +1553,10 @@ sim_upstream(struct sim *sim, int code, struct gw_err *err)
 	return 0;
 }
 
-/* ---------- the control socket ---------- */
+/* ---------- the control socket (control.c) ---------- */
 
-static json_t *
-ctl_status(struct sim *sim)
+json_t *
+sim_status(struct sim *sim)
 {
 	const struct sess *s;
 	size_t subs = 0;
@@ -1575,316 +1581,6 @@ ctl_status(struct sim *sim)
 	    "subscriptions", (int)subs);
 }
 
-static int
-need_arg(const struct sim_ctl_cmd *c, int want, struct gw_err *err)
-{
-	if (want && !c->has_arg)
-		return gw_err_set(err, "'%s' needs an argument", c->name);
-	if (!want && c->has_arg)
-		return gw_err_set(err, "'%s' takes no argument", c->name);
-	return 0;
-}
-
-static int
-ctl_num(const struct sim_ctl_cmd *c, long min, long max, int *out,
-    struct gw_err *err)
-{
-	long v;
-
-	if (need_arg(c, 1, err) < 0 ||
-	    cfg_long(c->name, c->arg, min, max, &v, err) < 0)
-		return -1;
-	*out = (int)v;
-	return 0;
-}
-
-/* Run one command line of len bytes; returns the reply object (NULL only
- * on allocation failure). */
-static json_t *
-ctl_run(struct sim *sim, const char *line, size_t len)
-{
-	int ids[SIM_MAX_CLIENT_IDS];
-	struct sim_ctl_cmd c;
-	struct gw_err err = { "" };
-	enum sim_fault fault;
-	size_t n_ids;
-	int v, rc = -1;
-	char q[40];
-
-	if (sim_ctl_parse(line, len, &c, &err) < 0)
-		goto done;
-	if (strcmp(c.name, "status") == 0) {
-		if (need_arg(&c, 0, &err) < 0)
-			goto done;
-		return ctl_status(sim);
-	} else if (strcmp(c.name, "fault") == 0) {
-		rc = need_arg(&c, 1, &err);
-		if (rc == 0 && (rc = sim_fault_parse(c.arg, &fault, &err)) == 0)
-			rc = sim_set_fault(sim, fault, &err);
-	} else if (strcmp(c.name, "slow-ms") == 0) {
-		rc = ctl_num(&c, 0, SIM_MAX_SLOW_MS, &v, &err);
-		if (rc == 0)
-			rc = sim_set_slow_ms(sim, v, &err);
-	} else if (strcmp(c.name, "login-delay") == 0) {
-		rc = ctl_num(&c, 0, SIM_MAX_LOGIN_DELAY, &v, &err);
-		if (rc == 0)
-			rc = sim_set_login_delay(sim, v, &err);
-	} else if (strcmp(c.name, "client-ids-in-use") == 0) {
-		rc = sim_parse_client_ids(c.has_arg ? c.arg : "", ids, &n_ids, &err);
-		if (rc == 0)
-			rc = sim_set_client_ids(sim, ids, n_ids, &err);
-	} else if (strcmp(c.name, "restart") == 0) {
-		rc = need_arg(&c, 0, &err);
-		if (rc == 0)
-			rc = sim_restart(sim, &err);
-	} else if (strcmp(c.name, "upstream-lost") == 0) {
-		rc = need_arg(&c, 0, &err);
-		if (rc == 0)
-			rc = sim_upstream(sim, 1100, &err);
-	} else if (strcmp(c.name, "upstream-restored") == 0) {
-		v = 1102;
-		rc = c.has_arg ? ctl_num(&c, 1101, 1102, &v, &err) : 0;
-		if (rc == 0)
-			rc = sim_upstream(sim, v, &err);
-	} else {
-		gw_err_quote(q, sizeof(q), c.name, strlen(c.name));
-		gw_err_set(&err, "unknown command '%s'", q);
-	}
-done:
-	gw_err_quote(q, sizeof(q), c.name, strlen(c.name));
-	gw_log_event(sim->log, rc == 0 ? GW_DEBUG : GW_WARNING, COMPONENT,
-	    "sim.control", json_pack("{s:s, s:b, s:s}", "cmd", q, "ok", rc == 0,
-	    "error", rc == 0 ? "" : err.msg), "control command '%s': %s", q,
-	    rc == 0 ? "ok" : err.msg);
-	if (rc == 0)
-		return json_pack("{s:b}", "ok", 1);
-	return json_pack("{s:b, s:s}", "ok", 0, "error", err.msg);
-}
-
-static void
-ctl_free(struct ctl *c)
-{
-	struct sim *sim = c->sim;
-
-	TAILQ_REMOVE(&sim->ctls, c, link);
-	sim->n_ctls--;
-	event_free(c->deadline);
-	bufferevent_free(c->bev);
-	free(c);
-	if (evtimer_pending(sim->accept_timer, NULL))
-		accept_resume(sim);	/* a descriptor is free again */
-}
-
-static void
-ctl_reply(struct ctl *c, json_t *reply)
-{
-	char *text = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
-
-	if (text == NULL)
-		bufferevent_write(c->bev, "{\"ok\":false,\"error\":\"out of memory\"}\n",
-		    36);
-	else {
-		bufferevent_write(c->bev, text, strlen(text));
-		bufferevent_write(c->bev, "\n", 1);
-	}
-	free(text);
-	json_decref(reply);
-}
-
-static int
-ctl_flushed(const struct ctl *c)
-{
-	return evbuffer_get_length(bufferevent_get_output(c->bev)) == 0;
-}
-
-/* Serve no more commands; close once the replies are out: at once after
- * the client's EOF, else by FIN and drain. Returns -1 when c was freed. */
-static int
-ctl_close(struct ctl *c)
-{
-	c->closing = 1;
-	bufferevent_disable(c->bev, EV_READ);
-	if (!ctl_flushed(c))
-		return 0;
-	if (c->peer_eof) {
-		ctl_free(c);
-		return -1;
-	}
-	c->draining = 1;
-	conn_fin(c->bev, c->deadline);
-	return 0;
-}
-
-static int
-blank(const char *p, size_t n)
-{
-	while (n > 0 && (*p == ' ' || *p == '\t')) {
-		p++;
-		n--;
-	}
-	return n == 0;
-}
-
-/* Run every complete line in the input, until too many replies are unread
- * (then stop reading until they are: a client that never reads cannot make
- * us buffer without limit) or the connection starts closing. */
-static void
-ctl_serve(struct ctl *c)
-{
-	struct sim *sim = c->sim;
-	struct evbuffer *in = bufferevent_get_input(c->bev);
-	char err[96];
-	size_t n;
-	char *line;
-
-	while (!c->closing) {
-		if (evbuffer_get_length(bufferevent_get_output(c->bev)) >
-		    SIM_CONTROL_OUTPUT_MAX) {
-			c->paused = 1;
-			bufferevent_disable(c->bev, EV_READ);
-			return;
-		}
-		line = evbuffer_readln(in, &n, EVBUFFER_EOL_CRLF);
-		if (line == NULL) {
-			if (evbuffer_get_length(in) <= SIM_CONTROL_LINE_MAX)
-				return;
-			n = evbuffer_get_length(in);
-		}
-		if (line == NULL || n > SIM_CONTROL_LINE_MAX) {
-			free(line);
-			snprintf(err, sizeof(err), "line longer than %d bytes",
-			    SIM_CONTROL_LINE_MAX);
-			gw_log_event(sim->log, GW_WARNING, COMPONENT, "sim.control",
-			    json_pack("{s:b, s:s}", "ok", 0, "error", err),
-			    "control client: %s, closing", err);
-			ctl_reply(c, json_pack("{s:b, s:s}", "ok", 0, "error", err));
-			ctl_close(c);
-			return;
-		}
-		if (!blank(line, n))
-			ctl_reply(c, ctl_run(sim, line, n));
-		free(line);
-	}
-}
-
-static void
-ctl_read_cb(struct bufferevent *bev, void *arg)
-{
-	struct ctl *c = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-
-	if (c->draining) {
-		evbuffer_drain(in, evbuffer_get_length(in));
-		return;
-	}
-	ctl_serve(c);
-}
-
-static void
-ctl_write_cb(struct bufferevent *bev, void *arg)
-{
-	struct ctl *c = arg;
-
-	(void)bev;
-	if (c->paused && !c->closing) {
-		c->paused = 0;
-		bufferevent_enable(c->bev, EV_READ);
-		ctl_serve(c);		/* lines already read */
-	}
-	if (c->closing && !c->draining && ctl_flushed(c))
-		ctl_close(c);
-}
-
-static void
-ctl_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-	struct ctl *c = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	size_t n = evbuffer_get_length(in);
-	char *line;
-
-	if (c->draining || !(what & BEV_EVENT_EOF)) {
-		ctl_free(c);
-		return;
-	}
-	/* The client closed its side (maybe only that: it still reads). A
-	 * last command without a newline is still a command. */
-	c->peer_eof = 1;
-	if (!c->closing && n > 0) {
-		line = (char *)evbuffer_pullup(in, (ssize_t)n);
-		if (line != NULL && !blank(line, n))
-			ctl_reply(c, ctl_run(c->sim, line, n));
-		evbuffer_drain(in, n);
-	}
-	if (ctl_close(c) == 0)
-		conn_eof_deadline(c->deadline);
-}
-
-static void
-ctl_deadline_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	ctl_free(arg);
-}
-
-static void
-ctl_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
-    struct sockaddr *sa, int salen, void *arg)
-{
-	struct sim *sim = arg;
-	struct ctl *c;
-
-	(void)l;
-	(void)sa;
-	(void)salen;
-	sim->accept_failing = 0;
-	if (sim->n_ctls >= SIM_MAX_CONTROL_CLIENTS) {
-		gw_log_event(sim->log, GW_ERROR, COMPONENT, "sim.connection_limit",
-		    json_pack("{s:s, s:i}", "peer", "control", "limit",
-		    SIM_MAX_CONTROL_CLIENTS), "refusing a control client: %d open",
-		    SIM_MAX_CONTROL_CLIENTS);
-		evutil_closesocket(fd);
-		return;
-	}
-	c = calloc(1, sizeof(*c));
-	if (c == NULL || (c->deadline = evtimer_new(sim->base, ctl_deadline_cb,
-	    c)) == NULL || (c->bev = bufferevent_socket_new(sim->base, fd,
-	    BEV_OPT_CLOSE_ON_FREE)) == NULL) {
-		if (c != NULL && c->deadline != NULL)
-			event_free(c->deadline);
-		free(c);
-		evutil_closesocket(fd);
-		return;
-	}
-	c->sim = sim;
-	TAILQ_INSERT_TAIL(&sim->ctls, c, link);
-	sim->n_ctls++;
-	bufferevent_setcb(c->bev, ctl_read_cb, ctl_write_cb, ctl_event_cb, c);
-	bufferevent_enable(c->bev, EV_READ);
-}
-
-static int
-ctl_open(struct sim *sim, struct gw_err *err)
-{
-	int fd;
-
-	if (sim->cfg.control_path[0] == '\0')
-		return 0;
-	fd = usock_listen(sim->cfg.control_path, 16, err);
-	if (fd < 0)
-		return -1;
-	sim->ctl = evconnlistener_new(sim->base, ctl_accept_cb, sim,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
-	if (sim->ctl == NULL) {
-		close(fd);
-		unlink(sim->cfg.control_path);
-		return gw_err_set(err, "cannot watch the control socket");
-	}
-	evconnlistener_set_error_cb(sim->ctl, accept_error_cb);
-	return 0;
-}
-
 /* ---------- life cycle ---------- */
 
 struct sim *
@@ -1906,7 +1602,6 @@ sim_new(struct event_base *base, const struct sim_config *cfg,
 	sim->base = base;
 	sim->log = log;
 	TAILQ_INIT(&sim->sessions);
-	TAILQ_INIT(&sim->ctls);
 	TAILQ_INIT(&sim->syms);
 	sim->login_timer = evtimer_new(base, login_timer_cb, sim);
 	sim->tick_timer = event_new(base, -1, EV_PERSIST, tick_cb, sim);
@@ -1940,7 +1635,8 @@ sim_start(struct sim *sim, struct gw_err *err)
 	sim->started = 1;
 	/* The control socket first, so a test that sees sim.started can use
 	 * it; sim.started before the login delay starts. */
-	if (ctl_open(sim, err) < 0)
+	if (sim->cfg.control_path[0] != '\0' && (sim->ctl = control_new(sim->base,
+	    sim, sim->log, sim->cfg.control_path, err)) == NULL)
 		return start_failed(sim, err);
 	gw_log_event(sim->log, GW_INFO, COMPONENT, "sim.started",
 	    json_pack("{s:s, s:i, s:i, s:s, s:i, s:s}", "bind", sim->cfg.bind_addr,
@@ -1969,19 +1665,12 @@ sim_failed(const struct sim *sim, struct gw_err *err)
 void
 sim_stop(struct sim *sim)
 {
-	struct ctl *c;
-
 	if (sim == NULL || !sim->started || sim->stopped)
 		return;
 	sim->stopped = 1;
 	close_sessions(sim, "closed by the simulator: stop");
-	while ((c = TAILQ_FIRST(&sim->ctls)) != NULL)
-		ctl_free(c);
-	if (sim->ctl != NULL) {
-		evconnlistener_free(sim->ctl);
-		sim->ctl = NULL;
-		unlink(sim->cfg.control_path);
-	}
+	control_free(sim->ctl);
+	sim->ctl = NULL;
 	if (sim->api != NULL) {
 		evconnlistener_free(sim->api);
 		sim->api = NULL;

@@ -32,6 +32,7 @@
 #include "discord.h"
 #include "event.h"
 #include "http.h"
+#include "lineserv.h"
 #include "log.h"
 #include "notifier.h"
 #include "rundir.h"
@@ -79,25 +80,23 @@ struct opts {
 };
 
 struct input {
-	struct evbuffer *buf;
+	struct evbuffer *buf;	/* stdin's; lineserv buffers a client's */
 	unsigned long lineno;
 	char origin[64];
-	int skipping;		/* discarding the rest of an overlong line */
+	int skipping;		/* stdin: discarding the rest of an overlong line */
 	int is_stdin;
 };
 
+/* A socket client (lib/lineserv does the socket, limits and buffering). */
 struct client {
 	LIST_ENTRY(client) link;
 	struct ctx *c;
-	struct bufferevent *bev;
+	struct lineserv_client *lc;
 	struct input in;
 	uint64_t wait_seq;	/* "send" request waiting for delivery; 0 none:
-				 * its later lines wait (replies stay in order) */
-	struct event *wait_timer;	/* its deadline; activated when it ends */
-	struct timespec last_active;	/* last bytes received */
-	int paused;		/* too many unread replies: not reading */
-	int eof;		/* half-closed: freed once its replies are out */
-	int evicting;		/* being dropped: no more waits */
+				 * the client is held, its later lines wait
+				 * (replies stay in order) */
+	struct event *wait_timer;	/* its deadline */
 };
 
 struct ctx {
@@ -113,10 +112,8 @@ struct ctx {
 	struct spool *spool;
 	struct http *http;
 	struct notifier *n;
-	struct evconnlistener *lis;
+	struct lineserv *ls;	/* the socket; NULL without one */
 	LIST_HEAD(, client) clients;
-	size_t n_clients;
-	unsigned long next_peer;
 	int limit_episode;	/* at the client limit: logged once */
 	unsigned long evicted, refused;
 	struct input stdin_in;
@@ -655,69 +652,19 @@ start_drain(struct ctx *c)
 /* ---------- socket clients and lines ---------- */
 
 /* Queue one reply line. A client that does not read its replies is not
- * read either once OUT_HIGH bytes wait (client_write resumes it below
- * OUT_LOW; --client-timeout without progress disconnects it). */
+ * read either once OUT_HIGH bytes wait (lineserv resumes it below
+ * OUT_LOW; --client-timeout without progress disconnects it). Above
+ * 4 * OUT_HIGH a reply is dropped: only a closing client gets there. */
 static void
 reply(struct client *cl, json_t *o)
 {
 	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	struct evbuffer *out;
 
 	json_decref(o);
-	if (s == NULL || cl->bev == NULL) {
-		free(s);
-		return;
-	}
-	out = bufferevent_get_output(cl->bev);
-	if (evbuffer_get_length(out) <= 4 * OUT_HIGH) {	/* else dropped: only
-							 * a closing client */
-		bufferevent_write(cl->bev, s, strlen(s));
-		bufferevent_write(cl->bev, "\n", 1);
-	}
+	if (s != NULL)
+		(void)lineserv_reply(cl->lc, s, strlen(s));
 	free(s);
-	if (!cl->paused && evbuffer_get_length(out) > OUT_HIGH) {
-		cl->paused = 1;
-		bufferevent_disable(cl->bev, EV_READ);
-	}
 }
-
-static void
-client_free(struct client *cl)
-{
-	struct ctx *c = cl->c;
-
-	LIST_REMOVE(cl, link);
-	c->n_clients--;
-	if (cl->wait_timer != NULL)
-		event_free(cl->wait_timer);
-	if (cl->bev != NULL)
-		bufferevent_free(cl->bev);
-	evbuffer_free(cl->in.buf);
-	free(cl);
-	if (c->limit_episode && c->n_clients < (size_t)c->o.max_clients * 3 / 4) {
-		c->limit_episode = 0;
-		gw_log_event(c->log, GW_INFO, "notify", "notify.client_limit",
-		    json_pack("{s:i, s:i, s:i}", "connected", (int)c->n_clients,
-		    "evicted", (int)c->evicted, "refused", (int)c->refused),
-		    "below the socket client limit again (%lu evicted, %lu refused)",
-		    c->evicted, c->refused);
-		c->evicted = c->refused = 0;
-	}
-}
-
-/* A half-closed client goes once its replies are written (client_write
- * sees the output empty), within --client-timeout like any write. */
-static void
-client_close_when_flushed(struct client *cl)
-{
-	if (evbuffer_get_length(bufferevent_get_output(cl->bev)) == 0) {
-		client_free(cl);
-		return;
-	}
-	bufferevent_setwatermark(cl->bev, EV_WRITE, 0, 0);
-}
-
-static void drain_lines(struct ctx *c, struct input *in, struct client *cl, int eof);
 
 /* The reply to a waiting "send" is queued (or its wait_ms ran out): the
  * client's next lines are handled, from the loop, never from inside the
@@ -726,7 +673,7 @@ static void
 client_wait_ended(struct client *cl)
 {
 	cl->wait_seq = 0;
-	event_active(cl->wait_timer, EV_TIMEOUT, 0);
+	lineserv_release(cl->lc);
 }
 
 static void
@@ -736,16 +683,11 @@ on_wait_timer(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (cl->wait_seq != 0) {	/* wait_ms ran out */
-		cl->wait_seq = 0;
-		reply(cl, json_pack("{s:b, s:b, s:s}", "ok", 1, "delivered", 0,
-		    "status", "spooled"));
-	}
-	if (!cl->paused && !cl->eof)
-		bufferevent_enable(cl->bev, EV_READ);
-	drain_lines(cl->c, &cl->in, cl, cl->eof);
-	if (cl->eof && cl->wait_seq == 0)
-		client_close_when_flushed(cl);
+	if (cl->wait_seq == 0)
+		return;
+	reply(cl, json_pack("{s:b, s:b, s:s}", "ok", 1, "delivered", 0,
+	    "status", "spooled"));	/* wait_ms ran out */
+	client_wait_ended(cl);
 }
 
 /* Submit one event line. A rejected one is logged by the notifier; it is
@@ -823,7 +765,8 @@ client_command(struct ctx *c, struct client *cl, json_t *o)
 		reply(cl, parked_reply(c));
 		return;
 	}
-	if (wait_ms <= 0 || cl->evicting || cl->wait_timer == NULL) {
+	/* held: its next lines wait; not while it is being evicted */
+	if (wait_ms <= 0 || lineserv_hold(cl->lc) < 0) {
 		reply(cl, json_pack("{s:b, s:b, s:s}", "ok", 1, "delivered", 0,
 		    "status", "spooled"));
 		return;
@@ -831,7 +774,6 @@ client_command(struct ctx *c, struct client *cl, json_t *o)
 	if (wait_ms > 86400000)
 		wait_ms = 86400000;
 	cl->wait_seq = seq;
-	bufferevent_disable(cl->bev, EV_READ);	/* its next lines wait */
 	{
 		struct timeval tv = { (time_t)(wait_ms / 1000),
 		    (suseconds_t)((wait_ms % 1000) * 1000) };
@@ -920,19 +862,19 @@ handle_line(struct ctx *c, struct input *in, struct client *cl,
 	    sizeof(why));
 }
 
-/* Take every complete line out of in->buf; at eof the rest is a line too.
- * A client waiting for a send reply is not read on until it has it. */
+/* Take every complete line out of stdin's buffer; at eof the rest is a
+ * line too. (A socket client's lines come from lineserv, cut the same
+ * way.) */
 static void
-drain_lines(struct ctx *c, struct input *in, struct client *cl, int eof)
+drain_lines(struct ctx *c, struct input *in, int eof)
 {
 	struct evbuffer_ptr p;
 	size_t len;
 
 	for (;;) {
 		len = evbuffer_get_length(in->buf);
-		if (len == 0 || (cl != NULL && cl->paused && !eof) ||
-		    (cl != NULL && cl->wait_seq != 0))
-			break;	/* paused: the rest waits until replies drain */
+		if (len == 0)
+			break;
 		p = evbuffer_search_eol(in->buf, NULL, NULL, EVBUFFER_EOL_LF);
 		if (p.pos < 0) {
 			if (len > GW_EVENT_MAX_LINE + 1 || (eof && in->skipping)) {
@@ -963,163 +905,157 @@ drain_lines(struct ctx *c, struct input *in, struct client *cl, int eof)
 		{
 			char *line = (char *)evbuffer_pullup(in->buf, p.pos + ((size_t)p.pos < len));
 
-			handle_line(c, in, cl, line ? line : "", (size_t)p.pos);
+			handle_line(c, in, NULL, line ? line : "", (size_t)p.pos);
 			evbuffer_drain(in->buf, (size_t)p.pos + ((size_t)p.pos < len));
 		}
 	}
 	notifier_commit(c->n);	/* one fsync for everything just read */
 }
 
-static void
-client_read(struct bufferevent *bev, void *arg)
-{
-	struct client *cl = arg;
+/* ---------- the socket's owner side (lib/lineserv callbacks) ---------- */
 
-	clock_gettime(CLOCK_MONOTONIC, &cl->last_active);
-	evbuffer_add_buffer(cl->in.buf, bufferevent_get_input(bev));
-	drain_lines(cl->c, &cl->in, cl, 0);
+static void
+client_line(struct lineserv_client *lc, const char *line, size_t len,
+    int eol, void *arg)
+{
+	struct client *cl = lineserv_client_data(lc);
+
+	(void)eol;	/* a last line without newline is a line too */
+	handle_line(arg, &cl->in, cl, line, len);
 }
 
-/* Replies drained below OUT_LOW: read the client again; a half-closed one
- * goes once they are all out. */
 static void
-client_write(struct bufferevent *bev, void *arg)
+client_overlong(struct lineserv_client *lc, void *arg)
 {
-	struct client *cl = arg;
-	size_t out = evbuffer_get_length(bufferevent_get_output(bev));
+	struct client *cl = lineserv_client_data(lc);
 
-	if (cl->eof) {
-		if (cl->wait_seq == 0 && out == 0)
-			client_free(cl);
+	cl->in.lineno++;	/* reported once per overlong line */
+	reject_line(arg, &cl->in, cl->in.lineno, "line longer than 65536 bytes");
+}
+
+static void
+client_batch(struct lineserv_client *lc, void *arg)
+{
+	struct ctx *c = arg;
+
+	(void)lc;
+	notifier_commit(c->n);	/* one fsync for everything just read */
+}
+
+static int
+client_connect(struct lineserv_client *lc, void *arg)
+{
+	struct ctx *c = arg;
+	struct client *cl = calloc(1, sizeof(*cl));
+
+	if (cl == NULL || (cl->wait_timer = evtimer_new(c->base, on_wait_timer,
+	    cl)) == NULL) {
+		free(cl);
+		return -1;
+	}
+	cl->c = c;
+	cl->lc = lc;
+	snprintf(cl->in.origin, sizeof(cl->in.origin), "%s",
+	    lineserv_client_origin(lc));
+	lineserv_client_set_data(lc, cl);
+	LIST_INSERT_HEAD(&c->clients, cl, link);
+	gw_log_event(c->log, GW_DEBUG, "notify", "notify.client_connected",
+	    json_pack("{s:s, s:i}", "origin", cl->in.origin, "connected",
+	    (int)lineserv_count(c->ls)), "%s connected", cl->in.origin);
+	return 0;
+}
+
+/* At --max-clients: logged once per episode. victim is the least recently
+ * active client neither waiting for a send reply nor closing (lineserv
+ * hands over its lines, then closes it), or NULL: the new one is
+ * refused. */
+static void
+client_full(struct lineserv *ls, struct lineserv_client *victim, void *arg)
+{
+	struct ctx *c = arg;
+	const char *origin;
+
+	if (!c->limit_episode) {	/* once per episode */
+		c->limit_episode = 1;
+		gw_log_event(c->log, GW_ERROR, "notify", "notify.client_limit",
+		    json_pack("{s:i}", "connected", (int)lineserv_count(ls)),
+		    "%zu socket clients connected (the limit): each new one "
+		    "replaces the least recently active idle one",
+		    lineserv_count(ls));
+	}
+	if (victim == NULL) {	/* all wait for a send reply */
+		c->refused++;
 		return;
 	}
-	if (!cl->paused || out > OUT_LOW)
-		return;
-	cl->paused = 0;
-	if (cl->wait_seq == 0)
-		bufferevent_enable(bev, EV_READ);
-	drain_lines(cl->c, &cl->in, cl, 0);	/* lines held while paused */
+	c->evicted++;
+	origin = ((struct client *)lineserv_client_data(victim))->in.origin;
+	gw_log_event(c->log, GW_DEBUG, "notify", "notify.client_evicted",
+	    json_pack("{s:s}", "origin", origin), "%s evicted to make room", origin);
 }
 
 static void
-client_event(struct bufferevent *bev, short what, void *arg)
+client_closed(struct lineserv_client *lc, enum lineserv_why why, void *arg)
 {
-	struct client *cl = arg;
-	struct ctx *c = cl->c;
+	struct ctx *c = arg;
+	struct client *cl = lineserv_client_data(lc);
 
-	(void)bev;
-	if (what & BEV_EVENT_TIMEOUT) {
-		/* paused, in.buf holds whole lines not read yet, not half a one */
-		size_t part = cl->paused || cl->eof ? 0 :
-		    evbuffer_get_length(cl->in.buf);
-
-		if (part > 0 && !cl->in.skipping)
+	if (why == LINESERV_IDLE || why == LINESERV_IDLE_HALF_LINE ||
+	    why == LINESERV_IDLE_UNREAD) {
+		if (why == LINESERV_IDLE_HALF_LINE && lineserv_client_partial(lc) > 0)
 			reject_line(c, &cl->in, cl->in.lineno + 1,
 			    "unterminated line dropped: the client was idle");
 		gw_log_event(c->log, GW_INFO, "notify", "notify.client_idle",
 		    json_pack("{s:s, s:f}", "origin", cl->in.origin, "timeout_s",
 		    c->o.client_timeout_s),
 		    "%s: no progress for %g s (%s); disconnected", cl->in.origin,
-		    c->o.client_timeout_s, (what & BEV_EVENT_WRITING) ?
-		    "replies not read" : part > 0 ? "half a line" : "idle");
-		client_free(cl);
-		return;
+		    c->o.client_timeout_s, lineserv_why_str(why));
 	}
-	if (what & BEV_EVENT_ERROR) {
-		drain_lines(c, &cl->in, cl, 1);	/* a last unterminated line */
-		client_free(cl);
-		return;
-	}
-	if (what & BEV_EVENT_EOF) {	/* half-closed: it may still read */
-		cl->eof = 1;
-		drain_lines(c, &cl->in, cl, 1);	/* a last unterminated line */
-		if (cl->wait_seq == 0)
-			client_close_when_flushed(cl);
+	LIST_REMOVE(cl, link);
+	event_free(cl->wait_timer);
+	free(cl);
+	if (c->limit_episode &&
+	    lineserv_count(c->ls) < (size_t)c->o.max_clients * 3 / 4) {
+		c->limit_episode = 0;
+		gw_log_event(c->log, GW_INFO, "notify", "notify.client_limit",
+		    json_pack("{s:i, s:i, s:i}", "connected",
+		    (int)lineserv_count(c->ls), "evicted", (int)c->evicted,
+		    "refused", (int)c->refused),
+		    "below the socket client limit again (%lu evicted, %lu refused)",
+		    c->evicted, c->refused);
+		c->evicted = c->refused = 0;
 	}
 }
 
-/* The least recently active client not waiting for a reply nor closing,
- * or NULL. */
-static struct client *
-eviction_candidate(struct ctx *c)
+static const struct lineserv_ops client_ops = {
+	.on_line = client_line,
+	.on_overlong = client_overlong,
+	.on_batch = client_batch,
+	.on_connect = client_connect,
+	.on_full = client_full,
+	.on_close = client_closed,
+};
+
+/* The socket: event lines and requests. Lines are cut at 64 KiB (and a
+ * CR): a client sending without newlines gets rejected overlong lines,
+ * never buffered without bound; what a client sent before it was evicted
+ * or reset is kept. */
+static int
+open_socket(struct ctx *c, struct gw_err *err)
 {
-	struct client *cl, *best = NULL;
+	struct lineserv_config lc = {
+		.path = c->o.listen,
+		.backlog = 128,
+		.max_line = GW_EVENT_MAX_LINE + 1,
+		.max_clients = (size_t)c->o.max_clients,
+		.full = LINESERV_EVICT,
+		.idle_s = c->o.client_timeout_s,
+		.out_high = OUT_HIGH,
+		.out_low = OUT_LOW,
+		.deliver_at_error = 1,
+	};
 
-	LIST_FOREACH(cl, &c->clients, link) {
-		if (cl->wait_seq != 0 || cl->eof)
-			continue;
-		if (best == NULL || cl->last_active.tv_sec < best->last_active.tv_sec ||
-		    (cl->last_active.tv_sec == best->last_active.tv_sec &&
-		    cl->last_active.tv_nsec < best->last_active.tv_nsec))
-			best = cl;
-	}
-	return best;
-}
-
-static void
-on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-    int salen, void *arg)
-{
-	struct ctx *c = arg;
-	struct client *cl;
-	struct timeval idle;
-
-	(void)l;
-	(void)sa;
-	(void)salen;
-	if (c->n_clients >= (size_t)c->o.max_clients) {
-		struct client *victim = eviction_candidate(c);
-
-		if (!c->limit_episode) {	/* once per episode */
-			c->limit_episode = 1;
-			gw_log_event(c->log, GW_ERROR, "notify", "notify.client_limit",
-			    json_pack("{s:i}", "connected", (int)c->n_clients),
-			    "%zu socket clients connected (the limit): each new one "
-			    "replaces the least recently active idle one", c->n_clients);
-		}
-		if (victim == NULL) {	/* all wait for a send reply */
-			c->refused++;
-			close(fd);
-			return;
-		}
-		c->evicted++;
-		gw_log_event(c->log, GW_DEBUG, "notify", "notify.client_evicted",
-		    json_pack("{s:s}", "origin", victim->in.origin),
-		    "%s evicted to make room", victim->in.origin);
-		victim->evicting = 1;	/* its sends do not wait */
-		drain_lines(c, &victim->in, victim, 1);	/* keep what it sent */
-		client_free(victim);
-	}
-	if ((cl = calloc(1, sizeof(*cl))) == NULL) {
-		close(fd);
-		return;
-	}
-	cl->c = c;
-	clock_gettime(CLOCK_MONOTONIC, &cl->last_active);
-	cl->in.buf = evbuffer_new();
-	cl->bev = bufferevent_socket_new(c->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	cl->wait_timer = evtimer_new(c->base, on_wait_timer, cl);
-	snprintf(cl->in.origin, sizeof(cl->in.origin), "socket peer %lu", ++c->next_peer);
-	LIST_INSERT_HEAD(&c->clients, cl, link);
-	c->n_clients++;
-	if (cl->in.buf == NULL || cl->bev == NULL || cl->wait_timer == NULL) {
-		if (cl->bev == NULL)
-			close(fd);
-		client_free(cl);
-		return;
-	}
-	/* Read at most 64 KiB at a time: a client sending without newlines is
-	 * cut into rejected overlong lines, never buffered without bound. */
-	bufferevent_setwatermark(cl->bev, EV_READ, 0, GW_EVENT_MAX_LINE + 2);
-	bufferevent_setwatermark(cl->bev, EV_WRITE, OUT_LOW, 0);
-	idle.tv_sec = (time_t)c->o.client_timeout_s;
-	idle.tv_usec = (suseconds_t)((c->o.client_timeout_s - (double)idle.tv_sec) * 1e6);
-	bufferevent_set_timeouts(cl->bev, &idle, &idle);
-	bufferevent_setcb(cl->bev, client_read, client_write, client_event, cl);
-	bufferevent_enable(cl->bev, EV_READ | EV_WRITE);
-	gw_log_event(c->log, GW_DEBUG, "notify", "notify.client_connected",
-	    json_pack("{s:s, s:i}", "origin", cl->in.origin, "connected",
-	    (int)c->n_clients), "%s connected", cl->in.origin);
+	c->ls = lineserv_new(c->base, &lc, &client_ops, c, err);
+	return c->ls != NULL ? 0 : -1;
 }
 
 /* --send waiters and the standalone --send both learn of delivery here. */
@@ -1173,7 +1109,7 @@ on_stdin(evutil_socket_t fd, short what, void *arg)
 		if (n < 0)
 			gw_log_event(c->log, GW_ERROR, "notify", "notify.stdin_error", NULL,
 			    "reading stdin failed: %s", strerror(errno));
-		drain_lines(c, &c->stdin_in, NULL, 1);
+		drain_lines(c, &c->stdin_in, 1);
 		event_del(c->stdin_ev);
 		c->stdin_eof = 1;
 		if (c->o.once)	/* --timeout counts from the end of the input */
@@ -1181,7 +1117,7 @@ on_stdin(evutil_socket_t fd, short what, void *arg)
 		maybe_finish(c);
 		return;
 	}
-	drain_lines(c, &c->stdin_in, NULL, 0);
+	drain_lines(c, &c->stdin_in, 0);
 	if (c->stdin_regular)	/* a file is always readable: next chunk later */
 		event_active(c->stdin_ev, EV_READ, 0);
 }
@@ -1221,13 +1157,10 @@ out:
 static void
 close_inputs(struct ctx *c)
 {
-	if (c->lis != NULL) {
-		evconnlistener_free(c->lis);
-		c->lis = NULL;
-		unlink(c->o.listen);
+	if (c->ls != NULL) {	/* unlinks the socket, frees the clients */
+		lineserv_free(c->ls);
+		c->ls = NULL;
 	}
-	while (!LIST_EMPTY(&c->clients))
-		client_free(LIST_FIRST(&c->clients));
 	if (c->stdin_ev != NULL) {
 		event_free(c->stdin_ev);
 		c->stdin_ev = NULL;
@@ -1645,13 +1578,8 @@ main(int argc, char **argv)
 		errx(EXIT_SOFTWARE, "%s", e.msg);
 	notifier_on_ack(c.n, on_ack, &c);
 	if (!c.o.no_listen) {
-		fd = usock_listen(c.o.listen, 64, &e);
-		if (fd < 0)
+		if (open_socket(&c, &e) < 0)
 			errx(EXIT_CANTCREAT, "--listen: %s", e.msg);
-		c.lis = evconnlistener_new(c.base, on_accept, &c,
-		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
-		if (c.lis == NULL)
-			errx(EXIT_CANTCREAT, "--listen: cannot watch %s", c.o.listen);
 	}
 	if (open_stdin(&c) < 0)
 		errx(EXIT_SOFTWARE, "cannot read stdin");

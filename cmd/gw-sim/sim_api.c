@@ -6,6 +6,8 @@
  * simulator pauses a while rather than spin. Peers are untrusted; nothing
  * is read here.
  */
+#include "control.h"
+
 #include "sim_int.h"
 
 #include <arpa/inet.h>
@@ -68,14 +70,10 @@ api_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
  * SIM_ACCEPT_PAUSE_MS pass; log once per episode (until an accept works).
  */
 void
-sim_accept_error_cb(struct evconnlistener *l, void *arg)
+sim_accept_failed(struct sim *sim, const char *which, int e)
 {
-	struct sim *sim = arg;
 	struct timeval tv = sim_ms_tv(SIM_ACCEPT_PAUSE_MS);
-	int e = EVUTIL_SOCKET_ERROR();
-	const char *which = l == sim->api ? "API" : "control";
 
-	evconnlistener_disable(l);
 	evtimer_add(sim->accept_timer, &tv);
 	if (sim->accept_failing)
 		return;
@@ -87,6 +85,28 @@ sim_accept_error_cb(struct evconnlistener *l, void *arg)
 	    "accept works)", which, evutil_socket_error_to_string(e));
 }
 
+void
+sim_accept_error_cb(struct evconnlistener *l, void *arg)
+{
+	int e = EVUTIL_SOCKET_ERROR();
+
+	evconnlistener_disable(l);
+	sim_accept_failed(arg, "API", e);
+}
+
+void
+sim_accept_ok(struct sim *sim)
+{
+	sim->accept_failing = 0;
+}
+
+void
+sim_conn_freed(struct sim *sim)
+{
+	if (evtimer_pending(sim->accept_timer, NULL))
+		sim_accept_resume(sim);
+}
+
 /* Re-enable the listeners paused by sim_accept_error_cb, after the pause
  * or as soon as a connection is freed. Enabling a listener that is not
  * paused does nothing. */
@@ -96,8 +116,7 @@ sim_accept_resume(struct sim *sim)
 	evtimer_del(sim->accept_timer);
 	if (sim->api != NULL)
 		evconnlistener_enable(sim->api);
-	if (sim->ctl != NULL)
-		evconnlistener_enable(sim->ctl);
+	control_accept_resume(sim->ctl);
 }
 
 void

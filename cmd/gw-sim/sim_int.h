@@ -103,14 +103,12 @@ struct sess {
 	int dead;		/* closed; freed by the reaper */
 };
 
-struct ctl;			/* a control client (sim.c) */
-
 struct sim {
 	struct event_base *base;
 	struct gw_log *log;
 	struct sim_config cfg;
 	struct evconnlistener *api;	/* NULL while not listening */
-	struct evconnlistener *ctl;
+	struct control *ctl;		/* the control socket (control.c) */
 	struct event *login_timer;
 	struct event *tick_timer;
 	struct event *reaper;
@@ -118,8 +116,6 @@ struct sim {
 	int accept_failing;		/* sim.accept_error logged this episode */
 	TAILQ_HEAD(, sess) sessions;
 	size_t n_sessions;
-	TAILQ_HEAD(, ctl) ctls;
-	size_t n_ctls;
 	TAILQ_HEAD(, sym) syms;
 	unsigned long long conn_no;
 	int upstream_lost;
@@ -192,5 +188,17 @@ void sim_mkt_tick_cb(evutil_socket_t fd, short what, void *arg);
 
 /* sim_switch.c: the client ids in use as a JSON array (new reference). */
 json_t *sim_ids_json(const struct sim *sim);
+
+/* For control.c (the control socket, on lib/lineserv): sim.c's status
+ * reply, {"ok": true, "fault": ...} (a new reference; NULL only when memory
+ * runs out); sim_api.c's accept-error episode: sim_accept_failed logs
+ * sim.accept_error once per episode for the listener named which ("API",
+ * "control"), which the caller has paused, and resumes the paused
+ * listeners after a pause; sim_accept_ok ends the episode; sim_conn_freed
+ * resumes paused listeners at once. */
+json_t *sim_status(struct sim *sim);
+void sim_accept_failed(struct sim *sim, const char *which, int errnum);
+void sim_accept_ok(struct sim *sim);
+void sim_conn_freed(struct sim *sim);
 
 #endif

@@ -21,13 +21,12 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
-#include <event2/listener.h>
 #include <jansson.h>
 
 #include "actions.h"
 #include "cfg.h"
+#include "ctl.h"
 #include "dclient.h"
 #include "evsend.h"
 #include "log.h"
@@ -46,12 +45,10 @@
 #define EXIT_IOERR 74
 #define EXIT_CONFIG 78
 #define EXIT_CTL_REFUSED 1	/* ctl: the reply said "ok": false */
-#define CTL_LINE_MAX 1024
 #define CTL_REPLY_MAX (4 * 1024 * 1024)	/* longest reply the client takes */
 #define CTL_TIMEOUT 5.0		/* ctl: default deadline of the whole exchange */
 #define OUT_CAP (256 * 1024)	/* bytes of output that may wait for a slow reader */
 #define FLUSH_MS 2000		/* at exit, how long the rest may take */
-#define MAX_CTL_CLIENTS 32
 
 struct opts {
 	const char *config;
@@ -68,32 +65,6 @@ struct opts {
 	double ctl_timeout;	/* seconds for the whole exchange */
 };
 
-/* The control socket's verbs and whether they take a service name. */
-enum ctl_arg { CTL_NO_NAME, CTL_OPT_NAME, CTL_NEEDS_NAME };
-static const struct {
-	const char *verb;
-	enum ctl_arg arg;
-} ctl_verbs[] = {
-	{ "status", CTL_OPT_NAME },
-	{ "reload", CTL_NO_NAME },
-	{ "start", CTL_NEEDS_NAME },
-	{ "stop", CTL_NEEDS_NAME },
-	{ "restart", CTL_NEEDS_NAME },
-};
-#define CTL_VERB_LIST "status, reload, start, stop, restart"
-
-/* Index of verb in ctl_verbs, or -1. */
-static int
-ctl_verb_find(const char *verb)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(ctl_verbs) / sizeof(ctl_verbs[0]); i++)
-		if (strcmp(verb, ctl_verbs[i].verb) == 0)
-			return (int)i;
-	return -1;
-}
-
 struct ctx {
 	struct opts o;
 	struct svcconf *conf;
@@ -101,10 +72,9 @@ struct ctx {
 	struct event_base *base;
 	struct super *sup;
 	struct evsend *evs;
-	struct evconnlistener *lis;
+	struct ctl *ctl;		/* the control socket, NULL with --no-control */
 	struct outq *out, *err;	/* our stdout and stderr, never blocking */
 	FILE *logf;		/* the log's lines, into out */
-	size_t n_ctl;
 	struct event *sig[7];
 	int exit_code;
 	int stopping;
@@ -501,54 +471,14 @@ out:
 	return rc;
 }
 
-/* ---------- control socket server ---------- */
-
-struct ctl_client {
-	struct ctx *c;
-	struct bufferevent *bev;
-	long uid, pid;		/* the peer (SO_PEERCRED), -1 when unknown */
-	int answered;		/* its one reply is on its way */
-};
-
-static void
-ctl_free(struct ctl_client *cl)
-{
-	cl->c->n_ctl--;
-	bufferevent_free(cl->bev);
-	free(cl);
-}
-
-static void
-ctl_send(struct ctl_client *cl, json_t *o)
-{
-	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
-	static const char fallback[] = "{\"ok\":false,\"error\":\"internal: cannot encode the reply\"}\n";
-
-	json_decref(o);
-	cl->answered = 1;
-	if (s != NULL) {
-		bufferevent_write(cl->bev, s, strlen(s));
-		bufferevent_write(cl->bev, "\n", 1);
-	} else {
-		bufferevent_write(cl->bev, fallback, sizeof(fallback) - 1);
-	}
-	free(s);
-}
-
-static void
-ctl_written(struct bufferevent *bev, void *arg)
-{
-	(void)bev;
-	ctl_free(arg);	/* one request per connection: done */
-}
-
-static void ctl_event(struct bufferevent *bev, short what, void *arg);
+/* ---------- reload (SIGHUP and ctl reload) ---------- */
 
 /* Re-read the configuration file and hand it to the supervisor. Returns
  * the summary (new reference), or NULL with err; errors are logged. */
 static json_t *
-reload(struct ctx *c, struct gw_err *err)
+reload(void *arg, struct gw_err *err)
 {
+	struct ctx *c = arg;
 	struct svcconf *next;
 	json_t *sum = NULL;
 	struct gw_err e;
@@ -570,201 +500,6 @@ reload(struct ctx *c, struct gw_err *err)
 	gw_log_event(c->log, GW_ERROR, "init", "init.reload_failed", NULL,
 	    "configuration not reloaded: %s", err->msg);
 	return NULL;
-}
-
-/* The audit line of a request that changes something (every verb but
- * status): who asked what, and how it went. */
-static void
-ctl_audit(struct ctl_client *cl, const char *cmd, const char *svc,
-    const char *error)
-{
-	char qc[48], qs[80];
-
-	gw_err_quote(qc, sizeof(qc), cmd, strlen(cmd));
-	gw_err_quote(qs, sizeof(qs), svc ? svc : "", svc ? strlen(svc) : 0);
-	gw_log_event(cl->c->log, GW_INFO, "init", "init.ctl",
-	    json_pack("{s:s, s:s*, s:I, s:I, s:s, s:s*}", "verb", cmd, "service",
-	    svc, "uid", (json_int_t)cl->uid, "pid", (json_int_t)cl->pid, "result",
-	    error ? "error" : "ok", "error", error),
-	    "ctl %s%s%s from uid %ld pid %ld: %s%s", qc, svc ? " " : "", qs,
-	    cl->uid, cl->pid, error ? "error: " : "ok", error ? error : "");
-}
-
-/* status [NAME]: {"ok":true,"services":[...]}, or NAME's object with
- * "ok":true added. */
-static json_t *
-ctl_status(struct ctx *c, const char *svc)
-{
-	json_t *a = super_status(c->sup), *v, *r = NULL;
-	struct gw_err e;
-	char q[48];
-	size_t i;
-
-	if (a == NULL)
-		return NULL;
-	if (svc == NULL) {
-		r = json_pack("{s:b, s:O}", "ok", 1, "services", a);
-	} else {
-		json_array_foreach(a, i, v) {
-			const char *name = json_string_value(json_object_get(v, "name"));
-
-			if (name != NULL && strcmp(name, svc) == 0) {
-				r = json_incref(v);
-				json_object_set_new(r, "ok", json_true());
-				break;
-			}
-		}
-		if (r == NULL) {
-			gw_err_quote(q, sizeof(q), svc, strlen(svc));
-			gw_err_set(&e, "unknown service '%s'", q);
-			r = json_pack("{s:b, s:s}", "ok", 0, "error", e.msg);
-		}
-	}
-	json_decref(a);
-	return r;
-}
-
-/* One request line: one reply line. */
-static void
-ctl_request(struct ctl_client *cl, const char *line, size_t len)
-{
-	const char *cmd = NULL, *svc = NULL;
-	json_error_t je;
-	struct gw_err e;
-	json_t *o = json_loadb(line, len, 0, &je);
-	char q[48];
-
-	bufferevent_disable(cl->bev, EV_READ);
-	bufferevent_setcb(cl->bev, NULL, ctl_written, ctl_event, cl);
-	if (o == NULL || json_unpack_ex(o, &je, JSON_STRICT, "{s:s, s?:s}", "cmd",
-	    &cmd, "service", &svc) < 0) {
-		ctl_send(cl, json_pack("{s:b, s:s}", "ok", 0, "error",
-		    "expected {\"cmd\": \"" CTL_VERB_LIST "\", \"service\": NAME}"));
-		json_decref(o);
-		return;
-	}
-	e.msg[0] = '\0';
-	if (ctl_verb_find(cmd) < 0) {
-		gw_err_quote(q, sizeof(q), cmd, strlen(cmd));
-		gw_err_set(&e, "unknown command '%s' (" CTL_VERB_LIST ")", q);
-	} else if (strcmp(cmd, "status") == 0) {
-		json_t *r = ctl_status(cl->c, svc);
-
-		ctl_send(cl, r);	/* NULL: the fallback error */
-		json_decref(o);
-		return;
-	} else if (strcmp(cmd, "reload") == 0) {
-		json_t *sum;
-
-		if (svc != NULL) {
-			gw_err_set(&e, "reload takes no service name");
-		} else if ((sum = reload(cl->c, &e)) != NULL) {
-			json_object_set_new(sum, "ok", json_true());
-			ctl_audit(cl, cmd, NULL, NULL);
-			ctl_send(cl, sum);
-			json_decref(o);
-			return;
-		}
-	} else if (svc == NULL) {
-		gw_err_set(&e, "%s needs a service name", cmd);
-	} else {
-		(void)super_ctl(cl->c->sup, cmd, svc, &e);
-	}
-	ctl_audit(cl, cmd, svc, e.msg[0] ? e.msg : NULL);
-	if (e.msg[0])
-		ctl_send(cl, json_pack("{s:b, s:s}", "ok", 0, "error", e.msg));
-	else
-		ctl_send(cl, json_pack("{s:b}", "ok", 1));
-	json_decref(o);
-}
-
-static void
-ctl_read(struct bufferevent *bev, void *arg)
-{
-	struct ctl_client *cl = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	size_t n;
-	char *line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF);
-
-	if (line == NULL) {
-		if (evbuffer_get_length(in) > CTL_LINE_MAX) {
-			bufferevent_disable(bev, EV_READ);
-			bufferevent_setcb(cl->bev, NULL, ctl_written, ctl_event, cl);
-			ctl_send(cl, json_pack("{s:b, s:s}", "ok", 0, "error",
-			    "request longer than 1024 bytes"));
-		}
-		return;
-	}
-	ctl_request(cl, line, n);
-	free(line);
-}
-
-static void
-ctl_event(struct bufferevent *bev, short what, void *arg)
-{
-	struct ctl_client *cl = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	size_t n = evbuffer_get_length(in);
-	char *line;
-
-	/* EOF ends the last line too: a request without its newline is
-	 * answered (the write side is still open) */
-	if (!cl->answered && (what & BEV_EVENT_EOF) && n > 0 &&
-	    n <= CTL_LINE_MAX && (line = malloc(n)) != NULL) {
-		evbuffer_remove(in, line, n);
-		ctl_request(cl, line, n);
-		free(line);
-		return;
-	}
-	ctl_free(cl);
-}
-
-/* A client over the limit is told so in one line, then closed (it has
- * not been read: the peer may see ECONNRESET after that line). */
-static void
-ctl_refuse(evutil_socket_t fd)
-{
-	static const char busy[] =
-	    "{\"ok\":false,\"error\":\"too many control clients\",\"busy\":true}\n";
-
-	(void)send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-	close(fd);
-}
-
-static void
-on_ctl_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
-    int salen, void *arg)
-{
-	struct ctx *c = arg;
-	struct ctl_client *cl;
-	struct timeval tmo = { 5, 0 };
-	struct ucred cr;
-	socklen_t crlen = sizeof(cr);
-
-	(void)l;
-	(void)sa;
-	(void)salen;
-	if (c->n_ctl >= MAX_CTL_CLIENTS || (cl = calloc(1, sizeof(*cl))) == NULL) {
-		ctl_refuse(fd);
-		return;
-	}
-	cl->c = c;
-	cl->uid = cl->pid = -1;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) == 0) {
-		cl->uid = (long)cr.uid;
-		cl->pid = (long)cr.pid;
-	}
-	cl->bev = bufferevent_socket_new(c->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (cl->bev == NULL) {
-		free(cl);
-		ctl_refuse(fd);
-		return;
-	}
-	c->n_ctl++;
-	bufferevent_setwatermark(cl->bev, EV_READ, 0, CTL_LINE_MAX + 2);
-	bufferevent_set_timeouts(cl->bev, &tmo, &tmo);	/* idle clients go */
-	bufferevent_setcb(cl->bev, ctl_read, NULL, ctl_event, cl);
-	bufferevent_enable(cl->bev, EV_READ | EV_WRITE);
 }
 
 /* ---------- output ---------- */
@@ -831,11 +566,7 @@ begin_shutdown(struct ctx *c)
 	if (c->stopping)
 		return;
 	c->stopping = 1;
-	if (c->lis != NULL) {
-		evconnlistener_free(c->lis);
-		c->lis = NULL;
-		unlink(c->o.sock);
-	}
+	ctl_stop_listening(c->ctl);
 	super_shutdown(c->sup, on_down, c);
 }
 
@@ -962,12 +693,9 @@ main(int argc, char **argv)
 		    strncmp(c.o.sock, rd, strlen(rd)) == 0 &&
 		    rundir_ensure(rd, sizeof(rd), &e) < 0)
 			errx(EXIT_CANTCREAT, "%s", e.msg);
-		if ((fd = usock_listen(c.o.sock, 16, &e)) < 0)
+		if ((c.ctl = ctl_new(c.base, c.o.sock, c.sup, c.log, reload, &c,
+		    &e)) == NULL)
 			errx(EXIT_CANTCREAT, "--control: %s", e.msg);
-		c.lis = evconnlistener_new(c.base, on_ctl_accept, &c,
-		    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
-		if (c.lis == NULL)
-			errx(EXIT_CANTCREAT, "--control: cannot watch %s", c.o.sock);
 	}
 	n = super_config(c.sup)->n;
 	gw_log_event(c.log, GW_INFO, "init", "init.started", json_pack("{s:i, s:i, s:s?}",
@@ -981,10 +709,7 @@ main(int argc, char **argv)
 	event_base_dispatch(c.base);
 
 	/* free in reverse */
-	if (c.lis != NULL) {
-		evconnlistener_free(c.lis);
-		unlink(c.o.sock);
-	}
+	ctl_free(c.ctl);
 	super_free(c.sup);
 	gw_log_set_sink(c.log, NULL, NULL);
 	evsend_free(c.evs);

@@ -17,7 +17,7 @@
 #include <event2/listener.h>
 #include <jansson.h>
 
-/* The control socket's "status" reply (sim_private.h). */
+/* The control socket's "status" reply (sim_int.h). */
 json_t *
 sim_status(struct sim *sim)
 {

@@ -174,10 +174,6 @@ void sim_sess_release_pending(struct sess *s);
 void sim_sess_close_all(struct sim *sim, const char *reason);
 /* Frees the sessions killed since it last ran (sim->reaper's callback). */
 void sim_sess_reap_cb(evutil_socket_t fd, short what, void *arg);
-/* FIN, then discard input until the peer's EOF or a deadline; and the same
- * deadline after the peer's EOF. Shared by sessions and control clients. */
-void sim_conn_fin(struct bufferevent *bev, struct event *deadline);
-void sim_conn_eof_deadline(struct event *deadline);
 
 /* sim_mkt.c: market data. A request or cancel of a ready session; drop
  * every line of a session; the tick timer's callback. */

@@ -10,8 +10,8 @@
  * malformed hello or frame logs sim.protocol_error and closes that one
  * connection.
  *
- * A session closes the way a control client does (sim_conn_fin): flush,
- * FIN, then discard input until the peer's EOF or an absolute deadline.
+ * A session closes the way a control client does (conn_fin here, lineserv's
+ * linger there): flush, FIN, then discard input until the peer's EOF or an absolute deadline.
  * Faults are read at each decision point, so a run-time switch applies to
  * every session from its next step on (see "Faults" in docs/gw-sim.md).
  */
@@ -80,10 +80,11 @@ sim_sess_fields(const struct sess *s)
  * (one-shot: a client that keeps writing cannot hold the connection open).
  * Closing this way, rather than close() with unread input (which resets),
  * lets the client read our last replies and see an orderly EOF
- * (docs/protocol.md §8). Shared by API sessions and control clients: the
- * caller marks itself draining and discards input from now on. */
-void
-sim_conn_fin(struct bufferevent *bev, struct event *deadline)
+ * (docs/protocol.md §8); control clients close the same way (lineserv's
+ * linger). The caller marks itself draining and discards input from now
+ * on. */
+static void
+conn_fin(struct bufferevent *bev, struct event *deadline)
 {
 	struct timeval tv = { SIM_DRAIN_SECONDS, 0 };
 
@@ -95,8 +96,8 @@ sim_conn_fin(struct bufferevent *bev, struct event *deadline)
 /* After the peer's EOF with replies still unsent: give them the same
  * deadline, so a client that half-closes and never reads cannot hold the
  * connection either. */
-void
-sim_conn_eof_deadline(struct event *deadline)
+static void
+conn_eof_deadline(struct event *deadline)
 {
 	struct timeval tv = { SIM_DRAIN_SECONDS, 0 };
 
@@ -231,7 +232,7 @@ sess_close_if_flushed(struct sess *s)
 		return;
 	}
 	s->state = SESS_DRAINING;
-	sim_conn_fin(s->bev, s->deadline);
+	conn_fin(s->bev, s->deadline);
 }
 
 /* The simulator closes: after the replies already sent or queued. */
@@ -624,7 +625,7 @@ sess_event_cb(struct bufferevent *bev, short what, void *arg)
 			snprintf(s->why, sizeof(s->why), "closed by the client");
 		}
 		if (!sess_flushed(s))
-			sim_conn_eof_deadline(s->deadline);
+			conn_eof_deadline(s->deadline);
 		sess_close_if_flushed(s);
 		return;
 	}

@@ -78,7 +78,7 @@ wait_stats() {
 	t_stored=$(jq -s '.[0]._t' "$T/store.jsonl")
 	echo "stored $((t_stored - t0)) ms after sending" >&2	# shown only if the test fails
 	[ $((t_stored - t0)) -ge 1500 ]
-	[ $((t_stored - t0)) -lt 4000 ]
+	[ $((t_stored - t0)) -lt 8000 ]
 	grep -q '"event":"notify\.rate_limited".*"retry_after_s":1.5' "$T/notify.log"
 	run discord-notify --stats
 	echo "$output" | jq -e '.rate_limited == 1 and .delivered == 1'
@@ -290,7 +290,7 @@ wait_stats() {
 	NOTIFY_PID=
 	[ "$EXIT_STATUS" -eq 0 ]
 	echo "exit $((t1 - t0)) ms after SIGTERM" >&2	# shown only if the test fails
-	(( t1 - t0 >= 450 && t1 - t0 < 2500 ))
+	(( t1 - t0 >= 450 && t1 - t0 < 6000 ))
 	grep -q '"event":"notify\.stopped".*"spooled":2' "$T/notify.log"
 	[ ! -e "$SOCK" ]
 	fake_ctl '{"deleted":false}'
@@ -333,7 +333,7 @@ wait_stats() {
 	run timeout 10 discord-notify --once --no-listen --webhook-file "$T/webhook" --allow-insecure-url < /dev/null
 	t1=$(now_ms)
 	[ "$status" -eq 0 ]
-	(( t1 - t0 < 2000 ))
+	(( t1 - t0 < 6000 ))	# not at timeout's 10 s
 }
 
 @test "no webhook: warns once and prints the payloads; --once exits when done" {
@@ -413,7 +413,7 @@ wait_stats() {
 	events 1 | to_socket
 	wait_stored 1 10
 	t_stored=$(jq -s '.[0]._t' "$T/store.jsonl")
-	(( t_stored - t0 >= 1200 && t_stored - t0 < 4000 ))
+	(( t_stored - t0 >= 1200 && t_stored - t0 < 8000 ))
 	grep -q '"event":"notify\.rate_limited".*"global":true' "$T/notify.log"
 	fake_stats | jq -e '.status."429" == 1 and .requests == 2'
 }
@@ -526,7 +526,7 @@ wait_stats() {
 	( exec socat -u - "UNIX-CONNECT:$SOCK" < <(printf '{"ts":'; exec sleep 30) ) >/dev/null 2>&1 &
 	HOLD_PID=$!
 	wait_for_line "$T/notify.log" '"event":"notify\.client_idle".*half a line' 5
-	wait_for_line "$T/notify.log" '"event":"notify\.rejected".*unterminated line dropped' 1
+	wait_for_line "$T/notify.log" '"event":"notify\.rejected".*unterminated line dropped' 5
 }
 
 @test "at --max-clients the least recently active idle client makes room; logged once" {
@@ -588,13 +588,13 @@ one_event() {
 	t0=$(now_ms)
 	run discord-notify --send warning "first" --timeout 20
 	[ "$status" -eq 77 ]
-	(( $(now_ms) - t0 < 5000 ))
+	(( $(now_ms) - t0 < 12000 ))	# not at --timeout
 	[[ "$output" == *"refused"*"HTTP 404"* ]]
 	# the daemon is parked now: it answers at once
 	t0=$(now_ms)
 	run discord-notify --send warning "second" --timeout 20
 	[ "$status" -eq 77 ]
-	(( $(now_ms) - t0 < 5000 ))
+	(( $(now_ms) - t0 < 12000 ))
 	[[ "$output" == *"HTTP 404"* && "$output" != *"$TOKEN"* ]]
 	wait_stats '.queued == 2 and .state == "parked"' 5
 	# standalone, and --once: the same
@@ -602,7 +602,7 @@ one_event() {
 	t0=$(now_ms)
 	run discord-notify --send warning "third" --webhook-file "$T/webhook" --allow-insecure-url --timeout 20
 	[ "$status" -eq 77 ]
-	(( $(now_ms) - t0 < 5000 ))
+	(( $(now_ms) - t0 < 12000 ))
 	[[ "$output" == *"the webhook http://127.0.0.1:$FAKE_PORT/api/webhooks/$WID/*** refused us with HTTP 404"* ]]
 	[[ "$output" == *"3 events kept in"* && "$output" != *"$TOKEN"* ]]
 	run bash -c "$(declare -f one_event); one_event fourth | discord-notify --once --no-listen --webhook-file $T/webhook --allow-insecure-url --timeout 20 2>&1 >/dev/null"
@@ -810,6 +810,6 @@ one_event() {
 	t0=$(now_ms)
 	run bash -c "echo fourth | discord-notify --text --webhook-file $T/webhook --allow-insecure-url --timeout 1"
 	[ "$status" -eq 75 ]
-	(( $(now_ms) - t0 < 5000 ))
+	(( $(now_ms) - t0 < 10000 ))
 	[[ "$output" == *"1 event not delivered within 1 s of the end of the input; kept in"* ]]
 }

@@ -133,7 +133,7 @@ ev_line() {
 }
 
 @test "events: stack-init's, provoked (spawn failure, crash loop, not ready, check failure, failed restart action, not ready after restart, reload failure, kills at shutdown)" {
-	at=$(date -u -d "@$(( $(date +%s) + 3 ))" +%H:%M:%S)
+	at=$(date -u -d "@$(( $(date +%s) + 5 ))" +%H:%M:%S)	# neveragain is ready by then
 	sched='"schedule": [{"at": "'$at'", "tz": "UTC", "days": "daily", "action": "restart"}]'
 	cat >"$T/stack.json" <<JSON
 {"services": [

@@ -115,7 +115,7 @@ sim_ctl() {
 	wait_listening
 	run gw-probe --port "$PORT" --timeout 0.5 --json
 	[ "$status" -eq 12 ]
-	echo "$output" | jq -e '.verdict == "handshake-timeout" and .timings_ms.total >= 500 and .timings_ms.total < 2000'
+	echo "$output" | jq -e '.verdict == "handshake-timeout" and .timings_ms.total >= 500 and .timings_ms.total < 4000'
 }
 
 @test "not-logged-in: gw-sim --fault not-logged-in, exit 13" {
@@ -172,7 +172,7 @@ sim_ctl() {
 	wait_listening
 	run gw-probe --port "$PORT" --timeout 0.1
 	[ "$status" -eq 12 ]
-	run gw-probe --port "$PORT" --timeout 3 --json
+	run gw-probe --port "$PORT" --timeout 10 --json
 	[ "$status" -eq 0 ]
 	echo "$output" | jq -e '.timings_ms.server_version >= 300'
 }
@@ -218,19 +218,26 @@ sim_ctl() {
 @test "--wait: gives up when --startup-timeout is spent, never past it" {
 	start_sim "$PORT" --fault wedged
 	wait_listening
-	# --timeout larger than what the budget leaves: the last attempt is cut
-	# to the budget, so the whole run ends at about 1 s, not 1 s + 0.8 s.
+	# --timeout larger than what the budget leaves after the first attempt
+	# (1.5 s, then 0.1 s): the second attempt is cut to the 0.4 s left, so
+	# the run ends at about 2 s, not 2 s + 1.1 s. The cut is read from the
+	# attempt's own words ("no server version within N ms"), not from a
+	# wall clock that a loaded machine would stretch.
 	start=$(date +%s%N)
-	run --separate-stderr gw-probe --wait --port "$PORT" --timeout 0.8 --retry-interval 0.1 --startup-timeout 1 --max-retries 100
+	run --separate-stderr gw-probe --wait --port "$PORT" --timeout 1.5 --retry-interval 0.1 --startup-timeout 2 --max-retries 100
 	end=$(date +%s%N)
 	[ "$status" -eq 12 ]
-	[ "$stderr" = "gw-probe: giving up: startup timeout 1 s spent after 2 attempts" ]
+	[ "$stderr" = "gw-probe: giving up: startup timeout 2 s spent after 2 attempts" ]
 	elapsed_ms=$(( (end - start) / 1000000 ))
-	echo "elapsed ${elapsed_ms} ms"	# shown on failure
-	[ "$elapsed_ms" -ge 900 ]
-	[ "$elapsed_ms" -lt 1500 ]
+	echo "elapsed ${elapsed_ms} ms; ${lines[1]:-}"	# shown on failure
+	[ "$elapsed_ms" -ge 1900 ]
+	[ "$elapsed_ms" -lt 8000 ]
 	[ "${#lines[@]}" -eq 2 ]
+	[[ "${lines[0]}" == handshake-timeout* ]]
 	[[ "${lines[1]}" == handshake-timeout* ]]
+	cut=$(sed -nE 's/.*within ([0-9]+) ms.*/\1/p' <<<"${lines[1]}")
+	[ -n "$cut" ]
+	[ "$cut" -lt 1000 ]	# about 400, far from the 1500 of --timeout
 }
 
 @test "--wait honours GATEWAY_MAX_RETRIES and GATEWAY_RETRY_INTERVAL" {
@@ -251,7 +258,8 @@ sim_ctl() {
 	echo "${lines[-1]}" | jq -e '.gave_up | test("^giving up: startup timeout 0.3 s spent after [0-9]+ attempts?$")'
 	run --separate-stderr gw-probe -q --wait --port "$PORT" --retry-interval 0.05 --max-retries 2
 	[ "$status" -eq 10 ]
-	[ -z "$output" ] && [ -z "$stderr" ]
+	[ -z "$output" ]
+	[ -z "$stderr" ]
 }
 
 @test "--wait: a ready gateway never prints a giving-up line" {
@@ -283,7 +291,9 @@ sim_ctl() {
 	# the wait after connect is the budget less the connect time: about
 	# 400 ms (399 when connect took a millisecond), never an overflowed 2 ms
 	ms=$(echo "$output" | jq -r .reason | sed -nE 's/.*within ([0-9]+) ms.*/\1/p')
-	[ -n "$ms" ] && [ "$ms" -ge 300 ]
+	echo "waited ${ms} ms after connect"	# shown on failure
+	[ -n "$ms" ]
+	[ "$ms" -ge 100 ]	# (a loaded machine may take long to connect)
 }
 
 @test "--host HOST:PORT and --host [V6]:PORT name the endpoint" {
@@ -420,7 +430,7 @@ sim_ctl() {
 	wait_listening
 	run gw-probe -q --port "$PORT"
 	[ "$status" -eq 0 ]
-	run sim_ctl "login-delay 2"
+	run sim_ctl "login-delay 5"	# the probe below runs within it, even on a loaded machine
 	[[ "$output" == *'"ok":true'* ]]
 	run sim_ctl restart
 	[[ "$output" == *'"ok":true'* ]]

@@ -104,6 +104,14 @@ drain_until() {
 # count_events NAME N: the sim log has exactly N events NAME.
 count_events() { [ "$(grep -c "\"event\":\"$1\"" "$SIM_LOG")" -eq "$2" ]; }
 
+# log_ms REGEX: the ts (epoch ms, the sim's clock) of the last line of the
+# sim log matching REGEX.
+log_ms() {
+	local ts
+	ts=$(grep -E -- "$1" "$SIM_LOG" | tail -n 1 | jq -r .ts)
+	date -d "$ts" +%s%3N
+}
+
 # --- options ----------------------------------------------------------------
 
 @test "--help prints usage on stdout; --version prints the version" {
@@ -226,6 +234,7 @@ count_events() { [ "$(grep -c "\"event\":\"$1\"" "$SIM_LOG")" -eq "$2" ]; }
 	start_sim "$PORT" --accounts DU111,DU222
 	wait_listening
 	connect
+	t_before=$(date +%s)
 	{ hello v100..176; start_api 7; frame 49 1; } >&7
 	read_frame >/dev/null
 	[ "$(read_frame)" = "15|1|DU111,DU222|" ]
@@ -234,8 +243,10 @@ count_events() { [ "$(grep -c "\"event\":\"$1\"" "$SIM_LOG")" -eq "$2" ]; }
 	[ "$(read_frame)" = "4|2|-1|2106|HMDS data farm connection is OK:ushmds||" ]
 	[ "$(read_frame)" = "4|2|-1|2158|Sec-def data farm connection is OK:secdefnj||" ]
 	t=$(read_frame)
+	t_after=$(date +%s)
 	[[ "$t" =~ ^49\|1\|([0-9]+)\|$ ]]
-	(( ${BASH_REMATCH[1]} - $(date +%s) <= 2 && $(date +%s) - ${BASH_REMATCH[1]} <= 2 ))
+	# the sim's time, taken between our request and its reply
+	(( t_before <= BASH_REMATCH[1] && BASH_REMATCH[1] <= t_after ))
 	wait_for_line "$SIM_LOG" '"event":"sim\.start_api".*"client_id":7'
 }
 
@@ -394,7 +405,7 @@ count_events() { [ "$(grep -c "\"event\":\"$1\"" "$SIM_LOG")" -eq "$2" ]; }
 	{ hello v100..187; start_api 4; } >&7
 	wait_for_line "$SIM_LOG" '"event":"sim\.start_api"'
 	exec 7>&-
-	wait_for_line "$SIM_LOG" '"event":"sim\.disconnect".*"reason":"closed by the client"' 3
+	wait_for_line "$SIM_LOG" '"event":"sim\.disconnect".*"reason":"closed by the client"' 10	# not after --slow-ms
 	ctl status | jq -e '.sessions == 0'
 }
 
@@ -444,11 +455,14 @@ count_events() { [ "$(grep -c "\"event\":\"$1\"" "$SIM_LOG")" -eq "$2" ]; }
 	start_sim "$PORT" --fault relay-dead
 	wait_listening
 	connect
-	t0=$(now_ms)
-	( for i in $(seq 60); do printf x || exit 0; sleep 0.1; done ) >&7 2>/dev/null &
+	# input every 0.1 s for up to 20 s (until the close makes printf fail)
+	( for i in $(seq 200); do printf x || exit 0; sleep 0.1; done ) >&7 2>/dev/null &
 	WRITER_PID=$!
-	wait_for_line "$SIM_LOG" '"event":"sim\.disconnect".*"reason":"closed by the simulator: relay-dead fault \(the client did not close within 2 s\)"' 5
-	(( $(now_ms) - t0 < 4000 ))
+	wait_for_line "$SIM_LOG" '"event":"sim\.disconnect".*"reason":"closed by the simulator: relay-dead fault \(the client did not close within 2 s\)"' 15
+	# on the sim's clock: 2 s after it accepted, long before the input ends
+	d=$(( $(log_ms '"event":"sim\.disconnect"') - $(log_ms '"event":"sim\.connection"') ))
+	echo "closed ${d} ms after the accept"	# shown on failure
+	(( d >= 1900 && d < 8000 ))
 }
 
 @test "client ids in use: listed id and an id held by a ready session get 326 and EOF" {
@@ -642,16 +656,35 @@ count_events() { [ "$(grep -c "\"event\":\"$1\"" "$SIM_LOG")" -eq "$2" ]; }
 
 @test "accept failures (out of descriptors) are logged once, then accepts resume" {
 	SIM_LOG=$BATS_TEST_TMPDIR/sim.log
-	(ulimit -n 24 && exec gw-sim --port "$PORT") >"$SIM_LOG" 2>&1 3>&- &
+	(ulimit -n 24 && exec gw-sim --port "$PORT" --control "$CTL") >"$SIM_LOG" 2>&1 3>&- &
 	SIM_PID=$!
 	wait_listening
-	local fds=() i fd
+	# a control connection made before the descriptors run out: a setting
+	# sent on it is logged (sim.config) on the sim's clock ("slow-ms 0"
+	# changes nothing while the fault is none)
+	coproc CTLC { exec socat - "UNIX-CONNECT:$CTL" 2>/dev/null 3>&-; }
+	WRITER_PID=$CTLC_PID	# stopped by teardown
+	local fds=() i fd reply t_err deadline
+	ctl_now() {
+		echo 'slow-ms 0' >&"${CTLC[1]}"
+		read -r -t 5 reply <&"${CTLC[0]}"
+		jq -e '.ok == true' <<<"$reply" >/dev/null
+	}
+	ctl_now
 	for i in $(seq 30); do
 		exec {fd}<>"/dev/tcp/127.0.0.1/$PORT"
 		fds+=("$fd")
 	done
 	wait_for_line "$SIM_LOG" '"event":"sim\.accept_error".*"listener":"API"'
-	sleep 0.5	# bounded wait for a negative check: no more log lines
+	# accept is retried every 100 ms while the descriptors stay used up;
+	# once a setting is logged 500 ms after the first failure, the
+	# failures of the retries before it would have been logged too
+	t_err=$(log_ms '"event":"sim\.accept_error"')
+	deadline=$(($(now_ms) + 10000))
+	until ctl_now && (($(log_ms '"event":"sim\.config"') - t_err >= 500)); do
+		(($(now_ms) < deadline)) || { echo "no command logged 500 ms after the accept error" >&2; return 1; }
+		sleep 0.05
+	done
 	count_events sim.accept_error 1
 	for fd in "${fds[@]}"; do exec {fd}>&-; done
 	wait_until 10 count_events sim.connection 30

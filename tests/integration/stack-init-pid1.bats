@@ -321,7 +321,8 @@ ordered_stop() {
 	[ "$(line_of '"event":"init\.killed"')" -lt "$(line_of '"event":"init\.stopped".*"service":"stubborn"')" ]
 	d=$(( $(ts_ms '"event":"init\.killed"') - $(ts_ms '"event":"init\.stopping".*"service":"stubborn"') ))
 	echo "SIGKILL $d ms after SIGTERM"	# shown on failure
-	[ "$d" -ge 950 ] && [ "$d" -lt 3000 ]
+	[ "$d" -ge 950 ]
+	[ "$d" -lt 6000 ]
 	ns_empty
 }
 
@@ -438,10 +439,12 @@ ordered_stop() {
 		jq -s -e '.[0].state == "ready" and .[0].restarts == 0' <<<"$svc"
 		# a pid of the namespace (small), the one init.started logged,
 		# and on the host a child of the init whose NSpid ends with it
-		[ "$p" -gt 1 ] && [ "$p" -lt 100 ]
+		[ "$p" -gt 1 ]
+		[ "$p" -lt 100 ]
 		[ "$(started_pid "$name")" = "$p" ]
 		h=$(host_pid_of "$p")
-		[ -n "$h" ] && [ "$h" -ne "$p" ]
+		[ -n "$h" ]
+		[ "$h" -ne "$p" ]
 		[ "$(cat "/proc/$h/comm")" = sleep ]
 		echo "$name: pid $p in the namespace, $h on the host"	# shown on failure
 	done
@@ -449,7 +452,9 @@ ordered_stop() {
 	stack-init --control "$sock" ctl restart a
 	wait_until 5 bash -c "stack-init --control '$sock' ctl status a | jq -s -e '.[0].restarts == 1 and .[0].state == \"ready\"' >/dev/null"
 	new=$(stack-init --control "$sock" ctl status a | jq -r .pid)
-	[ "$new" -ne "$old" ] && [ "$new" -gt 1 ] && [ "$new" -lt 100 ]
+	[ "$new" -ne "$old" ]
+	[ "$new" -gt 1 ]
+	[ "$new" -lt 100 ]
 	sig_init TERM
 	wait_ns_exit 10
 	[ "$NS_STATUS" -eq 0 ]

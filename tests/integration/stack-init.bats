@@ -79,13 +79,18 @@ load init
 	  {"name": "crash", "argv": ["false"], "restart": "always",
 	   "backoff": {"initial": 0.2, "max": 5, "reset_after": 10},
 	   "crash_loop": {"failures": 100, "window": 60}}]}'
-	wait_until 10 bash -c "[ \$(grep -c 'crash: started' '$LOG') -ge 4 ]"
+	wait_until 20 bash -c "[ \$(grep -c 'crash: started' '$LOG') -ge 4 ]"
 	mapfile -t t < <(grep 'crash: started' "$LOG" | head -n 4 | jq -r .ts | while read -r ts; do date -d "$ts" +%s%3N; done)
 	d1=$((t[1] - t[0])); d2=$((t[2] - t[1])); d3=$((t[3] - t[2]))
 	echo "delays ${d1} ${d2} ${d3} ms"	# shown when the test fails
-	[ "$d1" -ge 200 ] && [ "$d1" -lt 400 ]
-	[ "$d2" -ge 400 ] && [ "$d2" -lt 700 ]
-	[ "$d3" -ge 800 ] && [ "$d3" -lt 1300 ]
+	# the lower bounds are the doubling; the upper ones only rule out a
+	# jump to the cap (5 s), with room for a loaded machine
+	[ "$d1" -ge 200 ]
+	[ "$d1" -lt 1700 ]
+	[ "$d2" -ge 400 ]
+	[ "$d2" -lt 1900 ]
+	[ "$d3" -ge 800 ]
+	[ "$d3" -lt 2300 ]
 }
 
 @test "crash loop: a critical alert; give_up makes it fatal; a critical fatal service ends stack-init with its code" {
@@ -147,7 +152,8 @@ load init
 	t_top=$(ts_of 'top: stopped')
 	t_stub=$(ts_of 'stubborn: stopped')
 	t_base=$(ts_of 'base: stopped')
-	[ "$t_top" -le "$t_stub" ] && [ "$t_stub" -le "$t_base" ]
+	[ "$t_top" -le "$t_stub" ]
+	[ "$t_stub" -le "$t_base" ]
 	[ $((t_stub - t_top)) -ge 450 ]
 }
 
@@ -190,7 +196,7 @@ load init
 
 @test "a scheduled restart a few seconds ahead: gw-sim restarts and its dependent reconnects" {
 	port=$(free_port)
-	fire=$(( $(date +%s) + 5 ))
+	fire=$(( $(date +%s) + 8 ))	# the gateway is ready first, even on a loaded machine
 	at=$(date -u -d "@$fire" +%H:%M:%S)
 	start_init '{"services": [
 	  {"name": "gateway", "argv": ["gw-sim", "--port", "'"$port"'", "--login-delay", "1", "--log-level", "warning"],
@@ -201,18 +207,20 @@ load init
 	  {"name": "bot", "argv": ["sh", "-c", "while :; do if gw-probe -q --port '"$port"' --timeout 1; then s=up; else s=down; fi; [ \"$s\" != \"$l\" ] && echo \"gateway $s\"; l=$s; sleep 0.1; done"],
 	   "depends_on": [{"service": "gateway", "condition": "ready"}]}]}'
 	wait_for_line "$LOG" '^bot \| gateway up$' 15
-	wait_for_line "$LOG" '"event":"init\.scheduled_restart".*gateway' 10
+	wait_for_line "$LOG" '"event":"init\.scheduled_restart".*gateway' 15
 	wait_for_line "$LOG" '^bot \| gateway down$' 10
 	wait_for_line "$LOG" '"event":"init\.restart_completed".*gateway' 20
 	wait_until 10 bash -c "[ \$(grep -c '^bot | gateway up$' '$LOG') -ge 2 ]"
 	status_of gateway | jq -e '.restarts == 1 and .state == "ready" and (.next_restart | type) == "string"'
-	# fired within a second of the wall-clock time (the supervisor takes a
+	# fired at the wall-clock time, not before (the supervisor takes a
 	# monotonic timer ending up to 0.5 ms early as due: the log's ts, cut
-	# to the millisecond, may then read 1 ms early)
+	# to the millisecond, may then read 1 ms early), and within a few
+	# seconds of it (a loaded machine may run the timer late)
 	want=$((fire * 1000))
 	got=$(ts_of '"event":"init\.scheduled_restart"')
 	echo "fired $((got - want)) ms after $at"	# shown when the test fails
-	[ $((got - want)) -ge -1 ] && [ $((got - want)) -lt 1000 ]
+	[ $((got - want)) -ge -1 ]
+	[ $((got - want)) -lt 3000 ]
 }
 
 @test "IBC restart action: RESTART sent, OK required; an ERROR reply is a critical alert" {
@@ -220,12 +228,12 @@ load init
 	fake-ibc --port "$port" --log "$T/ibc.log" >"$T/ibc.out" 2>&1 3>&- &
 	IBC_PID=$!
 	wait_for_line "$T/ibc.out" 'fake\.listening' 5
-	at=$(date -u -d "@$(( $(date +%s) + 3 ))" +%H:%M:%S)
+	at=$(date -u -d "@$(( $(date +%s) + 5 ))" +%H:%M:%S)	# stack-init runs by then
 	start_init '{"services": [
 	  {"name": "gateway", "external": true,
 	   "schedule": [{"at": "'"$at"'", "tz": "UTC", "action": "restart"}],
 	   "restart_action": {"ibc": "127.0.0.1:'"$port"'", "timeout": 5}}]}'
-	wait_for_line "$LOG" '"event":"init\.restart_action".*IBC: OK' 10
+	wait_for_line "$LOG" '"event":"init\.restart_action".*IBC: OK' 15
 	[ "$(cat "$T/ibc.log")" = "RESTART" ]
 	# no ready check: the restart is complete when IBC said OK
 	wait_for_line "$LOG" '"event":"init\.restart_completed".*gateway' 5

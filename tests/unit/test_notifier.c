@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -27,11 +28,21 @@ struct fixture {
 	FILE *devnull;
 	struct notifier *n;
 	char *posts[MAX_POSTS];	/* bodies posted, in order */
+	double post_at[MAX_POSTS];	/* when each was posted (mono()) */
 	size_t n_posts;
 	size_t acked_ok, acked_dead;
 	double window_s, pause_warn_s;	/* config for start() (0: defaults) */
 	size_t window_events;
 };
+
+static double
+mono(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
 
 static int
 fake_post(void *tctx, const char *body, size_t len, struct gw_err *err)
@@ -40,6 +51,7 @@ fake_post(void *tctx, const char *body, size_t len, struct gw_err *err)
 
 	(void)err;
 	assert_true(f->n_posts < MAX_POSTS);
+	f->post_at[f->n_posts] = mono();
 	f->posts[f->n_posts++] = strndup(body, len);
 	return 0;
 }
@@ -136,6 +148,35 @@ run_for(struct fixture *f, int ms)
 }
 
 static void
+on_give_up(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd; (void)what;
+	event_base_loopexit(arg, NULL);
+}
+
+/* Run the loop until n requests were posted or ms pass; returns n_posts.
+ * A wait's lower bound is then checked on post_at[]: a timer never fires
+ * early, while a loaded machine may run it (and the test) late. */
+static size_t
+run_until_posts(struct fixture *f, size_t n, int ms)
+{
+	double end = mono() + ms / 1000.0;
+	struct event *t = evtimer_new(f->base, on_give_up, f->base);
+
+	while (f->n_posts < n && mono() < end) {
+		struct timeval tv = { 0, 20000 };
+
+		evtimer_add(t, &tv);
+		event_base_loop(f->base, EVLOOP_ONCE);
+	}
+	event_free(t);
+	return f->n_posts;
+}
+
+/* Timers may end up to a millisecond early on the clock read here. */
+#define EARLY_S 0.002
+
+static void
 submit(struct fixture *f, const char *msg)
 {
 	char line[512];
@@ -229,21 +270,22 @@ test_429_waits_at_least_250ms(void **state)
 	struct fixture *f = *state;
 	struct notifier_stats st;
 
+	double t0;
+
 	start(f, 86400);
 	submit(f, "one");
 	notifier_commit(f->n);
+	t0 = mono();
 	respond(f, 429, "{\"retry_after\":0,\"global\":false}");
 	notifier_get_stats(f->n, &st);
 	assert_int_equal(st.rate_limited, 1);
-	run_for(f, 150);
-	assert_int_equal(f->n_posts, 1);	/* "0" is not taken literally */
-	run_for(f, 250);
-	assert_int_equal(f->n_posts, 2);	/* the same batch again */
+	assert_int_equal(f->n_posts, 1);	/* not at once */
+	assert_int_equal(run_until_posts(f, 2, 5000), 2);	/* the same batch again */
+	assert_true(f->post_at[1] - t0 >= 0.25 - EARLY_S);	/* "0" is not taken literally */
+	t0 = mono();
 	respond(f, 429, "{\"retry_after\":0}");	/* second in a row: 500 ms */
-	run_for(f, 400);
-	assert_int_equal(f->n_posts, 2);
-	run_for(f, 300);
-	assert_int_equal(f->n_posts, 3);
+	assert_int_equal(run_until_posts(f, 3, 5000), 3);
+	assert_true(f->post_at[2] - t0 >= 0.5 - EARLY_S);
 	respond(f, 200, "{}");
 	assert_int_equal(f->acked_ok, 1);
 }
@@ -423,10 +465,12 @@ test_repeat_while_in_flight(void **state)
 	submit(f, "x");
 	notifier_commit(f->n);
 	respond(f, 200, "{}");
-	run_for(f, 150);
-	assert_int_equal(f->n_posts, 1);	/* held for the window */
-	run_for(f, 500);
-	assert_int_equal(f->n_posts, 2);	/* then once, with its count */
+	assert_int_equal(f->n_posts, 1);
+	assert_int_equal(run_until_posts(f, 2, 5000), 2);	/* then once, with its count */
+	/* held for the window (not sent when "x" was delivered) */
+	assert_true(f->post_at[1] - f->post_at[0] >= 0.4 - EARLY_S);
+	run_for(f, 100);
+	assert_int_equal(f->n_posts, 2);
 	assert_int_equal(embeds_in(f->posts[1]), 1);
 	assert_non_null(strstr(f->posts[1], "\xc3\x97" "2"));
 	respond(f, 200, "{}");

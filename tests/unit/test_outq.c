@@ -597,7 +597,7 @@ test_flush_all(void **state)
 	if ((pid = fork()) == 0) {
 		/* reads the exact length: the write ends stay open in both
 		 * processes, so no EOF comes */
-		alarm(10);
+		alarm(30);
 		while (got < len && (n = read(f->p[0], buf, sizeof(buf))) > 0) {
 			if (got + (size_t)n > len ||
 			    memcmp(all + got, buf, (size_t)n) != 0)
@@ -609,7 +609,7 @@ test_flush_all(void **state)
 	assert_true(pid > 0);
 	close(f->p[0]);
 	f->p[0] = -1;
-	assert_int_equal(outq_flush(f->q, 5000), 0);
+	assert_int_equal(outq_flush(f->q, 20000), 0);
 	assert_int_equal(outq_pending(f->q), 0);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
@@ -617,7 +617,8 @@ test_flush_all(void **state)
 	evbuffer_free(want);
 }
 
-/* Nobody reads: flush gives up after about the timeout. */
+/* Nobody reads: flush gives up after the timeout (the upper bound only
+ * rules out waiting for ever, with room for a loaded machine). */
 static void
 test_flush_stalled(void **state)
 {
@@ -634,7 +635,7 @@ test_flush_stalled(void **state)
 	ms = (t1.tv_sec - t0.tv_sec) * 1000 +
 	    (t1.tv_nsec - t0.tv_nsec) / 1000000;
 	assert_true(ms >= 190);
-	assert_true(ms < 1000);
+	assert_true(ms < 3000);
 	assert_true(outq_pending(f->q) > 0);
 }
 

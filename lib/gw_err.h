@@ -7,8 +7,15 @@
 
 #include <stddef.h>
 
+/* Buffer sizes every program shares: an error message; a reason built from
+ * one with a short prefix ("event rejected: ..."); an untrusted value
+ * quoted inside a message (gw_err_quote cuts it to fit). */
+#define GW_ERR_MAX 256
+#define GW_WHY_MAX (GW_ERR_MAX + 44)
+#define GW_QUOTE_MAX 64
+
 struct gw_err {
-	char msg[256];
+	char msg[GW_ERR_MAX];
 };
 
 /* Format into err (NULL-safe); always returns -1 so callers can

@@ -186,7 +186,7 @@ on_session(struct tws_session *s, const struct tws_session_event *ev, void *arg)
 		finish(p, ev->verdict, ev->reason);
 		break;
 	case TWS_EV_LOST: {	/* lost during the heartbeat */
-		char reason[300];
+		char reason[GW_WHY_MAX];
 
 		snprintf(reason, sizeof(reason),
 		    "ready, then lost during the heartbeat: %s", ev->reason);
@@ -245,7 +245,7 @@ probe_result_json(const struct probe_result *r)
 void
 probe_result_line(const struct probe_result *r, char *buf, size_t sz)
 {
-	char where[300];
+	char where[GW_WHY_MAX];
 
 	if (strchr(r->host, ':') != NULL)	/* IPv6 literal */
 		snprintf(where, sizeof(where), "[%s]:%d", r->host, r->port);

@@ -17,6 +17,7 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,13 +43,7 @@
 #define PROG "discord-notify"
 #define VERSION "gwkit 0.1.0"
 /* Exit codes: the list in usage() and docs/discord-notify.md "EXIT STATUS". */
-#define EXIT_USAGE 64
-#define EXIT_UNAVAILABLE 69	/* --stats: no daemon; --send: NOT spooled, spool held */
-#define EXIT_SOFTWARE 70
-#define EXIT_CANTCREAT 73	/* spool or socket cannot be set up */
-#define EXIT_TEMPFAIL 75	/* --send/--once: still spooled at the deadline */
-#define EXIT_REFUSED 77		/* --send/--once: the webhook refused us (401/403/404) */
-#define EXIT_CONFIG 78		/* bad webhook URL or file */
+#define EXIT_REFUSED EX_NOPERM	/* 77, --send/--once: the webhook refused us (401/403/404) */
 #define MAX_CLIENTS 256		/* default --max-clients */
 #define CLIENT_TIMEOUT_S 60	/* default --client-timeout */
 #define OUT_HIGH (64 * 1024)	/* a client's unread replies: stop reading it */
@@ -432,13 +427,13 @@ opt_row(int c)
 static _Noreturn void
 opt_error(int c, const char *flag)
 {
-	char q[64];
+	char q[GW_QUOTE_MAX];
 
 	if (c == ':')
-		errx(EXIT_USAGE, "%s: missing value", quoted(q, sizeof(q), flag));
+		errx(EX_USAGE, "%s: missing value", quoted(q, sizeof(q), flag));
 	if (optopt > 0 && optopt < 128 && strncmp(flag, "--", 2) != 0)
-		errx(EXIT_USAGE, "-%c: unknown option (see --help)", optopt);
-	errx(EXIT_USAGE, "%s: unknown option (see --help)",
+		errx(EX_USAGE, "-%c: unknown option (see --help)", optopt);
+	errx(EX_USAGE, "%s: unknown option (see --help)",
 	    quoted(q, sizeof(q), flag));
 }
 
@@ -446,7 +441,7 @@ static void
 parse_options(int argc, char **argv, struct opts *o)
 {
 	struct option lo[N_OPTDEFS + 1];
-	char shorts[2 * N_OPTDEFS + 2], q[64], rd[900];
+	char shorts[2 * N_OPTDEFS + 2], q[GW_QUOTE_MAX], rd[900];
 	const struct optdef *d;
 	struct gw_err e;
 	int ch;
@@ -472,40 +467,40 @@ parse_options(int argc, char **argv, struct opts *o)
 		if ((d = opt_row(ch)) == NULL)
 			opt_error(ch, argv[optind - 1]);
 		if (d->fn(o, d, optarg, &e) < 0)
-			errx(EXIT_USAGE, "%s", e.msg);
+			errx(EX_USAGE, "%s", e.msg);
 	}
 	if (gw_level_parse(o->log_level_arg, &o->log_level) < 0)
-		errx(EXIT_USAGE, "log level '%s' is not one of debug, info, warning, "
+		errx(EX_USAGE, "log level '%s' is not one of debug, info, warning, "
 		    "error, critical", quoted(q, sizeof(q), o->log_level_arg));
 	if (gw_log_format_parse(o->log_format_arg, &o->log_format) < 0)
-		errx(EXIT_USAGE, "%s: '%s' is not one of json, text, auto",
+		errx(EX_USAGE, "%s: '%s' is not one of json, text, auto",
 		    o->log_format_from, quoted(q, sizeof(q), o->log_format_arg));
 	if (o->default_level_arg != NULL) {
 		if (gw_level_parse(o->default_level_arg, &o->default_level) < 0)
-			errx(EXIT_USAGE, "--default-level: '%s' is not one of debug, info, "
+			errx(EX_USAGE, "--default-level: '%s' is not one of debug, info, "
 			    "warning, error, critical",
 			    quoted(q, sizeof(q), o->default_level_arg));
 		o->have_default_level = 1;
 	}
 	if (o->send_level != NULL) {
 		if (optind + 1 != argc)
-			errx(EXIT_USAGE, "--send LEVEL MESSAGE: give the message as one argument");
+			errx(EX_USAGE, "--send LEVEL MESSAGE: give the message as one argument");
 		o->send_message = argv[optind++];
 	}
 	if (optind < argc)
-		errx(EXIT_USAGE, "'%s': unexpected argument (see --help)",
+		errx(EX_USAGE, "'%s': unexpected argument (see --help)",
 		    quoted(q, sizeof(q), argv[optind]));
 	if (o->send_level != NULL && o->stats)
-		errx(EXIT_USAGE, "--send and --stats do not go together");
+		errx(EX_USAGE, "--send and --stats do not go together");
 	if (o->text && (o->send_level != NULL || o->stats || o->no_stdin))
-		errx(EXIT_USAGE, "--text reads stdin: not with --send, --stats or "
+		errx(EX_USAGE, "--text reads stdin: not with --send, --stats or "
 		    "--no-stdin");
 	if (!o->have_listen || !o->have_spool) {
 		if (rundir_path(rd, sizeof(rd), &e) < 0)
-			errx(EXIT_USAGE, "%s", e.msg);
+			errx(EX_USAGE, "%s", e.msg);
 		if (!o->have_listen && snprintf(o->listen, sizeof(o->listen),
 		    "%s/notify.sock", rd) >= (int)sizeof(o->listen))
-			errx(EXIT_USAGE, "runtime directory %s is too long for a socket "
+			errx(EX_USAGE, "runtime directory %s is too long for a socket "
 			    "path; use --listen", rd);
 		if (!o->have_spool)
 			snprintf(o->spool, sizeof(o->spool), "%s/notify-spool", rd);
@@ -578,9 +573,9 @@ refused_exit(struct ctx *c)
 	if (c->exit_code == EXIT_REFUSED)
 		return;		/* said once */
 	c->exit_code = EXIT_REFUSED;
-	fprintf(stderr, PROG ": %s: the webhook %s refused us with HTTP %ld%s%s "
+	warnx("%s: the webhook %s refused us with HTTP %ld%s%s "
 	    "(token invalid or webhook deleted): %zu event%s kept in %s; fix the "
-	    "webhook and run again\n", c->my_seq != 0 ? "--send" : "--once",
+	    "webhook and run again", c->my_seq != 0 ? "--send" : "--once",
 	    c->url_shown, c->refused_status, c->refused_msg[0] ? " " : "",
 	    c->refused_msg, left, left == 1 ? "" : "s", spool_in_use(c));
 	event_base_loopexit(c->base, NULL);
@@ -611,10 +606,10 @@ on_deadline(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (c->my_seq != 0 || c->o.once) {
-		c->exit_code = left ? EXIT_TEMPFAIL : 0;
+		c->exit_code = left ? EX_TEMPFAIL : 0;
 		if (left)
-			fprintf(stderr, PROG ": %zu event%s not delivered within %g s%s; "
-			    "kept in %s for the next run\n", left, left == 1 ? "" : "s",
+			warnx("%zu event%s not delivered within %g s%s; "
+			    "kept in %s for the next run", left, left == 1 ? "" : "s",
 			    c->o.timeout_s, c->my_seq != 0 ? "" : " of the end of the input",
 			    spool_in_use(c));
 	} else {
@@ -704,7 +699,7 @@ submit_line(struct ctx *c, const char *line, size_t len, const char *origin,
 	if (notifier_submit(c->n, line, len, origin, lineno, seq) == 0)
 		return 0;
 	if (gw_event_decode(line, len, &ev, &e) < 0) {
-		fprintf(stderr, PROG ": rejected line %lu from %s: %s\n", lineno,
+		warnx("rejected line %lu from %s: %s", lineno,
 		    origin, e.msg);
 		fflush(stderr);
 		snprintf(why, whysz, "event rejected: %s", e.msg);
@@ -732,7 +727,7 @@ client_command(struct ctx *c, struct client *cl, json_t *o)
 	const char *cmd = json_string_value(json_object_get(o, "cmd"));
 	json_t *ev = json_object_get(o, "event");
 	json_int_t wait_ms = 0;
-	char *line, why[300];
+	char *line, why[GW_WHY_MAX];
 	uint64_t seq;
 
 	if (cmd != NULL && strcmp(cmd, "stats") == 0) {
@@ -788,7 +783,7 @@ reject_line(struct ctx *c, const struct input *in, unsigned long lineno,
     const char *reason)
 {
 	notifier_reject(c->n, in->origin, lineno, reason);
-	fprintf(stderr, PROG ": rejected line %lu from %s: %s\n", lineno,
+	warnx("rejected line %lu from %s: %s", lineno,
 	    in->origin, reason);
 	fflush(stderr);
 }
@@ -799,7 +794,7 @@ text_line(struct ctx *c, struct input *in, const char *line, size_t len)
 {
 	struct gw_event ev;
 	struct gw_err e;
-	char *msg = strndup(line, len), *enc = NULL, why[300];
+	char *msg = strndup(line, len), *enc = NULL, why[GW_WHY_MAX];
 
 	if (msg == NULL || memchr(line, '\0', len) != NULL) {
 		reject_line(c, in, in->lineno, msg == NULL ? "out of memory" :
@@ -833,7 +828,7 @@ static void
 handle_line(struct ctx *c, struct input *in, struct client *cl,
     const char *line, size_t len)
 {
-	char why[300];
+	char why[GW_WHY_MAX];
 	size_t ws;
 
 	in->lineno++;
@@ -1079,10 +1074,10 @@ on_ack(void *arg, const uint64_t *seqs, size_t k, int delivered)
 			client_wait_ended(cl);
 		}
 		if (c->my_seq != 0 && c->my_seq == seqs[i]) {
-			c->exit_code = delivered ? 0 : EXIT_TEMPFAIL;
+			c->exit_code = delivered ? 0 : EX_TEMPFAIL;
 			if (!delivered)
-				fprintf(stderr, PROG ": Discord refused the message; "
-				    "see %s/dead-letter.jsonl\n", spool_in_use(c));
+				warnx("Discord refused the message; "
+				    "see %s/dead-letter.jsonl", spool_in_use(c));
 			event_base_loopexit(c->base, NULL);
 		}
 	}
@@ -1193,7 +1188,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		break;
 	default:	/* TERM, INT */
 		if (c->my_seq != 0) {	/* --send: stop now, the event stays spooled */
-			c->exit_code = EXIT_TEMPFAIL;
+			c->exit_code = EX_TEMPFAIL;
 			event_base_loopexit(c->base, NULL);
 		} else {
 			start_drain(c);
@@ -1321,18 +1316,18 @@ run_stats(const struct opts *o)
 	if (dclient_ask(o->listen, "{\"cmd\":\"stats\"}", STATS_TIMEOUT_MS,
 	    DAEMON_REPLY_MAX, &rep, &e) < 0 && rep.fail != DCLIENT_FAIL_JSON) {
 		if (rep.fail == DCLIENT_FAIL_TIMEOUT)
-			fprintf(stderr, PROG ": --stats: %s (%d ms)\n", e.msg,
+			warnx("--stats: %s (%d ms)", e.msg,
 			    STATS_TIMEOUT_MS);
 		else
-			fprintf(stderr, PROG ": --stats: %s\n", e.msg);
-		return EXIT_UNAVAILABLE;
+			warnx("--stats: %s", e.msg);
+		return EX_UNAVAILABLE;
 	}
 	s = json_object_get(rep.obj, "stats");	/* obj NULL: not JSON */
 	out = s ? json_dumps(s, JSON_COMPACT) : NULL;
 	dclient_reply_clear(&rep);
 	if (out == NULL) {
-		fprintf(stderr, PROG ": --stats: unexpected reply\n");
-		return EXIT_UNAVAILABLE;
+		warnx("--stats: unexpected reply");
+		return EX_UNAVAILABLE;
 	}
 	printf("%s\n", out);
 	free(out);
@@ -1345,14 +1340,14 @@ build_send_event(const struct opts *o, struct gw_event *ev)
 {
 	struct gw_err e;
 	enum gw_level lvl;
-	char q[64];
+	char q[GW_QUOTE_MAX];
 
 	if (gw_level_parse(o->send_level, &lvl) < 0)
-		errx(EXIT_USAGE, "--send: level '%s' is not one of debug, info, "
+		errx(EX_USAGE, "--send: level '%s' is not one of debug, info, "
 		    "warning, error, critical", quoted(q, sizeof(q), o->send_level));
 	if (gw_event_init(ev, lvl, o->source, o->component, o->event_name,
 	    o->send_message, NULL, &e) < 0)
-		errx(EXIT_USAGE, "--send: %s", e.msg);
+		errx(EX_USAGE, "--send: %s", e.msg);
 	return 0;
 }
 
@@ -1375,7 +1370,7 @@ send_via_daemon(const struct opts *o, const struct gw_event *ev, char *why,
 	if (line == NULL || asprintf(&req, "{\"cmd\":\"send\",\"wait_ms\":%ld,\"event\":%s}",
 	    ms, line) < 0) {
 		free(line);
-		return EXIT_SOFTWARE;
+		return EX_SOFTWARE;
 	}
 	free(line);
 	if (access(o->listen, F_OK) != 0) {
@@ -1402,20 +1397,20 @@ send_via_daemon(const struct opts *o, const struct gw_event *ev, char *why,
 		dclient_reply_clear(&rep);
 		return -1;
 	}
-	code = json_is_true(json_object_get(j, "delivered")) ? 0 : EXIT_TEMPFAIL;
+	code = json_is_true(json_object_get(j, "delivered")) ? 0 : EX_TEMPFAIL;
 	st = json_string_value(json_object_get(j, "status"));
 	if (st != NULL && strcmp(st, "parked") == 0) {
 		const char *m = json_string_value(json_object_get(j, "discord"));
 
 		code = EXIT_REFUSED;
-		fprintf(stderr, PROG ": --send: the webhook refused the daemon with "
+		warnx("--send: the webhook refused the daemon with "
 		    "HTTP %d%s%s (token invalid or webhook deleted); the daemon keeps "
-		    "the event spooled and tries again every --park-retry\n",
+		    "the event spooled and tries again every --park-retry",
 		    (int)json_integer_value(json_object_get(j, "http_status")),
 		    m && *m ? " " : "", m ? m : "");
 	} else if (code != 0) {
-		fprintf(stderr, PROG ": --send: not delivered within %g s; the daemon "
-		    "keeps it spooled\n", o->timeout_s);
+		warnx("--send: not delivered within %g s; the daemon "
+		    "keeps it spooled", o->timeout_s);
 	}
 	dclient_reply_clear(&rep);
 	return code;
@@ -1435,7 +1430,7 @@ main(int argc, char **argv)
 	char rd[1024];
 	size_t skipped, i;
 	int r, fd;
-	char why[300] = "";
+	char why[GW_WHY_MAX] = "";
 
 	/* fds 0-2 must be open: a closed one would be taken by the first
 	 * descriptor we open (the event loop's, the spool's) and read from or
@@ -1443,7 +1438,7 @@ main(int argc, char **argv)
 	for (fd = 0; fd <= 2; fd++)
 		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", fd == 0 ?
 		    O_RDONLY : O_WRONLY) != fd)
-			return EXIT_SOFTWARE;
+			return EX_SOFTWARE;
 
 	/* before anything can write to a socket (--send, --stats) */
 	signal(SIGPIPE, SIG_IGN);
@@ -1458,7 +1453,7 @@ main(int argc, char **argv)
 		build_send_event(&c.o, &send_ev);
 	r = load_webhook(&c.o, &c.wh, &e);
 	if (r < 0)
-		errx(EXIT_CONFIG, "%s", e.msg);
+		errx(EX_CONFIG, "%s", e.msg);
 	c.have_webhook = r == 1 && !c.o.dry_run;
 	c.dry = !c.have_webhook;
 	if (c.have_webhook)
@@ -1469,7 +1464,7 @@ main(int argc, char **argv)
 		if (gw_event_init(&t, c.o.default_level, c.o.have_source ?
 		    c.o.source : "text", c.o.have_component ? c.o.component :
 		    "stdin", c.o.event_name, "", NULL, &e) < 0)
-			errx(EXIT_USAGE, "text messages: %s", e.msg);
+			errx(EX_USAGE, "text messages: %s", e.msg);
 		gw_event_clear(&t);
 	}
 	if (c.o.dry_run && !c.o.have_listen)
@@ -1489,7 +1484,7 @@ main(int argc, char **argv)
 			return code;
 		}
 		if (c.dry && !c.o.dry_run)
-			errx(EXIT_CONFIG, "--send: no webhook configured (DISCORD_WEBHOOK_URL, "
+			errx(EX_CONFIG, "--send: no webhook configured (DISCORD_WEBHOOK_URL, "
 			    "DISCORD_WEBHOOK_URL_FILE or --webhook-file)%s%s; the event was "
 			    "not sent", why[0] ? " and the daemon did not take it: " :
 			    " and no daemon answers", why);
@@ -1498,7 +1493,7 @@ main(int argc, char **argv)
 	}
 
 	/* context: log, event loop, signals */
-	c.exit_code = EXIT_SOFTWARE;
+	c.exit_code = EX_SOFTWARE;
 	LIST_INIT(&c.clients);
 	if ((c.log = gw_log_new(PROG, stdout, c.o.log_level)) != NULL)
 		gw_log_set_format(c.log, c.o.log_format, STDOUT_FILENO);
@@ -1506,14 +1501,14 @@ main(int argc, char **argv)
 	    (c.base = event_base_new()) == NULL ||
 	    (c.deadline = evtimer_new(c.base, on_deadline, &c)) == NULL ||
 	    (c.printed = evtimer_new(c.base, on_printed, &c)) == NULL)
-		errx(EXIT_SOFTWARE, "cannot set up the event loop");
+		errx(EX_SOFTWARE, "cannot set up the event loop");
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		c.sig[i] = evsignal_new(c.base, sigs[i], on_signal, &c);
 		if (c.sig[i] == NULL || evsignal_add(c.sig[i], NULL) < 0)
-			errx(EXIT_SOFTWARE, "cannot handle signal %d", sigs[i]);
+			errx(EX_SOFTWARE, "cannot handle signal %d", sigs[i]);
 	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-		errx(EXIT_SOFTWARE, "cannot initialise libcurl");
+		errx(EX_SOFTWARE, "cannot initialise libcurl");
 
 	/* modules: runtime dir, spool, transport, notifier, inputs */
 	/* the runtime directory, when the spool or the socket is in it (a dry
@@ -1522,7 +1517,7 @@ main(int argc, char **argv)
 	    ((!c.dry && in_dir(c.o.spool, rd)) ||
 	    (!c.o.no_listen && in_dir(c.o.listen, rd))) &&
 	    rundir_ensure(rd, sizeof(rd), &e) < 0)
-		errx(EXIT_CANTCREAT, "%s", e.msg);
+		errx(EX_CANTCREAT, "%s", e.msg);
 	if (c.dry) {	/* printing is not delivery: leave the real spool alone */
 		const char *tmp = getenv("TMPDIR");
 
@@ -1530,7 +1525,7 @@ main(int argc, char **argv)
 			tmp = "/tmp";
 		snprintf(c.dry_dir, sizeof(c.dry_dir), "%s/discord-notify-dry-XXXXXX", tmp);
 		if (mkdtemp(c.dry_dir) == NULL)
-			errx(EXIT_CANTCREAT, "cannot create a dry-run spool in %s: %s", tmp,
+			errx(EX_CANTCREAT, "cannot create a dry-run spool in %s: %s", tmp,
 			    strerror(errno));
 	}
 	c.spool = spool_open(c.dry ? c.dry_dir : c.o.spool, &skipped, &e);
@@ -1539,13 +1534,13 @@ main(int argc, char **argv)
 
 		dry_spool_remove(&c);
 		if (busy && c.o.send_level != NULL && why[0] != '\0')
-			errx(EXIT_UNAVAILABLE, "--send: the daemon on %s did not take the "
+			errx(EX_UNAVAILABLE, "--send: the daemon on %s did not take the "
 			    "event (%s) and holds the spool; the event was NOT spooled",
 			    c.o.listen, why);
 		if (busy && c.o.send_level != NULL)
-			errx(EXIT_UNAVAILABLE, "--send: %s (not answering on %s); the event "
+			errx(EX_UNAVAILABLE, "--send: %s (not answering on %s); the event "
 			    "was NOT spooled", e.msg, c.o.listen);
-		errx(EXIT_CANTCREAT, "%s", e.msg);
+		errx(EX_CANTCREAT, "%s", e.msg);
 	}
 	if (skipped > 0)
 		gw_log_event(c.log, GW_ERROR, "notify", "notify.spool_damaged",
@@ -1556,7 +1551,7 @@ main(int argc, char **argv)
 	if (c.have_webhook) {
 		c.http = http_new(c.base, &c.wh, c.o.allow_insecure, REQUEST_TIMEOUT_MS, &e);
 		if (c.http == NULL)
-			errx(EXIT_SOFTWARE, "%s", e.msg);
+			errx(EX_SOFTWARE, "%s", e.msg);
 	} else if (!c.o.dry_run) {
 		gw_log_event(c.log, GW_WARNING, "notify", "notify.no_webhook", NULL,
 		    "no webhook configured (DISCORD_WEBHOOK_URL, DISCORD_WEBHOOK_URL_FILE "
@@ -1575,14 +1570,14 @@ main(int argc, char **argv)
 	tr.tctx = &c;
 	c.n = notifier_new(c.base, c.spool, c.log, &nc, &tr, &e);
 	if (c.n == NULL)
-		errx(EXIT_SOFTWARE, "%s", e.msg);
+		errx(EX_SOFTWARE, "%s", e.msg);
 	notifier_on_ack(c.n, on_ack, &c);
 	if (!c.o.no_listen) {
 		if (open_socket(&c, &e) < 0)
-			errx(EXIT_CANTCREAT, "--listen: %s", e.msg);
+			errx(EX_CANTCREAT, "--listen: %s", e.msg);
 	}
 	if (open_stdin(&c) < 0)
-		errx(EXIT_SOFTWARE, "cannot read stdin");
+		errx(EX_SOFTWARE, "cannot read stdin");
 	gw_log_event(c.log, GW_INFO, "notify", "notify.started",
 	    json_pack("{s:s, s:s?, s:s, s:b, s:b}", "webhook", c.have_webhook ?
 	    c.url_shown : "none (printing payloads)", "socket",
@@ -1599,8 +1594,8 @@ main(int argc, char **argv)
 		if (notifier_submit_event(c.n, &send_ev, &c.my_seq) < 0 ||
 		    notifier_commit(c.n) < 0) {
 			c.my_seq = 0;
-			c.exit_code = EXIT_CANTCREAT;
-			fprintf(stderr, PROG ": --send: the event could not be spooled\n");
+			c.exit_code = EX_CANTCREAT;
+			warnx("--send: the event could not be spooled");
 			goto out;
 		}
 		arm_deadline(&c, c.o.timeout_s);

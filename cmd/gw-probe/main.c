@@ -3,6 +3,7 @@
  * One attempt (or --wait: retries until ready), one line or JSON per
  * attempt, the verdict as the exit code. See docs/gw-probe.md.
  */
+#include <err.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <time.h>
 
 #include <event2/dns.h>
@@ -22,8 +24,6 @@
 #include "probe.h"
 
 #define GWKIT_VERSION "0.1.0"
-#define EXIT_USAGE 64
-#define EXIT_SOFTWARE 70
 /* Fixed and distinct from bot-core's CLIENT_ID (default 1). */
 #define PROBE_DEFAULT_CLIENT_ID 917
 #define MIN_ATTEMPT_S 0.05
@@ -98,8 +98,8 @@ quoted(char *buf, size_t sz, const char *s)
 static _Noreturn void
 die_usage(const struct gw_err *e)
 {
-	fprintf(stderr, "gw-probe: %s\n", e->msg);
-	exit(EXIT_USAGE);
+	warnx("%s", e->msg);
+	exit(EX_USAGE);
 }
 
 /*
@@ -258,7 +258,7 @@ static _Noreturn void
 opt_error(int c, const char *flag)
 {
 	struct gw_err e;
-	char q[64];
+	char q[GW_QUOTE_MAX];
 
 	if (c == ':')
 		gw_err_set(&e, "%s: missing value", quoted(q, sizeof(q), flag));
@@ -284,7 +284,7 @@ resolve_endpoint(struct opts *o, long env_port)
 	const char *host = o->host_arg;
 	long host_port, flag_port = o->port_arg;
 	struct gw_err e;
-	char q[64];
+	char q[GW_QUOTE_MAX];
 
 	if (host == NULL)
 		host = cfg_env_str("GATEWAY_HOST", "127.0.0.1");
@@ -316,7 +316,7 @@ static void
 parse_options(int argc, char **argv, struct opts *o)
 {
 	struct option lo[N_OPTDEFS + 1];
-	char shorts[2 * N_OPTDEFS + 2], q[64];
+	char shorts[2 * N_OPTDEFS + 2], q[GW_QUOTE_MAX];
 	const struct optdef *d;
 	long env_port = 0;
 	struct gw_err e;
@@ -400,7 +400,7 @@ report(struct ctx *c, const struct probe_result *r, double next_delay,
 			printf("%s\n", line);
 		fflush(stdout);
 		if (gave_up != NULL)
-			fprintf(stderr, "gw-probe: %s\n", gave_up);
+			warnx("%s", gave_up);
 	}
 	fflush(stdout);
 }
@@ -471,8 +471,8 @@ start_attempt(struct ctx *c)
 		budget_ms = left > INT_MAX ? 0 : left < 1 ? 1 : (int)left;
 	}
 	if (probe_start(c->probe, budget_ms, &e) < 0) {
-		fprintf(stderr, "gw-probe: %s\n", e.msg);
-		c->exit_code = EXIT_SOFTWARE;
+		warnx("%s", e.msg);
+		c->exit_code = EX_SOFTWARE;
 		event_base_loopexit(c->base, NULL);
 	}
 }
@@ -484,7 +484,7 @@ static void
 libevent_log(int severity, const char *msg)
 {
 	if (severity >= EVENT_LOG_MSG)
-		fprintf(stderr, "gw-probe: libevent: %s\n", msg);
+		warnx("libevent: %s", msg);
 }
 
 static void
@@ -500,7 +500,7 @@ static void
 evdns_log(int is_warning, const char *msg)
 {
 	if (is_warning)
-		fprintf(stderr, "gw-probe: libevent: %s\n", msg);
+		warnx("libevent: %s", msg);
 }
 
 static void
@@ -576,7 +576,7 @@ open_loop(struct ctx *c)
 	clock_gettime(CLOCK_MONOTONIC, &c->start);
 	backoff_init(&c->backoff, c->o.retry_interval, c->o.retry_cap);
 	if ((c->base = event_base_new()) == NULL) {
-		fprintf(stderr, "gw-probe: cannot create the event loop\n");
+		warnx("cannot create the event loop");
 		return -1;
 	}
 	c->sig_int = evsignal_new(c->base, SIGINT, on_signal, c);
@@ -585,7 +585,7 @@ open_loop(struct ctx *c)
 	if (c->sig_int == NULL || c->sig_term == NULL || c->retry_timer == NULL ||
 	    evsignal_add(c->sig_int, NULL) < 0 ||
 	    evsignal_add(c->sig_term, NULL) < 0) {
-		fprintf(stderr, "gw-probe: cannot set up signals and timers\n");
+		warnx("cannot set up signals and timers");
 		return -1;
 	}
 	return 0;
@@ -607,15 +607,15 @@ main(int argc, char **argv)
 	route_libevent_logs(c.o.quiet);
 
 	/* context, event base, signals */
-	c.exit_code = EXIT_SOFTWARE;
+	c.exit_code = EX_SOFTWARE;
 	if (open_loop(&c) < 0)
-		return EXIT_SOFTWARE;
+		return EX_SOFTWARE;
 
 	/* modules */
 	c.probe = probe_new(c.base, NULL, &pc, on_result, &c, &e);
 	if (c.probe == NULL) {
-		fprintf(stderr, "gw-probe: %s\n", e.msg);
-		return EXIT_USAGE;
+		warnx("%s", e.msg);
+		return EX_USAGE;
 	}
 
 	/* dispatch */

@@ -121,7 +121,7 @@ static int
 opt_str(struct options *o, const struct optdef *d, const char *v,
     struct gw_err *err)
 {
-	char q[64];
+	char q[GW_QUOTE_MAX];
 
 	if (v[0] == '\0')
 		return gw_err_set(err, "%s: empty value", d->flag);
@@ -182,7 +182,7 @@ static int
 opt_log_level(struct options *o, const struct optdef *d, const char *v,
     struct gw_err *err)
 {
-	char q[64];
+	char q[GW_QUOTE_MAX];
 
 	if (gw_level_parse(v, &o->level) < 0)
 		return gw_err_set(err, "%s: '%s' is not one of debug, info, "
@@ -194,7 +194,7 @@ static int
 opt_log_format(struct options *o, const struct optdef *d, const char *v,
     struct gw_err *err)
 {
-	char q[64];
+	char q[GW_QUOTE_MAX];
 
 	if (gw_log_format_parse(v, &o->format) < 0)
 		return gw_err_set(err, "%s: '%s' is not one of json, text, auto",
@@ -294,7 +294,7 @@ opt_row(int c)
 static _Noreturn void
 opt_error(int c, const char *flag)
 {
-	char q[64];
+	char q[GW_QUOTE_MAX];
 
 	if (c == ':')
 		errx(EX_USAGE, "%s: missing value", quote(q, sizeof(q), flag));
@@ -315,7 +315,7 @@ options_init(struct options *o)
 {
 	const char *level_env = getenv("LOG_LEVEL");
 	const char *format_env = getenv("LOG_FORMAT");
-	char q[64];
+	char q[GW_QUOTE_MAX];
 
 	sim_config_init(&o->cfg);
 	o->level = GW_INFO;
@@ -337,7 +337,7 @@ static void
 parse_options(int argc, char **argv, struct options *o)
 {
 	struct option lo[N_OPTDEFS + 1];
-	char shorts[2 * N_OPTDEFS + 2], q[64];
+	char shorts[2 * N_OPTDEFS + 2], q[GW_QUOTE_MAX];
 	const struct optdef *d;
 	struct gw_err err;
 	int c;
@@ -391,7 +391,7 @@ watch_signals(struct ctx *ctx)
 		ctx->sigev[i] = evsignal_new(ctx->base, handled_signals[i], on_signal,
 		    ctx);
 		if (ctx->sigev[i] == NULL || evsignal_add(ctx->sigev[i], NULL) < 0) {
-			fprintf(stderr, PROG ": cannot watch signal %d\n",
+			warnx("cannot watch signal %d",
 			    handled_signals[i]);
 			return -1;
 		}
@@ -408,11 +408,11 @@ start_sim(struct ctx *ctx, const struct options *opt)
 
 	ctx->sim = sim_new(ctx->base, &opt->cfg, ctx->log, &err);
 	if (ctx->sim == NULL) {
-		fprintf(stderr, PROG ": %s\n", err.msg);
+		warnx("%s", err.msg);
 		return EX_SOFTWARE;
 	}
 	if (sim_start(ctx->sim, &err) < 0) {
-		fprintf(stderr, PROG ": %s\n", err.msg);
+		warnx("%s", err.msg);
 		return EX_OSERR;
 	}
 	return 0;
@@ -426,7 +426,7 @@ run(struct ctx *ctx)
 
 	event_base_dispatch(ctx->base);
 	if (sim_failed(ctx->sim, &err) < 0) {
-		fprintf(stderr, PROG ": %s\n", err.msg);
+		warnx("%s", err.msg);
 		return EX_OSERR;
 	}
 	return 0;
@@ -457,7 +457,7 @@ main(int argc, char **argv)
 	if (ctx.log != NULL)
 		gw_log_set_format(ctx.log, opt.format, STDOUT_FILENO);
 	if (ctx.log == NULL || ctx.base == NULL) {
-		fprintf(stderr, PROG ": cannot create the event loop\n");
+		warnx("cannot create the event loop");
 		goto out;
 	}
 

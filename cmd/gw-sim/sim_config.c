@@ -52,7 +52,7 @@ sim_fault_name(enum sim_fault fault)
 int
 sim_fault_parse(const char *s, enum sim_fault *out, struct gw_err *err)
 {
-	char q[64];
+	char q[GW_QUOTE_MAX];
 	size_t i;
 
 	for (i = 0; i < SIM_N_FAULTS; i++) {
@@ -80,7 +80,7 @@ int
 sim_parse_client_ids(const char *s, int ids[SIM_MAX_CLIENT_IDS], size_t *n,
     struct gw_err *err)
 {
-	char item[32], q[64];
+	char item[32], q[GW_QUOTE_MAX];
 	const char *p = s, *comma;
 	size_t len, k = 0;
 	long v;
@@ -154,7 +154,7 @@ int
 sim_config_check(struct sim_config *cfg, struct gw_err *err)
 {
 	struct sockaddr_storage ss;
-	char q[64];
+	char q[GW_QUOTE_MAX];
 	int len;
 
 	if (cfg->port < 1 || cfg->port > 65535)

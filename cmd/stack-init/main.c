@@ -17,6 +17,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,12 +39,6 @@
 
 #define PROG "stack-init"
 #define VERSION "gwkit 0.1.0"
-#define EXIT_USAGE 64
-#define EXIT_UNAVAILABLE 69
-#define EXIT_SOFTWARE 70
-#define EXIT_CANTCREAT 73
-#define EXIT_IOERR 74
-#define EXIT_CONFIG 78
 #define EXIT_CTL_REFUSED 1	/* ctl: the reply said "ok": false */
 #define CTL_REPLY_MAX (4 * 1024 * 1024)	/* longest reply the client takes */
 #define CTL_TIMEOUT 5.0		/* ctl: default deadline of the whole exchange */
@@ -163,7 +158,7 @@ static void
 opt_control(struct optstate *st, const char *arg)
 {
 	if (*arg == '\0' || strlen(arg) > USOCK_PATH_MAX)
-		errx(EXIT_USAGE, "%s--control: a socket path of 1..%d bytes",
+		errx(EX_USAGE, "%s--control: a socket path of 1..%d bytes",
 		    st->prefix, USOCK_PATH_MAX);
 	snprintf(st->o->sock, sizeof(st->o->sock), "%s", arg);
 	st->have_sock = 1;
@@ -180,7 +175,7 @@ static void
 opt_notify(struct optstate *st, const char *arg)
 {
 	if (*arg == '\0' || strlen(arg) > USOCK_PATH_MAX)
-		errx(EXIT_USAGE, "--notify: a socket path of 1..%d bytes",
+		errx(EX_USAGE, "--notify: a socket path of 1..%d bytes",
 		    USOCK_PATH_MAX);
 	snprintf(st->o->notify, sizeof(st->o->notify), "%s", arg);
 	st->have_notify = 1;
@@ -244,7 +239,7 @@ opt_ctl_timeout(struct optstate *st, const char *arg)
 
 	if (cfg_seconds("ctl: --timeout", arg, 0.001, 86400, &st->o->ctl_timeout,
 	    &e) < 0)
-		errx(EXIT_USAGE, "%s", e.msg);
+		errx(EX_USAGE, "%s", e.msg);
 }
 
 static void
@@ -281,7 +276,7 @@ static void
 parse_set(int argc, char **argv, const struct optset *set, struct optstate *st)
 {
 	struct option lo[OPT_MAX + 1];
-	char shorts[4 + 2 * OPT_MAX], q[64];
+	char shorts[4 + 2 * OPT_MAX], q[GW_QUOTE_MAX];
 	size_t i, k = 0, ns;
 	int ch;
 
@@ -315,10 +310,10 @@ parse_set(int argc, char **argv, const struct optset *set, struct optstate *st)
 			continue;
 		}
 		if (ch == ':')
-			errx(EXIT_USAGE, "%s%s: missing value", set->prefix,
+			errx(EX_USAGE, "%s%s: missing value", set->prefix,
 			    argv[optind - 1]);
 		gw_err_quote(q, sizeof(q), argv[optind - 1], strlen(argv[optind - 1]));
-		errx(EXIT_USAGE, "%s%s%s%s: unknown option (see %s)", set->prefix,
+		errx(EX_USAGE, "%s%s%s%s: unknown option (see %s)", set->prefix,
 		    set->quote, q, set->quote, set->help);
 	}
 }
@@ -331,7 +326,7 @@ parse_ctl(int argc, char **argv, struct optstate *st)
 	static const struct optset set = { ":", "ctl: ", "'",
 	    "stack-init ctl --help", ctl_opts, sizeof(ctl_opts) / sizeof(ctl_opts[0]) };
 	struct opts *o = st->o;
-	char q[64];
+	char q[GW_QUOTE_MAX];
 	int v, n;
 
 	o->ctl = 1;
@@ -340,20 +335,20 @@ parse_ctl(int argc, char **argv, struct optstate *st)
 	parse_set(argc, argv, &set, st);
 	n = argc - optind;
 	if (n == 0)
-		errx(EXIT_USAGE, "ctl: a verb is needed: " CTL_VERB_LIST
+		errx(EX_USAGE, "ctl: a verb is needed: " CTL_VERB_LIST
 		    " (see stack-init ctl --help)");
 	o->ctl_verb = argv[optind];
 	o->ctl_name = n > 1 ? argv[optind + 1] : NULL;
 	if ((v = ctl_verb_find(o->ctl_verb)) < 0) {
 		gw_err_quote(q, sizeof(q), o->ctl_verb, strlen(o->ctl_verb));
-		errx(EXIT_USAGE, "ctl: unknown verb '%s': one of " CTL_VERB_LIST
+		errx(EX_USAGE, "ctl: unknown verb '%s': one of " CTL_VERB_LIST
 		    " (see stack-init ctl --help)", q);
 	}
 	if (n > 2 || (n == 2 && ctl_verbs[v].arg == CTL_NO_NAME))
-		errx(EXIT_USAGE, "ctl %s: %s", o->ctl_verb, ctl_verbs[v].arg ==
+		errx(EX_USAGE, "ctl %s: %s", o->ctl_verb, ctl_verbs[v].arg ==
 		    CTL_NO_NAME ? "takes no service name" : "takes one service name");
 	if (n == 1 && ctl_verbs[v].arg == CTL_NEEDS_NAME)
-		errx(EXIT_USAGE, "ctl %s: a service name is needed", o->ctl_verb);
+		errx(EX_USAGE, "ctl %s: a service name is needed", o->ctl_verb);
 }
 
 static void
@@ -364,34 +359,34 @@ parse_options(int argc, char **argv, struct opts *o)
 	struct optstate st = { .o = o, .lvl = cfg_env_str("LOG_LEVEL", "info"),
 	    .nlvl = "warning", .fmt = cfg_env_str("LOG_FORMAT", "auto"),
 	    .fmt_from = "LOG_FORMAT" };
-	char rd[900], q[64];
+	char rd[900], q[GW_QUOTE_MAX];
 	struct gw_err e;
 
 	memset(o, 0, sizeof(*o));
 	parse_set(argc, argv, &set, &st);
 	if (gw_level_parse(st.lvl, &o->log_level) < 0) {
 		gw_err_quote(q, sizeof(q), st.lvl, strlen(st.lvl));
-		errx(EXIT_USAGE, "log level '%s' is not one of debug, info, warning, "
+		errx(EX_USAGE, "log level '%s' is not one of debug, info, warning, "
 		    "error, critical", q);
 	}
 	if (gw_log_format_parse(st.fmt, &o->log_format) < 0) {
 		gw_err_quote(q, sizeof(q), st.fmt, strlen(st.fmt));
-		errx(EXIT_USAGE, "%s: '%s' is not one of json, text, auto",
+		errx(EX_USAGE, "%s: '%s' is not one of json, text, auto",
 		    st.fmt_from, q);
 	}
 	if (gw_level_parse(st.nlvl, &o->notify_level) < 0) {
 		gw_err_quote(q, sizeof(q), st.nlvl, strlen(st.nlvl));
-		errx(EXIT_USAGE, "--notify-level: '%s' is not one of debug, info, "
+		errx(EX_USAGE, "--notify-level: '%s' is not one of debug, info, "
 		    "warning, error, critical", q);
 	}
 	if (optind < argc && strcmp(argv[optind], "ctl") == 0)
 		parse_ctl(argc - optind, argv + optind, &st);
 	if (!st.have_sock || (!st.have_notify && !o->ctl)) {
 		if (rundir_path(rd, sizeof(rd), &e) < 0)
-			errx(EXIT_USAGE, "%s", e.msg);
+			errx(EX_USAGE, "%s", e.msg);
 		if (!st.have_sock && snprintf(o->sock, sizeof(o->sock), "%s/init.sock",
 		    rd) >= (int)sizeof(o->sock))
-			errx(EXIT_USAGE, "runtime directory too long for a socket path; "
+			errx(EX_USAGE, "runtime directory too long for a socket path; "
 			    "use --control");
 		if (!st.have_notify && snprintf(o->notify, sizeof(o->notify),
 		    "%s/notify.sock", rd) >= (int)sizeof(o->notify))
@@ -400,7 +395,7 @@ parse_options(int argc, char **argv, struct opts *o)
 	if (o->ctl)
 		return;
 	if (optind + 1 != argc)
-		errx(EXIT_USAGE, "give exactly one CONFIG.json (see --help)");
+		errx(EX_USAGE, "give exactly one CONFIG.json (see --help)");
 	o->config = argv[optind];
 }
 
@@ -423,46 +418,46 @@ run_ctl(const struct opts *o)
 	json_error_t je;
 	struct gw_err e;
 	char *line;
-	int ok = 0, busy = 0, rc = EXIT_UNAVAILABLE;
+	int ok = 0, busy = 0, rc = EX_UNAVAILABLE;
 	long ms = (long)(o->ctl_timeout * 1000.0 + 0.5);
 
 	line = req ? json_dumps(req, JSON_COMPACT) : NULL;
 	json_decref(req);
 	if (line == NULL || strlen(line) + 1 > CTL_LINE_MAX) {
-		rc = line != NULL ? EXIT_USAGE : EXIT_SOFTWARE;
-		fprintf(stderr, PROG ": ctl: %s\n", line ? "the service name is "
+		rc = line != NULL ? EX_USAGE : EX_SOFTWARE;
+		warnx("ctl: %s", line ? "the service name is "
 		    "too long for a request" : "cannot encode the request");
 		free(line);
 		return rc;
 	}
 	if (dclient_ask(o->sock, line, ms, CTL_REPLY_MAX, &rep, &e) < 0) {
 		if (rep.fail == DCLIENT_FAIL_JSON)
-			fprintf(stderr, PROG ": ctl: %s: a reply that is not a JSON "
-			    "object with \"ok\": %s\n", o->sock, rep.jerr.text);
+			warnx("ctl: %s: a reply that is not a JSON "
+			    "object with \"ok\": %s", o->sock, rep.jerr.text);
 		else
-			fprintf(stderr, PROG ": ctl: %s%s\n", e.msg, rep.fail ==
+			warnx("ctl: %s%s", e.msg, rep.fail ==
 			    DCLIENT_FAIL_TIMEOUT ? " (--timeout)" : "");
 		goto out;
 	}
 	if (json_unpack_ex(rep.obj, &je, 0, "{s:b, s?:s, s?:b}", "ok", &ok,
 	    "error", &msg, "busy", &busy) < 0) {
-		fprintf(stderr, PROG ": ctl: %s: a reply that is not a JSON object "
-		    "with \"ok\": %s\n", o->sock, je.text);
+		warnx("ctl: %s: a reply that is not a JSON object "
+		    "with \"ok\": %s", o->sock, je.text);
 		goto out;
 	}
 	if (printf("%s\n", rep.line) < 0 || fflush(stdout) == EOF) {
-		fprintf(stderr, PROG ": ctl: cannot write the reply to stdout: %s\n",
+		warnx("ctl: cannot write the reply to stdout: %s",
 		    strerror(errno));
-		rc = EXIT_IOERR;
+		rc = EX_IOERR;
 		goto out;
 	}
 	if (busy) {
-		fprintf(stderr, PROG ": ctl: %s: %s; try again\n", o->sock,
+		warnx("ctl: %s: %s; try again", o->sock,
 		    msg ? msg : "busy");
 		goto out;	/* 69: not answered */
 	}
 	if (!ok)
-		fprintf(stderr, PROG ": ctl %s: %s\n", o->ctl_verb, msg ? msg :
+		warnx("ctl %s: %s", o->ctl_verb, msg ? msg :
 		    "failed (no error text)");
 	rc = ok ? 0 : EXIT_CTL_REFUSED;
 out:
@@ -636,7 +631,7 @@ main(int argc, char **argv)
 	for (fd = 0; fd <= 2; fd++)
 		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", fd == 0 ?
 		    O_RDONLY : O_WRONLY) != fd)
-			return EXIT_SOFTWARE;
+			return EX_SOFTWARE;
 
 	/* options and configuration */
 	memset(&c, 0, sizeof(c));
@@ -646,8 +641,8 @@ main(int argc, char **argv)
 	if ((c.conf = svcconf_load(c.o.config, &e)) == NULL) {
 		/* syntax errors carry "PATH:LINE:COL"; name the file for the rest */
 		if (strncmp(e.msg, c.o.config, strlen(c.o.config)) == 0)
-			errx(EXIT_CONFIG, "%s", e.msg);
-		errx(EXIT_CONFIG, "%s: %s", c.o.config, e.msg);
+			errx(EX_CONFIG, "%s", e.msg);
+		errx(EX_CONFIG, "%s: %s", c.o.config, e.msg);
 	}
 	if (c.o.check_only) {
 		printf("configuration OK\n");
@@ -657,34 +652,34 @@ main(int argc, char **argv)
 
 	/* context: PID-1 duties, log, loop, signals */
 	if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
-		errx(EXIT_SOFTWARE, "cannot become a child subreaper: %s", strerror(errno));
+		errx(EX_SOFTWARE, "cannot become a child subreaper: %s", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
-	c.exit_code = EXIT_SOFTWARE;
+	c.exit_code = EX_SOFTWARE;
 	if ((c.base = event_base_new()) == NULL)
-		errx(EXIT_SOFTWARE, "cannot set up the event loop");
+		errx(EX_SOFTWARE, "cannot set up the event loop");
 	if (open_output(&c, &e) < 0)
-		errx(EXIT_SOFTWARE, "output: %s", e.msg);
+		errx(EX_SOFTWARE, "output: %s", e.msg);
 	if ((c.log = gw_log_new(PROG, c.logf, c.o.log_level)) == NULL)
-		errx(EXIT_SOFTWARE, "cannot set up the log");
+		errx(EX_SOFTWARE, "cannot set up the log");
 	/* the log's stream is a cookie over our stdout queue: ask fd 1 */
 	gw_log_set_format(c.log, c.o.log_format, STDOUT_FILENO);
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
 		c.sig[i] = evsignal_new(c.base, sigs[i], on_signal, &c);
 		if (c.sig[i] == NULL || evsignal_add(c.sig[i], NULL) < 0)
-			errx(EXIT_SOFTWARE, "cannot handle signal %d", sigs[i]);
+			errx(EX_SOFTWARE, "cannot handle signal %d", sigs[i]);
 	}
 
 	/* modules: alerts to discord-notify, supervisor, control socket */
 	if (!c.o.no_notify) {
 		if ((c.evs = evsend_new(c.base, c.o.notify, c.o.notify_level, &e)) == NULL)
-			errx(EXIT_USAGE, "--notify: %s", e.msg);
+			errx(EX_USAGE, "--notify: %s", e.msg);
 		gw_log_set_sink(c.log, evsend_line, c.evs);
 	}
 	if ((c.sup = super_new(c.base, c.conf, c.log, &e)) == NULL)
-		errx(EXIT_SOFTWARE, "%s", e.msg);
+		errx(EX_SOFTWARE, "%s", e.msg);
 	c.conf = NULL;	/* the supervisor's now */
 	if (actions_register(c.sup, c.base, &e) < 0)
-		errx(EXIT_SOFTWARE, "%s", e.msg);
+		errx(EX_SOFTWARE, "%s", e.msg);
 	super_on_critical(c.sup, on_critical, &c);
 	super_on_hold(c.sup, hold_for_alerts, &c);
 	super_set_output(c.sup, c.out, c.err);
@@ -692,10 +687,10 @@ main(int argc, char **argv)
 		if (rundir_path(rd, sizeof(rd), &e) == 0 &&
 		    strncmp(c.o.sock, rd, strlen(rd)) == 0 &&
 		    rundir_ensure(rd, sizeof(rd), &e) < 0)
-			errx(EXIT_CANTCREAT, "%s", e.msg);
+			errx(EX_CANTCREAT, "%s", e.msg);
 		if ((c.ctl = ctl_new(c.base, c.o.sock, c.sup, c.log, reload, &c,
 		    &e)) == NULL)
-			errx(EXIT_CANTCREAT, "--control: %s", e.msg);
+			errx(EX_CANTCREAT, "--control: %s", e.msg);
 	}
 	n = super_config(c.sup)->n;
 	gw_log_event(c.log, GW_INFO, "init", "init.started", json_pack("{s:i, s:i, s:s?}",

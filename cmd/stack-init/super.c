@@ -255,7 +255,7 @@ spawn_service(struct run *r)
 	struct pwfile_user pw;
 	struct spawn_opts o;
 	int np[2] = { -1, -1 };
-	char why[300];
+	char why[GW_WHY_MAX];
 	pid_t pid;
 
 	memset(&o, 0, sizeof(o));

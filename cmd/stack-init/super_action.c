@@ -186,7 +186,7 @@ run_command(struct run *r, const struct svc_action *a)
 {
 	struct pwfile_user pw;
 	struct spawn_opts o;
-	char why[300];
+	char why[GW_WHY_MAX];
 
 	memset(&o, 0, sizeof(o));
 	o.argv = a->argv;

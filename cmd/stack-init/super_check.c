@@ -25,7 +25,7 @@ check_on_timer(evutil_socket_t fd, short what, void *arg)
 	int health = r->st == ST_READY && r->svc->health.enabled;
 	char *const *argv = r->svc->ready.argv;
 	struct spawn_opts o;
-	char why[300];
+	char why[GW_WHY_MAX];
 
 	(void)fd;
 	(void)what;

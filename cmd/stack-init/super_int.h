@@ -88,7 +88,7 @@ struct run {
 	struct pipe_out act_out, act_err;	/* its restart command's */
 	struct pwfile_user check_pw;	/* its checks' user, looked up once */
 	int check_pw_rc;		/* per series of checks: 0, or -1 ... */
-	char check_pw_why[300];		/* ... and why */
+	char check_pw_why[GW_WHY_MAX];		/* ... and why */
 	int paused;		/* SIGSTOPped while its leader restarts */
 	int held;		/* stopped while its leader restarts */
 	int retiring;		/* removed or changed by a reload: stopping */

@@ -269,10 +269,10 @@ test_ok_reply_crlf_server_stays(void **state)
 	static const char r[] = "OK RESTART at 04:31 PM\r\n";
 
 	set_reply(fx, PEER_REPLY_STAY, r, sizeof(r) - 1);
-	run_local(fx, 2000);
+	run_local(fx, 10000);
 	assert_int_equal(fx->ok, 1);
 	assert_string_equal(fx->text, "OK RESTART at 04:31 PM");
-	assert_true(fx->done_ms < 1000);
+	assert_true(fx->done_ms < 5000);	/* not the deadline */
 }
 
 /* With SuppressInfoMessages=no IBC sends INFO lines first. */
@@ -359,10 +359,10 @@ test_close_without_reply(void **state)
 	struct fixture *fx = *state;
 
 	fx->mode = PEER_CLOSE;
-	run_local(fx, 2000);
+	run_local(fx, 10000);
 	assert_int_equal(fx->ok, 0);
 	assert_string_equal(fx->text, "connection closed without a reply");
-	assert_true(fx->done_ms < 1000);
+	assert_true(fx->done_ms < 5000);	/* not the deadline */
 }
 
 /* Only INFO lines, then EOF: still no reply. */
@@ -398,10 +398,10 @@ test_refused(void **state)
 
 	evconnlistener_free(fx->lis);	/* nothing listens on the port now */
 	fx->lis = NULL;
-	run_local(fx, 2000);
+	run_local(fx, 10000);
 	assert_int_equal(fx->ok, 0);
 	assert_string_equal(fx->text, "connection refused");
-	assert_true(fx->done_ms < 1000);
+	assert_true(fx->done_ms < 5000);	/* not the deadline */
 }
 
 static void
@@ -412,10 +412,10 @@ test_overlong_reply(void **state)
 
 	memset(r, 'A', sizeof(r));
 	set_reply(fx, PEER_REPLY_STAY, r, sizeof(r));	/* no newline at all */
-	run_local(fx, 2000);
+	run_local(fx, 10000);
 	assert_int_equal(fx->ok, 0);
 	assert_string_equal(fx->text, "reply longer than 1024 bytes");
-	assert_true(fx->done_ms < 1000);
+	assert_true(fx->done_ms < 5000);	/* not the deadline */
 }
 
 static void
@@ -467,12 +467,12 @@ test_immediate_failure_deferred(void **state)
 	lim.rlim_cur = (rlim_t)fd;	/* no new descriptor from here on */
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &lim), 0);
 	fx->restore_nofile = 1;
-	run_local(fx, 2000);		/* asserts no call inside _new */
+	run_local(fx, 10000);		/* asserts no call inside _new */
 	assert_int_equal(setrlimit(RLIMIT_NOFILE, &fx->nofile), 0);
 	fx->restore_nofile = 0;
 	assert_int_equal(fx->ok, 0);
 	assert_string_equal(fx->text, "cannot connect: Too many open files");
-	assert_true(fx->done_ms < 1000);
+	assert_true(fx->done_ms < 5000);	/* not the deadline */
 }
 
 /* Freed before the answer (before the loop ran, or once connected): done

@@ -35,6 +35,7 @@
 #include "http.h"
 #include "lineserv.h"
 #include "log.h"
+#include "opt.h"
 #include "notifier.h"
 #include "rundir.h"
 #include "spool.h"
@@ -198,51 +199,13 @@ quoted(char *buf, size_t sz, const char *s)
  * sets. A handler returns -1 with the one-line message in err: exit 64.
  * Levels and formats are only stored here and checked after the loop.
  */
-struct optdef {
-	const char *flag;	/* "--listen"; NULL for a letter only */
-	int letter;		/* 'h' for -h; 0 for none */
-	int has_arg;		/* no_argument or required_argument */
-	int (*fn)(struct opts *, const struct optdef *, const char *,
-	    struct gw_err *);
-	size_t off;		/* the field that fn sets (offsetof) */
-	double min, max;	/* its range, for seconds */
-};
-#define FIELD(m) offsetof(struct opts, m)
-
-/* A double field of seconds in [min, max]. */
-static int
-opt_seconds(struct opts *o, const struct optdef *d, const char *v,
-    struct gw_err *e)
-{
-	return cfg_seconds(d->flag, v, d->min, d->max,
-	    (double *)(void *)((char *)o + d->off), e);
-}
-
-/* An int field set to 1 by a flag without a value. */
-static int
-opt_set(struct opts *o, const struct optdef *d, const char *v,
-    struct gw_err *e)
-{
-	(void)v;
-	(void)e;
-	*(int *)(void *)((char *)o + d->off) = 1;
-	return 0;
-}
-
-/* A const char * field pointing at the value (argv outlives the opts). */
-static int
-opt_ptr(struct opts *o, const struct optdef *d, const char *v,
-    struct gw_err *e)
-{
-	(void)e;
-	*(const char **)(void *)((char *)o + d->off) = v;
-	return 0;
-}
+#define FIELD(m) OPT_FIELD(struct opts, m)
 
 static int
-opt_listen(struct opts *o, const struct optdef *d, const char *v,
+opt_listen(void *ctx, const struct opt_def *d, const char *v,
     struct gw_err *e)
 {
+	struct opts *o = ctx;
 	(void)d;
 	if (*v == '\0' || strlen(v) > USOCK_PATH_MAX)
 		return gw_err_set(e, "--listen: a socket path of 1..%d bytes",
@@ -253,9 +216,10 @@ opt_listen(struct opts *o, const struct optdef *d, const char *v,
 }
 
 static int
-opt_spool(struct opts *o, const struct optdef *d, const char *v,
+opt_spool(void *ctx, const struct opt_def *d, const char *v,
     struct gw_err *e)
 {
+	struct opts *o = ctx;
 	(void)d;
 	if (*v == '\0' || strlen(v) >= 900)
 		return gw_err_set(e, "--spool: a directory path of 1..899 bytes");
@@ -265,9 +229,10 @@ opt_spool(struct opts *o, const struct optdef *d, const char *v,
 }
 
 static int
-opt_mention(struct opts *o, const struct optdef *d, const char *v,
+opt_mention(void *ctx, const struct opt_def *d, const char *v,
     struct gw_err *e)
 {
+	struct opts *o = ctx;
 	(void)d;
 	if (strlen(v) > DISCORD_MAX_CONTENT)
 		return gw_err_set(e, "--mention: longer than %d characters",
@@ -277,9 +242,10 @@ opt_mention(struct opts *o, const struct optdef *d, const char *v,
 }
 
 static int
-opt_max_clients(struct opts *o, const struct optdef *d, const char *v,
+opt_max_clients(void *ctx, const struct opt_def *d, const char *v,
     struct gw_err *e)
 {
+	struct opts *o = ctx;
 	char *end;
 
 	(void)d;
@@ -293,9 +259,10 @@ opt_max_clients(struct opts *o, const struct optdef *d, const char *v,
 }
 
 static int
-opt_source(struct opts *o, const struct optdef *d, const char *v,
+opt_source(void *ctx, const struct opt_def *d, const char *v,
     struct gw_err *e)
 {
+	struct opts *o = ctx;
 	(void)d;
 	(void)e;
 	o->source = v;
@@ -304,9 +271,10 @@ opt_source(struct opts *o, const struct optdef *d, const char *v,
 }
 
 static int
-opt_component(struct opts *o, const struct optdef *d, const char *v,
+opt_component(void *ctx, const struct opt_def *d, const char *v,
     struct gw_err *e)
 {
+	struct opts *o = ctx;
 	(void)d;
 	(void)e;
 	o->component = v;
@@ -315,9 +283,10 @@ opt_component(struct opts *o, const struct optdef *d, const char *v,
 }
 
 static int
-opt_log_format(struct opts *o, const struct optdef *d, const char *v,
+opt_log_format(void *ctx, const struct opt_def *d, const char *v,
     struct gw_err *e)
 {
+	struct opts *o = ctx;
 	(void)e;
 	o->log_format_arg = v;
 	o->log_format_from = d->flag;
@@ -325,10 +294,10 @@ opt_log_format(struct opts *o, const struct optdef *d, const char *v,
 }
 
 static int
-opt_help(struct opts *o, const struct optdef *d, const char *v,
+opt_help(void *ctx, const struct opt_def *d, const char *v,
     struct gw_err *e)
 {
-	(void)o;
+	(void)ctx;
 	(void)d;
 	(void)v;
 	(void)e;
@@ -337,10 +306,10 @@ opt_help(struct opts *o, const struct optdef *d, const char *v,
 }
 
 static int
-opt_version(struct opts *o, const struct optdef *d, const char *v,
+opt_version(void *ctx, const struct opt_def *d, const char *v,
     struct gw_err *e)
 {
-	(void)o;
+	(void)ctx;
 	(void)d;
 	(void)v;
 	(void)e;
@@ -350,101 +319,47 @@ opt_version(struct opts *o, const struct optdef *d, const char *v,
 
 #define ARG required_argument
 #define NOARG no_argument
-static const struct optdef optdefs[] = {
-	{ "--listen", 0, ARG, opt_listen, 0, 0, 0 },
-	{ "--no-listen", 0, NOARG, opt_set, FIELD(no_listen), 0, 0 },
-	{ "--no-stdin", 0, NOARG, opt_set, FIELD(no_stdin), 0, 0 },
-	{ "--once", 0, NOARG, opt_set, FIELD(once), 0, 0 },
-	{ "--spool", 0, ARG, opt_spool, 0, 0, 0 },
+static const struct opt_def optdefs[] = {
+	{ "--listen", 0, ARG, opt_listen, 0, 0, 0, 0 },
+	{ "--no-listen", 0, NOARG, opt_flag, FIELD(no_listen), 0, 0 },
+	{ "--no-stdin", 0, NOARG, opt_flag, FIELD(no_stdin), 0, 0 },
+	{ "--once", 0, NOARG, opt_flag, FIELD(once), 0, 0 },
+	{ "--spool", 0, ARG, opt_spool, 0, 0, 0, 0 },
 	{ "--webhook-file", 0, ARG, opt_ptr, FIELD(webhook_file), 0, 0 },
-	{ "--allow-insecure-url", 0, NOARG, opt_set, FIELD(allow_insecure), 0,
+	{ "--allow-insecure-url", 0, NOARG, opt_flag, FIELD(allow_insecure), 0,
 	    0 },
-	{ "--dry-run", 0, NOARG, opt_set, FIELD(dry_run), 0, 0 },
-	{ "--mention", 0, ARG, opt_mention, 0, 0, 0 },
+	{ "--dry-run", 0, NOARG, opt_flag, FIELD(dry_run), 0, 0 },
+	{ "--mention", 0, ARG, opt_mention, 0, 0, 0, 0 },
 	{ "--coalesce-window", 0, ARG, opt_seconds, FIELD(window_s), 0, 86400 },
 	{ "--max-age", 0, ARG, opt_seconds, FIELD(max_age_s), 1, 31536000 },
 	{ "--park-retry", 0, ARG, opt_seconds, FIELD(park_retry_s), 0.1, 86400 },
 	{ "--drain-timeout", 0, ARG, opt_seconds, FIELD(drain_s), 0, 3600 },
 	{ "--timeout", 0, ARG, opt_seconds, FIELD(timeout_s), 0.001, 86400 },
 	{ "--send", 0, ARG, opt_ptr, FIELD(send_level), 0, 0 },
-	{ "--source", 0, ARG, opt_source, 0, 0, 0 },
-	{ "--component", 0, ARG, opt_component, 0, 0, 0 },
+	{ "--source", 0, ARG, opt_source, 0, 0, 0, 0 },
+	{ "--component", 0, ARG, opt_component, 0, 0, 0, 0 },
 	{ "--event", 0, ARG, opt_ptr, FIELD(event_name), 0, 0 },
-	{ "--stats", 0, NOARG, opt_set, FIELD(stats), 0, 0 },
+	{ "--stats", 0, NOARG, opt_flag, FIELD(stats), 0, 0 },
 	{ "--log-level", 0, ARG, opt_ptr, FIELD(log_level_arg), 0, 0 },
-	{ "--max-clients", 0, ARG, opt_max_clients, 0, 0, 0 },
+	{ "--max-clients", 0, ARG, opt_max_clients, 0, 0, 0, 0 },
 	{ "--client-timeout", 0, ARG, opt_seconds, FIELD(client_timeout_s), 0.1,
 	    86400 },
-	{ "--text", 0, NOARG, opt_set, FIELD(text), 0, 0 },
+	{ "--text", 0, NOARG, opt_flag, FIELD(text), 0, 0 },
 	{ "--default-level", 0, ARG, opt_ptr, FIELD(default_level_arg), 0, 0 },
-	{ "--log-format", 0, ARG, opt_log_format, 0, 0, 0 },
-	{ NULL, 'n', NOARG, opt_set, FIELD(check_only), 0, 0 },
-	{ "--help", 'h', NOARG, opt_help, 0, 0, 0 },
-	{ "--version", 'V', NOARG, opt_version, 0, 0, 0 },
+	{ "--log-format", 0, ARG, opt_log_format, 0, 0, 0, 0 },
+	{ NULL, 'n', NOARG, opt_flag, FIELD(check_only), 0, 0 },
+	{ "--help", 'h', NOARG, opt_help, 0, 0, 0, 0 },
+	{ "--version", 'V', NOARG, opt_version, 0, 0, 0, 0 },
 };
 #define N_OPTDEFS (sizeof(optdefs) / sizeof(optdefs[0]))
-
-/* getopt_long's view of the table. A row's value is its letter, or 256 +
- * its index for a long option without one; shorts opens with ':' so that
- * a missing value is told from an unknown option. */
-static void
-opt_getopt(struct option lo[N_OPTDEFS + 1], char shorts[2 * N_OPTDEFS + 2])
-{
-	size_t i, k = 0, n = 0;
-
-	shorts[n++] = ':';
-	for (i = 0; i < N_OPTDEFS; i++) {
-		const struct optdef *d = &optdefs[i];
-
-		if (d->flag != NULL)
-			lo[k++] = (struct option){ d->flag + 2, d->has_arg, NULL,
-			    d->letter != 0 ? d->letter : 256 + (int)i };
-		if (d->letter != 0) {
-			shorts[n++] = (char)d->letter;
-			if (d->has_arg != no_argument)
-				shorts[n++] = ':';
-		}
-	}
-	lo[k] = (struct option){ NULL, 0, NULL, 0 };
-	shorts[n] = '\0';
-}
-
-/* The row of getopt_long's value c; NULL for ':' and '?'. */
-static const struct optdef *
-opt_row(int c)
-{
-	size_t i;
-
-	if (c >= 256)
-		return (size_t)(c - 256) < N_OPTDEFS ? &optdefs[c - 256] : NULL;
-	for (i = 0; c > 0 && i < N_OPTDEFS; i++)
-		if (optdefs[i].letter == c)
-			return &optdefs[i];
-	return NULL;
-}
-
-/* getopt_long returned ':' or '?': flag is the argument it stopped at. */
-static _Noreturn void
-opt_error(int c, const char *flag)
-{
-	char q[GW_QUOTE_MAX];
-
-	if (c == ':')
-		errx(EX_USAGE, "%s: missing value", quoted(q, sizeof(q), flag));
-	if (optopt > 0 && optopt < 128 && strncmp(flag, "--", 2) != 0)
-		errx(EX_USAGE, "-%c: unknown option (see --help)", optopt);
-	errx(EX_USAGE, "%s: unknown option (see --help)",
-	    quoted(q, sizeof(q), flag));
-}
+static const struct opt_set optset = { "", "", "", "--help", optdefs,
+    N_OPTDEFS };
 
 static void
 parse_options(int argc, char **argv, struct opts *o)
 {
-	struct option lo[N_OPTDEFS + 1];
-	char shorts[2 * N_OPTDEFS + 2], q[GW_QUOTE_MAX], rd[900];
-	const struct optdef *d;
+	char q[GW_QUOTE_MAX], rd[900];
 	struct gw_err e;
-	int ch;
 
 	memset(o, 0, sizeof(*o));
 	o->window_s = 60;
@@ -461,14 +376,8 @@ parse_options(int argc, char **argv, struct opts *o)
 	o->log_level_arg = cfg_env_str("LOG_LEVEL", "info");
 	o->log_format_arg = cfg_env_str("LOG_FORMAT", "auto");
 	o->log_format_from = "LOG_FORMAT";
-	opt_getopt(lo, shorts);
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
-		if ((d = opt_row(ch)) == NULL)
-			opt_error(ch, argv[optind - 1]);
-		if (d->fn(o, d, optarg, &e) < 0)
-			errx(EX_USAGE, "%s", e.msg);
-	}
+	if (opt_parse(argc, argv, &optset, o, &e) < 0)
+		errx(EX_USAGE, "%s", e.msg);
 	if (gw_level_parse(o->log_level_arg, &o->log_level) < 0)
 		errx(EX_USAGE, "log level '%s' is not one of debug, info, warning, "
 		    "error, critical", quoted(q, sizeof(q), o->log_level_arg));

@@ -21,6 +21,7 @@
 
 #include "backoff.h"
 #include "cfg.h"
+#include "opt.h"
 #include "probe.h"
 
 #define GWKIT_VERSION "0.1.0"
@@ -107,70 +108,23 @@ die_usage(const struct gw_err *e)
  * takes its value and, for the generic handlers, the field and range it
  * sets. A handler returns -1 with the one-line message in err: exit 64.
  */
-struct optdef {
-	const char *flag;	/* "--port"; NULL for a letter only */
-	int letter;		/* 'q' for -q; 0 for none */
-	int has_arg;		/* no_argument or required_argument */
-	int (*fn)(struct opts *, const struct optdef *, const char *,
-	    struct gw_err *);
-	size_t off;		/* the field that fn sets (offsetof) */
-	double min, max;	/* its range, for numbers */
-};
-#define FIELD(m) offsetof(struct opts, m)
-
-/* A long field in [min, max]. */
-static int
-opt_long(struct opts *o, const struct optdef *d, const char *v,
-    struct gw_err *e)
-{
-	return cfg_long(d->flag, v, (long)d->min, (long)d->max,
-	    (long *)(void *)((char *)o + d->off), e);
-}
-
-/* A double field of seconds in [min, max]. */
-static int
-opt_seconds(struct opts *o, const struct optdef *d, const char *v,
-    struct gw_err *e)
-{
-	return cfg_seconds(d->flag, v, d->min, d->max,
-	    (double *)(void *)((char *)o + d->off), e);
-}
-
-/* An int field set to 1 by a flag without a value. */
-static int
-opt_set(struct opts *o, const struct optdef *d, const char *v,
-    struct gw_err *e)
-{
-	(void)v;
-	(void)e;
-	*(int *)(void *)((char *)o + d->off) = 1;
-	return 0;
-}
-
-/* A const char * field pointing at the value (argv outlives the opts). */
-static int
-opt_ptr(struct opts *o, const struct optdef *d, const char *v,
-    struct gw_err *e)
-{
-	(void)e;
-	*(const char **)(void *)((char *)o + d->off) = v;
-	return 0;
-}
+#define FIELD(m) OPT_FIELD(struct opts, m)
 
 /* --max-retries also names itself in the give-up message. */
 static int
-opt_max_retries(struct opts *o, const struct optdef *d, const char *v,
+opt_max_retries(void *ctx, const struct opt_def *d, const char *v,
     struct gw_err *e)
 {
+	struct opts *o = ctx;
 	o->max_retries_from = d->flag;
 	return opt_long(o, d, v, e);
 }
 
 static int
-opt_help(struct opts *o, const struct optdef *d, const char *v,
+opt_help(void *ctx, const struct opt_def *d, const char *v,
     struct gw_err *e)
 {
-	(void)o;
+	(void)ctx;
 	(void)d;
 	(void)v;
 	(void)e;
@@ -179,10 +133,10 @@ opt_help(struct opts *o, const struct optdef *d, const char *v,
 }
 
 static int
-opt_version(struct opts *o, const struct optdef *d, const char *v,
+opt_version(void *ctx, const struct opt_def *d, const char *v,
     struct gw_err *e)
 {
-	(void)o;
+	(void)ctx;
 	(void)d;
 	(void)v;
 	(void)e;
@@ -192,12 +146,12 @@ opt_version(struct opts *o, const struct optdef *d, const char *v,
 
 #define ARG required_argument
 #define NOARG no_argument
-static const struct optdef optdefs[] = {
+static const struct opt_def optdefs[] = {
 	{ "--host", 0, ARG, opt_ptr, FIELD(host_arg), 0, 0 },
 	{ "--port", 0, ARG, opt_long, FIELD(port_arg), 1, 65535 },
 	{ "--client-id", 0, ARG, opt_long, FIELD(client_id), 0, 2147483647 },
 	{ "--timeout", 0, ARG, opt_seconds, FIELD(timeout), 0.001, 86400 },
-	{ "--wait", 0, NOARG, opt_set, FIELD(wait), 0, 0 },
+	{ "--wait", 0, NOARG, opt_flag, FIELD(wait), 0, 0 },
 	{ "--retry-interval", 0, ARG, opt_seconds, FIELD(retry_interval), 0.01,
 	    86400 },
 	{ "--retry-cap", 0, ARG, opt_seconds, FIELD(retry_cap), 0.01, 86400 },
@@ -205,74 +159,16 @@ static const struct optdef optdefs[] = {
 	    1000000 },
 	{ "--startup-timeout", 0, ARG, opt_seconds, FIELD(startup_timeout),
 	    0.001, 31536000 },
-	{ "--heartbeat", 0, NOARG, opt_set, FIELD(heartbeat), 0, 0 },
-	{ "--json", 0, NOARG, opt_set, FIELD(json), 0, 0 },
-	{ "--quiet", 'q', NOARG, opt_set, FIELD(quiet), 0, 0 },
-	{ NULL, 'n', NOARG, opt_set, FIELD(check_only), 0, 0 },
-	{ "--help", 'h', NOARG, opt_help, 0, 0, 0 },
-	{ "--version", 'V', NOARG, opt_version, 0, 0, 0 },
+	{ "--heartbeat", 0, NOARG, opt_flag, FIELD(heartbeat), 0, 0 },
+	{ "--json", 0, NOARG, opt_flag, FIELD(json), 0, 0 },
+	{ "--quiet", 'q', NOARG, opt_flag, FIELD(quiet), 0, 0 },
+	{ NULL, 'n', NOARG, opt_flag, FIELD(check_only), 0, 0 },
+	{ "--help", 'h', NOARG, opt_help, 0, 0, 0, 0 },
+	{ "--version", 'V', NOARG, opt_version, 0, 0, 0, 0 },
 };
 #define N_OPTDEFS (sizeof(optdefs) / sizeof(optdefs[0]))
-
-/* getopt_long's view of the table. A row's value is its letter, or 256 +
- * its index for a long option without one; shorts opens with ':' so that
- * a missing value is told from an unknown option. */
-static void
-opt_getopt(struct option lo[N_OPTDEFS + 1], char shorts[2 * N_OPTDEFS + 2])
-{
-	size_t i, k = 0, n = 0;
-
-	shorts[n++] = ':';
-	for (i = 0; i < N_OPTDEFS; i++) {
-		const struct optdef *d = &optdefs[i];
-
-		if (d->flag != NULL)
-			lo[k++] = (struct option){ d->flag + 2, d->has_arg, NULL,
-			    d->letter != 0 ? d->letter : 256 + (int)i };
-		if (d->letter != 0) {
-			shorts[n++] = (char)d->letter;
-			if (d->has_arg != no_argument)
-				shorts[n++] = ':';
-		}
-	}
-	lo[k] = (struct option){ NULL, 0, NULL, 0 };
-	shorts[n] = '\0';
-}
-
-/* The row of getopt_long's value c; NULL for ':' and '?'. */
-static const struct optdef *
-opt_row(int c)
-{
-	size_t i;
-
-	if (c >= 256)
-		return (size_t)(c - 256) < N_OPTDEFS ? &optdefs[c - 256] : NULL;
-	for (i = 0; c > 0 && i < N_OPTDEFS; i++)
-		if (optdefs[i].letter == c)
-			return &optdefs[i];
-	return NULL;
-}
-
-/* getopt_long returned ':' or '?': flag is the argument it stopped at. */
-static _Noreturn void
-opt_error(int c, const char *flag)
-{
-	struct gw_err e;
-	char q[GW_QUOTE_MAX];
-
-	if (c == ':')
-		gw_err_set(&e, "%s: missing value", quoted(q, sizeof(q), flag));
-	else if (optopt > 0 && optopt < 128 && optopt != '?' &&
-	    strncmp(flag, "--", 2) != 0)
-		gw_err_set(&e, "-%c: unknown option (see --help)", optopt);
-	else if (optopt > 0 && strchr(flag, '=') != NULL)
-		gw_err_set(&e, "%s: this option takes no value",
-		    quoted(q, sizeof(q), flag));
-	else
-		gw_err_set(&e, "%s: unknown option (see --help)",
-		    quoted(q, sizeof(q), flag));
-	die_usage(&e);
-}
+static const struct opt_set optset = { "", "", "", "--help", optdefs,
+    N_OPTDEFS };
 
 /* The endpoint: host[:port]. A flag overrides the environment (--port
  * beats a port in GATEWAY_HOST, a port in --host beats GATEWAY_PORT); two
@@ -315,12 +211,9 @@ resolve_endpoint(struct opts *o, long env_port)
 static void
 parse_options(int argc, char **argv, struct opts *o)
 {
-	struct option lo[N_OPTDEFS + 1];
-	char shorts[2 * N_OPTDEFS + 2], q[GW_QUOTE_MAX];
-	const struct optdef *d;
+	char q[GW_QUOTE_MAX];
 	long env_port = 0;
 	struct gw_err e;
-	int c;
 
 	memset(o, 0, sizeof(*o));
 	o->max_retries_from = "GATEWAY_MAX_RETRIES";
@@ -336,14 +229,8 @@ parse_options(int argc, char **argv, struct opts *o)
 	    &o->startup_timeout, &e) < 0)
 		die_usage(&e);
 
-	opt_getopt(lo, shorts);
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
-		if ((d = opt_row(c)) == NULL)
-			opt_error(c, argv[optind - 1]);
-		if (d->fn(o, d, optarg, &e) < 0)
-			die_usage(&e);
-	}
+	if (opt_parse(argc, argv, &optset, o, &e) < 0)
+		die_usage(&e);
 	if (optind < argc) {
 		gw_err_set(&e, "'%s': unexpected argument (see --help)",
 		    quoted(q, sizeof(q), argv[optind]));

@@ -21,6 +21,7 @@
 #include "cfg.h"
 #include "gw_err.h"
 #include "log.h"
+#include "opt.h"
 #include "sim.h"
 
 #define PROG "gw-sim"
@@ -91,62 +92,13 @@ struct options {
  * sets. Handlers check syntax only (sim_config_check owns the rules) and
  * return -1 with the one-line message in err: exit 64.
  */
-struct optdef {
-	const char *flag;	/* "--port"; NULL for a letter only */
-	int letter;		/* 'h' for -h; 0 for none */
-	int has_arg;		/* no_argument or required_argument */
-	int (*fn)(struct options *, const struct optdef *, const char *,
-	    struct gw_err *);
-	size_t off, size;	/* the field that fn sets (FIELD) */
-	long min, max;		/* its range, for numbers */
-};
-#define FIELD(m) offsetof(struct options, m), sizeof(((struct options *)0)->m)
-
-/* An int field in [min, max]. */
-static int
-opt_int(struct options *o, const struct optdef *d, const char *v,
-    struct gw_err *err)
-{
-	long n;
-
-	if (cfg_long(d->flag, v, d->min, d->max, &n, err) < 0)
-		return -1;
-	*(int *)(void *)((char *)o + d->off) = (int)n;
-	return 0;
-}
-
-/* A string copied into a char array field; too long for it is a syntax
- * error. */
-static int
-opt_str(struct options *o, const struct optdef *d, const char *v,
-    struct gw_err *err)
-{
-	char q[GW_QUOTE_MAX];
-
-	if (v[0] == '\0')
-		return gw_err_set(err, "%s: empty value", d->flag);
-	if (strlen(v) >= d->size)
-		return gw_err_set(err, "%s: '%s' is longer than %zu bytes", d->flag,
-		    quote(q, sizeof(q), v), d->size - 1);
-	memcpy((char *)o + d->off, v, strlen(v) + 1);
-	return 0;
-}
-
-/* An int field set to 1 by a flag without a value. */
-static int
-opt_set(struct options *o, const struct optdef *d, const char *v,
-    struct gw_err *err)
-{
-	(void)v;
-	(void)err;
-	*(int *)(void *)((char *)o + d->off) = 1;
-	return 0;
-}
+#define FIELD(m) OPT_FIELD(struct options, m)
 
 static int
-opt_fault(struct options *o, const struct optdef *d, const char *v,
+opt_fault(void *ctx, const struct opt_def *d, const char *v,
     struct gw_err *err)
 {
+	struct options *o = ctx;
 	struct gw_err e;
 
 	if (sim_fault_parse(v, &o->cfg.fault, &e) < 0)
@@ -155,9 +107,10 @@ opt_fault(struct options *o, const struct optdef *d, const char *v,
 }
 
 static int
-opt_client_ids(struct options *o, const struct optdef *d, const char *v,
+opt_client_ids(void *ctx, const struct opt_def *d, const char *v,
     struct gw_err *err)
 {
+	struct options *o = ctx;
 	struct gw_err e;
 
 	if (sim_parse_client_ids(v, o->cfg.client_ids_in_use,
@@ -167,9 +120,10 @@ opt_client_ids(struct options *o, const struct optdef *d, const char *v,
 }
 
 static int
-opt_seed(struct options *o, const struct optdef *d, const char *v,
+opt_seed(void *ctx, const struct opt_def *d, const char *v,
     struct gw_err *err)
 {
+	struct options *o = ctx;
 	long seed;
 
 	if (cfg_long(d->flag, v, 0, LONG_MAX, &seed, err) < 0)
@@ -179,9 +133,10 @@ opt_seed(struct options *o, const struct optdef *d, const char *v,
 }
 
 static int
-opt_log_level(struct options *o, const struct optdef *d, const char *v,
+opt_log_level(void *ctx, const struct opt_def *d, const char *v,
     struct gw_err *err)
 {
+	struct options *o = ctx;
 	char q[GW_QUOTE_MAX];
 
 	if (gw_level_parse(v, &o->level) < 0)
@@ -191,9 +146,10 @@ opt_log_level(struct options *o, const struct optdef *d, const char *v,
 }
 
 static int
-opt_log_format(struct options *o, const struct optdef *d, const char *v,
+opt_log_format(void *ctx, const struct opt_def *d, const char *v,
     struct gw_err *err)
 {
+	struct options *o = ctx;
 	char q[GW_QUOTE_MAX];
 
 	if (gw_log_format_parse(v, &o->format) < 0)
@@ -203,10 +159,10 @@ opt_log_format(struct options *o, const struct optdef *d, const char *v,
 }
 
 static int
-opt_help(struct options *o, const struct optdef *d, const char *v,
+opt_help(void *ctx, const struct opt_def *d, const char *v,
     struct gw_err *err)
 {
-	(void)o;
+	(void)ctx;
 	(void)d;
 	(void)v;
 	(void)err;
@@ -215,10 +171,10 @@ opt_help(struct options *o, const struct optdef *d, const char *v,
 }
 
 static int
-opt_version(struct options *o, const struct optdef *d, const char *v,
+opt_version(void *ctx, const struct opt_def *d, const char *v,
     struct gw_err *err)
 {
-	(void)o;
+	(void)ctx;
 	(void)d;
 	(void)v;
 	(void)err;
@@ -228,7 +184,7 @@ opt_version(struct options *o, const struct optdef *d, const char *v,
 
 #define ARG required_argument
 #define NOARG no_argument
-static const struct optdef optdefs[] = {
+static const struct opt_def optdefs[] = {
 	{ "--port", 0, ARG, opt_int, FIELD(cfg.port), 1, 65535 },
 	{ "--bind", 0, ARG, opt_str, FIELD(cfg.bind_addr), 0, 0 },
 	{ "--max-version", 0, ARG, opt_int, FIELD(cfg.max_version),
@@ -245,69 +201,13 @@ static const struct optdef optdefs[] = {
 	{ "--control", 0, ARG, opt_str, FIELD(cfg.control_path), 0, 0 },
 	{ "--log-level", 0, ARG, opt_log_level, 0, 0, 0, 0 },
 	{ "--log-format", 0, ARG, opt_log_format, 0, 0, 0, 0 },
-	{ NULL, 'n', NOARG, opt_set, FIELD(check_only), 0, 0 },
+	{ NULL, 'n', NOARG, opt_flag, FIELD(check_only), 0, 0 },
 	{ "--help", 'h', NOARG, opt_help, 0, 0, 0, 0 },
 	{ "--version", 'V', NOARG, opt_version, 0, 0, 0, 0 },
 };
 #define N_OPTDEFS (sizeof(optdefs) / sizeof(optdefs[0]))
-
-/* getopt_long's view of the table. A row's value is its letter, or 256 +
- * its index for a long option without one; shorts opens with ':' so that
- * a missing value is told from an unknown option. */
-static void
-opt_getopt(struct option lo[N_OPTDEFS + 1], char shorts[2 * N_OPTDEFS + 2])
-{
-	size_t i, k = 0, n = 0;
-
-	shorts[n++] = ':';
-	for (i = 0; i < N_OPTDEFS; i++) {
-		const struct optdef *d = &optdefs[i];
-
-		if (d->flag != NULL)
-			lo[k++] = (struct option){ d->flag + 2, d->has_arg, NULL,
-			    d->letter != 0 ? d->letter : 256 + (int)i };
-		if (d->letter != 0) {
-			shorts[n++] = (char)d->letter;
-			if (d->has_arg != no_argument)
-				shorts[n++] = ':';
-		}
-	}
-	lo[k] = (struct option){ NULL, 0, NULL, 0 };
-	shorts[n] = '\0';
-}
-
-/* The row of getopt_long's value c; NULL for ':' and '?'. */
-static const struct optdef *
-opt_row(int c)
-{
-	size_t i;
-
-	if (c >= 256)
-		return (size_t)(c - 256) < N_OPTDEFS ? &optdefs[c - 256] : NULL;
-	for (i = 0; c > 0 && i < N_OPTDEFS; i++)
-		if (optdefs[i].letter == c)
-			return &optdefs[i];
-	return NULL;
-}
-
-/* getopt_long returned ':' or '?': flag is the argument it stopped at. */
-static _Noreturn void
-opt_error(int c, const char *flag)
-{
-	char q[GW_QUOTE_MAX];
-
-	if (c == ':')
-		errx(EX_USAGE, "%s: missing value", quote(q, sizeof(q), flag));
-	/* the wording of gw-probe, stack-init and discord-notify */
-	if (optopt > 0 && optopt < 128 && optopt != '?' &&
-	    strncmp(flag, "--", 2) != 0)
-		errx(EX_USAGE, "-%c: unknown option (see --help)", optopt);
-	if (optopt > 0 && strchr(flag, '=') != NULL)
-		errx(EX_USAGE, "%s: this option takes no value",
-		    quote(q, sizeof(q), flag));
-	errx(EX_USAGE, "%s: unknown option (see --help)",
-	    quote(q, sizeof(q), flag));
-}
+static const struct opt_set optset = { "", "", "", "--help", optdefs,
+    N_OPTDEFS };
 
 /* Defaults, then LOG_LEVEL and LOG_FORMAT (exit 78 when bad). */
 static void
@@ -336,21 +236,12 @@ options_init(struct options *o)
 static void
 parse_options(int argc, char **argv, struct options *o)
 {
-	struct option lo[N_OPTDEFS + 1];
-	char shorts[2 * N_OPTDEFS + 2], q[GW_QUOTE_MAX];
-	const struct optdef *d;
+	char q[GW_QUOTE_MAX];
 	struct gw_err err;
-	int c;
 
 	options_init(o);
-	opt_getopt(lo, shorts);
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
-		if ((d = opt_row(c)) == NULL)
-			opt_error(c, argv[optind - 1]);
-		if (d->fn(o, d, optarg, &err) < 0)
-			errx(EX_USAGE, "%s", err.msg);
-	}
+	if (opt_parse(argc, argv, &optset, o, &err) < 0)
+		errx(EX_USAGE, "%s", err.msg);
 	if (optind < argc)
 		errx(EX_USAGE, "'%s': unexpected argument (see --help)",
 		    quote(q, sizeof(q), argv[optind]));

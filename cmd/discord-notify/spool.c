@@ -57,6 +57,8 @@ struct spool {
 	size_t acked_on_disk;	/* acked or damaged lines still in the file */
 	size_t damaged_kept;	/* damaged lines not dead-lettered: no compaction */
 	uint64_t scan_max;	/* while opening: highest seq so far */
+	uint64_t scan_first;	/* while opening: the first record's seq */
+	int scan_gaps;		/* while opening: the records' seqs have gaps */
 	size_t scan_acked;	/* while opening: distinct acks of seqs seen */
 	char damaged_err[256];	/* why the dead-letter write failed */
 	int dirty_tail;		/* a failed write left a partial line that
@@ -773,13 +775,16 @@ spool_fill(struct spool *sp, size_t max_recs, size_t max_bytes,
 /* --- opening ------------------------------------------------------------ */
 
 /* An ack seen while scanning: counts only for a seq seen before it (an
- * ack of a record further on would drop it: ignored, it stays live). */
+ * ack of a record further on would drop it: ignored, it stays live). The
+ * count is exact while the records' seqs have no gaps; with gaps (a
+ * damaged record, records compacted away) an ack may name a seq that is
+ * no record, and scan() counts again. */
 static int
 scan_ack(struct spool *sp, uint64_t v)
 {
 	int r;
 
-	if (v == 0 || v > sp->scan_max)
+	if (v == 0 || v < sp->scan_first || v > sp->scan_max)
 		return 0;
 	if ((r = range_add(sp, v)) < 0)
 		return -1;
@@ -788,6 +793,39 @@ scan_ack(struct spool *sp, uint64_t v)
 }
 
 static int compact(struct spool *sp, struct gw_err *err);
+
+/* The live records of the file up to end, counted one by one: the records
+ * (seqs rising) whose seq is not acked. */
+static int
+count_live(struct spool *sp, off_t end, size_t *live, struct gw_err *err)
+{
+	struct reader r;
+	struct parsed p;
+	enum kind k;
+	const char *line;
+	size_t len;
+	uint64_t max = 0;
+	int rc;
+
+	*live = 0;
+	memset(&r, 0, sizeof(r));
+	rd_init(&r, sp->fd, 0);
+	while ((rc = rd_next(&r, end, &line, &len, err)) == 1) {
+		if (line == NULL)
+			continue;
+		if (classify(sp, line, len, 0, NULL, &p, &k) < 0) {
+			rc = gw_err_set(err, "spool: out of memory");
+			break;
+		}
+		if (k != K_REC || p.seq <= max)
+			continue;
+		max = p.seq;
+		if (!range_has(sp, p.seq))
+			(*live)++;
+	}
+	free(r.buf);
+	return rc < 0 ? -1 : 0;
+}
 
 static int
 scan(struct spool *sp, size_t *skipped, struct gw_err *err)
@@ -827,6 +865,10 @@ scan(struct spool *sp, size_t *skipped, struct gw_err *err)
 				    lineno, (unsigned long long)p.seq,
 				    (unsigned long long)sp->scan_max);
 			else if (k == K_REC) {
+				if (recs == 0)
+					sp->scan_first = p.seq;
+				else if (p.seq != sp->scan_max + 1)
+					sp->scan_gaps = 1;
 				sp->scan_max = p.seq;
 				recs++;
 			}
@@ -849,23 +891,22 @@ scan(struct spool *sp, size_t *skipped, struct gw_err *err)
 	if (rd_offset(&r) < st.st_size && ftruncate(sp->fd, rd_offset(&r)) < 0)
 		return gw_err_set(err, "cannot cut the torn end of %s/%s: %s", sp->dir,
 		    SPOOL_FILE, strerror(errno));
-	sp->n_live = recs > sp->scan_acked ? recs - sp->scan_acked : 0;
+	sp->synced_end = rd_offset(&r);
+	if (!sp->scan_gaps)
+		sp->n_live = recs > sp->scan_acked ? recs - sp->scan_acked : 0;
+	else if (count_live(sp, sp->synced_end, &sp->n_live, err) < 0)
+		return -1;
 	sp->acked_on_disk += recs - sp->n_live;
 	sp->next_seq = sp->scan_max + 1;
-	sp->synced_end = rd_offset(&r);
 	rd_init(&sp->rd, sp->fd, 0);
-	if (sp->n_live == 0 && sp->damaged_kept == 0 && sp->synced_end > 0) {
-		/* nothing live: start afresh, numbering from 1 */
-		if (ftruncate(sp->fd, 0) < 0 || fsync(sp->fd) < 0)
-			return gw_err_set(err, "cannot empty %s/%s: %s", sp->dir,
-			    SPOOL_FILE, strerror(errno));
-		sp->next_seq = 1;
-		sp->n_acked = 0;
-		sp->acked_on_disk = 0;
-		sp->synced_end = 0;
-	} else if (*skipped > 0 && sp->damaged_kept == 0) {
+	/* Nothing live: start afresh, numbering from 1. The file is not
+	 * emptied on a count: the compaction copies whatever is live. */
+	if (((sp->n_live == 0 && sp->synced_end > 0) || *skipped > 0) &&
+	    sp->damaged_kept == 0) {
 		if (compact(sp, err) < 0)	/* the damaged lines are dead-lettered */
 			return -1;
+		if (sp->n_live == 0)
+			sp->next_seq = 1;
 	}
 	if (sp->damaged_kept > 0)	/* for the caller's report */
 		snprintf(sp->damaged_err, sizeof(sp->damaged_err), "%s", first_err);

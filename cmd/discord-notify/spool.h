@@ -21,10 +21,13 @@
  * it goes to the dead-letter file as {"t","reason","line"} and is never
  * delivered (it is then compacted away; if the dead-letter file cannot be
  * written it stays in the spool, compaction is off for that run, and the
- * next start tries again). An ack of a seq not seen yet in the file is
- * ignored (the record stays live). New seqs never wrap: at SPOOL_SEQ_MAX
- * spool_append() refuses; a spool with nothing live restarts its numbering
- * at 1 when opened.
+ * next start tries again). An ack counts only for a record read before
+ * it: an ack of a seq not seen yet in the file is ignored (the record
+ * stays live), and so is one of a seq that is no record of the file (a
+ * damaged line's, one compacted away). New seqs never wrap: at
+ * SPOOL_SEQ_MAX spool_append() refuses; a spool with nothing live (checked
+ * record by record, by the compaction that empties it) restarts its
+ * numbering at 1 when opened.
  *
  * On open a torn last line (a crash mid-write, never synced) is cut off. A
  * write that fails part-way is cut back (or, failing that, the next write

@@ -662,6 +662,65 @@ test_window_and_compaction(void **state)
 	spool_close(sp);
 }
 
+/* An ack counts only for a seq read as a valid record: an ack of a
+ * damaged record's seq, or of a seq no longer in the file (compacted
+ * away), never makes a live record look delivered, and a start never
+ * empties a spool that holds a live record. */
+static void
+test_ack_of_damaged_seq_loses_nothing(void **state)
+{
+	const char *dir = *state;
+	const struct spool_rec *r;
+	struct gw_err e;
+	struct spool *sp;
+	size_t skipped;
+
+	append_raw(dir,
+	    "{\"seq\":1,\"t\":1,\"ev\":[1]}\n"
+	    "{\"seq\":2,\"t\":2,\"ev\":{\"message\":\"two\"}}\n"
+	    "{\"ack\":[1]}\n");
+	sp = spool_open(dir, &skipped, &e);
+	assert_non_null(sp);
+	assert_int_equal(skipped, 1);
+	assert_int_equal(spool_count(sp), 1);
+	assert_int_equal(live(sp, &r), 1);
+	assert_int_equal(r[0].seq, 2);
+	spool_close(sp);
+	sp = spool_open(dir, &skipped, &e);
+	assert_non_null(sp);
+	assert_int_equal(live(sp, &r), 1);
+	assert_int_equal(r[0].seq, 2);
+	spool_close(sp);
+}
+
+/* The same with gaps in the seqs: damaged lines between records, an ack
+ * of a seq compacted away long ago. */
+static void
+test_ack_of_missing_seq_with_gaps(void **state)
+{
+	const char *dir = *state;
+	const struct spool_rec *r;
+	struct gw_err e;
+	struct spool *sp;
+	size_t skipped;
+
+	append_raw(dir,
+	    "{\"seq\":3,\"t\":1,\"ev\":{\"message\":\"three\"}}\n"
+	    "{\"seq\":4,\"t\":1,\"ev\":\"x\"}\n"
+	    "{\"seq\":6,\"t\":2,\"ev\":{\"message\":\"six\"}}\n"
+	    "{\"ack\":[1,2,4,5]}\n"
+	    "{\"seq\":8,\"t\":2,\"ev\":{\"message\":\"eight\"}}\n"
+	    "{\"ack\":[7,3]}\n");
+	sp = spool_open(dir, &skipped, &e);
+	assert_non_null(sp);
+	assert_int_equal(skipped, 1);
+	assert_int_equal(spool_count(sp), 2);
+	assert_int_equal(live(sp, &r), 2);
+	assert_int_equal(r[0].seq, 6);
+	assert_int_equal(r[1].seq, 8);
+	spool_close(sp);
+}
+
 static void
 test_bad_dir(void **state)
 {
@@ -693,6 +752,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_damaged_seqs_dead_lettered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seq_max, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_window_and_compaction, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ack_of_damaged_seq_loses_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ack_of_missing_seq_with_gaps, setup, teardown),
 		cmocka_unit_test(test_bad_dir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

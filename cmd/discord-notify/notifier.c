@@ -520,6 +520,11 @@ notifier_new(struct event_base *base, struct spool *sp, struct gw_log *log,
 			    "dead-letter file (%s); kept in the spool until the next "
 			    "start", kept, kept == 1 ? "" : "s", why);
 		}
+		if ((why = spool_warning(sp)) != NULL) {
+			n->st.spool_errors++;
+			gw_log_event(log, GW_CRITICAL, COMPONENT, "notify.spool_error",
+			    NULL, "%s", why);
+		}
 	}
 	refill(n);
 	return n;

@@ -39,6 +39,8 @@ struct reader {		/* the lines of a file through a bounded buffer */
 	char *buf;
 	size_t cap, len, pos;
 	int skipping;	/* inside a line over SPOOL_LINE_MAX */
+	off_t skip_start;	/* where that line starts */
+	off_t start;	/* where the line last returned starts */
 };
 
 struct spool {
@@ -61,6 +63,8 @@ struct spool {
 	int scan_gaps;		/* while opening: the records' seqs have gaps */
 	size_t scan_acked;	/* while opening: distinct acks of seqs seen */
 	char damaged_err[256];	/* why the dead-letter write failed */
+	char warn[400];		/* for spool_warning(), when warned */
+	int warned;
 	int dirty_tail;		/* a failed write left a partial line that
 				 * could not be cut: start the next with "\n" */
 };
@@ -263,6 +267,8 @@ rd_next(struct reader *r, off_t limit, const char **line, size_t *len,
 
 			*line = r->skipping ? NULL : r->buf + r->pos;
 			*len = l;
+			r->start = r->skipping ? r->skip_start :
+			    r->base + (off_t)r->pos;
 			r->pos += l + 1;
 			r->skipping = 0;
 			return 1;
@@ -285,6 +291,8 @@ rd_next(struct reader *r, off_t limit, const char **line, size_t *len,
 				r->buf = nb;
 				r->cap = nc;
 			} else {	/* overlong: drop it, look for its end */
+				if (!r->skipping)
+					r->skip_start = r->base;
 				r->skipping = 1;
 				r->base += (off_t)r->len;
 				r->len = 0;
@@ -497,7 +505,9 @@ classify(struct spool *sp, const char *s, size_t len, int want_ev,
 	int r;
 
 	memset(p, 0, sizeof(*p));
-	if (len == 0) {
+	for (i = 0; i < len && s[i] == ' '; i++)
+		;
+	if (i == len) {	/* empty, or a damaged line blanked (see scan) */
 		*k = K_BLANK;
 		return 0;
 	}
@@ -724,6 +734,15 @@ spool_damaged_kept(const struct spool *sp, const char **why)
 }
 
 const char *
+spool_warning(struct spool *sp)
+{
+	if (!sp->warned)
+		return NULL;
+	sp->warned = 0;
+	return sp->warn;
+}
+
+const char *
 spool_dir(const struct spool *sp)
 {
 	return sp->dir;
@@ -794,6 +813,33 @@ scan_ack(struct spool *sp, uint64_t v)
 
 static int compact(struct spool *sp, struct gw_err *err);
 
+/* Overwrite a dead-lettered damaged line with spaces (its newline stays),
+ * so that the next start skips it even when the compaction that should
+ * drop it fails (a full disk: this needs no new blocks). *wfd: a
+ * descriptor without O_APPEND, opened on first use. Best effort: a line
+ * left as it was is dead-lettered again by the next start. */
+static void
+blank_line(struct spool *sp, int *wfd, off_t off, off_t len)
+{
+	char spaces[4096];
+	struct gw_err e;
+
+	if (*wfd < 0 && (*wfd = open_file(sp, SPOOL_FILE, O_WRONLY, &e)) < 0)
+		return;
+	memset(spaces, ' ', sizeof(spaces));
+	while (len > 0) {
+		size_t n = len < (off_t)sizeof(spaces) ? (size_t)len : sizeof(spaces);
+		ssize_t w = pwrite(*wfd, spaces, n, off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		off += w;
+		len -= w;
+	}
+}
+
 /* The live records of the file up to end, counted one by one: the records
  * (seqs rising) whose seq is not acked. */
 static int
@@ -838,7 +884,7 @@ scan(struct spool *sp, size_t *skipped, struct gw_err *err)
 	size_t len, recs = 0;
 	unsigned long lineno = 0;
 	char reason[300], first_err[256] = "";
-	int rc;
+	int rc, wfd = -1;
 
 	if (fstat(sp->fd, &st) < 0)
 		return gw_err_set(err, "cannot stat %s/%s: %s", sp->dir, SPOOL_FILE,
@@ -882,10 +928,16 @@ scan(struct spool *sp, size_t *skipped, struct gw_err *err)
 				sp->damaged_kept++;
 				if (first_err[0] == '\0')
 					snprintf(first_err, sizeof(first_err), "%s", de.msg);
+			} else {
+				blank_line(sp, &wfd, r.start, rd_offset(&r) - 1 - r.start);
 			}
 		}
 	}
 	free(r.buf);
+	if (wfd >= 0) {
+		(void)fdatasync(wfd);
+		close(wfd);
+	}
 	if (rc < 0)
 		return -1;
 	if (rd_offset(&r) < st.st_size && ftruncate(sp->fd, rd_offset(&r)) < 0)
@@ -903,10 +955,18 @@ scan(struct spool *sp, size_t *skipped, struct gw_err *err)
 	 * emptied on a count: the compaction copies whatever is live. */
 	if (((sp->n_live == 0 && sp->synced_end > 0) || *skipped > 0) &&
 	    sp->damaged_kept == 0) {
-		if (compact(sp, err) < 0)	/* the damaged lines are dead-lettered */
-			return -1;
-		if (sp->n_live == 0)
+		struct gw_err ce;
+
+		/* Not fatal: the damaged lines are dead-lettered and blanked,
+		 * the next start or a later ack compacts. */
+		if (compact(sp, &ce) < 0) {
+			snprintf(sp->warn, sizeof(sp->warn), "cannot compact the "
+			    "spool at start (it keeps its delivered and damaged "
+			    "lines for now): %s", ce.msg);
+			sp->warned = 1;
+		} else if (sp->n_live == 0) {
 			sp->next_seq = 1;
+		}
 	}
 	if (sp->damaged_kept > 0)	/* for the caller's report */
 		snprintf(sp->damaged_err, sizeof(sp->damaged_err), "%s", first_err);

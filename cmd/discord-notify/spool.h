@@ -19,9 +19,11 @@
  * SPOOL_SEQ_MAX, or one whose seq is not above every seq before it (a
  * duplicate, a seq going backwards) cannot be delivered in order: at open
  * it goes to the dead-letter file as {"t","reason","line"} and is never
- * delivered (it is then compacted away; if the dead-letter file cannot be
- * written it stays in the spool, compaction is off for that run, and the
- * next start tries again). An ack counts only for a record read before
+ * delivered (it is then blanked in place, overwritten with spaces, and
+ * compacted away; a compaction failing at open is not fatal, see
+ * spool_warning(); if the dead-letter file cannot be written the line
+ * stays in the spool, compaction is off for that run, and the next start
+ * tries again). An ack counts only for a record read before
  * it: an ack of a seq not seen yet in the file is ignored (the record
  * stays live), and so is one of a seq that is no record of the file (a
  * damaged line's, one compacted away). New seqs never wrap: at
@@ -111,6 +113,10 @@ int spool_ack(struct spool *sp, const uint64_t *seqs, size_t n,
  * fails part-way is cut back. */
 int spool_dead_letter(struct spool *sp, const char *line, const char *reason,
     struct gw_err *err);
+/* A failure to report that did not fail the call (a compaction that
+ * failed: at open, or after an ack), or NULL; each is returned once. The
+ * text is valid until the next call on sp. */
+const char *spool_warning(struct spool *sp);
 /* Path of the spool directory. */
 const char *spool_dir(const struct spool *sp);
 

@@ -542,6 +542,31 @@ test_window_reads_forward(void **state)
 	assert_int_equal(notifier_pending(f->n), 0);
 }
 
+/* A compaction that fails at start is logged, and the start goes on. */
+static void
+test_failed_compaction_at_start_logged(void **state)
+{
+	struct fixture *f = *state;
+	char path[128];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/spool.jsonl", f->dir);
+	assert_non_null(fp = fopen(path, "w"));
+	fputs("damaged\n{\"seq\":1,\"t\":1,\"ev\":{\"ts\":\"2026-02-10T14:15:00Z\","
+	    "\"level\":\"info\",\"source\":\"s\",\"component\":\"c\","
+	    "\"event\":\"a.b\",\"message\":\"kept\"}}\n", fp);
+	fclose(fp);
+	snprintf(path, sizeof(path), "%s/spool.jsonl.tmp", f->dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	start(f, 1e12);	/* t 1 is old */
+	assert_true(log_has(f, "notify.spool_error", "cannot compact the spool at start"));
+	assert_int_equal(notifier_pending(f->n), 1);
+	assert_int_equal(notifier_commit(f->n), 0);
+	assert_int_equal(f->n_posts, 1);
+	assert_non_null(strstr(f->posts[0], "kept"));
+	rmdir(path);
+}
+
 int
 main(void)
 {
@@ -560,6 +585,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_short_pause_quiet, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_http_status_said_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_window_reads_forward, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_compaction_at_start_logged, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

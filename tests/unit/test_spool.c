@@ -721,6 +721,52 @@ test_ack_of_missing_seq_with_gaps(void **state)
 	spool_close(sp);
 }
 
+/* A compaction that fails at open (here: a directory where its tmp file
+ * goes) does not stop the start: it is reported through spool_warning();
+ * the damaged line, dead-lettered once, is not dead-lettered again by the
+ * next start. */
+static void
+test_failed_compaction_at_open(void **state)
+{
+	const char *dir = *state;
+	const struct spool_rec *r;
+	struct gw_err e;
+	struct spool *sp;
+	size_t skipped;
+	const char *w;
+	char tmp[256];
+
+	append_raw(dir,
+	    "{\"seq\":1,\"t\":1,\"ev\":{\"message\":\"one\"}}\n"
+	    "damaged\n"
+	    "{\"seq\":2,\"t\":2,\"ev\":{\"message\":\"two\"}}\n");
+	snprintf(tmp, sizeof(tmp), "%s/spool.jsonl.tmp", dir);
+	assert_int_equal(mkdir(tmp, 0700), 0);
+	sp = spool_open(dir, &skipped, &e);
+	assert_non_null(sp);
+	assert_int_equal(skipped, 1);
+	w = spool_warning(sp);
+	assert_non_null(w);
+	assert_non_null(strstr(w, "spool.jsonl.tmp"));
+	assert_null(spool_warning(sp));	/* told once */
+	assert_int_equal(live(sp, &r), 2);
+	assert_int_equal(json_lines(dir, "dead-letter.jsonl"), 1);
+	spool_close(sp);
+	sp = spool_open(dir, &skipped, &e);
+	assert_non_null(sp);
+	assert_int_equal(skipped, 0);
+	assert_int_equal(json_lines(dir, "dead-letter.jsonl"), 1);
+	assert_int_equal(live(sp, &r), 2);
+	spool_close(sp);
+	assert_int_equal(rmdir(tmp), 0);
+	sp = spool_open(dir, &skipped, &e);
+	assert_non_null(sp);
+	assert_null(spool_warning(sp));
+	assert_int_equal(live(sp, &r), 2);
+	assert_int_equal(r[1].seq, 2);
+	spool_close(sp);
+}
+
 static void
 test_bad_dir(void **state)
 {
@@ -754,6 +800,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_window_and_compaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ack_of_damaged_seq_loses_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ack_of_missing_seq_with_gaps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_compaction_at_open, setup, teardown),
 		cmocka_unit_test(test_bad_dir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -243,10 +243,12 @@ rd_init(struct reader *r, int fd, off_t off)
 	r->skipping = 0;
 }
 
+/* Where the next line starts (the one being skipped, if any): a torn last
+ * line is cut here, and reading goes on from here. */
 static off_t
 rd_offset(const struct reader *r)
 {
-	return r->base + (off_t)r->pos;
+	return r->skipping ? r->skip_start : r->base + (off_t)r->pos;
 }
 
 /* The next whole line that ends before limit: 1 with *line and *len (no

@@ -767,6 +767,45 @@ test_failed_compaction_at_open(void **state)
 	spool_close(sp);
 }
 
+/* A torn last line over SPOOL_LINE_MAX is cut where it starts: the next
+ * record starts a line of its own. */
+static void
+test_long_torn_tail_cut_at_its_start(void **state)
+{
+	const char *dir = *state;
+	const struct spool_rec *r;
+	struct gw_err e;
+	struct spool *sp;
+	size_t skipped, n = SPOOL_LINE_MAX + SPOOL_LINE_MAX / 2;
+	uint64_t seq;
+	char *junk = malloc(n + 1);
+
+	assert_non_null(junk);
+	memset(junk, 'x', n);
+	junk[n] = '\0';
+	sp = spool_open(dir, &skipped, &e);
+	assert_int_equal(spool_append(sp, EV, 1, &seq, &e), 0);
+	assert_int_equal(spool_sync(sp, &e), 0);
+	spool_close(sp);
+	append_raw(dir, "{\"seq\":2,");
+	append_raw(dir, junk);	/* torn: no newline */
+	free(junk);
+	sp = spool_open(dir, &skipped, &e);
+	assert_non_null(sp);
+	assert_int_equal(skipped, 0);
+	assert_int_equal(spool_append(sp, EV, 2, &seq, &e), 0);
+	assert_int_equal(seq, 2);
+	assert_int_equal(spool_sync(sp, &e), 0);
+	assert_int_equal(live(sp, &r), 2);
+	spool_close(sp);
+	sp = spool_open(dir, &skipped, &e);
+	assert_non_null(sp);
+	assert_int_equal(skipped, 0);
+	assert_int_equal(live(sp, &r), 2);
+	assert_int_equal(r[1].t_ms, 2);
+	spool_close(sp);
+}
+
 static void
 test_bad_dir(void **state)
 {
@@ -801,6 +840,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_ack_of_damaged_seq_loses_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ack_of_missing_seq_with_gaps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_compaction_at_open, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_long_torn_tail_cut_at_its_start, setup, teardown),
 		cmocka_unit_test(test_bad_dir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -338,7 +338,7 @@ refill(struct notifier *n)
 	do {
 		before = spool_live(n->sp, &recs);
 		added = spool_fill(n->sp, n->cfg.window_events, n->cfg.window_bytes, &e);
-		if (added < 0) {
+		if (added < 0) {	/* what was read before it is queued below */
 			if (!n->read_failed) {
 				n->st.spool_errors++;
 				gw_log_event(n->log, GW_CRITICAL, COMPONENT,
@@ -347,9 +347,9 @@ refill(struct notifier *n)
 			}
 			n->read_failed = 1;
 			want_wake(n, 1000);
-			return;
+		} else {
+			n->read_failed = 0;
 		}
-		n->read_failed = 0;
 		k = spool_live(n->sp, &recs);
 		n_bad = 0;
 		for (i = before; i < k; i++) {

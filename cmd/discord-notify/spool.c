@@ -317,6 +317,14 @@ rd_next(struct reader *r, off_t limit, const char **line, size_t *len,
 	}
 }
 
+/* Give back the line rd_next() just returned (len bytes, not skipped):
+ * the next call returns it again. */
+static void
+rd_unread(struct reader *r, size_t len)
+{
+	r->pos -= len + 1;
+}
+
 /* --- parsing lines ---------------------------------------------------- */
 
 static int
@@ -770,25 +778,31 @@ spool_fill(struct spool *sp, size_t max_recs, size_t max_bytes,
 		}
 		if (line == NULL)
 			continue;	/* damaged (dead-lettered at open) */
-		if (classify(sp, line, len, 1, NULL, &p, &k) < 0)
+		/* On a failure the line is given back: the next fill reads it
+		 * again (a record consumed here would be lost to the window). */
+		if (classify(sp, line, len, 1, NULL, &p, &k) < 0) {
+			rd_unread(&sp->rd, len);
 			return gw_err_set(err, "spool: out of memory");
+		}
 		if (k != K_REC || p.seq <= sp->max_read) {	/* damaged or acks */
 			free(p.ev);
 			continue;
 		}
-		if (p.ev == NULL)
+		if (p.ev == NULL) {
+			rd_unread(&sp->rd, len);
 			return gw_err_set(err, "spool: out of memory");
-		sp->max_read = p.seq;
-		range_prune(sp, p.seq);
+		}
 		if (range_has(sp, p.seq)) {	/* acked */
 			free(p.ev);
-			continue;
-		}
-		if (push(sp, p.seq, p.t, p.ev) < 0) {
+		} else if (push(sp, p.seq, p.t, p.ev) < 0) {
 			free(p.ev);
+			rd_unread(&sp->rd, len);
 			return gw_err_set(err, "spool: out of memory");
+		} else {
+			added++;
 		}
-		added++;
+		sp->max_read = p.seq;
+		range_prune(sp, p.seq);
 	}
 	return added;
 }

@@ -76,8 +76,9 @@ void spool_close(struct spool *sp);
 /* Read live records forward from the file into the window until it holds
  * max_recs records or max_bytes bytes of lines (at least one record when
  * it is empty), or the synced end of the file. Returns the number of
- * records added (at the end of the window, in seq order), -1 on I/O
- * errors. */
+ * records added (at the end of the window, in seq order), -1 on errors
+ * (I/O, memory): the records added before the error stay in the window,
+ * and the next call goes on from the record that failed. */
 int spool_fill(struct spool *sp, size_t max_recs, size_t max_bytes,
     struct gw_err *err);
 /* The window's records in seq order; valid until the next fill/ack/

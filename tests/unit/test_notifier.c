@@ -33,6 +33,28 @@ struct fixture {
 	size_t window_events;
 };
 
+/* Allocation failures on demand (glibc; not under ASan, which has its
+ * own allocator): the next realloc() of exactly fail_realloc_size bytes
+ * fails. */
+#if defined(__SANITIZE_ADDRESS__)
+#define HAVE_FAULTS 0
+static size_t fail_realloc_size;
+#else
+#define HAVE_FAULTS 1
+extern void *__libc_realloc(void *, size_t);
+static size_t fail_realloc_size;
+
+void *
+realloc(void *p, size_t n)
+{
+	if (fail_realloc_size != 0 && n == fail_realloc_size) {
+		fail_realloc_size = 0;
+		return NULL;
+	}
+	return __libc_realloc(p, n);
+}
+#endif
+
 static int
 fake_post(void *tctx, const char *body, size_t len, struct gw_err *err)
 {
@@ -567,6 +589,42 @@ test_failed_compaction_at_start_logged(void **state)
 	rmdir(path);
 }
 
+/* Records read into the window before a read error are queued, and the
+ * rest follows, in order. */
+static void
+test_fill_error_queues_what_was_read(void **state)
+{
+	struct fixture *f = *state;
+	char msg[32], want[64];
+	int i, sent = 0, p;
+
+	if (!HAVE_FAULTS)
+		skip();
+	start(f, 86400);
+	for (i = 0; i < 100; i++) {
+		snprintf(msg, sizeof(msg), "m%03d", i);
+		submit(f, msg);
+	}
+	fail_realloc_size = 128 * sizeof(struct spool_rec);	/* at the 65th */
+	notifier_commit(f->n);
+	assert_int_equal(fail_realloc_size, 0);
+	assert_true(log_has(f, "notify.spool_error", "cannot read the spool"));
+	for (p = 0; p < 20 && sent < 100; p++) {
+		size_t k;
+
+		assert_int_equal((int)f->n_posts, p + 1);
+		k = embeds_in(f->posts[p]);
+		for (i = 0; i < (int)k; i++) {	/* all, in order */
+			snprintf(want, sizeof(want), "\"description\":\"m%03d\"", sent + i);
+			assert_non_null(strstr(f->posts[p], want));
+		}
+		sent += (int)k;
+		respond(f, 200, "{}");
+	}
+	assert_int_equal(sent, 100);
+	assert_int_equal(notifier_pending(f->n), 0);
+}
+
 int
 main(void)
 {
@@ -586,6 +644,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_http_status_said_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_window_reads_forward, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_compaction_at_start_logged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fill_error_queues_what_was_read, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

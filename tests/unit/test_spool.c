@@ -21,6 +21,28 @@
 #define EV "{\"ts\":\"2026-02-10T14:15:00Z\",\"level\":\"info\",\"source\":\"a\"," \
     "\"component\":\"b\",\"event\":\"x.y\",\"message\":\"m\"}"
 
+/* Allocation failures on demand (glibc; not under ASan, which has its
+ * own allocator): the next realloc() of exactly fail_realloc_size bytes
+ * fails. */
+#if defined(__SANITIZE_ADDRESS__)
+#define HAVE_FAULTS 0
+static size_t fail_realloc_size;
+#else
+#define HAVE_FAULTS 1
+extern void *__libc_realloc(void *, size_t);
+static size_t fail_realloc_size;
+
+void *
+realloc(void *p, size_t n)
+{
+	if (fail_realloc_size != 0 && n == fail_realloc_size) {
+		fail_realloc_size = 0;
+		return NULL;
+	}
+	return __libc_realloc(p, n);
+}
+#endif
+
 static int
 setup(void **state)
 {
@@ -806,6 +828,36 @@ test_long_torn_tail_cut_at_its_start(void **state)
 	spool_close(sp);
 }
 
+/* A fill that fails part-way (out of memory growing the window) keeps
+ * what it read and loses nothing: the next fill goes on with the record
+ * that failed. */
+static void
+test_fill_error_loses_nothing(void **state)
+{
+	const char *dir = *state;
+	const struct spool_rec *r;
+	struct gw_err e;
+	struct spool *sp;
+	size_t skipped, i;
+	uint64_t seq;
+
+	if (!HAVE_FAULTS)
+		skip();
+	sp = spool_open(dir, &skipped, &e);
+	for (i = 0; i < 100; i++)
+		assert_int_equal(spool_append(sp, EV, (long long)i, &seq, &e), 0);
+	assert_int_equal(spool_sync(sp, &e), 0);
+	fail_realloc_size = 128 * sizeof(struct spool_rec);	/* at the 65th */
+	assert_int_equal(spool_fill(sp, SIZE_MAX, SIZE_MAX, &e), -1);
+	assert_int_equal(fail_realloc_size, 0);
+	assert_int_equal(spool_live(sp, &r), 64);
+	assert_int_equal(spool_fill(sp, SIZE_MAX, SIZE_MAX, &e), 36);
+	assert_int_equal(spool_live(sp, &r), 100);
+	for (i = 0; i < 100; i++)
+		assert_int_equal(r[i].seq, i + 1);
+	spool_close(sp);
+}
+
 static void
 test_bad_dir(void **state)
 {
@@ -841,6 +893,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_ack_of_missing_seq_with_gaps, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_compaction_at_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_long_torn_tail_cut_at_its_start, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fill_error_loses_nothing, setup, teardown),
 		cmocka_unit_test(test_bad_dir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

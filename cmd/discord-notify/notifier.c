@@ -123,6 +123,7 @@ static void
 ack(struct notifier *n, const uint64_t *seqs, size_t k, int delivered)
 {
 	struct gw_err e;
+	const char *why;
 
 	if (k == 0)
 		return;
@@ -131,6 +132,10 @@ ack(struct notifier *n, const uint64_t *seqs, size_t k, int delivered)
 		gw_log_event(n->log, GW_CRITICAL, COMPONENT, "notify.spool_error", NULL,
 		    "cannot record delivery in the spool (events may be sent again "
 		    "after a restart): %s", e.msg);
+	} else if ((why = spool_warning(n->sp)) != NULL) {	/* recorded */
+		n->st.spool_errors++;
+		gw_log_event(n->log, GW_CRITICAL, COMPONENT, "notify.spool_error",
+		    NULL, "%s", why);
 	}
 	if (n->ack_cb != NULL)
 		n->ack_cb(n->ack_arg, seqs, k, delivered);

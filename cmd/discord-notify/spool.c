@@ -65,6 +65,8 @@ struct spool {
 	char damaged_err[256];	/* why the dead-letter write failed */
 	char warn[400];		/* for spool_warning(), when warned */
 	int warned;
+	size_t compact_retry;	/* a compaction failed: not again before
+				 * acked_on_disk reaches this */
 	int dirty_tail;		/* a failed write left a partial line that
 				 * could not be cut: start the next with "\n" */
 };
@@ -829,6 +831,19 @@ scan_ack(struct spool *sp, uint64_t v)
 
 static int compact(struct spool *sp, struct gw_err *err);
 
+/* A compaction failed, and nothing else did: say so through
+ * spool_warning(), and try again only once the acked lines have doubled
+ * (a full disk is not retried on every ack). */
+static void
+compact_failed(struct spool *sp, const char *when, const struct gw_err *ce)
+{
+	snprintf(sp->warn, sizeof(sp->warn), "cannot compact the spool %s "
+	    "(it keeps its delivered and damaged lines for now): %s", when,
+	    ce->msg);
+	sp->warned = 1;
+	sp->compact_retry = 2 * sp->acked_on_disk;
+}
+
 /* Overwrite a dead-lettered damaged line with spaces (its newline stays),
  * so that the next start skips it even when the compaction that should
  * drop it fails (a full disk: this needs no new blocks). *wfd: a
@@ -975,14 +990,10 @@ scan(struct spool *sp, size_t *skipped, struct gw_err *err)
 
 		/* Not fatal: the damaged lines are dead-lettered and blanked,
 		 * the next start or a later ack compacts. */
-		if (compact(sp, &ce) < 0) {
-			snprintf(sp->warn, sizeof(sp->warn), "cannot compact the "
-			    "spool at start (it keeps its delivered and damaged "
-			    "lines for now): %s", ce.msg);
-			sp->warned = 1;
-		} else if (sp->n_live == 0) {
+		if (compact(sp, &ce) < 0)
+			compact_failed(sp, "at start", &ce);
+		else if (sp->n_live == 0)
 			sp->next_seq = 1;
-		}
 	}
 	if (sp->damaged_kept > 0)	/* for the caller's report */
 		snprintf(sp->damaged_err, sizeof(sp->damaged_err), "%s", first_err);
@@ -1311,7 +1322,15 @@ spool_ack(struct spool *sp, const uint64_t *seqs, size_t n, struct gw_err *err)
 	free(buf);
 	if (rc < 0 || datasync(sp, err) < 0)
 		return -1;
-	if (sp->acked_on_disk > COMPACT_MIN && sp->acked_on_disk > sp->n_live)
-		return compact(sp, err);
+	if (sp->acked_on_disk > COMPACT_MIN && sp->acked_on_disk > sp->n_live &&
+	    sp->acked_on_disk >= sp->compact_retry) {
+		struct gw_err ce;
+
+		/* the acks are durable: a failed compaction is no failed ack */
+		if (compact(sp, &ce) < 0)
+			compact_failed(sp, "after delivery", &ce);
+		else
+			sp->compact_retry = 0;
+	}
 	return 0;
 }

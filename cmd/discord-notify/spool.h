@@ -105,8 +105,11 @@ int spool_append(struct spool *sp, const char *line, long long t_ms,
 int spool_sync(struct spool *sp, struct gw_err *err);
 /* Mark records done (delivered or dead-lettered, in the window or not read
  * yet), durably; compacts the file when acked records outnumber live ones
- * (and exceed 256). The records leave the live set even when this fails
- * (-1): then they are live again after a restart (sent twice at worst). */
+ * (and exceed 256). A compaction that fails does not fail the call (the
+ * acks are synced): spool_warning() tells it, and it is tried again once
+ * the acked lines have doubled. The records leave the live set even when
+ * this fails (-1): then they are live again after a restart (sent twice
+ * at worst). */
 int spool_ack(struct spool *sp, const uint64_t *seqs, size_t n,
     struct gw_err *err);
 /* Append {"t","reason","ev"} to DIR/dead-letter.jsonl, durably (0 only

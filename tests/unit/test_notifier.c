@@ -625,6 +625,37 @@ test_fill_error_queues_what_was_read(void **state)
 	assert_int_equal(notifier_pending(f->n), 0);
 }
 
+/* A compaction that fails after a delivery is one error line, not a
+ * delivery that could not be recorded, and not one per ack. */
+static void
+test_failed_compaction_not_a_lost_ack(void **state)
+{
+	struct fixture *f = *state;
+	struct notifier_stats st;
+	char msg[32], path[128];
+	int i, p;
+
+	snprintf(path, sizeof(path), "%s/spool.jsonl.tmp", f->dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	start(f, 86400);
+	for (i = 0; i < 300; i++) {
+		snprintf(msg, sizeof(msg), "m%03d", i);
+		submit(f, msg);
+	}
+	notifier_commit(f->n);
+	for (p = 0; p < 30; p++) {
+		assert_int_equal((int)f->n_posts, p + 1);
+		respond(f, 200, "{}");
+	}
+	assert_int_equal(f->acked_ok, 300);
+	assert_int_equal(notifier_pending(f->n), 0);
+	assert_true(log_has(f, "notify.spool_error", "cannot compact the spool"));
+	assert_false(log_has(f, "cannot record delivery", NULL));
+	notifier_get_stats(f->n, &st);
+	assert_int_equal(st.spool_errors, 1);
+	rmdir(path);
+}
+
 int
 main(void)
 {
@@ -645,6 +676,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_window_reads_forward, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_compaction_at_start_logged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fill_error_queues_what_was_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_compaction_not_a_lost_ack, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

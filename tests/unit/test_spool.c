@@ -858,6 +858,49 @@ test_fill_error_loses_nothing(void **state)
 	spool_close(sp);
 }
 
+/* A compaction that fails after an ack does not fail the ack (the acks
+ * are synced): it is reported through spool_warning(), and not tried
+ * again on every ack, only once the acked lines have doubled. */
+static void
+test_failed_compaction_after_ack(void **state)
+{
+	const char *dir = *state;
+	struct gw_err e;
+	struct spool *sp;
+	size_t skipped, i;
+	uint64_t seqs[600];
+	struct stat st;
+	char tmp[256], path[256];
+	const char *w;
+
+	snprintf(tmp, sizeof(tmp), "%s/spool.jsonl.tmp", dir);
+	snprintf(path, sizeof(path), "%s/spool.jsonl", dir);
+	sp = spool_open(dir, &skipped, &e);
+	for (i = 0; i < 300; i++)
+		assert_int_equal(spool_append(sp, EV, 1, &seqs[i], &e), 0);
+	assert_int_equal(spool_sync(sp, &e), 0);
+	assert_int_equal(mkdir(tmp, 0700), 0);
+	assert_int_equal(spool_ack(sp, seqs, 299, &e), 0);	/* compaction fails */
+	assert_non_null(w = spool_warning(sp));
+	assert_non_null(strstr(w, "spool.jsonl.tmp"));
+	assert_int_equal(spool_count(sp), 1);
+	assert_int_equal(spool_ack(sp, &seqs[299], 1, &e), 0);
+	assert_null(spool_warning(sp));	/* not tried again yet */
+	assert_int_equal(rmdir(tmp), 0);
+	for (i = 300; i < 600; i++)
+		assert_int_equal(spool_append(sp, EV, 1, &seqs[i], &e), 0);
+	assert_int_equal(spool_sync(sp, &e), 0);
+	assert_int_equal(spool_ack(sp, &seqs[300], 299, &e), 0);	/* 599 acked */
+	assert_null(spool_warning(sp));
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(st.st_size < 400);	/* compacted: one live record */
+	assert_int_equal(spool_count(sp), 1);
+	spool_close(sp);
+	sp = spool_open(dir, &skipped, &e);
+	assert_int_equal(spool_count(sp), 1);
+	spool_close(sp);
+}
+
 static void
 test_bad_dir(void **state)
 {
@@ -894,6 +937,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_failed_compaction_at_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_long_torn_tail_cut_at_its_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fill_error_loses_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_compaction_after_ack, setup, teardown),
 		cmocka_unit_test(test_bad_dir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

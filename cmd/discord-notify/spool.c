@@ -604,16 +604,29 @@ dead_letter_write(struct spool *sp, const char *rec, size_t len,
 	return rc;
 }
 
+static int dead_letter_damaged(struct spool *sp, const char *line, size_t len,
+    const char *reason, struct gw_err *err);
+
 int
 spool_dead_letter(struct spool *sp, const char *line, const char *reason,
     struct gw_err *err)
 {
-	json_t *r = json_string(reason);
-	char *rs = r ? json_dumps(r, JSON_ENCODE_ANY | JSON_ENSURE_ASCII) : NULL;
-	char *rec;
+	json_t *r;
+	char *rs, *rec;
 	size_t cap;
 	int n, rc;
 
+	/* The record's "ev" bytes are pasted as they are only when they are
+	 * one JSON object: the fast path of our layout checks only the ends
+	 * of the line, and the dead-letter file must stay JSON lines. */
+	if ((r = json_loads(line, JSON_ALLOW_NUL, NULL)) == NULL ||
+	    !json_is_object(r)) {
+		json_decref(r);
+		return dead_letter_damaged(sp, line, strlen(line), reason, err);
+	}
+	json_decref(r);
+	r = json_string(reason);
+	rs = r ? json_dumps(r, JSON_ENCODE_ANY | JSON_ENSURE_ASCII) : NULL;
 	json_decref(r);
 	if (rs == NULL)
 		return gw_err_set(err, "spool: cannot encode the dead-letter reason");

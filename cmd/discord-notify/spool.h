@@ -112,7 +112,9 @@ int spool_sync(struct spool *sp, struct gw_err *err);
  * at worst). */
 int spool_ack(struct spool *sp, const uint64_t *seqs, size_t n,
     struct gw_err *err);
-/* Append {"t","reason","ev"} to DIR/dead-letter.jsonl, durably (0 only
+/* Append {"t","reason","ev"} to DIR/dead-letter.jsonl ({"t","reason",
+ * "line"}, the bytes as a string, when line is not one JSON object: an
+ * edited file), durably (0 only
  * once it is synced; the caller acks the record only then). A write that
  * fails part-way is cut back. */
 int spool_dead_letter(struct spool *sp, const char *line, const char *reason,

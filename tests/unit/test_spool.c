@@ -901,6 +901,41 @@ test_failed_compaction_after_ack(void **state)
 	spool_close(sp);
 }
 
+/* A record whose "ev" only looks like an object (our layout's fast path
+ * checks the ends of the line) is dead-lettered as valid JSON: its bytes
+ * go in as a "line" string. */
+static void
+test_dead_letter_of_broken_ev(void **state)
+{
+	const char *dir = *state;
+	const struct spool_rec *r;
+	struct gw_err e;
+	struct spool *sp;
+	size_t skipped;
+	char path[256], line[1024];
+	json_t *o;
+	FILE *f;
+
+	append_raw(dir, "{\"seq\":1,\"t\":1,\"ev\":{\"a\":1}\n");
+	sp = spool_open(dir, &skipped, &e);
+	assert_non_null(sp);
+	assert_int_equal(live(sp, &r), 1);
+	assert_int_equal(spool_dead_letter(sp, r[0].line, "unreadable", &e), 0);
+	assert_int_equal(spool_dead_letter(sp, EV, "refused", &e), 0);
+	spool_close(sp);
+	assert_int_equal(json_lines(dir, "dead-letter.jsonl"), 2);
+	snprintf(path, sizeof(path), "%s/dead-letter.jsonl", dir);
+	assert_non_null(f = fopen(path, "r"));
+	assert_non_null(fgets(line, sizeof(line), f));
+	o = json_loads(line, 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(o, "line")), "{\"a\":1");
+	assert_string_equal(json_string_value(json_object_get(o, "reason")), "unreadable");
+	json_decref(o);
+	assert_non_null(fgets(line, sizeof(line), f));	/* a good one as before */
+	assert_non_null(strstr(line, "\"ev\":" EV "}"));
+	fclose(f);
+}
+
 static void
 test_bad_dir(void **state)
 {
@@ -938,6 +973,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_long_torn_tail_cut_at_its_start, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fill_error_loses_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_compaction_after_ack, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dead_letter_of_broken_ev, setup, teardown),
 		cmocka_unit_test(test_bad_dir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -435,6 +435,18 @@ note_pause(struct notifier *n, double now, double rl_ms, double retry_ms)
 	    notifier_pending(n) == 1 ? "" : "s");
 }
 
+/* The spool's window is full and more waits on disk behind it. */
+static int
+window_full(const struct notifier *n)
+{
+	const struct spool_rec *recs;
+	size_t k = spool_live(n->sp, &recs);
+
+	return (k >= n->cfg.window_events ||
+	    spool_window_bytes(n->sp) >= n->cfg.window_bytes) &&
+	    spool_count(n->sp) > k;
+}
+
 /* Decide what to do next: send now, wait for a timer, or nothing. */
 static void
 kick(struct notifier *n)
@@ -448,6 +460,12 @@ kick(struct notifier *n)
 	dead_letter_due(n);
 	now = mono_ms();
 	due = nq_due_in(n->q, now);
+	/* Repeats held for the coalescing window must not hold back the
+	 * events behind them (a component repeating one error would delay a
+	 * critical event of another by a window per window-full): when
+	 * nothing else can go, they go now. */
+	if (due != 0 && window_full(n) && nq_release_holds(n->q, now) > 0)
+		due = nq_due_in(n->q, now);
 	if (due >= 0) {
 		rl = discord_rl_wait_ms(&n->rl, now);
 		retry = n->retry_at > now ? n->retry_at - now : 0;

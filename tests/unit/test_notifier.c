@@ -656,6 +656,37 @@ test_failed_compaction_not_a_lost_ack(void **state)
 	rmdir(path);
 }
 
+/* Repeats held for the coalescing window never hold back other events:
+ * when they fill the queue's window with more waiting on disk, they go
+ * at once. */
+static void
+test_held_repeats_do_not_block_the_window(void **state)
+{
+	struct fixture *f = *state;
+	int i, p, seen = 0;
+
+	f->window_s = 60;
+	f->window_events = 5;
+	start(f, 86400);
+	submit(f, "X");
+	notifier_commit(f->n);
+	assert_int_equal(f->n_posts, 1);
+	respond(f, 200, "{}");
+	for (i = 0; i < 5; i++)
+		submit(f, "X");
+	submit(f, "Y");
+	notifier_commit(f->n);
+	for (p = 1; p < 5 && !seen; p++) {
+		assert_int_equal((int)f->n_posts, p + 1);	/* no 60 s wait */
+		seen = strstr(f->posts[p], "\"description\":\"Y\"") != NULL;
+		respond(f, 200, "{}");
+	}
+	assert_true(seen);
+	assert_non_null(strstr(f->posts[1], "5 times"));	/* X, coalesced */
+	assert_int_equal(f->acked_ok, 7);
+	assert_int_equal(notifier_pending(f->n), 0);
+}
+
 int
 main(void)
 {
@@ -677,6 +708,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_failed_compaction_at_start_logged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fill_error_queues_what_was_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_compaction_not_a_lost_ack, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_held_repeats_do_not_block_the_window, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -123,6 +123,7 @@ static void
 ack(struct notifier *n, const uint64_t *seqs, size_t k, int delivered)
 {
 	struct gw_err e;
+	const char *why;
 
 	if (k == 0)
 		return;
@@ -131,6 +132,10 @@ ack(struct notifier *n, const uint64_t *seqs, size_t k, int delivered)
 		gw_log_event(n->log, GW_CRITICAL, COMPONENT, "notify.spool_error", NULL,
 		    "cannot record delivery in the spool (events may be sent again "
 		    "after a restart): %s", e.msg);
+	} else if ((why = spool_warning(n->sp)) != NULL) {	/* recorded */
+		n->st.spool_errors++;
+		gw_log_event(n->log, GW_CRITICAL, COMPONENT, "notify.spool_error",
+		    NULL, "%s", why);
 	}
 	if (n->ack_cb != NULL)
 		n->ack_cb(n->ack_arg, seqs, k, delivered);
@@ -338,7 +343,7 @@ refill(struct notifier *n)
 	do {
 		before = spool_live(n->sp, &recs);
 		added = spool_fill(n->sp, n->cfg.window_events, n->cfg.window_bytes, &e);
-		if (added < 0) {
+		if (added < 0) {	/* what was read before it is queued below */
 			if (!n->read_failed) {
 				n->st.spool_errors++;
 				gw_log_event(n->log, GW_CRITICAL, COMPONENT,
@@ -347,9 +352,9 @@ refill(struct notifier *n)
 			}
 			n->read_failed = 1;
 			want_wake(n, 1000);
-			return;
+		} else {
+			n->read_failed = 0;
 		}
-		n->read_failed = 0;
 		k = spool_live(n->sp, &recs);
 		n_bad = 0;
 		for (i = before; i < k; i++) {
@@ -430,6 +435,18 @@ note_pause(struct notifier *n, double now, double rl_ms, double retry_ms)
 	    notifier_pending(n) == 1 ? "" : "s");
 }
 
+/* The spool's window is full and more waits on disk behind it. */
+static int
+window_full(const struct notifier *n)
+{
+	const struct spool_rec *recs;
+	size_t k = spool_live(n->sp, &recs);
+
+	return (k >= n->cfg.window_events ||
+	    spool_window_bytes(n->sp) >= n->cfg.window_bytes) &&
+	    spool_count(n->sp) > k;
+}
+
 /* Decide what to do next: send now, wait for a timer, or nothing. */
 static void
 kick(struct notifier *n)
@@ -443,6 +460,12 @@ kick(struct notifier *n)
 	dead_letter_due(n);
 	now = mono_ms();
 	due = nq_due_in(n->q, now);
+	/* Repeats held for the coalescing window must not hold back the
+	 * events behind them (a component repeating one error would delay a
+	 * critical event of another by a window per window-full): when
+	 * nothing else can go, they go now. */
+	if (due != 0 && window_full(n) && nq_release_holds(n->q, now) > 0)
+		due = nq_due_in(n->q, now);
 	if (due >= 0) {
 		rl = discord_rl_wait_ms(&n->rl, now);
 		retry = n->retry_at > now ? n->retry_at - now : 0;
@@ -519,6 +542,11 @@ notifier_new(struct event_base *base, struct spool *sp, struct gw_log *log,
 			    "%zu damaged spool line%s cannot be moved to the "
 			    "dead-letter file (%s); kept in the spool until the next "
 			    "start", kept, kept == 1 ? "" : "s", why);
+		}
+		if ((why = spool_warning(sp)) != NULL) {
+			n->st.spool_errors++;
+			gw_log_event(log, GW_CRITICAL, COMPONENT, "notify.spool_error",
+			    NULL, "%s", why);
 		}
 	}
 	refill(n);

@@ -11,7 +11,10 @@
  * Bounded memory: the queue holds only a window of the spool, at most
  * window_events events and window_bytes bytes of records (at least one);
  * the rest of a backlog stays on disk and is read forward, in order, as
- * the window drains. Coalescing applies within the window. A record of
+ * the window drains. Coalescing applies within the window; repeats held
+ * for the coalescing window are sent at once when nothing else in the
+ * window can go and more waits on disk (they never hold back the events
+ * behind them). A record of
  * the window that does not decode is dead-lettered as it is read.
  *
  * Pauses: when delivery waits pause_warn_s (30 s) or more for a rate

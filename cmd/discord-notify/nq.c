@@ -435,6 +435,22 @@ nq_take_dead(struct nq *q)
 }
 
 size_t
+nq_release_holds(struct nq *q, double now_ms)
+{
+	struct nq_item *it;
+	size_t k = 0;
+
+	for (it = q->head; it != NULL; it = it->next) {
+		if (it->held_inflight || it->dl_reason != NULL ||
+		    it->not_before <= now_ms)
+			continue;
+		it->not_before = 0;
+		k++;
+	}
+	return k;
+}
+
+size_t
 nq_len(const struct nq *q)
 {
 	return q->n;

@@ -11,7 +11,9 @@
  * the window after that item is sent, or, if it is put back, folded into
  * it when within its window. Window 0: no coalescing. The queue holds
  * only what the caller gives it (discord-notify: the spool's window, at
- * most NOTIFIER_WINDOW_EVENTS events), so coalescing applies within that.
+ * most NOTIFIER_WINDOW_EVENTS events), so coalescing applies within that;
+ * when held repeats fill that window, the caller releases them
+ * (nq_release_holds) rather than let them hold back what waits behind.
  * An item marked with a dead-letter reason (its dead-letter write failed)
  * is never taken for sending again (nq_take_dead).
  * Pure logic: times are passed in (ms), nothing blocks.
@@ -72,6 +74,11 @@ void nq_done(struct nq *q, struct nq_item **items, size_t n, double now_ms);
 struct nq_item *nq_take_expired(struct nq *q, long long cutoff_ms);
 /* Remove and return the first item with a dl_reason, or NULL. */
 struct nq_item *nq_take_dead(struct nq *q);
+
+/* Make every item held for the coalescing window due now (not those
+ * waiting for an item in flight or for a dead-letter write). Returns how
+ * many were held. */
+size_t nq_release_holds(struct nq *q, double now_ms);
 
 size_t nq_len(const struct nq *q);	/* items */
 size_t nq_events(const struct nq *q);	/* spool records behind them */

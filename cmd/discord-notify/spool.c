@@ -39,6 +39,8 @@ struct reader {		/* the lines of a file through a bounded buffer */
 	char *buf;
 	size_t cap, len, pos;
 	int skipping;	/* inside a line over SPOOL_LINE_MAX */
+	off_t skip_start;	/* where that line starts */
+	off_t start;	/* where the line last returned starts */
 };
 
 struct spool {
@@ -57,8 +59,14 @@ struct spool {
 	size_t acked_on_disk;	/* acked or damaged lines still in the file */
 	size_t damaged_kept;	/* damaged lines not dead-lettered: no compaction */
 	uint64_t scan_max;	/* while opening: highest seq so far */
+	uint64_t scan_first;	/* while opening: the first record's seq */
+	int scan_gaps;		/* while opening: the records' seqs have gaps */
 	size_t scan_acked;	/* while opening: distinct acks of seqs seen */
 	char damaged_err[256];	/* why the dead-letter write failed */
+	char warn[400];		/* for spool_warning(), when warned */
+	int warned;
+	size_t compact_retry;	/* a compaction failed: not again before
+				 * acked_on_disk reaches this */
 	int dirty_tail;		/* a failed write left a partial line that
 				 * could not be cut: start the next with "\n" */
 };
@@ -237,10 +245,12 @@ rd_init(struct reader *r, int fd, off_t off)
 	r->skipping = 0;
 }
 
+/* Where the next line starts (the one being skipped, if any): a torn last
+ * line is cut here, and reading goes on from here. */
 static off_t
 rd_offset(const struct reader *r)
 {
-	return r->base + (off_t)r->pos;
+	return r->skipping ? r->skip_start : r->base + (off_t)r->pos;
 }
 
 /* The next whole line that ends before limit: 1 with *line and *len (no
@@ -261,6 +271,8 @@ rd_next(struct reader *r, off_t limit, const char **line, size_t *len,
 
 			*line = r->skipping ? NULL : r->buf + r->pos;
 			*len = l;
+			r->start = r->skipping ? r->skip_start :
+			    r->base + (off_t)r->pos;
 			r->pos += l + 1;
 			r->skipping = 0;
 			return 1;
@@ -283,6 +295,8 @@ rd_next(struct reader *r, off_t limit, const char **line, size_t *len,
 				r->buf = nb;
 				r->cap = nc;
 			} else {	/* overlong: drop it, look for its end */
+				if (!r->skipping)
+					r->skip_start = r->base;
 				r->skipping = 1;
 				r->base += (off_t)r->len;
 				r->len = 0;
@@ -303,6 +317,14 @@ rd_next(struct reader *r, off_t limit, const char **line, size_t *len,
 			return 0;
 		r->len += (size_t)got;
 	}
+}
+
+/* Give back the line rd_next() just returned (len bytes, not skipped):
+ * the next call returns it again. */
+static void
+rd_unread(struct reader *r, size_t len)
+{
+	r->pos -= len + 1;
 }
 
 /* --- parsing lines ---------------------------------------------------- */
@@ -495,7 +517,9 @@ classify(struct spool *sp, const char *s, size_t len, int want_ev,
 	int r;
 
 	memset(p, 0, sizeof(*p));
-	if (len == 0) {
+	for (i = 0; i < len && s[i] == ' '; i++)
+		;
+	if (i == len) {	/* empty, or a damaged line blanked (see scan) */
 		*k = K_BLANK;
 		return 0;
 	}
@@ -580,16 +604,29 @@ dead_letter_write(struct spool *sp, const char *rec, size_t len,
 	return rc;
 }
 
+static int dead_letter_damaged(struct spool *sp, const char *line, size_t len,
+    const char *reason, struct gw_err *err);
+
 int
 spool_dead_letter(struct spool *sp, const char *line, const char *reason,
     struct gw_err *err)
 {
-	json_t *r = json_string(reason);
-	char *rs = r ? json_dumps(r, JSON_ENCODE_ANY | JSON_ENSURE_ASCII) : NULL;
-	char *rec;
+	json_t *r;
+	char *rs, *rec;
 	size_t cap;
 	int n, rc;
 
+	/* The record's "ev" bytes are pasted as they are only when they are
+	 * one JSON object: the fast path of our layout checks only the ends
+	 * of the line, and the dead-letter file must stay JSON lines. */
+	if ((r = json_loads(line, JSON_ALLOW_NUL, NULL)) == NULL ||
+	    !json_is_object(r)) {
+		json_decref(r);
+		return dead_letter_damaged(sp, line, strlen(line), reason, err);
+	}
+	json_decref(r);
+	r = json_string(reason);
+	rs = r ? json_dumps(r, JSON_ENCODE_ANY | JSON_ENSURE_ASCII) : NULL;
 	json_decref(r);
 	if (rs == NULL)
 		return gw_err_set(err, "spool: cannot encode the dead-letter reason");
@@ -722,6 +759,15 @@ spool_damaged_kept(const struct spool *sp, const char **why)
 }
 
 const char *
+spool_warning(struct spool *sp)
+{
+	if (!sp->warned)
+		return NULL;
+	sp->warned = 0;
+	return sp->warn;
+}
+
+const char *
 spool_dir(const struct spool *sp)
 {
 	return sp->dir;
@@ -747,25 +793,31 @@ spool_fill(struct spool *sp, size_t max_recs, size_t max_bytes,
 		}
 		if (line == NULL)
 			continue;	/* damaged (dead-lettered at open) */
-		if (classify(sp, line, len, 1, NULL, &p, &k) < 0)
+		/* On a failure the line is given back: the next fill reads it
+		 * again (a record consumed here would be lost to the window). */
+		if (classify(sp, line, len, 1, NULL, &p, &k) < 0) {
+			rd_unread(&sp->rd, len);
 			return gw_err_set(err, "spool: out of memory");
+		}
 		if (k != K_REC || p.seq <= sp->max_read) {	/* damaged or acks */
 			free(p.ev);
 			continue;
 		}
-		if (p.ev == NULL)
+		if (p.ev == NULL) {
+			rd_unread(&sp->rd, len);
 			return gw_err_set(err, "spool: out of memory");
-		sp->max_read = p.seq;
-		range_prune(sp, p.seq);
+		}
 		if (range_has(sp, p.seq)) {	/* acked */
 			free(p.ev);
-			continue;
-		}
-		if (push(sp, p.seq, p.t, p.ev) < 0) {
+		} else if (push(sp, p.seq, p.t, p.ev) < 0) {
 			free(p.ev);
+			rd_unread(&sp->rd, len);
 			return gw_err_set(err, "spool: out of memory");
+		} else {
+			added++;
 		}
-		added++;
+		sp->max_read = p.seq;
+		range_prune(sp, p.seq);
 	}
 	return added;
 }
@@ -773,13 +825,16 @@ spool_fill(struct spool *sp, size_t max_recs, size_t max_bytes,
 /* --- opening ------------------------------------------------------------ */
 
 /* An ack seen while scanning: counts only for a seq seen before it (an
- * ack of a record further on would drop it: ignored, it stays live). */
+ * ack of a record further on would drop it: ignored, it stays live). The
+ * count is exact while the records' seqs have no gaps; with gaps (a
+ * damaged record, records compacted away) an ack may name a seq that is
+ * no record, and scan() counts again. */
 static int
 scan_ack(struct spool *sp, uint64_t v)
 {
 	int r;
 
-	if (v == 0 || v > sp->scan_max)
+	if (v == 0 || v < sp->scan_first || v > sp->scan_max)
 		return 0;
 	if ((r = range_add(sp, v)) < 0)
 		return -1;
@@ -788,6 +843,79 @@ scan_ack(struct spool *sp, uint64_t v)
 }
 
 static int compact(struct spool *sp, struct gw_err *err);
+
+/* A compaction failed, and nothing else did: say so through
+ * spool_warning(), and try again only once the acked lines have doubled
+ * (a full disk is not retried on every ack). */
+static void
+compact_failed(struct spool *sp, const char *when, const struct gw_err *ce)
+{
+	snprintf(sp->warn, sizeof(sp->warn), "cannot compact the spool %s "
+	    "(it keeps its delivered and damaged lines for now): %s", when,
+	    ce->msg);
+	sp->warned = 1;
+	sp->compact_retry = 2 * sp->acked_on_disk;
+}
+
+/* Overwrite a dead-lettered damaged line with spaces (its newline stays),
+ * so that the next start skips it even when the compaction that should
+ * drop it fails (a full disk: this needs no new blocks). *wfd: a
+ * descriptor without O_APPEND, opened on first use. Best effort: a line
+ * left as it was is dead-lettered again by the next start. */
+static void
+blank_line(struct spool *sp, int *wfd, off_t off, off_t len)
+{
+	char spaces[4096];
+	struct gw_err e;
+
+	if (*wfd < 0 && (*wfd = open_file(sp, SPOOL_FILE, O_WRONLY, &e)) < 0)
+		return;
+	memset(spaces, ' ', sizeof(spaces));
+	while (len > 0) {
+		size_t n = len < (off_t)sizeof(spaces) ? (size_t)len : sizeof(spaces);
+		ssize_t w = pwrite(*wfd, spaces, n, off);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		off += w;
+		len -= w;
+	}
+}
+
+/* The live records of the file up to end, counted one by one: the records
+ * (seqs rising) whose seq is not acked. */
+static int
+count_live(struct spool *sp, off_t end, size_t *live, struct gw_err *err)
+{
+	struct reader r;
+	struct parsed p;
+	enum kind k;
+	const char *line;
+	size_t len;
+	uint64_t max = 0;
+	int rc;
+
+	*live = 0;
+	memset(&r, 0, sizeof(r));
+	rd_init(&r, sp->fd, 0);
+	while ((rc = rd_next(&r, end, &line, &len, err)) == 1) {
+		if (line == NULL)
+			continue;
+		if (classify(sp, line, len, 0, NULL, &p, &k) < 0) {
+			rc = gw_err_set(err, "spool: out of memory");
+			break;
+		}
+		if (k != K_REC || p.seq <= max)
+			continue;
+		max = p.seq;
+		if (!range_has(sp, p.seq))
+			(*live)++;
+	}
+	free(r.buf);
+	return rc < 0 ? -1 : 0;
+}
 
 static int
 scan(struct spool *sp, size_t *skipped, struct gw_err *err)
@@ -800,7 +928,7 @@ scan(struct spool *sp, size_t *skipped, struct gw_err *err)
 	size_t len, recs = 0;
 	unsigned long lineno = 0;
 	char reason[300], first_err[256] = "";
-	int rc;
+	int rc, wfd = -1;
 
 	if (fstat(sp->fd, &st) < 0)
 		return gw_err_set(err, "cannot stat %s/%s: %s", sp->dir, SPOOL_FILE,
@@ -827,6 +955,10 @@ scan(struct spool *sp, size_t *skipped, struct gw_err *err)
 				    lineno, (unsigned long long)p.seq,
 				    (unsigned long long)sp->scan_max);
 			else if (k == K_REC) {
+				if (recs == 0)
+					sp->scan_first = p.seq;
+				else if (p.seq != sp->scan_max + 1)
+					sp->scan_gaps = 1;
 				sp->scan_max = p.seq;
 				recs++;
 			}
@@ -840,32 +972,41 @@ scan(struct spool *sp, size_t *skipped, struct gw_err *err)
 				sp->damaged_kept++;
 				if (first_err[0] == '\0')
 					snprintf(first_err, sizeof(first_err), "%s", de.msg);
+			} else {
+				blank_line(sp, &wfd, r.start, rd_offset(&r) - 1 - r.start);
 			}
 		}
 	}
 	free(r.buf);
+	if (wfd >= 0) {
+		(void)fdatasync(wfd);
+		close(wfd);
+	}
 	if (rc < 0)
 		return -1;
 	if (rd_offset(&r) < st.st_size && ftruncate(sp->fd, rd_offset(&r)) < 0)
 		return gw_err_set(err, "cannot cut the torn end of %s/%s: %s", sp->dir,
 		    SPOOL_FILE, strerror(errno));
-	sp->n_live = recs > sp->scan_acked ? recs - sp->scan_acked : 0;
+	sp->synced_end = rd_offset(&r);
+	if (!sp->scan_gaps)
+		sp->n_live = recs > sp->scan_acked ? recs - sp->scan_acked : 0;
+	else if (count_live(sp, sp->synced_end, &sp->n_live, err) < 0)
+		return -1;
 	sp->acked_on_disk += recs - sp->n_live;
 	sp->next_seq = sp->scan_max + 1;
-	sp->synced_end = rd_offset(&r);
 	rd_init(&sp->rd, sp->fd, 0);
-	if (sp->n_live == 0 && sp->damaged_kept == 0 && sp->synced_end > 0) {
-		/* nothing live: start afresh, numbering from 1 */
-		if (ftruncate(sp->fd, 0) < 0 || fsync(sp->fd) < 0)
-			return gw_err_set(err, "cannot empty %s/%s: %s", sp->dir,
-			    SPOOL_FILE, strerror(errno));
-		sp->next_seq = 1;
-		sp->n_acked = 0;
-		sp->acked_on_disk = 0;
-		sp->synced_end = 0;
-	} else if (*skipped > 0 && sp->damaged_kept == 0) {
-		if (compact(sp, err) < 0)	/* the damaged lines are dead-lettered */
-			return -1;
+	/* Nothing live: start afresh, numbering from 1. The file is not
+	 * emptied on a count: the compaction copies whatever is live. */
+	if (((sp->n_live == 0 && sp->synced_end > 0) || *skipped > 0) &&
+	    sp->damaged_kept == 0) {
+		struct gw_err ce;
+
+		/* Not fatal: the damaged lines are dead-lettered and blanked,
+		 * the next start or a later ack compacts. */
+		if (compact(sp, &ce) < 0)
+			compact_failed(sp, "at start", &ce);
+		else if (sp->n_live == 0)
+			sp->next_seq = 1;
 	}
 	if (sp->damaged_kept > 0)	/* for the caller's report */
 		snprintf(sp->damaged_err, sizeof(sp->damaged_err), "%s", first_err);
@@ -1194,7 +1335,15 @@ spool_ack(struct spool *sp, const uint64_t *seqs, size_t n, struct gw_err *err)
 	free(buf);
 	if (rc < 0 || datasync(sp, err) < 0)
 		return -1;
-	if (sp->acked_on_disk > COMPACT_MIN && sp->acked_on_disk > sp->n_live)
-		return compact(sp, err);
+	if (sp->acked_on_disk > COMPACT_MIN && sp->acked_on_disk > sp->n_live &&
+	    sp->acked_on_disk >= sp->compact_retry) {
+		struct gw_err ce;
+
+		/* the acks are durable: a failed compaction is no failed ack */
+		if (compact(sp, &ce) < 0)
+			compact_failed(sp, "after delivery", &ce);
+		else
+			sp->compact_retry = 0;
+	}
 	return 0;
 }

@@ -19,12 +19,17 @@
  * SPOOL_SEQ_MAX, or one whose seq is not above every seq before it (a
  * duplicate, a seq going backwards) cannot be delivered in order: at open
  * it goes to the dead-letter file as {"t","reason","line"} and is never
- * delivered (it is then compacted away; if the dead-letter file cannot be
- * written it stays in the spool, compaction is off for that run, and the
- * next start tries again). An ack of a seq not seen yet in the file is
- * ignored (the record stays live). New seqs never wrap: at SPOOL_SEQ_MAX
- * spool_append() refuses; a spool with nothing live restarts its numbering
- * at 1 when opened.
+ * delivered (it is then blanked in place, overwritten with spaces, and
+ * compacted away; a compaction failing at open is not fatal, see
+ * spool_warning(); if the dead-letter file cannot be written the line
+ * stays in the spool, compaction is off for that run, and the next start
+ * tries again). An ack counts only for a record read before
+ * it: an ack of a seq not seen yet in the file is ignored (the record
+ * stays live), and so is one of a seq that is no record of the file (a
+ * damaged line's, one compacted away). New seqs never wrap: at
+ * SPOOL_SEQ_MAX spool_append() refuses; a spool with nothing live (checked
+ * record by record, by the compaction that empties it) restarts its
+ * numbering at 1 when opened.
  *
  * On open a torn last line (a crash mid-write, never synced) is cut off. A
  * write that fails part-way is cut back (or, failing that, the next write
@@ -71,8 +76,9 @@ void spool_close(struct spool *sp);
 /* Read live records forward from the file into the window until it holds
  * max_recs records or max_bytes bytes of lines (at least one record when
  * it is empty), or the synced end of the file. Returns the number of
- * records added (at the end of the window, in seq order), -1 on I/O
- * errors. */
+ * records added (at the end of the window, in seq order), -1 on errors
+ * (I/O, memory): the records added before the error stay in the window,
+ * and the next call goes on from the record that failed. */
 int spool_fill(struct spool *sp, size_t max_recs, size_t max_bytes,
     struct gw_err *err);
 /* The window's records in seq order; valid until the next fill/ack/
@@ -99,15 +105,24 @@ int spool_append(struct spool *sp, const char *line, long long t_ms,
 int spool_sync(struct spool *sp, struct gw_err *err);
 /* Mark records done (delivered or dead-lettered, in the window or not read
  * yet), durably; compacts the file when acked records outnumber live ones
- * (and exceed 256). The records leave the live set even when this fails
- * (-1): then they are live again after a restart (sent twice at worst). */
+ * (and exceed 256). A compaction that fails does not fail the call (the
+ * acks are synced): spool_warning() tells it, and it is tried again once
+ * the acked lines have doubled. The records leave the live set even when
+ * this fails (-1): then they are live again after a restart (sent twice
+ * at worst). */
 int spool_ack(struct spool *sp, const uint64_t *seqs, size_t n,
     struct gw_err *err);
-/* Append {"t","reason","ev"} to DIR/dead-letter.jsonl, durably (0 only
+/* Append {"t","reason","ev"} to DIR/dead-letter.jsonl ({"t","reason",
+ * "line"}, the bytes as a string, when line is not one JSON object: an
+ * edited file), durably (0 only
  * once it is synced; the caller acks the record only then). A write that
  * fails part-way is cut back. */
 int spool_dead_letter(struct spool *sp, const char *line, const char *reason,
     struct gw_err *err);
+/* A failure to report that did not fail the call (a compaction that
+ * failed: at open, or after an ack), or NULL; each is returned once. The
+ * text is valid until the next call on sp. */
+const char *spool_warning(struct spool *sp);
 /* Path of the spool directory. */
 const char *spool_dir(const struct spool *sp);
 

@@ -44,6 +44,28 @@ mono(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* Allocation failures on demand (glibc; not under ASan, which has its
+ * own allocator): the next realloc() of exactly fail_realloc_size bytes
+ * fails. */
+#if defined(__SANITIZE_ADDRESS__)
+#define HAVE_FAULTS 0
+static size_t fail_realloc_size;
+#else
+#define HAVE_FAULTS 1
+extern void *__libc_realloc(void *, size_t);
+static size_t fail_realloc_size;
+
+void *
+realloc(void *p, size_t n)
+{
+	if (fail_realloc_size != 0 && n == fail_realloc_size) {
+		fail_realloc_size = 0;
+		return NULL;
+	}
+	return __libc_realloc(p, n);
+}
+#endif
+
 static int
 fake_post(void *tctx, const char *body, size_t len, struct gw_err *err)
 {
@@ -586,6 +608,129 @@ test_window_reads_forward(void **state)
 	assert_int_equal(notifier_pending(f->n), 0);
 }
 
+/* A compaction that fails at start is logged, and the start goes on. */
+static void
+test_failed_compaction_at_start_logged(void **state)
+{
+	struct fixture *f = *state;
+	char path[128];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/spool.jsonl", f->dir);
+	assert_non_null(fp = fopen(path, "w"));
+	fputs("damaged\n{\"seq\":1,\"t\":1,\"ev\":{\"ts\":\"2026-02-10T14:15:00Z\","
+	    "\"level\":\"info\",\"source\":\"s\",\"component\":\"c\","
+	    "\"event\":\"a.b\",\"message\":\"kept\"}}\n", fp);
+	fclose(fp);
+	snprintf(path, sizeof(path), "%s/spool.jsonl.tmp", f->dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	start(f, 1e12);	/* t 1 is old */
+	assert_true(log_has(f, "notify.spool_error", "cannot compact the spool at start"));
+	assert_int_equal(notifier_pending(f->n), 1);
+	assert_int_equal(notifier_commit(f->n), 0);
+	assert_int_equal(f->n_posts, 1);
+	assert_non_null(strstr(f->posts[0], "kept"));
+	rmdir(path);
+}
+
+/* Records read into the window before a read error are queued, and the
+ * rest follows, in order. */
+static void
+test_fill_error_queues_what_was_read(void **state)
+{
+	struct fixture *f = *state;
+	char msg[32], want[64];
+	int i, sent = 0, p;
+
+	if (!HAVE_FAULTS)
+		skip();
+	start(f, 86400);
+	for (i = 0; i < 100; i++) {
+		snprintf(msg, sizeof(msg), "m%03d", i);
+		submit(f, msg);
+	}
+	fail_realloc_size = 128 * sizeof(struct spool_rec);	/* at the 65th */
+	notifier_commit(f->n);
+	assert_int_equal(fail_realloc_size, 0);
+	assert_true(log_has(f, "notify.spool_error", "cannot read the spool"));
+	for (p = 0; p < 20 && sent < 100; p++) {
+		size_t k;
+
+		assert_int_equal((int)f->n_posts, p + 1);
+		k = embeds_in(f->posts[p]);
+		for (i = 0; i < (int)k; i++) {	/* all, in order */
+			snprintf(want, sizeof(want), "\"description\":\"m%03d\"", sent + i);
+			assert_non_null(strstr(f->posts[p], want));
+		}
+		sent += (int)k;
+		respond(f, 200, "{}");
+	}
+	assert_int_equal(sent, 100);
+	assert_int_equal(notifier_pending(f->n), 0);
+}
+
+/* A compaction that fails after a delivery is one error line, not a
+ * delivery that could not be recorded, and not one per ack. */
+static void
+test_failed_compaction_not_a_lost_ack(void **state)
+{
+	struct fixture *f = *state;
+	struct notifier_stats st;
+	char msg[32], path[128];
+	int i, p;
+
+	snprintf(path, sizeof(path), "%s/spool.jsonl.tmp", f->dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	start(f, 86400);
+	for (i = 0; i < 300; i++) {
+		snprintf(msg, sizeof(msg), "m%03d", i);
+		submit(f, msg);
+	}
+	notifier_commit(f->n);
+	for (p = 0; p < 30; p++) {
+		assert_int_equal((int)f->n_posts, p + 1);
+		respond(f, 200, "{}");
+	}
+	assert_int_equal(f->acked_ok, 300);
+	assert_int_equal(notifier_pending(f->n), 0);
+	assert_true(log_has(f, "notify.spool_error", "cannot compact the spool"));
+	assert_false(log_has(f, "cannot record delivery", NULL));
+	notifier_get_stats(f->n, &st);
+	assert_int_equal(st.spool_errors, 1);
+	rmdir(path);
+}
+
+/* Repeats held for the coalescing window never hold back other events:
+ * when they fill the queue's window with more waiting on disk, they go
+ * at once. */
+static void
+test_held_repeats_do_not_block_the_window(void **state)
+{
+	struct fixture *f = *state;
+	int i, p, seen = 0;
+
+	f->window_s = 60;
+	f->window_events = 5;
+	start(f, 86400);
+	submit(f, "X");
+	notifier_commit(f->n);
+	assert_int_equal(f->n_posts, 1);
+	respond(f, 200, "{}");
+	for (i = 0; i < 5; i++)
+		submit(f, "X");
+	submit(f, "Y");
+	notifier_commit(f->n);
+	for (p = 1; p < 5 && !seen; p++) {
+		assert_int_equal((int)f->n_posts, p + 1);	/* no 60 s wait */
+		seen = strstr(f->posts[p], "\"description\":\"Y\"") != NULL;
+		respond(f, 200, "{}");
+	}
+	assert_true(seen);
+	assert_non_null(strstr(f->posts[1], "5 times"));	/* X, coalesced */
+	assert_int_equal(f->acked_ok, 7);
+	assert_int_equal(notifier_pending(f->n), 0);
+}
+
 int
 main(void)
 {
@@ -604,6 +749,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_short_pause_quiet, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_http_status_said_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_window_reads_forward, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_compaction_at_start_logged, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fill_error_queues_what_was_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_compaction_not_a_lost_ack, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_held_repeats_do_not_block_the_window, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

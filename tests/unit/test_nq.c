@@ -270,6 +270,37 @@ test_repeat_of_inflight_folds_on_putback(void **state)
 	nq_free(q);
 }
 
+/* nq_release_holds makes repeats held for the window due at once, not
+ * those waiting for an item in flight. */
+static void
+test_release_holds(void **state)
+{
+	struct nq *q = nq_new(60000, 60);
+	struct nq_item *out[DISCORD_MAX_EMBEDS], *fly[DISCORD_MAX_EMBEDS];
+	size_t n;
+
+	(void)state;
+	add(q, 1, "sent", 0);
+	n = nq_take(q, 0, 10, DISCORD_MAX_EMBED_TOTAL, out);
+	assert_int_equal(n, 1);
+	nq_done(q, out, n, 0);
+	add(q, 2, "sent", 10);	/* held for the window */
+	add(q, 3, "flying", 10);
+	assert_int_equal(nq_take(q, 10, 10, DISCORD_MAX_EMBED_TOTAL, fly), 1);
+	add(q, 4, "flying", 10);	/* held for the one in flight */
+	assert_true(nq_due_in(q, 10) == 59990);
+	assert_int_equal(nq_release_holds(q, 10), 1);
+	assert_true(nq_due_in(q, 10) == 0);
+	n = nq_take(q, 10, 10, DISCORD_MAX_EMBED_TOTAL, out);
+	assert_int_equal(n, 1);
+	assert_int_equal(out[0]->seqs[0], 2);
+	nq_done(q, out, n, 10);
+	assert_int_equal(nq_release_holds(q, 10), 0);
+	assert_int_equal(nq_len(q), 1);	/* 4 waits for 3 */
+	nq_done(q, fly, 1, 20);
+	nq_free(q);
+}
+
 int
 main(void)
 {
@@ -283,6 +314,7 @@ main(void)
 		cmocka_unit_test(test_fold_takes_highest_level),
 		cmocka_unit_test(test_repeat_of_inflight_held),
 		cmocka_unit_test(test_repeat_of_inflight_folds_on_putback),
+		cmocka_unit_test(test_release_holds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

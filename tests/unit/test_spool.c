@@ -21,6 +21,28 @@
 #define EV "{\"ts\":\"2026-02-10T14:15:00Z\",\"level\":\"info\",\"source\":\"a\"," \
     "\"component\":\"b\",\"event\":\"x.y\",\"message\":\"m\"}"
 
+/* Allocation failures on demand (glibc; not under ASan, which has its
+ * own allocator): the next realloc() of exactly fail_realloc_size bytes
+ * fails. */
+#if defined(__SANITIZE_ADDRESS__)
+#define HAVE_FAULTS 0
+static size_t fail_realloc_size;
+#else
+#define HAVE_FAULTS 1
+extern void *__libc_realloc(void *, size_t);
+static size_t fail_realloc_size;
+
+void *
+realloc(void *p, size_t n)
+{
+	if (fail_realloc_size != 0 && n == fail_realloc_size) {
+		fail_realloc_size = 0;
+		return NULL;
+	}
+	return __libc_realloc(p, n);
+}
+#endif
+
 static int
 setup(void **state)
 {
@@ -662,6 +684,258 @@ test_window_and_compaction(void **state)
 	spool_close(sp);
 }
 
+/* An ack counts only for a seq read as a valid record: an ack of a
+ * damaged record's seq, or of a seq no longer in the file (compacted
+ * away), never makes a live record look delivered, and a start never
+ * empties a spool that holds a live record. */
+static void
+test_ack_of_damaged_seq_loses_nothing(void **state)
+{
+	const char *dir = *state;
+	const struct spool_rec *r;
+	struct gw_err e;
+	struct spool *sp;
+	size_t skipped;
+
+	append_raw(dir,
+	    "{\"seq\":1,\"t\":1,\"ev\":[1]}\n"
+	    "{\"seq\":2,\"t\":2,\"ev\":{\"message\":\"two\"}}\n"
+	    "{\"ack\":[1]}\n");
+	sp = spool_open(dir, &skipped, &e);
+	assert_non_null(sp);
+	assert_int_equal(skipped, 1);
+	assert_int_equal(spool_count(sp), 1);
+	assert_int_equal(live(sp, &r), 1);
+	assert_int_equal(r[0].seq, 2);
+	spool_close(sp);
+	sp = spool_open(dir, &skipped, &e);
+	assert_non_null(sp);
+	assert_int_equal(live(sp, &r), 1);
+	assert_int_equal(r[0].seq, 2);
+	spool_close(sp);
+}
+
+/* The same with gaps in the seqs: damaged lines between records, an ack
+ * of a seq compacted away long ago. */
+static void
+test_ack_of_missing_seq_with_gaps(void **state)
+{
+	const char *dir = *state;
+	const struct spool_rec *r;
+	struct gw_err e;
+	struct spool *sp;
+	size_t skipped;
+
+	append_raw(dir,
+	    "{\"seq\":3,\"t\":1,\"ev\":{\"message\":\"three\"}}\n"
+	    "{\"seq\":4,\"t\":1,\"ev\":\"x\"}\n"
+	    "{\"seq\":6,\"t\":2,\"ev\":{\"message\":\"six\"}}\n"
+	    "{\"ack\":[1,2,4,5]}\n"
+	    "{\"seq\":8,\"t\":2,\"ev\":{\"message\":\"eight\"}}\n"
+	    "{\"ack\":[7,3]}\n");
+	sp = spool_open(dir, &skipped, &e);
+	assert_non_null(sp);
+	assert_int_equal(skipped, 1);
+	assert_int_equal(spool_count(sp), 2);
+	assert_int_equal(live(sp, &r), 2);
+	assert_int_equal(r[0].seq, 6);
+	assert_int_equal(r[1].seq, 8);
+	spool_close(sp);
+}
+
+/* A compaction that fails at open (here: a directory where its tmp file
+ * goes) does not stop the start: it is reported through spool_warning();
+ * the damaged line, dead-lettered once, is not dead-lettered again by the
+ * next start. */
+static void
+test_failed_compaction_at_open(void **state)
+{
+	const char *dir = *state;
+	const struct spool_rec *r;
+	struct gw_err e;
+	struct spool *sp;
+	size_t skipped;
+	const char *w;
+	char tmp[256];
+
+	append_raw(dir,
+	    "{\"seq\":1,\"t\":1,\"ev\":{\"message\":\"one\"}}\n"
+	    "damaged\n"
+	    "{\"seq\":2,\"t\":2,\"ev\":{\"message\":\"two\"}}\n");
+	snprintf(tmp, sizeof(tmp), "%s/spool.jsonl.tmp", dir);
+	assert_int_equal(mkdir(tmp, 0700), 0);
+	sp = spool_open(dir, &skipped, &e);
+	assert_non_null(sp);
+	assert_int_equal(skipped, 1);
+	w = spool_warning(sp);
+	assert_non_null(w);
+	assert_non_null(strstr(w, "spool.jsonl.tmp"));
+	assert_null(spool_warning(sp));	/* told once */
+	assert_int_equal(live(sp, &r), 2);
+	assert_int_equal(json_lines(dir, "dead-letter.jsonl"), 1);
+	spool_close(sp);
+	sp = spool_open(dir, &skipped, &e);
+	assert_non_null(sp);
+	assert_int_equal(skipped, 0);
+	assert_int_equal(json_lines(dir, "dead-letter.jsonl"), 1);
+	assert_int_equal(live(sp, &r), 2);
+	spool_close(sp);
+	assert_int_equal(rmdir(tmp), 0);
+	sp = spool_open(dir, &skipped, &e);
+	assert_non_null(sp);
+	assert_null(spool_warning(sp));
+	assert_int_equal(live(sp, &r), 2);
+	assert_int_equal(r[1].seq, 2);
+	spool_close(sp);
+}
+
+/* A torn last line over SPOOL_LINE_MAX is cut where it starts: the next
+ * record starts a line of its own. */
+static void
+test_long_torn_tail_cut_at_its_start(void **state)
+{
+	const char *dir = *state;
+	const struct spool_rec *r;
+	struct gw_err e;
+	struct spool *sp;
+	size_t skipped, n = SPOOL_LINE_MAX + SPOOL_LINE_MAX / 2;
+	uint64_t seq;
+	char *junk = malloc(n + 1);
+
+	assert_non_null(junk);
+	memset(junk, 'x', n);
+	junk[n] = '\0';
+	sp = spool_open(dir, &skipped, &e);
+	assert_int_equal(spool_append(sp, EV, 1, &seq, &e), 0);
+	assert_int_equal(spool_sync(sp, &e), 0);
+	spool_close(sp);
+	append_raw(dir, "{\"seq\":2,");
+	append_raw(dir, junk);	/* torn: no newline */
+	free(junk);
+	sp = spool_open(dir, &skipped, &e);
+	assert_non_null(sp);
+	assert_int_equal(skipped, 0);
+	assert_int_equal(spool_append(sp, EV, 2, &seq, &e), 0);
+	assert_int_equal(seq, 2);
+	assert_int_equal(spool_sync(sp, &e), 0);
+	assert_int_equal(live(sp, &r), 2);
+	spool_close(sp);
+	sp = spool_open(dir, &skipped, &e);
+	assert_non_null(sp);
+	assert_int_equal(skipped, 0);
+	assert_int_equal(live(sp, &r), 2);
+	assert_int_equal(r[1].t_ms, 2);
+	spool_close(sp);
+}
+
+/* A fill that fails part-way (out of memory growing the window) keeps
+ * what it read and loses nothing: the next fill goes on with the record
+ * that failed. */
+static void
+test_fill_error_loses_nothing(void **state)
+{
+	const char *dir = *state;
+	const struct spool_rec *r;
+	struct gw_err e;
+	struct spool *sp;
+	size_t skipped, i;
+	uint64_t seq;
+
+	if (!HAVE_FAULTS)
+		skip();
+	sp = spool_open(dir, &skipped, &e);
+	for (i = 0; i < 100; i++)
+		assert_int_equal(spool_append(sp, EV, (long long)i, &seq, &e), 0);
+	assert_int_equal(spool_sync(sp, &e), 0);
+	fail_realloc_size = 128 * sizeof(struct spool_rec);	/* at the 65th */
+	assert_int_equal(spool_fill(sp, SIZE_MAX, SIZE_MAX, &e), -1);
+	assert_int_equal(fail_realloc_size, 0);
+	assert_int_equal(spool_live(sp, &r), 64);
+	assert_int_equal(spool_fill(sp, SIZE_MAX, SIZE_MAX, &e), 36);
+	assert_int_equal(spool_live(sp, &r), 100);
+	for (i = 0; i < 100; i++)
+		assert_int_equal(r[i].seq, i + 1);
+	spool_close(sp);
+}
+
+/* A compaction that fails after an ack does not fail the ack (the acks
+ * are synced): it is reported through spool_warning(), and not tried
+ * again on every ack, only once the acked lines have doubled. */
+static void
+test_failed_compaction_after_ack(void **state)
+{
+	const char *dir = *state;
+	struct gw_err e;
+	struct spool *sp;
+	size_t skipped, i;
+	uint64_t seqs[600];
+	struct stat st;
+	char tmp[256], path[256];
+	const char *w;
+
+	snprintf(tmp, sizeof(tmp), "%s/spool.jsonl.tmp", dir);
+	snprintf(path, sizeof(path), "%s/spool.jsonl", dir);
+	sp = spool_open(dir, &skipped, &e);
+	for (i = 0; i < 300; i++)
+		assert_int_equal(spool_append(sp, EV, 1, &seqs[i], &e), 0);
+	assert_int_equal(spool_sync(sp, &e), 0);
+	assert_int_equal(mkdir(tmp, 0700), 0);
+	assert_int_equal(spool_ack(sp, seqs, 299, &e), 0);	/* compaction fails */
+	assert_non_null(w = spool_warning(sp));
+	assert_non_null(strstr(w, "spool.jsonl.tmp"));
+	assert_int_equal(spool_count(sp), 1);
+	assert_int_equal(spool_ack(sp, &seqs[299], 1, &e), 0);
+	assert_null(spool_warning(sp));	/* not tried again yet */
+	assert_int_equal(rmdir(tmp), 0);
+	for (i = 300; i < 600; i++)
+		assert_int_equal(spool_append(sp, EV, 1, &seqs[i], &e), 0);
+	assert_int_equal(spool_sync(sp, &e), 0);
+	assert_int_equal(spool_ack(sp, &seqs[300], 299, &e), 0);	/* 599 acked */
+	assert_null(spool_warning(sp));
+	assert_int_equal(stat(path, &st), 0);
+	assert_true(st.st_size < 400);	/* compacted: one live record */
+	assert_int_equal(spool_count(sp), 1);
+	spool_close(sp);
+	sp = spool_open(dir, &skipped, &e);
+	assert_int_equal(spool_count(sp), 1);
+	spool_close(sp);
+}
+
+/* A record whose "ev" only looks like an object (our layout's fast path
+ * checks the ends of the line) is dead-lettered as valid JSON: its bytes
+ * go in as a "line" string. */
+static void
+test_dead_letter_of_broken_ev(void **state)
+{
+	const char *dir = *state;
+	const struct spool_rec *r;
+	struct gw_err e;
+	struct spool *sp;
+	size_t skipped;
+	char path[256], line[1024];
+	json_t *o;
+	FILE *f;
+
+	append_raw(dir, "{\"seq\":1,\"t\":1,\"ev\":{\"a\":1}\n");
+	sp = spool_open(dir, &skipped, &e);
+	assert_non_null(sp);
+	assert_int_equal(live(sp, &r), 1);
+	assert_int_equal(spool_dead_letter(sp, r[0].line, "unreadable", &e), 0);
+	assert_int_equal(spool_dead_letter(sp, EV, "refused", &e), 0);
+	spool_close(sp);
+	assert_int_equal(json_lines(dir, "dead-letter.jsonl"), 2);
+	snprintf(path, sizeof(path), "%s/dead-letter.jsonl", dir);
+	assert_non_null(f = fopen(path, "r"));
+	assert_non_null(fgets(line, sizeof(line), f));
+	o = json_loads(line, 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(o, "line")), "{\"a\":1");
+	assert_string_equal(json_string_value(json_object_get(o, "reason")), "unreadable");
+	json_decref(o);
+	assert_non_null(fgets(line, sizeof(line), f));	/* a good one as before */
+	assert_non_null(strstr(line, "\"ev\":" EV "}"));
+	fclose(f);
+}
+
 static void
 test_bad_dir(void **state)
 {
@@ -693,6 +967,13 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_damaged_seqs_dead_lettered, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seq_max, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_window_and_compaction, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ack_of_damaged_seq_loses_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ack_of_missing_seq_with_gaps, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_compaction_at_open, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_long_torn_tail_cut_at_its_start, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fill_error_loses_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_failed_compaction_after_ack, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dead_letter_of_broken_ev, setup, teardown),
 		cmocka_unit_test(test_bad_dir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -31,6 +31,7 @@
 #include "dclient.h"
 #include "evsend.h"
 #include "log.h"
+#include "opt.h"
 #include "outq.h"
 #include "rundir.h"
 #include "super.h"
@@ -134,188 +135,139 @@ struct optstate {
 	const char *lvl, *nlvl, *fmt, *fmt_from;
 };
 
-/* One option: long name and/or short letter, whether it takes a value,
- * and its handler (which may exit: a usage error, --help). */
-struct optdef {
-	const char *name;	/* long, or NULL */
-	int letter;		/* short, or 0 */
-	int has_arg;		/* no_argument or required_argument */
-	void (*fn)(struct optstate *st, const char *arg);
-};
-
-/* A command line's options, and how its messages read. */
-struct optset {
-	const char *flags;	/* getopt's leading characters */
-	const char *prefix;	/* of messages */
-	const char *quote;	/* around an unknown option: "" or "'" */
-	const char *help;	/* "(see HELP)" after an unknown option */
-	const struct optdef *defs;
-	size_t n;
-};
-#define OPT_MAX 16
-
-static void
-opt_control(struct optstate *st, const char *arg)
+static int
+opt_control(void *ctx, const struct opt_def *d, const char *arg,
+    struct gw_err *err)
 {
+	struct optstate *st = ctx;
+
+	(void)d;
 	if (*arg == '\0' || strlen(arg) > USOCK_PATH_MAX)
-		errx(EX_USAGE, "%s--control: a socket path of 1..%d bytes",
+		return gw_err_set(err, "%s--control: a socket path of 1..%d bytes",
 		    st->prefix, USOCK_PATH_MAX);
 	snprintf(st->o->sock, sizeof(st->o->sock), "%s", arg);
 	st->have_sock = 1;
+	return 0;
 }
 
-static void
-opt_no_control(struct optstate *st, const char *arg)
+static int
+opt_notify(void *ctx, const struct opt_def *d, const char *arg,
+    struct gw_err *err)
 {
-	(void)arg;
-	st->o->no_control = 1;
-}
+	struct optstate *st = ctx;
 
-static void
-opt_notify(struct optstate *st, const char *arg)
-{
+	(void)d;
 	if (*arg == '\0' || strlen(arg) > USOCK_PATH_MAX)
-		errx(EX_USAGE, "--notify: a socket path of 1..%d bytes",
+		return gw_err_set(err, "--notify: a socket path of 1..%d bytes",
 		    USOCK_PATH_MAX);
 	snprintf(st->o->notify, sizeof(st->o->notify), "%s", arg);
 	st->have_notify = 1;
+	return 0;
 }
 
-static void
-opt_notify_level(struct optstate *st, const char *arg)
+static int
+opt_log_format(void *ctx, const struct opt_def *d, const char *arg,
+    struct gw_err *err)
 {
-	st->nlvl = arg;
-}
+	struct optstate *st = ctx;
 
-static void
-opt_no_notify(struct optstate *st, const char *arg)
-{
-	(void)arg;
-	st->o->no_notify = 1;
-}
-
-static void
-opt_log_level(struct optstate *st, const char *arg)
-{
-	st->lvl = arg;
-}
-
-static void
-opt_log_format(struct optstate *st, const char *arg)
-{
+	(void)d;
+	(void)err;
 	st->fmt = arg;
 	st->fmt_from = "--log-format";
+	return 0;
 }
 
-static void
-opt_check(struct optstate *st, const char *arg)
+/* A flag of struct opts (the generic handlers see struct optstate). */
+static int
+opt_opts_flag(void *ctx, const struct opt_def *d, const char *arg,
+    struct gw_err *err)
 {
-	(void)arg;
-	st->o->check_only = 1;
+	struct optstate *st = ctx;
+
+	return opt_flag(st->o, d, arg, err);
 }
 
-static void
-opt_help(struct optstate *st, const char *arg)
+static int
+opt_help(void *ctx, const struct opt_def *d, const char *arg,
+    struct gw_err *err)
 {
-	(void)st;
+	(void)ctx;
+	(void)d;
 	(void)arg;
+	(void)err;
 	usage(stdout);
 	exit(0);
 }
 
-static void
-opt_version(struct optstate *st, const char *arg)
+static int
+opt_version(void *ctx, const struct opt_def *d, const char *arg,
+    struct gw_err *err)
 {
-	(void)st;
+	(void)ctx;
+	(void)d;
 	(void)arg;
+	(void)err;
 	printf(PROG " " VERSION "\n");
 	exit(0);
 }
 
-static void
-opt_ctl_timeout(struct optstate *st, const char *arg)
+static int
+opt_ctl_timeout(void *ctx, const struct opt_def *d, const char *arg,
+    struct gw_err *err)
 {
-	struct gw_err e;
+	struct optstate *st = ctx;
 
-	if (cfg_seconds("ctl: --timeout", arg, 0.001, 86400, &st->o->ctl_timeout,
-	    &e) < 0)
-		errx(EX_USAGE, "%s", e.msg);
+	(void)d;
+	return cfg_seconds("ctl: --timeout", arg, 0.001, 86400,
+	    &st->o->ctl_timeout, err);
 }
 
-static void
-opt_ctl_help(struct optstate *st, const char *arg)
+static int
+opt_ctl_help(void *ctx, const struct opt_def *d, const char *arg,
+    struct gw_err *err)
 {
-	(void)st;
+	(void)ctx;
+	(void)d;
 	(void)arg;
+	(void)err;
 	ctl_usage(stdout);
 	exit(0);
 }
 
-static const struct optdef main_opts[] = {
-	{ "control", 0, required_argument, opt_control },
-	{ "no-control", 0, no_argument, opt_no_control },
-	{ "log-level", 0, required_argument, opt_log_level },
-	{ "log-format", 0, required_argument, opt_log_format },
-	{ "notify", 0, required_argument, opt_notify },
-	{ "notify-level", 0, required_argument, opt_notify_level },
-	{ "no-notify", 0, no_argument, opt_no_notify },
-	{ "help", 'h', no_argument, opt_help },
-	{ "version", 'V', no_argument, opt_version },
-	{ NULL, 'n', no_argument, opt_check },
+#define ARG required_argument
+#define NOARG no_argument
+#define OPTS(m) OPT_FIELD(struct opts, m)
+#define STATE(m) OPT_FIELD(struct optstate, m)
+static const struct opt_def main_opts[] = {
+	{ "--control", 0, ARG, opt_control, 0, 0, 0, 0 },
+	{ "--no-control", 0, NOARG, opt_opts_flag, OPTS(no_control), 0, 0 },
+	{ "--log-level", 0, ARG, opt_ptr, STATE(lvl), 0, 0 },
+	{ "--log-format", 0, ARG, opt_log_format, 0, 0, 0, 0 },
+	{ "--notify", 0, ARG, opt_notify, 0, 0, 0, 0 },
+	{ "--notify-level", 0, ARG, opt_ptr, STATE(nlvl), 0, 0 },
+	{ "--no-notify", 0, NOARG, opt_opts_flag, OPTS(no_notify), 0, 0 },
+	{ "--help", 'h', NOARG, opt_help, 0, 0, 0, 0 },
+	{ "--version", 'V', NOARG, opt_version, 0, 0, 0, 0 },
+	{ NULL, 'n', NOARG, opt_opts_flag, OPTS(check_only), 0, 0 },
 };
 
-static const struct optdef ctl_opts[] = {
-	{ "control", 0, required_argument, opt_control },
-	{ "timeout", 0, required_argument, opt_ctl_timeout },
-	{ "help", 'h', no_argument, opt_ctl_help },
+static const struct opt_def ctl_opts[] = {
+	{ "--control", 0, ARG, opt_control, 0, 0, 0, 0 },
+	{ "--timeout", 0, ARG, opt_ctl_timeout, 0, 0, 0, 0 },
+	{ "--help", 'h', NOARG, opt_ctl_help, 0, 0, 0, 0 },
 };
 
-/* The options of set from argv (getopt_long from optind on), each
- * handled in turn; a missing value or an unknown option exits 64. */
+/* The options of set from argv (from optind on); a missing value, an
+ * unknown option or a bad value exits 64. */
 static void
-parse_set(int argc, char **argv, const struct optset *set, struct optstate *st)
+parse_set(int argc, char **argv, const struct opt_set *set, struct optstate *st)
 {
-	struct option lo[OPT_MAX + 1];
-	char shorts[4 + 2 * OPT_MAX], q[GW_QUOTE_MAX];
-	size_t i, k = 0, ns;
-	int ch;
+	struct gw_err e;
 
-	ns = (size_t)snprintf(shorts, sizeof(shorts), "%s", set->flags);
-	for (i = 0; i < set->n && i < OPT_MAX; i++) {
-		const struct optdef *d = &set->defs[i];
-
-		if (d->name != NULL)
-			lo[k++] = (struct option){ d->name, d->has_arg, NULL,
-			    d->letter ? d->letter : 256 + (int)i };
-		if (d->letter) {
-			shorts[ns++] = (char)d->letter;
-			if (d->has_arg == required_argument)
-				shorts[ns++] = ':';
-		}
-	}
-	shorts[ns] = '\0';
-	lo[k] = (struct option){ NULL, 0, NULL, 0 };
 	st->prefix = set->prefix;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
-		const struct optdef *d = NULL;
-
-		if (ch >= 256 && (size_t)(ch - 256) < set->n)
-			d = &set->defs[ch - 256];
-		for (i = 0; d == NULL && ch != ':' && ch != '?' && i < set->n; i++)
-			if (set->defs[i].letter == ch)
-				d = &set->defs[i];
-		if (d != NULL) {
-			d->fn(st, optarg);
-			continue;
-		}
-		if (ch == ':')
-			errx(EX_USAGE, "%s%s: missing value", set->prefix,
-			    argv[optind - 1]);
-		gw_err_quote(q, sizeof(q), argv[optind - 1], strlen(argv[optind - 1]));
-		errx(EX_USAGE, "%s%s%s%s: unknown option (see %s)", set->prefix,
-		    set->quote, q, set->quote, set->help);
-	}
+	if (opt_parse(argc, argv, set, st, &e) < 0)
+		errx(EX_USAGE, "%s", e.msg);
 }
 
 /* "ctl" mode: argv[0] is "ctl". Options may come before or after the
@@ -323,7 +275,7 @@ parse_set(int argc, char **argv, const struct optset *set, struct optstate *st)
 static void
 parse_ctl(int argc, char **argv, struct optstate *st)
 {
-	static const struct optset set = { ":", "ctl: ", "'",
+	static const struct opt_set set = { "", "ctl: ", "'",
 	    "stack-init ctl --help", ctl_opts, sizeof(ctl_opts) / sizeof(ctl_opts[0]) };
 	struct opts *o = st->o;
 	char q[GW_QUOTE_MAX];
@@ -354,7 +306,7 @@ parse_ctl(int argc, char **argv, struct optstate *st)
 static void
 parse_options(int argc, char **argv, struct opts *o)
 {
-	static const struct optset set = { "+:", "", "", "--help", main_opts,
+	static const struct opt_set set = { "+", "", "", "--help", main_opts,
 	    sizeof(main_opts) / sizeof(main_opts[0]) };
 	struct optstate st = { .o = o, .lvl = cfg_env_str("LOG_LEVEL", "info"),
 	    .nlvl = "warning", .fmt = cfg_env_str("LOG_FORMAT", "auto"),

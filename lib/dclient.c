@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "usock.h"
 
 /* A reply cap beyond this is taken as this (keeps the arithmetic safe). */
@@ -27,14 +28,10 @@
 /* Milliseconds until deadline, rounded up so that a wait never ends
  * before the deadline; 0 once it passed. */
 static long
-ms_left(const struct timespec *deadline)
+ms_left(int64_t deadline_ns)
 {
-	struct timespec now;
-	long long ns;
+	int64_t ns = deadline_ns - clock_mono_ns();
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	ns = (long long)(deadline->tv_sec - now.tv_sec) * 1000000000LL +
-	    (deadline->tv_nsec - now.tv_nsec);
 	if (ns <= 0)
 		return 0;
 	ns = (ns + 999999) / 1000000;
@@ -47,7 +44,7 @@ ms_left(const struct timespec *deadline)
  * waits for it, but never past the deadline. Returns a non-blocking,
  * close-on-exec fd, or -1 with err. */
 static int
-dial(const char *path, const struct timespec *deadline, struct gw_err *err)
+dial(const char *path, int64_t deadline, struct gw_err *err)
 {
 	struct sockaddr_un sa;
 	size_t n = strlen(path);
@@ -108,7 +105,7 @@ dial(const char *path, const struct timespec *deadline, struct gw_err *err)
  * rep->line and rep->len, or -1 with err and rep->fail. */
 static int
 exchange(int fd, const char *path, const char *req, size_t reqlen,
-    size_t reply_max, const struct timespec *deadline,
+    size_t reply_max, int64_t deadline,
     struct dclient_reply *rep, struct gw_err *err)
 {
 	/* room for the newline: a line of exactly reply_max bytes fits */
@@ -215,7 +212,7 @@ int
 dclient_ask(const char *path, const char *req, long timeout_ms,
     size_t reply_max, struct dclient_reply *rep, struct gw_err *err)
 {
-	struct timespec deadline;
+	int64_t deadline;
 	size_t reqlen = strlen(req);
 	char *line = NULL;
 	int fd = -1, rc = -1;
@@ -225,21 +222,15 @@ dclient_ask(const char *path, const char *req, long timeout_ms,
 	/* one deadline for connect, request and reply */
 	if (timeout_ms < 0)
 		timeout_ms = 0;
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
+	deadline = clock_mono_ns() + (int64_t)timeout_ms * 1000000;
 	if (memchr(req, '\n', reqlen) != NULL)	/* it would be two requests */
 		return gw_err_set(err, "a request to %s must be one line", path);
 	if ((line = malloc(reqlen + 2)) == NULL)
 		return gw_err_set(err, "out of memory for a request to %s", path);
 	memcpy(line, req, reqlen);
 	memcpy(line + reqlen, "\n", 2);
-	if ((fd = dial(path, &deadline, err)) < 0 ||
-	    exchange(fd, path, line, reqlen + 1, reply_max, &deadline, rep,
+	if ((fd = dial(path, deadline, err)) < 0 ||
+	    exchange(fd, path, line, reqlen + 1, reply_max, deadline, rep,
 	    err) < 0)
 		goto out;
 	rep->obj = json_loadb(rep->line, rep->len, 0, &rep->jerr);

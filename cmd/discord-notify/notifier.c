@@ -13,6 +13,7 @@
 #include <event2/event.h>
 
 #include "backoff.h"
+#include "clock.h"
 #include "event.h"
 #include "nq.h"
 
@@ -64,24 +65,6 @@ struct notifier {
 	void *ack_arg;
 	char last_error[320];
 };
-
-static double
-mono_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
-static long long
-wall_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_REALTIME, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
 
 static double
 rand01(struct notifier *n)
@@ -221,7 +204,7 @@ dead_letter(struct notifier *n, struct nq_item *it, const char *reason)
 	{
 		double d = backoff_next(&n->dl_bo);
 
-		n->dl_retry_at = mono_ms() + d * 1000;
+		n->dl_retry_at = ((double)clock_mono_ns() / 1e6) + d * 1000;
 		gw_log_event(n->log, GW_CRITICAL, COMPONENT, "notify.spool_error",
 		    json_pack("{s:i, s:f}", "events", (int)keep, "retry_s", d),
 		    "cannot write the dead-letter file (%s): %zu event%s kept in the "
@@ -238,14 +221,14 @@ static void refill(struct notifier *n);
 static void
 dead_letter_due(struct notifier *n)
 {
-	long long cutoff = wall_ms() - (long long)(n->cfg.max_age_s * 1000);
+	long long cutoff = ((long long)clock_wall_ms()) - (long long)(n->cfg.max_age_s * 1000);
 	struct nq_item *it;
 	char reason[400];
 	size_t budget = 4 * n->cfg.window_events;
 	int refused;
 
-	if (n->dl_retry_at > mono_ms()) {	/* the last try failed */
-		want_wake(n, n->dl_retry_at - mono_ms());
+	if (n->dl_retry_at > ((double)clock_mono_ns() / 1e6)) {	/* the last try failed */
+		want_wake(n, n->dl_retry_at - ((double)clock_mono_ns() / 1e6));
 		return;
 	}
 	for (;;) {
@@ -267,11 +250,11 @@ dead_letter_due(struct notifier *n)
 			/* kept: a refused one is never re-sent (its dl_reason),
 			 * an expired one may still be delivered meanwhile */
 			nq_putback(n->q, &it, 1);
-			want_wake(n, n->dl_retry_at - mono_ms());
+			want_wake(n, n->dl_retry_at - ((double)clock_mono_ns() / 1e6));
 			return;
 		}
 		backoff_reset(&n->dl_bo);
-		nq_done(n->q, &it, 1, mono_ms());
+		nq_done(n->q, &it, 1, ((double)clock_mono_ns() / 1e6));
 		if (budget-- == 0) {	/* a huge expired backlog: let others run */
 			want_wake(n, 0);
 			return;
@@ -290,7 +273,7 @@ send_batch(struct notifier *n)
 	char *body;
 	struct gw_err e;
 
-	k = nq_take(n->q, mono_ms(), max, DISCORD_MAX_EMBED_TOTAL, items);
+	k = nq_take(n->q, ((double)clock_mono_ns() / 1e6), max, DISCORD_MAX_EMBED_TOTAL, items);
 	if (k == 0)
 		return;
 	embeds = json_array();
@@ -337,7 +320,7 @@ refill(struct notifier *n)
 	size_t before, k, i, n_bad;
 	uint64_t *bad = NULL;
 	struct gw_err e;
-	double now = mono_ms();
+	double now = ((double)clock_mono_ns() / 1e6);
 	int added;
 
 	do {
@@ -458,7 +441,7 @@ kick(struct notifier *n)
 	n->wake_at = -1;
 	refill(n);
 	dead_letter_due(n);
-	now = mono_ms();
+	now = ((double)clock_mono_ns() / 1e6);
 	due = nq_due_in(n->q, now);
 	/* Repeats held for the coalescing window must not hold back the
 	 * events behind them (a component repeating one error would delay a
@@ -510,7 +493,7 @@ notifier_new(struct event_base *base, struct spool *sp, struct gw_log *log,
 	n->wake_at = -1;
 	if (tr != NULL)
 		n->tr = *tr;
-	n->rng = (uint64_t)wall_ms() * 2654435761u ^ (uint64_t)getpid();
+	n->rng = (uint64_t)((long long)clock_wall_ms()) * 2654435761u ^ (uint64_t)getpid();
 	if (n->rng == 0)
 		n->rng = 1;
 	discord_rl_init(&n->rl);
@@ -577,7 +560,7 @@ notifier_submit_event(struct notifier *n, const struct gw_event *ev,
 {
 	char *line;
 	struct gw_err e;
-	long long t = wall_ms();
+	long long t = ((long long)clock_wall_ms());
 	int rc;
 
 	if (n->n_pend == n->cap_pend) {	/* room first: no record without it */
@@ -676,7 +659,7 @@ retry_later(struct notifier *n, const char *why)
 	double d = backoff_next(&n->bo);
 
 	d = d * (0.5 + 0.5 * rand01(n));	/* jitter: half to full delay */
-	n->retry_at = mono_ms() + d * 1000;
+	n->retry_at = ((double)clock_mono_ns() / 1e6) + d * 1000;
 	n->st.retried++;
 	snprintf(n->last_error, sizeof(n->last_error), "%s", why);
 	gw_log_event(n->log, GW_WARNING, COMPONENT, "notify.retry",
@@ -694,7 +677,7 @@ notifier_response(struct notifier *n, const struct discord_response *r,
 	size_t k = n->n_inflight, i, events = 0;
 	enum discord_outcome o;
 	char why[300], msg[200];
-	double now = mono_ms();
+	double now = ((double)clock_mono_ns() / 1e6);
 
 	if (n->state != ST_SENDING)
 		return;

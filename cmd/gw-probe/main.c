@@ -21,6 +21,7 @@
 
 #include "backoff.h"
 #include "cfg.h"
+#include "clock.h"
 #include "opt.h"
 #include "probe.h"
 
@@ -55,7 +56,7 @@ struct ctx {
 	struct event *retry_timer;
 	struct event *sig_int, *sig_term;
 	struct backoff backoff;
-	struct timespec start;
+	int64_t start_ns;	/* clock_mono_ns() at start */
 	long attempts;
 	int exit_code;
 };
@@ -240,12 +241,9 @@ parse_options(int argc, char **argv, struct opts *o)
 }
 
 static double
-elapsed_s(const struct timespec *t0)
+elapsed_s(int64_t t0_ns)
 {
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+	return clock_since_ms(t0_ns) / 1e3;
 }
 
 /* gave_up: why --wait stops without ready (NULL: it goes on, or ready). */
@@ -312,7 +310,7 @@ on_result(struct probe *p, const struct probe_result *r, void *arg)
 			/* Retry only if an attempt still fits in the budget after
 			 * the delay (MIN_ATTEMPT_S: shorter attempts could not
 			 * succeed). */
-			left = c->o.startup_timeout - elapsed_s(&c->start);
+			left = c->o.startup_timeout - elapsed_s(c->start_ns);
 			delay = backoff_next(&c->backoff);
 			if (left - delay < MIN_ATTEMPT_S) {
 				delay = -1;
@@ -353,7 +351,7 @@ start_attempt(struct ctx *c)
 		/* 64-bit: a budget of up to a year in ms does not fit an int;
 		 * one above INT_MAX ms caps nothing (an attempt is <= 1 day). */
 		int64_t left = (int64_t)((c->o.startup_timeout -
-		    elapsed_s(&c->start)) * 1000);
+		    elapsed_s(c->start_ns)) * 1000);
 
 		budget_ms = left > INT_MAX ? 0 : left < 1 ? 1 : (int)left;
 	}
@@ -460,7 +458,7 @@ static int
 open_loop(struct ctx *c)
 {
 	signal(SIGPIPE, SIG_IGN);
-	clock_gettime(CLOCK_MONOTONIC, &c->start);
+	c->start_ns = clock_mono_ns();
 	backoff_init(&c->backoff, c->o.retry_interval, c->o.retry_cap);
 	if ((c->base = event_base_new()) == NULL) {
 		warnx("cannot create the event loop");

@@ -6,6 +6,7 @@
  */
 #include "sim_int.h"
 #include "control.h"
+#include "clock.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,7 +92,7 @@ start_failed(struct sim *sim, const struct gw_err *err)
 int
 sim_start(struct sim *sim, struct gw_err *err)
 {
-	struct timeval tv = sim_ms_tv(sim->cfg.tick_ms);
+	struct timeval tv = clock_tv_ms((double)(sim->cfg.tick_ms));
 
 	if (sim->started)
 		return gw_err_set(err, "the simulator was already started");

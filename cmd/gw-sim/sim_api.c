@@ -9,6 +9,7 @@
 #include "control.h"
 
 #include "sim_int.h"
+#include "clock.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -72,7 +73,7 @@ api_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 void
 sim_accept_failed(struct sim *sim, const char *which, int e)
 {
-	struct timeval tv = sim_ms_tv(SIM_ACCEPT_PAUSE_MS);
+	struct timeval tv = clock_tv_ms((double)(SIM_ACCEPT_PAUSE_MS));
 
 	evtimer_add(sim->accept_timer, &tv);
 	if (sim->accept_failing)

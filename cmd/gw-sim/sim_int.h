@@ -125,19 +125,6 @@ struct sim {
 	struct gw_err fail;
 };
 
-/* Milliseconds (negative: 0) as a timeval for evtimer_add. */
-static inline struct timeval
-sim_ms_tv(long long ms)
-{
-	struct timeval tv;
-
-	if (ms < 0)
-		ms = 0;
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
-	return tv;
-}
-
 /* sim_config.c: a numeric IPv4 or IPv6 address and port into ss; -1 when
  * addr is neither. */
 int sim_bind_sockaddr(const char *addr, int port, struct sockaddr_storage *ss,

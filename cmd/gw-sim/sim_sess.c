@@ -29,6 +29,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "clock.h"
 #include "tws_wire.h"
 
 #define SIM_MAX_FRAME (64 * 1024)	/* a client frame we will buffer */
@@ -48,24 +49,6 @@ static const struct {
 
 #define TEXT_326 "Unable to connect as the client id is already in use. " \
 	"Retry with a unique client id."
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static long long
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---------- output ---------- */
 
@@ -164,7 +147,7 @@ sess_send(struct sess *s, const uint8_t *buf, ssize_t len)
 	}
 	/* Due times never decrease, so the queue stays in send order even when
 	 * slow-ms shrinks; one timer tracks the head. */
-	due = now_ms() + delay;
+	due = clock_mono_ms() + delay;
 	if (due < s->last_due_ms)
 		due = s->last_due_ms;
 	p = malloc(sizeof(*p) + (size_t)len);
@@ -176,7 +159,7 @@ sess_send(struct sess *s, const uint8_t *buf, ssize_t len)
 	p->len = (size_t)len;
 	memcpy(p->data, buf, (size_t)len);
 	if (TAILQ_EMPTY(&s->pending)) {
-		struct timeval tv = sim_ms_tv(due - now_ms());
+		struct timeval tv = clock_tv_ms((double)(due - clock_mono_ms()));
 
 		evtimer_add(s->slow_timer, &tv);
 	}
@@ -204,7 +187,7 @@ sim_sess_release_pending(struct sess *s)
 {
 	struct timeval now = { 0, 0 };
 	struct pending *p;
-	long long t = now_ms();
+	long long t = clock_mono_ms();
 
 	TAILQ_FOREACH(p, &s->pending, link)
 		p->due_ms = t;
@@ -251,7 +234,7 @@ sess_slow_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct sess *s = arg;
 	struct pending *p;
-	long long now = now_ms();
+	long long now = clock_mono_ms();
 
 	(void)fd;
 	(void)what;
@@ -267,7 +250,7 @@ sess_slow_cb(evutil_socket_t fd, short what, void *arg)
 	if (s->dead)
 		return;
 	if (p != NULL) {
-		struct timeval tv = sim_ms_tv(p->due_ms - now);
+		struct timeval tv = clock_tv_ms((double)(p->due_ms - now));
 
 		evtimer_add(s->slow_timer, &tv);
 	} else {
@@ -318,7 +301,7 @@ sim_sess_send_error(struct sess *s, long long req_id, int code,
 	ssize_t n;
 
 	n = tws_enc_error(buf, sizeof(buf), s->version, req_id, code, text,
-	    wall_ms(), &e);
+	    clock_wall_ms(), &e);
 	sim_sess_sent(s, n, buf, &e);
 }
 

@@ -43,17 +43,46 @@ row(const struct opt_set *set, int c)
 	return NULL;
 }
 
+/* Whether arg is a long option ("--name" or "--name=value", or GNU's
+ * abbreviation of either) of a row whose getopt value is val. */
+static int
+long_named(const struct opt_set *set, const char *arg, int val)
+{
+	size_t i, len;
+
+	if (strncmp(arg, "--", 2) != 0)
+		return 0;
+	len = strcspn(arg, "=");
+	for (i = 0; i < set->n; i++) {
+		const struct opt_def *d = &set->defs[i];
+
+		if (d->flag != NULL && strlen(d->flag) >= len &&
+		    strncmp(d->flag, arg, len) == 0 && (d->letter != 0 ?
+		    d->letter : OPT_LONG_BASE + (int)i) == val)
+			return 1;
+	}
+	return 0;
+}
+
 /* getopt_long returned ':' or '?' at the argument arg. */
 static int
 stopped(const struct opt_set *set, int c, const char *arg, struct gw_err *err)
 {
 	char q[GW_QUOTE_MAX];
 
+	/* A letter inside a group ("-zv"): getopt has not moved optind past
+	 * the group, so arg may be the argument before it; optopt names the
+	 * letter. A long option sets optopt to its row's value (0 when it is
+	 * unknown), and arg is that option. */
+	int letter = optopt > 0 && optopt < 128 && optopt != '?' && optopt != ':' &&
+	    !long_named(set, arg, optopt);
+
 	gw_err_quote(q, sizeof(q), arg, strlen(arg));
+	if (c == ':' && letter)
+		return gw_err_set(err, "%s-%c: missing value", set->prefix, optopt);
 	if (c == ':')
 		return gw_err_set(err, "%s%s: missing value", set->prefix, q);
-	if (optopt > 0 && optopt < 128 && optopt != '?' &&
-	    strncmp(arg, "--", 2) != 0)
+	if (letter)
 		return gw_err_set(err, "%s%s-%c%s: unknown option (see %s)",
 		    set->prefix, set->quote, optopt, set->quote, set->help);
 	if (optopt > 0 && strchr(arg, '=') != NULL)

@@ -150,6 +150,19 @@ test_usage_errors(void **state)
 	assert_string_equal(e.msg, "-x: unknown option (see --help)");
 	assert_int_equal(parse(&set, &o, &e, "--flag=1", NULL), -1);
 	assert_string_equal(e.msg, "--flag=1: this option takes no value");
+	/* a letter inside a group is named by itself, not by the argument
+	 * getopt last moved past */
+	assert_int_equal(parse(&set, &o, &e, "--flag", "-zf", NULL), -1);
+	assert_string_equal(e.msg, "-z: unknown option (see --help)");
+	assert_int_equal(parse(&set, &o, &e, "--n=5", "-zf", NULL), -1);
+	assert_string_equal(e.msg, "-z: unknown option (see --help)");
+	assert_int_equal(parse(&set, &o, &e, "-fr", NULL), -1);
+	assert_string_equal(e.msg, "-r: missing value");
+	assert_int_equal(parse(&set, &o, &e, "--refuse", NULL), -1);
+	assert_string_equal(e.msg, "--refuse: missing value");
+	assert_int_equal(parse(&set, &o, &e, "--fl", NULL), 0);	/* GNU: a prefix */
+	assert_int_equal(parse(&set, &o, &e, "--fl=2", NULL), -1);
+	assert_string_equal(e.msg, "--fl=2: this option takes no value");
 	/* untrusted bytes are quoted */
 	assert_int_equal(parse(&set, &o, &e, "--\x01\xff", NULL), -1);
 	assert_string_equal(e.msg, "--??: unknown option (see --help)");

@@ -78,6 +78,51 @@ out_len(const struct lineserv_client *cl)
 	return evbuffer_get_length(bufferevent_get_output(cl->bev));
 }
 
+enum lineserv_cut_what
+lineserv_cut(struct evbuffer *buf, size_t max, int eof, int *skipping,
+    struct lineserv_cut *cut)
+{
+	struct evbuffer_ptr p;
+	size_t len;
+	char *line;
+	int report;
+
+	for (;;) {
+		len = evbuffer_get_length(buf);
+		if (len == 0)
+			return LINESERV_CUT_NONE;
+		p = evbuffer_search_eol(buf, NULL, NULL, EVBUFFER_EOL_LF);
+		if (p.pos < 0) {
+			if (len > max || (eof && *skipping)) {
+				report = !*skipping;	/* once per overlong line */
+				evbuffer_drain(buf, len);
+				*skipping = !eof;
+				if (report)
+					return LINESERV_CUT_OVERLONG;
+				continue;
+			}
+			if (!eof)
+				return LINESERV_CUT_NONE;
+			p.pos = (ev_ssize_t)len;	/* last line without LF */
+		}
+		if (*skipping) {
+			evbuffer_drain(buf, (size_t)p.pos + 1);
+			*skipping = 0;
+			continue;
+		}
+		if ((size_t)p.pos > max) {
+			evbuffer_drain(buf, (size_t)p.pos + 1);
+			return LINESERV_CUT_OVERLONG;
+		}
+		cut->len = (size_t)p.pos;
+		cut->eol = cut->len < len;
+		cut->used = cut->len + (size_t)cut->eol;
+		line = (char *)evbuffer_pullup(buf, (ev_ssize_t)cut->used);
+		cut->line = line != NULL ? line : "";
+		return LINESERV_CUT_LINE;
+	}
+}
+
 /* Deliver every complete line in cl->in (at EOF the rest is one more),
  * until the client is held, closing, or paused (unless at EOF: then its
  * replies may exceed out_high, up to the drop cap). */
@@ -85,48 +130,25 @@ static void
 deliver(struct lineserv_client *cl)
 {
 	struct lineserv *ls = cl->ls;
-	size_t max = ls->cfg.max_line, len;
-	struct evbuffer_ptr p;
+	struct lineserv_cut cut;
+	enum lineserv_cut_what w;
 	int calls = 0;
-	char *line;
 
-	for (;;) {
-		len = evbuffer_get_length(cl->in);
-		if (len == 0 || cl->held || cl->closing || (cl->paused && !cl->eof))
+	while (!cl->held && !cl->closing && (!cl->paused || cl->eof)) {
+		w = lineserv_cut(cl->in, ls->cfg.max_line, cl->eof,
+		    &cl->skipping, &cut);
+		if (w == LINESERV_CUT_NONE)
 			break;
-		p = evbuffer_search_eol(cl->in, NULL, NULL, EVBUFFER_EOL_LF);
-		if (p.pos < 0) {
-			if (len > max || (cl->eof && cl->skipping)) {
-				if (!cl->skipping && ls->ops->on_overlong != NULL) {
-					calls++;	/* once per overlong line */
-					ls->ops->on_overlong(cl, ls->arg);
-				}
-				evbuffer_drain(cl->in, len);
-				cl->skipping = !cl->eof;
-				continue;
-			}
-			if (!cl->eof)
-				break;
-			p.pos = (ev_ssize_t)len;	/* last line without LF */
-		}
-		if (cl->skipping) {
-			evbuffer_drain(cl->in, (size_t)p.pos + 1);
-			cl->skipping = 0;
-			continue;
-		}
-		if ((size_t)p.pos > max) {
+		if (w == LINESERV_CUT_OVERLONG) {
 			if (ls->ops->on_overlong != NULL) {
 				calls++;
 				ls->ops->on_overlong(cl, ls->arg);
 			}
-			evbuffer_drain(cl->in, (size_t)p.pos + 1);
 			continue;
 		}
-		line = (char *)evbuffer_pullup(cl->in, p.pos + ((size_t)p.pos < len));
 		calls++;
-		ls->ops->on_line(cl, line != NULL ? line : "", (size_t)p.pos,
-		    (size_t)p.pos < len, ls->arg);
-		evbuffer_drain(cl->in, (size_t)p.pos + ((size_t)p.pos < len));
+		ls->ops->on_line(cl, cut.line, cut.len, cut.eol, ls->arg);
+		evbuffer_drain(cl->in, cut.used);
 	}
 	if (calls > 0 && ls->ops->on_batch != NULL)
 		ls->ops->on_batch(cl, ls->arg);

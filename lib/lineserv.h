@@ -171,4 +171,40 @@ void *lineserv_client_data(const struct lineserv_client *cl);
  * for the others. */
 const char *lineserv_why_str(enum lineserv_why why);
 
+/* ---------- the line cutter (the server's own; for other byte streams) ---------- */
+
+struct evbuffer;
+
+/* What lineserv_cut found. */
+enum lineserv_cut_what {
+	LINESERV_CUT_NONE,	/* no whole line yet (nothing taken) */
+	LINESERV_CUT_LINE,	/* a line: see struct lineserv_cut */
+	LINESERV_CUT_OVERLONG,	/* a line longer than max_line: its bytes so
+				 * far are drained, the rest is skipped up to
+				 * its LF; said once per line */
+};
+
+struct lineserv_cut {
+	const char *line;	/* LINE: not NUL-terminated, inside buf: valid
+				 * until buf changes */
+	size_t len;		/* bytes before its LF (a CR stays) */
+	int eol;		/* 1: ended by LF; 0: the rest of buf at eof */
+	size_t used;		/* bytes to drain from buf once it is handled */
+};
+
+/*
+ * Cut the next line out of buf, as lineserv does for its clients: a line
+ * is at most max_line bytes before its LF; a longer one is reported once
+ * and its bytes discarded up to its LF (*skipping, 0 at the start of a
+ * stream, carries that across calls); at eof the rest of buf, without LF,
+ * is a last line. It bounds nothing itself: the caller cuts after each
+ * read of bounded size, so buf holds at most a partial line and one read.
+ * Pure apart from draining buf: no I/O, no allocation but
+ * evbuffer_pullup's.
+ * On LINESERV_CUT_LINE the caller handles cut->line, then drains
+ * cut->used bytes from buf before the next call.
+ */
+enum lineserv_cut_what lineserv_cut(struct evbuffer *buf, size_t max_line,
+    int eof, int *skipping, struct lineserv_cut *cut);
+
 #endif

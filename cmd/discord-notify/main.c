@@ -8,32 +8,25 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <poll.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/queue.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
-#include <event2/listener.h>
 #include <jansson.h>
 
 #include "cfg.h"
-#include "dclient.h"
+#include "client.h"
 #include "discord.h"
 #include "event.h"
 #include "http.h"
-#include "lineserv.h"
+#include "inputs.h"
 #include "log.h"
 #include "opt.h"
 #include "notifier.h"
@@ -43,12 +36,10 @@
 
 #define PROG "discord-notify"
 #define VERSION "gwkit 0.1.0"
-/* Exit codes: the list in usage() and docs/discord-notify.md "EXIT STATUS". */
-#define EXIT_REFUSED EX_NOPERM	/* 77, --send/--once: the webhook refused us (401/403/404) */
+/* Exit codes: the list in usage() and docs/discord-notify.md "EXIT STATUS";
+ * EXIT_REFUSED (77, --send/--once: the webhook refused us) is client.h's. */
 #define MAX_CLIENTS 256		/* default --max-clients */
 #define CLIENT_TIMEOUT_S 60	/* default --client-timeout */
-#define OUT_HIGH (64 * 1024)	/* a client's unread replies: stop reading it */
-#define OUT_LOW (16 * 1024)	/* ... until they are below this */
 #define REQUEST_TIMEOUT_MS 15000
 
 struct opts {
@@ -75,28 +66,14 @@ struct opts {
 	const char *log_format_from;	/* LOG_FORMAT or --log-format */
 };
 
-struct input {
-	struct evbuffer *buf;	/* stdin's; lineserv buffers a client's */
-	unsigned long lineno;
-	char origin[64];
-	int skipping;		/* stdin: discarding the rest of an overlong line */
-	int is_stdin;
-};
-
-/* A socket client (lib/lineserv does the socket, limits and buffering). */
-struct client {
-	LIST_ENTRY(client) link;
-	struct ctx *c;
-	struct lineserv_client *lc;
-	struct input in;
-	uint64_t wait_seq;	/* "send" request waiting for delivery; 0 none:
-				 * the client is held, its later lines wait
-				 * (replies stay in order) */
-	struct event *wait_timer;	/* its deadline */
-};
+/* The signals the daemon handles (on_signal). */
+static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
+#define N_SIGS (sizeof(sigs) / sizeof(sigs[0]))
 
 struct ctx {
 	struct opts o;
+	struct gw_event send_ev;	/* --send's event */
+	char send_why[GW_WHY_MAX];	/* --send: why the daemon did not take it */
 	struct event_base *base;
 	struct gw_log *log;
 	struct discord_webhook wh;
@@ -108,14 +85,9 @@ struct ctx {
 	struct spool *spool;
 	struct http *http;
 	struct notifier *n;
-	struct lineserv *ls;	/* the socket; NULL without one */
-	LIST_HEAD(, client) clients;
-	int limit_episode;	/* at the client limit: logged once */
-	unsigned long evicted, refused;
-	struct input stdin_in;
-	struct event *stdin_ev;
-	int stdin_regular, stdin_eof;
-	struct event *sig[5];
+	struct inputs *in;	/* stdin and the socket */
+	int stdin_eof;		/* stdin ended, or is not read */
+	struct event *sig[N_SIGS];
 	struct event *deadline;	/* drain, --send or --once deadline */
 	int draining;
 	int finish_at_eof;	/* a dry run with no socket: done when stdin is */
@@ -535,15 +507,13 @@ arm_deadline(struct ctx *c, double s)
 	evtimer_add(c->deadline, &tv);
 }
 
-static void close_inputs(struct ctx *c);
-
 static void
 start_drain(struct ctx *c)
 {
 	if (c->draining)
 		return;
 	c->draining = 1;
-	close_inputs(c);
+	inputs_close(c->in);
 	gw_log_event(c->log, GW_INFO, "notify", "notify.draining",
 	    json_pack("{s:i, s:f}", "queued", (int)notifier_pending(c->n),
 	    "timeout_s", c->o.drain_s),
@@ -553,522 +523,54 @@ start_drain(struct ctx *c)
 	maybe_finish(c);
 }
 
-/* ---------- socket clients and lines ---------- */
+/* ---------- the inputs' owner side (inputs.h) ---------- */
 
-/* Queue one reply line. A client that does not read its replies is not
- * read either once OUT_HIGH bytes wait (lineserv resumes it below
- * OUT_LOW; --client-timeout without progress disconnects it). Above
- * 4 * OUT_HIGH a reply is dropped: only a closing client gets there. */
+/* A rejected line (logged by the notifier) is said on stderr too, for
+ * whoever feeds us. */
 static void
-reply(struct client *cl, json_t *o)
-{
-	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
-
-	json_decref(o);
-	if (s != NULL)
-		(void)lineserv_reply(cl->lc, s, strlen(s));
-	free(s);
-}
-
-/* The reply to a waiting "send" is queued (or its wait_ms ran out): the
- * client's next lines are handled, from the loop, never from inside the
- * ack that answered it. */
-static void
-client_wait_ended(struct client *cl)
-{
-	cl->wait_seq = 0;
-	lineserv_release(cl->lc);
-}
-
-static void
-on_wait_timer(evutil_socket_t fd, short what, void *arg)
-{
-	struct client *cl = arg;
-
-	(void)fd;
-	(void)what;
-	if (cl->wait_seq == 0)
-		return;
-	reply(cl, json_pack("{s:b, s:b, s:s}", "ok", 1, "delivered", 0,
-	    "status", "spooled"));	/* wait_ms ran out */
-	client_wait_ended(cl);
-}
-
-/* Submit one event line. A rejected one is logged by the notifier; it is
- * also said on stderr, for whoever feeds us, and its reason put in why
- * (a line that decodes was refused by the spool instead: logged critical,
- * why says so). Returns notifier_submit's result. */
-static int
-submit_line(struct ctx *c, const char *line, size_t len, const char *origin,
-    unsigned long lineno, uint64_t *seq, char *why, size_t whysz)
-{
-	struct gw_event ev;
-	struct gw_err e;
-
-	if (notifier_submit(c->n, line, len, origin, lineno, seq) == 0)
-		return 0;
-	if (gw_event_decode(line, len, &ev, &e) < 0) {
-		warnx("rejected line %lu from %s: %s", lineno,
-		    origin, e.msg);
-		fflush(stderr);
-		snprintf(why, whysz, "event rejected: %s", e.msg);
-	} else {
-		snprintf(why, whysz, "the spool cannot be written: event not accepted");
-	}
-	gw_event_clear(&ev);
-	return -1;
-}
-
-/* The answer to a send request while the webhook refuses us. */
-static json_t *
-parked_reply(const struct ctx *c)
-{
-	return json_pack("{s:b, s:b, s:s, s:i, s:s}", "ok", 1, "delivered", 0,
-	    "status", "parked", "http_status", (int)c->refused_status,
-	    "discord", c->refused_msg);
-}
-
-/* A command line from a socket client: {"cmd":"stats"} or
- * {"cmd":"send","event":{...},"wait_ms":N}. */
-static void
-client_command(struct ctx *c, struct client *cl, json_t *o)
-{
-	const char *cmd = json_string_value(json_object_get(o, "cmd"));
-	json_t *ev = json_object_get(o, "event");
-	json_int_t wait_ms = 0;
-	char *line, why[GW_WHY_MAX];
-	uint64_t seq;
-
-	if (cmd != NULL && strcmp(cmd, "stats") == 0) {
-		json_t *s = notifier_stats_json(c->n);
-
-		reply(cl, json_pack("{s:b, s:o}", "ok", 1, "stats", s));
-		return;
-	}
-	if (cmd == NULL || strcmp(cmd, "send") != 0 || !json_is_object(ev)) {
-		reply(cl, json_pack("{s:b, s:s}", "ok", 0, "error",
-		    "unknown command (stats, or send with an event object)"));
-		return;
-	}
-	json_unpack(o, "{s?:I}", "wait_ms", &wait_ms);
-	line = json_dumps(ev, JSON_COMPACT);
-	if (line == NULL || submit_line(c, line, strlen(line), "send request",
-	    1, &seq, why, sizeof(why)) < 0) {
-		free(line);
-		reply(cl, json_pack("{s:b, s:s}", "ok", 0, "error", line == NULL ?
-		    "out of memory" : why));
-		return;
-	}
-	free(line);
-	if (notifier_commit(c->n) < 0) {	/* not durable: not accepted */
-		reply(cl, json_pack("{s:b, s:s}", "ok", 0, "error",
-		    "the spool cannot be synced: event not accepted"));
-		return;
-	}
-	if (wait_ms > 0 && c->refused_status != 0) {	/* no use waiting */
-		reply(cl, parked_reply(c));
-		return;
-	}
-	/* held: its next lines wait; not while it is being evicted */
-	if (wait_ms <= 0 || lineserv_hold(cl->lc) < 0) {
-		reply(cl, json_pack("{s:b, s:b, s:s}", "ok", 1, "delivered", 0,
-		    "status", "spooled"));
-		return;
-	}
-	if (wait_ms > 86400000)
-		wait_ms = 86400000;
-	cl->wait_seq = seq;
-	{
-		struct timeval tv = { (time_t)(wait_ms / 1000),
-		    (suseconds_t)((wait_ms % 1000) * 1000) };
-		evtimer_add(cl->wait_timer, &tv);
-	}
-}
-
-/* Reject a line: counted and logged by the notifier, and one line on
- * stderr for whoever feeds us. */
-static void
-reject_line(struct ctx *c, const struct input *in, unsigned long lineno,
+on_reject(void *arg, const char *origin, unsigned long lineno,
     const char *reason)
 {
-	notifier_reject(c->n, in->origin, lineno, reason);
-	warnx("rejected line %lu from %s: %s", lineno,
-	    in->origin, reason);
+	(void)arg;
+	warnx("rejected line %lu from %s: %s", lineno, origin, reason);
 	fflush(stderr);
 }
 
-/* A line of plain text as a message event (--text, --default-level). */
 static void
-text_line(struct ctx *c, struct input *in, const char *line, size_t len)
-{
-	struct gw_event ev;
-	struct gw_err e;
-	char *msg = strndup(line, len), *enc = NULL, why[GW_WHY_MAX];
-
-	if (msg == NULL || memchr(line, '\0', len) != NULL) {
-		reject_line(c, in, in->lineno, msg == NULL ? "out of memory" :
-		    "text line holds a NUL byte");
-		free(msg);
-		return;
-	}
-	if (gw_event_init(&ev, c->o.default_level, c->o.have_source ?
-	    c->o.source : "text", c->o.have_component ? c->o.component :
-	    in->is_stdin ? "stdin" : "socket", c->o.event_name, msg, NULL,
-	    &e) < 0) {
-		free(msg);
-		reject_line(c, in, in->lineno, e.msg);
-		return;
-	}
-	free(msg);
-	enc = gw_event_encode(&ev);
-	gw_event_clear(&ev);
-	if (enc == NULL) {
-		reject_line(c, in, in->lineno, "text line too long once written "
-		    "as an event (64 KiB)");
-		return;
-	}
-	(void)submit_line(c, enc, strlen(enc), in->origin, in->lineno, NULL,
-	    why, sizeof(why));
-	free(enc);
-}
-
-/* One complete line from an input. */
-static void
-handle_line(struct ctx *c, struct input *in, struct client *cl,
-    const char *line, size_t len)
-{
-	char why[GW_WHY_MAX];
-	size_t ws;
-
-	in->lineno++;
-	if (len > 0 && line[len - 1] == '\r')
-		len--;
-	if (len == 0)
-		return;		/* blank lines are not records */
-	for (ws = 0; ws < len && strchr(" \t\f\v", line[ws]) != NULL; ws++)
-		;
-	if ((in->is_stdin && c->o.text) || (c->o.have_default_level &&
-	    (ws >= len || line[ws] != '{'))) {
-		text_line(c, in, line, len);
-		return;
-	}
-	if (cl != NULL && line[0] == '{' && memmem(line, len, "\"cmd\"", 5) != NULL) {
-		json_t *o = json_loadb(line, len, 0, NULL);
-
-		if (o != NULL && json_is_string(json_object_get(o, "cmd"))) {
-			client_command(c, cl, o);
-			json_decref(o);
-			return;
-		}
-		json_decref(o);
-	}
-	(void)submit_line(c, line, len, in->origin, in->lineno, NULL, why,
-	    sizeof(why));
-}
-
-/* Take every complete line out of stdin's buffer; at eof the rest is a
- * line too. (A socket client's lines come from lineserv, cut the same
- * way.) */
-static void
-drain_lines(struct ctx *c, struct input *in, int eof)
-{
-	struct evbuffer_ptr p;
-	size_t len;
-
-	for (;;) {
-		len = evbuffer_get_length(in->buf);
-		if (len == 0)
-			break;
-		p = evbuffer_search_eol(in->buf, NULL, NULL, EVBUFFER_EOL_LF);
-		if (p.pos < 0) {
-			if (len > GW_EVENT_MAX_LINE + 1 || (eof && in->skipping)) {
-				if (!in->skipping) {	/* report once per overlong line */
-					in->lineno++;
-					reject_line(c, in, in->lineno,
-					    "line longer than 65536 bytes");
-				}
-				evbuffer_drain(in->buf, len);
-				in->skipping = !eof;
-				continue;
-			}
-			if (!eof)
-				break;
-			p.pos = (ev_ssize_t)len;	/* last line without newline */
-		}
-		if (in->skipping) {
-			evbuffer_drain(in->buf, (size_t)p.pos + 1);
-			in->skipping = 0;
-			continue;
-		}
-		if ((size_t)p.pos > GW_EVENT_MAX_LINE + 1) {
-			in->lineno++;
-			reject_line(c, in, in->lineno, "line longer than 65536 bytes");
-			evbuffer_drain(in->buf, (size_t)p.pos + 1);
-			continue;
-		}
-		{
-			char *line = (char *)evbuffer_pullup(in->buf, p.pos + ((size_t)p.pos < len));
-
-			handle_line(c, in, NULL, line ? line : "", (size_t)p.pos);
-			evbuffer_drain(in->buf, (size_t)p.pos + ((size_t)p.pos < len));
-		}
-	}
-	notifier_commit(c->n);	/* one fsync for everything just read */
-}
-
-/* ---------- the socket's owner side (lib/lineserv callbacks) ---------- */
-
-static void
-client_line(struct lineserv_client *lc, const char *line, size_t len,
-    int eol, void *arg)
-{
-	struct client *cl = lineserv_client_data(lc);
-
-	(void)eol;	/* a last line without newline is a line too */
-	handle_line(arg, &cl->in, cl, line, len);
-}
-
-static void
-client_overlong(struct lineserv_client *lc, void *arg)
-{
-	struct client *cl = lineserv_client_data(lc);
-
-	cl->in.lineno++;	/* reported once per overlong line */
-	reject_line(arg, &cl->in, cl->in.lineno, "line longer than 65536 bytes");
-}
-
-static void
-client_batch(struct lineserv_client *lc, void *arg)
+on_stdin_end(void *arg)
 {
 	struct ctx *c = arg;
 
-	(void)lc;
-	notifier_commit(c->n);	/* one fsync for everything just read */
+	c->stdin_eof = 1;
+	if (c->o.once)	/* --timeout counts from the end of the input */
+		arm_deadline(c, c->o.timeout_s);
+	maybe_finish(c);
 }
 
-static int
-client_connect(struct lineserv_client *lc, void *arg)
-{
-	struct ctx *c = arg;
-	struct client *cl = calloc(1, sizeof(*cl));
-
-	if (cl == NULL || (cl->wait_timer = evtimer_new(c->base, on_wait_timer,
-	    cl)) == NULL) {
-		free(cl);
-		return -1;
-	}
-	cl->c = c;
-	cl->lc = lc;
-	snprintf(cl->in.origin, sizeof(cl->in.origin), "%s",
-	    lineserv_client_origin(lc));
-	lineserv_client_set_data(lc, cl);
-	LIST_INSERT_HEAD(&c->clients, cl, link);
-	gw_log_event(c->log, GW_DEBUG, "notify", "notify.client_connected",
-	    json_pack("{s:s, s:i}", "origin", cl->in.origin, "connected",
-	    (int)lineserv_count(c->ls)), "%s connected", cl->in.origin);
-	return 0;
-}
-
-/* At --max-clients: logged once per episode. victim is the least recently
- * active client neither waiting for a send reply nor closing (lineserv
- * hands over its lines, then closes it), or NULL: the new one is
- * refused. */
-static void
-client_full(struct lineserv *ls, struct lineserv_client *victim, void *arg)
-{
-	struct ctx *c = arg;
-	const char *origin;
-
-	if (!c->limit_episode) {	/* once per episode */
-		c->limit_episode = 1;
-		gw_log_event(c->log, GW_ERROR, "notify", "notify.client_limit",
-		    json_pack("{s:i}", "connected", (int)lineserv_count(ls)),
-		    "%zu socket clients connected (the limit): each new one "
-		    "replaces the least recently active idle one",
-		    lineserv_count(ls));
-	}
-	if (victim == NULL) {	/* all wait for a send reply */
-		c->refused++;
-		return;
-	}
-	c->evicted++;
-	origin = ((struct client *)lineserv_client_data(victim))->in.origin;
-	gw_log_event(c->log, GW_DEBUG, "notify", "notify.client_evicted",
-	    json_pack("{s:s}", "origin", origin), "%s evicted to make room", origin);
-}
-
-static void
-client_closed(struct lineserv_client *lc, enum lineserv_why why, void *arg)
-{
-	struct ctx *c = arg;
-	struct client *cl = lineserv_client_data(lc);
-
-	if (why == LINESERV_IDLE || why == LINESERV_IDLE_HALF_LINE ||
-	    why == LINESERV_IDLE_UNREAD) {
-		if (why == LINESERV_IDLE_HALF_LINE && lineserv_client_partial(lc) > 0)
-			reject_line(c, &cl->in, cl->in.lineno + 1,
-			    "unterminated line dropped: the client was idle");
-		gw_log_event(c->log, GW_INFO, "notify", "notify.client_idle",
-		    json_pack("{s:s, s:f}", "origin", cl->in.origin, "timeout_s",
-		    c->o.client_timeout_s),
-		    "%s: no progress for %g s (%s); disconnected", cl->in.origin,
-		    c->o.client_timeout_s, lineserv_why_str(why));
-	}
-	LIST_REMOVE(cl, link);
-	event_free(cl->wait_timer);
-	free(cl);
-	if (c->limit_episode &&
-	    lineserv_count(c->ls) < (size_t)c->o.max_clients * 3 / 4) {
-		c->limit_episode = 0;
-		gw_log_event(c->log, GW_INFO, "notify", "notify.client_limit",
-		    json_pack("{s:i, s:i, s:i}", "connected",
-		    (int)lineserv_count(c->ls), "evicted", (int)c->evicted,
-		    "refused", (int)c->refused),
-		    "below the socket client limit again (%lu evicted, %lu refused)",
-		    c->evicted, c->refused);
-		c->evicted = c->refused = 0;
-	}
-}
-
-static const struct lineserv_ops client_ops = {
-	.on_line = client_line,
-	.on_overlong = client_overlong,
-	.on_batch = client_batch,
-	.on_connect = client_connect,
-	.on_full = client_full,
-	.on_close = client_closed,
+static const struct inputs_ops input_ops = {
+	.on_reject = on_reject,
+	.on_stdin_end = on_stdin_end,
 };
 
-/* The socket: event lines and requests. Lines are cut at 64 KiB (and a
- * CR): a client sending without newlines gets rejected overlong lines,
- * never buffered without bound; what a client sent before it was evicted
- * or reset is kept. */
-static int
-open_socket(struct ctx *c, struct gw_err *err)
-{
-	struct lineserv_config lc = {
-		.path = c->o.listen,
-		.backlog = 128,
-		.max_line = GW_EVENT_MAX_LINE + 1,
-		.max_clients = (size_t)c->o.max_clients,
-		.full = LINESERV_EVICT,
-		.idle_s = c->o.client_timeout_s,
-		.out_high = OUT_HIGH,
-		.out_low = OUT_LOW,
-		.deliver_at_error = 1,
-	};
-
-	c->ls = lineserv_new(c->base, &lc, &client_ops, c, err);
-	return c->ls != NULL ? 0 : -1;
-}
-
-/* --send waiters and the standalone --send both learn of delivery here. */
+/* --send waiters (inputs) and the standalone --send both learn of
+ * delivery here. */
 static void
 on_ack(void *arg, const uint64_t *seqs, size_t k, int delivered)
 {
 	struct ctx *c = arg;
-	struct client *cl;
 	size_t i;
 
+	inputs_ack(c->in, seqs, k, delivered);
 	for (i = 0; i < k; i++) {
-		LIST_FOREACH(cl, &c->clients, link) {
-			if (cl->wait_seq != seqs[i])
-				continue;
-			evtimer_del(cl->wait_timer);
-			reply(cl, !delivered ? json_pack("{s:b, s:b, s:s}", "ok", 1,
-			    "delivered", 0, "status", "dead-lettered") : c->dry ?
-			    json_pack("{s:b, s:b, s:s}", "ok", 1, "delivered", 0,
-			    "status", "printed") : json_pack("{s:b, s:b}", "ok", 1,
-			    "delivered", 1));
-			client_wait_ended(cl);
-		}
-		if (c->my_seq != 0 && c->my_seq == seqs[i]) {
-			c->exit_code = delivered ? 0 : EX_TEMPFAIL;
-			if (!delivered)
-				warnx("Discord refused the message; "
-				    "see %s/dead-letter.jsonl", spool_in_use(c));
-			event_base_loopexit(c->base, NULL);
-		}
+		if (c->my_seq == 0 || c->my_seq != seqs[i])
+			continue;
+		c->exit_code = delivered ? 0 : EX_TEMPFAIL;
+		if (!delivered)
+			warnx("Discord refused the message; "
+			    "see %s/dead-letter.jsonl", spool_in_use(c));
+		event_base_loopexit(c->base, NULL);
 	}
 	maybe_finish(c);
-}
-
-/* ---------- stdin ---------- */
-
-static void
-on_stdin(evutil_socket_t fd, short what, void *arg)
-{
-	struct ctx *c = arg;
-	int n;
-
-	(void)what;
-	(void)fd;	/* -1 for stdin read like a file */
-	n = evbuffer_read(c->stdin_in.buf, 0, 65536);
-	if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-		if (c->stdin_regular)
-			event_active(c->stdin_ev, EV_READ, 0);
-		return;
-	}
-	if (n <= 0) {
-		if (n < 0)
-			gw_log_event(c->log, GW_ERROR, "notify", "notify.stdin_error", NULL,
-			    "reading stdin failed: %s", strerror(errno));
-		drain_lines(c, &c->stdin_in, 1);
-		event_del(c->stdin_ev);
-		c->stdin_eof = 1;
-		if (c->o.once)	/* --timeout counts from the end of the input */
-			arm_deadline(c, c->o.timeout_s);
-		maybe_finish(c);
-		return;
-	}
-	drain_lines(c, &c->stdin_in, 0);
-	if (c->stdin_regular)	/* a file is always readable: next chunk later */
-		event_active(c->stdin_ev, EV_READ, 0);
-}
-
-/* Pipes and sockets are watched by the event loop; anything else (a file,
- * /dev/null, another device epoll refuses) is read like a file: a chunk
- * per loop turn until end of file. */
-static int
-open_stdin(struct ctx *c)
-{
-	struct stat st;
-	int fl;
-
-	if (c->o.no_stdin || isatty(0) || fstat(0, &st) < 0)
-		return 0;
-	c->stdin_in.buf = evbuffer_new();
-	snprintf(c->stdin_in.origin, sizeof(c->stdin_in.origin), "stdin");
-	c->stdin_in.is_stdin = 1;
-	if (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) {
-		evutil_make_socket_nonblocking(0);
-		c->stdin_ev = event_new(c->base, 0, EV_READ | EV_PERSIST, on_stdin, c);
-		if (c->stdin_ev != NULL && event_add(c->stdin_ev, NULL) == 0)
-			goto out;
-		if (c->stdin_ev != NULL)	/* not pollable after all */
-			event_free(c->stdin_ev);
-		if ((fl = fcntl(0, F_GETFL)) >= 0)
-			(void)fcntl(0, F_SETFL, fl & ~O_NONBLOCK);
-	}
-	c->stdin_regular = 1;
-	c->stdin_ev = event_new(c->base, -1, 0, on_stdin, c);
-	if (c->stdin_ev != NULL)
-		event_active(c->stdin_ev, EV_READ, 0);
-out:
-	return c->stdin_ev != NULL && c->stdin_in.buf != NULL ? 0 : -1;
-}
-
-static void
-close_inputs(struct ctx *c)
-{
-	if (c->ls != NULL) {	/* unlinks the socket, frees the clients */
-		lineserv_free(c->ls);
-		c->ls = NULL;
-	}
-	if (c->stdin_ev != NULL) {
-		event_free(c->stdin_ev);
-		c->stdin_ev = NULL;
-	}
 }
 
 /* ---------- signals ---------- */
@@ -1109,8 +611,9 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 /* ---------- the transport glue ---------- */
 
 /* The webhook's answer (body and error already redacted by http.c). A
- * 401/403/404 parks the webhook in the notifier; here it also answers the
- * send requests waiting for delivery, and ends a --send (refused_exit). */
+ * 401/403/404 parks the webhook in the notifier; the inputs then answer
+ * the send requests waiting for delivery, and a --send ends
+ * (refused_exit). */
 static void
 on_http_done(void *arg, const struct discord_response *r, const char *body,
     size_t len, const char *error)
@@ -1118,7 +621,6 @@ on_http_done(void *arg, const struct discord_response *r, const char *body,
 	struct ctx *c = arg;
 	enum discord_outcome o = r->status == 0 ? DISCORD_TRANSIENT :
 	    discord_classify(r->status);
-	struct client *cl;
 
 	if (o == DISCORD_PARK) {
 		c->refused_status = r->status;
@@ -1130,15 +632,7 @@ on_http_done(void *arg, const struct discord_response *r, const char *body,
 		c->refused_status = 0;
 	}
 	notifier_response(c->n, r, body, len, error);
-	if (c->refused_status != 0) {
-		LIST_FOREACH(cl, &c->clients, link) {
-			if (cl->wait_seq == 0)
-				continue;
-			evtimer_del(cl->wait_timer);
-			reply(cl, parked_reply(c));
-			client_wait_ended(cl);
-		}
-	}
+	inputs_webhook(c->in, c->refused_status, c->refused_msg);
 	maybe_finish(c);
 }
 
@@ -1206,123 +700,274 @@ dry_spool_remove(struct ctx *c)
 	c->dry_dir[0] = '\0';
 }
 
-/* ---------- client modes: --stats and --send through a running daemon ---------- */
+/* ---------- the phases of main ---------- */
 
-/* The client modes ask the daemon through lib/dclient: one deadline for
- * connecting, the request and the reply (they block up to that long); a
- * reply is one JSON object on one line, at most this long. */
-#define DAEMON_REPLY_MAX (1024 * 1024)
-#define STATS_TIMEOUT_MS 5000
-
+/* fds 0-2 must be open: a closed one would be taken by the first
+ * descriptor we open (the event loop's, the spool's) and read from or
+ * written to as stdin, stdout or stderr. */
 static int
-run_stats(const struct opts *o)
+std_fds_open(void)
 {
-	struct dclient_reply rep;
-	struct gw_err e;
-	json_t *s;
-	char *out;
+	int fd;
 
-	if (dclient_ask(o->listen, "{\"cmd\":\"stats\"}", STATS_TIMEOUT_MS,
-	    DAEMON_REPLY_MAX, &rep, &e) < 0 && rep.fail != DCLIENT_FAIL_JSON) {
-		if (rep.fail == DCLIENT_FAIL_TIMEOUT)
-			warnx("--stats: %s (%d ms)", e.msg,
-			    STATS_TIMEOUT_MS);
-		else
-			warnx("--stats: %s", e.msg);
-		return EX_UNAVAILABLE;
-	}
-	s = json_object_get(rep.obj, "stats");	/* obj NULL: not JSON */
-	out = s ? json_dumps(s, JSON_COMPACT) : NULL;
-	dclient_reply_clear(&rep);
-	if (out == NULL) {
-		warnx("--stats: unexpected reply");
-		return EX_UNAVAILABLE;
-	}
-	printf("%s\n", out);
-	free(out);
+	for (fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", fd == 0 ?
+		    O_RDONLY : O_WRONLY) != fd)
+			return -1;
 	return 0;
 }
 
-/* The --send event (validated like any input line). */
-static int
-build_send_event(const struct opts *o, struct gw_event *ev)
+/* Configuration: --send's event, the webhook, text events, and what the
+ * mode implies for the inputs. Dies on a usage (64) or configuration (78)
+ * error. */
+static void
+configure(struct ctx *c)
 {
 	struct gw_err e;
-	enum gw_level lvl;
-	char q[GW_QUOTE_MAX];
+	int r;
 
-	if (gw_level_parse(o->send_level, &lvl) < 0)
-		errx(EX_USAGE, "--send: level '%s' is not one of debug, info, "
-		    "warning, error, critical", quoted(q, sizeof(q), o->send_level));
-	if (gw_event_init(ev, lvl, o->source, o->component, o->event_name,
-	    o->send_message, NULL, &e) < 0)
+	if (c->o.send_level != NULL && client_send_event(c->o.send_level,
+	    c->o.source, c->o.component, c->o.event_name, c->o.send_message,
+	    &c->send_ev, &e) < 0)
 		errx(EX_USAGE, "--send: %s", e.msg);
+	r = load_webhook(&c->o, &c->wh, &e);
+	if (r < 0)
+		errx(EX_CONFIG, "%s", e.msg);
+	c->have_webhook = r == 1 && !c->o.dry_run;
+	c->dry = !c->have_webhook;
+	if (c->have_webhook)
+		snprintf(c->url_shown, sizeof(c->url_shown), "%s", c->wh.redacted);
+	if (c->o.text || c->o.have_default_level) {	/* text events will build */
+		struct gw_event t;
+
+		if (gw_event_init(&t, c->o.default_level, c->o.have_source ?
+		    c->o.source : "text", c->o.have_component ? c->o.component :
+		    "stdin", c->o.event_name, "", NULL, &e) < 0)
+			errx(EX_USAGE, "text messages: %s", e.msg);
+		gw_event_clear(&t);
+	}
+	if (c->o.dry_run && !c->o.have_listen)
+		c->o.no_listen = 1;	/* a dry run listens only when asked to */
+	if (c->o.text && !c->o.have_listen)	/* a pipeline: some-script | ... */
+		c->o.no_listen = c->o.once = 1;
+}
+
+/* --send: a running daemon takes the event first (client_send). Returns
+ * the exit code when it did, or -1: this process delivers the event
+ * alone (no socket, no stdin). Dies (78) when it cannot: no webhook. */
+static int
+send_via_daemon(struct ctx *c)
+{
+	int code = c->o.dry_run ? -1 : client_send(c->o.listen, &c->send_ev,
+	    c->o.timeout_s, c->send_why, sizeof(c->send_why), warnx);
+
+	if (code >= 0)
+		return code;
+	if (c->dry && !c->o.dry_run)
+		errx(EX_CONFIG, "--send: no webhook configured (DISCORD_WEBHOOK_URL, "
+		    "DISCORD_WEBHOOK_URL_FILE or --webhook-file)%s%s; the event was "
+		    "not sent", c->send_why[0] ? " and the daemon did not take it: " :
+		    " and no daemon answers", c->send_why);
+	c->o.no_listen = c->o.no_stdin = 1;	/* standalone: just this event */
+	c->o.log_level = c->o.log_level < GW_WARNING ? GW_WARNING : c->o.log_level;
+	return -1;
+}
+
+/* Context: the log, the event base and its timers, the signals, libcurl. */
+static void
+open_context(struct ctx *c)
+{
+	size_t i;
+
+	c->exit_code = EX_SOFTWARE;
+	if ((c->log = gw_log_new(PROG, stdout, c->o.log_level)) != NULL)
+		gw_log_set_format(c->log, c->o.log_format, STDOUT_FILENO);
+	if (c->log == NULL ||
+	    (c->base = event_base_new()) == NULL ||
+	    (c->deadline = evtimer_new(c->base, on_deadline, c)) == NULL ||
+	    (c->printed = evtimer_new(c->base, on_printed, c)) == NULL)
+		errx(EX_SOFTWARE, "cannot set up the event loop");
+	for (i = 0; i < N_SIGS; i++) {
+		c->sig[i] = evsignal_new(c->base, sigs[i], on_signal, c);
+		if (c->sig[i] == NULL || evsignal_add(c->sig[i], NULL) < 0)
+			errx(EX_SOFTWARE, "cannot handle signal %d", sigs[i]);
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+		errx(EX_SOFTWARE, "cannot initialise libcurl");
+}
+
+/* The spool: --spool's, or a dry run's fresh private directory (printing
+ * is not delivery: the real spool is left alone). */
+static void
+open_spool(struct ctx *c)
+{
+	struct gw_err e;
+	size_t skipped;
+	char rd[1024];
+
+	/* the runtime directory, when the spool or the socket is in it (a dry
+	 * run's spool never is) */
+	if (rundir_path(rd, sizeof(rd), &e) == 0 &&
+	    ((!c->dry && in_dir(c->o.spool, rd)) ||
+	    (!c->o.no_listen && in_dir(c->o.listen, rd))) &&
+	    rundir_ensure(rd, sizeof(rd), &e) < 0)
+		errx(EX_CANTCREAT, "%s", e.msg);
+	if (c->dry) {
+		const char *tmp = getenv("TMPDIR");
+
+		if (tmp == NULL || *tmp != '/' || strlen(tmp) > 900)
+			tmp = "/tmp";
+		snprintf(c->dry_dir, sizeof(c->dry_dir), "%s/discord-notify-dry-XXXXXX", tmp);
+		if (mkdtemp(c->dry_dir) == NULL)
+			errx(EX_CANTCREAT, "cannot create a dry-run spool in %s: %s", tmp,
+			    strerror(errno));
+	}
+	c->spool = spool_open(c->dry ? c->dry_dir : c->o.spool, &skipped, &e);
+	if (c->spool == NULL) {
+		int busy = errno == EWOULDBLOCK;
+
+		dry_spool_remove(c);
+		if (busy && c->o.send_level != NULL && c->send_why[0] != '\0')
+			errx(EX_UNAVAILABLE, "--send: the daemon on %s did not take the "
+			    "event (%s) and holds the spool; the event was NOT spooled",
+			    c->o.listen, c->send_why);
+		if (busy && c->o.send_level != NULL)
+			errx(EX_UNAVAILABLE, "--send: %s (not answering on %s); the event "
+			    "was NOT spooled", e.msg, c->o.listen);
+		errx(EX_CANTCREAT, "%s", e.msg);
+	}
+	if (skipped > 0)
+		gw_log_event(c->log, GW_ERROR, "notify", "notify.spool_damaged",
+		    json_pack("{s:i}", "lines", (int)skipped),
+		    "%zu damaged line%s in the spool (unreadable, or a seq out of "
+		    "order or range) went to its dead-letter file, never delivered",
+		    skipped, skipped == 1 ? "" : "s");
+}
+
+/* Modules: the spool, the transport (libcurl, or printing), the notifier,
+ * the inputs (socket and stdin). */
+static void
+open_modules(struct ctx *c)
+{
+	struct notifier_config nc;
+	struct notifier_transport tr;
+	struct inputs_config ic;
+	struct gw_err e;
+
+	open_spool(c);
+	if (c->have_webhook) {
+		c->http = http_new(c->base, &c->wh, c->o.allow_insecure,
+		    REQUEST_TIMEOUT_MS, &e);
+		if (c->http == NULL)
+			errx(EX_SOFTWARE, "%s", e.msg);
+	} else if (!c->o.dry_run) {
+		gw_log_event(c->log, GW_WARNING, "notify", "notify.no_webhook", NULL,
+		    "no webhook configured (DISCORD_WEBHOOK_URL, DISCORD_WEBHOOK_URL_FILE "
+		    "or --webhook-file): printing the payloads instead of sending; "
+		    "the spool %s is left for a run with a webhook", c->o.spool);
+	}
+	memset(&nc, 0, sizeof(nc));
+	nc.redacted_url = c->have_webhook ? c->url_shown : NULL;
+	nc.mention = c->o.mention;
+	nc.window_s = c->o.window_s;
+	nc.max_age_s = c->o.max_age_s;
+	nc.park_retry_s = c->o.park_retry_s;
+	nc.backoff_initial_s = 1;
+	nc.backoff_cap_s = 300;
+	tr.post = c->dry ? transport_print : transport_post;
+	tr.tctx = c;
+	c->n = notifier_new(c->base, c->spool, c->log, &nc, &tr, &e);
+	if (c->n == NULL)
+		errx(EX_SOFTWARE, "%s", e.msg);
+	notifier_on_ack(c->n, on_ack, c);
+
+	memset(&ic, 0, sizeof(ic));
+	ic.text = c->o.text;
+	ic.have_default_level = c->o.have_default_level;
+	ic.default_level = c->o.default_level;
+	ic.source = c->o.have_source ? c->o.source : NULL;
+	ic.component = c->o.have_component ? c->o.component : NULL;
+	ic.event_name = c->o.event_name;
+	ic.listen = c->o.listen;
+	ic.max_clients = (size_t)c->o.max_clients;
+	ic.client_timeout_s = c->o.client_timeout_s;
+	ic.dry = c->dry;
+	if ((c->in = inputs_new(c->base, c->n, c->log, &ic, &input_ops, c,
+	    &e)) == NULL)
+		errx(EX_SOFTWARE, "%s", e.msg);
+	if (!c->o.no_listen && inputs_listen(c->in, &e) < 0)
+		errx(EX_CANTCREAT, "--listen: %s", e.msg);
+	if (!c->o.no_stdin && inputs_read_stdin(c->in) < 0)
+		errx(EX_SOFTWARE, "cannot read stdin");
+	gw_log_event(c->log, GW_INFO, "notify", "notify.started",
+	    json_pack("{s:s, s:s?, s:s, s:b, s:b}", "webhook", c->have_webhook ?
+	    c->url_shown : "none (printing payloads)", "socket",
+	    c->o.no_listen ? NULL : c->o.listen, "spool", spool_in_use(c),
+	    "stdin", inputs_reading_stdin(c->in), "dry_run", c->dry),
+	    "delivering to %s; spool %s", c->have_webhook ? c->url_shown :
+	    c->o.dry_run ? "stdout (dry run)" : "stdout (no webhook)",
+	    spool_in_use(c));
+}
+
+/* What ends the run: the standalone --send's event and its deadline, or
+ * the end of stdin (--once, a dry run without a socket). Then the spool's
+ * records start. -1: --send's event could not be spooled (exit 73, no
+ * dispatch). */
+static int
+start(struct ctx *c)
+{
+	if (c->o.send_level != NULL) {
+		if (c->send_why[0] != '\0')
+			gw_log_event(c->log, GW_WARNING, "notify", "notify.send_fallback",
+			    NULL, "--send: the daemon did not take the event (%s); "
+			    "delivering it from here", c->send_why);
+		if (notifier_submit_event(c->n, &c->send_ev, &c->my_seq) < 0 ||
+		    notifier_commit(c->n) < 0) {
+			c->my_seq = 0;
+			c->exit_code = EX_CANTCREAT;
+			warnx("--send: the event could not be spooled");
+			return -1;
+		}
+		arm_deadline(c, c->o.timeout_s);
+	} else if (c->o.once || (c->dry && c->o.no_listen)) {
+		/* a dry run with no socket is done when its stdin is */
+		c->finish_at_eof = !c->o.once;
+		if (!inputs_reading_stdin(c->in))
+			c->stdin_eof = 1;
+		if (c->o.once && c->stdin_eof)	/* else from the end of stdin */
+			arm_deadline(c, c->o.timeout_s);
+	}
+	notifier_commit(c->n);	/* also starts what the spool held */
+	maybe_finish(c);
 	return 0;
 }
 
-/* Returns an exit code, or -1 when the daemon did not take the event (then
- * --send spools and delivers it itself): no daemon (why empty), or one that
- * dropped the connection, did not answer or refused (why says so). */
-static int
-send_via_daemon(const struct opts *o, const struct gw_event *ev, char *why,
-    size_t whysz)
+/* Free in reverse. The inputs close first (no new input), and are freed
+ * once nothing can call back into them. */
+static void
+teardown(struct ctx *c)
 {
-	char *line = gw_event_encode(ev), *req;
-	struct dclient_reply rep;
-	struct gw_err e;
-	const char *st;
-	json_t *j;
-	int code, r;
-	long ms = (long)(o->timeout_s * 1000);
+	size_t i;
 
-	why[0] = '\0';
-	if (line == NULL || asprintf(&req, "{\"cmd\":\"send\",\"wait_ms\":%ld,\"event\":%s}",
-	    ms, line) < 0) {
-		free(line);
-		return EX_SOFTWARE;
-	}
-	free(line);
-	if (access(o->listen, F_OK) != 0) {
-		free(req);
-		return -1;
-	}
-	r = dclient_ask(o->listen, req, ms + 2000, DAEMON_REPLY_MAX, &rep, &e);
-	free(req);
-	if (r < 0 && rep.fail != DCLIENT_FAIL_JSON) {
-		/* no connection: no daemon took it, deliver ourselves (why
-		 * stays empty) */
-		if (rep.fail == DCLIENT_FAIL_TIMEOUT)
-			snprintf(why, whysz, "%s (%ld ms)", e.msg, ms + 2000);
-		else if (rep.fail != DCLIENT_FAIL_CONNECT)
-			snprintf(why, whysz, "%s", e.msg);
-		dclient_reply_clear(&rep);
-		return -1;
-	}
-	j = rep.obj;	/* NULL for a reply that is not JSON: not accepted */
-	if (!json_is_true(json_object_get(j, "ok"))) {
-		const char *m = json_string_value(json_object_get(j, "error"));
-
-		snprintf(why, whysz, "the daemon did not accept it: %s", m ? m : "no reason given");
-		dclient_reply_clear(&rep);
-		return -1;
-	}
-	code = json_is_true(json_object_get(j, "delivered")) ? 0 : EX_TEMPFAIL;
-	st = json_string_value(json_object_get(j, "status"));
-	if (st != NULL && strcmp(st, "parked") == 0) {
-		const char *m = json_string_value(json_object_get(j, "discord"));
-
-		code = EXIT_REFUSED;
-		warnx("--send: the webhook refused the daemon with "
-		    "HTTP %d%s%s (token invalid or webhook deleted); the daemon keeps "
-		    "the event spooled and tries again every --park-retry",
-		    (int)json_integer_value(json_object_get(j, "http_status")),
-		    m && *m ? " " : "", m ? m : "");
-	} else if (code != 0) {
-		warnx("--send: not delivered within %g s; the daemon "
-		    "keeps it spooled", o->timeout_s);
-	}
-	dclient_reply_clear(&rep);
-	return code;
+	gw_log_event(c->log, GW_INFO, "notify", "notify.stopped",
+	    json_pack("{s:i}", "spooled", (int)notifier_pending(c->n)),
+	    "stopped; %zu event%s left in the spool", notifier_pending(c->n),
+	    notifier_pending(c->n) == 1 ? "" : "s");
+	inputs_close(c->in);
+	notifier_free(c->n);
+	http_free(c->http);
+	inputs_free(c->in);
+	spool_close(c->spool);
+	dry_spool_remove(c);
+	curl_global_cleanup();
+	for (i = 0; i < N_SIGS; i++)
+		event_free(c->sig[i]);
+	event_free(c->deadline);
+	event_free(c->printed);
+	event_base_free(c->base);
+	gw_log_free(c->log);
+	gw_event_clear(&c->send_ev);
+	memset(&c->wh, 0, sizeof(c->wh));
 }
 
 /* ---------- main ---------- */
@@ -1330,219 +975,39 @@ send_via_daemon(const struct opts *o, const struct gw_event *ev, char *why,
 int
 main(int argc, char **argv)
 {
-	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGUSR1 };
-	struct notifier_config nc;
-	struct notifier_transport tr;
-	struct gw_event send_ev;
 	struct ctx c;
-	struct gw_err e;
-	char rd[1024];
-	size_t skipped, i;
-	int r, fd;
-	char why[GW_WHY_MAX] = "";
+	int code;
 
-	/* fds 0-2 must be open: a closed one would be taken by the first
-	 * descriptor we open (the event loop's, the spool's) and read from or
-	 * written to as stdin, stdout or stderr */
-	for (fd = 0; fd <= 2; fd++)
-		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", fd == 0 ?
-		    O_RDONLY : O_WRONLY) != fd)
-			return EX_SOFTWARE;
-
-	/* before anything can write to a socket (--send, --stats) */
-	signal(SIGPIPE, SIG_IGN);
-
-	/* options and configuration */
+	if (std_fds_open() < 0)
+		return EX_SOFTWARE;
+	signal(SIGPIPE, SIG_IGN);	/* before anything writes to a socket */
 	memset(&c, 0, sizeof(c));
-	memset(&send_ev, 0, sizeof(send_ev));
+
+	/* options; the client mode --stats */
 	parse_options(argc, argv, &c.o);
 	if (c.o.stats)
-		return run_stats(&c.o);
-	if (c.o.send_level != NULL)
-		build_send_event(&c.o, &send_ev);
-	r = load_webhook(&c.o, &c.wh, &e);
-	if (r < 0)
-		errx(EX_CONFIG, "%s", e.msg);
-	c.have_webhook = r == 1 && !c.o.dry_run;
-	c.dry = !c.have_webhook;
-	if (c.have_webhook)
-		snprintf(c.url_shown, sizeof(c.url_shown), "%s", c.wh.redacted);
-	if (c.o.text || c.o.have_default_level) {	/* text events will build */
-		struct gw_event t;
+		return client_stats(c.o.listen, stdout, warnx);
 
-		if (gw_event_init(&t, c.o.default_level, c.o.have_source ?
-		    c.o.source : "text", c.o.have_component ? c.o.component :
-		    "stdin", c.o.event_name, "", NULL, &e) < 0)
-			errx(EX_USAGE, "text messages: %s", e.msg);
-		gw_event_clear(&t);
-	}
-	if (c.o.dry_run && !c.o.have_listen)
-		c.o.no_listen = 1;	/* a dry run listens only when asked to */
-	if (c.o.text && !c.o.have_listen)	/* a pipeline: some-script | ... */
-		c.o.no_listen = c.o.once = 1;
+	/* configuration (-n stops here); --send tries a running daemon */
+	configure(&c);
 	if (c.o.check_only) {
 		printf("configuration OK\n");
 		return 0;
 	}
-	if (c.o.send_level != NULL) {
-		int code = c.o.dry_run ? -1 : send_via_daemon(&c.o, &send_ev, why,
-		    sizeof(why));
-
-		if (code >= 0) {
-			gw_event_clear(&send_ev);
-			return code;
-		}
-		if (c.dry && !c.o.dry_run)
-			errx(EX_CONFIG, "--send: no webhook configured (DISCORD_WEBHOOK_URL, "
-			    "DISCORD_WEBHOOK_URL_FILE or --webhook-file)%s%s; the event was "
-			    "not sent", why[0] ? " and the daemon did not take it: " :
-			    " and no daemon answers", why);
-		c.o.no_listen = c.o.no_stdin = 1;	/* standalone: just this event */
-		c.o.log_level = c.o.log_level < GW_WARNING ? GW_WARNING : c.o.log_level;
+	if (c.o.send_level != NULL && (code = send_via_daemon(&c)) >= 0) {
+		gw_event_clear(&c.send_ev);
+		return code;
 	}
 
-	/* context: log, event loop, signals */
-	c.exit_code = EX_SOFTWARE;
-	LIST_INIT(&c.clients);
-	if ((c.log = gw_log_new(PROG, stdout, c.o.log_level)) != NULL)
-		gw_log_set_format(c.log, c.o.log_format, STDOUT_FILENO);
-	if (c.log == NULL ||
-	    (c.base = event_base_new()) == NULL ||
-	    (c.deadline = evtimer_new(c.base, on_deadline, &c)) == NULL ||
-	    (c.printed = evtimer_new(c.base, on_printed, &c)) == NULL)
-		errx(EX_SOFTWARE, "cannot set up the event loop");
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-		c.sig[i] = evsignal_new(c.base, sigs[i], on_signal, &c);
-		if (c.sig[i] == NULL || evsignal_add(c.sig[i], NULL) < 0)
-			errx(EX_SOFTWARE, "cannot handle signal %d", sigs[i]);
-	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-		errx(EX_SOFTWARE, "cannot initialise libcurl");
-
-	/* modules: runtime dir, spool, transport, notifier, inputs */
-	/* the runtime directory, when the spool or the socket is in it (a dry
-	 * run's spool never is) */
-	if (rundir_path(rd, sizeof(rd), &e) == 0 &&
-	    ((!c.dry && in_dir(c.o.spool, rd)) ||
-	    (!c.o.no_listen && in_dir(c.o.listen, rd))) &&
-	    rundir_ensure(rd, sizeof(rd), &e) < 0)
-		errx(EX_CANTCREAT, "%s", e.msg);
-	if (c.dry) {	/* printing is not delivery: leave the real spool alone */
-		const char *tmp = getenv("TMPDIR");
-
-		if (tmp == NULL || *tmp != '/' || strlen(tmp) > 900)
-			tmp = "/tmp";
-		snprintf(c.dry_dir, sizeof(c.dry_dir), "%s/discord-notify-dry-XXXXXX", tmp);
-		if (mkdtemp(c.dry_dir) == NULL)
-			errx(EX_CANTCREAT, "cannot create a dry-run spool in %s: %s", tmp,
-			    strerror(errno));
-	}
-	c.spool = spool_open(c.dry ? c.dry_dir : c.o.spool, &skipped, &e);
-	if (c.spool == NULL) {
-		int busy = errno == EWOULDBLOCK;
-
-		dry_spool_remove(&c);
-		if (busy && c.o.send_level != NULL && why[0] != '\0')
-			errx(EX_UNAVAILABLE, "--send: the daemon on %s did not take the "
-			    "event (%s) and holds the spool; the event was NOT spooled",
-			    c.o.listen, why);
-		if (busy && c.o.send_level != NULL)
-			errx(EX_UNAVAILABLE, "--send: %s (not answering on %s); the event "
-			    "was NOT spooled", e.msg, c.o.listen);
-		errx(EX_CANTCREAT, "%s", e.msg);
-	}
-	if (skipped > 0)
-		gw_log_event(c.log, GW_ERROR, "notify", "notify.spool_damaged",
-		    json_pack("{s:i}", "lines", (int)skipped),
-		    "%zu damaged line%s in the spool (unreadable, or a seq out of "
-		    "order or range) went to its dead-letter file, never delivered",
-		    skipped, skipped == 1 ? "" : "s");
-	if (c.have_webhook) {
-		c.http = http_new(c.base, &c.wh, c.o.allow_insecure, REQUEST_TIMEOUT_MS, &e);
-		if (c.http == NULL)
-			errx(EX_SOFTWARE, "%s", e.msg);
-	} else if (!c.o.dry_run) {
-		gw_log_event(c.log, GW_WARNING, "notify", "notify.no_webhook", NULL,
-		    "no webhook configured (DISCORD_WEBHOOK_URL, DISCORD_WEBHOOK_URL_FILE "
-		    "or --webhook-file): printing the payloads instead of sending; "
-		    "the spool %s is left for a run with a webhook", c.o.spool);
-	}
-	memset(&nc, 0, sizeof(nc));
-	nc.redacted_url = c.have_webhook ? c.url_shown : NULL;
-	nc.mention = c.o.mention;
-	nc.window_s = c.o.window_s;
-	nc.max_age_s = c.o.max_age_s;
-	nc.park_retry_s = c.o.park_retry_s;
-	nc.backoff_initial_s = 1;
-	nc.backoff_cap_s = 300;
-	tr.post = c.dry ? transport_print : transport_post;
-	tr.tctx = &c;
-	c.n = notifier_new(c.base, c.spool, c.log, &nc, &tr, &e);
-	if (c.n == NULL)
-		errx(EX_SOFTWARE, "%s", e.msg);
-	notifier_on_ack(c.n, on_ack, &c);
-	if (!c.o.no_listen) {
-		if (open_socket(&c, &e) < 0)
-			errx(EX_CANTCREAT, "--listen: %s", e.msg);
-	}
-	if (open_stdin(&c) < 0)
-		errx(EX_SOFTWARE, "cannot read stdin");
-	gw_log_event(c.log, GW_INFO, "notify", "notify.started",
-	    json_pack("{s:s, s:s?, s:s, s:b, s:b}", "webhook", c.have_webhook ?
-	    c.url_shown : "none (printing payloads)", "socket",
-	    c.o.no_listen ? NULL : c.o.listen, "spool", spool_in_use(&c),
-	    "stdin", c.stdin_ev != NULL, "dry_run", c.dry),
-	    "delivering to %s; spool %s", c.have_webhook ? c.url_shown :
-	    c.o.dry_run ? "stdout (dry run)" : "stdout (no webhook)",
-	    spool_in_use(&c));
-	if (c.o.send_level != NULL) {
-		if (why[0] != '\0')
-			gw_log_event(c.log, GW_WARNING, "notify", "notify.send_fallback",
-			    NULL, "--send: the daemon did not take the event (%s); "
-			    "delivering it from here", why);
-		if (notifier_submit_event(c.n, &send_ev, &c.my_seq) < 0 ||
-		    notifier_commit(c.n) < 0) {
-			c.my_seq = 0;
-			c.exit_code = EX_CANTCREAT;
-			warnx("--send: the event could not be spooled");
-			goto out;
-		}
-		arm_deadline(&c, c.o.timeout_s);
-	} else if (c.o.once || (c.dry && c.o.no_listen)) {
-		/* a dry run with no socket is done when its stdin is */
-		c.finish_at_eof = !c.o.once;
-		if (c.stdin_ev == NULL)
-			c.stdin_eof = 1;
-		if (c.o.once && c.stdin_eof)	/* else from the end of stdin */
-			arm_deadline(&c, c.o.timeout_s);
-	}
-	notifier_commit(c.n);	/* also starts what the spool held */
-	maybe_finish(&c);
+	/* context, event base, signals; modules */
+	open_context(&c);
+	open_modules(&c);
 
 	/* dispatch */
-	event_base_dispatch(c.base);
-out:
+	if (start(&c) == 0)
+		event_base_dispatch(c.base);
 
 	/* free in reverse */
-	gw_log_event(c.log, GW_INFO, "notify", "notify.stopped",
-	    json_pack("{s:i}", "spooled", (int)notifier_pending(c.n)),
-	    "stopped; %zu event%s left in the spool", notifier_pending(c.n),
-	    notifier_pending(c.n) == 1 ? "" : "s");
-	close_inputs(&c);
-	notifier_free(c.n);
-	http_free(c.http);
-	spool_close(c.spool);
-	dry_spool_remove(&c);
-	curl_global_cleanup();
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		event_free(c.sig[i]);
-	event_free(c.deadline);
-	event_free(c.printed);
-	event_base_free(c.base);
-	if (c.stdin_in.buf != NULL)
-		evbuffer_free(c.stdin_in.buf);
-	gw_log_free(c.log);
-	gw_event_clear(&send_ev);
-	memset(&c.wh, 0, sizeof(c.wh));
+	teardown(&c);
 	return c.exit_code;
 }

@@ -3,7 +3,8 @@
  * SOCKET"): one JSON request line per connection, {"cmd": VERB,
  * "service": NAME}, one JSON reply line, then the connection closes.
  * Served by lineserv on the event loop; never blocks, prints or exits.
- * The verb table is shared with the ctl client in main.c.
+ * The verb table is shared with the command line of `stack-init ctl`
+ * (main.c); ctl_client.c is the client.
  */
 #ifndef STACK_INIT_CTL_H
 #define STACK_INIT_CTL_H

@@ -8,27 +8,22 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
 #include <event2/event.h>
 #include <jansson.h>
 
 #include "actions.h"
 #include "cfg.h"
 #include "ctl.h"
-#include "dclient.h"
+#include "ctl_client.h"
 #include "evsend.h"
 #include "log.h"
 #include "opt.h"
@@ -40,8 +35,6 @@
 
 #define PROG "stack-init"
 #define VERSION "gwkit 0.1.0"
-#define EXIT_CTL_REFUSED 1	/* ctl: the reply said "ok": false */
-#define CTL_REPLY_MAX (4 * 1024 * 1024)	/* longest reply the client takes */
 #define CTL_TIMEOUT 5.0		/* ctl: default deadline of the whole exchange */
 #define OUT_CAP (256 * 1024)	/* bytes of output that may wait for a slow reader */
 #define FLUSH_MS 2000		/* at exit, how long the rest may take */
@@ -61,6 +54,11 @@ struct opts {
 	double ctl_timeout;	/* seconds for the whole exchange */
 };
 
+/* The signals stack-init handles (on_signal). */
+static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1,
+    SIGUSR2, SIGQUIT };
+#define N_SIGS (sizeof(sigs) / sizeof(sigs[0]))
+
 struct ctx {
 	struct opts o;
 	struct svcconf *conf;
@@ -71,7 +69,7 @@ struct ctx {
 	struct ctl *ctl;		/* the control socket, NULL with --no-control */
 	struct outq *out, *err;	/* our stdout and stderr, never blocking */
 	FILE *logf;		/* the log's lines, into out */
-	struct event *sig[7];
+	struct event *sig[N_SIGS];
 	int exit_code;
 	int stopping;
 };
@@ -351,73 +349,6 @@ parse_options(int argc, char **argv, struct opts *o)
 	o->config = argv[optind];
 }
 
-/* ---------- ctl client ---------- */
-
-/* Ask the running stack-init one question through lib/dclient (one
- * deadline, --timeout, for connecting, the request and the reply: this
- * blocks up to that long): print its reply (one JSON object on one line)
- * on stdout and, for a failed request, its error on stderr. Success is
- * decided from the parsed reply. Returns the exit code: 0 ok, 1 refused,
- * 64 request too long, 69 no (usable) answer, 70 internal, 74 stdout
- * unwritable. */
-static int
-run_ctl(const struct opts *o)
-{
-	json_t *req = json_pack("{s:s, s:s*}", "cmd", o->ctl_verb, "service",
-	    o->ctl_name);
-	struct dclient_reply rep;
-	const char *msg = NULL;
-	json_error_t je;
-	struct gw_err e;
-	char *line;
-	int ok = 0, busy = 0, rc = EX_UNAVAILABLE;
-	long ms = (long)(o->ctl_timeout * 1000.0 + 0.5);
-
-	line = req ? json_dumps(req, JSON_COMPACT) : NULL;
-	json_decref(req);
-	if (line == NULL || strlen(line) + 1 > CTL_LINE_MAX) {
-		rc = line != NULL ? EX_USAGE : EX_SOFTWARE;
-		warnx("ctl: %s", line ? "the service name is "
-		    "too long for a request" : "cannot encode the request");
-		free(line);
-		return rc;
-	}
-	if (dclient_ask(o->sock, line, ms, CTL_REPLY_MAX, &rep, &e) < 0) {
-		if (rep.fail == DCLIENT_FAIL_JSON)
-			warnx("ctl: %s: a reply that is not a JSON "
-			    "object with \"ok\": %s", o->sock, rep.jerr.text);
-		else
-			warnx("ctl: %s%s", e.msg, rep.fail ==
-			    DCLIENT_FAIL_TIMEOUT ? " (--timeout)" : "");
-		goto out;
-	}
-	if (json_unpack_ex(rep.obj, &je, 0, "{s:b, s?:s, s?:b}", "ok", &ok,
-	    "error", &msg, "busy", &busy) < 0) {
-		warnx("ctl: %s: a reply that is not a JSON object "
-		    "with \"ok\": %s", o->sock, je.text);
-		goto out;
-	}
-	if (printf("%s\n", rep.line) < 0 || fflush(stdout) == EOF) {
-		warnx("ctl: cannot write the reply to stdout: %s",
-		    strerror(errno));
-		rc = EX_IOERR;
-		goto out;
-	}
-	if (busy) {
-		warnx("ctl: %s: %s; try again", o->sock,
-		    msg ? msg : "busy");
-		goto out;	/* 69: not answered */
-	}
-	if (!ok)
-		warnx("ctl %s: %s", o->ctl_verb, msg ? msg :
-		    "failed (no error text)");
-	rc = ok ? 0 : EXIT_CTL_REFUSED;
-out:
-	dclient_reply_clear(&rep);
-	free(line);
-	return rc;
-}
-
 /* ---------- reload (SIGHUP and ctl reload) ---------- */
 
 /* Re-read the configuration file and hand it to the supervisor. Returns
@@ -567,107 +498,165 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
-int
-main(int argc, char **argv)
+/* ---------- the phases of main ---------- */
+
+/* fds 0-2 must be open: a closed one would be taken by the first
+ * descriptor we open (the event loop's) and written to as output. */
+static int
+std_fds_open(void)
 {
-	static const int sigs[] = { SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGUSR1,
-	    SIGUSR2, SIGQUIT };
-	struct ctx c;
-	struct gw_err e;
-	char rd[1024];
-	size_t i, n;
 	int fd;
 
-	/* fds 0-2 must be open: a closed one would be taken by the first
-	 * descriptor we open (the event loop's) and written to as output */
 	for (fd = 0; fd <= 2; fd++)
 		if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", fd == 0 ?
 		    O_RDONLY : O_WRONLY) != fd)
-			return EX_SOFTWARE;
+			return -1;
+	return 0;
+}
 
-	/* options and configuration */
+/* The configuration file; dies (78) when it is not right. */
+static void
+configure(struct ctx *c)
+{
+	struct gw_err e;
+
+	if ((c->conf = svcconf_load(c->o.config, &e)) == NULL) {
+		/* syntax errors carry "PATH:LINE:COL"; name the file for the rest */
+		if (strncmp(e.msg, c->o.config, strlen(c->o.config)) == 0)
+			errx(EX_CONFIG, "%s", e.msg);
+		errx(EX_CONFIG, "%s: %s", c->o.config, e.msg);
+	}
+}
+
+/* Context: PID-1 duties, the event base, our output and log, signals. */
+static void
+open_context(struct ctx *c)
+{
+	struct gw_err e;
+	size_t i;
+
+	if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		errx(EX_SOFTWARE, "cannot become a child subreaper: %s", strerror(errno));
+	signal(SIGPIPE, SIG_IGN);
+	c->exit_code = EX_SOFTWARE;
+	if ((c->base = event_base_new()) == NULL)
+		errx(EX_SOFTWARE, "cannot set up the event loop");
+	if (open_output(c, &e) < 0)
+		errx(EX_SOFTWARE, "output: %s", e.msg);
+	if ((c->log = gw_log_new(PROG, c->logf, c->o.log_level)) == NULL)
+		errx(EX_SOFTWARE, "cannot set up the log");
+	/* the log's stream is a cookie over our stdout queue: ask fd 1 */
+	gw_log_set_format(c->log, c->o.log_format, STDOUT_FILENO);
+	for (i = 0; i < N_SIGS; i++) {
+		c->sig[i] = evsignal_new(c->base, sigs[i], on_signal, c);
+		if (c->sig[i] == NULL || evsignal_add(c->sig[i], NULL) < 0)
+			errx(EX_SOFTWARE, "cannot handle signal %d", sigs[i]);
+	}
+}
+
+/* Modules: alerts to discord-notify, the supervisor and its restart
+ * actions, the control socket. */
+static void
+open_modules(struct ctx *c)
+{
+	struct gw_err e;
+	char rd[1024];
+
+	if (!c->o.no_notify) {
+		if ((c->evs = evsend_new(c->base, c->o.notify, c->o.notify_level,
+		    &e)) == NULL)
+			errx(EX_USAGE, "--notify: %s", e.msg);
+		gw_log_set_sink(c->log, evsend_line, c->evs);
+	}
+	if ((c->sup = super_new(c->base, c->conf, c->log, &e)) == NULL)
+		errx(EX_SOFTWARE, "%s", e.msg);
+	c->conf = NULL;	/* the supervisor's now */
+	if (actions_register(c->sup, c->base, &e) < 0)
+		errx(EX_SOFTWARE, "%s", e.msg);
+	super_on_critical(c->sup, on_critical, c);
+	super_on_hold(c->sup, hold_for_alerts, c);
+	super_set_output(c->sup, c->out, c->err);
+	if (!c->o.no_control) {
+		if (rundir_path(rd, sizeof(rd), &e) == 0 &&
+		    strncmp(c->o.sock, rd, strlen(rd)) == 0 &&
+		    rundir_ensure(rd, sizeof(rd), &e) < 0)
+			errx(EX_CANTCREAT, "%s", e.msg);
+		if ((c->ctl = ctl_new(c->base, c->o.sock, c->sup, c->log, reload, c,
+		    &e)) == NULL)
+			errx(EX_CANTCREAT, "--control: %s", e.msg);
+	}
+}
+
+/* The services start: first the children we inherited that already
+ * exited are reaped. */
+static void
+start(struct ctx *c)
+{
+	size_t n = super_config(c->sup)->n;
+
+	gw_log_event(c->log, GW_INFO, "init", "init.started", json_pack("{s:i, s:i, s:s?}",
+	    "services", (int)n, "pid", (int)getpid(), "control",
+	    c->o.no_control ? NULL : c->o.sock), "supervising %zu service%s from %s",
+	    n, n == 1 ? "" : "s", c->o.config);
+	super_reap(c->sup);
+	super_start(c->sup);
+}
+
+/* Free in reverse; the output that waits gets FLUSH_MS to go out. */
+static void
+teardown(struct ctx *c)
+{
+	size_t i;
+
+	ctl_free(c->ctl);
+	super_free(c->sup);
+	gw_log_set_sink(c->log, NULL, NULL);
+	evsend_free(c->evs);
+	for (i = 0; i < N_SIGS; i++)
+		event_free(c->sig[i]);
+	gw_log_free(c->log);
+	fclose(c->logf);
+	flush_output(c);
+	outq_free(c->out);
+	outq_free(c->err);
+	event_base_free(c->base);
+	svcconf_free(c->conf);
+}
+
+/* ---------- main ---------- */
+
+int
+main(int argc, char **argv)
+{
+	struct ctx c;
+
+	if (std_fds_open() < 0)
+		return EX_SOFTWARE;
 	memset(&c, 0, sizeof(c));
+
+	/* options; the client mode ctl */
 	parse_options(argc, argv, &c.o);
 	if (c.o.ctl)
-		return run_ctl(&c.o);
-	if ((c.conf = svcconf_load(c.o.config, &e)) == NULL) {
-		/* syntax errors carry "PATH:LINE:COL"; name the file for the rest */
-		if (strncmp(e.msg, c.o.config, strlen(c.o.config)) == 0)
-			errx(EX_CONFIG, "%s", e.msg);
-		errx(EX_CONFIG, "%s: %s", c.o.config, e.msg);
-	}
+		return ctl_client_run(c.o.sock, c.o.ctl_verb, c.o.ctl_name,
+		    c.o.ctl_timeout, stdout, warnx);
+
+	/* configuration (-n stops here) */
+	configure(&c);
 	if (c.o.check_only) {
 		printf("configuration OK\n");
 		svcconf_free(c.conf);
 		return 0;
 	}
 
-	/* context: PID-1 duties, log, loop, signals */
-	if (getpid() != 1 && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
-		errx(EX_SOFTWARE, "cannot become a child subreaper: %s", strerror(errno));
-	signal(SIGPIPE, SIG_IGN);
-	c.exit_code = EX_SOFTWARE;
-	if ((c.base = event_base_new()) == NULL)
-		errx(EX_SOFTWARE, "cannot set up the event loop");
-	if (open_output(&c, &e) < 0)
-		errx(EX_SOFTWARE, "output: %s", e.msg);
-	if ((c.log = gw_log_new(PROG, c.logf, c.o.log_level)) == NULL)
-		errx(EX_SOFTWARE, "cannot set up the log");
-	/* the log's stream is a cookie over our stdout queue: ask fd 1 */
-	gw_log_set_format(c.log, c.o.log_format, STDOUT_FILENO);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
-		c.sig[i] = evsignal_new(c.base, sigs[i], on_signal, &c);
-		if (c.sig[i] == NULL || evsignal_add(c.sig[i], NULL) < 0)
-			errx(EX_SOFTWARE, "cannot handle signal %d", sigs[i]);
-	}
-
-	/* modules: alerts to discord-notify, supervisor, control socket */
-	if (!c.o.no_notify) {
-		if ((c.evs = evsend_new(c.base, c.o.notify, c.o.notify_level, &e)) == NULL)
-			errx(EX_USAGE, "--notify: %s", e.msg);
-		gw_log_set_sink(c.log, evsend_line, c.evs);
-	}
-	if ((c.sup = super_new(c.base, c.conf, c.log, &e)) == NULL)
-		errx(EX_SOFTWARE, "%s", e.msg);
-	c.conf = NULL;	/* the supervisor's now */
-	if (actions_register(c.sup, c.base, &e) < 0)
-		errx(EX_SOFTWARE, "%s", e.msg);
-	super_on_critical(c.sup, on_critical, &c);
-	super_on_hold(c.sup, hold_for_alerts, &c);
-	super_set_output(c.sup, c.out, c.err);
-	if (!c.o.no_control) {
-		if (rundir_path(rd, sizeof(rd), &e) == 0 &&
-		    strncmp(c.o.sock, rd, strlen(rd)) == 0 &&
-		    rundir_ensure(rd, sizeof(rd), &e) < 0)
-			errx(EX_CANTCREAT, "%s", e.msg);
-		if ((c.ctl = ctl_new(c.base, c.o.sock, c.sup, c.log, reload, &c,
-		    &e)) == NULL)
-			errx(EX_CANTCREAT, "--control: %s", e.msg);
-	}
-	n = super_config(c.sup)->n;
-	gw_log_event(c.log, GW_INFO, "init", "init.started", json_pack("{s:i, s:i, s:s?}",
-	    "services", (int)n, "pid", (int)getpid(), "control",
-	    c.o.no_control ? NULL : c.o.sock), "supervising %zu service%s from %s",
-	    n, n == 1 ? "" : "s", c.o.config);
-	super_reap(c.sup);	/* children we inherited that already exited */
-	super_start(c.sup);
+	/* context, event base, signals; modules */
+	open_context(&c);
+	open_modules(&c);
 
 	/* dispatch */
+	start(&c);
 	event_base_dispatch(c.base);
 
 	/* free in reverse */
-	ctl_free(c.ctl);
-	super_free(c.sup);
-	gw_log_set_sink(c.log, NULL, NULL);
-	evsend_free(c.evs);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		event_free(c.sig[i]);
-	gw_log_free(c.log);
-	fclose(c.logf);
-	flush_output(&c);
-	outq_free(c.out);
-	outq_free(c.err);
-	event_base_free(c.base);
-	svcconf_free(c.conf);
+	teardown(&c);
 	return c.exit_code;
 }

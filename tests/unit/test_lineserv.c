@@ -584,6 +584,119 @@ test_bad_path(void **state)
 	start(f);
 }
 
+/* ---------- lineserv_cut: the line cutter alone ---------- */
+
+/* Cut once from b and check what came out: want NULL for LINESERV_CUT_NONE,
+ * "!" for LINESERV_CUT_OVERLONG, else the line (drained after). */
+static void
+cut_expect(struct evbuffer *b, size_t max, int eof, int *skipping,
+    const char *want, int want_eol)
+{
+	struct lineserv_cut cut;
+	enum lineserv_cut_what w = lineserv_cut(b, max, eof, skipping, &cut);
+
+	if (want == NULL) {
+		assert_int_equal(w, LINESERV_CUT_NONE);
+		return;
+	}
+	if (strcmp(want, "!") == 0) {
+		assert_int_equal(w, LINESERV_CUT_OVERLONG);
+		return;
+	}
+	assert_int_equal(w, LINESERV_CUT_LINE);
+	assert_int_equal(cut.len, strlen(want));
+	assert_memory_equal(cut.line, want, cut.len);
+	assert_int_equal(cut.eol, want_eol);
+	assert_int_equal(cut.used, cut.len + (size_t)want_eol);
+	evbuffer_drain(b, cut.used);
+}
+
+static void
+test_cut_lines_cr_and_eof(void **state)
+{
+	struct evbuffer *b = evbuffer_new();
+	int skip = 0;
+
+	(void)state;
+	cut_expect(b, 8, 0, &skip, NULL, 0);	/* empty */
+	evbuffer_add_printf(b, "a\n\nbb\r\ncc");
+	cut_expect(b, 8, 0, &skip, "a", 1);
+	cut_expect(b, 8, 0, &skip, "", 1);	/* a blank line is a line */
+	cut_expect(b, 8, 0, &skip, "bb\r", 1);	/* the CR stays */
+	cut_expect(b, 8, 0, &skip, NULL, 0);	/* "cc" waits for its LF */
+	assert_int_equal(evbuffer_get_length(b), 2);
+	cut_expect(b, 8, 1, &skip, "cc", 0);	/* at EOF it is the last line */
+	cut_expect(b, 8, 1, &skip, NULL, 0);
+	assert_int_equal(skip, 0);
+	evbuffer_free(b);
+}
+
+static void
+test_cut_max_line_exactly(void **state)
+{
+	struct evbuffer *b = evbuffer_new();
+	int skip = 0;
+
+	(void)state;
+	evbuffer_add_printf(b, "1234\n12345\nok\n1234");
+	cut_expect(b, 4, 0, &skip, "1234", 1);	/* max bytes: a line */
+	cut_expect(b, 4, 0, &skip, "!", 0);	/* max + 1: overlong */
+	assert_int_equal(skip, 0);		/* its LF was there */
+	cut_expect(b, 4, 0, &skip, "ok", 1);
+	cut_expect(b, 4, 0, &skip, NULL, 0);	/* max bytes without LF: wait */
+	evbuffer_add_printf(b, "5");
+	cut_expect(b, 4, 0, &skip, "!", 0);	/* max + 1 without LF */
+	assert_int_equal(skip, 1);
+	assert_int_equal(evbuffer_get_length(b), 0);
+	evbuffer_free(b);
+}
+
+/* An overlong line arriving in pieces is said once, skipped to its LF,
+ * and the line after it is whole. */
+static void
+test_cut_overlong_in_pieces(void **state)
+{
+	struct evbuffer *b = evbuffer_new();
+	int skip = 0;
+
+	(void)state;
+	evbuffer_add_printf(b, "123456");
+	cut_expect(b, 4, 0, &skip, "!", 0);
+	evbuffer_add_printf(b, "789");
+	cut_expect(b, 4, 0, &skip, NULL, 0);	/* still skipping: not again */
+	evbuffer_add_printf(b, "0123456789");
+	cut_expect(b, 4, 0, &skip, NULL, 0);	/* over max again: not again */
+	assert_int_equal(evbuffer_get_length(b), 0);
+	evbuffer_add_printf(b, "0\nok\n");
+	cut_expect(b, 4, 0, &skip, "ok", 1);
+	assert_int_equal(skip, 0);
+	cut_expect(b, 4, 0, &skip, NULL, 0);
+	evbuffer_free(b);
+}
+
+/* EOF in the middle of an overlong line: its rest is dropped unsaid, and
+ * the cutter is ready for a new stream. */
+static void
+test_cut_overlong_at_eof(void **state)
+{
+	struct evbuffer *b = evbuffer_new();
+	int skip = 0;
+
+	(void)state;
+	evbuffer_add_printf(b, "123456");
+	cut_expect(b, 4, 0, &skip, "!", 0);
+	evbuffer_add_printf(b, "78");
+	cut_expect(b, 4, 1, &skip, NULL, 0);
+	assert_int_equal(skip, 0);
+	assert_int_equal(evbuffer_get_length(b), 0);
+	/* overlong and EOF at once: said once, nothing left to skip */
+	evbuffer_add_printf(b, "123456");
+	cut_expect(b, 4, 1, &skip, "!", 0);
+	assert_int_equal(skip, 0);
+	cut_expect(b, 4, 1, &skip, NULL, 0);
+	evbuffer_free(b);
+}
+
 int
 main(void)
 {
@@ -600,6 +713,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_close_after_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_linger_after_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_path, setup, teardown),
+		cmocka_unit_test(test_cut_lines_cr_and_eof),
+		cmocka_unit_test(test_cut_max_line_exactly),
+		cmocka_unit_test(test_cut_overlong_in_pieces),
+		cmocka_unit_test(test_cut_overlong_at_eof),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -22,6 +22,7 @@
 
 #include "actions.h"
 #include "cfg.h"
+#include "clock.h"
 #include "ctl.h"
 #include "ctl_client.h"
 #include "evsend.h"
@@ -414,15 +415,10 @@ open_output(struct ctx *c, struct gw_err *err)
 static void
 flush_output(struct ctx *c)
 {
-	struct timespec t0, t1;
-	long spent;
+	int64_t deadline = clock_mono_ms() + FLUSH_MS;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	outq_flush(c->out, FLUSH_MS);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	spent = (long)(t1.tv_sec - t0.tv_sec) * 1000 +
-	    (t1.tv_nsec - t0.tv_nsec) / 1000000;
-	outq_flush(c->err, spent < FLUSH_MS ? FLUSH_MS - (int)spent : 0);
+	outq_flush(c->err, (int)clock_ms_left(deadline));
 }
 
 /* ---------- signals ---------- */

@@ -178,6 +178,7 @@ opt_listen(void *ctx, const struct opt_def *d, const char *v,
     struct gw_err *e)
 {
 	struct opts *o = ctx;
+
 	(void)d;
 	if (*v == '\0' || strlen(v) > USOCK_PATH_MAX)
 		return gw_err_set(e, "--listen: a socket path of 1..%d bytes",
@@ -192,6 +193,7 @@ opt_spool(void *ctx, const struct opt_def *d, const char *v,
     struct gw_err *e)
 {
 	struct opts *o = ctx;
+
 	(void)d;
 	if (*v == '\0' || strlen(v) >= 900)
 		return gw_err_set(e, "--spool: a directory path of 1..899 bytes");
@@ -205,6 +207,7 @@ opt_mention(void *ctx, const struct opt_def *d, const char *v,
     struct gw_err *e)
 {
 	struct opts *o = ctx;
+
 	(void)d;
 	if (strlen(v) > DISCORD_MAX_CONTENT)
 		return gw_err_set(e, "--mention: longer than %d characters",
@@ -218,6 +221,7 @@ opt_max_clients(void *ctx, const struct opt_def *d, const char *v,
     struct gw_err *e)
 {
 	struct opts *o = ctx;
+
 	char *end;
 
 	(void)d;
@@ -235,6 +239,7 @@ opt_source(void *ctx, const struct opt_def *d, const char *v,
     struct gw_err *e)
 {
 	struct opts *o = ctx;
+
 	(void)d;
 	(void)e;
 	o->source = v;
@@ -247,6 +252,7 @@ opt_component(void *ctx, const struct opt_def *d, const char *v,
     struct gw_err *e)
 {
 	struct opts *o = ctx;
+
 	(void)d;
 	(void)e;
 	o->component = v;
@@ -259,6 +265,7 @@ opt_log_format(void *ctx, const struct opt_def *d, const char *v,
     struct gw_err *e)
 {
 	struct opts *o = ctx;
+
 	(void)e;
 	o->log_format_arg = v;
 	o->log_format_from = d->flag;

@@ -117,6 +117,7 @@ opt_max_retries(void *ctx, const struct opt_def *d, const char *v,
     struct gw_err *e)
 {
 	struct opts *o = ctx;
+
 	o->max_retries_from = d->flag;
 	return opt_long(o, d, v, e);
 }

@@ -99,6 +99,7 @@ opt_fault(void *ctx, const struct opt_def *d, const char *v,
     struct gw_err *err)
 {
 	struct options *o = ctx;
+
 	struct gw_err e;
 
 	if (sim_fault_parse(v, &o->cfg.fault, &e) < 0)
@@ -111,6 +112,7 @@ opt_client_ids(void *ctx, const struct opt_def *d, const char *v,
     struct gw_err *err)
 {
 	struct options *o = ctx;
+
 	struct gw_err e;
 
 	if (sim_parse_client_ids(v, o->cfg.client_ids_in_use,
@@ -124,6 +126,7 @@ opt_seed(void *ctx, const struct opt_def *d, const char *v,
     struct gw_err *err)
 {
 	struct options *o = ctx;
+
 	long seed;
 
 	if (cfg_long(d->flag, v, 0, LONG_MAX, &seed, err) < 0)
@@ -137,6 +140,7 @@ opt_log_level(void *ctx, const struct opt_def *d, const char *v,
     struct gw_err *err)
 {
 	struct options *o = ctx;
+
 	char q[GW_QUOTE_MAX];
 
 	if (gw_level_parse(v, &o->level) < 0)
@@ -150,6 +154,7 @@ opt_log_format(void *ctx, const struct opt_def *d, const char *v,
     struct gw_err *err)
 {
 	struct options *o = ctx;
+
 	char q[GW_QUOTE_MAX];
 
 	if (gw_log_format_parse(v, &o->format) < 0)

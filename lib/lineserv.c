@@ -4,7 +4,8 @@
  * they are buffered further (one read takes at most max_line + 1 bytes),
  * clients at max_clients, unread replies at out_high (then the client is
  * not read) and 4 * out_high (then replies are dropped), and a client
- * making no progress for idle_s is dropped.
+ * making no progress for idle_s is dropped (without idle_s, one whose
+ * replies make no progress for linger_s).
  */
 #include "lineserv.h"
 
@@ -157,7 +158,8 @@ deliver(struct lineserv_client *cl)
 /* No more lines: close once the replies are out (client_write or, when
  * they already are, the kick from the loop). After the peer's EOF they get
  * linger_s at most, so a client that half-closes and never reads cannot
- * hold the connection (idle_s, when set, applies too). */
+ * hold the connection (idle_s, or without it the linger_s write timeout,
+ * applies too: a paused client's EOF is never read). */
 static void
 start_close(struct lineserv_client *cl)
 {
@@ -442,6 +444,13 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	if (ls->cfg.idle_s > 0) {
 		idle = seconds_tv(ls->cfg.idle_s);
 		bufferevent_set_timeouts(cl->bev, &idle, &idle);
+	} else if (ls->cfg.linger_s > 0) {
+		/* No idle limit, yet a client that never reads must go: one
+		 * paused never shows us its EOF (it is not read), and
+		 * replies it leaves unread keep a closing one. Replies that
+		 * make no progress for linger_s drop it. */
+		idle = seconds_tv(ls->cfg.linger_s);
+		bufferevent_set_timeouts(cl->bev, NULL, &idle);
 	}
 	bufferevent_setcb(cl->bev, client_read, client_write, client_event, cl);
 	bufferevent_enable(cl->bev, EV_READ | EV_WRITE);

@@ -53,7 +53,8 @@ struct lineserv_config {
 	const char *busy_line;	/* refused client: this line (no LF) is sent
 				 * without waiting, then the socket closed;
 				 * NULL: closed silently. Copied. */
-	double idle_s;		/* no progress for this long: disconnect; 0 never */
+	double idle_s;		/* no progress for this long: disconnect; 0:
+				 * never (but see linger_s) */
 	size_t out_high;	/* unread replies above this: stop reading the
 				 * client; 0: no back-pressure */
 	size_t out_low;		/* ... until they are at most this */
@@ -61,7 +62,11 @@ struct lineserv_config {
 				 * > 0: after lineserv_close, FIN and discard
 				 * input until the peer's EOF, at most this
 				 * long; after the peer's EOF, the replies
-				 * get at most this long to go out */
+				 * get at most this long to go out. With
+				 * idle_s 0, also: replies that make no
+				 * progress for this long drop the client
+				 * (LINESERV_IDLE_UNREAD), so one that never
+				 * reads goes, EOF seen or not */
 	int deliver_at_error;	/* 1: a connection error delivers the rest of
 				 * the input (a last line without LF too), as
 				 * EOF does; 0: it is dropped */

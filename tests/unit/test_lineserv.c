@@ -403,6 +403,48 @@ test_replies_not_read(void **state)
 	assert_true(f->lines < 30);
 }
 
+/* Without idle_s, a client that never reads is still closed within a
+ * bound (linger_s without write progress): one that half-closes while
+ * paused (its EOF is never read), and one closed by the owner. */
+static void
+test_unread_without_idle_paused_at_eof(void **state)
+{
+	struct fx *f = *state;
+	char req[30 * 5 + 1] = "";
+	int i;
+
+	f->cfg.max_line = 64;
+	f->cfg.out_high = 4096;
+	f->cfg.out_low = 0;
+	f->cfg.linger_s = 0.3;
+	start(f);
+	peer_open(f, 0);
+	peer_reading(f, 0, 0);
+	for (i = 0; i < 30; i++)
+		strcat(req, "big!\n");
+	peer_send(f, 0, req);
+	shutdown(f->p[0].fd, SHUT_WR);
+	assert_true(run_until(f, log_has, "close socket peer 1 replies not read\n", 5));
+	assert_int_equal(lineserv_count(f->ls), 0);
+}
+
+static void
+test_unread_without_idle_closed_by_owner(void **state)
+{
+	struct fx *f = *state;
+
+	f->cfg.max_line = 64;
+	f->cfg.linger_s = 0.3;
+	start(f);
+	peer_open(f, 0);
+	peer_reading(f, 0, 0);
+	/* 512 KiB of replies, more than the socket holds, then our close */
+	peer_send(f, 0, "big!\nbig!\nbig!\nbig!\nbig!\nbig!\nbig!\nbig!\nclose\n");
+	assert_true(run_until(f, log_has, "line socket peer 1 close\n", 5));
+	assert_true(run_until(f, log_has, "close socket peer 1 replies not read\n", 5));
+	assert_int_equal(lineserv_count(f->ls), 0);
+}
+
 static void
 test_back_pressure_resumes(void **state)
 {
@@ -705,6 +747,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_last_line_at_eof_and_half_close_flush, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replies_not_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unread_without_idle_paused_at_eof, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unread_without_idle_closed_by_owner, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_back_pressure_resumes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuse_with_busy_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_evict_least_recently_active, setup, teardown),

@@ -125,8 +125,8 @@ lineserv_cut(struct evbuffer *buf, size_t max, int eof, int *skipping,
 }
 
 /* Deliver every complete line in cl->in (at EOF the rest is one more),
- * until the client is held, closing, or paused (unless at EOF: then its
- * replies may exceed out_high, up to the drop cap). */
+ * until the client is held, closing, or paused (unless at EOF or going:
+ * then its replies may exceed out_high, up to the drop cap). */
 static void
 deliver(struct lineserv_client *cl)
 {
@@ -135,7 +135,8 @@ deliver(struct lineserv_client *cl)
 	enum lineserv_cut_what w;
 	int calls = 0;
 
-	while (!cl->held && !cl->closing && (!cl->paused || cl->eof)) {
+	while (!cl->held && !cl->closing &&
+	    (!cl->paused || cl->eof || cl->evicting)) {
 		w = lineserv_cut(cl->in, ls->cfg.max_line, cl->eof,
 		    &cl->skipping, &cut);
 		if (w == LINESERV_CUT_NONE)
@@ -272,6 +273,23 @@ client_write(struct bufferevent *bev, void *arg)
 	deliver(cl);		/* lines held while paused */
 }
 
+/* The connection is going (an error, or no progress): with
+ * deliver_at_error, what the client sent is the owner's still, as an
+ * evicted client's is: no hold or pause stops it now, and it cannot be
+ * held again. After an error the rest is a last line too; after a timeout
+ * only whole lines go (half a line is on_close's to report). */
+static void
+deliver_last(struct lineserv_client *cl, int rest)
+{
+	if (!cl->ls->cfg.deliver_at_error || cl->closing)
+		return;
+	cl->held = 0;
+	cl->evicting = 1;
+	if (rest)
+		cl->eof = 1;
+	deliver(cl);
+}
+
 static void
 client_event(struct bufferevent *bev, short what, void *arg)
 {
@@ -287,16 +305,16 @@ client_event(struct bufferevent *bev, short what, void *arg)
 		 * yet, not half a one */
 		size_t part = cl->paused || cl->eof ? 0 :
 		    evbuffer_get_length(cl->in);
+		enum lineserv_why why = (what & BEV_EVENT_WRITING) ?
+		    LINESERV_IDLE_UNREAD : part > 0 ? LINESERV_IDLE_HALF_LINE :
+		    LINESERV_IDLE;
 
-		client_free(cl, (what & BEV_EVENT_WRITING) ? LINESERV_IDLE_UNREAD :
-		    part > 0 ? LINESERV_IDLE_HALF_LINE : LINESERV_IDLE);
+		deliver_last(cl, 0);
+		client_free(cl, why);
 		return;
 	}
 	if (what & BEV_EVENT_ERROR) {
-		if (cl->ls->cfg.deliver_at_error && !cl->closing) {
-			cl->eof = 1;
-			deliver(cl);
-		}
+		deliver_last(cl, 1);
 		client_free(cl, LINESERV_ERROR);
 		return;
 	}

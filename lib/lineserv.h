@@ -69,7 +69,9 @@ struct lineserv_config {
 				 * reads goes, EOF seen or not */
 	int deliver_at_error;	/* 1: a connection error delivers the rest of
 				 * the input (a last line without LF too), as
-				 * EOF does; 0: it is dropped */
+				 * EOF does, and a timeout its whole lines,
+				 * held or paused as the client may be;
+				 * 0: they are dropped */
 };
 
 struct lineserv_ops {
@@ -144,8 +146,9 @@ int lineserv_reply(struct lineserv_client *cl, const char *line, size_t len);
 /*
  * Hold the client (a deferred reply): no more of its lines are delivered,
  * it is not read and cannot be evicted, and after its EOF it stays, until
- * lineserv_release. -1 (not held) when it is being evicted or closing:
- * the owner answers at once instead.
+ * lineserv_release. -1 (not held) when it is being evicted, closing, or
+ * going (its last lines at an error or timeout): the owner answers at
+ * once instead.
  */
 int lineserv_hold(struct lineserv_client *cl);
 

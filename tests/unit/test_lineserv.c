@@ -82,6 +82,10 @@ on_line(struct lineserv_client *cl, const char *line, size_t len, int eol,
 		f->held = cl;
 		return;
 	}
+	if (len == 5 && memcmp(line, "hold?", 5) == 0) {	/* may fail */
+		logf_(f, "hold %d\n", lineserv_hold(cl));
+		return;
+	}
 	if (len == 5 && memcmp(line, "close", 5) == 0) {
 		lineserv_reply(cl, "bye", 3);
 		lineserv_close(cl);
@@ -183,6 +187,15 @@ peer_send(struct fx *f, int i, const char *s)
 	size_t n = strlen(s);
 
 	assert_int_equal(write(f->p[i].fd, s, n), (ssize_t)n);
+}
+
+/* The peer goes: its unread input is gone, our writes to it fail. */
+static void
+peer_close(struct fx *f, int i)
+{
+	event_del(f->p[i].ev);
+	close(f->p[i].fd);
+	f->p[i].fd = -1;
 }
 
 static void
@@ -443,6 +456,53 @@ test_unread_without_idle_closed_by_owner(void **state)
 	assert_true(run_until(f, log_has, "line socket peer 1 close\n", 5));
 	assert_true(run_until(f, log_has, "close socket peer 1 replies not read\n", 5));
 	assert_int_equal(lineserv_count(f->ls), 0);
+}
+
+/* With deliver_at_error, a held client whose connection fails still has
+ * its waiting lines delivered, and can no longer be held. */
+static void
+test_error_while_held_delivers(void **state)
+{
+	struct fx *f = *state;
+
+	f->cfg.deliver_at_error = 1;
+	start(f);
+	peer_open(f, 0);
+	/* gone before our reply to x is written: that write fails */
+	peer_send(f, 0, "x\nhold\nhold?\nB\n");
+	peer_close(f, 0);
+	assert_true(run_until(f, log_has, "close socket peer 1 connection error\n", 5));
+	assert_non_null(strstr(f->log, "line socket peer 1 hold\n"
+	    "line socket peer 1 hold?\nhold -1\n"
+	    "line socket peer 1 B\n"
+	    "close socket peer 1 connection error\n"));
+}
+
+/* ... and one dropped for replies not read has its whole lines read so
+ * far delivered. */
+static void
+test_unread_timeout_delivers(void **state)
+{
+	struct fx *f = *state;
+	char req[16 * 5 + 3] = "";
+	int i;
+
+	f->cfg.deliver_at_error = 1;
+	f->cfg.max_line = 128;	/* all of it in one read */
+	f->cfg.out_high = 4096;
+	f->cfg.out_low = 1024;
+	f->cfg.idle_s = 0.3;
+	start(f);
+	peer_open(f, 0);
+	peer_reading(f, 0, 0);
+	for (i = 0; i < 16; i++)
+		strcat(req, "big!\n");
+	strcat(req, "B\n");
+	peer_send(f, 0, req);
+	assert_true(run_until(f, log_has, "close socket peer 1 replies not read\n", 5));
+	assert_non_null(strstr(f->log, "line socket peer 1 B\n"
+	    "close socket peer 1 replies not read\n"));
+	assert_int_equal(f->lines, 17);
 }
 
 static void
@@ -749,6 +809,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_replies_not_read, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unread_without_idle_paused_at_eof, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unread_without_idle_closed_by_owner, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_error_while_held_delivers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unread_timeout_delivers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_back_pressure_resumes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuse_with_busy_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_evict_least_recently_active, setup, teardown),

@@ -400,13 +400,16 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	(void)salen;
 	if (ls->n >= ls->cfg.max_clients) {
 		victim = ls->cfg.full == LINESERV_EVICT ? eviction_candidate(ls) : NULL;
+		/* going before on_full is told: it cannot be held there, and
+		 * its sends do not wait */
+		if (victim != NULL)
+			victim->evicting = victim->eof = 1;
 		if (ls->ops->on_full != NULL)
 			ls->ops->on_full(ls, victim, ls->arg);
 		if (victim == NULL) {
 			refuse(ls, fd);
 			return;
 		}
-		victim->evicting = victim->eof = 1;	/* its sends do not wait */
 		deliver(victim);	/* keep what it sent */
 		client_free(victim, LINESERV_EVICTED);
 	}

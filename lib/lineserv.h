@@ -93,8 +93,9 @@ struct lineserv_ops {
 	 * on_close (the owner could not take it: out of memory). Optional. */
 	int (*on_connect)(struct lineserv_client *cl, void *arg);
 	/* A new client found max_clients connected. victim: the client about
-	 * to be evicted (its complete lines are still delivered, then
-	 * on_close with LINESERV_EVICTED); NULL: the new one is refused.
+	 * to be evicted, already going (lineserv_hold fails on it; its
+	 * lines are still delivered, then on_close with
+	 * LINESERV_EVICTED); NULL: the new one is refused.
 	 * Optional. */
 	void (*on_full)(struct lineserv *ls, struct lineserv_client *victim,
 	    void *arg);

@@ -48,6 +48,7 @@ struct fx {
 	struct lineserv_client *held;
 	struct event *release;
 	int timed_out;
+	int hold_victim;	/* on_full tries lineserv_hold on the victim */
 };
 
 static void
@@ -121,8 +122,12 @@ on_connect(struct lineserv_client *cl, void *arg)
 static void
 on_full(struct lineserv *ls, struct lineserv_client *victim, void *arg)
 {
+	struct fx *f = arg;
+
 	(void)ls;
-	logf_(arg, "full %s\n", victim ? lineserv_client_origin(victim) : "refused");
+	logf_(f, "full %s\n", victim ? lineserv_client_origin(victim) : "refused");
+	if (victim != NULL && f->hold_victim)
+		logf_(f, "hold victim %d\n", lineserv_hold(victim));
 }
 
 static void
@@ -577,6 +582,29 @@ test_evict_least_recently_active(void **state)
 	assert_int_equal(lineserv_count(f->ls), 2);
 }
 
+/* The victim is already going when on_full is told: it cannot be held,
+ * and its lines are still delivered. */
+static void
+test_evict_victim_not_held_in_on_full(void **state)
+{
+	struct fx *f = *state;
+	struct got_arg g = { 1, "re new\n" };
+
+	f->cfg.max_clients = 1;
+	f->cfg.full = LINESERV_EVICT;
+	f->hold_victim = 1;
+	start(f);
+	peer_open(f, 0);
+	peer_send(f, 0, "first\ntail");
+	assert_true(run_until(f, log_has, "line socket peer 1 first\n", 5));
+	peer_open(f, 1);
+	peer_send(f, 1, "new\n");
+	assert_true(run_until(f, peer_has, &g, 5));
+	assert_non_null(strstr(f->log, "full socket peer 1\nhold victim -1\n"
+	    "line socket peer 1 tail (no LF)\n"
+	    "close socket peer 1 evicted\n"));
+}
+
 static void
 test_held_not_evicted(void **state)
 {
@@ -814,6 +842,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_back_pressure_resumes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuse_with_busy_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_evict_least_recently_active, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_evict_victim_not_held_in_on_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_held_not_evicted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hold_release_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_after_reply, setup, teardown),

@@ -15,7 +15,6 @@
 #include <string.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -23,6 +22,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "clock.h"
 #include "usock.h"
 
 struct lineserv_client {
@@ -32,7 +32,7 @@ struct lineserv_client {
 	struct evbuffer *in;	/* read, not delivered yet */
 	struct event *kick;	/* release / close, finished from the loop */
 	struct event *linger;	/* linger_s deadline */
-	struct timespec last_active;	/* last bytes received */
+	int64_t last_active_ns;	/* last bytes received (clock_mono_ns) */
 	char origin[32];
 	long uid, pid;
 	void *data;
@@ -62,16 +62,6 @@ struct lineserv {
 };
 
 static void client_free(struct lineserv_client *cl, enum lineserv_why why);
-
-static struct timeval
-seconds_tv(double s)
-{
-	struct timeval tv;
-
-	tv.tv_sec = (time_t)s;
-	tv.tv_usec = (suseconds_t)((s - (double)tv.tv_sec) * 1e6);
-	return tv;
-}
 
 static size_t
 out_len(const struct lineserv_client *cl)
@@ -177,7 +167,7 @@ start_close(struct lineserv_client *cl)
 		return;
 	}
 	if (cl->eof && cl->ls->cfg.linger_s > 0) {
-		tv = seconds_tv(cl->ls->cfg.linger_s);
+		tv = clock_tv_ms(cl->ls->cfg.linger_s * 1e3);
 		evtimer_add(cl->linger, &tv);
 	}
 }
@@ -198,7 +188,7 @@ finish_close(struct lineserv_client *cl)
 	cl->lingering = 1;
 	shutdown(bufferevent_getfd(cl->bev), SHUT_WR);
 	bufferevent_enable(cl->bev, EV_READ);
-	tv = seconds_tv(cl->ls->cfg.linger_s);
+	tv = clock_tv_ms(cl->ls->cfg.linger_s * 1e3);
 	evtimer_add(cl->linger, &tv);
 }
 
@@ -241,7 +231,7 @@ client_read(struct bufferevent *bev, void *arg)
 	struct lineserv_client *cl = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 
-	clock_gettime(CLOCK_MONOTONIC, &cl->last_active);
+	cl->last_active_ns = clock_mono_ns();
 	if (cl->lingering) {
 		evbuffer_drain(in, evbuffer_get_length(in));
 		return;
@@ -360,9 +350,7 @@ eviction_candidate(struct lineserv *ls)
 	LIST_FOREACH(cl, &ls->clients, link) {
 		if (cl->held || cl->eof || cl->closing)
 			continue;
-		if (best == NULL || cl->last_active.tv_sec < best->last_active.tv_sec ||
-		    (cl->last_active.tv_sec == best->last_active.tv_sec &&
-		    cl->last_active.tv_nsec < best->last_active.tv_nsec))
+		if (best == NULL || cl->last_active_ns < best->last_active_ns)
 			best = cl;
 	}
 	return best;
@@ -424,7 +412,7 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		cl->uid = (long)cr.uid;
 		cl->pid = (long)cr.pid;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &cl->last_active);
+	cl->last_active_ns = clock_mono_ns();
 	snprintf(cl->origin, sizeof(cl->origin), "socket peer %lu", ++ls->next_peer);
 	cl->in = evbuffer_new();
 	cl->kick = event_new(ls->base, -1, 0, on_kick, cl);
@@ -463,14 +451,14 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	bufferevent_setwatermark(cl->bev, EV_READ, 0, ls->cfg.max_line + 1);
 	bufferevent_setwatermark(cl->bev, EV_WRITE, ls->cfg.out_low, 0);
 	if (ls->cfg.idle_s > 0) {
-		idle = seconds_tv(ls->cfg.idle_s);
+		idle = clock_tv_ms(ls->cfg.idle_s * 1e3);
 		bufferevent_set_timeouts(cl->bev, &idle, &idle);
 	} else if (ls->cfg.linger_s > 0) {
 		/* No idle limit, yet a client that never reads must go: one
 		 * paused never shows us its EOF (it is not read), and
 		 * replies it leaves unread keep a closing one. Replies that
 		 * make no progress for linger_s drop it. */
-		idle = seconds_tv(ls->cfg.linger_s);
+		idle = clock_tv_ms(ls->cfg.linger_s * 1e3);
 		bufferevent_set_timeouts(cl->bev, NULL, &idle);
 	}
 	bufferevent_setcb(cl->bev, client_read, client_write, client_event, cl);

@@ -4,7 +4,8 @@
  * they are buffered further (one read takes at most max_line + 1 bytes),
  * clients at max_clients, unread replies at out_high (then the client is
  * not read) and 4 * out_high (then replies are dropped), and a client
- * making no progress for idle_s is dropped.
+ * making no progress for idle_s is dropped (without idle_s, one whose
+ * replies make no progress for linger_s).
  */
 #include "lineserv.h"
 
@@ -14,7 +15,6 @@
 #include <string.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -22,6 +22,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "clock.h"
 #include "usock.h"
 
 struct lineserv_client {
@@ -31,7 +32,7 @@ struct lineserv_client {
 	struct evbuffer *in;	/* read, not delivered yet */
 	struct event *kick;	/* release / close, finished from the loop */
 	struct event *linger;	/* linger_s deadline */
-	struct timespec last_active;	/* last bytes received */
+	int64_t last_active_ns;	/* last bytes received (clock_mono_ns) */
 	char origin[32];
 	long uid, pid;
 	void *data;
@@ -61,16 +62,6 @@ struct lineserv {
 };
 
 static void client_free(struct lineserv_client *cl, enum lineserv_why why);
-
-static struct timeval
-seconds_tv(double s)
-{
-	struct timeval tv;
-
-	tv.tv_sec = (time_t)s;
-	tv.tv_usec = (suseconds_t)((s - (double)tv.tv_sec) * 1e6);
-	return tv;
-}
 
 static size_t
 out_len(const struct lineserv_client *cl)
@@ -124,8 +115,8 @@ lineserv_cut(struct evbuffer *buf, size_t max, int eof, int *skipping,
 }
 
 /* Deliver every complete line in cl->in (at EOF the rest is one more),
- * until the client is held, closing, or paused (unless at EOF: then its
- * replies may exceed out_high, up to the drop cap). */
+ * until the client is held, closing, or paused (unless at EOF or going:
+ * then its replies may exceed out_high, up to the drop cap). */
 static void
 deliver(struct lineserv_client *cl)
 {
@@ -134,7 +125,8 @@ deliver(struct lineserv_client *cl)
 	enum lineserv_cut_what w;
 	int calls = 0;
 
-	while (!cl->held && !cl->closing && (!cl->paused || cl->eof)) {
+	while (!cl->held && !cl->closing &&
+	    (!cl->paused || cl->eof || cl->evicting)) {
 		w = lineserv_cut(cl->in, ls->cfg.max_line, cl->eof,
 		    &cl->skipping, &cut);
 		if (w == LINESERV_CUT_NONE)
@@ -157,7 +149,8 @@ deliver(struct lineserv_client *cl)
 /* No more lines: close once the replies are out (client_write or, when
  * they already are, the kick from the loop). After the peer's EOF they get
  * linger_s at most, so a client that half-closes and never reads cannot
- * hold the connection (idle_s, when set, applies too). */
+ * hold the connection (idle_s, or without it the linger_s write timeout,
+ * applies too: a paused client's EOF is never read). */
 static void
 start_close(struct lineserv_client *cl)
 {
@@ -174,7 +167,7 @@ start_close(struct lineserv_client *cl)
 		return;
 	}
 	if (cl->eof && cl->ls->cfg.linger_s > 0) {
-		tv = seconds_tv(cl->ls->cfg.linger_s);
+		tv = clock_tv_ms(cl->ls->cfg.linger_s * 1e3);
 		evtimer_add(cl->linger, &tv);
 	}
 }
@@ -195,7 +188,7 @@ finish_close(struct lineserv_client *cl)
 	cl->lingering = 1;
 	shutdown(bufferevent_getfd(cl->bev), SHUT_WR);
 	bufferevent_enable(cl->bev, EV_READ);
-	tv = seconds_tv(cl->ls->cfg.linger_s);
+	tv = clock_tv_ms(cl->ls->cfg.linger_s * 1e3);
 	evtimer_add(cl->linger, &tv);
 }
 
@@ -238,7 +231,7 @@ client_read(struct bufferevent *bev, void *arg)
 	struct lineserv_client *cl = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 
-	clock_gettime(CLOCK_MONOTONIC, &cl->last_active);
+	cl->last_active_ns = clock_mono_ns();
 	if (cl->lingering) {
 		evbuffer_drain(in, evbuffer_get_length(in));
 		return;
@@ -270,6 +263,23 @@ client_write(struct bufferevent *bev, void *arg)
 	deliver(cl);		/* lines held while paused */
 }
 
+/* The connection is going (an error, or no progress): with
+ * deliver_at_error, what the client sent is the owner's still, as an
+ * evicted client's is: no hold or pause stops it now, and it cannot be
+ * held again. After an error the rest is a last line too; after a timeout
+ * only whole lines go (half a line is on_close's to report). */
+static void
+deliver_last(struct lineserv_client *cl, int rest)
+{
+	if (!cl->ls->cfg.deliver_at_error || cl->closing)
+		return;
+	cl->held = 0;
+	cl->evicting = 1;
+	if (rest)
+		cl->eof = 1;
+	deliver(cl);
+}
+
 static void
 client_event(struct bufferevent *bev, short what, void *arg)
 {
@@ -285,16 +295,16 @@ client_event(struct bufferevent *bev, short what, void *arg)
 		 * yet, not half a one */
 		size_t part = cl->paused || cl->eof ? 0 :
 		    evbuffer_get_length(cl->in);
+		enum lineserv_why why = (what & BEV_EVENT_WRITING) ?
+		    LINESERV_IDLE_UNREAD : part > 0 ? LINESERV_IDLE_HALF_LINE :
+		    LINESERV_IDLE;
 
-		client_free(cl, (what & BEV_EVENT_WRITING) ? LINESERV_IDLE_UNREAD :
-		    part > 0 ? LINESERV_IDLE_HALF_LINE : LINESERV_IDLE);
+		deliver_last(cl, 0);
+		client_free(cl, why);
 		return;
 	}
 	if (what & BEV_EVENT_ERROR) {
-		if (cl->ls->cfg.deliver_at_error && !cl->closing) {
-			cl->eof = 1;
-			deliver(cl);
-		}
+		deliver_last(cl, 1);
 		client_free(cl, LINESERV_ERROR);
 		return;
 	}
@@ -340,9 +350,7 @@ eviction_candidate(struct lineserv *ls)
 	LIST_FOREACH(cl, &ls->clients, link) {
 		if (cl->held || cl->eof || cl->closing)
 			continue;
-		if (best == NULL || cl->last_active.tv_sec < best->last_active.tv_sec ||
-		    (cl->last_active.tv_sec == best->last_active.tv_sec &&
-		    cl->last_active.tv_nsec < best->last_active.tv_nsec))
+		if (best == NULL || cl->last_active_ns < best->last_active_ns)
 			best = cl;
 	}
 	return best;
@@ -380,13 +388,16 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	(void)salen;
 	if (ls->n >= ls->cfg.max_clients) {
 		victim = ls->cfg.full == LINESERV_EVICT ? eviction_candidate(ls) : NULL;
+		/* going before on_full is told: it cannot be held there, and
+		 * its sends do not wait */
+		if (victim != NULL)
+			victim->evicting = victim->eof = 1;
 		if (ls->ops->on_full != NULL)
 			ls->ops->on_full(ls, victim, ls->arg);
 		if (victim == NULL) {
 			refuse(ls, fd);
 			return;
 		}
-		victim->evicting = victim->eof = 1;	/* its sends do not wait */
 		deliver(victim);	/* keep what it sent */
 		client_free(victim, LINESERV_EVICTED);
 	}
@@ -401,7 +412,7 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		cl->uid = (long)cr.uid;
 		cl->pid = (long)cr.pid;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &cl->last_active);
+	cl->last_active_ns = clock_mono_ns();
 	snprintf(cl->origin, sizeof(cl->origin), "socket peer %lu", ++ls->next_peer);
 	cl->in = evbuffer_new();
 	cl->kick = event_new(ls->base, -1, 0, on_kick, cl);
@@ -440,8 +451,15 @@ on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	bufferevent_setwatermark(cl->bev, EV_READ, 0, ls->cfg.max_line + 1);
 	bufferevent_setwatermark(cl->bev, EV_WRITE, ls->cfg.out_low, 0);
 	if (ls->cfg.idle_s > 0) {
-		idle = seconds_tv(ls->cfg.idle_s);
+		idle = clock_tv_ms(ls->cfg.idle_s * 1e3);
 		bufferevent_set_timeouts(cl->bev, &idle, &idle);
+	} else if (ls->cfg.linger_s > 0) {
+		/* No idle limit, yet a client that never reads must go: one
+		 * paused never shows us its EOF (it is not read), and
+		 * replies it leaves unread keep a closing one. Replies that
+		 * make no progress for linger_s drop it. */
+		idle = clock_tv_ms(ls->cfg.linger_s * 1e3);
+		bufferevent_set_timeouts(cl->bev, NULL, &idle);
 	}
 	bufferevent_setcb(cl->bev, client_read, client_write, client_event, cl);
 	bufferevent_enable(cl->bev, EV_READ | EV_WRITE);

@@ -53,7 +53,8 @@ struct lineserv_config {
 	const char *busy_line;	/* refused client: this line (no LF) is sent
 				 * without waiting, then the socket closed;
 				 * NULL: closed silently. Copied. */
-	double idle_s;		/* no progress for this long: disconnect; 0 never */
+	double idle_s;		/* no progress for this long: disconnect; 0:
+				 * never (but see linger_s) */
 	size_t out_high;	/* unread replies above this: stop reading the
 				 * client; 0: no back-pressure */
 	size_t out_low;		/* ... until they are at most this */
@@ -61,10 +62,16 @@ struct lineserv_config {
 				 * > 0: after lineserv_close, FIN and discard
 				 * input until the peer's EOF, at most this
 				 * long; after the peer's EOF, the replies
-				 * get at most this long to go out */
+				 * get at most this long to go out. With
+				 * idle_s 0, also: replies that make no
+				 * progress for this long drop the client
+				 * (LINESERV_IDLE_UNREAD), so one that never
+				 * reads goes, EOF seen or not */
 	int deliver_at_error;	/* 1: a connection error delivers the rest of
 				 * the input (a last line without LF too), as
-				 * EOF does; 0: it is dropped */
+				 * EOF does, and a timeout its whole lines,
+				 * held or paused as the client may be;
+				 * 0: they are dropped */
 };
 
 struct lineserv_ops {
@@ -86,8 +93,9 @@ struct lineserv_ops {
 	 * on_close (the owner could not take it: out of memory). Optional. */
 	int (*on_connect)(struct lineserv_client *cl, void *arg);
 	/* A new client found max_clients connected. victim: the client about
-	 * to be evicted (its complete lines are still delivered, then
-	 * on_close with LINESERV_EVICTED); NULL: the new one is refused.
+	 * to be evicted, already going (lineserv_hold fails on it; its
+	 * lines are still delivered, then on_close with
+	 * LINESERV_EVICTED); NULL: the new one is refused.
 	 * Optional. */
 	void (*on_full)(struct lineserv *ls, struct lineserv_client *victim,
 	    void *arg);
@@ -139,8 +147,9 @@ int lineserv_reply(struct lineserv_client *cl, const char *line, size_t len);
 /*
  * Hold the client (a deferred reply): no more of its lines are delivered,
  * it is not read and cannot be evicted, and after its EOF it stays, until
- * lineserv_release. -1 (not held) when it is being evicted or closing:
- * the owner answers at once instead.
+ * lineserv_release. -1 (not held) when it is being evicted, closing, or
+ * going (its last lines at an error or timeout): the owner answers at
+ * once instead.
  */
 int lineserv_hold(struct lineserv_client *cl);
 

@@ -267,6 +267,12 @@ handle_line(struct inputs *in, struct input *src, struct client *cl,
 	src->lineno++;
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
+	/* cut at MAX_LINE for a CR, which is not counted: without one,
+	 * that is a byte too many (for a command or text line too) */
+	if (len > GW_EVENT_MAX_LINE) {
+		reject_line(in, src, src->lineno, "line longer than 65536 bytes");
+		return;
+	}
 	if (len == 0)
 		return;		/* blank lines are not records */
 	for (ws = 0; ws < len && strchr(" \t\f\v", line[ws]) != NULL; ws++)

@@ -5,7 +5,9 @@
  * capped at SIM_MAX_CONTROL_CLIENTS, and a client is not read while
  * SIM_CONTROL_OUTPUT_MAX of its replies are unread. A closing client gets
  * our replies, a FIN, and CONTROL_DRAIN_SECONDS for its own EOF (as API
- * sessions do, docs/protocol.md §8).
+ * sessions do, docs/protocol.md §8); a client whose replies make no
+ * progress for CONTROL_DRAIN_SECONDS is closed (lineserv's linger_s
+ * without idle_s), so one that never reads cannot keep its slot.
  */
 #include "control.h"
 

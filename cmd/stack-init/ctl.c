@@ -132,7 +132,11 @@ ctl_request(struct lineserv_client *cl, const char *line, size_t len,
 	json_t *o;
 	char q[48];
 
-	if (!eol && len > CTL_LINE_MAX) {	/* a CR before an LF only */
+	/* lineserv lets CTL_LINE_MAX + 1 bytes through for a CR, which is
+	 * not counted: without one, that is a byte too many */
+	if (eol && len > 0 && line[len - 1] == '\r')
+		len--;
+	if (len > CTL_LINE_MAX) {
 		ctl_too_long(cl);
 		return;
 	}

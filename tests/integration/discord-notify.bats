@@ -185,6 +185,18 @@ wait_stats() {
 	grep -q 'line longer than 65536 bytes' "$T/notify.log"
 }
 
+@test "a line is at most 65536 bytes before its newline, a CR not counted: a command of 65537 is rejected, of 65536 served" {
+	start_fake
+	start_notify
+	# pad_cmd N: {"cmd":"stats"} padded with spaces to N bytes
+	pad_cmd() { printf '{"cmd":"stats"%*s}' $(($1 - 15)) ''; }
+	{ pad_cmd 65537; echo; } | to_socket >"$T/raw"
+	[ ! -s "$T/raw" ]
+	{ pad_cmd 65536; printf '\r\n'; } | to_socket >"$T/raw"
+	jq -e '.ok == true and .stats.rejected == 1' "$T/raw"
+	grep -q '"event":"notify\.rejected".*line longer than 65536 bytes' "$T/notify.log"
+}
+
 @test "a silent client and a half line do not block other clients" {
 	start_fake
 	start_notify

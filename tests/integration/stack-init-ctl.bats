@@ -253,6 +253,26 @@ sockets_of() { find "/proc/$1/fd" -lname 'socket:*' 2>/dev/null | wc -l; }
 	svc_is s '.state == "ready"'
 }
 
+@test "a request is at most 1024 bytes before its newline, a CR not counted: 1025 get the length error, 1024 are served" {
+	start_init '{"services": [{"name": "s", "argv": ["sleep", "60"]}]}'
+	wait_until 5 svc_is s '.state == "ready"'
+	# pad_req N: {"cmd":"status"} padded with spaces to N bytes
+	pad_req() { printf '{"cmd":"status"%*s}' $(($1 - 16)) ''; }
+	[ "$(pad_req 1024 | wc -c)" -eq 1024 ]
+	too_long='. == {"ok": false, "error": "request longer than 1024 bytes"}'
+	for end in '\n' '\r\n' ''; do
+		{ pad_req 1025; printf "$end"; } | socat -t 5 - "UNIX-CONNECT:$(SOCK)" >"$T/raw" 3>&-
+		one_doc "$too_long" <"$T/raw"
+		{ pad_req 1024; printf "$end"; } | socat -t 5 - "UNIX-CONNECT:$(SOCK)" >"$T/raw" 3>&-
+		one_doc '.ok == true and (.services | map(.name)) == ["s"]' <"$T/raw"
+	done
+	# not JSON: the bad-request error, not the length one
+	{ printf '%1024s' '' | tr ' ' x; printf '\n'; } | socat -t 5 - "UNIX-CONNECT:$(SOCK)" >"$T/raw" 3>&-
+	one_doc '.ok == false and (.error | startswith("expected {"))' <"$T/raw"
+	{ printf '%1025s' '' | tr ' ' x; printf '\n'; } | socat -t 5 - "UNIX-CONNECT:$(SOCK)" >"$T/raw" 3>&-
+	one_doc "$too_long" <"$T/raw"
+}
+
 @test "--log-format text prints readable lines; json and the default off a terminal stay JSON; LOG_FORMAT; a bad value is a usage error" {
 	printf '%s\n' '{"services": [{"name": "s", "argv": ["sh", "-c", "echo hello; exec sleep 60"]}]}' >"$T/stack.json"
 	run_fmt() {	# $1: output file; the rest: stack-init's options

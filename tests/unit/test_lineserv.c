@@ -48,6 +48,7 @@ struct fx {
 	struct lineserv_client *held;
 	struct event *release;
 	int timed_out;
+	int hold_victim;	/* on_full tries lineserv_hold on the victim */
 };
 
 static void
@@ -80,6 +81,10 @@ on_line(struct lineserv_client *cl, const char *line, size_t len, int eol,
 	if (len == 4 && memcmp(line, "hold", 4) == 0) {
 		assert_int_equal(lineserv_hold(cl), 0);
 		f->held = cl;
+		return;
+	}
+	if (len == 5 && memcmp(line, "hold?", 5) == 0) {	/* may fail */
+		logf_(f, "hold %d\n", lineserv_hold(cl));
 		return;
 	}
 	if (len == 5 && memcmp(line, "close", 5) == 0) {
@@ -117,8 +122,12 @@ on_connect(struct lineserv_client *cl, void *arg)
 static void
 on_full(struct lineserv *ls, struct lineserv_client *victim, void *arg)
 {
+	struct fx *f = arg;
+
 	(void)ls;
-	logf_(arg, "full %s\n", victim ? lineserv_client_origin(victim) : "refused");
+	logf_(f, "full %s\n", victim ? lineserv_client_origin(victim) : "refused");
+	if (victim != NULL && f->hold_victim)
+		logf_(f, "hold victim %d\n", lineserv_hold(victim));
 }
 
 static void
@@ -183,6 +192,15 @@ peer_send(struct fx *f, int i, const char *s)
 	size_t n = strlen(s);
 
 	assert_int_equal(write(f->p[i].fd, s, n), (ssize_t)n);
+}
+
+/* The peer goes: its unread input is gone, our writes to it fail. */
+static void
+peer_close(struct fx *f, int i)
+{
+	event_del(f->p[i].ev);
+	close(f->p[i].fd);
+	f->p[i].fd = -1;
 }
 
 static void
@@ -403,6 +421,95 @@ test_replies_not_read(void **state)
 	assert_true(f->lines < 30);
 }
 
+/* Without idle_s, a client that never reads is still closed within a
+ * bound (linger_s without write progress): one that half-closes while
+ * paused (its EOF is never read), and one closed by the owner. */
+static void
+test_unread_without_idle_paused_at_eof(void **state)
+{
+	struct fx *f = *state;
+	char req[30 * 5 + 1] = "";
+	int i;
+
+	f->cfg.max_line = 64;
+	f->cfg.out_high = 4096;
+	f->cfg.out_low = 0;
+	f->cfg.linger_s = 0.3;
+	start(f);
+	peer_open(f, 0);
+	peer_reading(f, 0, 0);
+	for (i = 0; i < 30; i++)
+		strcat(req, "big!\n");
+	peer_send(f, 0, req);
+	shutdown(f->p[0].fd, SHUT_WR);
+	assert_true(run_until(f, log_has, "close socket peer 1 replies not read\n", 5));
+	assert_int_equal(lineserv_count(f->ls), 0);
+}
+
+static void
+test_unread_without_idle_closed_by_owner(void **state)
+{
+	struct fx *f = *state;
+
+	f->cfg.max_line = 64;
+	f->cfg.linger_s = 0.3;
+	start(f);
+	peer_open(f, 0);
+	peer_reading(f, 0, 0);
+	/* 512 KiB of replies, more than the socket holds, then our close */
+	peer_send(f, 0, "big!\nbig!\nbig!\nbig!\nbig!\nbig!\nbig!\nbig!\nclose\n");
+	assert_true(run_until(f, log_has, "line socket peer 1 close\n", 5));
+	assert_true(run_until(f, log_has, "close socket peer 1 replies not read\n", 5));
+	assert_int_equal(lineserv_count(f->ls), 0);
+}
+
+/* With deliver_at_error, a held client whose connection fails still has
+ * its waiting lines delivered, and can no longer be held. */
+static void
+test_error_while_held_delivers(void **state)
+{
+	struct fx *f = *state;
+
+	f->cfg.deliver_at_error = 1;
+	start(f);
+	peer_open(f, 0);
+	/* gone before our reply to x is written: that write fails */
+	peer_send(f, 0, "x\nhold\nhold?\nB\n");
+	peer_close(f, 0);
+	assert_true(run_until(f, log_has, "close socket peer 1 connection error\n", 5));
+	assert_non_null(strstr(f->log, "line socket peer 1 hold\n"
+	    "line socket peer 1 hold?\nhold -1\n"
+	    "line socket peer 1 B\n"
+	    "close socket peer 1 connection error\n"));
+}
+
+/* ... and one dropped for replies not read has its whole lines read so
+ * far delivered. */
+static void
+test_unread_timeout_delivers(void **state)
+{
+	struct fx *f = *state;
+	char req[16 * 5 + 3] = "";
+	int i;
+
+	f->cfg.deliver_at_error = 1;
+	f->cfg.max_line = 128;	/* all of it in one read */
+	f->cfg.out_high = 4096;
+	f->cfg.out_low = 1024;
+	f->cfg.idle_s = 0.3;
+	start(f);
+	peer_open(f, 0);
+	peer_reading(f, 0, 0);
+	for (i = 0; i < 16; i++)
+		strcat(req, "big!\n");
+	strcat(req, "B\n");
+	peer_send(f, 0, req);
+	assert_true(run_until(f, log_has, "close socket peer 1 replies not read\n", 5));
+	assert_non_null(strstr(f->log, "line socket peer 1 B\n"
+	    "close socket peer 1 replies not read\n"));
+	assert_int_equal(f->lines, 17);
+}
+
 static void
 test_back_pressure_resumes(void **state)
 {
@@ -473,6 +580,29 @@ test_evict_least_recently_active(void **state)
 	    "close socket peer 1 evicted\n"));
 	assert_true(run_until(f, peer_eof, &zero, 5));
 	assert_int_equal(lineserv_count(f->ls), 2);
+}
+
+/* The victim is already going when on_full is told: it cannot be held,
+ * and its lines are still delivered. */
+static void
+test_evict_victim_not_held_in_on_full(void **state)
+{
+	struct fx *f = *state;
+	struct got_arg g = { 1, "re new\n" };
+
+	f->cfg.max_clients = 1;
+	f->cfg.full = LINESERV_EVICT;
+	f->hold_victim = 1;
+	start(f);
+	peer_open(f, 0);
+	peer_send(f, 0, "first\ntail");
+	assert_true(run_until(f, log_has, "line socket peer 1 first\n", 5));
+	peer_open(f, 1);
+	peer_send(f, 1, "new\n");
+	assert_true(run_until(f, peer_has, &g, 5));
+	assert_non_null(strstr(f->log, "full socket peer 1\nhold victim -1\n"
+	    "line socket peer 1 tail (no LF)\n"
+	    "close socket peer 1 evicted\n"));
 }
 
 static void
@@ -705,9 +835,14 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_last_line_at_eof_and_half_close_flush, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replies_not_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unread_without_idle_paused_at_eof, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unread_without_idle_closed_by_owner, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_error_while_held_delivers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unread_timeout_delivers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_back_pressure_resumes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refuse_with_busy_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_evict_least_recently_active, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_evict_victim_not_held_in_on_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_held_not_evicted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hold_release_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_close_after_reply, setup, teardown),

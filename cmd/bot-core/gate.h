@@ -1,0 +1,56 @@
+/*
+ * gate: bot-core's safety gate, the single answer to "may an order leave
+ * now?" (docs/bot-core.md "THE GATE"). A pure state machine: the owner
+ * raises and clears conditions as they happen; the gate is open only when
+ * none is raised. Every change of open/closed is reported to the owner
+ * once (it logs gate.opened / gate.closed with the reason). No I/O, no
+ * clock.
+ */
+#ifndef BOT_GATE_H
+#define BOT_GATE_H
+
+/* Conditions that close the gate, in the order their reason is given
+ * when several hold (the first raised one in this order names it). */
+enum gate_cond {
+	GATE_LIVE_REFUSED,	/* a live account while TRADING_MODE=paper:
+				 * raised for the life of the process */
+	GATE_HALTED,		/* the operator's halt, until resume */
+	GATE_NOT_VALIDATED,	/* no validated session since the last
+				 * connect (also after EOF: cleared only by
+				 * the next validation) */
+	GATE_CLIENT_ID,		/* 326: our client id is in use */
+	GATE_CONN_LOST,		/* 1100 without a later 1101/1102 */
+	GATE_HEARTBEAT,		/* reqCurrentTime unanswered in time */
+	GATE_FARM,		/* 2110: gateway to server connectivity broken */
+	GATE_RESTART_WINDOW,	/* inside RESTART_WINDOW (New York) */
+	GATE_STRATEGY_C,	/* the active strategy is C */
+	GATE_N_CONDS
+};
+
+struct gate {
+	unsigned raised;	/* bit per enum gate_cond */
+	char detail[GATE_N_CONDS][128];	/* why each was raised */
+};
+
+/* All raised but nothing else: closed, "not validated" first. */
+void gate_init(struct gate *g);
+
+/*
+ * Raise (on = 1, with a short detail, may be NULL) or clear (on = 0) a
+ * condition. Returns 1 when the gate's open/closed state changed, else 0.
+ * Clearing GATE_LIVE_REFUSED is ignored (it holds for the process's life).
+ */
+int gate_set(struct gate *g, enum gate_cond c, int on, const char *detail);
+
+int gate_is_open(const struct gate *g);
+int gate_is_raised(const struct gate *g, enum gate_cond c);
+
+/* The reason it is closed: "halted", "not-validated", ... for the first
+ * raised condition in enum order, or "open". Stable names (events,
+ * bot.sock status, the strategy's gate message). */
+const char *gate_reason(const struct gate *g);
+/* The detail given when that condition was raised ("" when none). */
+const char *gate_detail(const struct gate *g);
+const char *gate_cond_name(enum gate_cond c);
+
+#endif

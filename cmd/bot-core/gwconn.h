@@ -1,0 +1,121 @@
+/*
+ * gwconn: bot-core's connection to the gateway (docs/bot-core.md
+ * "GATEWAY"), on lib/tws_session:
+ *
+ *  - start-up: wait at API level, first delay retry_interval doubling to
+ *    retry_cap, at most max_retries attempts within startup_timeout; a
+ *    gateway already up is used at once; each failed attempt reported with
+ *    its verdict name (relay-closed, not-logged-in, ...); giving up is
+ *    reported once (the owner alerts and exits 1);
+ *  - a validated session (nextValidId + non-empty managedAccounts);
+ *  - heartbeat: reqCurrentTime every heartbeat_interval, lost when not
+ *    answered within heartbeat_timeout;
+ *  - notices (1100, 1101, 1102, 2110, 326, ...) passed on;
+ *  - after a lost session: reconnect with capped backoff and at most
+ *    reconnect_max attempts per reconnect_window (then it waits for the
+ *    window to slide; never hammers a restarting gateway);
+ *  - market data: reqMarketDataType, then reqMktData per symbol; the
+ *    latest bid/ask/last/sizes/volume per symbol; re-subscribed after
+ *    every new validated session and after 1101.
+ *
+ * Everything arrives through one callback on the loop; nothing blocks.
+ */
+#ifndef BOT_GWCONN_H
+#define BOT_GWCONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gw_err.h"
+
+struct event_base;
+struct evdns_base;
+struct gwconn;
+
+#define GWCONN_MAX_SYMBOLS 64
+
+struct gwconn_config {
+	char host[256];
+	int port;
+	int client_id;
+	double startup_timeout_s;	/* GATEWAY_STARTUP_TIMEOUT (300) */
+	long max_retries;		/* GATEWAY_MAX_RETRIES (30) */
+	double retry_interval_s;	/* GATEWAY_RETRY_INTERVAL (5) */
+	double retry_cap_s;		/* 30 */
+	double connect_timeout_s;	/* one attempt's handshake budget (5) */
+	double heartbeat_interval_s;	/* HEARTBEAT_INTERVAL (10) */
+	double heartbeat_timeout_s;	/* HEARTBEAT_TIMEOUT (5) */
+	int market_data_type;		/* MARKET_DATA_TYPE 1..4 (3) */
+	int reconnect_max;		/* attempts per window (10) */
+	double reconnect_window_s;	/* (300) */
+};
+
+/* Defaults as above; host 127.0.0.1, port 4002, client id 1. */
+void gwconn_config_init(struct gwconn_config *cfg);
+
+/* The latest market snapshot of one symbol (NaN / -1 when not seen). */
+struct gwconn_quote {
+	const char *symbol;
+	double bid, ask, last;
+	long long bid_size, ask_size, last_size, volume;
+	long long ts_ms;		/* wall clock of the latest tick */
+};
+
+enum gwconn_event_type {
+	GWC_ATTEMPT_FAILED,	/* attempt, verdict, reason; starting or
+				 * reconnecting */
+	GWC_GAVE_UP,		/* start-up budget spent (attempt, reason):
+				 * nothing more happens */
+	GWC_READY,		/* a validated session (accounts, version) */
+	GWC_LOST,		/* the session ended (reason): EOF, error,
+				 * heartbeat timeout; reconnecting follows */
+	GWC_HEARTBEAT_OK,	/* a reqCurrentTime answered (rtt_ms) */
+	GWC_NOTICE,		/* an error/notice message (code, text) */
+	GWC_TICK,		/* quote changed */
+	GWC_RECONNECT_LIMITED,	/* reconnect_max reached in the window: next
+				 * attempt in delay_s */
+};
+
+struct gwconn_event {
+	enum gwconn_event_type type;
+	int attempt;
+	const char *verdict;	/* tws_verdict_name(): "unreachable", ... */
+	const char *reason;
+	int code;		/* NOTICE */
+	const char *text;	/* NOTICE */
+	double rtt_ms;		/* HEARTBEAT_OK */
+	double delay_s;		/* ATTEMPT_FAILED (next try), RECONNECT_LIMITED */
+	const struct gwconn_quote *quote;	/* TICK: valid during the callback */
+};
+
+typedef void (*gwconn_cb)(struct gwconn *g, const struct gwconn_event *ev,
+    void *arg);
+
+/* Check cfg (ranges: one-line message naming the setting). */
+int gwconn_config_check(const struct gwconn_config *cfg, struct gw_err *err);
+
+struct gwconn *gwconn_new(struct event_base *base, struct evdns_base *dns,
+    const struct gwconn_config *cfg, gwconn_cb cb, void *arg,
+    struct gw_err *err);
+/* Begin the start-up wait (the first attempt at once). */
+int gwconn_start(struct gwconn *g, struct gw_err *err);
+/* The symbols to stream (copied); applied now when validated, else at
+ * the next validation. n at most GWCONN_MAX_SYMBOLS. */
+int gwconn_subscribe(struct gwconn *g, const char *const *symbols, size_t n,
+    struct gw_err *err);
+/* Cancel market data and close the session cleanly (shutdown). */
+void gwconn_stop(struct gwconn *g);
+/* May be called from its callback. */
+void gwconn_free(struct gwconn *g);
+
+int gwconn_connected(const struct gwconn *g);
+int gwconn_validated(const struct gwconn *g);
+int gwconn_server_version(const struct gwconn *g);
+const char *gwconn_accounts(const struct gwconn *g);	/* "DU1,DU2" or "" */
+/* Wall-clock ms of the last proof of life (validation or heartbeat
+ * answer), 0 when none. */
+int64_t gwconn_last_check_ms(const struct gwconn *g);
+const struct gwconn_quote *gwconn_quote(const struct gwconn *g,
+    const char *symbol);
+
+#endif

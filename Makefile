@@ -95,7 +95,10 @@ $(LIBGW): $(LIB_OBJS)
 prog_srcs = $(wildcard cmd/$(1)/*.c)
 prog_objs = $(patsubst %.c,$(OBJDIR)/%.o,$(call prog_srcs,$(1)))
 prog_mods = $(filter-out $(OBJDIR)/cmd/$(1)/main.o,$(call prog_objs,$(1)))
-ROOMS := $(foreach p,$(PROGS),$(if $(call prog_mods,$(p)),$(p)))
+# Every cmd/<dir> with modules is a room (a program's modules may land
+# before its main.c does).
+ALL_ROOMS := $(notdir $(wildcard cmd/*))
+ROOMS := $(foreach p,$(ALL_ROOMS),$(if $(call prog_mods,$(p)),$(p)))
 PROG_ARS := $(ROOMS:%=$(OBJDIR)/cmd/%/libroom.a)
 define room_rule
 $(OBJDIR)/cmd/$(1)/libroom.a: $(call prog_mods,$(1))
@@ -118,7 +121,7 @@ $(BINDIR)/discord-notify: $(call prog_objs,discord-notify) $(LIBGW)
 
 # Unit tests see every room's headers; each links the rooms' archives (only
 # the objects it uses are pulled in) before the shared library.
-TEST_CPPFLAGS := $(PROGS:%=-iquote cmd/%)
+TEST_CPPFLAGS := $(ALL_ROOMS:%=-iquote cmd/%)
 $(OBJDIR)/tests/%.o: ALL_CPPFLAGS += $(TEST_CPPFLAGS)
 $(BINDIR)/tests/test_%: $(OBJDIR)/tests/unit/test_%.o $(PROG_ARS) $(LIBGW)
 	@mkdir -p $(@D)
@@ -151,7 +154,7 @@ bench: all $(BINDIR)/tests/freeport $(BINDIR)/tests/fake-discord $(BENCH_BINS)
 	GWKIT_BIN=$(abspath $(BINDIR)) bench/run.sh
 
 # libFuzzer needs clang; the fuzz binaries link the library sources directly.
-ROOM_SRCS := $(filter-out %/main.c,$(foreach p,$(PROGS),$(call prog_srcs,$(p))))
+ROOM_SRCS := $(filter-out %/main.c,$(foreach p,$(ALL_ROOMS),$(call prog_srcs,$(p))))
 bin/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) $(ROOM_SRCS) | $(OBJDIR)/.deps-ok
 	@mk/deps.sh fuzz
 	@mkdir -p $(@D)

@@ -263,3 +263,35 @@ dclient_reply_clear(struct dclient_reply *rep)
 	json_decref(rep->obj);
 	memset(rep, 0, sizeof(*rep));
 }
+
+enum dclient_verdict
+dclient_request(const char *path, const char *req, long timeout_ms,
+    size_t reply_max, struct dclient_reply *rep, const char **msg,
+    struct gw_err *err)
+{
+	json_error_t je;
+	int ok = 0, busy = 0;
+
+	*msg = NULL;
+	if (dclient_ask(path, req, timeout_ms, reply_max, rep, err) < 0) {
+		if (rep->fail == DCLIENT_FAIL_JSON)
+			gw_err_set(err, "%s: a reply that is not a JSON object "
+			    "with \"ok\": %s", path, rep->jerr.text);
+		else if (rep->fail == DCLIENT_FAIL_TIMEOUT) {
+			struct gw_err why = *err;	/* not formatted into itself */
+
+			gw_err_set(err, "%s (--timeout)", why.msg);
+		}
+		return DCLIENT_NO_ANSWER;
+	}
+	if (json_unpack_ex(rep->obj, &je, 0, "{s:b, s?:s, s?:b}", "ok", &ok,
+	    "error", msg, "busy", &busy) < 0) {
+		*msg = NULL;
+		gw_err_set(err, "%s: a reply that is not a JSON object with "
+		    "\"ok\": %s", path, je.text);
+		return DCLIENT_NO_ANSWER;
+	}
+	if (busy)
+		return DCLIENT_BUSY;
+	return ok ? DCLIENT_DONE : DCLIENT_REFUSED;
+}

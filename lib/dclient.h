@@ -56,4 +56,23 @@ int dclient_ask(const char *path, const char *req, long timeout_ms,
 /* Free what rep holds and zero it (NULL-safe, idempotent). */
 void dclient_reply_clear(struct dclient_reply *rep);
 
+/* How a daemon answered a control request ({"ok": bool, "error"?: text,
+ * "busy"?: bool}, the convention of every gwkit control socket). */
+enum dclient_verdict {
+	DCLIENT_DONE,		/* "ok": true */
+	DCLIENT_REFUSED,	/* "ok": false: *msg says why (may be NULL) */
+	DCLIENT_BUSY,		/* "busy": true: not served, try again */
+	DCLIENT_NO_ANSWER,	/* no usable reply: err says why */
+};
+
+/*
+ * dclient_ask, then judge the reply by that convention. rep->line is the
+ * reply to show for every verdict but DCLIENT_NO_ANSWER; *msg points into
+ * rep (valid until dclient_reply_clear). A reply without a boolean "ok"
+ * is no answer (err names path and jansson's reason).
+ */
+enum dclient_verdict dclient_request(const char *path, const char *req,
+    long timeout_ms, size_t reply_max, struct dclient_reply *rep,
+    const char **msg, struct gw_err *err);
+
 #endif

@@ -24,10 +24,10 @@ ctl_client_run(const char *path, const char *verb, const char *name,
 	json_t *req = json_pack("{s:s, s:s*}", "cmd", verb, "service", name);
 	struct dclient_reply rep;
 	const char *msg = NULL;
-	json_error_t je;
+	enum dclient_verdict v;
 	struct gw_err e;
 	char *line;
-	int ok = 0, busy = 0, rc = EX_UNAVAILABLE;
+	int rc = EX_UNAVAILABLE;
 	long ms = (long)(timeout_s * 1000.0 + 0.5);
 
 	line = req ? json_dumps(req, JSON_COMPACT) : NULL;
@@ -39,19 +39,9 @@ ctl_client_run(const char *path, const char *verb, const char *name,
 		free(line);
 		return rc;
 	}
-	if (dclient_ask(path, line, ms, CTL_REPLY_MAX, &rep, &e) < 0) {
-		if (rep.fail == DCLIENT_FAIL_JSON)
-			warn("ctl: %s: a reply that is not a JSON "
-			    "object with \"ok\": %s", path, rep.jerr.text);
-		else
-			warn("ctl: %s%s", e.msg, rep.fail ==
-			    DCLIENT_FAIL_TIMEOUT ? " (--timeout)" : "");
-		goto out;
-	}
-	if (json_unpack_ex(rep.obj, &je, 0, "{s:b, s?:s, s?:b}", "ok", &ok,
-	    "error", &msg, "busy", &busy) < 0) {
-		warn("ctl: %s: a reply that is not a JSON object "
-		    "with \"ok\": %s", path, je.text);
+	v = dclient_request(path, line, ms, CTL_REPLY_MAX, &rep, &msg, &e);
+	if (v == DCLIENT_NO_ANSWER) {
+		warn("ctl: %s", e.msg);
 		goto out;
 	}
 	if (fprintf(out, "%s\n", rep.line) < 0 || fflush(out) == EOF) {
@@ -60,15 +50,15 @@ ctl_client_run(const char *path, const char *verb, const char *name,
 		rc = EX_IOERR;
 		goto out;
 	}
-	if (busy) {
+	if (v == DCLIENT_BUSY) {
 		warn("ctl: %s: %s; try again", path,
 		    msg ? msg : "busy");
 		goto out;	/* 69: not answered */
 	}
-	if (!ok)
+	if (v == DCLIENT_REFUSED)
 		warn("ctl %s: %s", verb, msg ? msg :
 		    "failed (no error text)");
-	rc = ok ? 0 : EXIT_CTL_REFUSED;
+	rc = v == DCLIENT_DONE ? 0 : EXIT_CTL_REFUSED;
 out:
 	dclient_reply_clear(&rep);
 	free(line);

@@ -37,6 +37,8 @@ enum srv_mode {
 				 * its length */
 	SRV_BUSY_UNREAD,	/* reply and close before reading anything */
 	SRV_CLOSE_UNREAD,	/* close before reading anything, no reply */
+	SRV_REFUSED,		/* {"ok":false,"error":...} */
+	SRV_NO_OK,		/* a JSON object without a boolean "ok" */
 };
 
 struct fixture {
@@ -173,6 +175,8 @@ serve(int lfd, enum srv_mode m, size_t n)
 	    "{\"ok\":false,\"error\":\"too many\",\"busy\":true}\n";
 	static const char not_json[] = "dclient says \"ok\":true\n";
 	static const char array[] = "[{\"ok\":true}]\n";
+	static const char refused[] = "{\"ok\":false,\"error\":\"no such\"}\n";
+	static const char no_ok[] = "{\"ok\":\"yes\"}\n";
 	char line[256];
 	char *big;
 	long len;
@@ -222,6 +226,10 @@ serve(int lfd, enum srv_mode m, size_t n)
 		_exit(srv_write(c, not_json, strlen(not_json)) < 0 ? 11 : 0);
 	case SRV_ARRAY:
 		_exit(srv_write(c, array, strlen(array)) < 0 ? 11 : 0);
+	case SRV_REFUSED:
+		_exit(srv_write(c, refused, strlen(refused)) < 0 ? 11 : 0);
+	case SRV_NO_OK:
+		_exit(srv_write(c, no_ok, strlen(no_ok)) < 0 ? 11 : 0);
 	default:
 		_exit(15);
 	}
@@ -555,10 +563,99 @@ test_peer_answers_and_closes_while_we_write(void **state)
 	free(req);
 }
 
+/* dclient_request judges a reply by "ok", "error" and "busy". */
+static void
+test_request_done(void **state)
+{
+	struct fixture *fx = *state;
+	struct dclient_reply rep;
+	struct gw_err e = { "" };
+	const char *msg = "x";
+
+	start_server(fx, SRV_REPLY);
+	assert_int_equal(dclient_request(fx->path, REQ, 5000, 4096, &rep, &msg,
+	    &e), DCLIENT_DONE);
+	assert_null(msg);
+	assert_string_equal(rep.line, "{\"ok\":true,\"pong\":1}");
+	dclient_reply_clear(&rep);
+	assert_int_equal(server_status(fx), 0);
+}
+
+static void
+test_request_refused(void **state)
+{
+	struct fixture *fx = *state;
+	struct dclient_reply rep;
+	struct gw_err e = { "" };
+	const char *msg = NULL;
+
+	start_server(fx, SRV_REFUSED);
+	assert_int_equal(dclient_request(fx->path, REQ, 5000, 4096, &rep, &msg,
+	    &e), DCLIENT_REFUSED);
+	assert_non_null(msg);
+	assert_string_equal(msg, "no such");
+	dclient_reply_clear(&rep);
+	assert_int_equal(server_status(fx), 0);
+}
+
+static void
+test_request_busy(void **state)
+{
+	struct fixture *fx = *state;
+	struct dclient_reply rep;
+	struct gw_err e = { "" };
+	const char *msg = NULL;
+
+	start_server(fx, SRV_BUSY_UNREAD);
+	assert_int_equal(dclient_request(fx->path, REQ, 5000, 4096, &rep, &msg,
+	    &e), DCLIENT_BUSY);
+	assert_string_equal(msg, "too many");
+	dclient_reply_clear(&rep);
+	assert_int_equal(server_status(fx), 0);
+}
+
+static void
+test_request_no_ok(void **state)
+{
+	struct fixture *fx = *state;
+	struct dclient_reply rep;
+	struct gw_err e = { "" };
+	const char *msg = NULL;
+
+	start_server(fx, SRV_NO_OK);
+	assert_int_equal(dclient_request(fx->path, REQ, 5000, 4096, &rep, &msg,
+	    &e), DCLIENT_NO_ANSWER);
+	assert_non_null(strstr(e.msg, "a reply that is not a JSON object with"));
+	assert_non_null(strstr(e.msg, fx->path));
+	dclient_reply_clear(&rep);
+	assert_int_equal(server_status(fx), 0);
+}
+
+static void
+test_request_timeout_named(void **state)
+{
+	struct fixture *fx = *state;
+	struct dclient_reply rep;
+	struct gw_err e = { "" };
+	const char *msg = NULL;
+
+	start_server(fx, SRV_HALF);
+	assert_int_equal(dclient_request(fx->path, REQ, 300, 4096, &rep, &msg,
+	    &e), DCLIENT_NO_ANSWER);
+	assert_non_null(strstr(e.msg, "within the deadline (--timeout)"));
+	dclient_reply_clear(&rep);
+	assert_int_equal(server_status(fx), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_request_done, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_request_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_request_busy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_request_no_ok, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_request_timeout_named, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_normal_reply, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reply_ends_at_eof, setup,
 		    teardown),

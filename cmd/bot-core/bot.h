@@ -1,0 +1,73 @@
+/*
+ * bot: bot-core's core (docs/bot-core.md): it ties the gateway session
+ * (gwconn), the safety gate (gate), the gameplan, the risk gate and shadow
+ * book (risk) and the strategy process (strategy) together, and is the
+ * single choke point every order intent passes. It logs every decision as
+ * an event; the log's sink sends alerts to discord-notify. One object on
+ * the event loop; nothing here blocks or exits.
+ */
+#ifndef BOT_BOT_H
+#define BOT_BOT_H
+
+#include <jansson.h>
+
+#include "gw_err.h"
+#include "gwconn.h"
+#include "log.h"
+
+struct event_base;
+struct evdns_base;
+struct bot;
+
+struct bot_config {
+	struct gwconn_config gw;
+	char gameplan_path[4096];	/* GAMEPLAN_PATH */
+	const char *strategy_cmd;	/* STRATEGY_CMD; NULL: none */
+	int dry_run;			/* DRY_RUN (always 1 in this version) */
+	const char *trading_mode;	/* "paper" or "live" */
+	double starting_capital;	/* STARTING_CAPITAL; 0: not set */
+	int window_start_min, window_end_min;	/* RESTART_WINDOW, New York */
+	int resume_after_reconnect;	/* RESUME_AFTER_RECONNECT */
+	double strategy_restart_max_s;	/* 60 */
+	const char *tz;			/* "America/New_York" (tests: $BOT_TZ) */
+};
+
+void bot_config_init(struct bot_config *cfg);
+
+/*
+ * What bot_new's owner is told: the start-up wait gave up (exit 1 so the
+ * supervisor's policy applies), or a stop has completed (exit 0).
+ */
+struct bot_hooks {
+	void (*on_exit)(void *arg, int code);
+	void *arg;
+};
+
+struct bot *bot_new(struct event_base *base, struct evdns_base *dns,
+    const struct bot_config *cfg, struct gw_log *log,
+    const struct bot_hooks *hooks, struct gw_err *err);
+
+/* Load the gameplan, start the strategy process and the gateway wait. */
+int bot_start(struct bot *b, struct gw_err *err);
+
+/* Close the gate, stop the strategy, cancel market data, disconnect;
+ * hooks.on_exit(0) once done. Idempotent. */
+void bot_stop(struct bot *b);
+
+/* The operator's kill switch and its release (bot.sock, `bot-core ctl`):
+ * halt closes the gate and holds Strategy C until resume. who names the
+ * caller for the log. */
+void bot_halt(struct bot *b, const char *who);
+void bot_resume(struct bot *b, const char *who);
+
+/* Re-read and re-validate the gameplan (SIGHUP, ctl reload): 0, or -1
+ * with the reason (Strategy C holds, an alert is sent). */
+int bot_reload(struct bot *b, struct gw_err *err);
+
+/* The status reply of bot.sock (docs/bot-core.md "CONTROL SOCKET"): a
+ * new reference, NULL when memory runs out. */
+json_t *bot_status(const struct bot *b);
+
+void bot_free(struct bot *b);
+
+#endif

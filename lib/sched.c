@@ -1,6 +1,7 @@
 /*
- * sched: next fire time in a named zone (see sched.h). Inputs (schedule
- * strings from a configuration file) are untrusted text.
+ * sched: next fire time in a named zone, and the local time of an instant
+ * there (see sched.h). Inputs (schedule strings from a configuration file)
+ * are untrusted text.
  */
 #include "sched.h"
 
@@ -194,4 +195,28 @@ sched_next(const struct sched_spec *s, time_t now, time_t *next,
 	if (rc < 0)
 		gw_err_set(err, "no fire time within 8 days");
 	return rc;
+}
+
+int
+sched_local(const char *tz, time_t t, struct tm *out, struct gw_err *err)
+{
+	char *old, q[GW_QUOTE_MAX];
+
+	if (tz == NULL || !zone_exists(tz)) {
+		gw_err_quote(q, sizeof(q), tz ? tz : "", tz ? strlen(tz) : 0);
+		return gw_err_set(err, "time zone '%s' is not in the tz database", q);
+	}
+	old = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+	if (getenv("TZ") != NULL && old == NULL)
+		return gw_err_set(err, "out of memory");	/* could not restore TZ */
+	setenv("TZ", tz, 1);
+	tzset();
+	localtime_r(&t, out);
+	if (old != NULL)
+		setenv("TZ", old, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(old);
+	return 0;
 }

@@ -4,9 +4,12 @@
  * both DST transitions: a time inside the spring-forward gap fires at the
  * first valid instant after the gap; a time in the repeated fall-back hour
  * fires once, at its first occurrence. (stack-init's scheduled restarts.)
+ * Also the local time of an instant in a named zone (bot-core's New York
+ * date, regular hours and restart window).
  *
- * sched_next() switches the process's TZ for the duration of the call and
- * restores it: call it from one thread only (gwkit programs have one).
+ * sched_next() and sched_local() switch the process's TZ for the duration
+ * of the call and restore it: call them from one thread only (gwkit
+ * programs have one).
  */
 #ifndef GW_SCHED_H
 #define GW_SCHED_H
@@ -37,5 +40,11 @@ int sched_day(const char *name);
  * (the zone cannot be loaded, or no allowed day within 8 days). */
 int sched_next(const struct sched_spec *s, time_t now, time_t *next,
     struct gw_err *err);
+
+/* The local time of instant t in zone tz ("America/New_York") into *out
+ * (tm_gmtoff gives the offset in effect; tm_zone is not to be kept).
+ * Switches TZ for the call and restores it, like sched_next. Returns 0,
+ * or -1 with err when the zone is not in the tz database. */
+int sched_local(const char *tz, time_t t, struct tm *out, struct gw_err *err);
 
 #endif

@@ -9,6 +9,10 @@
 #ifndef BOT_GATE_H
 #define BOT_GATE_H
 
+#include <time.h>
+
+#include "gw_err.h"
+
 /* Conditions that close the gate, in the order their reason is given
  * when several hold (the first raised one in this order names it). */
 enum gate_cond {
@@ -32,13 +36,15 @@ struct gate {
 	char detail[GATE_N_CONDS][128];	/* why each was raised */
 };
 
-/* All raised but nothing else: closed, "not validated" first. */
+/* Only GATE_NOT_VALIDATED raised: closed, reason "not-validated". */
 void gate_init(struct gate *g);
 
 /*
  * Raise (on = 1, with a short detail, may be NULL) or clear (on = 0) a
  * condition. Returns 1 when the gate's open/closed state changed, else 0.
- * Clearing GATE_LIVE_REFUSED is ignored (it holds for the process's life).
+ * Each raise replaces the condition's detail (cut to 127 bytes); a clear
+ * empties it. Clearing GATE_LIVE_REFUSED is ignored (it holds for the
+ * process's life), and so is a c out of range.
  */
 int gate_set(struct gate *g, enum gate_cond c, int on, const char *detail);
 
@@ -52,5 +58,21 @@ const char *gate_reason(const struct gate *g);
 /* The detail given when that condition was raised ("" when none). */
 const char *gate_detail(const struct gate *g);
 const char *gate_cond_name(enum gate_cond c);
+
+/*
+ * The restart window, RESTART_WINDOW="HH:MM-HH:MM" in New York local time
+ * (00:00..23:59). NULL or "" gives GATE_WINDOW_DEFAULT. Returns 0 with
+ * both ends in minutes after midnight, or -1 with one line naming
+ * RESTART_WINDOW. Start equal to end is refused (an empty window). The
+ * window may cross midnight ("23:50-00:10").
+ */
+#define GATE_WINDOW_DEFAULT "16:29-16:36"
+int gate_window_parse(const char *s, int *start_min, int *end_min,
+    struct gw_err *err);
+
+/* Whether the local time ny (tm_hour, tm_min) lies in [start, end): the
+ * start minute is inside, the end minute is not. A window with start >
+ * end crosses midnight. */
+int gate_in_window(int start_min, int end_min, const struct tm *ny);
 
 #endif

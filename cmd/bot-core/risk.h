@@ -26,7 +26,8 @@ enum risk_rule {
 	RISK_QUANTITY,		/* "quantity": not a positive integer */
 	RISK_LIMIT_PRICE,	/* "limit-price": LMT without a positive one */
 	RISK_POSITION,		/* "max-single-position" */
-	RISK_DAILY_LOSS,	/* "max-daily-loss" */
+	RISK_DAILY_LOSS,	/* "max-daily-loss": at or past the limit, only
+				 * a move toward zero (no flip) passes */
 	RISK_HOURS,		/* "outside-regular-hours" */
 	RISK_RATE,		/* "rate-limit": intents per minute */
 	RISK_NO_PRICE,		/* "no-market-price": dry run cannot fill */
@@ -52,8 +53,9 @@ void risk_mark(struct risk *r, const char *symbol, double bid, double ask,
  * state now, ny the New York local time now (tm_wday, tm_hour, tm_min),
  * now_ms a monotonic clock for the rate limit. An accepted intent counts
  * toward the rate and, in dry run (fill = 1), fills the shadow book at
- * the ask (BUY) or bid (SELL); *price gets that price (NaN when not
- * filled). Returns the rule.
+ * the ask (BUY) or bid (SELL); *price (price may be NULL) gets that
+ * price (NaN when not filled). Returns the rule; every call counts as
+ * accepted or rejected.
  */
 enum risk_rule risk_check(struct risk *r, const struct sm_intent *in,
     int gate_open, enum gp_strategy active, const struct tm *ny,
@@ -63,7 +65,9 @@ enum risk_rule risk_check(struct risk *r, const struct sm_intent *in,
 double risk_pnl(const struct risk *r);
 /* Whether the loss has reached the limit (the owner switches to C). */
 int risk_loss_limit_hit(const struct risk *r);
-/* {"SPY":{"position":10,"avg_cost":..,"realized":..,"unrealized":..},...} */
+/* {"SPY":{"position":10,"avg_cost":..,"realized":..,"unrealized":..},...}
+ * for every symbol filled at least once (flat ones too: their realized
+ * P&L); a new reference, or NULL when memory runs out. */
 json_t *risk_positions_json(const struct risk *r);
 unsigned long risk_accepted(const struct risk *r);
 unsigned long risk_rejected(const struct risk *r);

@@ -171,6 +171,85 @@ test_tz_restored(void **state)
 	assert_null(getenv("TZ"));
 }
 
+/* New York local time of an instant, as "YYYY-MM-DD HH:MM:SS offset". */
+static void
+expect_local(const char *tz, const char *now, const char *want, long gmtoff)
+{
+	struct gw_err e;
+	struct tm tm;
+	char got[48];
+
+	memset(&tm, 0, sizeof(tm));
+	assert_int_equal(sched_local(tz, utc(now), &tm, &e), 0);
+	strftime(got, sizeof(got), "%Y-%m-%d %H:%M:%S %a", &tm);
+	assert_string_equal(got, want);
+	assert_int_equal(tm.tm_gmtoff, gmtoff);
+}
+
+static void
+test_local(void **state)
+{
+	struct gw_err e;
+	struct tm tm;
+	char day[16];
+
+	(void)state;
+	/* summer: EDT, UTC-4; winter: EST, UTC-5 */
+	expect_local("America/New_York", "2026-07-15T16:00:00Z",
+	    "2026-07-15 12:00:00 Wed", -4 * 3600);
+	expect_local("America/New_York", "2026-01-15T17:00:00Z",
+	    "2026-01-15 12:00:00 Thu", -5 * 3600);
+	/* either side of the spring-forward instant */
+	expect_local("America/New_York", "2026-03-08T06:59:59Z",
+	    "2026-03-08 01:59:59 Sun", -5 * 3600);
+	expect_local("America/New_York", "2026-03-08T07:00:00Z",
+	    "2026-03-08 03:00:00 Sun", -4 * 3600);
+	/* just after midnight UTC it is still yesterday in New York: the
+	 * gameplan's date is New York's */
+	assert_int_equal(sched_local("America/New_York",
+	    utc("2026-12-04T00:30:00Z"), &tm, &e), 0);
+	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+	assert_string_equal(day, "2026-12-03");
+	assert_int_equal(tm.tm_hour, 19);
+	assert_int_equal(tm.tm_wday, 4);	/* Thursday */
+	expect_local("America/New_York", "2026-12-04T05:00:00Z",
+	    "2026-12-04 00:00:00 Fri", -5 * 3600);
+	expect_local("UTC", "2026-12-04T00:30:00Z", "2026-12-04 00:30:00 Fri", 0);
+}
+
+static void
+test_local_errors_and_tz_restored(void **state)
+{
+	struct gw_err e;
+	struct tm tm;
+
+	(void)state;
+	assert_int_equal(sched_local("Mars/Olympus", 0, &tm, &e), -1);
+	assert_string_equal(e.msg, "time zone 'Mars/Olympus' is not in the tz database");
+	assert_int_equal(sched_local("../../etc/passwd", 0, &tm, &e), -1);
+	assert_string_equal(e.msg, "time zone '../../etc/passwd' is not in the tz database");
+	assert_int_equal(sched_local("", 0, &tm, &e), -1);
+	assert_string_equal(e.msg, "time zone '' is not in the tz database");
+	assert_int_equal(sched_local(NULL, 0, &tm, &e), -1);
+
+	setenv("TZ", "Asia/Tokyo", 1);
+	assert_int_equal(sched_local("America/New_York", utc("2026-07-15T16:00:00Z"),
+	    &tm, &e), 0);
+	assert_int_equal(tm.tm_hour, 12);
+	assert_string_equal(getenv("TZ"), "Asia/Tokyo");
+	/* and the process's own local time is Tokyo's again */
+	{
+		time_t t = utc("2026-07-15T16:00:00Z");
+
+		localtime_r(&t, &tm);
+		assert_int_equal(tm.tm_hour, 1);
+		assert_int_equal(tm.tm_gmtoff, 9 * 3600);
+	}
+	unsetenv("TZ");
+	assert_int_equal(sched_local("America/New_York", 0, &tm, &e), 0);
+	assert_null(getenv("TZ"));
+}
+
 int
 main(void)
 {
@@ -182,6 +261,8 @@ main(void)
 		cmocka_unit_test(test_sydney),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_tz_restored),
+		cmocka_unit_test(test_local),
+		cmocka_unit_test(test_local_errors_and_tz_restored),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

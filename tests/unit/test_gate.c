@@ -1,0 +1,275 @@
+/*
+ * Unit tests for bot-core's gate: every condition closes it, the reason is
+ * the first raised condition in enum order, only a change of open/closed
+ * is reported, a live account is refused for good; and the restart
+ * window's parser and membership test (with a window across midnight).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "gate.h"
+
+/* A gate with nothing raised: open. */
+static void
+open_gate(struct gate *g)
+{
+	gate_init(g);
+	assert_int_equal(gate_set(g, GATE_NOT_VALIDATED, 0, NULL), 1);
+	assert_true(gate_is_open(g));
+}
+
+static void
+test_init_closed_not_validated(void **state)
+{
+	struct gate g;
+	unsigned c;
+
+	(void)state;
+	gate_init(&g);
+	assert_false(gate_is_open(&g));
+	assert_string_equal(gate_reason(&g), "not-validated");
+	assert_string_equal(gate_detail(&g), "");
+	for (c = 0; c < GATE_N_CONDS; c++)
+		assert_int_equal(gate_is_raised(&g, c), c == GATE_NOT_VALIDATED);
+	/* validation opens it, and the reason says so */
+	assert_int_equal(gate_set(&g, GATE_NOT_VALIDATED, 0, NULL), 1);
+	assert_true(gate_is_open(&g));
+	assert_string_equal(gate_reason(&g), "open");
+	assert_string_equal(gate_detail(&g), "");
+}
+
+static void
+test_every_condition_closes(void **state)
+{
+	static const char *const names[GATE_N_CONDS] = {
+		"live-account-refused", "halted", "not-validated",
+		"client-id-in-use", "connectivity-lost", "heartbeat-missed",
+		"farm-broken", "restart-window", "strategy-c",
+	};
+	struct gate g;
+	unsigned c;
+
+	(void)state;
+	for (c = 0; c < GATE_N_CONDS; c++) {
+		open_gate(&g);
+		assert_int_equal(gate_set(&g, c, 1, "why"), 1);
+		assert_false(gate_is_open(&g));
+		assert_true(gate_is_raised(&g, c));
+		assert_string_equal(gate_reason(&g), names[c]);
+		assert_string_equal(gate_cond_name(c), names[c]);
+		assert_string_equal(gate_detail(&g), "why");
+		if (c == GATE_LIVE_REFUSED)
+			continue;
+		/* clearing the only one reopens, with its detail gone */
+		assert_int_equal(gate_set(&g, c, 0, NULL), 1);
+		assert_true(gate_is_open(&g));
+		assert_false(gate_is_raised(&g, c));
+		assert_string_equal(gate_reason(&g), "open");
+	}
+	assert_string_equal(gate_cond_name(GATE_N_CONDS), "unknown");
+	assert_string_equal(gate_cond_name((enum gate_cond)-1), "unknown");
+}
+
+static void
+test_reason_order(void **state)
+{
+	struct gate g;
+	int c;
+
+	(void)state;
+	/* raise them all from last to first: the reason always names the
+	 * earliest in enum order, whatever the order of raising */
+	open_gate(&g);
+	for (c = GATE_N_CONDS - 1; c >= 0; c--) {
+		char d[16];
+
+		snprintf(d, sizeof(d), "d%d", c);
+		assert_int_equal(gate_set(&g, c, 1, d),
+		    c == GATE_N_CONDS - 1);
+		assert_string_equal(gate_reason(&g), gate_cond_name(c));
+		assert_string_equal(gate_detail(&g), d);
+	}
+	/* then clear from the first (the live refusal stays for good) */
+	assert_int_equal(gate_set(&g, GATE_LIVE_REFUSED, 0, NULL), 0);
+	assert_string_equal(gate_reason(&g), "live-account-refused");
+
+	open_gate(&g);
+	for (c = GATE_N_CONDS - 1; c >= 1; c--)
+		gate_set(&g, c, 1, NULL);
+	for (c = 1; c < GATE_N_CONDS - 1; c++) {
+		assert_int_equal(gate_set(&g, c, 0, NULL), 0);
+		assert_false(gate_is_open(&g));
+		assert_string_equal(gate_reason(&g), gate_cond_name(c + 1));
+	}
+	/* clearing the last raised one opens */
+	assert_int_equal(gate_set(&g, GATE_STRATEGY_C, 0, NULL), 1);
+	assert_true(gate_is_open(&g));
+
+	/* a later condition's clearing leaves an earlier reason alone */
+	gate_set(&g, GATE_HEARTBEAT, 1, "no reply in 5 s");
+	gate_set(&g, GATE_HALTED, 1, "operator");
+	assert_string_equal(gate_reason(&g), "halted");
+	assert_string_equal(gate_detail(&g), "operator");
+	assert_int_equal(gate_set(&g, GATE_HALTED, 0, NULL), 0);
+	assert_string_equal(gate_reason(&g), "heartbeat-missed");
+	assert_string_equal(gate_detail(&g), "no reply in 5 s");
+}
+
+static void
+test_idempotent(void **state)
+{
+	struct gate g;
+
+	(void)state;
+	open_gate(&g);
+	assert_int_equal(gate_set(&g, GATE_FARM, 1, "first"), 1);
+	assert_int_equal(gate_set(&g, GATE_FARM, 1, "second"), 0);
+	assert_string_equal(gate_detail(&g), "second");	/* the latest why */
+	assert_int_equal(gate_set(&g, GATE_CONN_LOST, 1, NULL), 0);
+	assert_string_equal(gate_reason(&g), "connectivity-lost");
+	assert_string_equal(gate_detail(&g), "");
+	assert_int_equal(gate_set(&g, GATE_CONN_LOST, 0, NULL), 0);
+	assert_int_equal(gate_set(&g, GATE_CONN_LOST, 0, NULL), 0);
+	assert_int_equal(gate_set(&g, GATE_FARM, 0, NULL), 1);
+	/* clearing what is not raised, on an open gate: no change */
+	assert_int_equal(gate_set(&g, GATE_FARM, 0, NULL), 0);
+	assert_int_equal(gate_set(&g, GATE_HALTED, 0, NULL), 0);
+	assert_true(gate_is_open(&g));
+	/* out of range: ignored */
+	assert_int_equal(gate_set(&g, GATE_N_CONDS, 1, NULL), 0);
+	assert_int_equal(gate_set(&g, (enum gate_cond)40, 1, NULL), 0);
+	assert_true(gate_is_open(&g));
+	assert_false(gate_is_raised(&g, GATE_N_CONDS));
+}
+
+static void
+test_live_refused_for_good(void **state)
+{
+	struct gate g;
+
+	(void)state;
+	open_gate(&g);
+	assert_int_equal(gate_set(&g, GATE_LIVE_REFUSED, 1, "U1234567"), 1);
+	assert_int_equal(gate_set(&g, GATE_LIVE_REFUSED, 0, NULL), 0);
+	assert_false(gate_is_open(&g));
+	assert_true(gate_is_raised(&g, GATE_LIVE_REFUSED));
+	assert_string_equal(gate_detail(&g), "U1234567");
+	/* a later validation or resume does not open it */
+	gate_set(&g, GATE_HALTED, 1, NULL);
+	assert_int_equal(gate_set(&g, GATE_HALTED, 0, NULL), 0);
+	assert_string_equal(gate_reason(&g), "live-account-refused");
+	assert_false(gate_is_open(&g));
+}
+
+static void
+test_detail_cut(void **state)
+{
+	char long_detail[300];
+	struct gate g;
+
+	(void)state;
+	memset(long_detail, 'x', sizeof(long_detail) - 1);
+	long_detail[sizeof(long_detail) - 1] = '\0';
+	gate_init(&g);
+	gate_set(&g, GATE_HALTED, 1, long_detail);
+	assert_int_equal(strlen(gate_detail(&g)), sizeof(g.detail[0]) - 1);
+}
+
+static void
+test_window_parse(void **state)
+{
+	static const struct { const char *in; int a, b; } ok[] = {
+		{ "16:29-16:36", 16 * 60 + 29, 16 * 60 + 36 },
+		{ "00:00-23:59", 0, 23 * 60 + 59 },
+		{ "23:50-00:10", 23 * 60 + 50, 10 },
+		{ NULL, 16 * 60 + 29, 16 * 60 + 36 },	/* the default */
+		{ "", 16 * 60 + 29, 16 * 60 + 36 },
+	};
+	static const struct { const char *in, *msg; } bad[] = {
+		{ "16:29", "RESTART_WINDOW: '16:29' is not HH:MM-HH:MM (00:00 to 23:59 New York time, e.g. 16:29-16:36)" },
+		{ "4:29-16:36", "RESTART_WINDOW: '4:29-16:36' is not HH:MM-HH:MM (00:00 to 23:59 New York time, e.g. 16:29-16:36)" },
+		{ "24:00-00:10", "RESTART_WINDOW: '24:00-00:10' is not HH:MM-HH:MM (00:00 to 23:59 New York time, e.g. 16:29-16:36)" },
+		{ "16:29-16:60", "RESTART_WINDOW: '16:29-16:60' is not HH:MM-HH:MM (00:00 to 23:59 New York time, e.g. 16:29-16:36)" },
+		{ "16:29 16:36", "RESTART_WINDOW: '16:29 16:36' is not HH:MM-HH:MM (00:00 to 23:59 New York time, e.g. 16:29-16:36)" },
+		{ "16:29-16:36 ", "RESTART_WINDOW: '16:29-16:36 ' is not HH:MM-HH:MM (00:00 to 23:59 New York time, e.g. 16:29-16:36)" },
+		{ "1a:29-16:36", "RESTART_WINDOW: '1a:29-16:36' is not HH:MM-HH:MM (00:00 to 23:59 New York time, e.g. 16:29-16:36)" },
+		{ "16:29-16\n36", "RESTART_WINDOW: '16:29-16?36' is not HH:MM-HH:MM (00:00 to 23:59 New York time, e.g. 16:29-16:36)" },
+		{ "16:30-16:30", "RESTART_WINDOW: '16:30-16:30' is an empty window (the start equals the end)" },
+	};
+	struct gw_err e;
+	size_t i;
+	int a, b;
+
+	(void)state;
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		a = b = -1;
+		assert_int_equal(gate_window_parse(ok[i].in, &a, &b, &e), 0);
+		assert_int_equal(a, ok[i].a);
+		assert_int_equal(b, ok[i].b);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		a = b = -7;
+		assert_int_equal(gate_window_parse(bad[i].in, &a, &b, &e), -1);
+		assert_string_equal(e.msg, bad[i].msg);
+		assert_int_equal(a, -7);	/* untouched on failure */
+		assert_int_equal(b, -7);
+	}
+}
+
+static int
+in_window(const char *win, int h, int m)
+{
+	struct gw_err e;
+	struct tm tm;
+	int a, b;
+
+	assert_int_equal(gate_window_parse(win, &a, &b, &e), 0);
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_hour = h;
+	tm.tm_min = m;
+	return gate_in_window(a, b, &tm);
+}
+
+static void
+test_in_window(void **state)
+{
+	(void)state;
+	assert_false(in_window(NULL, 16, 28));
+	assert_true(in_window(NULL, 16, 29));	/* the start is inside */
+	assert_true(in_window(NULL, 16, 35));
+	assert_false(in_window(NULL, 16, 36));	/* the end is not */
+	assert_false(in_window(NULL, 4, 30));
+	/* across midnight */
+	assert_false(in_window("23:50-00:10", 23, 49));
+	assert_true(in_window("23:50-00:10", 23, 50));
+	assert_true(in_window("23:50-00:10", 23, 59));
+	assert_true(in_window("23:50-00:10", 0, 0));
+	assert_true(in_window("23:50-00:10", 0, 9));
+	assert_false(in_window("23:50-00:10", 0, 10));
+	assert_false(in_window("23:50-00:10", 12, 0));
+	/* all day but the last minute */
+	assert_true(in_window("00:00-23:59", 0, 0));
+	assert_false(in_window("00:00-23:59", 23, 59));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_init_closed_not_validated),
+		cmocka_unit_test(test_every_condition_closes),
+		cmocka_unit_test(test_reason_order),
+		cmocka_unit_test(test_idempotent),
+		cmocka_unit_test(test_live_refused_for_good),
+		cmocka_unit_test(test_detail_cut),
+		cmocka_unit_test(test_window_parse),
+		cmocka_unit_test(test_in_window),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

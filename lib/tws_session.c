@@ -188,6 +188,19 @@ drop_connection(struct tws_session *s)
 }
 
 void
+tws_session_flush(struct tws_session *s)
+{
+	struct evbuffer *out;
+
+	if (s == NULL || s->bev == NULL)
+		return;
+	out = bufferevent_get_output(s->bev);
+	while (evbuffer_get_length(out) > 0)
+		if (evbuffer_write(out, bufferevent_getfd(s->bev)) <= 0)
+			break;
+}
+
+void
 tws_session_close(struct tws_session *s)
 {
 	if (s == NULL)

@@ -117,6 +117,10 @@ int tws_session_send(struct tws_session *s, const uint8_t *frame, size_t len,
 /* Encode and send reqCurrentTime. */
 int tws_session_req_current_time(struct tws_session *s, struct gw_err *err);
 
+/* Write what is queued for the peer now, as far as the socket takes it
+ * without blocking (e.g. cancelMktData before a clean close). */
+void tws_session_flush(struct tws_session *s);
+
 /* Drop the connection and cancel timers; no callback follows. */
 void tws_session_close(struct tws_session *s);
 void tws_session_free(struct tws_session *s);

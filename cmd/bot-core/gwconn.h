@@ -66,7 +66,9 @@ enum gwconn_event_type {
 				 * reconnecting */
 	GWC_GAVE_UP,		/* start-up budget spent (attempt, reason):
 				 * nothing more happens */
-	GWC_READY,		/* a validated session (accounts, version) */
+	GWC_READY,		/* a validated session (accounts, version);
+				 * verdict "ready", or "upstream-down" when a
+				 * 1100 came with the first messages */
 	GWC_LOST,		/* the session ended (reason): EOF, error,
 				 * heartbeat timeout; reconnecting follows */
 	GWC_HEARTBEAT_OK,	/* a reqCurrentTime answered (rtt_ms) */
@@ -84,7 +86,9 @@ struct gwconn_event {
 	int code;		/* NOTICE */
 	const char *text;	/* NOTICE */
 	double rtt_ms;		/* HEARTBEAT_OK */
-	double delay_s;		/* ATTEMPT_FAILED (next try), RECONNECT_LIMITED */
+	double delay_s;		/* ATTEMPT_FAILED (next try; -1 when giving
+				 * up), LOST (first reconnect attempt),
+				 * RECONNECT_LIMITED */
 	const struct gwconn_quote *quote;	/* TICK: valid during the callback */
 };
 
@@ -105,7 +109,8 @@ int gwconn_subscribe(struct gwconn *g, const char *const *symbols, size_t n,
     struct gw_err *err);
 /* Cancel market data and close the session cleanly (shutdown). */
 void gwconn_stop(struct gwconn *g);
-/* May be called from its callback. */
+/* May be called from its callback (the memory then goes on the next turn
+ * of the loop; nothing more is reported). */
 void gwconn_free(struct gwconn *g);
 
 int gwconn_connected(const struct gwconn *g);

@@ -50,7 +50,10 @@ struct strategy *strategy_new(struct event_base *base,
     const struct strategy_config *cfg, const struct strategy_cbs *cbs,
     void *arg, struct gw_err *err);
 int strategy_start(struct strategy *s, struct gw_err *err);
-/* Queue a must-send line (with its LF), e.g. from stratmsg_gate(). */
+/* Queue a must-send line (with its LF), e.g. from stratmsg_gate(). -1
+ * when it is not running (the next one gets hello and the state through
+ * on_start), or when the queue would pass STRATEGY_MAX_QUEUED (it is then
+ * stopped and restarted as stuck). The owner ignores SIGPIPE. */
 int strategy_send(struct strategy *s, const char *line, size_t len);
 /* The latest quote of a symbol: written now if the pipe takes it, else
  * replaces the one waiting for that symbol (counted as coalesced). */
@@ -61,6 +64,8 @@ unsigned long strategy_restarts(const struct strategy *s);
 /* Stop: close its stdin, SIGTERM, SIGKILL after stop_timeout_s; done is
  * called once it has exited (or at once if not running). No restart. */
 void strategy_stop(struct strategy *s, void (*done)(void *arg), void *arg);
+/* Not from a callback. A process still running gets SIGKILL and is reaped
+ * (a bounded wait). */
 void strategy_free(struct strategy *s);
 
 #endif

@@ -268,13 +268,13 @@ test_ready_at_once(void **state)
 	int64_t t0;
 
 	sim_up(fx);
-	fx->cfg.retry_interval_s = 2;
+	fx->cfg.retry_interval_s = 10;
 	conn_new(fx);
 	assert_int_equal(gwconn_validated(fx->g), 0);
 	t0 = clock_mono_ms();
 	conn_start(fx);
-	assert_true(RUN_UNTIL(fx, f_->n[GWC_READY] == 1, 1500));
-	assert_true(fx->ready_ms - t0 < 1000);
+	assert_true(RUN_UNTIL(fx, f_->n[GWC_READY] == 1, 9000));
+	assert_true(fx->ready_ms - t0 < 8000);	/* not after a retry delay */
 	assert_int_equal(fx->n[GWC_ATTEMPT_FAILED], 0);
 	assert_string_equal(fx->verdict, "ready");
 	assert_int_equal(gwconn_validated(fx->g), 1);
@@ -336,8 +336,9 @@ test_give_up_timeout(void **state)
 	fx->cfg.startup_timeout_s = 0.3;
 	conn_new(fx);
 	conn_start(fx);
-	assert_true(RUN_UNTIL(fx, f_->n[GWC_GAVE_UP] == 1, 2000));
-	assert_true(clock_mono_ms() - t0 <= 300 + 150);
+	assert_true(RUN_UNTIL(fx, f_->n[GWC_GAVE_UP] == 1, 5000));
+	/* within the budget, not attempts later (generous: CI is loaded) */
+	assert_true(clock_mono_ms() - t0 <= 300 + 2500);
 	assert_true(fx->n[GWC_ATTEMPT_FAILED] >= 3);
 	assert_false(RUN_UNTIL(fx, f_->n[GWC_ATTEMPT_FAILED] + 1 < f_->n_seen, 150));
 }
@@ -358,9 +359,10 @@ test_wedged_heartbeat(void **state)
 	assert_true(RUN_UNTIL(fx, f_->n[GWC_HEARTBEAT_OK] >= 1, 1500));
 	assert_int_equal(sim_set_fault(fx->sim, SIM_FAULT_WEDGED, &err), 0);
 	t0 = clock_mono_ms();
-	assert_true(RUN_UNTIL(fx, f_->n[GWC_LOST] == 1, 1000));
-	/* at most interval + timeout (+ load slack) */
-	assert_true(clock_mono_ms() - t0 <= 30 + 100 + 150);
+	assert_true(RUN_UNTIL(fx, f_->n[GWC_LOST] == 1, 5000));
+	/* the heartbeat's deadline, not the next attempt's (generous upper
+	 * bound: the figure itself is measured in make bench) */
+	assert_true(clock_mono_ms() - t0 <= 30 + 100 + 2500);
 	assert_non_null(strstr(fx->reason, "heartbeat"));
 	assert_int_equal(gwconn_validated(fx->g), 0);
 	assert_true(RUN_UNTIL(fx, f_->n[GWC_ATTEMPT_FAILED] >= 1, 1500));

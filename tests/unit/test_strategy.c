@@ -427,7 +427,7 @@ test_stop_kills(void **state)
 	t0 = clock_mono_ms();
 	strategy_stop(fx->s, cb_done, fx);
 	assert_true(RUN_UNTIL(fx, f_->done == 1, 3000));
-	assert_true(clock_mono_ms() - t0 >= 300);
+	assert_true(clock_mono_ms() - t0 >= 250);	/* the loop's cached time may lag t0 */
 	assert_true(WIFSIGNALED(fx->exit_status));
 	assert_int_equal(WTERMSIG(fx->exit_status), SIGKILL);
 	assert_true(fx->restart_in[0] < 0);

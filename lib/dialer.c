@@ -289,6 +289,8 @@ connect_next(struct dialer *d)
 		}
 		e = errno;
 		if (e == EINPROGRESS || e == EINTR) {
+			event_base_update_cache_time(d->base);	/* the attempt's
+								 * deadline from now */
 			d->conn = event_new(d->base, fd, EV_WRITE, on_conn, d);
 			if (d->conn != NULL && event_add(d->conn,
 			    d->attempt_ms > 0 ? &tv : NULL) == 0) {
@@ -521,6 +523,7 @@ dialer_start(struct dialer *d, const struct dialer_config *cfg,
 
 	/* Begin from the loop, so that the callback never runs in here. */
 	d->state = ST_STARTING;
+	event_base_update_cache_time(d->base);	/* the total from now */
 	tv = clock_tv_ms(d->total_ms);
 	if (evtimer_add(d->step, &now) < 0 ||
 	    (d->total_ms > 0 && evtimer_add(d->deadline, &tv) < 0)) {

@@ -239,8 +239,13 @@ stage_left_ms(struct tws_session *s, int stage_ms)
 static void
 arm_stage(struct tws_session *s, int stage_ms)
 {
-	struct timeval tv = clock_tv_ms(stage_left_ms(s, stage_ms));
+	struct timeval tv;
 
+	/* timers run from the loop's cached time, which lags the clock by
+	 * whatever this turn has done: refresh it, or the stage would end
+	 * early by that much */
+	event_base_update_cache_time(s->base);
+	tv = clock_tv_ms(stage_left_ms(s, stage_ms));
 	evtimer_add(s->timer, &tv);
 }
 

@@ -101,7 +101,8 @@ unknown_key(struct gw_err *err, const char *where, const json_t *obj,
 			return fail(err, where, "unknown key '%s'", q);
 		}
 	}
-	return gw_err_set(err, "%s: unexpected content", where);
+	return gw_err_set(err, "%s%sunexpected content", where,
+	    where[0] != '\0' ? ": " : "");
 }
 
 static int

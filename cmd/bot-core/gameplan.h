@@ -21,6 +21,9 @@
 #define GAMEPLAN_MAX_BYTES (1024 * 1024)	/* a longer file is refused */
 #define GAMEPLAN_MAX_SYMBOLS 64
 #define GAMEPLAN_SYMBOL_MAX 15			/* bytes of a symbol: A-Z 0-9 . - / */
+#define GAMEPLAN_MAX_POSITION 1000000000L	/* max_single_position cap */
+#define GAMEPLAN_DEFAULT_RATE 30L		/* max_intents_per_minute */
+#define GAMEPLAN_MAX_RATE 10000L
 
 enum gp_strategy {
 	GP_STRATEGY_A,
@@ -52,17 +55,27 @@ struct gameplan {
  * "line 3, column 7: ..." for bad JSON, "strategy: 'D' is not one of A, B,
  * C", "date: 2026-12-03 is not today in New York (2026-12-04)",
  * "hard_limits.max_daily_loss_pct: missing", "symbols: none for strategy
- * A". Strategy C needs no symbols. Never reads past len; buf need not be
- * NUL-terminated.
+ * A". Strategy C needs no symbols (any given are still checked). Symbols
+ * are unique; a symbol's max_position is 1..max_single_position, which is
+ * 1..GAMEPLAN_MAX_POSITION. On failure *gp is an empty Strategy C plan.
+ * Never reads past len; buf need not be NUL-terminated.
  */
 int gameplan_parse(const char *buf, size_t len, const char *today,
     struct gameplan *gp, struct gw_err *err);
 
 /* Read path (at most GAMEPLAN_MAX_BYTES) and gameplan_parse it. A missing
- * file is -1 with *missing set (the caller warns and holds Strategy C);
- * any other failure names the path. */
+ * file (ENOENT) is -1 with *missing set (the caller warns and holds
+ * Strategy C); any other failure (not a regular file, larger than the cap,
+ * invalid) names the path: "PATH: strategy: ...". Blocks on the read of a
+ * regular file only. missing may be NULL. */
 int gameplan_load(const char *path, const char *today, struct gameplan *gp,
     int *missing, struct gw_err *err);
+
+/* The plan as compact JSON in the same format, defaults filled in and
+ * every symbol an object with its max_position (gameplan_parse of it gives
+ * gp back; this is what the strategy's hello carries). malloc'd,
+ * NUL-terminated, no LF; NULL when memory runs out. At most about 3.7 KB. */
+char *gameplan_json(const struct gameplan *gp);
 
 /* "A", "B", "C". */
 const char *gameplan_strategy_name(enum gp_strategy s);

@@ -14,6 +14,7 @@
 #include "gw_err.h"
 #include "log.h"
 
+#define STRATMSG_PROTOCOL 1		/* hello's "protocol" */
 #define STRATMSG_MAX_LINE 4096
 #define STRATMSG_ID_MAX 64		/* bytes of an intent id */
 #define STRATMSG_SYMBOL_MAX 15
@@ -52,7 +53,10 @@ struct sm_msg {
  * strategy. Returns 0, or -1 with one line naming the problem ("not JSON
  * at column 5: ...", "type: 'order' is not intent or log", "intent:
  * side: 'HOLD' is not BUY or SELL", "intent: limit_price: needed for
- * LMT"). Pure.
+ * LMT"). Unknown keys, an empty line and a line longer than
+ * STRATMSG_MAX_LINE (CR not counted) are errors too; reason and message
+ * are cut to STRATMSG_TEXT_MAX bytes on a UTF-8 boundary. On failure *m
+ * is zeroed. Pure.
  */
 int stratmsg_decode(const char *line, size_t len, struct sm_msg *m,
     struct gw_err *err);
@@ -67,7 +71,13 @@ struct sm_tick {
 };
 
 /* Encoders: one compact JSON object and its LF, malloc'd (NUL-terminated,
- * length in *len), or NULL when memory runs out. */
+ * length in *len, which may be NULL), or NULL when memory runs out.
+ * Reals are written with the fewest digits that read back exactly. A NULL
+ * string is written as "", bytes of a string that are not UTF-8 as '?'.
+ * hello: gameplan_json as from gameplan_json() (NULL, or text that is not
+ * a JSON object: "gameplan":null). tick: a price that is not finite
+ * (NaN: unknown) and a negative size, volume or ts_ms (-1: unknown) are
+ * written as null. */
 char *stratmsg_hello(const char *version, const char *gameplan_json,
     int dry_run, const char *trading_mode, size_t *len);
 char *stratmsg_tick(const struct sm_tick *t, size_t *len);

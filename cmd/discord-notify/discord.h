@@ -98,7 +98,7 @@ size_t discord_redact_cut(const struct discord_webhook *wh, char *s,
  * from the first matching template of a known event (docs/events.md,
  * "Discord titles"), else the message's first line (trimmed, at most
  * DISCORD_TITLE_FROM_MESSAGE characters), else the event name in words
- * ("gateway.auth_lost" -> "Gateway auth lost"). */
+ * ("gateway.disconnected" -> "Gateway disconnected"). */
 void discord_title(const struct gw_event *ev, char *buf, size_t size);
 
 /* One embed (new reference) for ev seen `count` times. Title: the level's

@@ -217,7 +217,7 @@ JSON
 	documented >"$T/doc.txt"
 	# lib/svcconf.c parses stack-init's file: its "health.retries" and the
 	# like are configuration keys named in errors, not events.
-	grep -rhoE --exclude=svcconf.c '"(sim|notify|init|probe|bot|health)\.[a-z_]+(\.[a-z_]+)*"' \
+	grep -rhoE --exclude=svcconf.c '"(sim|notify|init|probe|bot|health|gateway|gate|gameplan|strategy|intent|order|risk)\.[a-z_]+(\.[a-z_]+)*"' \
 		"$root/cmd" "$root/lib" | tr -d '"' |
 		grep -vE '\.(h|c|sock|jsonl|lock|json)$' | sort -u >"$T/src.txt"
 	[ "$(wc -l <"$T/src.txt")" -gt 50 ]

@@ -228,3 +228,27 @@ PY
 	[[ "$output" == *"ℹ️ gateway: ready again after its scheduled restart"* ]]
 	[ "${lines[-1]}" = "demo: stopped everything" ]
 }
+
+# bot-core in the stack (docs/bot-core.md): the real bot core behind the
+# relay, its alerts through the real notifier to the fake webhook.
+@test "bot-core under stack-init: the gateway killed closes the gate, the alert arrives, the gate reopens when it is back" {
+	local B=$GWKIT_BIN
+	printf '{"date":"%s","strategy":"A","symbols":["SPY"],"hard_limits":{"max_daily_loss_pct":2,"max_single_position":10},"allow_outside_rth":true}\n' \
+	    "$(TZ=America/New_York date +%F)" >"$T/plan.json"
+	start_stack ",{\"name\": \"botcore\", \"argv\": [\"$B/bot-core\", \"--port\", \"$RELAY_PORT\",
+	    \"--gameplan\", \"$T/plan.json\", \"--client-id\", \"7\"],
+	  \"env\": {\"STARTING_CAPITAL\": \"100000\", \"RESTART_WINDOW\": \"03:00-03:01\",
+	    \"HEARTBEAT_INTERVAL\": \"0.5\", \"HEARTBEAT_TIMEOUT\": \"2\", \"GATEWAY_RETRY_INTERVAL\": \"0.2\"},
+	  \"depends_on\": [{\"service\": \"notify\", \"condition\": \"ready\"}],
+	  \"restart\": \"on-failure\", \"backoff\": {\"initial\": 0.2, \"max\": 2}}"
+	wait_for_line "$LOG" '^botcore \| .*"event":"gate\.opened"' 30
+	bot-core ctl status | jq -e '.gate_open and .gateway_validated and .strategy_active == "A"'
+	kill -KILL "$(pid_of gateway)"
+	wait_for_line "$LOG" '^botcore \| .*"event":"gate\.closed"' 20
+	wait_until 25 has_embed -e gateway.disconnected
+	# back once the gateway is: a second gate.opened, and ready again
+	wait_until 40 bash -c "[ \$(grep -c '^botcore | .*\"event\":\"gate.opened\"' '$LOG') -ge 2 ]"
+	bot-core ctl status | jq -e '.gate_open and .strategy_active == "A"'
+	marker after_botcore
+	[ "$(count_embeds -e gateway.disconnected)" -eq 1 ]
+}

@@ -25,65 +25,6 @@
 #include "clock.h"
 #include "strategy.h"
 
-/*
- * Until cmd/bot-core/stratmsg.c lands (written in parallel), a minimal
- * stand-in of the two functions strategy.c uses; the real ones replace it
- * as soon as the file exists.
- */
-#if !__has_include("stratmsg.c")
-int
-stratmsg_decode(const char *line, size_t len, struct sm_msg *m,
-    struct gw_err *err)
-{
-	json_error_t je;
-	json_t *o = json_loadb(line, len, 0, &je);
-	const char *type = NULL, *id = NULL, *sym = NULL, *side = NULL;
-	int rc = -1;
-
-	memset(m, 0, sizeof(*m));
-	if (o == NULL)
-		return gw_err_set(err, "not JSON at column %d: %s", je.column,
-		    je.text);
-	if (json_unpack(o, "{s:s}", "type", &type) < 0)
-		gw_err_set(err, "type: missing");
-	else if (strcmp(type, "log") == 0)
-		rc = 0, m->type = SM_LOG;
-	else if (strcmp(type, "intent") == 0 && json_unpack(o,
-	    "{s:s, s:s, s:s}", "id", &id, "symbol", &sym, "side", &side) == 0) {
-		m->type = SM_INTENT;
-		snprintf(m->u.intent.id, sizeof(m->u.intent.id), "%s", id);
-		snprintf(m->u.intent.symbol, sizeof(m->u.intent.symbol), "%s", sym);
-		m->u.intent.side = strcmp(side, "SELL") == 0 ? SM_SELL : SM_BUY;
-		rc = 0;
-	} else
-		gw_err_set(err, "type: '%s' is not intent or log", type);
-	json_decref(o);
-	return rc;
-}
-
-char *
-stratmsg_tick(const struct sm_tick *t, size_t *len)
-{
-	json_t *o = json_pack("{s:s, s:s, s:f, s:f, s:f, s:I, s:I}", "type",
-	    "tick", "symbol", t->symbol, "bid", t->bid, "ask", t->ask, "last",
-	    t->last, "volume", (json_int_t)t->volume, "coalesced",
-	    (json_int_t)t->coalesced);
-	char *s = json_dumps(o, JSON_COMPACT), *line;
-
-	json_decref(o);
-	if (s == NULL)
-		return NULL;
-	*len = strlen(s) + 1;
-	line = malloc(*len + 1);
-	if (line != NULL) {
-		memcpy(line, s, *len - 1);
-		line[*len - 1] = '\n';
-		line[*len] = '\0';
-	}
-	free(s);
-	return line;
-}
-#endif
 
 struct fx {
 	struct event_base *base;

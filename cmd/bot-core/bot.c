@@ -1,0 +1,841 @@
+/*
+ * bot: bot-core's core (see bot.h). Inputs are the gateway's events
+ * (gwconn), the strategy's messages (strategy, decoded by stratmsg: the
+ * strategy is untrusted) and the operator's requests; every order intent
+ * passes risk_check behind the gate, and nothing else can accept one.
+ *
+ * Strategy C (cash preservation) is the union of its causes: no valid
+ * gameplan or a plan that says C, the operator's halt, a refused live
+ * account, no starting capital for the loss limit, the loss limit hit,
+ * the strategy process down, a lost session not yet resumed. Each cause
+ * is raised and cleared on its own; the gate's GATE_STRATEGY_C follows
+ * their union.
+ */
+#include "bot.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "clock.h"
+#include "gameplan.h"
+#include "gate.h"
+#include "risk.h"
+#include "sched.h"
+#include "strategy.h"
+#include "stratmsg.h"
+
+#define COMPONENT "bot"
+#define WINDOW_TICK_S 1.0	/* how often the restart window is looked at */
+#define BOT_VERSION "gwkit 0.1.0"
+
+/* The causes of Strategy C (bit per cause). */
+enum c_cause {
+	C_PLAN,			/* no valid gameplan, or the plan says C */
+	C_HALT,			/* the operator's halt */
+	C_LIVE,			/* a live account while TRADING_MODE=paper */
+	C_CAPITAL,		/* STARTING_CAPITAL not set for A/B */
+	C_LOSS,			/* the day's loss limit hit */
+	C_STRATEGY,		/* the strategy process is down */
+	C_SESSION,		/* the session was lost and not yet resumed */
+	C_STOPPING,		/* bot-core is stopping */
+	C_N
+};
+
+static const char *const c_names[C_N] = {
+	[C_PLAN] = "gameplan",
+	[C_HALT] = "halted",
+	[C_LIVE] = "live-account-refused",
+	[C_CAPITAL] = "no-starting-capital",
+	[C_LOSS] = "loss-limit",
+	[C_STRATEGY] = "strategy-process-down",
+	[C_SESSION] = "session-lost",
+	[C_STOPPING] = "stopping",
+};
+
+struct bot {
+	struct event_base *base;
+	struct gw_log *log;
+	struct bot_config cfg;
+	struct bot_hooks hooks;
+	struct gwconn *gw;
+	struct strategy *st;
+	struct risk *risk;
+	struct gate gate;
+	struct gameplan plan;
+	int have_plan;
+	unsigned c_causes;	/* bit per enum c_cause */
+	int active_c;		/* the last strategy told: C or the plan's */
+	struct event *window_timer;
+	int64_t start_ms;
+	int operational_sent;
+	int stopping, stopped;
+	char last_error[GW_WHY_MAX];
+	unsigned long intents_accepted, intents_rejected;
+};
+
+static void send_line(struct bot *b, char *line, size_t len);
+
+/* ---------- small helpers ---------- */
+
+void
+bot_config_init(struct bot_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	gwconn_config_init(&cfg->gw);
+	snprintf(cfg->gameplan_path, sizeof(cfg->gameplan_path), "%s",
+	    "/data/gameplan.json");
+	cfg->dry_run = 1;
+	cfg->trading_mode = "paper";
+	cfg->window_start_min = 16 * 60 + 29;
+	cfg->window_end_min = 16 * 60 + 36;
+	cfg->resume_after_reconnect = 1;
+	cfg->strategy_restart_max_s = 60;
+	cfg->tz = "America/New_York";
+}
+
+/* New York local time now; -1 (and a logged error, once per cause) when
+ * the zone cannot be read. */
+static int
+ny_now(struct bot *b, struct tm *tm)
+{
+	struct gw_err e;
+
+	if (sched_local(b->cfg.tz, time(NULL), tm, &e) < 0) {
+		snprintf(b->last_error, sizeof(b->last_error), "%s", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+set_error(struct bot *b, const char *msg)
+{
+	snprintf(b->last_error, sizeof(b->last_error), "%s", msg);
+}
+
+/* The strategy in force: the plan's, unless a cause holds C. */
+static enum gp_strategy
+active(const struct bot *b)
+{
+	if (b->c_causes != 0 || !b->have_plan)
+		return GP_STRATEGY_C;
+	return b->plan.strategy;
+}
+
+/* The first cause of C, for messages ("" when none). */
+static const char *
+c_reason(const struct bot *b)
+{
+	int i;
+
+	for (i = 0; i < C_N; i++)
+		if (b->c_causes & (1u << i))
+			return c_names[i];
+	return b->have_plan ? "gameplan" : "no-gameplan";
+}
+
+/* ---------- the gate ---------- */
+
+static void
+tell_gate(struct bot *b)
+{
+	size_t len;
+	char *line = stratmsg_gate(gate_is_open(&b->gate),
+	    gate_reason(&b->gate), &len);
+
+	send_line(b, line, len);
+}
+
+static void
+gate_change(struct bot *b, enum gate_cond c, int on, const char *detail)
+{
+	if (!gate_set(&b->gate, c, on, detail))
+		return;
+	if (gate_is_open(&b->gate))
+		gw_log_event(b->log, GW_INFO, "gate", "gate.opened", NULL,
+		    "gate open: orders may be placed");
+	else
+		gw_log_event(b->log, GW_WARNING, "gate", "gate.closed",
+		    json_pack("{s:s, s:s}", "reason", gate_reason(&b->gate),
+		    "detail", gate_detail(&b->gate)),
+		    "gate closed: %s%s%s", gate_reason(&b->gate),
+		    gate_detail(&b->gate)[0] ? ": " : "", gate_detail(&b->gate));
+	tell_gate(b);
+}
+
+/* ---------- Strategy C ---------- */
+
+/* After any change of causes or plan: the gate's GATE_STRATEGY_C, the
+ * strategy.changed event and the strategy's "strategy" message. */
+static void
+strategy_update(struct bot *b)
+{
+	enum gp_strategy s = active(b);
+	int c = s == GP_STRATEGY_C;
+	const char *name = gameplan_strategy_name(s);
+	const char *why = c ? c_reason(b) : "gameplan";
+	size_t len;
+	char *line;
+
+	gate_change(b, GATE_STRATEGY_C, c, c ? why : NULL);
+	if (c == b->active_c && b->active_c != -1)
+		return;
+	b->active_c = c;
+	gw_log_event(b->log, c ? GW_WARNING : GW_INFO, COMPONENT,
+	    "strategy.changed", json_pack("{s:s, s:s}", "active", name,
+	    "reason", why), "strategy %s (%s)", name, why);
+	line = stratmsg_strategy(name, why, &len);
+	send_line(b, line, len);
+}
+
+static void
+cause(struct bot *b, enum c_cause c, int on)
+{
+	unsigned bit = 1u << c;
+
+	if (on == ((b->c_causes & bit) != 0))
+		return;
+	if (on)
+		b->c_causes |= bit;
+	else
+		b->c_causes &= ~bit;
+	strategy_update(b);
+}
+
+/* ---------- the gameplan ---------- */
+
+/* Today in New York as YYYY-MM-DD; "" when the zone is unreadable. */
+static void
+ny_today(struct bot *b, char buf[16])
+{
+	struct tm tm;
+
+	buf[0] = '\0';
+	if (ny_now(b, &tm) == 0)
+		strftime(buf, 16, "%Y-%m-%d", &tm);
+}
+
+/* Load and validate the gameplan. Returns 0 with the plan in force, or -1
+ * with err (Strategy C holds; logged and alerted here). */
+static int
+load_plan(struct bot *b, struct gw_err *err)
+{
+	struct gameplan gp;
+	char today[16];
+	int missing = 0;
+
+	ny_today(b, today);
+	if (gameplan_load(b->cfg.gameplan_path, today[0] ? today : NULL, &gp,
+	    &missing, err) < 0) {
+		b->have_plan = 0;
+		set_error(b, err->msg);
+		if (missing)
+			gw_log_event(b->log, GW_WARNING, "gameplan",
+			    "gameplan.missing", json_pack("{s:s}", "path",
+			    b->cfg.gameplan_path),
+			    "no gameplan at %s: Strategy C", b->cfg.gameplan_path);
+		else
+			gw_log_event(b->log, GW_ERROR, "gameplan",
+			    "gameplan.invalid", json_pack("{s:s, s:s}", "path",
+			    b->cfg.gameplan_path, "error", err->msg),
+			    "gameplan rejected: %s: Strategy C", err->msg);
+		cause(b, C_PLAN, 1);
+		return -1;
+	}
+	b->plan = gp;
+	b->have_plan = 1;
+	if (b->risk != NULL)
+		risk_set_plan(b->risk, &gp);
+	gw_log_event(b->log, GW_INFO, "gameplan", "gameplan.loaded",
+	    json_pack("{s:s, s:s, s:s, s:i, s:f, s:i}", "path",
+	    b->cfg.gameplan_path, "date", gp.date, "strategy",
+	    gameplan_strategy_name(gp.strategy), "symbols", (int)gp.n_symbols,
+	    "max_daily_loss_pct", gp.max_daily_loss_pct,
+	    "max_single_position", (int)gp.max_single_position),
+	    "gameplan %s: strategy %s, %zu symbol%s", gp.date,
+	    gameplan_strategy_name(gp.strategy), gp.n_symbols,
+	    gp.n_symbols == 1 ? "" : "s");
+	if (gp.strategy != GP_STRATEGY_C && b->cfg.starting_capital <= 0) {
+		gw_log_event(b->log, GW_ERROR, "gameplan", "risk.no_capital", NULL,
+		    "STARTING_CAPITAL is not set: the daily loss limit cannot be "
+		    "judged; Strategy C");
+		cause(b, C_CAPITAL, 1);
+	} else {
+		cause(b, C_CAPITAL, 0);
+	}
+	cause(b, C_PLAN, gp.strategy == GP_STRATEGY_C);
+	return 0;
+}
+
+static int
+subscribe_plan(struct bot *b, struct gw_err *err)
+{
+	const char *syms[GAMEPLAN_MAX_SYMBOLS];
+	size_t i, n = 0;
+
+	if (b->have_plan && b->plan.strategy != GP_STRATEGY_C)
+		for (i = 0; i < b->plan.n_symbols; i++)
+			syms[n++] = b->plan.symbols[i].name;
+	return gwconn_subscribe(b->gw, syms, n, err);
+}
+
+/* ---------- the strategy process ---------- */
+
+static void
+send_line(struct bot *b, char *line, size_t len)
+{
+	if (line != NULL && b->st != NULL && strategy_running(b->st))
+		(void)strategy_send(b->st, line, len);
+	free(line);
+}
+
+static void
+on_strategy_start(void *arg, pid_t pid)
+{
+	struct bot *b = arg;
+	char *plan = b->have_plan ? gameplan_json(&b->plan) : NULL, *line, *ps;
+	size_t len;
+
+	gw_log_event(b->log, GW_INFO, "strategy", "strategy.started",
+	    json_pack("{s:I}", "pid", (json_int_t)pid),
+	    "strategy process %ld started", (long)pid);
+	line = stratmsg_hello(BOT_VERSION, plan, b->cfg.dry_run,
+	    b->cfg.trading_mode, &len);
+	free(plan);
+	send_line(b, line, len);
+	tell_gate(b);
+	ps = (char *)gameplan_strategy_name(active(b));
+	line = stratmsg_strategy(ps, active(b) == GP_STRATEGY_C ? c_reason(b) :
+	    "gameplan", &len);
+	send_line(b, line, len);
+	cause(b, C_STRATEGY, 0);
+}
+
+/* One intent: the choke point. */
+static void
+on_intent(struct bot *b, const struct sm_intent *in)
+{
+	enum risk_rule rule;
+	struct tm ny;
+	double price = NAN;
+	int open = gate_is_open(&b->gate);
+	size_t len;
+	char *line;
+
+	if (ny_now(b, &ny) < 0) {
+		rule = RISK_HOURS;	/* no clock, no trading */
+	} else {
+		rule = risk_check(b->risk, in, open, active(b), &ny,
+		    clock_mono_ms(), b->cfg.dry_run, &price);
+		if (rule == RISK_OK && !open)
+			rule = RISK_GATE_CLOSED;	/* never past a closed gate */
+	}
+	if (rule == RISK_OK) {
+		b->intents_accepted++;
+		gw_log_event(b->log, GW_INFO, "risk", "intent.accepted",
+		    json_pack("{s:s, s:s}", "id", in->id, "symbol", in->symbol),
+		    "intent %s accepted", in->id);
+		gw_log_event(b->log, GW_INFO, "orders", "order.would_place",
+		    json_pack("{s:s, s:s, s:s, s:f, s:s, s:o, s:f, s:b, s:s}",
+		    "id", in->id, "symbol", in->symbol, "side",
+		    in->side == SM_BUY ? "BUY" : "SELL", "quantity", in->quantity,
+		    "order_type", in->order_type == SM_MKT ? "MKT" : "LMT",
+		    "limit_price", in->has_limit_price ?
+		    json_real(in->limit_price) : json_null(), "fill_price",
+		    isnan(price) ? 0.0 : price, "simulated", 1, "reason",
+		    in->reason),
+		    "dry run: would %s %g %s %s (simulated fill at %.4f)",
+		    in->side == SM_BUY ? "BUY" : "SELL", in->quantity, in->symbol,
+		    in->order_type == SM_MKT ? "MKT" : "LMT",
+		    isnan(price) ? 0.0 : price);
+		if (risk_loss_limit_hit(b->risk) && !(b->c_causes & (1u << C_LOSS))) {
+			gw_log_event(b->log, GW_CRITICAL, "risk", "risk.loss_limit",
+			    json_pack("{s:f}", "pnl", risk_pnl(b->risk)),
+			    "daily loss limit reached (P&L %.2f): Strategy C",
+			    risk_pnl(b->risk));
+			cause(b, C_LOSS, 1);
+		}
+	} else {
+		b->intents_rejected++;
+		gw_log_event(b->log, GW_INFO, "risk", "intent.rejected",
+		    json_pack("{s:s, s:s, s:s}", "id", in->id, "symbol",
+		    in->symbol, "rule", risk_rule_name(rule)),
+		    "intent %s rejected: %s", in->id, risk_rule_name(rule));
+	}
+	line = stratmsg_intent_result(in->id, rule == RISK_OK,
+	    risk_rule_name(rule), &len);
+	send_line(b, line, len);
+}
+
+static void
+on_strategy_message(void *arg, const struct sm_msg *m)
+{
+	struct bot *b = arg;
+
+	if (m->type == SM_INTENT) {
+		on_intent(b, &m->u.intent);
+		return;
+	}
+	gw_log_event(b->log, m->u.log.level, "strategy", "strategy.log", NULL,
+	    "%s", m->u.log.message);
+}
+
+static void
+on_strategy_bad_line(void *arg, const char *reason)
+{
+	struct bot *b = arg;
+
+	set_error(b, reason);
+	gw_log_event(b->log, GW_ERROR, "strategy", "strategy.bad_line",
+	    json_pack("{s:s}", "error", reason),
+	    "the strategy wrote an invalid line: %s; restarting it", reason);
+}
+
+static void
+on_strategy_stderr(void *arg, const char *line, size_t len)
+{
+	struct bot *b = arg;
+
+	gw_log_event(b->log, GW_INFO, "strategy", "strategy.stderr", NULL,
+	    "strategy | %.*s", (int)len, line);
+}
+
+static void
+on_strategy_exit(void *arg, int status, const char *why, double restart_in_s)
+{
+	struct bot *b = arg;
+
+	if (b->stopping) {
+		gw_log_event(b->log, GW_INFO, "strategy", "strategy.stopped", NULL,
+		    "strategy process stopped (%s)", why);
+		return;
+	}
+	set_error(b, why);
+	gw_log_event(b->log, GW_ERROR, "strategy", "strategy.exited",
+	    json_pack("{s:i, s:s, s:f}", "status", status, "why", why,
+	    "restart_in_s", restart_in_s),
+	    "strategy process ended (%s): Strategy C; restarting it in %.1f s",
+	    why, restart_in_s);
+	cause(b, C_STRATEGY, 1);
+}
+
+/* ---------- the gateway ---------- */
+
+/* Log the accounts; refuse a live one while TRADING_MODE=paper (for the
+ * life of the process). */
+static void
+check_accounts(struct bot *b)
+{
+	char buf[512], *save = NULL, *a;
+	int live = 0, paper = 0;
+	json_t *list = json_array();
+
+	snprintf(buf, sizeof(buf), "%s", gwconn_accounts(b->gw));
+	for (a = strtok_r(buf, ",", &save); a != NULL;
+	    a = strtok_r(NULL, ",", &save)) {
+		int is_paper = strncmp(a, "DU", 2) == 0;
+
+		json_array_append_new(list, json_pack("{s:s, s:s}", "account", a,
+		    "kind", is_paper ? "paper" : "live"));
+		if (is_paper)
+			paper++;
+		else
+			live++;
+	}
+	gw_log_event(b->log, GW_INFO, "gateway", "gateway.accounts",
+	    json_pack("{s:o}", "accounts", list),
+	    "accounts %s: %d paper, %d live", gwconn_accounts(b->gw), paper,
+	    live);
+	if (live > 0 && strcmp(b->cfg.trading_mode, "paper") == 0 &&
+	    !gate_is_raised(&b->gate, GATE_LIVE_REFUSED)) {
+		gw_log_event(b->log, GW_CRITICAL, "gateway", "bot.account_refused",
+		    json_pack("{s:s}", "accounts", gwconn_accounts(b->gw)),
+		    "a live account (%s) while TRADING_MODE=paper: refused; the "
+		    "gate stays closed until bot-core is restarted",
+		    gwconn_accounts(b->gw));
+		set_error(b, "live account while TRADING_MODE=paper");
+		gate_change(b, GATE_LIVE_REFUSED, 1, gwconn_accounts(b->gw));
+		cause(b, C_LIVE, 1);
+	}
+}
+
+static void
+operational(struct bot *b)
+{
+	if (b->operational_sent)
+		return;
+	b->operational_sent = 1;
+	gw_log_event(b->log, GW_INFO, COMPONENT, "bot.operational",
+	    json_pack("{s:b, s:s, s:s, s:s, s:b, s:s}", "dry_run", b->cfg.dry_run,
+	    "trading_mode", b->cfg.trading_mode, "accounts",
+	    gwconn_accounts(b->gw), "strategy",
+	    gameplan_strategy_name(active(b)), "gate", gate_is_open(&b->gate),
+	    "gate_reason", gate_reason(&b->gate)),
+	    "operational: dry run %s, %s trading, strategy %s, gate %s",
+	    b->cfg.dry_run ? "on" : "off", b->cfg.trading_mode,
+	    gameplan_strategy_name(active(b)), gate_reason(&b->gate));
+}
+
+static void
+on_notice(struct bot *b, int code, const char *text)
+{
+	switch (code) {
+	case 1100:
+		gw_log_event(b->log, GW_ERROR, "gateway", "gateway.connectivity_lost",
+		    NULL, "1100: %s", text);
+		gate_change(b, GATE_CONN_LOST, 1, "1100");
+		break;
+	case 1101:
+	case 1102:
+		gw_log_event(b->log, GW_INFO, "gateway",
+		    "gateway.connectivity_restored", json_pack("{s:i}", "code",
+		    code), "%d: %s", code, text);
+		gate_change(b, GATE_CONN_LOST, 0, NULL);
+		gate_change(b, GATE_FARM, 0, NULL);
+		break;
+	case 2110:
+		gw_log_event(b->log, GW_WARNING, "gateway", "gateway.farm_broken",
+		    NULL, "2110: %s", text);
+		gate_change(b, GATE_FARM, 1, "2110");
+		break;
+	case 326:
+		gw_log_event(b->log, GW_CRITICAL, "gateway",
+		    "gateway.client_id_in_use", json_pack("{s:i}", "client_id",
+		    b->cfg.gw.client_id), "326: client id %d is in use: %s",
+		    b->cfg.gw.client_id, text);
+		set_error(b, "client id in use (326)");
+		gate_change(b, GATE_CLIENT_ID, 1, "326");
+		break;
+	default:
+		gw_log_event(b->log, GW_DEBUG, "gateway", "gateway.notice",
+		    json_pack("{s:i, s:s}", "code", code, "text", text),
+		    "%d: %s", code, text);
+	}
+}
+
+static void
+on_gw(struct gwconn *g, const struct gwconn_event *ev, void *arg)
+{
+	struct bot *b = arg;
+	enum gw_level lvl;
+	struct gw_err e;
+
+	(void)g;
+	switch (ev->type) {
+	case GWC_ATTEMPT_FAILED:
+		lvl = ev->attempt == 3 ? GW_WARNING : ev->attempt == 10 ? GW_ERROR :
+		    GW_INFO;
+		gw_log_event(b->log, lvl, "gateway", "gateway.attempt_failed",
+		    json_pack("{s:i, s:s, s:s, s:f}", "attempt", ev->attempt,
+		    "verdict", ev->verdict ? ev->verdict : "", "reason",
+		    ev->reason ? ev->reason : "", "retry_in_s", ev->delay_s),
+		    "gateway attempt %d: %s (%s); next in %.1f s", ev->attempt,
+		    ev->verdict ? ev->verdict : "?", ev->reason ? ev->reason : "",
+		    ev->delay_s);
+		break;
+	case GWC_GAVE_UP:
+		set_error(b, ev->reason ? ev->reason : "gateway unavailable");
+		gw_log_event(b->log, GW_CRITICAL, "gateway", "gateway.unavailable",
+		    json_pack("{s:i, s:s}", "attempts", ev->attempt, "reason",
+		    ev->reason ? ev->reason : ""),
+		    "gateway not ready after %d attempts (%s): giving up",
+		    ev->attempt, ev->reason ? ev->reason : "");
+		cause(b, C_SESSION, 1);
+		if (b->hooks.on_exit != NULL)
+			b->hooks.on_exit(b->hooks.arg, 1);
+		break;
+	case GWC_READY:
+		gw_log_event(b->log, GW_INFO, "gateway", "gateway.validated",
+		    json_pack("{s:i, s:s}", "server_version",
+		    gwconn_server_version(b->gw), "accounts",
+		    gwconn_accounts(b->gw)),
+		    "gateway session validated (server version %d)",
+		    gwconn_server_version(b->gw));
+		check_accounts(b);
+		gate_change(b, GATE_HEARTBEAT, 0, NULL);
+		gate_change(b, GATE_CONN_LOST, 0, NULL);
+		gate_change(b, GATE_FARM, 0, NULL);
+		gate_change(b, GATE_CLIENT_ID, 0, NULL);
+		gate_change(b, GATE_NOT_VALIDATED, 0, NULL);
+		if (b->cfg.resume_after_reconnect)
+			cause(b, C_SESSION, 0);
+		if (subscribe_plan(b, &e) < 0)
+			set_error(b, e.msg);
+		operational(b);
+		break;
+	case GWC_LOST:
+		set_error(b, ev->reason ? ev->reason : "session lost");
+		gw_log_event(b->log, GW_ERROR, "gateway", "gateway.disconnected",
+		    json_pack("{s:s}", "reason", ev->reason ? ev->reason : ""),
+		    "gateway session lost (%s): Strategy C, reconnecting",
+		    ev->reason ? ev->reason : "");
+		if (ev->reason != NULL && strstr(ev->reason, "heartbeat") != NULL)
+			gate_change(b, GATE_HEARTBEAT, 1, ev->reason);
+		gate_change(b, GATE_NOT_VALIDATED, 1, ev->reason);
+		cause(b, C_SESSION, 1);
+		break;
+	case GWC_HEARTBEAT_OK:
+		gate_change(b, GATE_HEARTBEAT, 0, NULL);
+		break;
+	case GWC_NOTICE:
+		on_notice(b, ev->code, ev->text ? ev->text : "");
+		break;
+	case GWC_TICK:
+		if (ev->quote == NULL)
+			break;
+		risk_mark(b->risk, ev->quote->symbol, ev->quote->bid,
+		    ev->quote->ask, ev->quote->last);
+		if (b->st != NULL && strategy_running(b->st)) {
+			struct sm_tick t = { ev->quote->symbol, ev->quote->bid,
+			    ev->quote->ask, ev->quote->last, ev->quote->bid_size,
+			    ev->quote->ask_size, ev->quote->last_size,
+			    ev->quote->volume, ev->quote->ts_ms, 0 };
+
+			(void)strategy_send_tick(b->st, &t);
+		}
+		break;
+	case GWC_RECONNECT_LIMITED:
+		gw_log_event(b->log, GW_WARNING, "gateway",
+		    "gateway.reconnect_limited", json_pack("{s:f}", "retry_in_s",
+		    ev->delay_s), "too many reconnects in the window: next "
+		    "attempt in %.0f s", ev->delay_s);
+		break;
+	}
+}
+
+/* ---------- the restart window ---------- */
+
+static void
+on_window_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct bot *b = arg;
+	struct tm ny;
+	int in;
+
+	(void)fd;
+	(void)what;
+	if (ny_now(b, &ny) < 0)
+		in = 1;		/* no clock: assume the worst */
+	else
+		in = gate_in_window(b->cfg.window_start_min, b->cfg.window_end_min,
+		    &ny);
+	if (in != gate_is_raised(&b->gate, GATE_RESTART_WINDOW)) {
+		gw_log_event(b->log, GW_INFO, COMPONENT, in ? "bot.window_entered" :
+		    "bot.window_left", NULL, "%s the daily restart window",
+		    in ? "entering" : "leaving");
+		gate_change(b, GATE_RESTART_WINDOW, in, in ? "daily restart" : NULL);
+	}
+}
+
+/* ---------- life cycle ---------- */
+
+struct bot *
+bot_new(struct event_base *base, struct evdns_base *dns,
+    const struct bot_config *cfg, struct gw_log *log,
+    const struct bot_hooks *hooks, struct gw_err *err)
+{
+	struct bot *b = calloc(1, sizeof(*b));
+	struct strategy_config sc;
+	static const struct strategy_cbs scb = { on_strategy_start,
+	    on_strategy_message, on_strategy_bad_line, on_strategy_stderr,
+	    on_strategy_exit };
+	struct timeval tv = clock_tv_ms(WINDOW_TICK_S * 1000.0);
+
+	if (b == NULL) {
+		gw_err_set(err, "out of memory");
+		return NULL;
+	}
+	b->base = base;
+	b->log = log;
+	b->cfg = *cfg;
+	if (hooks != NULL)
+		b->hooks = *hooks;
+	b->active_c = -1;
+	b->start_ms = clock_mono_ms();
+	gate_init(&b->gate);
+	if ((b->gw = gwconn_new(base, dns, &cfg->gw, on_gw, b, err)) == NULL)
+		goto fail;
+	if (cfg->strategy_cmd != NULL && cfg->strategy_cmd[0] != '\0') {
+		memset(&sc, 0, sizeof(sc));
+		sc.cmd = cfg->strategy_cmd;
+		sc.restart_min_s = 1;
+		sc.restart_max_s = cfg->strategy_restart_max_s;
+		sc.stop_timeout_s = 5;
+		if ((b->st = strategy_new(base, &sc, &scb, b, err)) == NULL)
+			goto fail;
+	}
+	b->window_timer = event_new(base, -1, EV_PERSIST, on_window_tick, b);
+	if (b->window_timer == NULL || evtimer_add(b->window_timer, &tv) < 0) {
+		gw_err_set(err, "cannot arm the restart-window timer");
+		goto fail;
+	}
+	return b;
+fail:
+	bot_free(b);
+	return NULL;
+}
+
+int
+bot_start(struct bot *b, struct gw_err *err)
+{
+	struct gameplan none;
+	struct gw_err e;
+
+	gw_log_event(b->log, GW_INFO, COMPONENT, "bot.starting",
+	    json_pack("{s:s, s:i, s:i, s:b, s:s, s:s}", "host", b->cfg.gw.host,
+	    "port", b->cfg.gw.port, "client_id", b->cfg.gw.client_id, "dry_run",
+	    b->cfg.dry_run, "trading_mode", b->cfg.trading_mode, "gameplan",
+	    b->cfg.gameplan_path), "bot-core starting: gateway %s:%d, client id "
+	    "%d, dry run %s, %s trading", b->cfg.gw.host, b->cfg.gw.port,
+	    b->cfg.gw.client_id, b->cfg.dry_run ? "on" : "off",
+	    b->cfg.trading_mode);
+	cause(b, C_SESSION, 1);		/* until the first validation */
+	(void)load_plan(b, &e);
+	memset(&none, 0, sizeof(none));
+	none.strategy = GP_STRATEGY_C;
+	none.max_daily_loss_pct = 100;
+	none.max_single_position = 1;
+	none.max_intents_per_minute = 1;
+	if ((b->risk = risk_new(b->have_plan ? &b->plan : &none,
+	    b->cfg.starting_capital > 0 ? b->cfg.starting_capital : 1)) == NULL)
+		return gw_err_set(err, "out of memory");
+	on_window_tick(-1, 0, b);
+	if (subscribe_plan(b, err) < 0)
+		return -1;
+	if (b->st != NULL && strategy_start(b->st, err) < 0)
+		return -1;
+	return gwconn_start(b->gw, err);
+}
+
+static void
+stopped(void *arg)
+{
+	struct bot *b = arg;
+
+	if (b->stopped)
+		return;
+	b->stopped = 1;
+	gwconn_stop(b->gw);
+	gw_log_event(b->log, GW_INFO, COMPONENT, "bot.stopped", NULL,
+	    "bot-core stopped");
+	if (b->hooks.on_exit != NULL)
+		b->hooks.on_exit(b->hooks.arg, 0);
+}
+
+void
+bot_stop(struct bot *b)
+{
+	if (b->stopping)
+		return;
+	b->stopping = 1;
+	gw_log_event(b->log, GW_INFO, COMPONENT, "bot.stopping", NULL,
+	    "bot-core stopping: gate closed, strategy stopping");
+	gate_change(b, GATE_HALTED, 1, "stopping");
+	cause(b, C_STOPPING, 1);
+	if (b->st != NULL)
+		strategy_stop(b->st, stopped, b);
+	else
+		stopped(b);
+}
+
+void
+bot_halt(struct bot *b, const char *who)
+{
+	gw_log_event(b->log, GW_WARNING, COMPONENT, "bot.halted",
+	    json_pack("{s:s}", "by", who), "halted by %s: gate closed, "
+	    "Strategy C until resume", who);
+	gate_change(b, GATE_HALTED, 1, who);
+	cause(b, C_HALT, 1);
+}
+
+void
+bot_resume(struct bot *b, const char *who)
+{
+	gw_log_event(b->log, GW_INFO, COMPONENT, "bot.resumed",
+	    json_pack("{s:s}", "by", who), "resumed by %s", who);
+	if (!b->stopping)
+		gate_change(b, GATE_HALTED, 0, NULL);
+	cause(b, C_HALT, 0);
+	if (gwconn_validated(b->gw))
+		cause(b, C_SESSION, 0);
+}
+
+int
+bot_reload(struct bot *b, struct gw_err *err)
+{
+	if (load_plan(b, err) < 0)
+		return -1;
+	return subscribe_plan(b, err);
+}
+
+/* RFC 3339 UTC of a wall-clock ms value. */
+static json_t *
+ts_json(int64_t ms)
+{
+	char buf[40];
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	size_t n;
+
+	if (ms <= 0 || gmtime_r(&t, &tm) == NULL)
+		return json_null();
+	n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, sizeof(buf) - n, ".%03dZ", (int)(ms % 1000));
+	return json_string(buf);
+}
+
+json_t *
+bot_status(const struct bot *b)
+{
+	json_t *accounts = json_array();
+	char buf[512], *save = NULL, *a;
+
+	snprintf(buf, sizeof(buf), "%s", gwconn_accounts(b->gw));
+	for (a = strtok_r(buf, ",", &save); a != NULL;
+	    a = strtok_r(NULL, ",", &save))
+		json_array_append_new(accounts, json_string(a));
+	return json_pack("{s:b, s:b, s:b, s:b, s:s, s:s, s:o, s:i, s:o, s:I,"
+	    " s:s, s:s, s:b, s:s, s:o, s:f, s:I, s:I, s:s, s:b, s:b, s:I}",
+	    "ok", 1,
+	    "gateway_connected", gwconn_connected(b->gw),
+	    "gateway_validated", gwconn_validated(b->gw),
+	    "gate_open", gate_is_open(&b->gate),
+	    "gate_reason", gate_reason(&b->gate),
+	    "gate_detail", gate_detail(&b->gate),
+	    "last_gateway_check", ts_json(gwconn_last_check_ms(b->gw)),
+	    "server_version", gwconn_server_version(b->gw),
+	    "accounts", accounts,
+	    "uptime_seconds", (json_int_t)((clock_mono_ms() - b->start_ms) / 1000),
+	    "strategy_active", gameplan_strategy_name(active(b)),
+	    "strategy_reason", active(b) == GP_STRATEGY_C ? c_reason(b) :
+	    "gameplan",
+	    "dry_run", b->cfg.dry_run,
+	    "trading_mode", b->cfg.trading_mode,
+	    "positions", b->risk ? risk_positions_json(b->risk) : json_object(),
+	    "pnl", b->risk ? risk_pnl(b->risk) : 0.0,
+	    "intents_accepted", (json_int_t)b->intents_accepted,
+	    "intents_rejected", (json_int_t)b->intents_rejected,
+	    "last_error", b->last_error,
+	    "halted", (b->c_causes & (1u << C_HALT)) != 0,
+	    "strategy_running", b->st != NULL && strategy_running(b->st),
+	    "ticks_coalesced", (json_int_t)(b->st ?
+	    strategy_ticks_coalesced(b->st) : 0));
+}
+
+void
+bot_free(struct bot *b)
+{
+	if (b == NULL)
+		return;
+	if (b->window_timer != NULL)
+		event_free(b->window_timer);
+	strategy_free(b->st);
+	gwconn_free(b->gw);
+	risk_free(b->risk);
+	free(b);
+}

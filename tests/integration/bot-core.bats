@@ -1,0 +1,350 @@
+#!/usr/bin/env bats
+# bot-core against gw-sim: start-up, validation, the gate, the gameplan,
+# the strategy pipe, the risk gate in dry run, the control socket.
+# Loopback only; every wait is on an event with a deadline.
+load common
+bats_require_minimum_version 1.5.0
+
+setup() {
+	PORT=$(free_port)
+	export GWKIT_RUNTIME_DIR=$BATS_TEST_TMPDIR/run
+	mkdir -p "$GWKIT_RUNTIME_DIR" && chmod 700 "$GWKIT_RUNTIME_DIR"
+	SIM_PID= BOT_PID=
+	BOT_LOG=$BATS_TEST_TMPDIR/bot.log
+	PLAN=$BATS_TEST_TMPDIR/plan.json
+	TODAY=$(TZ=America/New_York date +%F)
+	# short budgets: the tests wait on events, these only bound them
+	export GATEWAY_RETRY_INTERVAL=0.05 GATEWAY_STARTUP_TIMEOUT=20
+	export HEARTBEAT_INTERVAL=0.3 HEARTBEAT_TIMEOUT=0.5
+	export STARTING_CAPITAL=100000 LOG_LEVEL=debug
+	# outside the daily restart window whatever the hour the tests run
+	export RESTART_WINDOW=03:00-03:01
+	unset DRY_RUN TRADING_MODE STRATEGY_CMD GAMEPLAN_PATH CLIENT_ID
+}
+
+teardown() {
+	stop_pid "$BOT_PID" "$SIM_PID"
+}
+
+# plan STRATEGY [extra JSON members]: today's gameplan with SPY and QQQ,
+# trading at any hour (the tests run at any time).
+plan() {
+	printf '{"date":"%s","strategy":"%s","symbols":["SPY","QQQ"],"hard_limits":{"max_daily_loss_pct":2,"max_single_position":100},"allow_outside_rth":true%s}\n' \
+	    "$TODAY" "$1" "${2:-}" >"$PLAN"
+}
+
+# start_bot [args...]: bot-core on the simulator's port, logging to BOT_LOG.
+start_bot() {
+	bot-core --port "$PORT" --gameplan "$PLAN" --no-notify "$@" \
+	    >"$BOT_LOG" 2>&1 3>&- &
+	BOT_PID=$!
+}
+
+ctl() { bot-core ctl --control "$GWKIT_RUNTIME_DIR/bot.sock" "$@"; }
+
+# status_field NAME: one field of ctl status (jq -c).
+status_field() { ctl status | jq -c ".$1"; }
+
+ev() { grep -c "\"event\":\"$1\"" "$BOT_LOG" || true; }
+
+@test "-n: configuration OK; bad environment values exit 78 naming the variable; bad flags 64" {
+	plan A
+	run bot-core -n --gameplan "$PLAN"
+	[ "$status" -eq 0 ]
+	[ "$output" = "configuration OK" ]
+	run env GATEWAY_PORT=abc bot-core -n --gameplan "$PLAN"
+	[ "$status" -eq 78 ]
+	[[ "$output" == *GATEWAY_PORT*abc* ]]
+	run env HEARTBEAT_TIMEOUT=-1 bot-core -n --gameplan "$PLAN"
+	[ "$status" -eq 78 ]
+	[[ "$output" == *HEARTBEAT_TIMEOUT* ]]
+	run env MARKET_DATA_TYPE=5 bot-core -n --gameplan "$PLAN"
+	[ "$status" -eq 78 ]
+	[[ "$output" == *MARKET_DATA_TYPE* ]]
+	run env TRADING_MODE=yolo bot-core -n --gameplan "$PLAN"
+	[ "$status" -eq 78 ]
+	[[ "$output" == *"TRADING_MODE: 'yolo'"* ]]
+	run env RESTART_WINDOW=25:00-26:00 bot-core -n --gameplan "$PLAN"
+	[ "$status" -eq 78 ]
+	[[ "$output" == *RESTART_WINDOW* ]]
+	run env STARTING_CAPITAL=lots bot-core -n --gameplan "$PLAN"
+	[ "$status" -eq 78 ]
+	[[ "$output" == *STARTING_CAPITAL* ]]
+	run bot-core --bogus
+	[ "$status" -eq 64 ]
+	[[ "$output" == *"--bogus: unknown option"* ]]
+	run bot-core --port 0
+	[ "$status" -eq 64 ]
+	run bot-core --version
+	[ "$status" -eq 0 ]
+	[[ "$output" == "bot-core gwkit "* ]]
+	run bot-core --help
+	[ "$status" -eq 0 ]
+	[[ "$output" == *GATEWAY_STARTUP_TIMEOUT* ]]
+}
+
+@test "DRY_RUN=false is refused: orders are not implemented yet (78)" {
+	plan A
+	run env DRY_RUN=false bot-core -n --gameplan "$PLAN"
+	[ "$status" -eq 78 ]
+	[[ "$output" == *"DRY_RUN"*"not implemented"* ]]
+	run env DRY_RUN=maybe bot-core -n --gameplan "$PLAN"
+	[ "$status" -eq 78 ]
+	[[ "$output" == *DRY_RUN* ]]
+}
+
+@test "-n with a malformed gameplan names the problem (78); a missing one is a warning" {
+	printf '{"date":"%s","strategy":"D"}' "$TODAY" >"$PLAN"
+	run bot-core -n --gameplan "$PLAN"
+	[ "$status" -eq 78 ]
+	[[ "$output" == *strategy* ]]
+	printf '{"date": ' >"$PLAN"
+	run bot-core -n --gameplan "$PLAN"
+	[ "$status" -eq 78 ]
+	[[ "$output" == *line*column* ]]
+	run bot-core -n --gameplan "$BATS_TEST_TMPDIR/none.json"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"Strategy C"* ]]
+}
+
+@test "EC-15: a gateway already up is used at once; validated, accounts logged, operational, gate opens" {
+	plan A
+	start_sim "$PORT" --accounts DU111,DU222
+	t0=$(now_ms)
+	start_bot
+	wait_for_line "$BOT_LOG" '"event":"gate\.opened"' 10
+	(( $(now_ms) - t0 < 5000 ))
+	[ "$(ev gateway.attempt_failed)" -eq 0 ]
+	grep -q '"event":"gateway.accounts".*"kind":"paper"' "$BOT_LOG"
+	grep -q '"event":"bot.operational".*"dry_run":true' "$BOT_LOG"
+	[ "$(status_field gate_open)" = true ]
+	[ "$(status_field gateway_validated)" = true ]
+	[ "$(status_field accounts)" = '["DU111","DU222"]' ]
+	[ "$(status_field strategy_active)" = '"A"' ]
+	[ "$(status_field dry_run)" = true ]
+}
+
+@test "EC-01: no gateway: attempts with verdicts, warning at 3, critical on giving up, exit 1" {
+	plan A
+	export GATEWAY_MAX_RETRIES=4
+	start_bot
+	wait_until 20 bash -c "! kill -0 $BOT_PID 2>/dev/null"
+	wait "$BOT_PID" || EXIT_STATUS=$?
+	BOT_PID=
+	[ "${EXIT_STATUS:-0}" -eq 1 ]
+	grep -q '"event":"gateway.attempt_failed".*"verdict":"unreachable"' "$BOT_LOG"
+	grep -q '"level":"warning".*"event":"gateway.attempt_failed".*"attempt":3' "$BOT_LOG"
+	grep -q '"level":"critical".*"event":"gateway.unavailable"' "$BOT_LOG"
+}
+
+@test "EC-02: the gateway starts late: bot-core proceeds once it listens" {
+	plan A
+	start_sim "$PORT" --login-delay 2
+	start_bot
+	wait_for_line "$BOT_LOG" '"event":"gateway.attempt_failed"' 10
+	wait_for_line "$BOT_LOG" '"event":"gate\.opened"' 20
+}
+
+@test "EC-03: not logged in: no validation, the gate stays closed, the state says why" {
+	plan A
+	start_sim "$PORT" --fault not-logged-in
+	start_bot
+	wait_for_line "$BOT_LOG" '"event":"gateway.attempt_failed".*"verdict":"not-logged-in"' 20
+	[ "$(status_field gate_open)" = false ]
+	[ "$(status_field gate_reason)" = '"not-validated"' ]
+	[ "$(ev gate.opened)" -eq 0 ]
+}
+
+@test "EC-04/07: the gateway dies: gate closed on EOF, Strategy C, reconnect when it returns" {
+	plan A
+	start_sim "$PORT" --control "$BATS_TEST_TMPDIR/sim.sock"
+	start_bot
+	wait_for_line "$BOT_LOG" '"event":"gate\.opened"' 10
+	stop_pid "$SIM_PID"
+	wait_for_line "$BOT_LOG" '"event":"gateway\.disconnected"' 10
+	wait_for_line "$BOT_LOG" '"event":"gate\.closed"' 5
+	[ "$(status_field gate_open)" = false ]
+	[ "$(status_field strategy_active)" = '"C"' ]
+	start_sim "$PORT"
+	wait_until 20 bash -c "[ \$(grep -c '\"event\":\"gate.opened\"' '$BOT_LOG') -ge 2 ]"
+	[ "$(status_field strategy_active)" = '"A"' ]
+}
+
+@test "EC-05: a wedged gateway is caught by the heartbeat deadline" {
+	plan A
+	start_sim "$PORT" --control "$BATS_TEST_TMPDIR/sim.sock"
+	start_bot
+	wait_for_line "$BOT_LOG" '"event":"gate\.opened"' 10
+	echo "fault wedged" | socat - "UNIX-CONNECT:$BATS_TEST_TMPDIR/sim.sock" >/dev/null
+	wait_for_line "$BOT_LOG" '"event":"gate\.closed"' 10
+	grep -q '"event":"gateway.disconnected".*heartbeat' "$BOT_LOG"
+}
+
+@test "EC-09: the daily restart (gw-sim restart): reconnect and market data again" {
+	plan A
+	start_sim "$PORT" --control "$BATS_TEST_TMPDIR/sim.sock" --tick-ms 50 \
+	    --log-level debug
+	start_bot
+	wait_for_line "$BOT_LOG" '"event":"gate\.opened"' 10
+	wait_until 10 bash -c "[ \$(grep -c '\"msg\":\"reqMktData\"' '$SIM_LOG') -ge 2 ]"
+	echo "restart" | socat - "UNIX-CONNECT:$BATS_TEST_TMPDIR/sim.sock" >/dev/null
+	wait_for_line "$BOT_LOG" '"event":"gateway\.disconnected"' 10
+	wait_until 20 bash -c "[ \$(grep -c '\"event\":\"gate.opened\"' '$BOT_LOG') -ge 2 ]"
+	# market data again after the restart: two symbols, two sessions
+	wait_until 10 bash -c "[ \$(grep -c '\"msg\":\"reqMktData\"' '$SIM_LOG') -ge 4 ]"
+}
+
+@test "EC-11: no gameplan: warning and Strategy C, the gate stays closed" {
+	start_sim "$PORT"
+	start_bot
+	wait_for_line "$BOT_LOG" '"event":"gameplan\.missing"' 10
+	wait_for_line "$BOT_LOG" '"event":"gateway\.validated"' 10
+	[ "$(status_field strategy_active)" = '"C"' ]
+	[ "$(status_field gate_open)" = false ]
+}
+
+@test "EC-12: a malformed gameplan: error naming it, Strategy C" {
+	printf '{"date":"%s","strategy":"A","symbols":[],"hard_limits":{"max_daily_loss_pct":2,"max_single_position":100}}' \
+	    "$TODAY" >"$PLAN"
+	start_sim "$PORT"
+	start_bot
+	wait_for_line "$BOT_LOG" '"event":"gameplan\.invalid".*symbols' 10
+	wait_for_line "$BOT_LOG" '"event":"gateway\.validated"' 10
+	[ "$(status_field strategy_active)" = '"C"' ]
+}
+
+@test "a live account while TRADING_MODE=paper is refused for the life of the process" {
+	plan A
+	start_sim "$PORT" --accounts U1234567
+	start_bot
+	wait_for_line "$BOT_LOG" '"level":"critical".*"event":"bot\.account_refused"' 10
+	[ "$(status_field gate_reason)" = '"live-account-refused"' ]
+	ctl resume >/dev/null
+	[ "$(status_field gate_open)" = false ]
+}
+
+@test "EC-16: two bot-cores with one client id: the second never validates" {
+	plan A
+	start_sim "$PORT"
+	start_bot
+	wait_for_line "$BOT_LOG" '"event":"gate\.opened"' 10
+	bot-core --port "$PORT" --gameplan "$PLAN" --no-notify --no-control \
+	    >"$BATS_TEST_TMPDIR/bot2.log" 2>&1 3>&- &
+	BOT2=$!
+	wait_for_line "$BATS_TEST_TMPDIR/bot2.log" '"event":"gateway.attempt_failed".*client-id' 15
+	refute grep -q '"event":"gateway.validated"' "$BATS_TEST_TMPDIR/bot2.log"
+	stop_pid "$BOT2"
+}
+
+@test "halt closes the gate and holds C until resume; halt is audited" {
+	plan A
+	start_sim "$PORT"
+	start_bot
+	wait_for_line "$BOT_LOG" '"event":"gate\.opened"' 10
+	run ctl halt
+	[ "$status" -eq 0 ]
+	[ "$output" = '{"ok":true}' ]
+	[ "$(status_field gate_reason)" = '"halted"' ]
+	[ "$(status_field strategy_active)" = '"C"' ]
+	grep -q '"event":"bot.ctl".*"verb":"halt"' "$BOT_LOG"
+	ctl resume >/dev/null
+	[ "$(status_field gate_open)" = true ]
+	run ctl frob
+	[ "$status" -eq 64 ]
+}
+
+@test "ctl with no bot-core: no answer (69)" {
+	run ctl status
+	[ "$status" -eq 69 ]
+}
+
+@test "the strategy: hello, ticks, an intent accepted in dry run (order.would_place), rejections answered with their rule" {
+	plan A
+	start_sim "$PORT" --tick-ms 50
+	cat >"$BATS_TEST_TMPDIR/strat.sh" <<-'EOF'
+	#!/bin/sh
+	# one intent after the first tick, then a bad symbol, then a fraction
+	n=0
+	while IFS= read -r line; do
+		printf '%s\n' "$line" >>"$STRAT_SEEN"
+		case $line in
+		*'"type":"tick"'*)
+			n=$((n + 1))
+			if [ $n -eq 1 ]; then
+				echo '{"type":"intent","id":"i1","symbol":"SPY","side":"BUY","quantity":1,"order_type":"MKT"}'
+				echo '{"type":"intent","id":"i2","symbol":"TSLA","side":"BUY","quantity":1,"order_type":"MKT"}'
+				echo '{"type":"intent","id":"i3","symbol":"SPY","side":"BUY","quantity":1.5,"order_type":"MKT"}'
+				echo '{"type":"log","level":"info","message":"sent three"}'
+			fi;;
+		esac
+	done
+	EOF
+	export STRAT_SEEN=$BATS_TEST_TMPDIR/seen.txt
+	start_bot --strategy "sh $BATS_TEST_TMPDIR/strat.sh"
+	wait_for_line "$BOT_LOG" '"event":"order\.would_place".*"id":"i1"' 15
+	wait_for_line "$BOT_LOG" '"event":"intent\.rejected".*"id":"i2".*"rule":"symbol-not-in-gameplan"' 5
+	wait_for_line "$BOT_LOG" '"event":"intent\.rejected".*"id":"i3".*"rule":"quantity"' 5
+	wait_for_line "$BOT_LOG" '"event":"strategy\.log"' 5
+	wait_for_line "$STRAT_SEEN" '"type":"intent_result".*"id":"i1".*"accepted":true' 5
+	wait_for_line "$STRAT_SEEN" '"type":"intent_result".*"id":"i2".*"accepted":false' 5
+	grep -q '"type":"hello"' "$STRAT_SEEN"
+	[ "$(status_field intents_accepted)" = 1 ]
+	[ "$(status_field intents_rejected)" = 2 ]
+	[ "$(status_field positions.SPY.position)" = 1 ]
+}
+
+@test "no intent is accepted while the gate is closed" {
+	plan A
+	start_sim "$PORT" --tick-ms 50 --control "$BATS_TEST_TMPDIR/sim.sock"
+	cat >"$BATS_TEST_TMPDIR/strat.sh" <<-'EOF'
+	#!/bin/sh
+	# an intent for every tick and every gate message
+	i=0
+	while IFS= read -r line; do
+		i=$((i + 1))
+		echo "{\"type\":\"intent\",\"id\":\"n$i\",\"symbol\":\"SPY\",\"side\":\"BUY\",\"quantity\":1,\"order_type\":\"MKT\"}"
+	done
+	EOF
+	start_bot --strategy "sh $BATS_TEST_TMPDIR/strat.sh"
+	wait_for_line "$BOT_LOG" '"event":"gate\.opened"' 10
+	ctl halt >/dev/null
+	wait_for_line "$BOT_LOG" '"event":"intent\.rejected".*"rule":"gate-closed"' 10
+	stop_pid "$SIM_PID"
+	wait_for_line "$BOT_LOG" '"event":"gateway\.disconnected"' 10
+	stop_pid "$BOT_PID"
+	BOT_PID=
+	# between every gate.closed and the next gate.opened: no acceptance
+	run awk '/"event":"gate.closed"/ { closed = 1 }
+	    /"event":"gate.opened"/ { closed = 0 }
+	    closed && /"event":"(intent.accepted|order.would_place)"/ { bad++ }
+	    END { exit bad > 0 }' "$BOT_LOG"
+	[ "$status" -eq 0 ]
+	grep -q '"event":"intent.rejected".*"rule":"gate-closed"' "$BOT_LOG"
+}
+
+@test "a strategy that writes garbage or exits is logged, restarted, and C holds meanwhile" {
+	plan A
+	start_sim "$PORT"
+	start_bot --strategy 'echo not-json; sleep 30'
+	wait_for_line "$BOT_LOG" '"event":"strategy\.bad_line"' 10
+	wait_for_line "$BOT_LOG" '"event":"strategy\.exited"' 10
+	wait_until 10 bash -c "[ \$(grep -c '\"event\":\"strategy.started\"' '$BOT_LOG') -ge 2 ]"
+}
+
+@test "SIGTERM: gate closed, strategy stopped, exit 0; SIGHUP reloads the gameplan" {
+	plan C
+	start_sim "$PORT"
+	start_bot --strategy 'cat >/dev/null'
+	wait_for_line "$BOT_LOG" '"event":"gateway\.validated"' 10
+	[ "$(status_field strategy_active)" = '"C"' ]
+	plan A
+	kill -HUP "$BOT_PID"
+	wait_until 10 bash -c "[ \$(grep -c '\"event\":\"gameplan.loaded\"' '$BOT_LOG') -ge 2 ]"
+	wait_until 5 bash -c "[ \"\$(bot-core ctl --control '$GWKIT_RUNTIME_DIR/bot.sock' status | jq -r .strategy_active)\" = A ]"
+	kill -TERM "$BOT_PID"
+	wait_exit "$BOT_PID"
+	BOT_PID=
+	[ "$EXIT_STATUS" -eq 0 ]
+	grep -q '"event":"bot.stopped"' "$BOT_LOG"
+	grep -q '"event":"strategy.stopped"' "$BOT_LOG"
+}

@@ -211,7 +211,9 @@ load init
 	wait_for_line "$LOG" '^bot \| gateway down$' 10
 	wait_for_line "$LOG" '"event":"init\.restart_completed".*gateway' 20
 	wait_until 10 bash -c "[ \$(grep -c '^bot | gateway up$' '$LOG') -ge 2 ]"
-	status_of gateway | jq -e '.restarts == 1 and .state == "ready" and (.next_restart | type) == "string"'
+	# the bot's own probe may see it up before stack-init's readiness check
+	gw_restarted() { status_of gateway | jq -e '.restarts == 1 and .state == "ready" and (.next_restart | type) == "string"' >/dev/null; }
+	wait_until 10 gw_restarted
 	# fired at the wall-clock time, not before (the supervisor takes a
 	# monotonic timer ending up to 0.5 ms early as due: the log's ts, cut
 	# to the millisecond, may then read 1 ms early), and within a few

@@ -348,3 +348,19 @@ ev() { grep -c "\"event\":\"$1\"" "$BOT_LOG" || true; }
 	grep -q '"event":"bot.stopped"' "$BOT_LOG"
 	grep -q '"event":"strategy.stopped"' "$BOT_LOG"
 }
+
+@test "the example strategies run: examples/strategy.py and examples/strategy.sh get an intent accepted in dry run" {
+	plan A
+	start_sim "$PORT" --tick-ms 50
+	ex=$BATS_TEST_DIRNAME/../../examples
+	start_bot --strategy "python3 $ex/strategy.py --interval 1"
+	wait_for_line "$BOT_LOG" '"event":"order\.would_place"' 20
+	wait_for_line "$BOT_LOG" '"event":"strategy\.log"' 5
+	refute grep -q '"event":"strategy\.bad_line"' "$BOT_LOG"
+	stop_pid "$BOT_PID"
+	BOT_PID=
+	: >"$BOT_LOG"
+	start_bot --strategy "sh $ex/strategy.sh"
+	wait_for_line "$BOT_LOG" '"event":"order\.would_place"' 20
+	refute grep -q '"event":"strategy\.bad_line"' "$BOT_LOG"
+}

@@ -21,6 +21,8 @@
 
 #include <jansson.h>
 
+#include "jsonval.h"
+
 #define QUOTE_MAX 40		/* bytes of input a message may quote */
 #define SYMBOL_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-/"
 
@@ -46,36 +48,11 @@ fail(struct gw_err *err, const char *key, const char *fmt, ...)
 	return gw_err_set(err, "%s: %s", key, m);
 }
 
-/* q must hold QUOTE_MAX + 1 bytes; v is a JSON string. */
-static const char *
-quote(char *q, const json_t *v)
-{
-	gw_err_quote(q, QUOTE_MAX + 1, json_string_value(v),
-	    json_string_length(v));
-	return q;
-}
-
-static const char *
-type_name(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:	return "an object";
-	case JSON_ARRAY:	return "an array";
-	case JSON_STRING:	return "a string";
-	case JSON_INTEGER:	return "an integer";
-	case JSON_REAL:		return "a real number";
-	case JSON_TRUE:		return "true";
-	case JSON_FALSE:	return "false";
-	case JSON_NULL:		return "null";
-	}
-	return "something else";
-}
-
 static int
 wrong_type(struct gw_err *err, const char *key, const char *want,
     const json_t *v)
 {
-	return fail(err, key, "expected %s, got %s", want, type_name(v));
+	return fail(err, key, "expected %s, got %s", want, jsonval_type_name(v));
 }
 
 /* After a JSON_STRICT json_unpack_ex over an object failed, the only cause
@@ -142,7 +119,8 @@ get_date(const json_t *v, char date[11], struct gw_err *err)
 	memcpy(date, s, 11);
 	return 0;
 format:
-	return fail(err, "date", "'%s' is not YYYY-MM-DD", quote(q, v));
+	return fail(err, "date", "'%s' is not YYYY-MM-DD",
+	    jsonval_quote(q, QUOTE_MAX + 1, v));
 }
 
 static int
@@ -164,7 +142,7 @@ get_strategy(const json_t *v, enum gp_strategy *out, struct gw_err *err)
 		*out = GP_STRATEGY_C;
 	else
 		return fail(err, "strategy", "'%s' is not one of A, B, C",
-		    quote(q, v));
+		    jsonval_quote(q, QUOTE_MAX + 1, v));
 	return 0;
 }
 
@@ -232,10 +210,10 @@ get_symbol_name(const char *key, const json_t *v, char *out,
 		return fail(err, key, "empty symbol");
 	if (n > GAMEPLAN_SYMBOL_MAX)
 		return fail(err, key, "'%s' is longer than %d bytes",
-		    quote(q, v), GAMEPLAN_SYMBOL_MAX);
+		    jsonval_quote(q, QUOTE_MAX + 1, v), GAMEPLAN_SYMBOL_MAX);
 	if (strspn(json_string_value(v), SYMBOL_CHARS) != n)
 		return fail(err, key, "'%s' is not upper-case A-Z 0-9 . - /",
-		    quote(q, v));
+		    jsonval_quote(q, QUOTE_MAX + 1, v));
 	memcpy(out, json_string_value(v), n + 1);
 	return 0;
 }
@@ -306,7 +284,7 @@ decode(const json_t *root, const char *today, struct gameplan *gp,
 
 	if (!json_is_object(root))
 		return gw_err_set(err, "expected a JSON object, got %s",
-		    type_name(root));
+		    jsonval_type_name(root));
 	if (json_unpack_ex((json_t *)root, &jerr, JSON_STRICT,
 	    "{s?o, s?o, s?o, s?o, s?o, s?o}", "date", &date, "strategy",
 	    &strategy, "symbols", &symbols, "hard_limits", &limits,
@@ -468,20 +446,6 @@ gameplan_symbol(const struct gameplan *gp, const char *name)
 
 /* The fewest significant digits (%g) that read back as d: 2 prints as
  * "2.0", not "2.0000000000000000". */
-static int
-real_precision(double d)
-{
-	char b[40];
-	int p;
-
-	for (p = 1; p < 17; p++) {
-		snprintf(b, sizeof(b), "%.*g", p, d);
-		if (strtod(b, NULL) == d)
-			return p;
-	}
-	return 17;
-}
-
 char *
 gameplan_json(const struct gameplan *gp)
 {
@@ -507,7 +471,7 @@ gameplan_json(const struct gameplan *gp)
 		ok = s != NULL && json_array_append_new(syms, s) == 0;
 	}
 	flags = JSON_COMPACT | JSON_PRESERVE_ORDER |
-	    JSON_REAL_PRECISION(real_precision(gp->max_daily_loss_pct));
+	    JSON_REAL_PRECISION(jsonval_real_precision(gp->max_daily_loss_pct));
 	if (ok && (n = json_dumpb(o, NULL, 0, flags)) > 0 &&
 	    (out = malloc(n + 1)) != NULL) {
 		json_dumpb(o, out, n, flags);

@@ -17,6 +17,8 @@
 
 #include <jansson.h>
 
+#include "jsonval.h"
+
 #define QUOTE_MAX 40		/* bytes of input a message may quote */
 
 static const char *const intent_keys[] = {
@@ -41,31 +43,6 @@ fail(struct gw_err *err, const char *who, const char *key,
 	if (key == NULL)
 		return gw_err_set(err, "%s: %s", who, m);
 	return gw_err_set(err, "%s: %s: %s", who, key, m);
-}
-
-/* q must hold QUOTE_MAX + 1 bytes; v is a JSON string. */
-static const char *
-quote(char *q, const json_t *v)
-{
-	gw_err_quote(q, QUOTE_MAX + 1, json_string_value(v),
-	    json_string_length(v));
-	return q;
-}
-
-static const char *
-type_name(const json_t *v)
-{
-	switch (json_typeof(v)) {
-	case JSON_OBJECT:	return "an object";
-	case JSON_ARRAY:	return "an array";
-	case JSON_STRING:	return "a string";
-	case JSON_INTEGER:	return "an integer";
-	case JSON_REAL:		return "a real number";
-	case JSON_TRUE:		return "true";
-	case JSON_FALSE:	return "false";
-	case JSON_NULL:		return "null";
-	}
-	return "something else";
 }
 
 /* After a JSON_STRICT json_unpack_ex failed: name the first unknown key in
@@ -103,7 +80,7 @@ get_word(const char *who, const char *key, const json_t *v, char *dst,
 		return fail(err, who, key, "missing");
 	if (!json_is_string(v))
 		return fail(err, who, key, "expected a string, got %s",
-		    type_name(v));
+		    jsonval_type_name(v));
 	s = json_string_value(v);
 	n = json_string_length(v);
 	if (n == 0)
@@ -133,7 +110,7 @@ get_text(const char *who, const char *key, const json_t *v, int required,
 		return 0;
 	if (!json_is_string(v))
 		return fail(err, who, key, "expected a string, got %s",
-		    type_name(v));
+		    jsonval_type_name(v));
 	n = json_string_length(v);
 	if (n > STRATMSG_TEXT_MAX) {
 		n = STRATMSG_TEXT_MAX;
@@ -170,7 +147,7 @@ decode_intent(const json_t *o, struct sm_intent *in, struct gw_err *err)
 		return fail(err, who, "side", "missing");
 	if (!json_is_string(side))
 		return fail(err, who, "side", "expected a string, got %s",
-		    type_name(side));
+		    jsonval_type_name(side));
 	s = json_string_value(side);
 	if (strcmp(s, "BUY") == 0)
 		in->side = SM_BUY;
@@ -178,20 +155,20 @@ decode_intent(const json_t *o, struct sm_intent *in, struct gw_err *err)
 		in->side = SM_SELL;
 	else
 		return fail(err, who, "side", "'%s' is not BUY or SELL",
-		    quote(q, side));
+		    jsonval_quote(q, QUOTE_MAX + 1, side));
 
 	if (qty == NULL)
 		return fail(err, who, "quantity", "missing");
 	if (!json_is_number(qty))
 		return fail(err, who, "quantity", "expected a number, got %s",
-		    type_name(qty));
+		    jsonval_type_name(qty));
 	in->quantity = json_number_value(qty);
 
 	if (otype == NULL)
 		return fail(err, who, "order_type", "missing");
 	if (!json_is_string(otype))
 		return fail(err, who, "order_type", "expected a string, got %s",
-		    type_name(otype));
+		    jsonval_type_name(otype));
 	s = json_string_value(otype);
 	if (strcmp(s, "MKT") == 0)
 		in->order_type = SM_MKT;
@@ -199,13 +176,13 @@ decode_intent(const json_t *o, struct sm_intent *in, struct gw_err *err)
 		in->order_type = SM_LMT;
 	else
 		return fail(err, who, "order_type", "'%s' is not MKT or LMT",
-		    quote(q, otype));
+		    jsonval_quote(q, QUOTE_MAX + 1, otype));
 
 	if (limit != NULL && json_is_null(limit))
 		limit = NULL;
 	if (limit != NULL && !json_is_number(limit))
 		return fail(err, who, "limit_price", "expected a number, got %s",
-		    type_name(limit));
+		    jsonval_type_name(limit));
 	if (limit == NULL && in->order_type == SM_LMT)
 		return fail(err, who, "limit_price", "needed for LMT");
 	/* a market order with a price: the strategy believes something
@@ -234,10 +211,11 @@ decode_log(const json_t *o, struct sm_log *lg, struct gw_err *err)
 	if (level != NULL && !json_is_null(level)) {
 		if (!json_is_string(level))
 			return fail(err, who, "level", "expected a string, got %s",
-			    type_name(level));
+			    jsonval_type_name(level));
 		if (gw_level_parse(json_string_value(level), &lg->level) < 0)
 			return fail(err, who, "level", "'%s' is not debug, info, "
-			    "warning, error or critical", quote(q, level));
+			    "warning, error or critical",
+			    jsonval_quote(q, QUOTE_MAX + 1, level));
 	}
 	return get_text(who, "message", msg, 1, lg->message, err);
 }
@@ -250,12 +228,12 @@ decode(const json_t *root, struct sm_msg *m, struct gw_err *err)
 
 	if (!json_is_object(root))
 		return gw_err_set(err, "expected a JSON object, got %s",
-		    type_name(root));
+		    jsonval_type_name(root));
 	if ((t = json_object_get(root, "type")) == NULL)
 		return gw_err_set(err, "type: missing");
 	if (!json_is_string(t))
 		return gw_err_set(err, "type: expected a string, got %s",
-		    type_name(t));
+		    jsonval_type_name(t));
 	if (strcmp(json_string_value(t), "intent") == 0) {
 		m->type = SM_INTENT;
 		return decode_intent(root, &m->u.intent, err);
@@ -264,7 +242,8 @@ decode(const json_t *root, struct sm_msg *m, struct gw_err *err)
 		m->type = SM_LOG;
 		return decode_log(root, &m->u.log, err);
 	}
-	return gw_err_set(err, "type: '%s' is not intent or log", quote(q, t));
+	return gw_err_set(err, "type: '%s' is not intent or log",
+	    jsonval_quote(q, QUOTE_MAX + 1, t));
 }
 
 int
@@ -334,20 +313,6 @@ jstr(const char *s)
 
 /* The fewest significant digits (%g) that read back as d: 450.12 prints
  * as "450.12", not "450.12000000000001". */
-static int
-real_precision(double d)
-{
-	char b[40];
-	int p;
-
-	for (p = 1; p < 17; p++) {
-		snprintf(b, sizeof(b), "%.*g", p, d);
-		if (strtod(b, NULL) == d)
-			return p;
-	}
-	return 17;
-}
-
 /* The largest real_precision over the reals in v (trusted, shallow). */
 static int
 max_precision(const json_t *v, int depth)
@@ -358,7 +323,7 @@ max_precision(const json_t *v, int depth)
 	int p = 1, q;
 
 	if (json_is_real(v))
-		return real_precision(json_real_value(v));
+		return jsonval_real_precision(json_real_value(v));
 	if (depth > 8)
 		return 17;
 	if (json_is_object(v)) {
@@ -446,7 +411,7 @@ price(double d, int *precision)
 
 	if (!isfinite(d))
 		return json_null();
-	if ((p = real_precision(d)) > *precision)
+	if ((p = jsonval_real_precision(d)) > *precision)
 		*precision = p;
 	return json_real(d);
 }

@@ -73,6 +73,7 @@ struct bot {
 	struct event *window_timer;
 	int64_t start_ms;
 	int operational_sent;
+	int validated_once;	/* a session was validated since start */
 	int stopping, stopped;
 	char last_error[GW_WHY_MAX];
 	unsigned long intents_accepted, intents_rejected;
@@ -558,12 +559,18 @@ on_gw(struct gwconn *g, const struct gwconn_event *ev, void *arg)
 		    gwconn_server_version(b->gw));
 		check_accounts(b);
 		gate_change(b, GATE_HEARTBEAT, 0, NULL);
-		gate_change(b, GATE_CONN_LOST, 0, NULL);
+		/* validated while the last connectivity notice is 1100: the
+		 * gateway has lost IB's servers, the gate stays closed */
+		gate_change(b, GATE_CONN_LOST, ev->verdict != NULL &&
+		    strcmp(ev->verdict, "ready") != 0, "1100");
 		gate_change(b, GATE_FARM, 0, NULL);
 		gate_change(b, GATE_CLIENT_ID, 0, NULL);
 		gate_change(b, GATE_NOT_VALIDATED, 0, NULL);
-		if (b->cfg.resume_after_reconnect)
+		/* the first validation always counts; after a lost session,
+		 * only with RESUME_AFTER_RECONNECT (else ctl resume) */
+		if (!b->validated_once || b->cfg.resume_after_reconnect)
 			cause(b, C_SESSION, 0);
+		b->validated_once = 1;
 		if (subscribe_plan(b, &e) < 0)
 			set_error(b, e.msg);
 		operational(b);

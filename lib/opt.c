@@ -123,8 +123,14 @@ opt_parse(int argc, char **argv, const struct opt_set *set, void *ctx,
 	while ((c = getopt_long(argc, argv, shorts, lo, NULL)) != -1) {
 		if ((d = row(set, c)) == NULL)
 			return stopped(set, c, argv[optind - 1], err);
-		if (d->fn(ctx, d, optarg, err) < 0)
+		switch (d->fn(ctx, d, optarg, err)) {
+		case 0:
+			break;
+		case OPT_STOP:
+			return OPT_STOP;
+		default:
 			return -1;
+		}
 	}
 	return 0;
 }
@@ -199,4 +205,14 @@ opt_seconds(void *ctx, const struct opt_def *d, const char *arg,
 
 	return cfg_seconds(opt_name(d, nb, sizeof(nb)), arg, d->min, d->max,
 	    (double *)(void *)field(ctx, d), err);
+}
+
+int
+opt_stop(void *ctx, const struct opt_def *d, const char *arg,
+    struct gw_err *err)
+{
+	(void)arg;
+	(void)err;
+	*(int *)(void *)field(ctx, d) = d->letter;
+	return OPT_STOP;
 }

@@ -18,7 +18,8 @@
 struct opt_def;
 
 /* Takes one option's value (arg is NULL for a flag without one) into ctx;
- * 0, or -1 with the whole message in err. */
+ * 0, or -1 with the whole message in err, or OPT_STOP to end the parse
+ * there (--help, --version: the caller acts on it). */
 typedef int (*opt_fn)(void *ctx, const struct opt_def *d, const char *arg,
     struct gw_err *err);
 
@@ -43,11 +44,13 @@ struct opt_set {
 	size_t n;		/* at most OPT_MAX rows */
 };
 #define OPT_MAX 48
+#define OPT_STOP 1
 
 /*
  * Run every option of argv through set's handlers, with getopt_long from
  * optind on (set optind to 1, or to 0 to start over). Returns 0 with
- * optind at the first word that is not an option, or -1 with one line in
+ * optind at the first word that is not an option; OPT_STOP when a handler
+ * said so (the options after it are not read); or -1 with one line in
  * err: a missing value, an unknown option, a value given to a flag that
  * takes none, or what the handler said. Not reentrant (getopt's state).
  */
@@ -60,7 +63,9 @@ int opt_parse(int argc, char **argv, const struct opt_set *set, void *ctx,
  * opt_str      char[size] = a copy of arg (1..size-1 bytes)
  * opt_int      int in [min, max] (a decimal integer)
  * opt_long     long in [min, max]
- * opt_seconds  double seconds in [min, max] (cfg_seconds' syntax) */
+ * opt_seconds  double seconds in [min, max] (cfg_seconds' syntax)
+ * opt_stop     int = the row's letter, then OPT_STOP: the caller prints
+ *              its usage (-h) or version (-V) and exits */
 int opt_flag(void *ctx, const struct opt_def *d, const char *arg,
     struct gw_err *err);
 int opt_ptr(void *ctx, const struct opt_def *d, const char *arg,
@@ -72,6 +77,8 @@ int opt_int(void *ctx, const struct opt_def *d, const char *arg,
 int opt_long(void *ctx, const struct opt_def *d, const char *arg,
     struct gw_err *err);
 int opt_seconds(void *ctx, const struct opt_def *d, const char *arg,
+    struct gw_err *err);
+int opt_stop(void *ctx, const struct opt_def *d, const char *arg,
     struct gw_err *err);
 
 /* The row's name for messages: its flag, else "-" and its letter (buf

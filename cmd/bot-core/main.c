@@ -51,6 +51,7 @@
 #define FLUSH_MS 2000		/* at exit, alerts get this long */
 
 struct opts {
+	int stop;		/* -h or -V (opt_stop) */
 	struct bot_config bot;
 	const char *host_arg;
 	long port_arg, client_id_arg;
@@ -146,42 +147,6 @@ ctl_usage(FILE *f)
 "      74 the reply cannot be written\n");
 }
 
-static int
-opt_help(void *ctx, const struct opt_def *d, const char *v,
-    struct gw_err *e)
-{
-	(void)ctx;
-	(void)d;
-	(void)v;
-	(void)e;
-	usage(stdout);
-	exit(0);
-}
-
-static int
-opt_ctl_help(void *ctx, const struct opt_def *d, const char *v,
-    struct gw_err *e)
-{
-	(void)ctx;
-	(void)d;
-	(void)v;
-	(void)e;
-	ctl_usage(stdout);
-	exit(0);
-}
-
-static int
-opt_version(void *ctx, const struct opt_def *d, const char *v,
-    struct gw_err *e)
-{
-	(void)ctx;
-	(void)d;
-	(void)v;
-	(void)e;
-	printf(PROG " " VERSION "\n");
-	exit(0);
-}
-
 /* A socket path (--control, --notify) into a char[USOCK_PATH_MAX + 1]. */
 static int
 opt_sock(void *ctx, const struct opt_def *d, const char *v,
@@ -205,6 +170,17 @@ opt_strategy(void *ctx, const struct opt_def *d, const char *v,
 	return 0;
 }
 
+/* --help or --version (opt_stop): print it, exit 0. */
+static _Noreturn void
+stop_option(int letter)
+{
+	if (letter == 'h')
+		usage(stdout);
+	else
+		printf(PROG " " VERSION "\n");
+	exit(0);
+}
+
 #define ARG required_argument
 #define NOARG no_argument
 #define FIELD(m) OPT_FIELD(struct opts, m)
@@ -222,8 +198,8 @@ static const struct opt_def optdefs[] = {
 	{ "--log-level", 0, ARG, opt_ptr, FIELD(log_level_arg), 0, 0 },
 	{ "--log-format", 0, ARG, opt_ptr, FIELD(log_format_arg), 0, 0 },
 	{ NULL, 'n', NOARG, opt_flag, FIELD(check_only), 0, 0 },
-	{ "--help", 'h', NOARG, opt_help, 0, 0, 0, 0 },
-	{ "--version", 'V', NOARG, opt_version, 0, 0, 0, 0 },
+	{ "--help", 'h', NOARG, opt_stop, FIELD(stop), 0, 0 },
+	{ "--version", 'V', NOARG, opt_stop, FIELD(stop), 0, 0 },
 };
 static const struct opt_set optset = { "+", "", "", "--help", optdefs,
     sizeof(optdefs) / sizeof(optdefs[0]) };
@@ -231,7 +207,7 @@ static const struct opt_set optset = { "+", "", "", "--help", optdefs,
 static const struct opt_def ctl_defs[] = {
 	{ "--control", 0, ARG, opt_sock, FIELD(sock), 0, 0 },
 	{ "--timeout", 0, ARG, opt_seconds, FIELD(ctl_timeout), 0.001, 86400 },
-	{ "--help", 'h', NOARG, opt_ctl_help, 0, 0, 0, 0 },
+	{ "--help", 'h', NOARG, opt_stop, FIELD(stop), 0, 0 },
 };
 static const struct opt_set ctl_set = { "", "ctl: ", "'",
     PROG " ctl --help", ctl_defs, sizeof(ctl_defs) / sizeof(ctl_defs[0]) };
@@ -259,8 +235,15 @@ parse_ctl(int argc, char **argv, struct opts *o)
 	o->ctl = 1;
 	o->ctl_timeout = CTL_TIMEOUT;
 	optind = 0;
-	if (opt_parse(argc, argv, &ctl_set, o, &e) < 0)
+	switch (opt_parse(argc, argv, &ctl_set, o, &e)) {
+	case OPT_STOP:		/* ctl --help */
+		ctl_usage(stdout);
+		exit(0);
+	case 0:
+		break;
+	default:
 		errx(EX_USAGE, "%s", e.msg);
+	}
 	if (argc - optind != 1)
 		errx(EX_USAGE, "ctl: one verb is needed: " BOTCTL_VERBS
 		    " (see " PROG " ctl --help)");
@@ -284,8 +267,14 @@ parse_options(int argc, char **argv, struct opts *o)
 	o->log_format_arg = cfg_env_str("LOG_FORMAT", "auto");
 	o->notify_level_arg = "warning";
 	optind = 1;
-	if (opt_parse(argc, argv, &optset, o, &e) < 0)
+	switch (opt_parse(argc, argv, &optset, o, &e)) {
+	case OPT_STOP:
+		stop_option(o->stop);
+	case 0:
+		break;
+	default:
 		errx(EX_USAGE, "%s", e.msg);
+	}
 	if (optind < argc && strcmp(argv[optind], "ctl") == 0)
 		parse_ctl(argc - optind, argv + optind, o);
 	else if (optind < argc) {

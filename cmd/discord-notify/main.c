@@ -43,6 +43,7 @@
 #define REQUEST_TIMEOUT_MS 15000
 
 struct opts {
+	int stop;		/* -h or -V (opt_stop) */
 	char listen[USOCK_PATH_MAX + 1];
 	char spool[1024];
 	const char *webhook_file;
@@ -272,27 +273,14 @@ opt_log_format(void *ctx, const struct opt_def *d, const char *v,
 	return 0;
 }
 
-static int
-opt_help(void *ctx, const struct opt_def *d, const char *v,
-    struct gw_err *e)
+/* --help or --version (opt_stop): print it, exit 0. */
+static _Noreturn void
+stop_option(int letter)
 {
-	(void)ctx;
-	(void)d;
-	(void)v;
-	(void)e;
-	usage(stdout);
-	exit(0);
-}
-
-static int
-opt_version(void *ctx, const struct opt_def *d, const char *v,
-    struct gw_err *e)
-{
-	(void)ctx;
-	(void)d;
-	(void)v;
-	(void)e;
-	printf(PROG " " VERSION "\n");
+	if (letter == 'h')
+		usage(stdout);
+	else
+		printf(PROG " " VERSION "\n");
 	exit(0);
 }
 
@@ -327,8 +315,8 @@ static const struct opt_def optdefs[] = {
 	{ "--default-level", 0, ARG, opt_ptr, FIELD(default_level_arg), 0, 0 },
 	{ "--log-format", 0, ARG, opt_log_format, 0, 0, 0, 0 },
 	{ NULL, 'n', NOARG, opt_flag, FIELD(check_only), 0, 0 },
-	{ "--help", 'h', NOARG, opt_help, 0, 0, 0, 0 },
-	{ "--version", 'V', NOARG, opt_version, 0, 0, 0, 0 },
+	{ "--help", 'h', NOARG, opt_stop, FIELD(stop), 0, 0 },
+	{ "--version", 'V', NOARG, opt_stop, FIELD(stop), 0, 0 },
 };
 #define N_OPTDEFS (sizeof(optdefs) / sizeof(optdefs[0]))
 static const struct opt_set optset = { "", "", "", "--help", optdefs,
@@ -355,8 +343,14 @@ parse_options(int argc, char **argv, struct opts *o)
 	o->log_level_arg = cfg_env_str("LOG_LEVEL", "info");
 	o->log_format_arg = cfg_env_str("LOG_FORMAT", "auto");
 	o->log_format_from = "LOG_FORMAT";
-	if (opt_parse(argc, argv, &optset, o, &e) < 0)
+	switch (opt_parse(argc, argv, &optset, o, &e)) {
+	case OPT_STOP:
+		stop_option(o->stop);
+	case 0:
+		break;
+	default:
 		errx(EX_USAGE, "%s", e.msg);
+	}
 	if (gw_level_parse(o->log_level_arg, &o->log_level) < 0)
 		errx(EX_USAGE, "log level '%s' is not one of debug, info, warning, "
 		    "error, critical", quoted(q, sizeof(q), o->log_level_arg));

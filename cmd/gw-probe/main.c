@@ -31,6 +31,7 @@
 #define MIN_ATTEMPT_S 0.05
 
 struct opts {
+	int stop;		/* -h or -V (opt_stop) */
 	char host[256];
 	long port;
 	long client_id;
@@ -122,27 +123,14 @@ opt_max_retries(void *ctx, const struct opt_def *d, const char *v,
 	return opt_long(o, d, v, e);
 }
 
-static int
-opt_help(void *ctx, const struct opt_def *d, const char *v,
-    struct gw_err *e)
+/* --help or --version (opt_stop): print it, exit 0. */
+static _Noreturn void
+stop_option(int letter)
 {
-	(void)ctx;
-	(void)d;
-	(void)v;
-	(void)e;
-	usage(stdout);
-	exit(0);
-}
-
-static int
-opt_version(void *ctx, const struct opt_def *d, const char *v,
-    struct gw_err *e)
-{
-	(void)ctx;
-	(void)d;
-	(void)v;
-	(void)e;
-	printf("gw-probe gwkit %s\n", GWKIT_VERSION);
+	if (letter == 'h')
+		usage(stdout);
+	else
+		printf("gw-probe gwkit %s\n", GWKIT_VERSION);
 	exit(0);
 }
 
@@ -165,8 +153,8 @@ static const struct opt_def optdefs[] = {
 	{ "--json", 0, NOARG, opt_flag, FIELD(json), 0, 0 },
 	{ "--quiet", 'q', NOARG, opt_flag, FIELD(quiet), 0, 0 },
 	{ NULL, 'n', NOARG, opt_flag, FIELD(check_only), 0, 0 },
-	{ "--help", 'h', NOARG, opt_help, 0, 0, 0, 0 },
-	{ "--version", 'V', NOARG, opt_version, 0, 0, 0, 0 },
+	{ "--help", 'h', NOARG, opt_stop, FIELD(stop), 0, 0 },
+	{ "--version", 'V', NOARG, opt_stop, FIELD(stop), 0, 0 },
 };
 #define N_OPTDEFS (sizeof(optdefs) / sizeof(optdefs[0]))
 static const struct opt_set optset = { "", "", "", "--help", optdefs,
@@ -231,8 +219,14 @@ parse_options(int argc, char **argv, struct opts *o)
 	    &o->startup_timeout, &e) < 0)
 		die_usage(&e);
 
-	if (opt_parse(argc, argv, &optset, o, &e) < 0)
+	switch (opt_parse(argc, argv, &optset, o, &e)) {
+	case OPT_STOP:
+		stop_option(o->stop);
+	case 0:
+		break;
+	default:
 		die_usage(&e);
+	}
 	if (optind < argc) {
 		gw_err_set(&e, "'%s': unexpected argument (see --help)",
 		    quoted(q, sizeof(q), argv[optind]));

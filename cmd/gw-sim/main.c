@@ -80,6 +80,7 @@ quote(char *buf, size_t sz, const char *s)
 }
 
 struct options {
+	int stop;		/* -h or -V (opt_stop) */
 	struct sim_config cfg;
 	enum gw_level level;
 	enum gw_log_format format;
@@ -163,27 +164,14 @@ opt_log_format(void *ctx, const struct opt_def *d, const char *v,
 	return 0;
 }
 
-static int
-opt_help(void *ctx, const struct opt_def *d, const char *v,
-    struct gw_err *err)
+/* --help or --version (opt_stop): print it, exit 0. */
+static _Noreturn void
+stop_option(int letter)
 {
-	(void)ctx;
-	(void)d;
-	(void)v;
-	(void)err;
-	usage(stdout);
-	exit(0);
-}
-
-static int
-opt_version(void *ctx, const struct opt_def *d, const char *v,
-    struct gw_err *err)
-{
-	(void)ctx;
-	(void)d;
-	(void)v;
-	(void)err;
-	printf(PROG " " VERSION "\n");
+	if (letter == 'h')
+		usage(stdout);
+	else
+		printf(PROG " " VERSION "\n");
 	exit(0);
 }
 
@@ -207,8 +195,8 @@ static const struct opt_def optdefs[] = {
 	{ "--log-level", 0, ARG, opt_log_level, 0, 0, 0, 0 },
 	{ "--log-format", 0, ARG, opt_log_format, 0, 0, 0, 0 },
 	{ NULL, 'n', NOARG, opt_flag, FIELD(check_only), 0, 0 },
-	{ "--help", 'h', NOARG, opt_help, 0, 0, 0, 0 },
-	{ "--version", 'V', NOARG, opt_version, 0, 0, 0, 0 },
+	{ "--help", 'h', NOARG, opt_stop, FIELD(stop), 0, 0 },
+	{ "--version", 'V', NOARG, opt_stop, FIELD(stop), 0, 0 },
 };
 #define N_OPTDEFS (sizeof(optdefs) / sizeof(optdefs[0]))
 static const struct opt_set optset = { "", "", "", "--help", optdefs,
@@ -245,8 +233,14 @@ parse_options(int argc, char **argv, struct options *o)
 	struct gw_err err;
 
 	options_init(o);
-	if (opt_parse(argc, argv, &optset, o, &err) < 0)
+	switch (opt_parse(argc, argv, &optset, o, &err)) {
+	case OPT_STOP:
+		stop_option(o->stop);
+	case 0:
+		break;
+	default:
 		errx(EX_USAGE, "%s", err.msg);
+	}
 	if (optind < argc)
 		errx(EX_USAGE, "'%s': unexpected argument (see --help)",
 		    quote(q, sizeof(q), argv[optind]));

@@ -129,6 +129,7 @@ ctl_usage(FILE *f)
  * once all are read. */
 struct optstate {
 	struct opts *o;
+	int stop;		/* -h or -V (opt_stop) */
 	const char *prefix;	/* of messages: "" or "ctl: " */
 	int have_sock, have_notify;
 	const char *lvl, *nlvl, *fmt, *fmt_from;
@@ -188,30 +189,6 @@ opt_opts_flag(void *ctx, const struct opt_def *d, const char *arg,
 }
 
 static int
-opt_help(void *ctx, const struct opt_def *d, const char *arg,
-    struct gw_err *err)
-{
-	(void)ctx;
-	(void)d;
-	(void)arg;
-	(void)err;
-	usage(stdout);
-	exit(0);
-}
-
-static int
-opt_version(void *ctx, const struct opt_def *d, const char *arg,
-    struct gw_err *err)
-{
-	(void)ctx;
-	(void)d;
-	(void)arg;
-	(void)err;
-	printf(PROG " " VERSION "\n");
-	exit(0);
-}
-
-static int
 opt_ctl_timeout(void *ctx, const struct opt_def *d, const char *arg,
     struct gw_err *err)
 {
@@ -220,18 +197,6 @@ opt_ctl_timeout(void *ctx, const struct opt_def *d, const char *arg,
 	(void)d;
 	return cfg_seconds("ctl: --timeout", arg, 0.001, 86400,
 	    &st->o->ctl_timeout, err);
-}
-
-static int
-opt_ctl_help(void *ctx, const struct opt_def *d, const char *arg,
-    struct gw_err *err)
-{
-	(void)ctx;
-	(void)d;
-	(void)arg;
-	(void)err;
-	ctl_usage(stdout);
-	exit(0);
 }
 
 #define ARG required_argument
@@ -246,15 +211,15 @@ static const struct opt_def main_opts[] = {
 	{ "--notify", 0, ARG, opt_notify, 0, 0, 0, 0 },
 	{ "--notify-level", 0, ARG, opt_ptr, STATE(nlvl), 0, 0 },
 	{ "--no-notify", 0, NOARG, opt_opts_flag, OPTS(no_notify), 0, 0 },
-	{ "--help", 'h', NOARG, opt_help, 0, 0, 0, 0 },
-	{ "--version", 'V', NOARG, opt_version, 0, 0, 0, 0 },
+	{ "--help", 'h', NOARG, opt_stop, STATE(stop), 0, 0 },
+	{ "--version", 'V', NOARG, opt_stop, STATE(stop), 0, 0 },
 	{ NULL, 'n', NOARG, opt_opts_flag, OPTS(check_only), 0, 0 },
 };
 
 static const struct opt_def ctl_opts[] = {
 	{ "--control", 0, ARG, opt_control, 0, 0, 0, 0 },
 	{ "--timeout", 0, ARG, opt_ctl_timeout, 0, 0, 0, 0 },
-	{ "--help", 'h', NOARG, opt_ctl_help, 0, 0, 0, 0 },
+	{ "--help", 'h', NOARG, opt_stop, STATE(stop), 0, 0 },
 };
 
 /* The options of set from argv (from optind on); a missing value, an
@@ -265,8 +230,20 @@ parse_set(int argc, char **argv, const struct opt_set *set, struct optstate *st)
 	struct gw_err e;
 
 	st->prefix = set->prefix;
-	if (opt_parse(argc, argv, set, st, &e) < 0)
+	switch (opt_parse(argc, argv, set, st, &e)) {
+	case OPT_STOP:		/* --help, --version: print, exit 0 */
+		if (st->stop == 'V')
+			printf(PROG " " VERSION "\n");
+		else if (st->prefix[0] != '\0')
+			ctl_usage(stdout);
+		else
+			usage(stdout);
+		exit(0);
+	case 0:
+		break;
+	default:
 		errx(EX_USAGE, "%s", e.msg);
+	}
 }
 
 /* "ctl" mode: argv[0] is "ctl". Options may come before or after the

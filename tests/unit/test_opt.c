@@ -17,6 +17,7 @@ struct o {
 	const char *name;
 	char buf[8];
 	const char *seen;
+	int stop;
 };
 
 static int
@@ -48,6 +49,7 @@ static const struct opt_def defs[] = {
 	{ "--buf", 0, required_argument, opt_str, F(buf), 0, 0 },
 	{ NULL, 'c', no_argument, count, 0, 0, 0, 0 },
 	{ "--refuse", 'r', required_argument, refuse, 0, 0, 0, 0 },
+	{ "--help", 'h', no_argument, opt_stop, F(stop), 0, 0 },
 };
 static const struct opt_set set = { "", "", "", "--help", defs,
     sizeof(defs) / sizeof(defs[0]) };
@@ -91,6 +93,23 @@ test_values(void **state)
 	assert_string_equal(o.buf, "abcdefg");
 	assert_int_equal(o.count, 2);
 	assert_null(o.seen);
+}
+
+/* opt_stop ends the parse at its row: what follows is not read. */
+static void
+test_stop(void **state)
+{
+	struct gw_err e;
+	struct o o;
+
+	(void)state;
+	assert_int_equal(parse(&set, &o, &e, "-f", "--help", "--bogus", NULL),
+	    OPT_STOP);
+	assert_int_equal(o.stop, 'h');
+	assert_int_equal(o.flag, 1);
+	assert_int_equal(parse(&set, &o, &e, "-h", "--n", "99", NULL), OPT_STOP);
+	assert_int_equal(o.n, 0);
+	assert_int_equal(parse(&set, &o, &e, "--bogus", "--help", NULL), -1);
 }
 
 static void
@@ -204,6 +223,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_operands),
+		cmocka_unit_test(test_stop),
 		cmocka_unit_test(test_range_errors),
 		cmocka_unit_test(test_usage_errors),
 		cmocka_unit_test(test_too_many_rows),

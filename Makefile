@@ -136,7 +136,7 @@ check: deps-check
 	@$(MAKE) --no-print-directory unit integration
 
 # The benchmarks' own programs are built by make check too, so they cannot rot.
-BENCH_BINS := $(BINDIR)/bench/runner $(BINDIR)/bench/curlfloor
+BENCH_BINS := $(BINDIR)/bench/runner $(BINDIR)/bench/curlfloor $(BINDIR)/bench/botbench
 unit: $(UNIT_BINS) $(BENCH_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
@@ -150,6 +150,10 @@ $(BINDIR)/bench/runner: $(OBJDIR)/bench/runner.o
 $(BINDIR)/bench/curlfloor: $(OBJDIR)/bench/curlfloor.o
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(CURL_LIBS) $(LDLIBS)
+
+$(BINDIR)/bench/botbench: $(OBJDIR)/bench/botbench.o
+	@mkdir -p $(@D)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 bench: all $(BINDIR)/tests/freeport $(BINDIR)/tests/fake-discord $(BENCH_BINS)
 	@mk/deps.sh bench

@@ -60,3 +60,6 @@ echo
 
 echo
 "$(dirname "$0")/init.sh"
+
+echo
+"$(dirname "$0")/bot.sh"

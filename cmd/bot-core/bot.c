@@ -558,7 +558,11 @@ on_gw(struct gwconn *g, const struct gwconn_event *ev, void *arg)
 		    gwconn_server_version(b->gw));
 		check_accounts(b);
 		gate_change(b, GATE_HEARTBEAT, 0, NULL);
-		gate_change(b, GATE_CONN_LOST, 0, NULL);
+		/* A 1100 that came with the session's first messages (the
+		 * notice is passed on before READY) still holds: the gate
+		 * stays closed until its 1101/1102. */
+		gate_change(b, GATE_CONN_LOST, ev->verdict != NULL &&
+		    strcmp(ev->verdict, "upstream-down") == 0, "1100");
 		gate_change(b, GATE_FARM, 0, NULL);
 		gate_change(b, GATE_CLIENT_ID, 0, NULL);
 		gate_change(b, GATE_NOT_VALIDATED, 0, NULL);

@@ -455,15 +455,16 @@ while True:
 	wait_until 5 test -S "$1"
 }
 
-# ctl_fast: ctl status answers within a second.
+# ctl_fast: ctl status answers within 2 s (a blocked bot-core never would;
+# the margin is for a loaded machine).
 ctl_fast() {
 	local t0
 	t0=$(now_ms)
 	status_field ok | grep -qx true
-	(( $(now_ms) - t0 < 1000 ))
+	(( $(now_ms) - t0 < 2000 ))
 }
 
-@test "EC-13: a notifier absent or stuck does not hold bot-core up: validated, gate open, ctl answers at once" {
+@test "EC-13: a notifier absent or stuck does not hold bot-core up: validated, gate open, ctl answers promptly" {
 	plan A
 	start_sim "$PORT" --tick-ms 20
 	flood='while read -r l; do echo "{\"type\":\"intent\",\"id\":\"x\",\"symbol\":\"NOPE\",\"side\":\"BUY\",\"quantity\":1,\"order_type\":\"MKT\"}"; done'

@@ -73,7 +73,6 @@ struct bot {
 	struct event *window_timer;
 	int64_t start_ms;
 	int operational_sent;
-	int validated_once;	/* a session was validated since start */
 	int stopping, stopped;
 	char last_error[GW_WHY_MAX];
 	unsigned long intents_accepted, intents_rejected;
@@ -504,6 +503,14 @@ on_notice(struct bot *b, int code, const char *text)
 		    NULL, "2110: %s", text);
 		gate_change(b, GATE_FARM, 1, "2110");
 		break;
+	case 2104:		/* market data farm OK */
+	case 2106:		/* HMDS data farm OK */
+	case 2158:		/* sec-def data farm OK */
+		gw_log_event(b->log, GW_DEBUG, "gateway", "gateway.notice",
+		    json_pack("{s:i, s:s}", "code", code, "text", text),
+		    "%d: %s", code, text);
+		gate_change(b, GATE_FARM, 0, NULL);
+		break;
 	case 326:
 		gw_log_event(b->log, GW_CRITICAL, "gateway",
 		    "gateway.client_id_in_use", json_pack("{s:i}", "client_id",
@@ -559,18 +566,18 @@ on_gw(struct gwconn *g, const struct gwconn_event *ev, void *arg)
 		    gwconn_server_version(b->gw));
 		check_accounts(b);
 		gate_change(b, GATE_HEARTBEAT, 0, NULL);
-		/* validated while the last connectivity notice is 1100: the
-		 * gateway has lost IB's servers, the gate stays closed */
+		/* A 1100 that came with the session's first messages (the
+		 * notice is passed on before READY) still holds: the gate
+		 * stays closed until its 1101/1102. */
 		gate_change(b, GATE_CONN_LOST, ev->verdict != NULL &&
-		    strcmp(ev->verdict, "ready") != 0, "1100");
-		gate_change(b, GATE_FARM, 0, NULL);
+		    strcmp(ev->verdict, "upstream-down") == 0, "1100");
+		/* GATE_FARM is not cleared here: a 2110 among the session's
+		 * first messages holds until a farm-OK notice (it was cleared
+		 * when the last session was lost) */
 		gate_change(b, GATE_CLIENT_ID, 0, NULL);
 		gate_change(b, GATE_NOT_VALIDATED, 0, NULL);
-		/* the first validation always counts; after a lost session,
-		 * only with RESUME_AFTER_RECONNECT (else ctl resume) */
-		if (!b->validated_once || b->cfg.resume_after_reconnect)
+		if (b->cfg.resume_after_reconnect)
 			cause(b, C_SESSION, 0);
-		b->validated_once = 1;
 		if (subscribe_plan(b, &e) < 0)
 			set_error(b, e.msg);
 		operational(b);
@@ -584,6 +591,7 @@ on_gw(struct gwconn *g, const struct gwconn_event *ev, void *arg)
 		if (ev->reason != NULL && strstr(ev->reason, "heartbeat") != NULL)
 			gate_change(b, GATE_HEARTBEAT, 1, ev->reason);
 		gate_change(b, GATE_NOT_VALIDATED, 1, ev->reason);
+		gate_change(b, GATE_FARM, 0, NULL);	/* the next session says */
 		cause(b, C_SESSION, 1);
 		break;
 	case GWC_HEARTBEAT_OK:

@@ -364,3 +364,181 @@ ev() { grep -c "\"event\":\"$1\"" "$BOT_LOG" || true; }
 	wait_for_line "$BOT_LOG" '"event":"order\.would_place"' 20
 	refute grep -q '"event":"strategy\.bad_line"' "$BOT_LOG"
 }
+
+@test "EC-06: a bad host or port is a fast, clear error: the attempts name it, exit 1" {
+	plan A
+	export GATEWAY_MAX_RETRIES=2
+	# a name that cannot resolve (.invalid never does, RFC 6761)
+	t0=$(now_ms)
+	run -1 bot-core --host no-such-gateway.invalid --gameplan "$PLAN" \
+	    --no-notify --no-control
+	(( $(now_ms) - t0 < 10000 ))
+	[ "$(grep -c '"event":"gateway.attempt_failed".*"verdict":"unreachable".*no-such-gateway\.invalid' <<<"$output")" -eq 2 ]
+	grep -q '"level":"critical".*"event":"gateway.unavailable".*no-such-gateway\.invalid' <<<"$output"
+	# a port nobody listens on
+	t0=$(now_ms)
+	run -1 bot-core --port "$PORT" --gameplan "$PLAN" --no-notify --no-control
+	(( $(now_ms) - t0 < 10000 ))
+	grep -q "\"event\":\"gateway.attempt_failed\".*\"verdict\":\"unreachable\".*127.0.0.1:$PORT.*refused" <<<"$output"
+	# a port where something else answers (here an SSH banner)
+	socat "TCP-LISTEN:$PORT,bind=127.0.0.1,reuseaddr,fork" \
+	    SYSTEM:'echo SSH-2.0-OpenSSH_9.6; cat >/dev/null' 3>&- &
+	SIM_PID=$!
+	wait_until 5 nc -z 127.0.0.1 "$PORT"
+	t0=$(now_ms)
+	run -1 bot-core --port "$PORT" --gameplan "$PLAN" --no-notify --no-control
+	(( $(now_ms) - t0 < 10000 ))
+	grep -q '"event":"gateway.attempt_failed".*"verdict":"not-api".*SSH-2.0' <<<"$output"
+	grep -q '"event":"gateway.unavailable".*not-api' <<<"$output"
+}
+
+@test "EC-08: slow replies below the heartbeat deadline: no gate flapping; above it the gate closes" {
+	plan A
+	export HEARTBEAT_INTERVAL=0.3 HEARTBEAT_TIMEOUT=1
+	start_sim "$PORT" --control "$BATS_TEST_TMPDIR/sim.sock" --slow-ms 250 \
+	    --log-level debug
+	start_bot
+	wait_for_line "$BOT_LOG" '"event":"gate\.opened"' 15
+	# ten heartbeats seen by the gateway: the first eight had their
+	# deadline pass, each answered 250 ms late
+	wait_until 15 bash -c "[ \$(grep -c '\"msg\":\"reqCurrentTime\"' '$SIM_LOG') -ge 10 ]"
+	[ "$(ev gate.closed)" -eq 0 ]
+	[ "$(ev gate.opened)" -eq 1 ]
+	[ "$(ev gateway.disconnected)" -eq 0 ]
+	[ "$(status_field gate_open)" = true ]
+	# the same gateway slower than the deadline: caught
+	echo "slow-ms 1500" | socat - "UNIX-CONNECT:$BATS_TEST_TMPDIR/sim.sock" >/dev/null
+	wait_for_line "$BOT_LOG" '"event":"gate\.closed".*"reason":"heartbeat-missed"' 10
+}
+
+@test "EC-10: repeated gateway restarts: reconnect attempts are rate-limited" {
+	plan A
+	export RECONNECT_MAX=2 RECONNECT_WINDOW=30
+	start_sim "$PORT" --control "$BATS_TEST_TMPDIR/sim.sock"
+	start_bot
+	wait_for_line "$BOT_LOG" '"event":"gate\.opened"' 10
+	# two restarts: one reconnect each, within the limit
+	for n in 2 3; do
+		echo restart | socat - "UNIX-CONNECT:$BATS_TEST_TMPDIR/sim.sock" >/dev/null
+		wait_until 10 bash -c "[ \$(grep -c '\"event\":\"gate.opened\"' '$BOT_LOG') -ge $n ]"
+	done
+	[ "$(ev gateway.reconnect_limited)" -eq 0 ]
+	# the third within the window: no attempt now, the next when the
+	# oldest leaves the window (about 30 s after it)
+	echo restart | socat - "UNIX-CONNECT:$BATS_TEST_TMPDIR/sim.sock" >/dev/null
+	wait_for_line "$BOT_LOG" '"event":"gateway\.reconnect_limited"' 10
+	grep '"event":"gateway.reconnect_limited"' "$BOT_LOG" |
+	    jq -e '.fields.retry_in_s > 20 and .fields.retry_in_s <= 30'
+	[ "$(status_field gate_open)" = false ]
+	[ "$(status_field gateway_connected)" = false ]
+	[ "$(ev gateway.validated)" -eq 3 ]
+}
+
+# stuck_notifier PATH MODE: a Unix stream server at PATH that accepts and
+# never reads (MODE accept) or never accepts (MODE noaccept).
+stuck_notifier() {
+	python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])
+s.listen(1)
+held = []
+while True:
+    if sys.argv[2] == "accept":
+        c, _ = s.accept()
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        held.append(c)
+    else:
+        time.sleep(60)
+' "$1" "$2" 3>&- &
+	NOTIFIER_PID=$!
+	wait_until 5 test -S "$1"
+}
+
+# ctl_fast: ctl status answers within 2 s (a blocked bot-core never would;
+# the margin is for a loaded machine).
+ctl_fast() {
+	local t0
+	t0=$(now_ms)
+	status_field ok | grep -qx true
+	(( $(now_ms) - t0 < 2000 ))
+}
+
+@test "EC-13: a notifier absent or stuck does not hold bot-core up: validated, gate open, ctl answers promptly" {
+	plan A
+	start_sim "$PORT" --tick-ms 20
+	flood='while read -r l; do echo "{\"type\":\"intent\",\"id\":\"x\",\"symbol\":\"NOPE\",\"side\":\"BUY\",\"quantity\":1,\"order_type\":\"MKT\"}"; done'
+	# absent: nothing at the path
+	bot-core --port "$PORT" --gameplan "$PLAN" --notify "$BATS_TEST_TMPDIR/none.sock" \
+	    >"$BOT_LOG" 2>&1 3>&- &
+	BOT_PID=$!
+	wait_for_line "$BOT_LOG" '"event":"gate\.opened"' 10
+	ctl_fast
+	stop_pid "$BOT_PID"
+	for mode in accept noaccept; do
+		# stuck: every event down to debug goes to a notifier that never
+		# reads (or never accepts), with a strategy flooding rejections
+		: >"$BOT_LOG"
+		rm -f "$BATS_TEST_TMPDIR/stuck.sock"
+		stuck_notifier "$BATS_TEST_TMPDIR/stuck.sock" "$mode"
+		bot-core --port "$PORT" --gameplan "$PLAN" \
+		    --notify "$BATS_TEST_TMPDIR/stuck.sock" --notify-level debug \
+		    --strategy "$flood" >"$BOT_LOG" 2>&1 3>&- &
+		BOT_PID=$!
+		wait_for_line "$BOT_LOG" '"event":"gate\.opened"' 10
+		# well past the 256 KiB evsend keeps waiting
+		wait_until 20 bash -c "[ \$(stat -c %s '$BOT_LOG') -gt 1000000 ]"
+		ctl_fast
+		[ "$(status_field gate_open)" = true ]
+		# and it still stops at once
+		kill -TERM "$BOT_PID"
+		wait_until 5 bash -c "! kill -0 $BOT_PID 2>/dev/null"
+		wait_exit "$BOT_PID"
+		BOT_PID=
+		[ "$EXIT_STATUS" -eq 0 ]
+		stop_pid "$NOTIFIER_PID"
+	done
+}
+
+@test "upstream lost and restored (gw-sim control): the gate closes with connectivity-lost and reopens; 1101 subscribes again" {
+	plan A
+	start_sim "$PORT" --control "$BATS_TEST_TMPDIR/sim.sock" --tick-ms 50 \
+	    --log-level debug
+	start_bot
+	wait_for_line "$BOT_LOG" '"event":"gate\.opened"' 10
+	wait_until 10 bash -c "[ \$(grep -c '\"msg\":\"reqMktData\"' '$SIM_LOG') -eq 2 ]"
+	echo upstream-lost | socat - "UNIX-CONNECT:$BATS_TEST_TMPDIR/sim.sock" >/dev/null
+	wait_for_line "$BOT_LOG" '"event":"gate\.closed".*"reason":"connectivity-lost"' 10
+	grep -q '"event":"gateway.connectivity_lost"' "$BOT_LOG"
+	[ "$(status_field gate_reason)" = '"connectivity-lost"' ]
+	# 1101: restored, data lost: the gate reopens and market data is
+	# requested again
+	echo "upstream-restored 1101" | socat - "UNIX-CONNECT:$BATS_TEST_TMPDIR/sim.sock" >/dev/null
+	wait_until 10 bash -c "[ \$(grep -c '\"event\":\"gate.opened\"' '$BOT_LOG') -ge 2 ]"
+	wait_until 10 bash -c "[ \$(grep -c '\"msg\":\"reqMktData\"' '$SIM_LOG') -eq 4 ]"
+	[ "$(status_field gate_open)" = true ]
+	[ "$(ev gateway.disconnected)" -eq 0 ]
+	# 1102: restored, data maintained: reopens, no new request
+	echo upstream-lost | socat - "UNIX-CONNECT:$BATS_TEST_TMPDIR/sim.sock" >/dev/null
+	wait_until 10 bash -c "[ \$(grep -c '\"event\":\"gate.closed\"' '$BOT_LOG') -ge 2 ]"
+	echo "upstream-restored 1102" | socat - "UNIX-CONNECT:$BATS_TEST_TMPDIR/sim.sock" >/dev/null
+	wait_until 10 bash -c "[ \$(grep -c '\"event\":\"gate.opened\"' '$BOT_LOG') -ge 3 ]"
+	hb=$(grep -c '"msg":"reqCurrentTime"' "$SIM_LOG" || true)
+	wait_until 10 bash -c "[ \$(grep -c '\"msg\":\"reqCurrentTime\"' '$SIM_LOG') -ge $((hb + 3)) ]"
+	[ "$(grep -c '"msg":"reqMktData"' "$SIM_LOG")" -eq 4 ]
+}
+
+@test "upstream already lost when the session starts: the 1100 among the first messages keeps the gate closed until 1102" {
+	plan A
+	start_sim "$PORT" --control "$BATS_TEST_TMPDIR/sim.sock"
+	echo upstream-lost | socat - "UNIX-CONNECT:$BATS_TEST_TMPDIR/sim.sock" >/dev/null
+	start_bot
+	wait_for_line "$BOT_LOG" '"event":"gateway\.validated"' 10
+	grep -q '"event":"gateway.connectivity_lost"' "$BOT_LOG"
+	[ "$(status_field gate_open)" = false ]
+	[ "$(status_field gate_reason)" = '"connectivity-lost"' ]
+	[ "$(ev gate.opened)" -eq 0 ]
+	echo "upstream-restored 1102" | socat - "UNIX-CONNECT:$BATS_TEST_TMPDIR/sim.sock" >/dev/null
+	wait_for_line "$BOT_LOG" '"event":"gate\.opened"' 10
+	[ "$(status_field gate_open)" = true ]
+}

@@ -220,3 +220,51 @@ sched_local(const char *tz, time_t t, struct tm *out, struct gw_err *err)
 	free(old);
 	return 0;
 }
+
+/* "HH:MM" at s (exactly five bytes, 00:00..23:59) in minutes, or -1. */
+static int
+hhmm(const char *s)
+{
+	int h, m;
+
+	if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9' ||
+	    s[2] != ':' || s[3] < '0' || s[3] > '9' || s[4] < '0' || s[4] > '9')
+		return -1;
+	h = (s[0] - '0') * 10 + (s[1] - '0');
+	m = (s[3] - '0') * 10 + (s[4] - '0');
+	if (h > 23 || m > 59)
+		return -1;
+	return h * 60 + m;
+}
+
+int
+sched_window_parse(const char *name, const char *s, const char *def,
+    int *start_min, int *end_min, struct gw_err *err)
+{
+	char q[GW_QUOTE_MAX];
+	int a, b;
+
+	if (s == NULL || *s == '\0')
+		s = def;
+	gw_err_quote(q, sizeof(q), s, strlen(s));
+	if (strlen(s) != 11 || s[5] != '-' || (a = hhmm(s)) < 0 ||
+	    (b = hhmm(s + 6)) < 0)
+		return gw_err_set(err, "%s: '%s' is not HH:MM-HH:MM "
+		    "(00:00 to 23:59, e.g. %s)", name, q, def);
+	if (a == b)
+		return gw_err_set(err, "%s: '%s' is an empty window "
+		    "(the start equals the end)", name, q);
+	*start_min = a;
+	*end_min = b;
+	return 0;
+}
+
+int
+sched_in_window(int start_min, int end_min, const struct tm *tm)
+{
+	int now = tm->tm_hour * 60 + tm->tm_min;
+
+	if (start_min <= end_min)
+		return now >= start_min && now < end_min;
+	return now >= start_min || now < end_min;	/* crosses midnight */
+}

@@ -47,4 +47,19 @@ int sched_next(const struct sched_spec *s, time_t now, time_t *next,
  * or -1 with err when the zone is not in the tz database. */
 int sched_local(const char *tz, time_t t, struct tm *out, struct gw_err *err);
 
+/*
+ * A daily window "HH:MM-HH:MM" of local wall-clock time (e.g.
+ * RESTART_WINDOW, in New York), named name in errors; NULL or "" gives
+ * def. Returns 0 with both ends in minutes after midnight, or -1 with one
+ * line naming name. Start equal to end is refused (an empty window); a
+ * window may cross midnight ("23:50-00:10").
+ */
+int sched_window_parse(const char *name, const char *s, const char *def,
+    int *start_min, int *end_min, struct gw_err *err);
+
+/* Whether the local time tm (tm_hour, tm_min, as sched_local gives it)
+ * lies in [start, end): the start minute is inside, the end minute is
+ * not. */
+int sched_in_window(int start_min, int end_min, const struct tm *tm);
+
 #endif

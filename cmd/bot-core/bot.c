@@ -637,7 +637,7 @@ on_window_tick(evutil_socket_t fd, short what, void *arg)
 	if (ny_now(b, &ny) < 0)
 		in = 1;		/* no clock: assume the worst */
 	else
-		in = gate_in_window(b->cfg.window_start_min, b->cfg.window_end_min,
+		in = sched_in_window(b->cfg.window_start_min, b->cfg.window_end_min,
 		    &ny);
 	if (in != gate_is_raised(&b->gate, GATE_RESTART_WINDOW)) {
 		gw_log_event(b->log, GW_INFO, COMPONENT, in ? "bot.window_entered" :

@@ -19,6 +19,9 @@ struct event_base;
 struct evdns_base;
 struct bot;
 
+/* RESTART_WINDOW when unset (New York time). */
+#define BOT_WINDOW_DEFAULT "16:29-16:36"
+
 struct bot_config {
 	struct gwconn_config gw;
 	char gameplan_path[4096];	/* GAMEPLAN_PATH */

@@ -59,20 +59,4 @@ const char *gate_reason(const struct gate *g);
 const char *gate_detail(const struct gate *g);
 const char *gate_cond_name(enum gate_cond c);
 
-/*
- * The restart window, RESTART_WINDOW="HH:MM-HH:MM" in New York local time
- * (00:00..23:59). NULL or "" gives GATE_WINDOW_DEFAULT. Returns 0 with
- * both ends in minutes after midnight, or -1 with one line naming
- * RESTART_WINDOW. Start equal to end is refused (an empty window). The
- * window may cross midnight ("23:50-00:10").
- */
-#define GATE_WINDOW_DEFAULT "16:29-16:36"
-int gate_window_parse(const char *s, int *start_min, int *end_min,
-    struct gw_err *err);
-
-/* Whether the local time ny (tm_hour, tm_min) lies in [start, end): the
- * start minute is inside, the end minute is not. A window with start >
- * end crosses midnight. */
-int gate_in_window(int start_min, int end_min, const struct tm *ny);
-
 #endif

@@ -420,7 +420,8 @@ configure(struct opts *o)
 		}
 	}
 	v = cfg_env_str("RESTART_WINDOW", "16:29-16:36");
-	if (gate_window_parse(v, &b->window_start_min, &b->window_end_min,
+	if (sched_window_parse("RESTART_WINDOW", v, BOT_WINDOW_DEFAULT,
+	    &b->window_start_min, &b->window_end_min,
 	    &e) < 0)
 		errx(EX_CONFIG, "%s", e.msg);
 	b->resume_after_reconnect = env_bool("RESUME_AFTER_RECONNECT", 1);

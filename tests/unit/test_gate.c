@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "gate.h"
+#include "sched.h"
 
 /* A gate with nothing raised: open. */
 static void
@@ -192,14 +193,14 @@ test_window_parse(void **state)
 		{ "", 16 * 60 + 29, 16 * 60 + 36 },
 	};
 	static const struct { const char *in, *msg; } bad[] = {
-		{ "16:29", "RESTART_WINDOW: '16:29' is not HH:MM-HH:MM (00:00 to 23:59 New York time, e.g. 16:29-16:36)" },
-		{ "4:29-16:36", "RESTART_WINDOW: '4:29-16:36' is not HH:MM-HH:MM (00:00 to 23:59 New York time, e.g. 16:29-16:36)" },
-		{ "24:00-00:10", "RESTART_WINDOW: '24:00-00:10' is not HH:MM-HH:MM (00:00 to 23:59 New York time, e.g. 16:29-16:36)" },
-		{ "16:29-16:60", "RESTART_WINDOW: '16:29-16:60' is not HH:MM-HH:MM (00:00 to 23:59 New York time, e.g. 16:29-16:36)" },
-		{ "16:29 16:36", "RESTART_WINDOW: '16:29 16:36' is not HH:MM-HH:MM (00:00 to 23:59 New York time, e.g. 16:29-16:36)" },
-		{ "16:29-16:36 ", "RESTART_WINDOW: '16:29-16:36 ' is not HH:MM-HH:MM (00:00 to 23:59 New York time, e.g. 16:29-16:36)" },
-		{ "1a:29-16:36", "RESTART_WINDOW: '1a:29-16:36' is not HH:MM-HH:MM (00:00 to 23:59 New York time, e.g. 16:29-16:36)" },
-		{ "16:29-16\n36", "RESTART_WINDOW: '16:29-16?36' is not HH:MM-HH:MM (00:00 to 23:59 New York time, e.g. 16:29-16:36)" },
+		{ "16:29", "RESTART_WINDOW: '16:29' is not HH:MM-HH:MM (00:00 to 23:59, e.g. 16:29-16:36)" },
+		{ "4:29-16:36", "RESTART_WINDOW: '4:29-16:36' is not HH:MM-HH:MM (00:00 to 23:59, e.g. 16:29-16:36)" },
+		{ "24:00-00:10", "RESTART_WINDOW: '24:00-00:10' is not HH:MM-HH:MM (00:00 to 23:59, e.g. 16:29-16:36)" },
+		{ "16:29-16:60", "RESTART_WINDOW: '16:29-16:60' is not HH:MM-HH:MM (00:00 to 23:59, e.g. 16:29-16:36)" },
+		{ "16:29 16:36", "RESTART_WINDOW: '16:29 16:36' is not HH:MM-HH:MM (00:00 to 23:59, e.g. 16:29-16:36)" },
+		{ "16:29-16:36 ", "RESTART_WINDOW: '16:29-16:36 ' is not HH:MM-HH:MM (00:00 to 23:59, e.g. 16:29-16:36)" },
+		{ "1a:29-16:36", "RESTART_WINDOW: '1a:29-16:36' is not HH:MM-HH:MM (00:00 to 23:59, e.g. 16:29-16:36)" },
+		{ "16:29-16\n36", "RESTART_WINDOW: '16:29-16?36' is not HH:MM-HH:MM (00:00 to 23:59, e.g. 16:29-16:36)" },
 		{ "16:30-16:30", "RESTART_WINDOW: '16:30-16:30' is an empty window (the start equals the end)" },
 	};
 	struct gw_err e;
@@ -209,13 +210,13 @@ test_window_parse(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		a = b = -1;
-		assert_int_equal(gate_window_parse(ok[i].in, &a, &b, &e), 0);
+		assert_int_equal(sched_window_parse("RESTART_WINDOW", ok[i].in, "16:29-16:36", &a, &b, &e), 0);
 		assert_int_equal(a, ok[i].a);
 		assert_int_equal(b, ok[i].b);
 	}
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		a = b = -7;
-		assert_int_equal(gate_window_parse(bad[i].in, &a, &b, &e), -1);
+		assert_int_equal(sched_window_parse("RESTART_WINDOW", bad[i].in, "16:29-16:36", &a, &b, &e), -1);
 		assert_string_equal(e.msg, bad[i].msg);
 		assert_int_equal(a, -7);	/* untouched on failure */
 		assert_int_equal(b, -7);
@@ -229,11 +230,11 @@ in_window(const char *win, int h, int m)
 	struct tm tm;
 	int a, b;
 
-	assert_int_equal(gate_window_parse(win, &a, &b, &e), 0);
+	assert_int_equal(sched_window_parse("RESTART_WINDOW", win, "16:29-16:36", &a, &b, &e), 0);
 	memset(&tm, 0, sizeof(tm));
 	tm.tm_hour = h;
 	tm.tm_min = m;
-	return gate_in_window(a, b, &tm);
+	return sched_in_window(a, b, &tm);
 }
 
 static void

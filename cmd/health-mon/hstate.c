@@ -249,6 +249,18 @@ static const char *const comp_keys[] = {
 static json_t *
 comp_json(const struct hs_component *c)
 {
+	char safe[HS_REASON_MAX + 1];
+	const char *reason = c->reason;
+	json_t *probe;
+
+	/* A reason can come from a command's output in any encoding; JSON
+	 * wants UTF-8, and a state file must not fail on it. */
+	probe = json_string(reason);
+	if (probe == NULL) {
+		gw_err_quote(safe, sizeof(safe), reason, strlen(reason));
+		reason = safe;
+	}
+	json_decref(probe);
 	return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:i, s:s}",
 	    "status", hs_status_name(c->status),
 	    "since_ms", (json_int_t)c->since_ms,
@@ -257,7 +269,7 @@ comp_json(const struct hs_component *c)
 	    "last_reminder_ms", (json_int_t)c->last_reminder_ms,
 	    "window_start_ms", (json_int_t)c->window_start_ms,
 	    "alerts_in_window", c->alerts_in_window,
-	    "reason", c->reason);
+	    "reason", reason);
 }
 
 static int

@@ -154,7 +154,8 @@ const char *hs_status_name(enum hs_status s);	/* "healthy", ... */
  * file is {"version":1,"components":{NAME:{"status","since_ms",
  * "down_since_ms","last_alert_ms","last_reminder_ms","window_start_ms",
  * "alerts_in_window","reason"}}} (fails, oks and suppressed are not
- * saved). Blocks on the disk. 0, or -1 with err; path then holds the old
+ * saved; a reason that is not UTF-8 is saved with '?' for every byte
+ * outside printable ASCII). Blocks on the disk. 0, or -1 with err; path then holds the old
  * or the new state whole, never a mix. */
 int hs_save(const char *path, const struct hs_component *c, size_t n,
     struct gw_err *err);

@@ -390,6 +390,34 @@ test_recovery_reserved(void **state)
 	assert_int_equal(hs_tick(&c, &cfg, T0 + S(311)), HS_ALERT_REMINDER);
 }
 
+/* With 3 alerts in the window, a new outage is held back: announced, it
+ * would leave no slot for its recovery. */
+static void
+test_no_room_for_recovery(void **state)
+{
+	struct hs_config cfg = cfg_default();
+	struct hs_component c;
+
+	(void)state;
+	hs_init(&c, "host", T0);
+	assert_int_equal(obs(&c, &cfg, HS_HEALTHY, T0), HS_ALERT_NONE);
+	assert_int_equal(obs(&c, &cfg, HS_DEGRADED, T0 + S(1)),
+	    HS_ALERT_DEGRADED);
+	assert_int_equal(obs(&c, &cfg, HS_UNHEALTHY, T0 + S(2)),
+	    HS_ALERT_NONE);
+	assert_int_equal(obs(&c, &cfg, HS_UNHEALTHY, T0 + S(3)),
+	    HS_ALERT_UNHEALTHY);
+	assert_int_equal(obs(&c, &cfg, HS_HEALTHY, T0 + S(4)),
+	    HS_ALERT_RECOVERED);
+	assert_int_equal(c.alerts_in_window, 3);
+	assert_int_equal(obs(&c, &cfg, HS_DEGRADED, T0 + S(5)),
+	    HS_ALERT_NONE);
+	assert_int_equal(c.suppressed, 1);
+	assert_int_equal(obs(&c, &cfg, HS_HEALTHY, T0 + S(6)), HS_ALERT_NONE);
+	assert_int_equal(c.suppressed, 2);
+	assert_int_equal(c.alerts_in_window, 3);
+}
+
 static void
 test_cooldown_off(void **state)
 {
@@ -481,6 +509,10 @@ test_round_trip(void **state)
 	    HS_ALERT_REMINDER);
 	obs(&a[1], &cfg, HS_HEALTHY, T0 + 3);
 	obs(&a[2], &cfg, HS_DEGRADED, T0 + 4);
+	/* Not UTF-8 (a command's output): saved with '?' for what is not
+	 * printable ASCII. */
+	assert_int_equal(hs_observe(&a[2], &cfg, HS_DEGRADED, "caf\xe9 \xc3\xa9",
+	    T0 + 5, NULL), HS_ALERT_NONE);
 	/* a[3] stays unknown. */
 	assert_int_equal(hs_save(d.file, a, 4, &e), 0);
 	/* The other way round, one more component, not in the file. */
@@ -492,8 +524,12 @@ test_round_trip(void **state)
 	b[3].fails = 7;
 	b[3].suppressed = 9;
 	assert_int_equal(hs_load(d.file, b, 5, &e), 0);
+	assert_string_equal(b[1].reason, "caf? ??");
+	snprintf(a[2].reason, sizeof(a[2].reason), "caf? ??");
 	for (i = 0; i < 4; i++)
 		assert_same_saved(&b[3 - i], &a[i]);
+	assert_string_equal(b[3].reason,
+	    "relay up, gateway down \"quoted\" \xc3\xa9");
 	assert_int_equal(b[3].fails, 0);
 	assert_int_equal(b[3].suppressed, 9);	/* not in the file: kept */
 	assert_int_equal(b[4].status, HS_UNKNOWN);
@@ -786,6 +822,7 @@ main(void)
 		cmocka_unit_test(test_flapping),
 		cmocka_unit_test(test_no_lone_recovery),
 		cmocka_unit_test(test_recovery_reserved),
+		cmocka_unit_test(test_no_room_for_recovery),
 		cmocka_unit_test(test_cooldown_off),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_restart),

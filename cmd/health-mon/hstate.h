@@ -6,6 +6,68 @@
  * also saves and loads the components' state (a small JSON file, written
  * atomically) so a restart of health-mon neither repeats an alert nor
  * loses the start of an outage.
+ *
+ * Status (the owner passes wall-clock ms; 0 means "none" in the fields):
+ * - A failure is an UNHEALTHY observation; fail_threshold consecutive
+ *   failures make the component UNHEALTHY. A DEGRADED observation is not
+ *   a failure: it does not count toward fail_threshold and it breaks a run
+ *   of failures (fails is reset), so "slow, then slow" never adds up to
+ *   an outage.
+ * - A DEGRADED observation makes the component DEGRADED at once, unless it
+ *   is UNHEALTHY: a degraded reading does not hide an outage, nor end it
+ *   (only healthy results end it). It also resets oks.
+ * - ok_threshold consecutive HEALTHY observations make a DEGRADED or
+ *   UNHEALTHY component HEALTHY.
+ * - UNKNOWN (a fresh component): the first healthy or degraded result
+ *   decides at once (ok_threshold does not apply to the first verdict);
+ *   failures still need fail_threshold in a row, and until then the
+ *   component stays UNKNOWN (a single failure at start is no verdict).
+ *   Below fail_threshold a failure leaves any status as it is.
+ * - down_since_ms is set when the status first leaves HEALTHY or UNKNOWN
+ *   for DEGRADED or UNHEALTHY (the time of the verdict, not of the first
+ *   failing check), kept while it goes DEGRADED -> UNHEALTHY, and cleared
+ *   on recovery; the downtime of a recovery is now - down_since_ms.
+ * - reason: set on entering DEGRADED or UNHEALTHY and refreshed by each
+ *   observation of the current status; kept after recovery (the last
+ *   non-healthy reason). A degraded reading while UNHEALTHY does not
+ *   replace the outage's reason.
+ * - Thresholds below 1 act as 1.
+ *
+ * Alerts, only on transitions: -> DEGRADED: HS_ALERT_DEGRADED;
+ * -> UNHEALTHY: HS_ALERT_UNHEALTHY; DEGRADED or UNHEALTHY -> HEALTHY:
+ * HS_ALERT_RECOVERED; UNKNOWN -> HEALTHY: none. While UNHEALTHY, hs_tick
+ * gives HS_ALERT_REMINDER every reminder_s after the last alert (<= 0: no
+ * reminders).
+ *
+ * Cooldown (per component): a fixed window of cooldown_s starts at the
+ * first alert sent when no window is running; at most max_alerts alerts
+ * are sent in it (so at most 2 * max_alerts in any cooldown_s span, where
+ * a window's end meets the next's start). cooldown_s <= 0: no limit;
+ * max_alerts below 2 acts as 2. Announcements are paired with their
+ * recovery:
+ * - An outage is "announced" once any alert was sent after it began
+ *   (last_alert_ms >= down_since_ms); the current status is announced
+ *   when last_alert_ms >= since_ms. Both are derived from the saved
+ *   fields, so they survive a restart.
+ * - One slot of the window is reserved for the recovery of an announced
+ *   outage: DEGRADED, UNHEALTHY and REMINDER are sent only if the window
+ *   still has room for two alerts; the RECOVERED of an announced outage is
+ *   always sent (it uses the reserved slot). So people are never left
+ *   believing a recovered component is down.
+ * - An alert held back is counted in suppressed once. A recovery from an
+ *   outage that was never announced is not sent either (nobody was told
+ *   it was down) and is counted too.
+ * - A DEGRADED or UNHEALTHY status held back stays pending: hs_tick
+ *   announces it (HS_ALERT_DEGRADED or HS_ALERT_UNHEALTHY) once a window
+ *   has room, if the component is still in that status. A reminder due
+ *   while the window is full waits the same way (not counted again).
+ * Example, a gateway failing and answering on alternate checks with
+ * fail_threshold 1, ok_threshold 1, cooldown 300 s, max_alerts 4: per
+ * window, UNHEALTHY, RECOVERED, UNHEALTHY, RECOVERED, then nothing until
+ * the window ends; if it is unhealthy then, hs_tick announces it.
+ *
+ * Wall-clock steps: a window that would start in the future (the clock
+ * went back) restarts at now; a step back delays a reminder.
  */
 #ifndef HM_HSTATE_H
 #define HM_HSTATE_H
@@ -68,27 +130,45 @@ void hs_init(struct hs_component *c, const char *name, int64_t now_ms);
  * to raise now (HS_ALERT_NONE when nothing changed, or when the cooldown
  * holds it back: counted in suppressed); *downtime_ms gets the outage's
  * length for HS_ALERT_RECOVERED (from down_since_ms, also across a
- * restart of health-mon).
+ * restart of health-mon), else 0; downtime_ms may be NULL. An observed
+ * HS_UNKNOWN (no result) changes nothing.
  */
 enum hs_alert hs_observe(struct hs_component *c, const struct hs_config *cfg,
     enum hs_status observed, const char *reason, int64_t now_ms,
     int64_t *downtime_ms);
 
-/* Between checks: HS_ALERT_REMINDER when unhealthy for reminder_s since
- * the last alert or reminder, else HS_ALERT_NONE. */
+/* Between checks (the owner calls it after each check and on a timer,
+ * e.g. every few seconds; time-driven alerts come only from here):
+ * HS_ALERT_DEGRADED or HS_ALERT_UNHEALTHY when the current status was
+ * held back by the cooldown and a window now has room for it;
+ * HS_ALERT_REMINDER when unhealthy for reminder_s since the last alert or
+ * reminder; else HS_ALERT_NONE. Never counts in suppressed. */
 enum hs_alert hs_tick(struct hs_component *c, const struct hs_config *cfg,
     int64_t now_ms);
 
 const char *hs_status_name(enum hs_status s);	/* "healthy", ... */
 
-/* Save the components to path atomically (a temporary file, fsync,
- * rename); 0 or -1 with err. */
+/* Save the components to path atomically: path.tmp is written (mode
+ * 0600), fsync'ed and renamed over path, then path's directory is
+ * fsync'ed; a leftover path.tmp from a crash is simply overwritten. The
+ * file is {"version":1,"components":{NAME:{"status","since_ms",
+ * "down_since_ms","last_alert_ms","last_reminder_ms","window_start_ms",
+ * "alerts_in_window","reason"}}} (fails, oks and suppressed are not
+ * saved; a reason that is not UTF-8 is saved with '?' for every byte
+ * outside printable ASCII). Blocks on the disk. 0, or -1 with err; path then holds the old
+ * or the new state whole, never a mix. */
 int hs_save(const char *path, const struct hs_component *c, size_t n,
     struct gw_err *err);
 
-/* Load path into the components of the same names (others untouched);
- * a missing file is 0 with nothing loaded; a damaged one is -1 with err
- * (the owner starts fresh and logs it). */
+/* Load path into the components of the same names (others untouched,
+ * names in the file without a component ignored); a loaded component's
+ * fails and oks restart at 0, suppressed is kept. A missing file is 0
+ * with nothing loaded; a damaged one (not JSON, over 1 MiB, a key
+ * missing, unknown or of the wrong type, a bad status, a negative time,
+ * a name or reason too long, down_since_ms 0 while degraded or unhealthy
+ * or nonzero otherwise) is -1 with err naming the path and the key, and
+ * nothing is loaded (the owner starts fresh and logs it). Every entry is
+ * validated, also those of unknown names. Blocks on the disk. */
 int hs_load(const char *path, struct hs_component *c, size_t n,
     struct gw_err *err);
 

@@ -8,6 +8,18 @@
  * Implemented per kind in check_gateway.c, check_socket.c (bot, init,
  * notifier), check_host.c and check_command.c; check.c holds what they
  * share (the timer, the deadline, the result line).
+ *
+ * A run that outlives timeout_s is stopped and reported unhealthy with
+ * the reason "no answer within N s". The gateway: ready is healthy, any
+ * other verdict unhealthy ("<verdict>: <probe's reason>"); with a
+ * backend_port, a front that failed before the API answered is followed
+ * by a probe of the backend, and a front that accepts while the backend is
+ * unreachable reads "relay up, gateway down: backend N unreachable ...".
+ * A command (the Nagios plugin convention): exit 0 healthy, 1 degraded,
+ * 2 or any other status (or a signal) unhealthy; the first line of its
+ * stdout is the reason; stdin and stderr are /dev/null; it runs in its
+ * own process group, which gets SIGKILL on the deadline; a program that
+ * cannot be run is unhealthy with "cannot run <prog>: <why>".
  */
 #ifndef HM_CHECK_H
 #define HM_CHECK_H
@@ -89,15 +101,23 @@ void check_config_init(struct check_config *cfg, enum check_kind kind,
     const char *rd);
 const char *check_kind_name(enum check_kind kind);
 
+/* A check on base (dns may be NULL: lib/dialer makes a resolver when a
+ * name needs one); cfg is copied (argv stays borrowed). NULL with err for
+ * a configuration it cannot run (interval, timeout, port, no program). */
 struct check *check_new(struct event_base *base, struct evdns_base *dns,
     const struct check_config *cfg, check_cb cb, void *arg,
     struct gw_err *err);
-/* Run now, then every interval_s (a run under way is not started again). */
+/* Run now, then every interval_s (a run under way is not started again).
+ * The callback runs from the loop, never inside this call; -1 with err
+ * when already started. */
 int check_start(struct check *c, struct gw_err *err);
-/* Run once now (for --once); the callback reports it. */
+/* Run once now (for --once); the callback reports it. While a run is
+ * under way this does nothing: that run's result is the report. */
 int check_run_once(struct check *c, struct gw_err *err);
 const struct check_config *check_config_of(const struct check *c);
-/* Safe from the callback. */
+/* Safe from the callback (the memory then goes on the loop's next turn,
+ * so turn the loop once before freeing the base). Stops a run under way
+ * (a command's process group is killed and reaped). NULL-safe. */
 void check_free(struct check *c);
 
 #endif

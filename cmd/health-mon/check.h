@@ -49,6 +49,8 @@ enum check_kind {
 };
 
 struct check_proc {
+	char label[64];		/* in reasons and fields ("gateway JVM");
+				 * "": name, else pidfile */
 	char name[64];		/* process name (comm) to find, or "" */
 	char pidfile[256];	/* or a pid file, or "" */
 	double rss_warn_mib, rss_crit_mib;	/* 0: not judged */

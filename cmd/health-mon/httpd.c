@@ -18,18 +18,37 @@
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/listener.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
 #include "clock.h"
 #include "httpd.h"
 
+/*
+ * The client bound: libevent 2.1's evhttp has no connection limit and
+ * tells nobody of a new connection, but it lets us make each accepted
+ * connection's bufferevent (on_client) and it calls a connection's
+ * close callback when it frees it. on_client counts the connection and
+ * holds a reference on its bufferevent; right after the accept (an
+ * event activated then runs before any I/O of the loop) on_adopt finds
+ * the connection through the bufferevent's callback argument, which
+ * evhttp sets to it, and asks for its close callback. At max_clients the
+ * listener is paused (further clients wait in the kernel's backlog) until
+ * one leaves.
+ */
 struct httpd {
 	struct evhttp *http;
 	struct evhttp_bound_socket *sock;
 	const struct httpd_view *v;
+	struct evconnlistener *lev;	/* evhttp's, for pausing */
+	struct event *adopt;		/* on_adopt, activated per accept */
+	struct bufferevent **fresh;	/* accepted, not yet adopted */
+	size_t n_fresh;
+	size_t clients, max_clients;
 	int port;
 };
 
@@ -655,6 +674,64 @@ on_request(struct evhttp_request *req, void *arg)
 	evbuffer_free(b);
 }
 
+static void
+on_client_gone(struct evhttp_connection *evcon, void *arg)
+{
+	struct httpd *hd = arg;
+
+	(void)evcon;
+	if (hd->clients-- == hd->max_clients && hd->lev != NULL)
+		evconnlistener_enable(hd->lev);
+}
+
+static void
+on_adopt(evutil_socket_t fd, short what, void *arg)
+{
+	struct httpd *hd = arg;
+	bufferevent_data_cb rd, wr;
+	bufferevent_event_cb ev;
+	void *evcon;
+	size_t i;
+
+	(void)fd;
+	(void)what;
+	for (i = 0; i < hd->n_fresh; i++) {
+		bufferevent_getcb(hd->fresh[i], &rd, &wr, &ev, &evcon);
+		/* NULL: evhttp gave up on the connection (out of memory) and
+		 * freed it, which cleared the callbacks. */
+		if (evcon != NULL)
+			evhttp_connection_set_closecb(evcon, on_client_gone, hd);
+		else
+			on_client_gone(NULL, hd);
+		bufferevent_decref(hd->fresh[i]);
+	}
+	hd->n_fresh = 0;
+}
+
+static struct bufferevent *
+on_client(struct event_base *base, void *arg)
+{
+	struct httpd *hd = arg;
+	struct bufferevent *bev;
+
+	/* On failure evhttp makes its own bufferevent (uncounted). */
+	if (hd->n_fresh == hd->max_clients || (bev =
+	    bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE)) == NULL)
+		return NULL;
+	bufferevent_incref(bev);
+	hd->fresh[hd->n_fresh++] = bev;
+	event_active(hd->adopt, EV_TIMEOUT, 0);
+	if (++hd->clients == hd->max_clients && hd->lev != NULL)
+		evconnlistener_disable(hd->lev);
+	return bev;
+}
+
+size_t
+httpd_clients(const struct httpd *hd)
+{
+	return hd->clients;
+}
+
 void
 httpd_config_init(struct httpd_config *cfg)
 {
@@ -663,6 +740,7 @@ httpd_config_init(struct httpd_config *cfg)
 	cfg->port = 0;
 	cfg->timeout_s = 10;
 	cfg->max_headers = 8192;
+	cfg->max_clients = 16;
 }
 
 struct httpd *
@@ -685,12 +763,20 @@ httpd_new(struct event_base *base, const struct httpd_config *cfg,
 		gw_err_set(err, "http: port %d out of range", cfg->port);
 		return NULL;
 	}
+	if (cfg->max_clients < 1) {
+		gw_err_set(err, "http: max_clients must be at least 1");
+		return NULL;
+	}
 	if ((hd = calloc(1, sizeof(*hd))) == NULL ||
+	    (hd->fresh = calloc(cfg->max_clients, sizeof(*hd->fresh))) ==
+	    NULL || (hd->adopt = event_new(base, -1, 0, on_adopt, hd)) == NULL ||
 	    (hd->http = evhttp_new(base)) == NULL) {
 		gw_err_set(err, "http: out of memory");
 		goto fail;
 	}
 	hd->v = v;
+	hd->max_clients = cfg->max_clients;
+	evhttp_set_bevcb(hd->http, on_client, hd);
 	tv = clock_tv_ms(cfg->timeout_s * 1000.0);
 	evhttp_set_timeout_tv(hd->http, &tv);
 	evhttp_set_max_headers_size(hd->http, (ev_ssize_t)cfg->max_headers);
@@ -714,6 +800,7 @@ httpd_new(struct event_base *base, const struct httpd_config *cfg,
 		gw_err_set(err, "http: getsockname: %s", strerror(errno));
 		goto fail;
 	}
+	hd->lev = evhttp_bound_socket_get_listener(hd->sock);
 	hd->port = ss.ss_family == AF_INET6 ?
 	    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) :
 	    ntohs(((struct sockaddr_in *)&ss)->sin_port);
@@ -734,7 +821,14 @@ httpd_free(struct httpd *hd)
 {
 	if (hd == NULL)
 		return;
+	hd->lev = NULL;			/* freed by evhttp_free */
+	if (hd->adopt != NULL)
+		on_adopt(-1, 0, hd);	/* drop the references held */
+	/* evhttp_free calls on_client_gone for each connection. */
 	if (hd->http != NULL)
 		evhttp_free(hd->http);
+	if (hd->adopt != NULL)
+		event_free(hd->adopt);
+	free(hd->fresh);
 	free(hd);
 }

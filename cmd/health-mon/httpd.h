@@ -81,6 +81,8 @@ struct httpd_config {
 	int port;		/* 0: any free port (see httpd_port) */
 	double timeout_s;	/* per connection, read and write (10) */
 	size_t max_headers;	/* request line + headers, bytes (8192) */
+	size_t max_clients;	/* connections at once (16); more wait in
+				 * the kernel's listen backlog */
 };
 
 /* Add one result to c's ring (the oldest drops out). */
@@ -117,15 +119,20 @@ void httpd_config_init(struct httpd_config *cfg);
 
 /*
  * Bind cfg->addr:cfg->port on base and serve v (borrowed; it must outlive
- * the server). Only GET and HEAD (405 with Allow otherwise), unknown paths
- * 404, a request body or headers above the limits 413, a malformed request
- * 400 (evhttp). NULL with err when the address is bad or cannot be bound.
- * Never blocks.
+ * the server). Only GET and HEAD (405 with Allow otherwise; 501, from
+ * evhttp, for a method HTTP does not define); unknown paths 404; a request
+ * body, or headers above max_headers, 413; a malformed request 400
+ * (evhttp). A connection idle or stalled for timeout_s is closed; at
+ * max_clients connections no more are accepted until one closes. NULL
+ * with err when the address is not numeric or cannot be bound. Never
+ * blocks.
  */
 struct httpd *httpd_new(struct event_base *base, const struct httpd_config *cfg,
     const struct httpd_view *v, struct gw_err *err);
 /* The bound port (the one chosen when cfg->port was 0). */
 int httpd_port(const struct httpd *h);
+/* Connections open now (at most max_clients). */
+size_t httpd_clients(const struct httpd *h);
 /* Close the listener and every connection. NULL-safe. */
 void httpd_free(struct httpd *h);
 

@@ -468,23 +468,24 @@ on_deadline(evutil_socket_t fd, short what, void *arg)
 	*(int *)arg = 1;
 }
 
-/* One request on a new connection; hname/hval an extra header (or NULL),
- * body a request body (or NULL). Fails the test after 5 s. */
-static void
-request(struct fx *f, enum evhttp_cmd_type cmd, const char *path,
-    const char *hname, const char *hval, const char *body, struct resp *r)
-{
+struct call {
 	struct evhttp_connection *con;
-	struct evhttp_request *req;
-	struct timeval tv = { 5, 0 };
-	struct event *dl;
-	int expired = 0;
+	struct resp r;
+};
 
-	memset(r, 0, sizeof(*r));
-	con = evhttp_connection_base_new(f->base, NULL, "127.0.0.1",
+/* Start one request on a new connection; hname/hval an extra header (or
+ * NULL), body a request body (or NULL). */
+static void
+call_start(struct fx *f, struct call *c, enum evhttp_cmd_type cmd,
+    const char *path, const char *hname, const char *hval, const char *body)
+{
+	struct evhttp_request *req;
+
+	memset(c, 0, sizeof(*c));
+	c->con = evhttp_connection_base_new(f->base, NULL, "127.0.0.1",
 	    (ev_uint16_t)f->port);
-	assert_non_null(con);
-	req = evhttp_request_new(on_reply, r);
+	assert_non_null(c->con);
+	req = evhttp_request_new(on_reply, &c->r);
 	assert_non_null(req);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Host",
 	    "127.0.0.1");
@@ -494,15 +495,67 @@ request(struct fx *f, enum evhttp_cmd_type cmd, const char *path,
 	if (body != NULL)
 		evbuffer_add(evhttp_request_get_output_buffer(req), body,
 		    strlen(body));
-	assert_int_equal(evhttp_make_request(con, req, cmd, path), 0);
+	assert_int_equal(evhttp_make_request(c->con, req, cmd, path), 0);
+}
+
+/* Run the loop until *flag is set or ms pass; returns *flag. */
+static int
+run_until(struct fx *f, const int *flag, long ms)
+{
+	struct timeval tv = { ms / 1000, ms % 1000 * 1000 };
+	struct event *dl;
+	int expired = 0;
+
 	dl = evtimer_new(f->base, on_deadline, &expired);
+	assert_non_null(dl);
 	evtimer_add(dl, &tv);
-	while (!r->done && !expired)
+	while (!*flag && !expired)
 		event_base_loop(f->base, EVLOOP_ONCE);
 	event_free(dl);
-	evhttp_connection_free(con);
+	return *flag;
+}
+
+/* One request on a new connection, answered within 5 s or the test
+ * fails. */
+static void
+request(struct fx *f, enum evhttp_cmd_type cmd, const char *path,
+    const char *hname, const char *hval, const char *body, struct resp *r)
+{
+	struct call c;
+
+	call_start(f, &c, cmd, path, hname, hval, body);
+	run_until(f, &c.r.done, 5000);
+	evhttp_connection_free(c.con);
+	*r = c.r;
 	if (!r->done)
 		fail_msg("no reply to %s within 5 s", path);
+}
+
+static void
+on_check_clients(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+}
+
+/* Run the loop until the server has n connections (5 s). */
+static void
+wait_clients(struct fx *f, size_t n)
+{
+	struct timeval tv = { 0, 10000 };
+	struct event *tick = event_new(f->base, -1, EV_PERSIST,
+	    on_check_clients, NULL);
+	int ok = 0, i;
+
+	/* A short tick wakes the loop to look at the count. */
+	evtimer_add(tick, &tv);
+	for (i = 0; i < 500 && !(ok = httpd_clients(f->hd) == n); i++)
+		event_base_loop(f->base, EVLOOP_ONCE);
+	event_free(tick);
+	if (!ok)
+		fail_msg("server has %zu clients, not %zu", httpd_clients(f->hd),
+		    n);
 }
 
 static int
@@ -563,6 +616,7 @@ test_serve_healthz(void **state)
 	assert_int_equal(r.code, 503);
 	assert_string_equal(r.body, "");
 	free(r.body);
+	wait_clients(f, 0);
 }
 
 static void
@@ -626,9 +680,12 @@ test_serve_errors(void **state)
 		fail_msg("oversized headers: %d", r.code);
 	free(r.body);
 	free(big);
-	request(f, EVHTTP_REQ_GET, "/healthz", NULL, NULL, NULL, &r);
+	request(f, EVHTTP_REQ_GET, "/healthz", "Connection", "close", NULL, &r);
 	assert_int_equal(r.code, 200);
+	assert_non_null(strstr(r.body, "\"status\":\"healthy\""));
 	free(r.body);
+	/* Every one of those connections is gone from the count. */
+	wait_clients(f, 0);
 }
 
 static void
@@ -651,6 +708,143 @@ test_new_bad_address(void **state)
 	cfg.port = f->port;
 	assert_null(httpd_new(f->base, &cfg, &f->v, &err));
 	assert_non_null(strstr(err.msg, "http: cannot listen on 127.0.0.1:"));
+}
+
+static int
+raw_connect(int port)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	return fd;
+}
+
+/* At max_clients (2) a third client waits until one of the two leaves. */
+static void
+test_client_bound(void **state)
+{
+	struct fx *f = *state;
+	struct httpd_config cfg;
+	struct gw_err err = { "" };
+	struct call c;
+	int a, b;
+
+	httpd_free(f->hd);
+	httpd_config_init(&cfg);
+	cfg.max_clients = 2;
+	f->hd = httpd_new(f->base, &cfg, &f->v, &err);
+	assert_non_null(f->hd);
+	f->port = httpd_port(f->hd);
+	assert_int_equal(httpd_clients(f->hd), 0);
+
+	a = raw_connect(f->port);
+	b = raw_connect(f->port);
+	wait_clients(f, 2);
+	call_start(f, &c, EVHTTP_REQ_GET, "/healthz", NULL, NULL, NULL);
+	/* Not served while both slots are taken (300 ms of loop). */
+	assert_false(run_until(f, &c.r.done, 300));
+	assert_int_equal(httpd_clients(f->hd), 2);
+	close(a);
+	assert_true(run_until(f, &c.r.done, 5000));
+	assert_int_equal(c.r.code, 200);
+	free(c.r.body);
+	evhttp_connection_free(c.con);
+	close(b);
+	wait_clients(f, 0);
+	/* And the listener is back for new clients. */
+	request(f, EVHTTP_REQ_GET, "/", NULL, NULL, NULL, &c.r);
+	assert_int_equal(c.r.code, 200);
+	free(c.r.body);
+}
+
+struct raw {
+	int fd, done;
+	char buf[512];
+	size_t len;
+};
+
+static void
+on_raw(evutil_socket_t fd, short what, void *arg)
+{
+	struct raw *r = arg;
+	ssize_t n;
+
+	(void)what;
+	n = read(fd, r->buf + r->len, sizeof(r->buf) - 1 - r->len);
+	if (n <= 0 || r->len + (size_t)n == sizeof(r->buf) - 1)
+		r->done = 1;
+	if (n > 0)
+		r->len += (size_t)n;
+	r->buf[r->len] = '\0';
+}
+
+/* Send text on a plain socket and collect the reply until EOF (5 s). */
+static void
+raw_exchange(struct fx *f, const char *text, struct raw *r)
+{
+	struct event *ev;
+
+	memset(r, 0, sizeof(*r));
+	r->fd = raw_connect(f->port);
+	assert_int_equal(write(r->fd, text, strlen(text)), (ssize_t)strlen(text));
+	ev = event_new(f->base, r->fd, EV_READ | EV_PERSIST, on_raw, r);
+	event_add(ev, NULL);
+	if (!run_until(f, &r->done, 5000))
+		fail_msg("no end of reply to %s", text);
+	event_free(ev);
+	close(r->fd);
+}
+
+static void
+test_malformed(void **state)
+{
+	struct fx *f = *state;
+	struct raw r;
+
+	raw_exchange(f, "GARBAGE\r\n\r\n", &r);
+	assert_non_null(strstr(r.buf, "HTTP/1.1 400 "));
+	raw_exchange(f, "GET /healthz HTTP/1.1\r\nno colon here\r\n\r\n", &r);
+	assert_non_null(strstr(r.buf, "HTTP/1.1 400 "));
+	/* A method nobody knows: 501 (RFC 9110 15.6.2), from evhttp. */
+	raw_exchange(f, "BREW /healthz HTTP/1.1\r\n\r\n", &r);
+	assert_non_null(strstr(r.buf, "HTTP/1.1 501 "));
+	/* HTTP/1.0 without keep-alive: a whole reply, then the close. */
+	raw_exchange(f, "GET /healthz HTTP/1.0\r\n\r\n", &r);
+	assert_non_null(strstr(r.buf, "HTTP/1.0 200 "));
+	assert_non_null(strstr(r.buf, "\"status\":\"healthy\""));
+	wait_clients(f, 0);
+}
+
+/* A client that sends half a request is closed after timeout_s. */
+static void
+test_idle_timeout(void **state)
+{
+	struct fx *f = *state;
+	struct httpd_config cfg;
+	struct gw_err err = { "" };
+	char buf[256];
+	int a;
+
+	httpd_free(f->hd);
+	httpd_config_init(&cfg);
+	cfg.timeout_s = 0.2;
+	f->hd = httpd_new(f->base, &cfg, &f->v, &err);
+	assert_non_null(f->hd);
+	f->port = httpd_port(f->hd);
+	a = raw_connect(f->port);
+	assert_int_equal(write(a, "GET /healthz HTTP/1.1\r\n", 24), 24);
+	wait_clients(f, 1);
+	wait_clients(f, 0);
+	/* The server closed it (after an error reply, if any). */
+	while (read(a, buf, sizeof(buf)) > 0)
+		;
+	close(a);
 }
 
 int
@@ -682,6 +876,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_serve_errors,
 		    setup_server, teardown_server),
 		cmocka_unit_test_setup_teardown(test_new_bad_address,
+		    setup_server, teardown_server),
+		cmocka_unit_test_setup_teardown(test_malformed,
+		    setup_server, teardown_server),
+		cmocka_unit_test_setup_teardown(test_client_bound,
+		    setup_server, teardown_server),
+		cmocka_unit_test_setup_teardown(test_idle_timeout,
 		    setup_server, teardown_server),
 	};
 

@@ -409,6 +409,7 @@ struct dclient_async {
 	int fd;				/* -1 until connected, and once done */
 	int connecting;			/* a connect in progress (EINPROGRESS) */
 	long retry_ms;			/* the next wait on a full backlog */
+	int64_t deadline_ns;		/* clock_mono_ns() */
 	struct event *kick;		/* the first attempt, and the retries */
 	struct event *ev_rd, *ev_wr;
 	struct event *deadline;
@@ -464,6 +465,13 @@ async_on_deadline(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (ms_left(a->deadline_ns) > 0) {
+		/* libevent's coarse clock may fire a little early */
+		struct timeval tv = clock_tv_ms((double)ms_left(a->deadline_ns));
+
+		evtimer_add(a->deadline, &tv);
+		return;
+	}
 	if (a->fd < 0 || a->connecting) {
 		a->rep.fail = DCLIENT_FAIL_CONNECT;
 		gw_err_set(&e, "%s did not take the connection within the "
@@ -612,6 +620,7 @@ dclient_async_new(struct event_base *base, const char *path, const char *req,
 	a->lo.writing = 1;
 	if (timeout_ms < 0)
 		timeout_ms = 0;
+	a->deadline_ns = clock_mono_ns() + (int64_t)timeout_ms * 1000000;
 	tv = clock_tv_ms((double)timeout_ms);
 	/* the first attempt from the loop: the callback never runs inside
 	 * _new, even when there is nothing to connect to */

@@ -1,8 +1,10 @@
 /*
- * dclient: ask a daemon one question over its Unix socket (the one-shot
- * client modes: stack-init ctl, discord-notify --send and --stats). One
- * request line out, one JSON reply line back, all under one deadline.
- * Blocking: a call waits up to its timeout, never longer.
+ * dclient: ask a daemon one question over its Unix socket. One request
+ * line out, one JSON reply line back, all under one deadline.
+ * dclient_ask and dclient_request block (up to their timeout, never
+ * longer): for the one-shot client modes (stack-init ctl, discord-notify
+ * --send and --stats). dclient_async asks on a libevent loop and never
+ * blocks: for a daemon that asks others (health-mon).
  */
 #ifndef GW_DCLIENT_H
 #define GW_DCLIENT_H
@@ -12,6 +14,8 @@
 #include <jansson.h>
 
 #include "gw_err.h"
+
+struct event_base;
 
 /* Why dclient_ask failed, for the caller's exit code or fallback. */
 enum dclient_fail {
@@ -74,5 +78,43 @@ enum dclient_verdict {
 enum dclient_verdict dclient_request(const char *path, const char *req,
     long timeout_ms, size_t reply_max, struct dclient_reply *rep,
     const char **msg, struct gw_err *err);
+
+/* ---------- on the event loop ---------- */
+
+struct dclient_async;
+
+/*
+ * The end of an asynchronous request, judged like dclient_request: v, and
+ * for DCLIENT_NO_ANSWER err says why (rep->fail: DCLIENT_FAIL_CONNECT when
+ * the request reached no daemon). rep->line is the reply to show for every
+ * other verdict; msg ("error", may be NULL) points into rep. rep, msg and
+ * err are valid until the callback returns (or the object is freed).
+ */
+typedef void (*dclient_async_cb)(void *arg, enum dclient_verdict v,
+    const struct dclient_reply *rep, const char *msg,
+    const struct gw_err *err);
+
+/*
+ * dclient_request on base, without blocking: a non-blocking connect to
+ * path (a daemon whose backlog is full is tried again until the
+ * deadline), req (one line, without its newline) sent, one reply line of
+ * at most reply_max bytes read, all within timeout_ms of the call. done
+ * runs exactly once, from the loop (never from inside dclient_async_new),
+ * unless the object is freed first. The messages are those of
+ * dclient_request (without its "(--timeout)"). Never raises SIGPIPE.
+ *
+ * Returns the request under way (the caller owns it: free it with
+ * dclient_async_free, also from done), or NULL with err for an empty or
+ * too long path, a request of more than one line, or no memory; then done
+ * never runs.
+ */
+struct dclient_async *dclient_async_new(struct event_base *base,
+    const char *path, const char *req, long timeout_ms, size_t reply_max,
+    dclient_async_cb done, void *arg, struct gw_err *err);
+
+/* Cancel the request if still under way (done does not run after this:
+ * the connection is closed, the daemon sees us leave) and free it.
+ * NULL-safe; safe from done. */
+void dclient_async_free(struct dclient_async *a);
 
 #endif

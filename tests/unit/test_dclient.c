@@ -1,7 +1,8 @@
 /* Unit tests for lib/dclient over real Unix sockets: a forked one-connection
  * server per test plays the daemon (a normal reply, one without newline,
  * none, half a line then a stall, too long, not JSON, a slow reader of a
- * large request, a close before reading); a listener that never accepts. */
+ * large request, a close before reading); a listener that never accepts.
+ * The same servers for dclient_async on a libevent base. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +20,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <event2/event.h>
 
 #include "dclient.h"
 
@@ -647,6 +650,376 @@ test_request_timeout_named(void **state)
 	assert_int_equal(server_status(fx), 0);
 }
 
+/* ---------- dclient_async on a libevent base ---------- */
+
+#define GUARD_MS 10000	/* a test whose callback never comes fails here */
+
+struct aresult {
+	int calls;
+	enum dclient_verdict v;
+	enum dclient_fail fail;
+	char line[256];
+	char msg[128];		/* "" when msg was NULL */
+	struct gw_err err;
+	struct dclient_async *a;
+	int free_in_cb;
+	int timed_out;		/* the guard fired */
+	struct event_base *base;
+};
+
+static void
+adone(void *arg, enum dclient_verdict v, const struct dclient_reply *rep,
+    const char *msg, const struct gw_err *err)
+{
+	struct aresult *r = arg;
+
+	r->calls++;
+	r->v = v;
+	r->fail = rep->fail;
+	snprintf(r->line, sizeof(r->line), "%s", rep->line ? rep->line : "");
+	snprintf(r->msg, sizeof(r->msg), "%s", msg ? msg : "");
+	r->err = *err;
+	if (r->free_in_cb) {
+		dclient_async_free(r->a);
+		r->a = NULL;
+	}
+	event_base_loopbreak(r->base);
+}
+
+static void
+on_guard(evutil_socket_t fd, short what, void *arg)
+{
+	struct aresult *r = arg;
+
+	(void)fd;
+	(void)what;
+	r->timed_out = 1;
+	event_base_loopbreak(r->base);
+}
+
+/* Ask fx's socket on a fresh base and run the loop until the callback
+ * (or the guard); then check that nothing of the request is left on the
+ * loop (it would call back twice). Returns the elapsed ms. */
+static long
+async_run(struct fixture *fx, struct aresult *r, long timeout_ms,
+    size_t reply_max)
+{
+	struct timeval gtv = { GUARD_MS / 1000, 0 };
+	struct event *guard;
+	struct gw_err e = { "" };
+	long t0;
+
+	memset(r, 0, sizeof(*r));
+	r->base = event_base_new();
+	assert_non_null(r->base);
+	guard = evtimer_new(r->base, on_guard, r);
+	assert_non_null(guard);
+	t0 = now_ms();
+	r->a = dclient_async_new(r->base, fx->path, REQ, timeout_ms, reply_max,
+	    adone, r, &e);
+	assert_non_null(r->a);
+	assert_int_equal(r->calls, 0);		/* never from inside _new */
+	evtimer_add(guard, &gtv);
+	event_base_dispatch(r->base);
+	t0 = now_ms() - t0;
+	assert_false(r->timed_out);
+	assert_int_equal(r->calls, 1);
+	event_free(guard);
+	/* no event of the request is still pending: dispatch returns at once */
+	assert_int_equal(event_base_dispatch(r->base), 1);
+	assert_int_equal(r->calls, 1);
+	return t0;
+}
+
+static void
+async_end(struct aresult *r)
+{
+	dclient_async_free(r->a);
+	r->a = NULL;
+	event_base_free(r->base);
+}
+
+static void
+test_async_reply(void **state)
+{
+	struct fixture *fx = *state;
+	struct aresult r;
+
+	start_server(fx, SRV_REPLY);
+	async_run(fx, &r, 5000, 4096);
+	assert_int_equal(r.v, DCLIENT_DONE);
+	assert_int_equal(r.fail, DCLIENT_OK);
+	assert_string_equal(r.line, "{\"ok\":true,\"pong\":1}");
+	assert_string_equal(r.msg, "");
+	async_end(&r);
+	assert_int_equal(server_status(fx), 0);
+}
+
+static void
+test_async_refused(void **state)
+{
+	struct fixture *fx = *state;
+	struct aresult r;
+
+	start_server(fx, SRV_REFUSED);
+	async_run(fx, &r, 5000, 4096);
+	assert_int_equal(r.v, DCLIENT_REFUSED);
+	assert_string_equal(r.msg, "no such");
+	assert_string_equal(r.line, "{\"ok\":false,\"error\":\"no such\"}");
+	async_end(&r);
+	assert_int_equal(server_status(fx), 0);
+}
+
+/* The daemon answers "busy" and closes before reading our request. */
+static void
+test_async_busy(void **state)
+{
+	struct fixture *fx = *state;
+	struct aresult r;
+
+	signal(SIGPIPE, SIG_DFL);	/* a SIGPIPE would kill the test */
+	start_server(fx, SRV_BUSY_UNREAD);
+	async_run(fx, &r, 5000, 4096);
+	assert_int_equal(r.v, DCLIENT_BUSY);
+	assert_string_equal(r.msg, "too many");
+	async_end(&r);
+	assert_int_equal(server_status(fx), 0);
+}
+
+static void
+test_async_no_ok(void **state)
+{
+	struct fixture *fx = *state;
+	struct aresult r;
+
+	start_server(fx, SRV_NO_OK);
+	async_run(fx, &r, 5000, 4096);
+	assert_int_equal(r.v, DCLIENT_NO_ANSWER);
+	assert_non_null(strstr(r.err.msg, "a reply that is not a JSON object "
+	    "with \"ok\""));
+	async_end(&r);
+	assert_int_equal(server_status(fx), 0);
+}
+
+/* Nothing at the path, then a socket file nobody listens on: no answer,
+ * from the loop, at once. */
+static void
+test_async_nothing_listening(void **state)
+{
+	struct fixture *fx = *state;
+	struct aresult r;
+	int fd;
+
+	async_run(fx, &r, 5000, 4096);
+	assert_int_equal(r.v, DCLIENT_NO_ANSWER);
+	assert_int_equal(r.fail, DCLIENT_FAIL_CONNECT);
+	assert_msg(&r.err, "cannot connect to %s: No such file or directory",
+	    fx->path);
+	async_end(&r);
+	fd = listen_at(fx->path, 1);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_true(async_run(fx, &r, 5000, 4096) < 1000);
+	assert_int_equal(r.fail, DCLIENT_FAIL_CONNECT);
+	assert_msg(&r.err, "cannot connect to %s: Connection refused", fx->path);
+	async_end(&r);
+}
+
+/* A stalled daemon whose backlog is full: tried again, until the
+ * deadline. */
+static void
+test_async_backlog_full(void **state)
+{
+	struct fixture *fx = *state;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct aresult r;
+	int fds[64], nfd = 0, i, full = 0;
+	long dt;
+
+	fx->lfd = listen_at(fx->path, 0);
+	assert_true(fx->lfd >= 0);
+	memcpy(sa.sun_path, fx->path, strlen(fx->path) + 1);
+	while (nfd < 64 && !full) {
+		fds[nfd] = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		assert_true(fds[nfd] >= 0);
+		if (connect(fds[nfd], (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+			assert_int_equal(errno, EAGAIN);
+			full = 1;
+		}
+		nfd++;
+	}
+	assert_true(full);
+	dt = async_run(fx, &r, 300, 4096);
+	assert_int_equal(r.v, DCLIENT_NO_ANSWER);
+	assert_int_equal(r.fail, DCLIENT_FAIL_CONNECT);
+	assert_msg(&r.err, "%s did not take the connection within the deadline",
+	    fx->path);
+	assert_true(dt >= 300);
+	assert_true(dt < 3000);
+	async_end(&r);
+	for (i = 0; i < nfd; i++)
+		close(fds[i]);
+}
+
+static void
+test_async_deadline_mid_reply(void **state)
+{
+	struct fixture *fx = *state;
+	struct aresult r;
+	long dt;
+
+	start_server(fx, SRV_HALF);
+	dt = async_run(fx, &r, 300, 4096);
+	assert_int_equal(r.v, DCLIENT_NO_ANSWER);
+	assert_int_equal(r.fail, DCLIENT_FAIL_TIMEOUT);
+	/* without dclient_request's "(--timeout)": no such option here */
+	assert_msg(&r.err, "no reply from %s within the deadline", fx->path);
+	assert_true(dt >= 300);
+	assert_true(dt < 3000);
+	async_end(&r);
+	assert_int_equal(server_status(fx), 0);	/* it saw us close */
+}
+
+static void
+test_async_reply_over_the_cap(void **state)
+{
+	struct fixture *fx = *state;
+	struct aresult r;
+
+	fx->n = 100000;
+	start_server(fx, SRV_LONG);
+	async_run(fx, &r, 5000, 1000);
+	assert_int_equal(r.v, DCLIENT_NO_ANSWER);
+	assert_int_equal(r.fail, DCLIENT_FAIL_IO);
+	assert_msg(&r.err, "%s: a reply longer than 1000 bytes", fx->path);
+	async_end(&r);
+	assert_int_equal(server_status(fx), 0);
+	close(fx->lfd);
+	unlink(fx->path);
+	/* exactly at the cap: taken */
+	fx->n = 1000;
+	start_server(fx, SRV_LONG);
+	async_run(fx, &r, 5000, 1000);
+	assert_int_equal(r.v, DCLIENT_NO_ANSWER);	/* no "ok" in it */
+	assert_int_equal(r.fail, DCLIENT_OK);
+	assert_int_equal(strlen(r.line), sizeof(r.line) - 1);	/* cut here */
+	async_end(&r);
+	assert_int_equal(server_status(fx), 0);
+}
+
+static void
+on_cancel(evutil_socket_t fd, short what, void *arg)
+{
+	struct aresult *r = arg;
+
+	(void)fd;
+	(void)what;
+	dclient_async_free(r->a);
+	r->a = NULL;
+}
+
+/* Freed while the daemon is half-way through its reply: no callback, the
+ * connection is closed (the server sees it), nothing left on the loop. */
+static void
+test_async_cancel(void **state)
+{
+	struct fixture *fx = *state;
+	struct timeval tv = { 0, 100000 };
+	struct gw_err e = { "" };
+	struct aresult r;
+	struct event *t;
+
+	memset(&r, 0, sizeof(r));
+	r.base = event_base_new();
+	assert_non_null(r.base);
+	start_server(fx, SRV_HALF);
+	r.a = dclient_async_new(r.base, fx->path, REQ, 5000, 4096, adone, &r,
+	    &e);
+	assert_non_null(r.a);
+	t = evtimer_new(r.base, on_cancel, &r);
+	evtimer_add(t, &tv);
+	/* returns once no event is left: the cancel took them all */
+	assert_int_equal(event_base_dispatch(r.base), 1);
+	assert_int_equal(r.calls, 0);
+	assert_null(r.a);
+	event_free(t);
+	event_base_free(r.base);
+	assert_int_equal(server_status(fx), 0);	/* it saw us close */
+	close(fx->lfd);
+	unlink(fx->path);
+	/* freed before the loop ever ran: no callback, no connection */
+	r.base = event_base_new();
+	r.a = dclient_async_new(r.base, fx->path, REQ, 5000, 4096, adone, &r,
+	    &e);
+	assert_non_null(r.a);
+	dclient_async_free(r.a);
+	assert_int_equal(event_base_dispatch(r.base), 1);
+	assert_int_equal(r.calls, 0);
+	event_base_free(r.base);
+}
+
+static void
+test_async_free_from_callback(void **state)
+{
+	struct fixture *fx = *state;
+	struct timeval gtv = { GUARD_MS / 1000, 0 };
+	struct gw_err e = { "" };
+	struct aresult r;
+	struct event *guard;
+
+	memset(&r, 0, sizeof(r));
+	r.base = event_base_new();
+	r.free_in_cb = 1;
+	guard = evtimer_new(r.base, on_guard, &r);
+	evtimer_add(guard, &gtv);
+	start_server(fx, SRV_REPLY);
+	r.a = dclient_async_new(r.base, fx->path, REQ, 5000, 4096, adone, &r,
+	    &e);
+	assert_non_null(r.a);
+	event_base_dispatch(r.base);
+	assert_false(r.timed_out);
+	assert_int_equal(r.calls, 1);
+	assert_null(r.a);
+	assert_int_equal(r.v, DCLIENT_DONE);
+	event_free(guard);
+	assert_int_equal(event_base_dispatch(r.base), 1);
+	event_base_free(r.base);
+	assert_int_equal(server_status(fx), 0);
+	close(fx->lfd);
+	unlink(fx->path);
+	/* also when there was no answer */
+	memset(&r, 0, sizeof(r));
+	r.base = event_base_new();
+	r.free_in_cb = 1;
+	r.a = dclient_async_new(r.base, fx->path, REQ, 5000, 4096, adone, &r,
+	    &e);
+	event_base_dispatch(r.base);
+	assert_int_equal(r.calls, 1);
+	assert_int_equal(r.v, DCLIENT_NO_ANSWER);
+	event_base_free(r.base);
+}
+
+/* What _new refuses at once, without a callback. */
+static void
+test_async_bad_arguments(void **state)
+{
+	struct fixture *fx = *state;
+	struct event_base *base = event_base_new();
+	struct gw_err e = { "" };
+	struct aresult r;
+
+	memset(&r, 0, sizeof(r));
+	assert_null(dclient_async_new(base, "", REQ, 1000, 4096, adone, &r,
+	    &e));
+	assert_string_equal(e.msg, "cannot connect: the socket path is empty");
+	assert_null(dclient_async_new(base, fx->path, REQ "\n" REQ, 1000, 4096,
+	    adone, &r, &e));
+	assert_msg(&e, "a request to %s must be one line", fx->path);
+	assert_int_equal(event_base_dispatch(base), 1);
+	assert_int_equal(r.calls, 0);
+	event_base_free(base);
+}
+
 int
 main(void)
 {
@@ -677,6 +1050,23 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_peer_answers_and_closes_while_we_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_async_reply, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_async_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_async_busy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_async_no_ok, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_async_nothing_listening,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_async_backlog_full, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_async_deadline_mid_reply,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_async_reply_over_the_cap,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_async_cancel, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_async_free_from_callback,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_async_bad_arguments, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

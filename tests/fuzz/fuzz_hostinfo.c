@@ -10,23 +10,6 @@
 
 #include "hostinfo.h"
 
-#if !__has_include("check.c")
-/* check_host.c, linked into every fuzz target with the room, needs
- * check.c's check_done; until that lands, this one is never called. */
-#include "check_int.h"
-
-void
-check_done(struct check *c, enum hs_status status, const char *reason,
-    json_t *fields)
-{
-	(void)c;
-	(void)status;
-	(void)reason;
-	(void)fields;
-	__builtin_trap();
-}
-#endif
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 union out {

@@ -31,60 +31,6 @@
 #include "log.h"
 #include "sim.h"
 
-/*
- * The other kinds (check_socket.c, check_host.c) and hstate.c are written
- * in parallel: until they land, stand-ins let this test link. Each
- * vanishes when its file exists.
- */
-#if !__has_include("check_socket.c")
-static int
-stub_start(struct check *c, struct gw_err *err)
-{
-	(void)c;
-	return gw_err_set(err, "not built");
-}
-
-static void
-stub_nop(struct check *c)
-{
-	(void)c;
-}
-
-__attribute__((weak)) const struct check_ops check_socket_ops = {
-	stub_start, stub_nop, stub_nop
-};
-#define HAVE_STUB_OPS
-#endif
-#if !__has_include("check_host.c")
-#ifndef HAVE_STUB_OPS
-static int
-stub_start(struct check *c, struct gw_err *err)
-{
-	(void)c;
-	return gw_err_set(err, "not built");
-}
-
-static void
-stub_nop(struct check *c)
-{
-	(void)c;
-}
-#endif
-__attribute__((weak)) const struct check_ops check_host_ops = {
-	stub_start, stub_nop, stub_nop
-};
-#endif
-#if !__has_include("hstate.c")
-__attribute__((weak)) const char *
-hs_status_name(enum hs_status s)
-{
-	static const char *const n[] = { "unknown", "healthy", "degraded",
-	    "unhealthy" };
-
-	return (unsigned)s < 4 ? n[s] : "unknown";
-}
-#endif
-
 #define MAX_RESULTS 64
 
 struct fx {

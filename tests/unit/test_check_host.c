@@ -29,67 +29,6 @@
 #include "check_int.h"
 #include "hostinfo.h"
 
-#if !__has_include("check.c")
-/* Stand-ins for check.c, only as much as a host run needs: no timer, no
- * deadline, no common fields. */
-struct check *
-check_new(struct event_base *base, struct evdns_base *dns,
-    const struct check_config *cfg, check_cb cb, void *arg,
-    struct gw_err *err)
-{
-	struct check *c = calloc(1, sizeof(*c));
-
-	(void)err;
-	if (c == NULL)
-		return NULL;
-	c->base = base;
-	c->dns = dns;
-	c->cfg = *cfg;
-	c->ops = &check_host_ops;
-	c->cb = cb;
-	c->arg = arg;
-	return c;
-}
-
-int
-check_run_once(struct check *c, struct gw_err *err)
-{
-	c->running = 1;
-	if (c->ops->start(c, err) < 0) {
-		c->running = 0;
-		return -1;
-	}
-	return 0;
-}
-
-void
-check_done(struct check *c, enum hs_status status, const char *reason,
-    json_t *fields)
-{
-	struct check_result r;
-
-	assert_true(c->running);
-	memset(&r, 0, sizeof(r));
-	r.status = status;
-	snprintf(r.reason, sizeof(r.reason), "%s", reason ? reason : "");
-	r.fields = fields;
-	c->running = 0;
-	c->cb(c, &r, c->arg);
-	json_decref(fields);
-}
-
-void
-check_free(struct check *c)
-{
-	if (c == NULL)
-		return;
-	if (c->running)
-		c->ops->cancel(c);
-	c->ops->free(c);
-	free(c);
-}
-#endif
-
 #define JVM "gateway JVM"
 #define MIB 1024		/* kB per MiB */
 

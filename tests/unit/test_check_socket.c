@@ -2,8 +2,7 @@
  * through the check API (check_new, check_run_once): a forked fake daemon
  * per run checks the request line and answers a canned reply (bot-core's
  * status, stack-init's status, discord-notify's stats); none for the
- * unreachable cases. Until check.c exists, the check API is stubbed here
- * (below, guarded by __has_include): just enough to run one check. */
+ * unreachable cases. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,99 +24,6 @@
 
 #include "check_int.h"
 #include "clock.h"
-
-#if !__has_include("check.c")
-/* ---------- stand-ins for check.c (written in parallel) ---------- */
-
-const char *
-check_kind_name(enum check_kind kind)
-{
-	static const char *const names[] = { "gateway", "bot", "init",
-		"notifier", "host", "command" };
-
-	return (unsigned)kind < 6 ? names[kind] : "?";
-}
-
-void
-check_config_init(struct check_config *cfg, enum check_kind kind,
-    const char *rd)
-{
-	static const char *const socks[] = { "", "bot.sock", "init.sock",
-		"notify.sock", "", "" };
-
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->kind = kind;
-	snprintf(cfg->name, sizeof(cfg->name), "%s", check_kind_name(kind));
-	cfg->interval_s = 60;
-	cfg->timeout_s = 10;
-	snprintf(cfg->socket, sizeof(cfg->socket), "%s/%s", rd,
-	    socks[kind < 6 ? kind : 0]);
-}
-
-struct check *
-check_new(struct event_base *base, struct evdns_base *dns,
-    const struct check_config *cfg, check_cb cb, void *arg,
-    struct gw_err *err)
-{
-	struct check *c;
-
-	if (cfg->kind != CHECK_BOT && cfg->kind != CHECK_INIT &&
-	    cfg->kind != CHECK_NOTIFIER) {
-		gw_err_set(err, "not a socket check");
-		return NULL;
-	}
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return NULL;
-	c->base = base;
-	c->dns = dns;
-	c->cfg = *cfg;
-	c->ops = &check_socket_ops;
-	c->cb = cb;
-	c->arg = arg;
-	return c;
-}
-
-int
-check_run_once(struct check *c, struct gw_err *err)
-{
-	if (c->running)
-		return gw_err_set(err, "a run is under way");
-	c->running = 1;
-	c->started_ns = clock_mono_ns();
-	if (c->ops->start(c, err) < 0) {
-		c->running = 0;
-		return -1;
-	}
-	return 0;
-}
-
-void
-check_done(struct check *c, enum hs_status status, const char *reason,
-    json_t *fields)
-{
-	struct check_result r;
-
-	memset(&r, 0, sizeof(r));
-	r.status = status;
-	snprintf(r.reason, sizeof(r.reason), "%s", reason ? reason : "");
-	r.duration_ms = clock_since_ms(c->started_ns);
-	r.fields = fields;
-	c->running = 0;
-	c->cb(c, &r, c->arg);
-	json_decref(fields);
-}
-
-void
-check_free(struct check *c)
-{
-	if (c == NULL)
-		return;
-	if (c->running)
-		c->ops->cancel(c);
-	c->ops->free(c);
-	free(c);
-}
-#endif
 
 /* ---------- the fake daemons ---------- */
 

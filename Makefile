@@ -137,7 +137,10 @@ check: deps-check
 
 # The benchmarks' own programs are built by make check too, so they cannot rot.
 BENCH_BINS := $(BINDIR)/bench/runner $(BINDIR)/bench/curlfloor $(BINDIR)/bench/botbench
-unit: $(UNIT_BINS) $(BENCH_BINS)
+unit: $(UNIT_BINS) $(BENCH_BINS) $(PROG_ARS) $(LIBGW)
+	@dups=$$(for a in $(PROG_ARS) $(LIBGW); do nm -g --defined-only $$a | \
+		awk 'NF == 3 { print $$3 }'; done | sort | uniq -d); \
+	if [ -n "$$dups" ]; then echo "defined in two rooms (or a room and lib/): $$dups"; exit 1; fi
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
 integration: $(PROG_BINS) $(HELPER_BINS)

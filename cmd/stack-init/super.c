@@ -135,14 +135,14 @@ run_set_ready(struct run *r)
 		return;
 	r->st = ST_READY;
 	r->ready_at = super_now();
-	check_stop(r);
+	svccheck_stop(r);
 	super_log(r, GW_INFO, "init.ready", json_pack("{s:f}", "after_s",
 	    r->ready_at - r->started), "ready after %.1f s", r->ready_at - r->started);
 	if (r->unhealthy) {
 		r->unhealthy = 0;
 		super_log(r, GW_INFO, "init.healthy", NULL, "healthy again (ready)");
 	}
-	check_health_start(r);
+	svccheck_health_start(r);
 	if (r->awaiting_ready_after_restart)
 		run_complete_restart(r);
 	super_try_start(r->s);
@@ -324,7 +324,7 @@ spawn_service(struct run *r)
 	if (v->ready.kind == SVC_READY_NONE)
 		run_set_ready(r);	/* no check: running is ready */
 	else if (v->ready.kind == SVC_READY_COMMAND)
-		check_start(r);
+		svccheck_start(r);
 	else	/* notification: a deadline for it */
 		super_arm(r->check_timer, v->ready.start_period_s);
 	super_try_start(r->s);
@@ -364,7 +364,7 @@ super_try_start(struct super *s)
 				r->st = ST_STARTING;
 				r->started = super_now();
 				if (r->svc->ready.kind == SVC_READY_COMMAND)
-					check_start(r);
+					svccheck_start(r);
 				else
 					run_set_ready(r);
 			} else {
@@ -443,7 +443,7 @@ on_service_exit(struct run *r, int status)
 	r->paused = 0;
 	r->have_exit = 1;
 	r->last_status = status;
-	check_stop(r);
+	svccheck_stop(r);
 	if (r->notify_ev != NULL) {
 		event_free(r->notify_ev);
 		r->notify_ev = NULL;
@@ -547,7 +547,7 @@ super_reap(struct super *s)
 		if (kind == 1)
 			on_service_exit(hit, status);
 		else if (kind == 2)
-			check_exit(hit, status);
+			svccheck_exit(hit, status);
 		else if (kind == 3)
 			action_exit(hit, status);
 		else
@@ -568,7 +568,7 @@ run_stop(struct run *r, int sig)
 		return;
 	r->st = ST_STOPPING;
 	r->stop_sig = sig;
-	check_stop(r);
+	svccheck_stop(r);
 	super_log(r, GW_INFO, "init.stopping", json_pack("{s:s}", "signal",
 	    super_sig_name(sig)), "sending SIG%s", super_sig_name(sig));
 	proc_kill_group(r->pid, sig);
@@ -660,8 +660,8 @@ run_new(struct super *s, const struct svc *svc, int idx)
 	for (j = 0; j < sizeof(po) / sizeof(po[0]); j++)
 		po[j]->fd = -1;
 	r->timer = evtimer_new(s->base, on_timer, r);
-	r->check_timer = evtimer_new(s->base, check_on_timer, r);
-	r->check_deadline = evtimer_new(s->base, check_on_deadline, r);
+	r->check_timer = evtimer_new(s->base, svccheck_on_timer, r);
+	r->check_deadline = evtimer_new(s->base, svccheck_on_deadline, r);
 	r->ready_deadline = evtimer_new(s->base, action_on_ready_deadline, r);
 	r->action_deadline = evtimer_new(s->base, action_on_deadline, r);
 	for (j = 0; j < svc->n_schedule; j++)

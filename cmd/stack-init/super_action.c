@@ -102,12 +102,12 @@ restart_action_done(struct run *r, int ok)
 		run_complete_restart(r);	/* nothing to check: done */
 		return;
 	}
-	check_stop(r);	/* a health check's result would mean nothing now */
+	svccheck_stop(r);	/* a health check's result would mean nothing now */
 	r->need_down_until = super_now() + r->svc->restart_settle_s;
 	if (r->st == ST_READY)
 		r->st = ST_STARTING;
 	r->started = super_now();
-	check_start(r);
+	svccheck_start(r);
 }
 
 void

@@ -19,7 +19,7 @@ static void health_result(struct run *r, int status);
 
 /* A readiness check (starting) or a health check (ready) is due. */
 void
-check_on_timer(evutil_socket_t fd, short what, void *arg)
+svccheck_on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct run *r = arg;
 	int health = r->st == ST_READY && r->svc->health.enabled;
@@ -80,7 +80,7 @@ check_on_timer(evutil_socket_t fd, short what, void *arg)
 }
 
 void
-check_on_deadline(evutil_socket_t fd, short what, void *arg)
+svccheck_on_deadline(evutil_socket_t fd, short what, void *arg)
 {
 	struct run *r = arg;
 
@@ -107,7 +107,7 @@ begin_series(struct run *r, const char *user, double delay)
 }
 
 void
-check_start(struct run *r)
+svccheck_start(struct run *r)
 {
 	begin_series(r, r->svc->ready.user ? r->svc->ready.user : r->svc->user, 0);
 }
@@ -116,7 +116,7 @@ check_start(struct run *r)
  * Their user: health.user, else the ready check's when its command is
  * reused, else the service's. */
 void
-check_health_start(struct run *r)
+svccheck_health_start(struct run *r)
 {
 	const struct svc_health *h = &r->svc->health;
 	const char *user = h->user;
@@ -132,7 +132,7 @@ check_health_start(struct run *r)
 /* Stop the series; a check still running is killed, and its exit will
  * not be taken for a result (its pid is forgotten: reaped as an orphan). */
 void
-check_stop(struct run *r)
+svccheck_stop(struct run *r)
 {
 	evtimer_del(r->check_timer);
 	evtimer_del(r->check_deadline);
@@ -182,7 +182,7 @@ health_result(struct run *r, int status)
 }
 
 void
-check_exit(struct run *r, int status)
+svccheck_exit(struct run *r, int status)
 {
 	double waited = super_now() - r->check_since, left;
 

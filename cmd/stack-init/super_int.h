@@ -212,12 +212,12 @@ void output_close(struct pipe_out *p);
 
 /* ---------- super_check.c: readiness and health checks ---------- */
 
-void check_start(struct run *r);	/* a series of readiness checks */
-void check_health_start(struct run *r);	/* ready: health checks */
-void check_stop(struct run *r);		/* a running check is killed */
-void check_exit(struct run *r, int status);	/* reaped a check */
-void check_on_timer(evutil_socket_t fd, short what, void *arg);
-void check_on_deadline(evutil_socket_t fd, short what, void *arg);
+void svccheck_start(struct run *r);	/* a series of readiness checks */
+void svccheck_health_start(struct run *r);	/* ready: health checks */
+void svccheck_stop(struct run *r);		/* a running check is killed */
+void svccheck_exit(struct run *r, int status);	/* reaped a check */
+void svccheck_on_timer(evutil_socket_t fd, short what, void *arg);
+void svccheck_on_deadline(evutil_socket_t fd, short what, void *arg);
 
 /* ---------- super_action.c: schedules and restart actions ---------- */
 

@@ -23,7 +23,7 @@ retire(struct run *r)
 		evtimer_del(r->sched_timer[j]);
 	/* its paused or held followers stay so: the new instance releases
 	 * them once ready (reload_step) */
-	check_stop(r);
+	svccheck_stop(r);
 	if (r->action_pid > 0)
 		proc_kill_group(r->action_pid, SIGKILL);
 	action_cancel(r);

@@ -154,7 +154,7 @@ super_shutdown(struct super *s, void (*done)(void *), void *arg)
 
 		if (r->st == ST_BACKOFF)
 			evtimer_del(r->timer);
-		check_stop(r);
+		svccheck_stop(r);
 		evtimer_del(r->ready_deadline);
 		for (j = 0; j < r->svc->n_schedule; j++)
 			evtimer_del(r->sched_timer[j]);

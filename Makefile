@@ -58,7 +58,7 @@ LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(LIB_SRCS:%.c=$(OBJDIR)/%.o)
 LIBGW    := $(OBJDIR)/libgwkit.a
 
-PROGS := gw-probe gw-sim discord-notify stack-init bot-core
+PROGS := gw-probe gw-sim discord-notify stack-init bot-core health-mon
 PROG_BINS := $(PROGS:%=$(BINDIR)/%)
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -112,6 +112,8 @@ $(BINDIR)/gw-probe: $(call prog_objs,gw-probe) $(LIBGW)
 $(BINDIR)/stack-init: $(call prog_objs,stack-init) $(LIBGW)
 	$(CC) $(ALL_LDFLAGS) $(PROG_LINK) -o $@ $^ $(EVENT_LIBS) $(JANSSON_LIBS) $(LDLIBS)
 $(BINDIR)/bot-core: $(call prog_objs,bot-core) $(LIBGW)
+	$(CC) $(ALL_LDFLAGS) $(PROG_LINK) -o $@ $^ $(EVENT_LIBS) $(JANSSON_LIBS) -lm $(LDLIBS)
+$(BINDIR)/health-mon: $(call prog_objs,health-mon) $(LIBGW)
 	$(CC) $(ALL_LDFLAGS) $(PROG_LINK) -o $@ $^ $(EVENT_LIBS) $(JANSSON_LIBS) -lm $(LDLIBS)
 $(BINDIR)/gw-sim: $(call prog_objs,gw-sim) $(LIBGW)
 	$(CC) $(ALL_LDFLAGS) $(PROG_LINK) -o $@ $^ $(EVENT_LIBS) $(JANSSON_LIBS) -lm $(LDLIBS)

@@ -36,6 +36,10 @@ int monitor_once(struct monitor *m, void (*done)(void *arg, int healthy),
 const struct hs_component *monitor_components(const struct monitor *m,
     size_t *n);
 
+/* What the HTTP side shows (httpd.h): valid while the monitor lives. */
+struct httpd_view;
+const struct httpd_view *monitor_view(const struct monitor *m);
+
 void monitor_free(struct monitor *m);
 
 #endif

@@ -1,0 +1,436 @@
+/*
+ * monitor: health-mon's core (see monitor.h). Check results come from
+ * the checks (their fields are built from untrusted replies and bytes, by
+ * the checks); here they only meet the state machines, the alerts, the
+ * state file and the restart action.
+ */
+#include "monitor.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "check.h"
+#include "clock.h"
+#include "dclient.h"
+#include "hstate.h"
+#include "httpd.h"
+#include "sched.h"
+
+#define COMPONENT "health"
+#define ACTION_TIMEOUT_MS 5000
+#define ACTION_REPLY_MAX (64 * 1024)
+#define TICK_S 5.0		/* reminders are looked at this often */
+
+struct slot {
+	struct monitor *m;
+	struct check *check;
+	struct hs_component st;
+	int answered;		/* --once */
+	int healthy;		/* --once: the result was healthy */
+};
+
+struct monitor {
+	struct event_base *base;
+	struct evdns_base *dns;
+	const struct hmconf *conf;
+	struct gw_log *log;
+	FILE *out;
+	struct slot slots[HMCONF_MAX_CHECKS];
+	size_t n;
+	struct hs_component comps[HMCONF_MAX_CHECKS];	/* monitor_components */
+	struct httpd_comp view_comps[HMCONF_MAX_CHECKS];	/* the HTTP view */
+	struct httpd_view view;
+	struct event *tick;
+	int once;
+	void (*once_done)(void *arg, int healthy);
+	void *once_arg;
+	/* the restart action */
+	int gw_unhealthy_run;		/* consecutive unhealthy gateway checks */
+	int64_t action_times[60];	/* wall ms of the last restarts */
+	size_t n_actions;
+	struct dclient_async *action;
+};
+
+static void
+save_state(struct monitor *m)
+{
+	struct hs_component all[HMCONF_MAX_CHECKS];
+	struct gw_err e;
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		all[i] = m->slots[i].st;
+	if (hs_save(m->conf->state_path, all, m->n, &e) < 0)
+		gw_log_event(m->log, GW_WARNING, COMPONENT, "health.state_error",
+		    json_pack("{s:s}", "error", e.msg),
+		    "cannot save the state file: %s", e.msg);
+}
+
+/* An alert for a component: its level and words. */
+static void
+alert(struct monitor *m, struct slot *s, enum hs_alert a, int64_t down_ms)
+{
+	const char *name = s->st.name;
+	int gateway = check_config_of(s->check)->kind == CHECK_GATEWAY;
+
+	switch (a) {
+	case HS_ALERT_DEGRADED:
+		gw_log_event(m->log, GW_WARNING, name, "health.degraded",
+		    json_pack("{s:s, s:s}", "component", name, "reason",
+		    s->st.reason), "%s degraded: %s", name, s->st.reason);
+		break;
+	case HS_ALERT_UNHEALTHY:
+		gw_log_event(m->log, gateway ? GW_CRITICAL : GW_ERROR, name,
+		    "health.unhealthy", json_pack("{s:s, s:s}", "component", name,
+		    "reason", s->st.reason), "%s unhealthy: %s", name,
+		    s->st.reason);
+		break;
+	case HS_ALERT_RECOVERED:
+		gw_log_event(m->log, GW_INFO, name, "health.recovered",
+		    json_pack("{s:s, s:f}", "component", name, "downtime_s",
+		    (double)down_ms / 1000.0), "%s recovered after %.0f s", name,
+		    (double)down_ms / 1000.0);
+		break;
+	case HS_ALERT_REMINDER:
+		gw_log_event(m->log, gateway ? GW_CRITICAL : GW_ERROR, name,
+		    "health.still_unhealthy", json_pack("{s:s, s:s, s:f}",
+		    "component", name, "reason", s->st.reason, "down_s",
+		    (double)(clock_wall_ms() - s->st.down_since_ms) / 1000.0),
+		    "%s still unhealthy: %s", name, s->st.reason);
+		break;
+	case HS_ALERT_NONE:
+		return;
+	}
+	m->view_comps[s - m->slots].alerts_total++;
+	save_state(m);
+}
+
+/* ---------- the restart action ---------- */
+
+static void
+on_action_done(void *arg, enum dclient_verdict v,
+    const struct dclient_reply *rep, const char *msg, const struct gw_err *err)
+{
+	struct monitor *m = arg;
+
+	(void)rep;
+	if (v == DCLIENT_DONE)
+		gw_log_event(m->log, GW_WARNING, COMPONENT, "health.action",
+		    json_pack("{s:s, s:s}", "action", "restart", "service",
+		    m->conf->action.service), "asked stack-init to restart %s",
+		    m->conf->action.service);
+	else
+		gw_log_event(m->log, GW_ERROR, COMPONENT, "health.action_failed",
+		    json_pack("{s:s, s:s}", "service", m->conf->action.service,
+		    "error", v == DCLIENT_NO_ANSWER ? err->msg : msg ? msg :
+		    "refused"), "restarting %s through stack-init failed: %s",
+		    m->conf->action.service, v == DCLIENT_NO_ANSWER ? err->msg :
+		    msg ? msg : "refused");
+	dclient_async_free(m->action);	/* ours; safe from its callback */
+	m->action = NULL;
+}
+
+/* After the gateway's result: restart it through stack-init when the
+ * policy says so. */
+static void
+maybe_act(struct monitor *m, enum hs_status observed)
+{
+	const struct hmconf_action *a = &m->conf->action;
+	int64_t now = clock_wall_ms();
+	size_t i, recent = 0;
+	struct gw_err e;
+	struct tm ny;
+	char req[160];
+
+	if (observed != HS_UNHEALTHY) {
+		m->gw_unhealthy_run = 0;
+		return;
+	}
+	if (!a->enabled || ++m->gw_unhealthy_run < a->after || m->action != NULL)
+		return;
+	for (i = 0; i < m->n_actions; i++)
+		recent += now - m->action_times[i] < 3600 * 1000;
+	if ((int)recent >= a->max_per_hour) {
+		if (m->gw_unhealthy_run == a->after)	/* said once per outage */
+			gw_log_event(m->log, GW_WARNING, COMPONENT,
+			    "health.action_skipped", json_pack("{s:s}", "why",
+			    "rate limit"), "not restarting %s: %d restarts in the "
+			    "last hour already", a->service, a->max_per_hour);
+		return;
+	}
+	if (sched_local("America/New_York", time(NULL), &ny, &e) == 0 &&
+	    sched_in_window(a->window_start_min, a->window_end_min, &ny)) {
+		if (m->gw_unhealthy_run == a->after)
+			gw_log_event(m->log, GW_INFO, COMPONENT,
+			    "health.action_skipped", json_pack("{s:s}", "why",
+			    "restart window"), "not restarting %s: inside the daily "
+			    "restart window", a->service);
+		return;
+	}
+	snprintf(req, sizeof(req), "{\"cmd\":\"restart\",\"service\":\"%s\"}",
+	    a->service);
+	if ((m->action = dclient_async_new(m->base, a->init_socket, req,
+	    ACTION_TIMEOUT_MS, ACTION_REPLY_MAX, on_action_done, m, &e)) == NULL) {
+		gw_log_event(m->log, GW_ERROR, COMPONENT, "health.action_failed",
+		    json_pack("{s:s, s:s}", "service", a->service, "error", e.msg),
+		    "restarting %s through stack-init failed: %s", a->service,
+		    e.msg);
+		return;
+	}
+	if (m->n_actions == sizeof(m->action_times) / sizeof(m->action_times[0]))
+		memmove(m->action_times, m->action_times + 1,
+		    sizeof(m->action_times) - sizeof(m->action_times[0]));
+	else
+		m->n_actions++;
+	m->action_times[m->n_actions - 1] = now;
+	m->gw_unhealthy_run = 0;
+}
+
+/* ---------- results ---------- */
+
+static void
+print_line(struct monitor *m, json_t *fields)
+{
+	char *s = json_dumps(fields, JSON_COMPACT | JSON_REAL_PRECISION(6));
+
+	if (s != NULL) {
+		fprintf(m->out, "%s\n", s);
+		fflush(m->out);
+	}
+	free(s);
+}
+
+/* A stage's ms from the probe's timings_ms (NaN when absent or null). */
+static double
+stage_ms(const json_t *fields, const char *stage)
+{
+	const json_t *v = json_object_get(json_object_get(fields, "timings_ms"),
+	    stage);
+
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* The HTTP view of one result (and of a transition). */
+static void
+view_result(struct monitor *m, struct slot *s, const struct check_result *r,
+    enum hs_status before)
+{
+	struct httpd_comp *v = &m->view_comps[s - m->slots];
+	int64_t now = clock_wall_ms();
+	const char *verdict;
+
+	v->status = s->st.status;
+	snprintf(v->reason, sizeof(v->reason), "%s",
+	    s->st.status == HS_HEALTHY ? "" : s->st.reason);
+	v->since_ms = s->st.since_ms;
+	v->last_check_ms = now;
+	v->last_duration_ms = r->duration_ms;
+	v->checks_total++;
+	v->failures_total += r->status != HS_HEALTHY;
+	v->alerts_suppressed = s->st.suppressed;
+	httpd_comp_sample(v, now, r->duration_ms, r->status);
+	if ((verdict = json_string_value(json_object_get(r->fields,
+	    "verdict"))) != NULL) {
+		v->has_probe = 1;
+		snprintf(v->verdict, sizeof(v->verdict), "%s", verdict);
+		v->connect_ms = stage_ms(r->fields, "connect");
+		v->hello_ms = stage_ms(r->fields, "server_version");
+		v->ready_ms = stage_ms(r->fields, "ready");
+	}
+	if (check_config_of(s->check)->kind == CHECK_NOTIFIER)
+		m->view.notifier_down = r->status == HS_UNHEALTHY;
+	if (s->st.status != before)
+		httpd_view_transition(&m->view, now, s->st.name, before,
+		    s->st.status, s->st.reason);
+}
+
+static void
+on_result(struct check *c, const struct check_result *r, void *arg)
+{
+	struct slot *s = arg;
+	struct monitor *m = s->m;
+	enum hs_status before;
+	enum hs_alert a;
+	int64_t down = 0;
+
+	(void)c;
+	if (r->fields != NULL)
+		print_line(m, r->fields);
+	if (m->once) {
+		if (!s->answered) {
+			s->answered = 1;
+			s->healthy = r->status == HS_HEALTHY;
+		}
+		for (size_t i = 0; i < m->n; i++)
+			if (!m->slots[i].answered)
+				return;
+		if (m->once_done != NULL) {
+			int all = 1;
+
+			for (size_t i = 0; i < m->n; i++)
+				all &= m->slots[i].healthy;
+			m->once_done(m->once_arg, all);
+			m->once_done = NULL;
+		}
+		return;
+	}
+	before = s->st.status;
+	a = hs_observe(&s->st, &m->conf->thresholds, r->status, r->reason,
+	    clock_wall_ms(), &down);
+	view_result(m, s, r, before);
+	alert(m, s, a, down);
+	/* an announcement the cooldown held back, due now */
+	alert(m, s, hs_tick(&s->st, &m->conf->thresholds, clock_wall_ms()), 0);
+	if (check_config_of(s->check)->kind == CHECK_GATEWAY)
+		maybe_act(m, r->status);
+}
+
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct monitor *m = arg;
+	size_t i;
+
+	(void)fd;
+	(void)what;
+	for (i = 0; i < m->n; i++)
+		alert(m, &m->slots[i], hs_tick(&m->slots[i].st,
+		    &m->conf->thresholds, clock_wall_ms()), 0);
+}
+
+/* ---------- life cycle ---------- */
+
+struct monitor *
+monitor_new(struct event_base *base, struct evdns_base *dns,
+    const struct hmconf *conf, struct gw_log *log, FILE *out,
+    struct gw_err *err)
+{
+	struct monitor *m = calloc(1, sizeof(*m));
+	size_t i;
+
+	if (m == NULL) {
+		gw_err_set(err, "out of memory");
+		return NULL;
+	}
+	m->base = base;
+	m->dns = dns;
+	m->conf = conf;
+	m->log = log;
+	m->out = out;
+	for (i = 0; i < conf->n_checks; i++) {
+		struct slot *s = &m->slots[i];
+
+		s->m = m;
+		hs_init(&s->st, conf->checks[i].name, clock_wall_ms());
+		snprintf(m->view_comps[i].name, sizeof(m->view_comps[i].name), "%s",
+		    conf->checks[i].name);
+		snprintf(m->view_comps[i].kind, sizeof(m->view_comps[i].kind), "%s",
+		    check_kind_name(conf->checks[i].kind));
+		m->view_comps[i].since_ms = clock_wall_ms();
+		if ((s->check = check_new(base, dns, &conf->checks[i], on_result, s,
+		    err)) == NULL)
+			goto fail;
+		m->n++;
+	}
+	m->view.comps = m->view_comps;
+	m->view.n = m->n;
+	m->view.started_ms = clock_wall_ms();
+	if ((m->tick = event_new(base, -1, EV_PERSIST, on_tick, m)) == NULL) {
+		gw_err_set(err, "out of memory");
+		goto fail;
+	}
+	return m;
+fail:
+	monitor_free(m);
+	return NULL;
+}
+
+int
+monitor_start(struct monitor *m, struct gw_err *err)
+{
+	struct hs_component all[HMCONF_MAX_CHECKS];
+	struct timeval tv = clock_tv_ms(TICK_S * 1000.0);
+	struct gw_err e;
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		all[i] = m->slots[i].st;
+	if (hs_load(m->conf->state_path, all, m->n, &e) < 0)
+		gw_log_event(m->log, GW_WARNING, COMPONENT, "health.state_error",
+		    json_pack("{s:s}", "error", e.msg),
+		    "the state file is not usable, starting fresh: %s", e.msg);
+	else
+		for (i = 0; i < m->n; i++) {
+			m->slots[i].st = all[i];
+			m->view_comps[i].status = all[i].status;
+			m->view_comps[i].since_ms = all[i].since_ms;
+		}
+	gw_log_event(m->log, GW_INFO, COMPONENT, "health.started",
+	    json_pack("{s:i}", "checks", (int)m->n), "watching %zu component%s",
+	    m->n, m->n == 1 ? "" : "s");
+	if (evtimer_add(m->tick, &tv) < 0)
+		return gw_err_set(err, "cannot arm the reminder timer");
+	for (i = 0; i < m->n; i++)
+		if (check_start(m->slots[i].check, err) < 0)
+			return -1;
+	return 0;
+}
+
+int
+monitor_once(struct monitor *m, void (*done)(void *arg, int healthy),
+    void *arg, struct gw_err *err)
+{
+	size_t i;
+
+	m->once = 1;
+	m->once_done = done;
+	m->once_arg = arg;
+	if (m->n == 0) {
+		done(arg, 1);
+		return 0;
+	}
+	for (i = 0; i < m->n; i++)
+		if (check_run_once(m->slots[i].check, err) < 0)
+			return -1;
+	return 0;
+}
+
+const struct hs_component *
+monitor_components(const struct monitor *m, size_t *n)
+{
+	struct monitor *mm = (struct monitor *)m;
+	size_t i;
+
+	for (i = 0; i < m->n; i++)
+		mm->comps[i] = m->slots[i].st;
+	*n = m->n;
+	return mm->comps;
+}
+
+const struct httpd_view *
+monitor_view(const struct monitor *m)
+{
+	return &m->view;
+}
+
+void
+monitor_free(struct monitor *m)
+{
+	size_t i;
+
+	if (m == NULL)
+		return;
+	if (m->action != NULL)
+		dclient_async_free(m->action);
+	if (m->tick != NULL)
+		event_free(m->tick);
+	for (i = 0; i < m->n; i++)
+		check_free(m->slots[i].check);
+	free(m);
+}

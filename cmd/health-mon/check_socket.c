@@ -362,7 +362,13 @@ judge_init(struct sock_state *st, const json_t *obj, struct verdict *v,
 		else if (strcmp(state, "paused") == 0 ||
 		    strcmp(state, "held") == 0)
 			add(v, HS_DEGRADED, "%s %s", qn, qs);
-		else	/* waiting, starting, stopping, or a state new to us */
+		else if (strcmp(state, "waiting") == 0 ||
+		    strcmp(state, "starting") == 0 ||
+		    strcmp(state, "stopping") == 0)
+			continue;	/* under way: stack-init's own start_period
+					 * and stop_timeout judge them (a start
+					 * that fails ends in backoff or fatal) */
+		else	/* a state new to us */
 			add(v, HS_DEGRADED, "%s not ready: %s", qn, qs);
 	}
 	json_object_set_new(fields, "services_ready", json_integer(

@@ -267,3 +267,25 @@ PY
 	marker after_botcore
 	[ "$(count_embeds -e gateway.disconnected)" -eq 1 ]
 }
+
+# health-mon in the stack (docs/health-mon.md): it judges the gateway
+# through the relay at API level; its alert reaches the webhook through
+# the real notifier.
+@test "health-mon under stack-init: a dead gateway behind the relay, one health.unhealthy alert at the webhook, recovered after" {
+	local B=$GWKIT_BIN
+	printf '{"interval": 0.3, "checks": [{"kind": "gateway", "port": %s, "backend_port": %s, "timeout": 2}, {"kind": "init"}]}\n' \
+	    "$RELAY_PORT" "$SIM_PORT" >"$T/hm.json"
+	start_stack ",{\"name\": \"health\", \"argv\": [\"$B/health-mon\", \"--config\", \"$T/hm.json\"],
+	  \"depends_on\": [{\"service\": \"notify\", \"condition\": \"ready\"}],
+	  \"restart\": \"on-failure\", \"backoff\": {\"initial\": 0.2, \"max\": 2}}"
+	wait_for_line "$LOG" '^health \| .*"component":"gateway","status":"healthy"' 30
+	# the port stays open (the relay), the API is gone
+	sim_ctl "fault relay-dead"
+	wait_until 25 has_embed -e health.unhealthy gateway
+	sim_ctl "fault none"
+	wait_for_line "$LOG" '^health \| .*"event":"health\.recovered"' 40
+	marker after_health
+	[ "$(count_embeds -e health.unhealthy gateway)" -eq 1 ]
+	e=$(embeds_matching -e health.unhealthy gateway)
+	[[ "$(jq -r '.title + .description' <<<"$e")" == *relay-closed* ]]
+}

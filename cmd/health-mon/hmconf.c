@@ -230,8 +230,8 @@ file_check(struct hmconf *c, const json_t *o, size_t idx, double interval,
 		}
 	}
 	if ((v = json_object_get(o, "procs")) != NULL) {
-		static const char *const pnames[] = { "name", "pidfile",
-		    "rss_warn_mib", "rss_crit_mib", NULL };
+		static const char *const pnames[] = { "name", "label",
+		    "pidfile", "rss_warn_mib", "rss_crit_mib", NULL };
 
 		snprintf(k, sizeof(k), "%sprocs", where);
 		if (!json_is_array(v) || json_array_size(v) > CHECK_MAX_PROCS)
@@ -250,6 +250,7 @@ file_check(struct hmconf *c, const json_t *o, size_t idx, double interval,
 			p->rss_crit_mib = 1740;
 			if (known(e, pw, pnames, err) < 0 ||
 			    str(e, "name", pw, p->name, sizeof(p->name), err) < 0 ||
+			    str(e, "label", pw, p->label, sizeof(p->label), err) < 0 ||
 			    str(e, "pidfile", pw, p->pidfile, sizeof(p->pidfile),
 			    err) < 0 ||
 			    num(e, "rss_warn_mib", pw, 0, 1e9, &p->rss_warn_mib,

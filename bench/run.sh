@@ -63,3 +63,6 @@ echo
 
 echo
 "$(dirname "$0")/bot.sh"
+
+echo
+"$(dirname "$0")/health.sh"

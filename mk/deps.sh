@@ -8,7 +8,7 @@ what=${1:-check}
 pkgs_for() {
 	case "$1" in
 	build) echo "pkg-config libevent-dev libjansson-dev libcurl4-openssl-dev" ;;
-	check) echo "$(pkgs_for build) libcmocka-dev bats socat netcat-openbsd jq curl tzdata python3-yaml procps prometheus" ;;
+	check) echo "$(pkgs_for build) libcmocka-dev bats socat netcat-openbsd jq curl tzdata python3-yaml procps prometheus chromium" ;;
 	demo)  echo "$(pkgs_for build) socat jq" ;;
 	fuzz)  echo "$(pkgs_for build) clang libclang-rt-14-dev" ;;
 	bench) echo "$(pkgs_for build) netcat-openbsd socat jq curl procps" ;;
@@ -32,6 +32,7 @@ present() {
 	netcat-openbsd) command -v nc >/dev/null 2>&1 ;;
 	python3-yaml) python3 -c 'import yaml' >/dev/null 2>&1 ;;
 	prometheus) command -v promtool >/dev/null 2>&1 ;;	# promtool: make check lints /metrics
+	chromium) command -v chromium >/dev/null 2>&1 ;;	# renders health-mon's page in make check
 	procps) command -v ps >/dev/null 2>&1 && command -v pgrep >/dev/null 2>&1 ;;
 	clang) command -v clang >/dev/null 2>&1 ;;
 	*) dpkg -s "$1" >/dev/null 2>&1 ;;

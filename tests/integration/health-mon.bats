@@ -213,3 +213,45 @@ EOF
 	wait_for_line "$HM_LOG" '"event":"health\.unhealthy"' 10
 	kill -0 "$HM_PID"
 }
+
+# The status page as a person sees it: rendered by a real browser
+# (headless Chromium), then the rendered DOM's components table read.
+@test "the status page in headless Chromium: each component's row names it and its state" {
+	start_sim "$PORT" --control "$BATS_TEST_TMPDIR/sim.sock"
+	wait_listening
+	config '{"interval": 0.2, "thresholds": {"fail": 1},
+	    "checks": [{"kind": "gateway", "timeout": 1}, {"kind": "host"}]}'
+	start_hm --http "127.0.0.1:$HTTP"
+	echo "fault relay-dead" | socat - "UNIX-CONNECT:$BATS_TEST_TMPDIR/sim.sock" >/dev/null
+	wait_until 10 bash -c "curl -s http://127.0.0.1:$HTTP/healthz | jq -e '.components.gateway.status == \"unhealthy\" and .components.host.status == \"healthy\"' >/dev/null"
+	# --no-sandbox: the tests may run as root; the page has no scripts
+	timeout 60 chromium --headless --no-sandbox --disable-gpu \
+	    --user-data-dir="$BATS_TEST_TMPDIR/chromium" \
+	    --dump-dom "http://127.0.0.1:$HTTP/" >"$BATS_TEST_TMPDIR/dom.html" 2>/dev/null
+	python3 - "$BATS_TEST_TMPDIR/dom.html" >"$BATS_TEST_TMPDIR/rows.txt" <<'PY'
+import sys
+from html.parser import HTMLParser
+class Rows(HTMLParser):
+    def __init__(self):
+        super().__init__(); self.on = False; self.rows = []; self.cell = None
+    def handle_starttag(self, tag, attrs):
+        if tag == "table" and ("id", "components") in attrs: self.on = True
+        elif self.on and tag == "tr": self.rows.append([])
+        elif self.on and tag == "td": self.cell = ""
+    def handle_endtag(self, tag):
+        if tag == "table": self.on = False
+        elif self.on and tag == "td" and self.cell is not None:
+            self.rows[-1].append(self.cell.strip()); self.cell = None
+    def handle_data(self, data):
+        if self.cell is not None: self.cell += data
+p = Rows(); p.feed(open(sys.argv[1]).read())
+for r in p.rows:
+    if r: print(" | ".join(r[:3]))
+PY
+	cat "$BATS_TEST_TMPDIR/rows.txt"
+	grep -Eq '^gateway \| gateway \| unhealthy$' "$BATS_TEST_TMPDIR/rows.txt"
+	grep -Eq '^host \| host \| healthy$' "$BATS_TEST_TMPDIR/rows.txt"
+	# the chart: one inline SVG per component, no external resource
+	[ "$(grep -o '<svg' "$BATS_TEST_TMPDIR/dom.html" | wc -l)" -ge 2 ]
+	refute grep -Eq '(src|href)="https?://' "$BATS_TEST_TMPDIR/dom.html"
+}

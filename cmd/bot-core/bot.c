@@ -807,15 +807,22 @@ ts_json(int64_t ms)
 json_t *
 bot_status(const struct bot *b)
 {
-	json_t *accounts = json_array();
+	json_t *accounts = json_array(), *loss_limit = json_null();
 	char buf[512], *save = NULL, *a;
+
+	/* the limit risk.c applies, in currency, for health-mon to judge how
+	 * near the day's loss is; none without a plan or a capital */
+	if (b->have_plan && b->cfg.starting_capital > 0)
+		loss_limit = json_real(b->plan.max_daily_loss_pct *
+		    b->cfg.starting_capital / 100);
 
 	snprintf(buf, sizeof(buf), "%s", gwconn_accounts(b->gw));
 	for (a = strtok_r(buf, ",", &save); a != NULL;
 	    a = strtok_r(NULL, ",", &save))
 		json_array_append_new(accounts, json_string(a));
 	return json_pack("{s:b, s:b, s:b, s:b, s:s, s:s, s:o, s:i, s:o, s:I,"
-	    " s:s, s:s, s:b, s:s, s:o, s:f, s:I, s:I, s:s, s:b, s:b, s:I}",
+	    " s:s, s:s, s:b, s:s, s:o, s:f, s:f, s:o, s:I, s:I, s:s, s:b, s:b,"
+	    " s:I}",
 	    "ok", 1,
 	    "gateway_connected", gwconn_connected(b->gw),
 	    "gateway_validated", gwconn_validated(b->gw),
@@ -833,6 +840,9 @@ bot_status(const struct bot *b)
 	    "trading_mode", b->cfg.trading_mode,
 	    "positions", b->risk ? risk_positions_json(b->risk) : json_object(),
 	    "pnl", b->risk ? risk_pnl(b->risk) : 0.0,
+	    "starting_capital", b->cfg.starting_capital > 0 ?
+	    b->cfg.starting_capital : 0.0,
+	    "max_daily_loss", loss_limit,
 	    "intents_accepted", (json_int_t)b->intents_accepted,
 	    "intents_rejected", (json_int_t)b->intents_rejected,
 	    "last_error", b->last_error,

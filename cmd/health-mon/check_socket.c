@@ -23,6 +23,8 @@
 #define SOCK_REPLY_MAX (256 * 1024)
 /* stack-init serves at most 64 services (svcconf) */
 #define INIT_MAX_SERVICES 64
+/* bot-core's loss is "near the limit" from this share of it */
+#define LOSS_NEAR 0.8
 /* a quoted value in a reason: short, so that several reasons fit */
 #define QUOTE_MAX 64
 
@@ -173,7 +175,7 @@ static const char *const bot_keys[] = { "gateway_connected",
 	"gateway_validated", "gate_open", "gate_reason", "gate_detail",
 	"last_gateway_check", "server_version", "uptime_seconds",
 	"strategy_active", "strategy_reason", "dry_run", "trading_mode",
-	"pnl", "intents_accepted", "intents_rejected", "last_error", "halted",
+	"pnl", "starting_capital", "max_daily_loss", "intents_accepted", "intents_rejected", "last_error", "halted",
 	"strategy_running", NULL };
 
 /* Gate reasons that need a person: a live account refused for good, and
@@ -193,7 +195,7 @@ judge_bot(const struct check *c, const json_t *obj, struct verdict *v,
 	const char *active_reason = "gameplan";
 	char q1[QUOTE_MAX], q2[QUOTE_MAX];
 	int gate_open, halted, validated = 0;
-	double uptime = 0;
+	double uptime = 0, pnl, loss_limit;
 	json_t *last;
 	json_error_t je;
 	int64_t at;
@@ -250,11 +252,16 @@ judge_bot(const struct check *c, const json_t *obj, struct verdict *v,
 		quote(q1, sizeof(q1), active_reason);
 		add(v, HS_DEGRADED, "Strategy C instead of the gameplan's: %s", q1);
 	}
-	/* Loss near the limit: not judged. The status carries the day's pnl
-	 * but neither the limit (the gameplan's max_daily_loss_pct) nor the
-	 * starting capital it applies to; pnl is in the fields. bot-core
-	 * itself switches to Strategy C at the limit ("loss-limit"), which is
-	 * judged above. */
+	/* Loss near the limit: 80% of the day's limit lost. At the limit
+	 * bot-core switches to Strategy C ("loss-limit"), said above; no
+	 * limit (null: no gameplan or no capital) is not judged here. */
+	if (json_unpack((json_t *)obj, "{s:F, s:F}", "pnl", &pnl,
+	    "max_daily_loss", &loss_limit) == 0 && pnl < 0 && loss_limit > 0 &&
+	    -pnl >= LOSS_NEAR * loss_limit &&
+	    !(strcmp(active, "C") == 0 &&
+	    strcmp(active_reason, "loss-limit") == 0))
+		add(v, HS_DEGRADED, "loss near the limit: P&L %.2f of -%.2f",
+		    pnl, loss_limit);
 }
 
 /* ---------- init: stack-init's status (docs/stack-init.md "CONTROL") */

@@ -542,3 +542,13 @@ ctl_fast() {
 	wait_for_line "$BOT_LOG" '"event":"gate\.opened"' 10
 	[ "$(status_field gate_open)" = true ]
 }
+
+@test "status: starting_capital and max_daily_loss, the loss limit in currency" {
+	export STARTING_CAPITAL=100000
+	plan A		# max_daily_loss_pct 2
+	start_sim "$PORT"
+	start_bot
+	wait_for_line "$BOT_LOG" '"event":"gateway\.validated"' 10
+	# compared as numbers: jq versions print 100000.0 differently
+	ctl status | jq -e '.starting_capital == 100000 and .max_daily_loss == 2000'
+}

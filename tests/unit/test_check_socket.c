@@ -395,6 +395,63 @@ test_bot_strategy_c(void **state)
 	    "Strategy C instead of the gameplan's: loss-limit");
 }
 
+/* bot-core's usual status, open on plan A, with "pnl" and the loss
+ * fields replaced by members (JSON text). */
+static void
+bot_reply_loss(char *buf, size_t sz, const char *members)
+{
+	static const char pnl[] = "\"pnl\":-12.5,";
+	char ts[40], base[1024], *at;
+
+	ts_ago(ts, sizeof(ts), 5);
+	bot_reply(base, sizeof(base), 1, "open", ts, "A", "gameplan", 0);
+	at = strstr(base, pnl);
+	assert_non_null(at);
+	*at = '\0';
+	assert_true((size_t)snprintf(buf, sz, "%s%s,%s", base, members,
+	    at + sizeof(pnl) - 1) < sz);
+}
+
+static void
+test_bot_loss_near_limit(void **state)
+{
+	struct fixture *fx = *state;
+	char reply[1024];
+
+	/* 85% of the 2000 limit lost: near */
+	bot_reply_loss(reply, sizeof(reply), "\"pnl\":-1700.5,"
+	    "\"starting_capital\":100000.0,\"max_daily_loss\":2000.0");
+	ask(fx, CHECK_BOT, reply);
+	assert_int_equal(fx->status, HS_DEGRADED);
+	assert_string_equal(fx->reason,
+	    "loss near the limit: P&L -1700.50 of -2000.00");
+	assert_true(json_number_value(json_object_get(fx->fields,
+	    "max_daily_loss")) == 2000);
+	assert_true(json_number_value(json_object_get(fx->fields,
+	    "starting_capital")) == 100000);
+	/* exactly 80%, integers as a producer may write them */
+	bot_reply_loss(reply, sizeof(reply), "\"pnl\":-1600,"
+	    "\"starting_capital\":100000,\"max_daily_loss\":2000");
+	ask(fx, CHECK_BOT, reply);
+	assert_int_equal(fx->status, HS_DEGRADED);
+	assert_string_equal(fx->reason,
+	    "loss near the limit: P&L -1600.00 of -2000.00");
+	/* far from it, a gain, no limit: healthy */
+	bot_reply_loss(reply, sizeof(reply), "\"pnl\":-500.0,"
+	    "\"starting_capital\":100000.0,\"max_daily_loss\":2000.0");
+	ask(fx, CHECK_BOT, reply);
+	assert_int_equal(fx->status, HS_HEALTHY);
+	assert_string_equal(fx->reason, "");
+	bot_reply_loss(reply, sizeof(reply), "\"pnl\":1900.0,"
+	    "\"starting_capital\":100000.0,\"max_daily_loss\":2000.0");
+	ask(fx, CHECK_BOT, reply);
+	assert_int_equal(fx->status, HS_HEALTHY);
+	bot_reply_loss(reply, sizeof(reply), "\"pnl\":-1900.0,"
+	    "\"starting_capital\":0.0,\"max_daily_loss\":null");
+	ask(fx, CHECK_BOT, reply);
+	assert_int_equal(fx->status, HS_HEALTHY);
+}
+
 static void
 test_bot_bad_replies(void **state)
 {
@@ -612,6 +669,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bot_gate_closed, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_bot_strategy_c, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_bot_loss_near_limit, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_bot_bad_replies, setup,
 		    teardown),

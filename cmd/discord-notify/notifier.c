@@ -43,6 +43,7 @@ struct notifier {
 	char local_error[256];
 	enum state state;
 	int parked;
+	long park_status;		/* the 401/403/404 that parked us, or 0 */
 	struct discord_rl rl;
 	struct backoff bo;
 	double retry_at;		/* monotonic ms; 0 = no backoff wait */
@@ -708,6 +709,7 @@ notifier_response(struct notifier *n, const struct discord_response *r,
 			n->solo = n->solo > k ? n->solo - k : 0;
 		if (n->parked) {
 			n->parked = 0;
+			n->park_status = 0;
 			gw_log_event(n->log, GW_INFO, COMPONENT, "notify.unparked",
 			    NULL, "webhook %s accepts messages again; sending the "
 			    "%zu queued event%s", n->cfg.redacted_url ?
@@ -750,6 +752,7 @@ notifier_response(struct notifier *n, const struct discord_response *r,
 		}
 		snprintf(n->last_error, sizeof(n->last_error), "HTTP %ld %s",
 		    r->status, msg);
+		n->park_status = r->status;	/* the latest refusal */
 		n->state = ST_PARKED;
 		arm(n, n->cfg.park_retry_s * 1000);
 		return;
@@ -832,10 +835,27 @@ notifier_get_stats(const struct notifier *n, struct notifier_stats *s)
 	*s = n->st;
 }
 
+/* Age of the oldest event still waiting, in seconds; 0 when none waits.
+ * The spool's window holds the oldest live records first (it is read
+ * forward, in order), each with its acceptance time. */
+static double
+oldest_s(const struct notifier *n)
+{
+	const struct spool_rec *recs;
+	long long age;
+
+	if (notifier_pending(n) == 0 || spool_live(n->sp, &recs) == 0)
+		return 0;
+	age = (long long)clock_wall_ms() - recs[0].t_ms;
+	return age > 0 ? (double)age / 1000 : 0;	/* clock stepped back */
+}
+
 json_t *
 notifier_stats_json(const struct notifier *n)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
+	json_t *j;
+
+	j = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:s}",
 	    "received", (json_int_t)n->st.received,
 	    "rejected", (json_int_t)n->st.rejected,
 	    "spooled", (json_int_t)n->st.spooled,
@@ -846,6 +866,11 @@ notifier_stats_json(const struct notifier *n)
 	    "parked", (json_int_t)n->st.parked,
 	    "spool_errors", (json_int_t)n->st.spool_errors,
 	    "queued", (json_int_t)notifier_pending(n),
+	    "oldest_s", oldest_s(n),
 	    "state", n->parked ? "parked" :
 	    n->state == ST_SENDING ? "sending" : "idle");
+	if (j != NULL && n->parked && n->park_status != 0)
+		json_object_set_new(j, "http_status",
+		    json_integer((json_int_t)n->park_status));
+	return j;
 }

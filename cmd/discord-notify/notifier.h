@@ -110,6 +110,9 @@ int notifier_done(const struct notifier *n, uint64_t seq);
 size_t notifier_pending(const struct notifier *n);
 int notifier_busy(const struct notifier *n);	/* a request in flight */
 void notifier_get_stats(const struct notifier *n, struct notifier_stats *s);
+/* The counters as docs/discord-notify.md "SOCKET PROTOCOL" lists them,
+ * with "queued", "oldest_s" (age in seconds of the oldest event waiting,
+ * 0 when none waits), "state" and, while parked, "http_status". */
 json_t *notifier_stats_json(const struct notifier *n);
 
 #endif

@@ -399,10 +399,10 @@ judge_notifier(const struct check *c, const json_t *obj, struct verdict *v,
 	json_error_t je;
 	char q[QUOTE_MAX];
 
-	/* "oldest_s" (the oldest undelivered event's age) and "http_status"
-	 * (the refusal that parked the webhook) are read when discord-notify
-	 * gives them; today's stats have neither: backlog is "queued", a
-	 * parked webhook is "state":"parked". */
+	/* "oldest_s" (the oldest undelivered event's age, 0 when none waits)
+	 * and "http_status" (the refusal that parked the webhook, only while
+	 * "state" is "parked") are optional: a discord-notify older than
+	 * them gives "queued" and "state" only. */
 	if (json_unpack_ex((json_t *)obj, &je, 0, "{s:o}", "stats", &stats) < 0 ||
 	    json_unpack_ex(stats, &je, 0, "{s:I, s:s, s?:F, s?:I}", "queued",
 	    &queued, "state", &state, "oldest_s", &oldest, "http_status",

@@ -557,6 +557,63 @@ test_short_pause_quiet(void **state)
 	assert_false(log_has(f, "notify.paused", NULL));
 }
 
+/* The stats tell how old the oldest waiting event is (0 when none waits)
+ * and, while parked, the refusal's HTTP status. */
+static void
+test_stats_oldest_and_http_status(void **state)
+{
+	struct fixture *f = *state;
+	struct timespec now;
+	long long t_ms;
+	char path[128];
+	double a, b;
+	json_t *j;
+	FILE *fp;
+
+	start(f, 86400);
+	j = notifier_stats_json(f->n);
+	assert_true(json_real_value(json_object_get(j, "oldest_s")) == 0);
+	assert_null(json_object_get(j, "http_status"));
+	json_decref(j);
+	stop(f);
+	/* one event accepted 100 s ago */
+	clock_gettime(CLOCK_REALTIME, &now);
+	t_ms = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000 - 100000;
+	snprintf(path, sizeof(path), "%s/spool.jsonl", f->dir);
+	assert_non_null(fp = fopen(path, "w"));
+	fprintf(fp, "{\"seq\":1,\"t\":%lld,\"ev\":{\"ts\":"
+	    "\"2026-02-10T14:15:00Z\",\"level\":\"warning\",\"source\":\"s\","
+	    "\"component\":\"c\",\"event\":\"a.b\",\"message\":\"old\"}}\n",
+	    t_ms);
+	fclose(fp);
+	start(f, 86400);
+	notifier_commit(f->n);
+	assert_int_equal(f->n_posts, 1);	/* in flight, held by the fake */
+	j = notifier_stats_json(f->n);
+	a = json_real_value(json_object_get(j, "oldest_s"));
+	json_decref(j);
+	assert_true(a >= 100 && a < 200);
+	run_for(f, 20);
+	j = notifier_stats_json(f->n);
+	b = json_real_value(json_object_get(j, "oldest_s"));
+	json_decref(j);
+	assert_true(b >= a + 0.019);	/* it grows */
+	respond(f, 401, "{\"message\":\"401: Unauthorized\",\"code\":0}");
+	j = notifier_stats_json(f->n);
+	assert_string_equal(json_string_value(json_object_get(j, "state")), "parked");
+	assert_int_equal(json_integer_value(json_object_get(j, "http_status")), 401);
+	assert_true(json_real_value(json_object_get(j, "oldest_s")) >= b);
+	json_decref(j);
+	assert_int_equal(run_until_posts(f, 2, 2000), 2);	/* the probe */
+	respond(f, 200, "{}");
+	j = notifier_stats_json(f->n);
+	assert_string_equal(json_string_value(json_object_get(j, "state")), "idle");
+	assert_null(json_object_get(j, "http_status"));
+	assert_int_equal(json_integer_value(json_object_get(j, "queued")), 0);
+	assert_true(json_real_value(json_object_get(j, "oldest_s")) == 0);
+	json_decref(j);
+}
+
 /* Discord's generic error texts carry the status: it is said once. */
 static void
 test_http_status_said_once(void **state)
@@ -748,6 +805,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_pause_logged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_short_pause_quiet, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_http_status_said_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stats_oldest_and_http_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_window_reads_forward, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_failed_compaction_at_start_logged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_fill_error_queues_what_was_read, setup, teardown),

@@ -205,6 +205,37 @@ EOF
 	kill "$FAKE"
 }
 
+@test "the restart action never runs inside the daily restart window" {
+	python3 - "$GWKIT_RUNTIME_DIR/init.sock" "$BATS_TEST_TMPDIR/asked" <<'PY' &
+import socket, sys
+path, log = sys.argv[1], sys.argv[2]
+s = socket.socket(socket.AF_UNIX)
+s.bind(path)
+s.listen(8)
+while True:
+    c, _ = s.accept()
+    open(log, "a").write(c.makefile().readline())
+    c.sendall(b'{"ok":true}\n')
+    c.close()
+PY
+	FAKE=$!
+	wait_until 10 test -S "$GWKIT_RUNTIME_DIR/init.sock"
+	config '{"interval": 0.1, "thresholds": {"fail": 1},
+	    "checks": [{"kind": "gateway", "timeout": 1}],
+	    "action": {"restart_gateway": true, "after": 2, "max_per_hour": 2}}'
+	# a window around now, New York time (it may cross midnight)
+	from=$(TZ=America/New_York date -d '-2 min' +%H:%M)
+	to=$(TZ=America/New_York date -d '+5 min' +%H:%M)
+	export RESTART_WINDOW=$from-$to
+	start_hm
+	wait_for_line "$HM_LOG" '"event":"health\.action_skipped".*restart window' 10
+	# many more failed checks, and still no request to stack-init
+	wait_until 10 bash -c "[ \$(grep -c '\"component\":\"gateway\",\"status\":\"unhealthy\"' '$HM_LOG') -ge 20 ]"
+	[ ! -e "$BATS_TEST_TMPDIR/asked" ]
+	refute grep -q '"event":"health.action"' "$HM_LOG"
+	kill "$FAKE"
+}
+
 @test "the notifier absent: health-mon runs on and says so" {
 	config '{"interval": 0.2, "checks": [{"kind": "notifier", "timeout": 1}]}'
 	health-mon >"$HM_LOG" 2>&1 3>&- &

@@ -1,14 +1,17 @@
 #!/bin/sh
 # Check gwkit's Debian build/test dependencies; install the missing ones with
 # apt-get when root, otherwise print the exact command and fail.
-# Usage: mk/deps.sh [build|check|demo|bench|fuzz]   (default: check; make soak uses bench)
+# Usage: mk/deps.sh [build|check|deploy|man|demo|bench|fuzz]   (default: check; make soak uses bench)
 set -u
 what=${1:-check}
 
 pkgs_for() {
 	case "$1" in
 	build) echo "pkg-config libevent-dev libjansson-dev libcurl4-openssl-dev" ;;
-	check) echo "$(pkgs_for build) libcmocka-dev bats socat netcat-openbsd jq curl tzdata python3-yaml procps prometheus chromium" ;;
+	check) echo "$(pkgs_for build) libcmocka-dev bats socat netcat-openbsd jq curl tzdata python3-yaml procps prometheus chromium $(pkgs_for deploy) $(pkgs_for man)" ;;
+	# validators of the deployment files (tests/integration/deploy-*.bats)
+	deploy) echo "yamllint shellcheck docker-compose systemd libxml2-utils kubernetes-client nodejs npm" ;;
+	man)   echo "lowdown" ;;
 	demo)  echo "$(pkgs_for build) socat jq" ;;
 	fuzz)  echo "$(pkgs_for build) clang libclang-rt-14-dev" ;;
 	bench) echo "$(pkgs_for build) netcat-openbsd socat jq curl procps" ;;
@@ -35,6 +38,12 @@ present() {
 	chromium) command -v chromium >/dev/null 2>&1 ;;	# renders health-mon's page in make check
 	procps) command -v ps >/dev/null 2>&1 && command -v pgrep >/dev/null 2>&1 ;;
 	clang) command -v clang >/dev/null 2>&1 ;;
+	yamllint|shellcheck|docker-compose|lowdown|npm) command -v "$1" >/dev/null 2>&1 ;;
+	systemd) command -v systemd-analyze >/dev/null 2>&1 ;;
+	libxml2-utils) command -v xmllint >/dev/null 2>&1 ;;
+	kubernetes-client) command -v kubectl >/dev/null 2>&1 ;;	# kubectl kustomize renders the overlays
+	nodejs) command -v node >/dev/null 2>&1 ;;	# runs the Kubernetes schema validator (npm)
+
 	*) dpkg -s "$1" >/dev/null 2>&1 ;;
 	esac
 }

@@ -110,7 +110,11 @@ client_send(const char *path, const struct gw_event *ev, double timeout_s,
 	}
 	code = json_is_true(json_object_get(j, "delivered")) ? 0 : EX_TEMPFAIL;
 	st = json_string_value(json_object_get(j, "status"));
-	if (st != NULL && strcmp(st, "parked") == 0) {
+	if (st != NULL && strcmp(st, "printed") == 0) {
+		/* a daemon in dry run printed it: what a dry run delivers
+		 * (docs/discord-notify.md, exit 0) */
+		code = 0;
+	} else if (st != NULL && strcmp(st, "parked") == 0) {
 		const char *m = json_string_value(json_object_get(j, "discord"));
 
 		code = EXIT_REFUSED;

@@ -318,6 +318,14 @@ wait_stats() {
 	wait_for_line "$T/notify.log" '^\{"received":1,"rejected":0,"spooled":1,"delivered":1' 5
 }
 
+@test "--send to a daemon in dry run exits 0 at once: printed is what a dry run delivers" {
+	start_notify --dry-run --listen "$SOCK"
+	run timeout 10 discord-notify --send warning "dry send" --timeout 5
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"not delivered"* ]]
+	wait_for_line "$T/notify.log" '"dry send"' 5	# the daemon printed the payload
+}
+
 @test "a dry run and a run with no webhook leave the spool alone; --send with no webhook exits 78" {
 	start_notify --coalesce-window 0	# Discord down: two events stay spooled
 	events 2 s kept | to_socket

@@ -89,6 +89,14 @@ EOF
 	[[ "$output" == *"kubernetes-models 4.5.1: "*" objects, 0 invalid"* ]]
 	# all of them: 7 per overlay, 11 with the CronJob and its RBAC
 	[ "$(grep -c "^ok " <<<"$output")" -eq 25 ]
+	# docs/kubernetes.md names the validator's pinned versions
+	python3 - "$TOP" <<'EOF'
+import json, sys
+deps = json.load(open(f"{sys.argv[1]}/mk/k8s/package.json"))["dependencies"]
+doc = open(f"{sys.argv[1]}/docs/kubernetes.md").read()
+for name, version in deps.items():
+    assert f"{name}" in doc and f"**{version}**" in doc, f"docs/kubernetes.md does not name {name} {version}"
+EOF
 }
 
 @test "the validator fails a misspelt field, a wrong type, a missing field and an unknown kind" {

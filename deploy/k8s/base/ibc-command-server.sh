@@ -18,6 +18,7 @@
 set -eu
 
 src=${IBC_INI_TMPL:-/home/ibgateway/ibc/config.ini.tmpl}
+# The edited copy: /tmp is writable in the image (GWKIT_IBC_TMPL for tests).
 dst=${GWKIT_IBC_TMPL:-/tmp/ibc-config.ini.tmpl}
 start=${SCRIPT_PATH:-/home/ibgateway/scripts}/run.sh
 

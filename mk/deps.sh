@@ -1,7 +1,9 @@
 #!/bin/sh
 # Check gwkit's Debian build/test dependencies; install the missing ones with
 # apt-get when root, otherwise print the exact command and fail.
-# Usage: mk/deps.sh [build|check|deploy|man|demo|bench|fuzz]   (default: check; make soak uses bench)
+# Usage: mk/deps.sh [build|check|deploy|k8s|man|demo|bench|fuzz]   (default: check; make soak uses bench)
+# k8s: the deploy packages, then the pinned npm Kubernetes validator into bin/node
+# (mk/k8s-validate.sh install: root installs, otherwise it prints the command).
 set -u
 what=${1:-check}
 
@@ -11,6 +13,7 @@ pkgs_for() {
 	check) echo "$(pkgs_for build) libcmocka-dev bats socat netcat-openbsd jq curl tzdata python3-yaml procps prometheus chromium $(pkgs_for deploy) $(pkgs_for man)" ;;
 	# validators of the deployment files (tests/integration/deploy-*.bats)
 	deploy) echo "yamllint shellcheck docker-compose systemd libxml2-utils kubernetes-client nodejs npm" ;;
+	k8s)   echo "$(pkgs_for deploy) python3-yaml" ;;
 	man)   echo "lowdown" ;;
 	demo)  echo "$(pkgs_for build) socat jq" ;;
 	fuzz)  echo "$(pkgs_for build) clang libclang-rt-14-dev" ;;
@@ -48,11 +51,14 @@ present() {
 	esac
 }
 
+# npm_step: after the Debian packages, k8s installs its npm validator.
+npm_step() { [ "$what" != k8s ] || exec "$(dirname "$0")/k8s-validate.sh" install; }
+
 missing=""
 for p in $(pkgs_for "$what"); do
 	present "$p" || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+[ -z "$missing" ] && { npm_step; exit 0; }
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "gwkit: missing Debian packages:$missing" >&2
@@ -65,4 +71,5 @@ apt-get update -qq >&2 || { echo "gwkit: apt-get update failed" >&2; exit 1; }
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >&2 || {
 	echo "gwkit: apt-get install failed for:$missing" >&2; exit 1; }
+npm_step
 exit 0

@@ -76,6 +76,7 @@ deps-build:
 	@mk/deps.sh build
 deps-check:
 	@mk/deps.sh check
+	@mk/deps.sh k8s
 
 $(OBJDIR)/.deps-ok:
 	@mk/deps.sh build

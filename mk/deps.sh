@@ -3,7 +3,7 @@
 # apt-get when root, otherwise print the exact command and fail.
 # Usage: mk/deps.sh [build|check|deploy|k8s|man|demo|bench|fuzz]   (default: check; make soak uses bench)
 # k8s: the deploy packages, then the pinned npm Kubernetes validator into bin/node
-# (mk/k8s-validate.sh install: root installs, otherwise it prints the command).
+# (mk/k8s-validate.sh install: npm ci into bin/node, no root needed).
 set -u
 what=${1:-check}
 

@@ -132,10 +132,11 @@ at=$(date -u -d "@$fire" +%H:%M:%S)
 # Start order: webhook, notify, gateway, relay, bot, health; a shutdown
 # stops them in reverse (the notifier last of all but its webhook:
 # notifier: true), so the bot leaves before its gateway and alerts raised
-# while the others stop still reach the webhook. bot-core needs the relay
-# only started, not the gateway ready: it meets "port open, API not ready"
-# itself and waits at API level, as gw-probe --wait does; it counts as
-# ready once its gate is open. health-mon starts then, so that its first
+# while the others stop still reach the webhook. The relay is ready when
+# its port accepts, which is all a port check knows; bot-core starts then,
+# not once the gateway is ready: it meets "port open, API not ready" itself
+# and waits at API level, as gw-probe --wait does. It counts as ready once
+# its gate is open. health-mon starts then, so that its first
 # alerts are the restart's.
 cat >"$tmp/stack.json" <<JSON
 {"services": [
@@ -157,12 +158,13 @@ cat >"$tmp/stack.json" <<JSON
    "restart_action": {"signal": "TERM"}, "ready_after_restart": 60},
   {"name": "relay", "argv": ["socat", "-lf", "/dev/null",
      "TCP-LISTEN:$RELAY_PORT,bind=127.0.0.1,fork,reuseaddr", "TCP:127.0.0.1:$SIM_PORT"],
+   "ready": {"argv": ["socat", "-u", "OPEN:/dev/null", "TCP:127.0.0.1:$RELAY_PORT"], "interval": 0.2, "timeout": 2},
    "depends_on": [{"service": "gateway", "condition": "started"}], "restart": "always"},
   {"name": "bot", "argv": ["$BIN/bot-core", "--port", "$RELAY_PORT", "--gameplan", "$tmp/gameplan.json",
      "--strategy", "python3 $EXAMPLES/strategy.py --interval $INTENT_INTERVAL --rotate"],
    "env": {"DRY_RUN": "true", "TRADING_MODE": "paper", "STARTING_CAPITAL": "100000",
      "RESTART_WINDOW": "$window", "GATEWAY_RETRY_INTERVAL": "1", "GATEWAY_STARTUP_TIMEOUT": "120"},
-   "depends_on": [{"service": "notify", "condition": "ready"}, {"service": "relay", "condition": "started"}],
+   "depends_on": [{"service": "notify", "condition": "ready"}, {"service": "relay", "condition": "ready"}],
    "ready": {"argv": ["sh", "-c", "$BIN/bot-core ctl status | grep -q '\\"gate_open\\":true'"],
              "interval": 0.5, "timeout": 3, "start_period": 60},
    "restart": "on-failure"},
@@ -213,9 +215,16 @@ while kill -0 "$INIT_PID" 2>/dev/null && [ -z "$stop_signal" ]; do
 	if [ -n "$SECONDS_LIMIT" ] && (( $(date +%s) - start >= SECONDS_LIMIT )); then break; fi
 	sleep 0.2 || true	# a Ctrl-C kills the sleep: the trap has noted it
 done
-if kill -0 "$INIT_PID" 2>/dev/null; then
-	# (after a Ctrl-C stack-init already has its SIGINT: a second signal
-	# during its shutdown changes nothing)
+# A Ctrl-C on the terminal reached stack-init too: give it a second to say
+# so, and send SIGTERM only when it did not (SIGINT sent to this script
+# alone, DEMO_SECONDS, a SIGTERM).
+if [ "$stop_signal" = INT ]; then
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		grep -q '"event":"init.shutdown"' "$tmp/init.log" && break
+		sleep 0.1 || true
+	done
+fi
+if kill -0 "$INIT_PID" 2>/dev/null && ! grep -q '"event":"init.shutdown"' "$tmp/init.log"; then
 	kill -TERM "$INIT_PID" 2>/dev/null || true
 fi
 # stack-init stops the services in reverse order, each within its

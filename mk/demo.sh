@@ -188,7 +188,7 @@ say "the gwkit stack on a simulated gateway, no account needed (dry run: no orde
 say "  under one stack-init: webhook (a fake Discord) <- notify (discord-notify);"
 say "  gateway (gw-sim, a ${LOGIN_DELAY} s login) <- relay (socat, as in the gnzsnz/ib-gateway image)"
 say "  <- bot (bot-core + examples/strategy.py, Strategy A on SPY QQQ IWM); health (health-mon)."
-say "status page: http://127.0.0.1:$STATUS_PORT/"
+say "status page: http://127.0.0.1:$STATUS_PORT/ (also /healthz and /metrics)"
 say "the gateway's scheduled restart (16:30 New York in production) fires at $at UTC, in $RESTART_AFTER s:"
 say "  watch the gate close, Strategy C, the alerts posted, the gateway come back and orders resume."
 say "$how; the services stop in reverse order. Times are UTC; columns: time, source, level, event, message."
@@ -229,19 +229,18 @@ if kill -0 "$INIT_PID" 2>/dev/null && ! grep -q '"event":"init.shutdown"' "$tmp/
 fi
 # stack-init stops the services in reverse order, each within its
 # stop_timeout; a wait interrupted by another Ctrl-C is simply resumed.
+while kill -0 "$INIT_PID" 2>/dev/null; do wait "$INIT_PID" || true; done
 rc=0
-while :; do
-	rc=0
-	wait "$INIT_PID" || rc=$?
-	kill -0 "$INIT_PID" 2>/dev/null || break
-done
+wait "$INIT_PID" || rc=$?	# its status, kept by bash once it is reaped
 INIT_PID=
 for p in "${VIEW_PIDS[@]}"; do wait "$p" || true; done
 VIEW_PIDS=()
 echo
 posted=$(jq -s '[.[].embeds // [] | length] | add // 0' "$tmp/webhook.jsonl" 2>/dev/null || echo 0)
+orders=$(grep -c '"event":"order.would_place"' "$tmp/init.log" || true)
 if [ "$rc" -eq 0 ]; then
-	say "stack-init stopped every service in reverse order (exit 0); $posted alerts were posted to the webhook."
+	say "stack-init stopped every service in reverse order (exit 0)."
+	say "bot-core would have placed $orders orders (dry run); $posted alerts were posted to the webhook."
 else
 	say "stack-init exited $rc; the raw log is $tmp/init.log"
 	keep=1

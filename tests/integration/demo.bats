@@ -35,9 +35,11 @@ start_demo() {
 	DEMO_PGID=$(awk '{ print $5 }' "/proc/$DEMO_PID/stat")
 }
 
+demo_gone() { ! kill -0 "$DEMO_PID" 2>/dev/null; }
+
 # wait_demo SECS: until the demo exits; its status into DEMO_RC.
 wait_demo() {
-	wait_until "$1" eval '! kill -0 "$DEMO_PID" 2>/dev/null'
+	wait_until "$1" demo_gone
 	DEMO_RC=0
 	wait "$DEMO_PID" || DEMO_RC=$?
 	DEMO_PID=
@@ -96,9 +98,9 @@ all_gone() {
 }
 
 @test "make demo headless: the restart story in order, the status page, no colour off a terminal, a clean end after DEMO_SECONDS" {
-	start_demo NO_COLOR= DEMO_SECONDS=50 DEMO_RESTART_AFTER=20 DEMO_LOGIN_DELAY=4 DEMO_INTENT_INTERVAL=2
-	wait_for_line "$OUT" '^demo: status page: http://127\.0\.0\.1:[0-9]+/$' 10
-	url=$(sed -n 's/^demo: status page: //p' "$OUT")
+	start_demo NO_COLOR= DEMO_SECONDS=50 DEMO_RESTART_AFTER=20 DEMO_LOGIN_DELAY=5 DEMO_INTENT_INTERVAL=2
+	wait_for_line "$OUT" '^demo: status page: http://127\.0\.0\.1:[0-9]+/ ' 10
+	url=$(sed -n 's/^demo: status page: \([^ ]*\) .*/\1/p' "$OUT")
 	# health-mon starts once the bot's gate is open; the page names the gateway
 	wait_until 60 curl -sf -o "$T/page.html" "$url"
 	grep -q 'gateway' "$T/page.html"
@@ -141,6 +143,7 @@ all_gone() {
 		'init\.stopped +gateway: stopped' 'init\.stopped +notify: stopped' 'init\.stopped +webhook: stopped' \
 		'init\.exit +all services down; exiting with 0' \
 		'^demo: stack-init stopped every service in reverse order \(exit 0\)'
+	grep -Eq '^demo: bot-core would have placed [1-9][0-9]* orders \(dry run\); [1-9][0-9]* alerts were posted' "$OUT"
 	# not a terminal: no colour codes at all
 	refute grep -q $'\033' "$OUT"
 	all_gone

@@ -181,7 +181,7 @@ fuzz: $(FUZZ_BINS)
 			tests/fuzz/seeds-$${n#fuzz_}; \
 	done
 
-demo: all
+demo: all $(BINDIR)/tests/fake-discord $(BINDIR)/tests/freeport
 	@mk/deps.sh demo
 	GWKIT_BIN=$(abspath $(BINDIR)) mk/demo.sh
 

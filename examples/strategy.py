@@ -7,8 +7,10 @@ tick, gate, strategy, intent_result) and reads JSON lines from its stdout
 (intent, log). This one buys 1 share at market of the gameplan's first
 symbol when the gate is open, the active strategy is not C and a tick of
 that symbol carries an ask; at most one intent per --interval seconds.
-Every decision is logged back through {"type":"log"}. It exits when its
-stdin closes (bot-core stopping it).
+With --rotate it buys each gameplan symbol in turn instead (the demo uses
+it, so that every symbol's market data is seen to flow again after a
+gateway restart). Every decision is logged back through {"type":"log"}.
+It exits when its stdin closes (bot-core stopping it).
 
     STRATEGY_CMD='python3 examples/strategy.py --interval 60'
 
@@ -37,9 +39,13 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--interval", type=float, default=60.0,
                     help="least seconds between two intents (default 60)")
+    ap.add_argument("--rotate", action="store_true",
+                    help="buy each gameplan symbol in turn, not only the first")
     args = ap.parse_args()
 
-    symbol = None           # the gameplan's first symbol
+    symbols = []            # the gameplan's symbols, in its order
+    turn = 0                # --rotate: index of the symbol bought next
+    symbol = None           # the symbol bought next
     gate_open = False
     active = "C"
     last_intent = None      # time.monotonic() of the last intent sent
@@ -50,12 +56,12 @@ def main():
         kind = msg.get("type")
         if kind == "hello":
             plan = msg.get("gameplan") or {}
-            syms = plan.get("symbols") or []
-            if syms:
-                first = syms[0]
-                symbol = first["symbol"] if isinstance(first, dict) else first
+            symbols = [s["symbol"] if isinstance(s, dict) else s
+                       for s in plan.get("symbols") or []]
+            symbol = symbols[0] if symbols else None
             log("hello: bot-core %s, dry_run=%s, symbol %s" %
-                (msg.get("version"), msg.get("dry_run"), symbol))
+                (msg.get("version"), msg.get("dry_run"),
+                 " then ".join(symbols) if args.rotate and symbols else symbol))
         elif kind == "gate":
             gate_open = bool(msg.get("open"))
             log("gate %s (%s)" % ("open" if gate_open else "closed",
@@ -80,6 +86,9 @@ def main():
             send({"type": "intent", "id": "py-%d" % n, "symbol": symbol,
                   "side": "BUY", "quantity": 1, "order_type": "MKT",
                   "reason": "example: gate open, ask %s" % msg["ask"]})
+            if args.rotate:
+                turn = (turn + 1) % len(symbols)
+                symbol = symbols[turn]
         # anything else: ignored
     return 0
 

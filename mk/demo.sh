@@ -1,160 +1,248 @@
 #!/usr/bin/env bash
-# make demo. Act 1: gw-sim with a 5 s login delay behind a socat
-# relay, as in the gnzsnz/ib-gateway image; gw-probe --wait on the relay
-# port shows relay-closed turning into ready. Act 2: the same services
-# under stack-init with bot-core and the example Python strategy (dry run:
-# no order leaves) behind the relay, and a scheduled gateway restart
-# seconds ahead: the gate opens, an order it would place, the gate closing
-# on the restart and reopening; discord-notify (dry run) shows the alerts
-# it would post. Stops everything on exit.
+# make demo: the whole gwkit stack on a simulated gateway, no IB account
+# needed, under one stack-init, in the order it starts:
+#   webhook  a fake Discord webhook (tests/helpers/fake-discord) on loopback
+#   notify   discord-notify posting the alerts to it
+#   gateway  gw-sim with a login delay (the API port stays closed meanwhile)
+#   relay    socat in front of it, as in the gnzsnz/ib-gateway image: its
+#            port is open before the API is ready ("port open, API not ready")
+#   bot      bot-core (dry run: no order leaves) with a demo gameplan,
+#            Strategy A on SPY, QQQ and IWM, and examples/strategy.py
+#   health   health-mon, with its status page on 127.0.0.1
+# A trading day compressed: the gateway's scheduled restart (16:30 New York
+# in production) fires DEMO_RESTART_AFTER seconds (60) after the start. The
+# bot's gate closes, Strategy C, the alerts are posted, the gateway comes
+# back, bot-core reconnects and subscribes again, and "would place" orders
+# resume. The terminal shows one line per event (mk/demo-view.jq), coloured
+# by level on a terminal unless NO_COLOR is set.
+#
+# Environment: DEMO_SECONDS=N ends the demo after N s (else Ctrl-C ends it);
+# DEMO_RESTART_AFTER (60); DEMO_LOGIN_DELAY (6, gw-sim's login in seconds);
+# DEMO_INTENT_INTERVAL (5, seconds between the strategy's intents);
+# DEMO_VERBOSE=1 shows gw-sim's per-connection events too; DEMO_DIR=PATH
+# keeps the logs there (else a temporary directory, removed at the end);
+# DEMO_GATEWAY_PORT, DEMO_RELAY_PORT, DEMO_WEBHOOK_PORT, DEMO_STATUS_PORT
+# (else free ports). Either way the demo ends with stack-init stopping
+# every service in reverse order; the exit status is stack-init's (0).
 set -euo pipefail
 BIN=${GWKIT_BIN:-$(cd "$(dirname "$0")/../bin" && pwd)}
-EXAMPLES=$(cd "$(dirname "$0")/../examples" && pwd)
-GW_PORT=${DEMO_GATEWAY_PORT:-14002}	# the gateway's own API port (4002 in the image)
-RELAY_PORT=${DEMO_RELAY_PORT:-14004}	# the socat relay port (4004 in the image)
-tmp=$(mktemp -d)
-pids=()
+HERE=$(cd "$(dirname "$0")" && pwd)
+EXAMPLES=$(cd "$HERE/../examples" && pwd)
+RESTART_AFTER=${DEMO_RESTART_AFTER:-60}
+LOGIN_DELAY=${DEMO_LOGIN_DELAY:-6}
+INTENT_INTERVAL=${DEMO_INTENT_INTERVAL:-5}
+SECONDS_LIMIT=${DEMO_SECONDS:-}
+
+die() { echo "demo: $*" >&2; exit 1; }
+for v in RESTART_AFTER LOGIN_DELAY INTENT_INTERVAL SECONDS_LIMIT; do
+	case ${!v} in
+	*[!0-9]*) die "DEMO_${v/SECONDS_LIMIT/SECONDS}: '${!v}' is not a whole number of seconds" ;;
+	esac
+done
+if [ -z "$RESTART_AFTER" ] || [ -z "$LOGIN_DELAY" ] || [ -z "$INTENT_INTERVAL" ]; then
+	die "DEMO_RESTART_AFTER, DEMO_LOGIN_DELAY and DEMO_INTENT_INTERVAL need a value"
+fi
+for t in jq socat python3 tail; do
+	command -v "$t" >/dev/null || die "$t is needed (mk/deps.sh demo)"
+done
+for p in gw-sim gw-probe discord-notify stack-init bot-core health-mon tests/fake-discord; do
+	[ -x "$BIN/$p" ] || die "$BIN/$p is missing: run make demo (it builds it)"
+done
+# bot-core's gameplan is dated in New York: without the zone database the
+# date would silently be UTC's
+[ -e /usr/share/zoneinfo/America/New_York ] || die "the tz database is needed (apt-get install tzdata)"
+
+if [ -n "${DEMO_DIR:-}" ]; then
+	mkdir -p "$DEMO_DIR"
+	tmp=$(cd "$DEMO_DIR" && pwd)
+	keep=1
+else
+	tmp=$(mktemp -d)
+	keep=
+fi
+export GWKIT_RUNTIME_DIR=$tmp/rt
+mkdir -p "$GWKIT_RUNTIME_DIR"
+chmod 700 "$GWKIT_RUNTIME_DIR"	# the daemons refuse one open to others
+# Every daemon logs event-record JSON lines for the view to read; the
+# caller's webhook, if any, plays no part.
+export LOG_FORMAT=json LOG_LEVEL=info
+unset DISCORD_WEBHOOK_URL DISCORD_WEBHOOK_URL_FILE
+
+INIT_PID='' VIEW_PIDS=()
+# shellcheck disable=SC2317	# called by the EXIT trap
 cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	rm -rf "$tmp"
-	echo "demo: stopped everything"
+	local p
+	# only on an error path is stack-init still running here
+	if [ -n "$INIT_PID" ] && kill -0 "$INIT_PID" 2>/dev/null; then
+		kill -TERM "$INIT_PID" 2>/dev/null || true
+		wait "$INIT_PID" 2>/dev/null || true
+	fi
+	for p in "${VIEW_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${VIEW_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+	if [ -z "$keep" ]; then rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+# Ctrl-C reaches stack-init from the terminal too; either way the script
+# only notes it and waits for stack-init's ordered shutdown below.
+stop_signal=
+trap 'stop_signal=${stop_signal:-INT}' INT
+trap 'stop_signal=${stop_signal:-TERM}' TERM
 
-for port in "$GW_PORT" "$RELAY_PORT"; do
-	if "$BIN/gw-probe" -q --port "$port" --timeout 0.2; [ $? -ne 10 ]; then
-		echo "demo: port $port is in use; set DEMO_GATEWAY_PORT / DEMO_RELAY_PORT" >&2
-		exit 1
-	fi
+# ---------- ports ----------
+# port_free PORT: nothing listens there (gw-probe: 10 = unreachable).
+port_free() { local rc=0; "$BIN/gw-probe" -q --port "$1" --timeout 0.5 || rc=$?; [ "$rc" -eq 10 ]; }
+free=()
+if [ -x "$BIN/tests/freeport" ]; then mapfile -t free < <("$BIN/tests/freeport" 4); fi
+SIM_PORT=${DEMO_GATEWAY_PORT:-${free[0]:-14002}}	# 4002 in the gnzsnz image
+RELAY_PORT=${DEMO_RELAY_PORT:-${free[1]:-14004}}	# its socat relay: 4004
+FAKE_PORT=${DEMO_WEBHOOK_PORT:-${free[2]:-14080}}
+STATUS_PORT=${DEMO_STATUS_PORT:-${free[3]:-19464}}	# health-mon: 9464
+for port in "$SIM_PORT" "$RELAY_PORT" "$FAKE_PORT" "$STATUS_PORT"; do
+	port_free "$port" || die "port $port is in use; set DEMO_GATEWAY_PORT, DEMO_RELAY_PORT, DEMO_WEBHOOK_PORT or DEMO_STATUS_PORT"
 done
 
-echo "demo: starting gw-sim on 127.0.0.1:$GW_PORT with a 5 s login delay (a gateway still logging in)"
-"$BIN/gw-sim" --port "$GW_PORT" --login-delay 5 >"$tmp/sim.log" 2>&1 &
-pids+=($!)
-echo "demo: starting the socat relay 127.0.0.1:$RELAY_PORT -> 127.0.0.1:$GW_PORT (as in the gnzsnz image)"
-socat -lf /dev/null "TCP-LISTEN:$RELAY_PORT,bind=127.0.0.1,fork,reuseaddr" "TCP:127.0.0.1:$GW_PORT" &
-pids+=($!)
-for ((i = 0; i < 100; i++)); do	# the relay's port accepts within a second
-	"$BIN/gw-probe" -q --port "$RELAY_PORT" --timeout 0.2 && break
-	[ $? -ne 10 ] && break
-	sleep 0.01
-done
-
-echo "demo: a port check passes at once, although no gateway answers behind it:"
-if nc -z 127.0.0.1 "$RELAY_PORT"; then echo "  nc -z 127.0.0.1 $RELAY_PORT: open"; fi
-echo "demo: gw-probe --wait --port $RELAY_PORT --retry-interval 1"
-"$BIN/gw-probe" --wait --port "$RELAY_PORT" --retry-interval 1 --retry-cap 2 --startup-timeout 30 \
-	| sed 's/^/  /'
-echo "demo: the same verdict as JSON:"
-"$BIN/gw-probe" --json --heartbeat --port "$RELAY_PORT" | sed 's/^/  /'
-echo "demo: gw-sim's own log (event JSON lines), last 2:"
-tail -n 2 "$tmp/sim.log" | sed 's/^/  /'
-for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-pids=()
-
-# Act 2: the same under stack-init, with bot-core behind the relay, a
-# scheduled gateway restart a few seconds ahead and discord-notify printing
-# (not sending) the alerts it would post.
-export GWKIT_RUNTIME_DIR=$tmp/rt
-mkdir -m 700 "$GWKIT_RUNTIME_DIR"
-echo
-echo "demo: now under stack-init: gateway (gw-sim) -> relay (socat) -> bot (bot-core running"
-echo "      examples/strategy.py, dry run), a scheduled gateway restart in 12 s,"
-echo "      alerts to discord-notify in dry-run mode"
-# a dry run listens only when told where; a webhook in the caller's
-# environment plays no part in the demo
-env -u DISCORD_WEBHOOK_URL -u DISCORD_WEBHOOK_URL_FILE \
-	"$BIN/discord-notify" --dry-run --no-stdin --listen "$GWKIT_RUNTIME_DIR/notify.sock" \
-	--coalesce-window 0 >"$tmp/notify.log" 2>&1 &
-pids+=($!)
-for ((i = 0; i < 100; i++)); do	# until it listens (deadline 10 s)
-	grep -q '"event":"notify.started"' "$tmp/notify.log" && break
-	sleep 0.1
-done
-if ! grep -q '"event":"notify.started"' "$tmp/notify.log"; then
-	echo "demo: discord-notify did not start:" >&2
-	sed 's/^/  /' "$tmp/notify.log" >&2
-	exit 1
-fi
-# Today's gameplan (New York date): strategy A on SPY, at any hour (the
-# demo runs whenever it is run).
+# ---------- configuration ----------
+# Today's gameplan (New York date): Strategy A on three symbols, at any
+# hour (the demo runs whenever it is run); gw-sim quotes any symbol.
 today=$(TZ=America/New_York date +%F)
 cat >"$tmp/gameplan.json" <<JSON
-{"date": "$today", "strategy": "A", "symbols": ["SPY"],
+{"date": "$today", "strategy": "A", "symbols": ["SPY", "QQQ", "IWM"],
  "hard_limits": {"max_daily_loss_pct": 2, "max_single_position": 100},
- "allow_outside_rth": true}
+ "allow_outside_rth": true, "max_intents_per_minute": 30}
 JSON
 # bot-core's own daily restart window (16:29-16:36 New York by default)
 # closes the gate; put it twelve hours away from now.
 h=$(( (10#$(TZ=America/New_York date +%H) + 12) % 24 ))
 window=$(printf '%02d:00-%02d:05' "$h" "$h")
-# The bot uses client id 1 (bot-core's default); the gateway's readiness
-# check probes with gw-probe's 917.
-fire=$(( $(date +%s) + 12 ))
+# health-mon every 2 s (60 in production), so that it sees the gateway's
+# few seconds of login; a short cooldown, so that the restart's alerts are
+# not held back by the start's.
+cat >"$tmp/health-mon.json" <<JSON
+{"interval": 2,
+ "thresholds": {"fail": 2, "ok": 1, "cooldown": 5},
+ "checks": [
+   {"kind": "gateway", "port": $RELAY_PORT, "backend_port": $SIM_PORT, "timeout": 2},
+   {"kind": "bot", "stale": 30},
+   {"kind": "init"},
+   {"kind": "notifier"}]}
+JSON
+WEBHOOK=http://127.0.0.1:$FAKE_PORT/api/webhooks/123456789012345678/test-token-abc-0123456789
+fire=$(( $(date +%s) + RESTART_AFTER ))
 at=$(date -u -d "@$fire" +%H:%M:%S)
+# Start order: webhook, notify, gateway, relay, bot, health; a shutdown
+# stops them in reverse (the notifier last of all but its webhook:
+# notifier: true), so the bot leaves before its gateway and alerts raised
+# while the others stop still reach the webhook. The relay is ready when
+# its port accepts, which is all a port check knows; bot-core starts then,
+# not once the gateway is ready: it meets "port open, API not ready" itself
+# and waits at API level, as gw-probe --wait does. It counts as ready once
+# its gate is open. health-mon starts then, so that its first
+# alerts are the restart's.
 cat >"$tmp/stack.json" <<JSON
 {"services": [
-  {"name": "gateway", "argv": ["$BIN/gw-sim", "--port", "$GW_PORT", "--login-delay", "2", "--log-level", "warning"],
-   "ready": {"argv": ["$BIN/gw-probe", "-q", "--port", "$GW_PORT", "--timeout", "1"], "interval": 0.5, "timeout": 2, "start_period": 30},
-   "restart": "always", "backoff": 0,
+  {"name": "webhook", "argv": ["$BIN/tests/fake-discord", "--port", "$FAKE_PORT", "--store", "$tmp/webhook.jsonl"],
+   "ready": {"argv": ["socat", "-u", "OPEN:/dev/null", "TCP:127.0.0.1:$FAKE_PORT"], "interval": 0.2, "timeout": 2},
+   "restart": "always"},
+  {"name": "notify", "argv": ["$BIN/discord-notify", "--no-stdin", "--allow-insecure-url",
+     "--coalesce-window", "0", "--drain-timeout", "5"],
+   "env": {"DISCORD_WEBHOOK_URL": "$WEBHOOK"}, "notifier": true,
+   "depends_on": [{"service": "webhook", "condition": "ready"}],
+   "ready": {"argv": ["$BIN/discord-notify", "--stats"], "interval": 0.2, "timeout": 3},
+   "restart": "always", "stop_timeout": 10},
+  {"name": "gateway", "argv": ["$BIN/gw-sim", "--port", "$SIM_PORT", "--login-delay", "$LOGIN_DELAY"],
+   "depends_on": [{"service": "notify", "condition": "ready"}],
+   "ready": {"argv": ["$BIN/gw-probe", "-q", "--port", "$RELAY_PORT", "--timeout", "2"],
+             "interval": 0.5, "timeout": 4, "start_period": 60},
+   "restart": "always", "backoff": {"initial": 0.2, "max": 2},
    "schedule": [{"at": "$at", "tz": "UTC", "days": "daily", "action": "restart"}],
-   "restart_action": {"signal": "TERM"}, "ready_after_restart": 30},
-  {"name": "relay", "argv": ["socat", "-lf", "/dev/null", "TCP-LISTEN:$RELAY_PORT,bind=127.0.0.1,fork,reuseaddr", "TCP:127.0.0.1:$GW_PORT"]},
+   "restart_action": {"signal": "TERM"}, "ready_after_restart": 60},
+  {"name": "relay", "argv": ["socat", "-lf", "/dev/null",
+     "TCP-LISTEN:$RELAY_PORT,bind=127.0.0.1,fork,reuseaddr", "TCP:127.0.0.1:$SIM_PORT"],
+   "ready": {"argv": ["socat", "-u", "OPEN:/dev/null", "TCP:127.0.0.1:$RELAY_PORT"], "interval": 0.2, "timeout": 2},
+   "depends_on": [{"service": "gateway", "condition": "started"}], "restart": "always"},
   {"name": "bot", "argv": ["$BIN/bot-core", "--port", "$RELAY_PORT", "--gameplan", "$tmp/gameplan.json",
-     "--strategy", "python3 $EXAMPLES/strategy.py --interval 4", "--log-format", "json"],
+     "--strategy", "python3 $EXAMPLES/strategy.py --interval $INTENT_INTERVAL --rotate"],
    "env": {"DRY_RUN": "true", "TRADING_MODE": "paper", "STARTING_CAPITAL": "100000",
-     "RESTART_WINDOW": "$window", "GATEWAY_RETRY_INTERVAL": "1"},
-   "depends_on": [{"service": "relay", "condition": "started"}], "restart": "on-failure"}
+     "RESTART_WINDOW": "$window", "GATEWAY_RETRY_INTERVAL": "1", "GATEWAY_STARTUP_TIMEOUT": "120"},
+   "depends_on": [{"service": "notify", "condition": "ready"}, {"service": "relay", "condition": "ready"}],
+   "ready": {"argv": ["sh", "-c", "$BIN/bot-core ctl status | grep -q '\\"gate_open\\":true'"],
+             "interval": 0.5, "timeout": 3, "start_period": 60},
+   "restart": "on-failure"},
+  {"name": "health", "argv": ["$BIN/health-mon", "--config", "$tmp/health-mon.json",
+     "--http", "127.0.0.1:$STATUS_PORT"],
+   "env": {"RESTART_WINDOW": "$window"},
+   "depends_on": [{"service": "gateway", "condition": "ready"}, {"service": "bot", "condition": "ready"}],
+   "restart": "on-failure"}
 ]}
 JSON
-"$BIN/stack-init" -n "$tmp/stack.json" | sed 's/^/  /'
-"$BIN/stack-init" --notify-level info "$tmp/stack.json" >"$tmp/init.log" 2>&1 &
-pids+=($!)
+"$BIN/stack-init" -n "$tmp/stack.json" >/dev/null
 
-# bot_events REGEX [LINE]: bot-core's events (JSON lines, passed through
-# by stack-init as "bot | ...") from stack-init's log line LINE on (default
-# 1) whose name matches REGEX, one readable line each.
-bot_events() {
-	tail -n +"${2:-1}" "$tmp/init.log" | sed -n 's/^bot | //p' | jq -Rr --arg re "$1" \
-		'fromjson? | select(.event | test($re)) | "  \(.ts[11:23]) \(.event): \(.message)"'
+# ---------- the view ----------
+color=
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then color=1; fi
+say() {	# a line of the demo's own, bold on a terminal
+	if [ -n "$color" ]; then printf '\033[1m%s\033[0m\n' "demo: $*"; else printf '%s\n' "demo: $*"; fi
 }
-# bot_count EVENT: how many times bot-core logged it.
-bot_count() { grep -c "^bot | .*\"event\":\"$1\"" "$tmp/init.log" || true; }
-# wait_bot EVENT N SECS: until bot-core logged EVENT N times; fails after SECS.
-wait_bot() {
-	local i
-	for ((i = 0; i < $3 * 10; i++)); do
-		[ "$(bot_count "$1")" -ge "$2" ] && return 0
-		sleep 0.1
-	done
-	echo "demo: bot-core did not log $1 (x$2) within $3 s:" >&2
-	grep '^bot | ' "$tmp/init.log" | tail -n 20 | sed 's/^/  /' >&2
-	exit 1
-}
+if [ -n "$SECONDS_LIMIT" ]; then how="ends by itself after $SECONDS_LIMIT s (or Ctrl-C)"; else how="Ctrl-C stops it"; fi
+say "the gwkit stack on a simulated gateway, no account needed (dry run: no order leaves)."
+say "  under one stack-init: webhook (a fake Discord) <- notify (discord-notify);"
+say "  gateway (gw-sim, a ${LOGIN_DELAY} s login) <- relay (socat, as in the gnzsnz/ib-gateway image)"
+say "  <- bot (bot-core + examples/strategy.py, Strategy A on SPY QQQ IWM); health (health-mon)."
+say "status page: http://127.0.0.1:$STATUS_PORT/ (also /healthz and /metrics)"
+say "the gateway's scheduled restart (16:30 New York in production) fires at $at UTC, in $RESTART_AFTER s:"
+say "  watch the gate close, Strategy C, the alerts posted, the gateway come back and orders resume."
+say "$how; the services stop in reverse order. Times are UTC; columns: time, source, level, event, message."
+say "raw logs: $tmp$([ -n "$keep" ] || echo ' (removed at the end; DEMO_DIR=PATH keeps them)')"
+echo
 
-wait_bot gate.opened 1 20
-wait_bot order.would_place 1 10
-echo "demo: bot-core waited for the gateway through the relay, validated the session and opened the gate;"
-echo "      the example strategy sent an intent and bot-core logged the order it would place (dry run):"
-bot_events '^(gateway\.(attempt_failed|validated)|bot\.operational|gate\.opened|intent\.accepted|order\.would_place)$' | sed -n 1,12p
-echo "demo: stack-init ctl status"
-"$BIN/stack-init" ctl status | jq -c '.services[] | {name, state, pid, ready, next_restart}' | sed 's/^/  /'
-echo "demo: waiting for the scheduled gateway restart at $at UTC ..."
-for ((i = 0; i < 300; i++)); do	# until the restart completed (deadline 30 s)
-	grep -q 'init.restart_completed' "$tmp/notify.log" && break
-	sleep 0.1
+: >"$tmp/init.log"
+: >"$tmp/webhook.jsonl"
+"$BIN/stack-init" --log-format json "$tmp/stack.json" >"$tmp/init.log" 2>&1 &
+INIT_PID=$!
+# The view follows the files until stack-init is gone (tail --pid reads
+# what was left, then ends). Started in the background, it ignores the
+# terminal's Ctrl-C and so shows the whole shutdown.
+tail -s 0.2 --pid="$INIT_PID" -n +1 -f "$tmp/init.log" |
+	jq --unbuffered -R -r --arg mode log --arg color "$color" --arg verbose "${DEMO_VERBOSE:-}" -f "$HERE/demo-view.jq" &
+VIEW_PIDS+=($!)
+tail -s 0.2 --pid="$INIT_PID" -n +1 -f "$tmp/webhook.jsonl" |
+	jq --unbuffered -R -r --arg mode webhook --arg color "$color" --arg verbose '' -f "$HERE/demo-view.jq" &
+VIEW_PIDS+=($!)
+
+# ---------- run until DEMO_SECONDS, Ctrl-C or stack-init's own end ----------
+start=$(date +%s)
+while kill -0 "$INIT_PID" 2>/dev/null && [ -z "$stop_signal" ]; do
+	if [ -n "$SECONDS_LIMIT" ] && (( $(date +%s) - start >= SECONDS_LIMIT )); then break; fi
+	sleep 0.2 || true	# a Ctrl-C kills the sleep: the trap has noted it
 done
-wait_bot gate.opened 2 30	# bot-core reconnects by itself
-echo "demo: stack-init's events (JSON lines) around the restart:"
-grep -E 'scheduled_restart|restart_completed|"init.ready"' "$tmp/init.log" | \
-	sed -E 's/.*"event":"([^"]*)","message":"([^"]*)".*/  \1: \2/'
-echo "demo: bot-core through the restart: the gate closed at once, reopened once the gateway was back:"
-from=$(grep -m 1 -n '^bot | .*"event":"gateway.disconnected"' "$tmp/init.log" | cut -d: -f1)
-bot_events '^(gate\.(opened|closed)|gateway\.(disconnected|attempt_failed|validated)|strategy\.changed)$' "$from" | sed -n 1,12p
-echo "demo: bot-core ctl status | jq"
-"$BIN/bot-core" ctl status | jq . | sed 's/^/  /'
-echo "demo: what discord-notify would have posted (embed titles):"
-grep -o '"title":"[^"]*"' "$tmp/notify.log" | sed 's/"title":"\(.*\)"/  \1/'
+# A Ctrl-C on the terminal reached stack-init too: give it a second to say
+# so, and send SIGTERM only when it did not (SIGINT sent to this script
+# alone, DEMO_SECONDS, a SIGTERM).
+if [ "$stop_signal" = INT ]; then
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		grep -q '"event":"init.shutdown"' "$tmp/init.log" && break
+		sleep 0.1 || true
+	done
+fi
+if kill -0 "$INIT_PID" 2>/dev/null && ! grep -q '"event":"init.shutdown"' "$tmp/init.log"; then
+	kill -TERM "$INIT_PID" 2>/dev/null || true
+fi
+# stack-init stops the services in reverse order, each within its
+# stop_timeout; a wait interrupted by another Ctrl-C is simply resumed.
+while kill -0 "$INIT_PID" 2>/dev/null; do wait "$INIT_PID" || true; done
+rc=0
+wait "$INIT_PID" || rc=$?	# its status, kept by bash once it is reaped
+INIT_PID=
+for p in "${VIEW_PIDS[@]}"; do wait "$p" || true; done
+VIEW_PIDS=()
+echo
+posted=$(jq -s '[.[].embeds // [] | length] | add // 0' "$tmp/webhook.jsonl" 2>/dev/null || echo 0)
+orders=$(grep -c '"event":"order.would_place"' "$tmp/init.log" || true)
+if [ "$rc" -eq 0 ]; then
+	say "stack-init stopped every service in reverse order (exit 0)."
+	say "bot-core would have placed $orders orders (dry run); $posted alerts were posted to the webhook."
+else
+	say "stack-init exited $rc; the raw log is $tmp/init.log"
+	keep=1
+fi
+exit "$rc"

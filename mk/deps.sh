@@ -15,7 +15,7 @@ pkgs_for() {
 	deploy) echo "yamllint shellcheck docker-compose systemd libxml2-utils kubernetes-client nodejs npm" ;;
 	k8s)   echo "$(pkgs_for deploy) python3-yaml" ;;
 	man)   echo "lowdown" ;;
-	demo)  echo "$(pkgs_for build) socat jq" ;;
+	demo)  echo "$(pkgs_for build) socat jq python3 tzdata" ;;
 	fuzz)  echo "$(pkgs_for build) clang libclang-rt-14-dev" ;;
 	bench) echo "$(pkgs_for build) netcat-openbsd socat jq curl procps" ;;
 	*) echo "deps.sh: unknown target '$1'" >&2; exit 64 ;;
@@ -45,6 +45,7 @@ present() {
 	systemd) command -v systemd-analyze >/dev/null 2>&1 ;;
 	libxml2-utils) command -v xmllint >/dev/null 2>&1 ;;
 	kubernetes-client) command -v kubectl >/dev/null 2>&1 ;;	# kubectl kustomize renders the overlays
+	python3) command -v python3 >/dev/null 2>&1 ;;
 	nodejs) command -v node >/dev/null 2>&1 ;;	# runs the Kubernetes schema validator (npm)
 
 	*) dpkg -s "$1" >/dev/null 2>&1 ;;

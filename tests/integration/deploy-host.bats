@@ -221,7 +221,8 @@ soft_restart() {
 	[ "$(cat "$T/ibc.log")" = RESTART ]
 	[[ "$output" == *"IBC 127.0.0.1:$IBC_PORT: OK RESTART command accepted"* ]]
 	[[ "$output" == *"stayed ready for 1s"* ]]
-	[[ "$output" == *"ready again"* ]]
+	# gw-probe --wait's own verdict, then the script's conclusion
+	[[ "$output" == *"ready 127.0.0.1:$SIM_PORT server="*"ready again"* ]]
 }
 
 @test "gw-soft-restart: the gateway drops after IBC's OK and comes back: it waits for the new session (INFO lines skipped)" {
@@ -239,6 +240,12 @@ soft_restart() {
 	cat "$T/run.out"
 	[ "$EXIT_STATUS" -eq 0 ]
 	grep -q 'IBC 127.0.0.1:[0-9]*: OK RESTART in progress' "$T/run.out"
+	# in this order: down, gw-probe --wait sees the new session, ready again
+	run grep -n -e 'went down' -e "^ready 127.0.0.1:$SIM_PORT server=" -e 'is ready again' "$T/run.out"
+	[ "${#lines[@]}" -eq 3 ]
+	[[ "${lines[0]}" == *"went down"* ]]
+	[[ "${lines[1]}" == *"ready 127.0.0.1:$SIM_PORT"* ]]
+	[[ "${lines[2]}" == *"is ready again"* ]]
 }
 
 @test "gw-soft-restart: IBC answers ERROR, or OKAY: exit 1, the gateway is not waited for" {
@@ -333,7 +340,7 @@ dow_match() {
 	mkdir -p "$T/shim"
 	printf '#!/bin/sh\nexec /bin/date -d "@$FAKE_NOW" "$@"\n' >"$T/shim/date"
 	chmod +x "$T/shim/date"
-	local min hours dow cmd guard want day h t runs expect ny_dow n=0
+	local min hours dow cmd guard want day h t runs expect ny_dow due n=0
 	while read -r min hours dow cmd; do
 		guard=${cmd%% && *}
 		[ "$guard" != "$cmd" ] || { echo "no guard: $cmd"; return 1; }
@@ -350,10 +357,17 @@ dow_match() {
 					runs+=("$t")
 				fi
 			done
-			# independently: the instant that is $want in New York that day
+			# independently: the instant that is $want in New York that
+			# day, and whether the job is due that day (the design: the
+			# start on weekdays, the restart daily)
 			expect=$(date -u -d "TZ=\"America/New_York\" $day $want" +%s)
 			ny_dow=$(TZ=America/New_York date -d "@$expect" +%w)
-			if dow_match "$dow" "$ny_dow"; then
+			case $want in
+			06:00) due=1-5 ;;
+			16:30) due='*' ;;
+			*) echo "unexpected time $want: $cmd"; return 1 ;;
+			esac
+			if dow_match "$due" "$ny_dow"; then
 				[ "${#runs[@]}" -eq 1 ] || { echo "$day $want: ${#runs[@]} runs: $cmd"; return 1; }
 				[ "${runs[0]}" -eq "$expect" ] || { echo "$day $want: ran at $(date -u -d "@${runs[0]}")"; return 1; }
 			else

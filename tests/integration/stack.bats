@@ -142,20 +142,7 @@ teardown() { stack_teardown; }
 
 # ---------- the examples in etc/ and compose/ ----------
 
-@test "examples: every etc/*.json passes its program's -n (health-mon.json: health-mon's, the rest stack-init's)" {
-	n=0
-	for f in "$BATS_TEST_DIRNAME"/../../etc/*.json; do
-		if [ "$(basename "$f")" = health-mon.json ]; then
-			run health-mon -n --config "$f"
-		else
-			run stack-init -n "$f"
-		fi
-		[ "$status" -eq 0 ] || { echo "$f: $output"; return 1; }
-		[ "$output" = "configuration OK" ]
-		n=$((n + 1))
-	done
-	[ "$n" -ge 3 ]
-}
+# etc/*.json with their programs' -n: tests/integration/deploy-host.bats.
 
 @test "examples: compose/docker-compose.yml parses; what it mounts exists relative to compose/; secrets stay out of git" {
 	# python3-yaml: installed by make check (mk/deps.sh)

@@ -137,10 +137,10 @@ test_external_file(void **state)
 	const struct svc *n, *g, *b;
 
 	(void)state;
-	c = svcconf_load("etc/stack.external-gateway.json", &e);
+	c = svcconf_load("etc/stack.container.json", &e);
 	if (c == NULL)
 		fail_msg("%s", e.msg);
-	assert_int_equal(c->n, 3);
+	assert_int_equal(c->n, 4);
 	n = &c->svc[0];
 	g = &c->svc[1];
 	b = &c->svc[2];
@@ -165,7 +165,10 @@ test_external_file(void **state)
 	assert_true(b->critical);
 	assert_string_equal(b->env[0], "GATEWAY_HOST=ib-gateway");
 	assert_string_equal(b->env[1], "GATEWAY_PORT=4004");
-	assert_null(b->env[2]);
+	assert_string_equal(b->env[2], "GAMEPLAN_PATH=/data/gameplan.json");
+	assert_string_equal(b->env[3], "DRY_RUN=true");
+	assert_string_equal(b->env[4], "TRADING_MODE=paper");
+	assert_null(b->env[5]);
 	assert_int_equal(b->stop_signal, SIGINT);
 	assert_int_equal(b->crash_loop.failures, 5);
 	assert_int_equal(c->order[0], 0);

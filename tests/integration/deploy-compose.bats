@@ -259,6 +259,7 @@ PY
 		IbLoginId=${TWS_USERID}
 		#CommandServerPort=7462
 		CommandServerPort=0
+		#ControlFrom=example-host
 		ControlFrom=
 		BindAddress=
 	EOF
@@ -269,6 +270,7 @@ PY
 	grep -qx 'CommandServerPort=7462' "$T/config.ini.tmpl"
 	grep -qx '#CommandServerPort=7462' "$T/config.ini.tmpl"
 	grep -qx 'ControlFrom=172.28.74.10' "$T/config.ini.tmpl"
+	grep -qx '#ControlFrom=example-host' "$T/config.ini.tmpl"
 	grep -qx 'IbLoginId=${TWS_USERID}' "$T/config.ini.tmpl"
 	# a restarted container runs it again on its own edit: the same result
 	cp "$T/config.ini.tmpl" "$T/first"

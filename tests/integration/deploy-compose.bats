@@ -419,16 +419,25 @@ PY
 	run python3 - "$T/pkgs" "$T/libs" <<'PY'
 import os, re, subprocess, sys
 listed = {l.strip() for l in open(sys.argv[1]) if l.strip()}
+libs = [l.split() for l in open(sys.argv[2]) if l.strip()]
+def cands(path):
+    # dpkg knows a file by the path its package ships (usrmerge: /usr/lib
+    # where ldd says /lib), or the symlink's target
+    out = [path, os.path.realpath(path)]
+    for c in list(out):
+        if c.startswith("/lib"): out.append("/usr" + c)
+        if c.startswith("/usr/lib"): out.append(c[4:])
+    return out
+# one dpkg -S for every candidate path (it prints "pkg[:arch][, ...]: path"
+# for the ones it knows and fails for the others)
+allc = sorted({c for _, lib in libs for c in cands(lib)})
+known = {}
+r = subprocess.run(["dpkg", "-S"] + allc, capture_output=True, text=True)
+for line in r.stdout.splitlines():
+    pkgs, _, path = line.partition(": ")
+    known[path.strip()] = pkgs.split(",")[0].split(":")[0].strip()
 def owner(path):
-    cands = [path, os.path.realpath(path)]
-    for c in list(cands):
-        if c.startswith("/lib"): cands.append("/usr" + c)
-        if c.startswith("/usr/lib"): cands.append(c[4:])
-    for c in cands:
-        r = subprocess.run(["dpkg", "-S", c], capture_output=True, text=True)
-        if r.returncode == 0:
-            return r.stdout.split(":")[0].split(",")[0].strip()
-    return None
+    return next((known[c] for c in cands(path) if c in known), None)
 # What apt installs with the listed packages: their Depends and Pre-Depends,
 # recursively, as this Debian 12 host's dpkg knows them; plus what a
 # debian:12-slim image starts with (Essential and Priority: required, the
@@ -454,8 +463,7 @@ while todo:
     have.add(p)
     todo.extend(info.get(p, ()))
 bad = 0
-for line in open(sys.argv[2]):
-    prog, lib = line.split()
+for prog, lib in libs:
     # a sanitizer build (make check SANITIZE=...) is not what the image
     # ships; its runtime libraries are no requirement of the image
     if re.search(r"/lib(a|ub|l|t|hwa)san\.so", lib):

@@ -19,7 +19,7 @@ render() {
 	local out=$1 envf=$1.env
 	shift
 	printf '%s\n' "$@" >"$envf"
-	env -i PATH="$PATH" HOME="$BATS_TEST_TMPDIR" LANG=C.UTF-8 \
+	env -i PATH="$PATH" HOME="${BATS_TEST_TMPDIR:-$BATS_FILE_TMPDIR}" LANG=C.UTF-8 \
 		docker-compose -f "$C/docker-compose.yml" --env-file "$envf" \
 		--profile sidecar config >"$out.yml" || return 1
 	python3 -c 'import sys, json, yaml; json.dump(yaml.safe_load(open(sys.argv[1])), sys.stdout)' \

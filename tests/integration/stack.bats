@@ -140,61 +140,12 @@ teardown() { stack_teardown; }
 	[ "$(count_embeds -e init.killed stubborn)" -eq 1 ]
 }
 
-# ---------- the examples in etc/ and compose/ ----------
+# ---------- the examples in etc/ ----------
 
 # etc/*.json with their programs' -n: tests/integration/deploy-host.bats.
 
-@test "examples: compose/docker-compose.yml parses; what it mounts exists relative to compose/; secrets stay out of git" {
-	# python3-yaml: installed by make check (mk/deps.sh)
-	dir=$(cd "$BATS_TEST_DIRNAME/../../compose" && pwd)
-	run python3 - "$dir/docker-compose.yml" <<'PY'
-import sys, yaml
-d = yaml.safe_load(open(sys.argv[1]))
-for name, svc in d["services"].items():
-    for v in svc.get("volumes", []):
-        src = v.split(":")[0]
-        if src.startswith((".", "/")):
-            print("mount", name, src)
-    hc = svc.get("healthcheck", {}).get("test", [])
-    if hc:
-        print("probe", name, " ".join(hc))
-    cmd = svc.get("command", [])
-    if cmd:
-        print("probe", name, " ".join(cmd))
-for name, sec in d.get("secrets", {}).items():
-    print("secret", name, sec["file"])
-PY
-	[ "$status" -eq 0 ]
-	printf '%s\n' "$output" >"$T/compose.txt"
-	grep -q '^mount ib-gateway \.\./bin/gw-probe$' "$T/compose.txt"
-	grep -q '^mount bot \.\./bin/gw-probe$' "$T/compose.txt"
-	progs=$(sed -n 's/^PROGS := //p' "$dir/../Makefile")
-	while read -r kind svc src; do
-		[ "$kind" = mount ] || continue
-		case $src in
-		../bin/*)	# built by make: a program of the Makefile's
-			[[ " $progs " == *" ${src#../bin/} "* ]] ||
-				{ echo "$svc mounts $src, which make does not build"; return 1; } ;;
-		*) [ -e "$dir/$src" ] || { echo "$svc mounts $src: missing in compose/"; return 1; } ;;
-		esac
-	done <"$T/compose.txt"
-	# the health check and the bot's wait use distinct client ids
-	hc=$(sed -n 's/^probe ib-gateway .*--client-id \([0-9]*\).*/\1/p' "$T/compose.txt")
-	bw=$(sed -n 's/^probe bot .*--client-id \([0-9]*\).*/\1/p' "$T/compose.txt")
-	[ -n "$hc" ]
-	[ -n "$bw" ]
-	[ "$hc" != "$bw" ]
-	# credentials come from files git ignores
-	grep -q 'TWS_PASSWORD_FILE' "$dir/docker-compose.yml"
-	refute grep -q 'TWS_PASSWORD:' "$dir/docker-compose.yml"
-	if git -C "$dir" rev-parse --git-dir >/dev/null 2>&1; then
-		git -C "$dir" check-ignore -q .env
-		while read -r kind name file; do
-			[ "$kind" = secret ] || continue
-			git -C "$dir" check-ignore -q "$file" || { echo "secret $name: $file is not ignored by git"; return 1; }
-		done <"$T/compose.txt"
-	fi
-}
+# compose/: tests/integration/deploy-compose.bats (docker-compose config,
+# mounts, secrets, probe client ids).
 
 @test "examples: every variable in etc/gwkit.env.example is documented in docs/runtime.md" {
 	root=$BATS_TEST_DIRNAME/../..

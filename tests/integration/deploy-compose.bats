@@ -137,7 +137,7 @@ PY
 		[ "$target" != 7462 ] && [ "$pub" != 7462 ] || { echo "$svc publishes IBC's 7462"; return 1; }
 		n=$((n + 1))
 	done <<<"$output"
-	[ "$n" -eq 2 ]
+	[ "$n" -eq 3 ]	# the API relay, the status page, the sidecar's
 	q '[.services[] | (.network_mode // "") | select(. == "host")] | length == 0'
 	q '[.services[] | (.expose // [])[] | tostring | select(startswith("7462"))] | length == 0'
 }
@@ -291,7 +291,7 @@ PY
 	cmp "$T/first" "$T/config.ini.tmpl"
 }
 
-@test "compose: gwkit: read-only root, state and sockets on volumes, tmpfs /tmp, no capabilities; the sidecar serves 9464 on loopback" {
+@test "compose: gwkit: read-only root, state and sockets on volumes, tmpfs /tmp, no capabilities; the status page on loopback (gwkit 9464, the sidecar 9465)" {
 	q '.services.gwkit.read_only == true'
 	q '.services.gwkit.volumes | vols | any(.target == "/data" and .source == "gwkit-data")'
 	q '.services.gwkit.volumes | vols | any(.target == "/run/gwkit" and .source == "gwkit-run")'
@@ -306,7 +306,9 @@ PY
 	q '.services["health-mon"].entrypoint == ["/usr/local/bin/health-mon"]'
 	q '.services["health-mon"].command[0:2] == ["--config", "/etc/gwkit/health-mon.json"]'
 	q '.services["health-mon"].volumes | vols | any(.target == "/run/gwkit" and .source == "gwkit-run")'
-	q '.services["health-mon"].ports == ["127.0.0.1:9464:9464/tcp"]'
+	q '.services["health-mon"].ports == ["127.0.0.1:9465:9464/tcp"]'
+	# health-mon under stack-init: its page on the host's loopback too
+	q '.services.gwkit.ports == ["127.0.0.1:9464:9464/tcp"]'
 	q '.services["health-mon"].command as $c | ($c | index("--http")) as $i | $c[$i + 1] | endswith(":9464")'
 	# GWKIT_DATA=./data: a host directory instead of the named volume
 	run render "$T/bind.json" 'TWS_USERID=u' 'GWKIT_DATA=./data'

@@ -77,11 +77,13 @@ stack_configs() {
 	local f want_probe want_ibc conf
 	for f in "$ETC/stack.container.json" "$ETC/host.json"; do
 		case $f in
-		*container*) want_probe="--host ib-gateway --port 4004"; want_ibc=ib-gateway:7462 ;;
-		*) want_probe="--host 127.0.0.1 --port 4002"; want_ibc=127.0.0.1:7462 ;;
+		# in the container the address is the image's GATEWAY_HOST and
+		# GATEWAY_PORT (compose/.env picks 4004 paper or 4003 live)
+		*container*) want_probe=""; want_ibc=ib-gateway:7462 ;;
+		*) want_probe=" --host 127.0.0.1 --port 4002"; want_ibc=127.0.0.1:7462 ;;
 		esac
 		run jq -r '.services[] | select(.name == "gateway") | .ready.argv | join(" ")' "$f"
-		[ "$output" = "gw-probe -q $want_probe" ] || { echo "$f: probe '$output'"; return 1; }
+		[ "$output" = "gw-probe -q$want_probe" ] || { echo "$f: probe '$output'"; return 1; }
 		run jq -r '.services[] | select(.name == "gateway") | .restart_action.ibc' "$f"
 		[ "$output" = "$want_ibc" ]
 		run jq -c '.services[] | select(.name == "gateway") | .schedule' "$f"
@@ -96,8 +98,11 @@ stack_configs() {
 		[ -f "$ETC/$(basename "$conf")" ] || { echo "$f: $conf is not in etc/"; return 1; }
 	done
 	# the container's health-mon probes the gateway the same way as stack-init
+	# (from the container's environment: no address of its own)
 	run jq -r '.checks[] | select(.kind == "gateway") | "\(.host) \(.port)"' "$ETC/health-mon.json"
-	[ "$output" = "ib-gateway 4004" ]
+	[ "$output" = "null null" ]
+	run grep -cE '^[[:space:]]+GATEWAY_(HOST=ib-gateway|PORT=4004)' "$BATS_TEST_DIRNAME/../../compose/Dockerfile"
+	[ "$output" = 2 ]
 	run jq -r '.checks[] | select(.kind == "gateway") | "\(.host) \(.port)"' "$ETC/health-mon.host.json"
 	[ "$output" = "127.0.0.1 4002" ]
 }
@@ -115,7 +120,9 @@ stack_configs() {
 		[ "$status" -eq 0 ] || { echo "$f: $output"; return 1; }
 		[[ "$output" == *"configuration OK"* ]]
 		[[ " ${kv[*]} " == *" DRY_RUN=true "* ]] || { echo "$f: not DRY_RUN=true"; return 1; }
-		[[ " ${kv[*]} " == *" TRADING_MODE=paper "* ]] || { echo "$f: not TRADING_MODE=paper"; return 1; }
+		# TRADING_MODE: paper, or left to the environment (bot-core's default is paper)
+		[[ " ${kv[*]} " != *" TRADING_MODE="* || " ${kv[*]} " == *" TRADING_MODE=paper "* ]] ||
+			{ echo "$f: not TRADING_MODE=paper"; return 1; }
 		n=$((n + 1))
 	done < <(stack_configs)
 	[ "$n" -eq 2 ]

@@ -206,7 +206,7 @@ soak: all $(BINDIR)/tests/freeport $(BINDIR)/tests/fake-discord
 MANBUILD ?= $(BINDIR)/man
 MAN1 := $(PROGS:%=$(MANBUILD)/%.1)
 MAN7 := $(MANBUILD)/gwkit-strategy.7
-MAN_TOOLS := mk/man.sh mk/man-tables.awk
+MAN_TOOLS := mk/man.sh mk/man-post.awk
 
 man: $(MAN1) $(MAN7)
 

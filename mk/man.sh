@@ -10,7 +10,8 @@
 #     reduced to its text: the target is a file beside the Markdown, not
 #     something a man reader can follow; absolute URLs keep lowdown's
 #     "text <url>" form;
-#   - tables are laid out for a terminal (mk/man-tables.awk).
+#   - tables are laid out for a terminal, headings made whatis-friendly
+#     (mk/man-post.awk).
 # The date is the page's last commit when run in a git checkout, else the
 # file's mtime (a dist tarball keeps the mtimes it was packed with).
 set -eu
@@ -36,6 +37,6 @@ lowdown -s -tman --parse-no-intraemph --parse-no-super --parse-no-metadata \
 	-M "title=$name" -M "section=$section" -M "date=$date" \
 	-M "source=gwkit $version" -M "volume=gwkit Manual" \
 	-M "shiftheadinglevelby=-1" |
-awk -f "$(dirname "$0")/man-tables.awk" >"$tmp"
+awk -f "$(dirname "$0")/man-post.awk" >"$tmp"
 mv "$tmp" "$out"
 trap - EXIT

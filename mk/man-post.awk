@@ -1,4 +1,5 @@
-# Lay out lowdown's tbl tables for a terminal (mk/man.sh runs this).
+# Lay out lowdown's tbl tables for a terminal and make its headings
+# whatis-friendly (mk/man.sh runs this).
 #
 # lowdown puts every cell in a text block (T{ ... T}) and asks tbl to
 # "expand"; groff's tbl then gives each text block a fixed share of the line
@@ -118,6 +119,11 @@ intable {
 	cells[nrows, c] = cells[nrows, c] (cells[nrows, c] == "" ? "" : "\n") $0
 	next
 }
+# lowdown puts a heading's text on the line after .SH/.SS; whatis(1) and
+# lexgrog want ".SH NAME" on one line and "name \- summary" under it.
+/^\.S[HS]$/ { head = $0; getline; name = ($0 == "NAME"); print head " " $0; next }
+name && / — / { sub(/ — /, " \\- "); name = 0 }
+
 # a paragraph right after a table starts flush against its bottom rule
 # unless asked for space.
 after_te && /^\.(LP|PP)$/ { print ".sp" }

@@ -233,11 +233,12 @@ uninstall:
 
 # The source tarball: the files git tracks (their working-tree contents),
 # under gwkit-$(VERSION)/, owner and order normalised. Outside a git checkout
-# (an unpacked tarball) it packs what is there, less bin/ and tarballs.
+# (an unpacked tarball, even one inside another repository) it packs what is
+# there, less bin/ and tarballs.
 DIST := gwkit-$(VERSION)
 dist:
 	@set -e; out=$(DISTDIR)/$(DIST); rm -f $$out.tar.list $$out.tar; \
-	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	if [ -e .git ] && git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
 		git ls-files -z >$$out.tar.list; \
 	else \
 		find . -path ./bin -prune -o -path ./.git -prune -o \

@@ -7,7 +7,8 @@
 # Here each table is re-emitted with the same cells and:
 #   - a column whose longest cell fits its share is a plain entry, as wide
 #     as its content;
-#   - the other columns are left-adjusted text blocks sharing the rest of
+#   - the other columns are left-adjusted, unhyphenated (names, signals
+#     and paths read whole) text blocks sharing the rest of
 #     the line in proportion to their longest cell, with widths relative to
 #     the page's line length (.l) so they follow the reader's terminal (tbl
 #     evaluates them where the section indent, .i, reads 0).
@@ -98,7 +99,7 @@ function flush(   r, c, avail, left, fixed, sumnat, nat, minw, block, width, fmt
 		for (c = 1; c <= ncols; c++) {
 			cell = cells[r, c]
 			if (block[c] || index(cell, "|") || index(cell, "\n") || cell ~ /^[._]/ || cell == "\\^")
-				cell = "T{\n.ad l\n" cell "\nT}"
+				cell = "T{\n.ad l\n.nh\n" cell "\nT}"
 			line = line (c > 1 ? "|" : "") cell
 		}
 		print line
@@ -119,12 +120,13 @@ intable {
 	cells[nrows, c] = cells[nrows, c] (cells[nrows, c] == "" ? "" : "\n") $0
 	next
 }
+# a paragraph or heading right after a table starts flush against its
+# bottom rule unless asked for space.
+after_te && /^\.(LP|PP|SH|SS)( |$)/ { print ".sp" }
+{ after_te = 0 }
 # lowdown puts a heading's text on the line after .SH/.SS; whatis(1) and
 # lexgrog want ".SH NAME" on one line and "name \- summary" under it.
 /^\.S[HS]$/ { head = $0; getline; name = ($0 == "NAME"); print head " " $0; next }
 name && / — / { sub(/ — /, " \\- "); name = 0 }
 
-# a paragraph right after a table starts flush against its bottom rule
-# unless asked for space.
-after_te && /^\.(LP|PP)$/ { print ".sp" }
-{ after_te = 0; print }
+{ print }

@@ -6,12 +6,17 @@
 #   make fuzz       libFuzzer targets (clang), bounded runs
 #   make demo       the stack on the simulator
 #   make soak SOAK_MINUTES=N   the stack under chaos for N minutes, then a report
+#   make man        roff man pages from docs/*.md into bin/man/
+#   make install    programs and man pages under $(DESTDIR)$(PREFIX) (uninstall)
+#   make dist       gwkit-$(VERSION).tar.gz, the tracked sources
 .DELETE_ON_ERROR:
 .SUFFIXES:
 .SECONDARY:
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
+MANDIR  ?= $(PREFIX)/share/man
+DISTDIR ?= .
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 FUZZ_SECONDS ?= 30
@@ -68,7 +73,12 @@ HELPER_BINS := $(HELPER_SRCS:tests/helpers/%.c=$(BINDIR)/tests/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=bin/fuzz/%)
 
-.PHONY: all check unit integration bench fuzz demo soak install uninstall clean deps-build deps-check
+# The version every program's --version prints: one #define per main.c,
+# read here from gw-probe's (tests/integration/dist.bats checks they agree).
+# Not from git, so a dist tarball builds the same.
+VERSION := $(shell sed -n 's/^\#define GWKIT_VERSION "\(.*\)"/\1/p' cmd/gw-probe/main.c)
+
+.PHONY: all check unit integration bench fuzz demo soak man install uninstall dist clean deps-build deps-check
 
 all: $(PROG_BINS)
 
@@ -191,12 +201,54 @@ soak: all $(BINDIR)/tests/freeport $(BINDIR)/tests/fake-discord
 	@mk/deps.sh bench
 	GWKIT_BIN=$(abspath $(BINDIR)) SOAK_MINUTES=$(SOAK_MINUTES) mk/soak.sh
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
+# Man pages: docs/<prog>.md is the source, readable on GitHub; mk/man.sh
+# renders it with lowdown (section 1 for the programs, 7 for the strategy
+# protocol). MANBUILD may point elsewhere (dist.bats builds in a copy).
+MANBUILD ?= $(BINDIR)/man
+MAN1 := $(PROGS:%=$(MANBUILD)/%.1)
+MAN7 := $(MANBUILD)/gwkit-strategy.7
+MAN_TOOLS := mk/man.sh mk/man-post.awk
+
+man: $(MAN1) $(MAN7)
+
+$(MANBUILD)/.deps-ok:
+	@mk/deps.sh man
+	@mkdir -p $(@D) && touch $@
+$(MANBUILD)/%.1: docs/%.md $(MAN_TOOLS) | $(MANBUILD)/.deps-ok
+	mk/man.sh $(VERSION) $* 1 $< $@
+$(MANBUILD)/gwkit-strategy.7: docs/strategy-protocol.md $(MAN_TOOLS) | $(MANBUILD)/.deps-ok
+	mk/man.sh $(VERSION) gwkit-strategy 7 $< $@
+
+# uninstall removes exactly the files install put there; the directories
+# (bin, man1, man7 under PREFIX) are shared with other software and stay.
+install: all man
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
 	install -m 0755 $(PROG_BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 0644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/
 
 uninstall:
 	rm -f $(PROGS:%=$(DESTDIR)$(PREFIX)/bin/%)
+	rm -f $(MAN1:$(MANBUILD)/%=$(DESTDIR)$(MANDIR)/man1/%)
+	rm -f $(MAN7:$(MANBUILD)/%=$(DESTDIR)$(MANDIR)/man7/%)
+
+# The source tarball: the files git tracks (their working-tree contents),
+# under gwkit-$(VERSION)/, owner and order normalised. Outside a git checkout
+# (an unpacked tarball, even one inside another repository) it packs what is
+# there, less bin/ and tarballs.
+DIST := gwkit-$(VERSION)
+dist:
+	@set -e; out=$(DISTDIR)/$(DIST); rm -f $$out.tar.list $$out.tar; \
+	if [ -e .git ] && git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+		git ls-files -z >$$out.tar.list; \
+	else \
+		find . -path ./bin -prune -o -path ./.git -prune -o \
+			-name 'gwkit-*.tar*' -prune -o -type f -printf '%P\0' >$$out.tar.list; \
+	fi; \
+	LC_ALL=C sort -z -o $$out.tar.list $$out.tar.list; \
+	tar -c -f $$out.tar --null --no-recursion --owner=0 --group=0 --numeric-owner \
+		--transform 's,^,$(DIST)/,' -T $$out.tar.list; \
+	rm -f $$out.tar.list; gzip -9nf $$out.tar; echo $$out.tar.gz
 
 clean:
 	rm -rf bin

@@ -10,7 +10,7 @@ what=${1:-check}
 pkgs_for() {
 	case "$1" in
 	build) echo "pkg-config libevent-dev libjansson-dev libcurl4-openssl-dev" ;;
-	check) echo "$(pkgs_for build) libcmocka-dev bats socat netcat-openbsd jq curl tzdata python3-yaml procps prometheus chromium $(pkgs_for deploy) $(pkgs_for man)" ;;
+	check) echo "$(pkgs_for build) libcmocka-dev bats socat netcat-openbsd jq curl tzdata python3-yaml procps prometheus chromium $(pkgs_for deploy) $(pkgs_for man) groff-base man-db" ;;
 	# validators of the deployment files (tests/integration/deploy-*.bats)
 	deploy) echo "yamllint shellcheck docker-compose systemd libxml2-utils kubernetes-client nodejs npm" ;;
 	k8s)   echo "$(pkgs_for deploy) python3-yaml" ;;
@@ -47,6 +47,8 @@ present() {
 	kubernetes-client) command -v kubectl >/dev/null 2>&1 ;;	# kubectl kustomize renders the overlays
 	python3) command -v python3 >/dev/null 2>&1 ;;
 	nodejs) command -v node >/dev/null 2>&1 ;;	# runs the Kubernetes schema validator (npm)
+	groff-base) command -v groff >/dev/null 2>&1 && command -v tbl >/dev/null 2>&1 ;;	# dist.bats: man pages, zero warnings
+	man-db) command -v lexgrog >/dev/null 2>&1 && command -v man >/dev/null 2>&1 ;;	# dist.bats: whatis entries, man finds the page
 
 	*) dpkg -s "$1" >/dev/null 2>&1 ;;
 	esac

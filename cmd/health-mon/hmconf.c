@@ -297,7 +297,7 @@ load_file(struct hmconf *c, const char *path, double interval,
     struct gw_err *err)
 {
 	static const char *const names[] = { "interval", "thresholds", "checks",
-	    "action", "http", NULL };
+	    "action", "http", "state", NULL };
 	static const char *const tnames[] = { "fail", "ok", "reminder",
 	    "cooldown", "max_alerts", NULL };
 	static const char *const anames[] = { "restart_gateway", "after",
@@ -375,7 +375,8 @@ load_file(struct hmconf *c, const char *path, double interval,
 		    sizeof(c->action.init_socket), &e2) < 0)
 			goto out;
 	}
-	if (str(root, "http", "", c->http, sizeof(c->http), &e2) < 0)
+	if (str(root, "http", "", c->http, sizeof(c->http), &e2) < 0 ||
+	    str(root, "state", "", c->state_path, sizeof(c->state_path), &e2) < 0)
 		goto out;
 	rc = 0;
 out:

@@ -34,7 +34,7 @@ struct hmconf {
 	size_t n_checks;
 	struct hmconf_action action;
 	char http[128];		/* "ADDR:PORT", "" for none */
-	char state_path[1100];	/* RUNTIME/health-mon.state */
+	char state_path[1100];	/* "state", else RUNTIME/health-mon.state */
 	/* argv of command checks: owned here, freed by hmconf_free */
 	char **owned;
 	size_t n_owned;

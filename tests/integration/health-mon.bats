@@ -154,6 +154,21 @@ relay() {
 	wait_for_line "$HM_LOG" '"event":"health\.recovered"' 10
 }
 
+@test "the file's state puts the state file elsewhere (a volume), and a restart reads it from there" {
+	mkdir "$BATS_TEST_TMPDIR/data"
+	config '{"interval": 0.2, "checks": [{"kind": "gateway", "timeout": 1}],
+	    "state": "'"$BATS_TEST_TMPDIR"'/data/hm.state"}'
+	start_hm
+	wait_for_line "$HM_LOG" '"event":"health\.unhealthy"' 10
+	stop_pid "$HM_PID"
+	jq -e '.components.gateway.status == "unhealthy"' "$BATS_TEST_TMPDIR/data/hm.state"
+	[ ! -e "$GWKIT_RUNTIME_DIR/health-mon.state" ]
+	: >"$HM_LOG"
+	start_hm
+	wait_until 10 bash -c "[ \$(grep -c '\"status\":\"unhealthy\"' '$HM_LOG') -ge 4 ]"
+	refute grep -q '"event":"health\.unhealthy"' "$HM_LOG"	# already reported
+}
+
 @test "HTTP: /healthz 200 then 503, /metrics passes promtool, the page names each component, bad requests 404/405" {
 	start_sim "$PORT" --control "$BATS_TEST_TMPDIR/sim.sock"
 	wait_listening

@@ -38,7 +38,7 @@ printf 'http://127.0.0.1:%s/api/webhooks/123456789012345678/%s\n' "$port" "$TOKE
 "$BIN/discord-notify" --webhook-file "$tmp/wh" --allow-insecure-url --no-stdin \
 	--log-level warning >"$tmp/notify.log" 2>&1 &
 npid=$!
-pids+=($npid)
+pids+=("$npid")
 wait_for 10 test -S "$GWKIT_RUNTIME_DIR/notify.sock"
 
 for ((i = 1; i <= N; i++)); do

@@ -30,7 +30,7 @@ LOG=$tmp/init.log STORE=$tmp/store.jsonl SIM_CTL=$tmp/sim.sock
 mapfile -t ports < <("$BIN/tests/freeport" 3)
 SIM_PORT=${ports[0]} RELAY_PORT=${ports[1]} FAKE_PORT=${ports[2]}
 export DISCORD_WEBHOOK_URL=http://127.0.0.1:$FAKE_PORT/api/webhooks/123456789012345678/test-token-abc-0123456789
-INIT_PID= FAKE_PID= SAMPLER_PID=
+INIT_PID='' FAKE_PID='' SAMPLER_PID=''
 
 cleanup() {
 	local p
@@ -83,7 +83,7 @@ JSON
 
 # sample: one line per program process: t, service, program, pid, rss kB, fds.
 sampler() {
-	local t line name pid prog rss fds
+	local t name pid prog rss fds
 	while :; do
 		t=$(now)
 		{
@@ -93,7 +93,7 @@ sampler() {
 			[ -r "/proc/$pid/status" ] || continue
 			prog=$(tr -d '\0' <"/proc/$pid/comm" 2>/dev/null) || continue
 			rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null) || continue
-			fds=$(ls "/proc/$pid/fd" 2>/dev/null | wc -l)
+			fds=$(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
 			[ -n "$rss" ] && echo "$t $name $prog $pid $rss $fds"
 		done >>"$tmp/samples.txt"
 		sleep "$SAMPLE_S"
@@ -164,6 +164,7 @@ SAMPLER_PID=
 svc_pids=$(jq -r 'select(.pid) | .pid' <<<"$final_status")
 kill -TERM "$INIT_PID"
 init_rc=0
+# shellcheck disable=SC2016 # expanded by eval, at each try
 wait_for 60 eval '! kill -0 $INIT_PID' || true
 wait "$INIT_PID" || init_rc=$?
 INIT_PID=

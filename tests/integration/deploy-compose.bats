@@ -304,7 +304,7 @@ PY
 	# the sockets' volume, HTTP reachable through a loopback-only port
 	q '.services["health-mon"].image == .services.gwkit.image'
 	q '.services["health-mon"].entrypoint == ["/usr/local/bin/health-mon"]'
-	q '.services["health-mon"].command[0:2] == ["--config", "/etc/gwkit/health-mon.json"]'
+	q '.services["health-mon"].command[0:2] == ["--config", "/etc/gwkit/health-mon.sidecar.json"]'
 	q '.services["health-mon"].volumes | vols | any(.target == "/run/gwkit" and .source == "gwkit-run")'
 	q '.services["health-mon"].ports == ["127.0.0.1:9465:9464/tcp"]'
 	# health-mon under stack-init: its page on the host's loopback too
@@ -351,6 +351,7 @@ PY
 	[ -s "$T/srcs" ]
 	grep -qx 'etc/stack.container.json' "$T/srcs"
 	grep -qx 'etc/health-mon.json' "$T/srcs"
+	grep -qx 'etc/health-mon.sidecar.json' "$T/srcs"
 	run python3 - "$ROOT" "$T/srcs" <<'PY'
 import os, re, sys
 root, srcs = sys.argv[1], [l.strip() for l in open(sys.argv[2]) if l.strip()]

@@ -267,7 +267,7 @@ static void
 set_reason(struct login *l, const struct login_config *cfg,
     const struct login_input *in)
 {
-	char t[16], w[24];
+	char t[16], w[16];
 
 	login_fmt_et(t, sizeof(t), l->deadline_ms, 1);
 	switch (l->state) {
@@ -339,7 +339,7 @@ static void
 twofa_alerts(struct login *l, const struct login_config *cfg, int64_t now_ms,
     struct step *st)
 {
-	char t[16], win[24];
+	char t[16], win[48];
 
 	if (l->said_stop)
 		return;
@@ -376,7 +376,7 @@ state_alerts(struct login *l, const struct login_config *cfg,
     const struct login_input *in, int64_t now_ms, struct step *st)
 {
 	double in_state_s = (double)(now_ms - l->since_ms) / 1000.0;
-	char w[16], span[24];
+	char w[16], span[48];
 
 	switch (l->state) {
 	case LOGIN_AWAITING_2FA:
@@ -468,7 +468,7 @@ static void
 weekly_alerts(struct login *l, const struct login_config *cfg, int64_t now_ms,
     struct step *st)
 {
-	char at[16], win[24], left[24];
+	char at[16], win[48], left[48];
 	unsigned due = 0;
 	size_t i;
 

@@ -284,7 +284,9 @@ test_weekly_approved(void **state)
 	f->ibc.state = IBCLOG_IDLE;
 	f->ibc.completed_ms = SLOT + S(95);
 	f->ibc.since_ms = SLOT + S(95);
-	assert_int_equal(step(f, SLOT + S(96)), 0);	/* API not yet */
+	/* IBC done, the API not yet: the planned slot's down time */
+	assert_int_equal(step(f, SLOT + S(96)), 1);
+	is(&f->out[0], "health.login", GW_INFO, "", "login restarting");
 	assert_int_equal(f->l.state, LOGIN_RESTARTING);
 	api(f, LOGIN_API_READY, SLOT + S(100));
 	assert_int_equal(step(f, SLOT + S(100)), 1);
@@ -397,7 +399,8 @@ test_unexpected(void **state)
 	is(&f->out[0], "health.login", GW_CRITICAL, "unexpected",
 	    "session lost mid-week: unexpected login outside the planned slot; "
 	    "approve the IBKR push on your phone by 09:03:20 ET");
-	assert_int_equal(f->l.prev, LOGIN_UNEXPECTED);	/* no change */
+	assert_int_equal(f->l.state, LOGIN_UNEXPECTED);	/* no change */
+	assert_int_equal(f->l.prev, LOGIN_READY);
 	/* a warm login (no cold flag) mid-week is a restart */
 	f = fx_new(WED);
 	api(f, LOGIN_API_DOWN, WED);

@@ -62,10 +62,27 @@ before_api(enum tws_verdict v)
 	    v == TWS_HANDSHAKE_TIMEOUT || v == TWS_NOT_API;
 }
 
+/* The last connectivity notice of the session: 1100 (IB servers lost),
+ * 1101/1102 (restored), 2110 (TWS-server link broken); 0 when none. The
+ * login component reads it (an upstream loss is not a login problem). */
+static int
+last_connectivity(const struct probe_result *r)
+{
+	int code = 0;
+	size_t i;
+
+	for (i = 0; i < r->n_notices; i++)
+		if (r->notices[i].code == 1100 || r->notices[i].code == 1101 ||
+		    r->notices[i].code == 1102 || r->notices[i].code == 2110)
+			code = r->notices[i].code;
+	return code;
+}
+
 static json_t *
 probe_fields(const struct probe_result *r)
 {
 	json_t *pj = probe_result_json(r), *o = json_object();
+	int conn = last_connectivity(r);
 
 	json_object_set_new(o, "port_responding",
 	    json_boolean(r->verdict != TWS_UNREACHABLE));
@@ -77,6 +94,8 @@ probe_fields(const struct probe_result *r)
 	    json_integer(r->server_version) : json_null());
 	json_object_set(o, "accounts", json_object_get(pj, "accounts"));
 	json_object_set(o, "timings_ms", json_object_get(pj, "timings_ms"));
+	json_object_set_new(o, "connectivity", conn ? json_integer(conn) :
+	    json_null());
 	json_decref(pj);
 	return o;
 }

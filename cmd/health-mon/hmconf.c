@@ -292,12 +292,137 @@ file_check(struct hmconf *c, const json_t *o, size_t idx, double interval,
 	return 0;
 }
 
+/* "login.weekly": {"day", "at", "tz", "window"} */
+static int
+login_weekly(struct login_config *lc, const json_t *v, struct gw_err *err)
+{
+	static const char *const names[] = { "day", "at", "tz", "window",
+	    NULL };
+	char day[16] = "sun", at[16] = "", tz[128] = LOGIN_ET;
+	struct gw_err e;
+
+	if (!json_is_object(v))
+		return gw_err_set(err, "login.weekly: expected an object "
+		    "{\"day\", \"at\", \"tz\"}");
+	if (known(v, "login.weekly.", names, err) < 0 ||
+	    str(v, "day", "login.weekly.", day, sizeof(day), err) < 0 ||
+	    str(v, "at", "login.weekly.", at, sizeof(at), err) < 0 ||
+	    str(v, "tz", "login.weekly.", tz, sizeof(tz), err) < 0 ||
+	    num(v, "window", "login.weekly.", 60, 86400, &lc->weekly_window_s,
+	    err) < 0)
+		return -1;
+	if (at[0] == '\0')
+		return gw_err_set(err, "login.weekly.at: missing (\"HH:MM\", "
+		    "the planned login's time)");
+	if (sched_day(day) < 0)
+		return gw_err_set(err, "login.weekly.day: '%s' is not one of sun "
+		    "mon tue wed thu fri sat", day);
+	if (sched_parse(at, tz, day, &lc->weekly, &e) < 0)
+		return gw_err_set(err, "login.weekly: %s", e.msg);
+	lc->has_weekly = 1;
+	return 0;
+}
+
+/* "login.reset_windows": [{"days", "from", "to", "tz"}, ...] */
+static int
+login_resets(struct login_config *lc, const json_t *v, struct gw_err *err)
+{
+	static const char *const names[] = { "days", "from", "to", "tz",
+	    NULL };
+	const json_t *e;
+	struct gw_err e2;
+	size_t i;
+
+	if (!json_is_array(v) || json_array_size(v) > LOGIN_MAX_WINDOWS)
+		return gw_err_set(err, "login.reset_windows: expected an array "
+		    "of at most %d objects", LOGIN_MAX_WINDOWS);
+	lc->n_reset = 0;	/* the file's list replaces the default */
+	json_array_foreach(v, i, e) {
+		char where[48], days[64] = "daily", from[16] = "", to[16] = "";
+		char tz[128] = LOGIN_ET;
+
+		snprintf(where, sizeof(where), "login.reset_windows[%zu].", i);
+		if (!json_is_object(e))
+			return gw_err_set(err, "login.reset_windows[%zu]: expected "
+			    "an object {\"days\", \"from\", \"to\"}", i);
+		if (known(e, where, names, err) < 0 ||
+		    str(e, "days", where, days, sizeof(days), err) < 0 ||
+		    str(e, "from", where, from, sizeof(from), err) < 0 ||
+		    str(e, "to", where, to, sizeof(to), err) < 0 ||
+		    str(e, "tz", where, tz, sizeof(tz), err) < 0)
+			return -1;
+		if (from[0] == '\0' || to[0] == '\0')
+			return gw_err_set(err, "%s%s: missing (\"HH:MM\")", where,
+			    from[0] == '\0' ? "from" : "to");
+		if (login_window_parse(&lc->reset[lc->n_reset], days, from, to,
+		    tz, &e2) < 0)
+			return gw_err_set(err, "login.reset_windows[%zu]: %s", i,
+			    e2.msg);
+		lc->n_reset++;
+	}
+	return 0;
+}
+
+/* "login": the login component. */
+static int
+file_login(struct hmconf *c, const json_t *v, struct gw_err *err)
+{
+	static const char *const names[] = { "ibc_log", "weekly",
+	    "warn_before", "twofa_window", "max_attempts", "restart_budget",
+	    "reset_windows", "upstream_warn", "upstream_crit", NULL };
+	struct login_config *lc = &c->login.cfg;
+	const json_t *w, *e;
+	size_t i;
+
+	if (!json_is_object(v))
+		return gw_err_set(err, "login: expected an object");
+	c->login.enabled = 1;
+	if (known(v, "login.", names, err) < 0 ||
+	    str(v, "ibc_log", "login.", c->login.ibc_log,
+	    sizeof(c->login.ibc_log), err) < 0 ||
+	    num(v, "twofa_window", "login.", 10, 3600, &lc->twofa_window_s,
+	    err) < 0 ||
+	    inum(v, "max_attempts", "login.", 1, 100, &lc->max_attempts,
+	    err) < 0 ||
+	    num(v, "restart_budget", "login.", 1, 86400, &lc->restart_budget_s,
+	    err) < 0 ||
+	    num(v, "upstream_warn", "login.", 0, 86400, &lc->upstream_warn_s,
+	    err) < 0 ||
+	    num(v, "upstream_crit", "login.", 0, 86400, &lc->upstream_crit_s,
+	    err) < 0)
+		return -1;
+	if (lc->upstream_crit_s < lc->upstream_warn_s)
+		return gw_err_set(err, "login.upstream_crit: %g is below "
+		    "upstream_warn (%g)", lc->upstream_crit_s,
+		    lc->upstream_warn_s);
+	if ((w = json_object_get(v, "weekly")) != NULL &&
+	    login_weekly(lc, w, err) < 0)
+		return -1;
+	if ((w = json_object_get(v, "warn_before")) != NULL) {
+		if (!json_is_array(w) || json_array_size(w) > LOGIN_MAX_WARN)
+			return gw_err_set(err, "login.warn_before: expected an array "
+			    "of at most %d numbers of seconds", LOGIN_MAX_WARN);
+		lc->n_warn = 0;
+		json_array_foreach(w, i, e) {
+			if (!json_is_number(e) || json_number_value(e) < 1 ||
+			    json_number_value(e) > 604800)
+				return gw_err_set(err, "login.warn_before[%zu]: "
+				    "expected seconds in 1..604800", i);
+			lc->warn_before_s[lc->n_warn++] = json_number_value(e);
+		}
+	}
+	if ((w = json_object_get(v, "reset_windows")) != NULL &&
+	    login_resets(lc, w, err) < 0)
+		return -1;
+	return 0;
+}
+
 static int
 load_file(struct hmconf *c, const char *path, double interval,
     struct gw_err *err)
 {
 	static const char *const names[] = { "interval", "thresholds", "checks",
-	    "action", "http", "state", NULL };
+	    "action", "http", "state", "login", NULL };
 	static const char *const tnames[] = { "fail", "ok", "reminder",
 	    "cooldown", "max_alerts", NULL };
 	static const char *const anames[] = { "restart_gateway", "after",
@@ -375,6 +500,11 @@ load_file(struct hmconf *c, const char *path, double interval,
 		    sizeof(c->action.init_socket), &e2) < 0)
 			goto out;
 	}
+	if ((v = json_object_get(root, "login")) != NULL &&
+	    file_login(c, v, &e2) < 0)
+		goto out;
+	snprintf(c->login.cfg.service, sizeof(c->login.cfg.service), "%s",
+	    c->action.service);
 	if (str(root, "http", "", c->http, sizeof(c->http), &e2) < 0 ||
 	    str(root, "state", "", c->state_path, sizeof(c->state_path), &e2) < 0)
 		goto out;
@@ -414,6 +544,7 @@ hmconf_load(struct hmconf *c, const char *path, const char *rundir,
 		return -1;
 	snprintf(c->state_path, sizeof(c->state_path), "%s/health-mon.state",
 	    rundir);
+	login_config_init(&c->login.cfg);
 	if (add(c, CHECK_GATEWAY, rundir, interval, &cc, err) < 0 ||
 	    add(c, CHECK_HOST, rundir, interval, &cc, err) < 0)
 		return -1;

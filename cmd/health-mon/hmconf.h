@@ -13,6 +13,7 @@
 #include "check.h"
 #include "gw_err.h"
 #include "hstate.h"
+#include "login.h"
 
 #define HMCONF_MAX_CHECKS 32
 #define HMCONF_MAX_BYTES (256 * 1024)
@@ -27,12 +28,21 @@ struct hmconf_action {
 						 * RESTART_WINDOW */
 };
 
+/* "login": the gateway's login component (docs/health-mon.md "LOGIN"),
+ * on when the file has "login" or --ibc-log is given. */
+struct hmconf_login {
+	int enabled;
+	char ibc_log[1024];	/* IBC's log: a path, "-" (stdin), "" none */
+	struct login_config cfg;
+};
+
 struct hmconf {
 	char rundir[1024];
 	struct hs_config thresholds;
 	struct check_config checks[HMCONF_MAX_CHECKS];
 	size_t n_checks;
 	struct hmconf_action action;
+	struct hmconf_login login;
 	char http[128];		/* "ADDR:PORT", "" for none */
 	char state_path[1100];	/* "state", else RUNTIME/health-mon.state */
 	/* argv of command checks: owned here, freed by hmconf_free */

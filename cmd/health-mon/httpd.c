@@ -27,6 +27,7 @@
 
 #include "clock.h"
 #include "httpd.h"
+#include "login.h"
 
 /*
  * The client bound: libevent 2.1's evhttp has no connection limit and
@@ -176,6 +177,16 @@ httpd_healthz_body(const struct httpd_view *v, struct evbuffer *out)
 	    "unhealthy" : any_bad ? "degraded" : "healthy")) < 0 ||
 	    json_object_set(root, "components", comps) < 0)
 		goto done;
+	if (v->login.on) {
+		char since[32];
+
+		fmt_time(since, sizeof(since), v->login.since_ms);
+		if (json_object_set_new(root, "login", json_pack("{s:s, s:s, s:i, "
+		    "s:b, s:o}", "state", login_state_name(v->login.state),
+		    "since", since, "attempt", v->login.attempt, "planned",
+		    v->login.planned, "reason", jstr(v->login.reason))) < 0)
+			goto done;
+	}
 	if ((text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER)) ==
 	    NULL || evbuffer_add_printf(out, "%s\n", text) < 0)
 		goto done;
@@ -252,6 +263,51 @@ stage_s(double ms)
 	return isnan(ms) || ms < 0 ? NAN : ms / 1000.0;
 }
 
+/* The login's families (no component label: there is one login). */
+static int
+login_metrics(const struct httpd_login *l, struct evbuffer *out)
+{
+	int i;
+
+	if (family(out, "gwkit_login_state", "gauge", "1 for the gateway "
+	    "login's current state, 0 for the others.") < 0)
+		return -1;
+	for (i = 0; i < LOGIN_STATE_COUNT; i++)
+		if (evbuffer_add_printf(out, "gwkit_login_state{state=\"%s\"} "
+		    "%d\n", login_state_name((enum login_state)i),
+		    l->state == i) < 0)
+			return -1;
+	if (family(out, "gwkit_login_state_since_seconds", "gauge",
+	    "Unix time the login's current state began.") < 0 ||
+	    evbuffer_add_printf(out, "gwkit_login_state_since_seconds ") < 0 ||
+	    put_num(out, l->since_ms / 1000.0) < 0 ||
+	    family(out, "gwkit_login_attempt", "gauge", "The second-factor "
+	    "push under way (0: none).") < 0 ||
+	    evbuffer_add_printf(out, "gwkit_login_attempt %d\n", l->attempt) < 0 ||
+	    family(out, "gwkit_login_planned", "gauge", "1 when the login under "
+	    "way is the planned one (weekly slot or expected).") < 0 ||
+	    evbuffer_add_printf(out, "gwkit_login_planned %d\n", l->planned) < 0)
+		return -1;
+	if (l->deadline_ms > 0 && (family(out,
+	    "gwkit_login_deadline_timestamp_seconds", "gauge", "Unix time the "
+	    "second-factor approval under way must be given by.") < 0 ||
+	    evbuffer_add_printf(out, "gwkit_login_deadline_timestamp_seconds ")
+	    < 0 || put_num(out, l->deadline_ms / 1000.0) < 0))
+		return -1;
+	if (l->next_weekly_ms > 0 && (family(out,
+	    "gwkit_login_next_weekly_timestamp_seconds", "gauge", "Unix time of "
+	    "the next planned weekly login.") < 0 ||
+	    evbuffer_add_printf(out, "gwkit_login_next_weekly_timestamp_seconds ")
+	    < 0 || put_num(out, l->next_weekly_ms / 1000.0) < 0))
+		return -1;
+	if (family(out, "gwkit_login_alerts_total", "counter", "Login alerts "
+	    "raised since health-mon started.") < 0 ||
+	    evbuffer_add_printf(out, "gwkit_login_alerts_total %lu\n",
+	    l->alerts_total) < 0)
+		return -1;
+	return 0;
+}
+
 int
 httpd_metrics_body(const struct httpd_view *v, struct evbuffer *out)
 {
@@ -323,6 +379,9 @@ httpd_metrics_body(const struct httpd_view *v, struct evbuffer *out)
 		    sample(out, "gwkit_health_probe_verdict", &v->comps[i],
 		    "verdict", v->comps[i].verdict, 1) < 0)
 			return -1;
+
+	if (v->login.on && login_metrics(&v->login, out) < 0)
+		return -1;
 
 #define COUNTER(name, field, help)					\
 	do {								\
@@ -488,6 +547,28 @@ put_comp(struct evbuffer *out, const struct httpd_comp *c, int64_t now_ms)
 	return evbuffer_add_printf(out, "</p></div>\n") < 0 ? -1 : 0;
 }
 
+/* The login's row: its state in words, with the 2FA deadline in ET. */
+static int
+put_login(struct evbuffer *out, const struct httpd_login *l)
+{
+	char since[32], dl[16] = "", next[32];
+
+	fmt_time(since, sizeof(since), l->since_ms);
+	fmt_time(next, sizeof(next), l->next_weekly_ms);
+	if (l->deadline_ms > 0)
+		login_fmt_et(dl, sizeof(dl), l->deadline_ms, 1);
+	return evbuffer_add_printf(out, "<h2>Login</h2>\n<table id=\"login\">"
+	    "<tr><th>state</th><th>since</th><th>attempt</th><th>approve by</th>"
+	    "<th>planned</th><th>next weekly login</th><th>reason</th></tr>\n"
+	    "<tr><td class=\"st %s\">%s</td><td>%s</td><td>%d</td><td>%s%s</td>"
+	    "<td>%s</td><td>%s</td><td class=\"reason\">",
+	    l->state == LOGIN_READY ? "healthy" : l->state == LOGIN_UNKNOWN ?
+	    "unknown" : "unhealthy", login_state_name(l->state), since,
+	    l->attempt, dl, dl[0] ? " ET" : "", l->planned ? "yes" : "no",
+	    next) < 0 || html_put(out, l->reason) < 0 ||
+	    evbuffer_add_printf(out, "</td></tr>\n</table>\n") < 0 ? -1 : 0;
+}
+
 static enum hs_status
 overall(const struct httpd_view *v)
 {
@@ -549,6 +630,8 @@ httpd_page_body(const struct httpd_view *v, int64_t now_ms,
 	if (evbuffer_add_printf(out, "</table>\n") < 0)
 		return -1;
 
+	if (v->login.on && put_login(out, &v->login) < 0)
+		return -1;
 	for (i = 0; i < v->n; i++)
 		if (put_comp(out, &v->comps[i], now_ms) < 0)
 			return -1;

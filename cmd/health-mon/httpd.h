@@ -62,6 +62,20 @@ struct httpd_transition {
 	char reason[HS_REASON_MAX + 1];
 };
 
+/* The gateway's login (login.h) as shown, when health-mon follows it. */
+struct httpd_login {
+	int on;
+	int state;			/* enum login_state */
+	int64_t since_ms;
+	int attempt, max_attempts;	/* the 2FA push under way (0: none) */
+	int64_t deadline_ms;		/* its approval deadline (0: none) */
+	int64_t until_ms;		/* locked_out: the wait's end (0) */
+	int64_t next_weekly_ms;		/* the planned slot (0: none) */
+	int planned, in_reset_window;
+	char reason[256];
+	unsigned long alerts_total;
+};
+
 /* The whole model as shown. comps is borrowed (n entries) and must stay
  * valid while the server runs; the owner may change any field between
  * two turns of the loop. */
@@ -74,6 +88,7 @@ struct httpd_view {
 	/* A ring of the last HTTPD_TRANSITIONS (httpd_view_transition). */
 	struct httpd_transition tr[HTTPD_TRANSITIONS];
 	size_t n_tr, next_tr;
+	struct httpd_login login;
 };
 
 struct httpd_config {
@@ -97,7 +112,9 @@ void httpd_view_transition(struct httpd_view *v, int64_t ts_ms,
 /*
  * GET /healthz: appends the JSON body to out and returns the HTTP status:
  * 200 when every component is healthy (and when there are none), else
- * 503. An unknown component (no verdict yet, e.g. just after start) is
+ * 503 (the login, when on, is shown under "login" and does not count:
+ * the gateway component says whether the API is usable). An unknown
+ * component (no verdict yet, e.g. just after start) is
  * not healthy: 503 until its first result, so a compose healthcheck does
  * not pass before anything was checked. The summary "status" is
  * "unhealthy" when a component is unhealthy, "degraded" when one is

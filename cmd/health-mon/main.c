@@ -41,6 +41,7 @@ struct opts {
 	int stop;
 	const char *config;
 	const char *http;
+	const char *ibc_log;
 	char notify[USOCK_PATH_MAX + 1];
 	int no_notify, once, check_only;
 	const char *log_level_arg, *log_format_arg, *notify_level_arg;
@@ -81,6 +82,8 @@ usage(FILE *f)
 "  --once                 every check once, its lines on stdout; exit 0 when\n"
 "                         all are healthy, 1 otherwise\n"
 "  --http ADDR:PORT       serve /healthz, /metrics and / (loopback)\n"
+"  --ibc-log PATH|-       follow IBC's log (a file, or - for stdin) for the\n"
+"                         gateway's login states (the file's login.ibc_log)\n"
 "  --notify PATH          discord-notify's socket (RUNTIME/notify.sock)\n"
 "  --notify-level LEVEL   alerts at or above LEVEL go there (warning)\n"
 "  --no-notify            send no alerts\n"
@@ -124,6 +127,7 @@ static const struct opt_def optdefs[] = {
 	{ "--config", 0, ARG, opt_ptr, FIELD(config), 0, 0 },
 	{ "--once", 0, NOARG, opt_flag, FIELD(once), 0, 0 },
 	{ "--http", 0, ARG, opt_ptr, FIELD(http), 0, 0 },
+	{ "--ibc-log", 0, ARG, opt_ptr, FIELD(ibc_log), 0, 0 },
 	{ "--notify", 0, ARG, opt_sock, FIELD(notify), 0, 0 },
 	{ "--notify-level", 0, ARG, opt_ptr, FIELD(notify_level_arg), 0, 0 },
 	{ "--no-notify", 0, NOARG, opt_flag, FIELD(no_notify), 0, 0 },
@@ -200,6 +204,15 @@ configure(struct ctx *c)
 		errx(EX_CONFIG, "%s", e.msg);
 	if (c->o.http != NULL)
 		snprintf(c->conf.http, sizeof(c->conf.http), "%s", c->o.http);
+	if (c->o.ibc_log != NULL) {
+		if (c->o.ibc_log[0] == '\0' || strlen(c->o.ibc_log) >=
+		    sizeof(c->conf.login.ibc_log))
+			errx(EX_USAGE, "--ibc-log: a path of 1..%zu bytes, or - "
+			    "for stdin", sizeof(c->conf.login.ibc_log) - 1);
+		snprintf(c->conf.login.ibc_log, sizeof(c->conf.login.ibc_log),
+		    "%s", c->o.ibc_log);
+		c->conf.login.enabled = 1;
+	}
 }
 
 /* ---------- running ---------- */
@@ -281,6 +294,22 @@ open_http(struct ctx *c)
 	    httpd_port(c->http));
 }
 
+/* Alerts to discord-notify: those at --notify-level and above, and the
+ * login's "ready" that resolves login alerts (info, but the person paged
+ * about a 2FA push must hear that it is over). Our own lines are strict
+ * (docs/events.md), so the event's key and value appear exactly so. */
+static void
+notify_sink(void *arg, enum gw_level level, const char *line, size_t len)
+{
+	static const char resolves[] = "\"event\":\"health.login.ready\"";
+	struct ctx *c = arg;
+
+	if (level < c->o.notify_level && memmem(line, len, resolves,
+	    sizeof(resolves) - 1) != NULL)
+		level = c->o.notify_level;
+	evsend_line(c->evs, level, line, len);
+}
+
 static void
 open_modules(struct ctx *c)
 {
@@ -291,7 +320,7 @@ open_modules(struct ctx *c)
 		if ((c->evs = evsend_new(c->base, c->o.notify, c->o.notify_level,
 		    &e)) == NULL)
 			errx(EX_USAGE, "--notify: %s", e.msg);
-		gw_log_set_sink(c->log, evsend_line, c->evs);
+		gw_log_set_sink(c->log, notify_sink, c);
 	}
 	if (!c->o.once && rundir_ensure(rd, sizeof(rd), &e) < 0)
 		errx(EX_CANTCREAT, "%s", e.msg);

@@ -2,7 +2,10 @@
  * monitor: health-mon's core (see monitor.h). Check results come from
  * the checks (their fields are built from untrusted replies and bytes, by
  * the checks); here they only meet the state machines, the alerts, the
- * state file and the restart action.
+ * state file and the restart action. The login component (login.c) is
+ * fed here: the gateway check's verdict, the init check's reading of the
+ * gateway service, and IBC's log (untrusted lines, followed through
+ * lib/linefollow and read by lib/ibclog).
  */
 #include "monitor.h"
 
@@ -20,12 +23,17 @@
 #include "dclient.h"
 #include "hstate.h"
 #include "httpd.h"
+#include "ibclog.h"
+#include "linefollow.h"
+#include "login.h"
 #include "sched.h"
 
 #define COMPONENT "health"
 #define ACTION_TIMEOUT_MS 5000
 #define ACTION_REPLY_MAX (64 * 1024)
 #define TICK_S 5.0		/* reminders are looked at this often */
+#define LOGIN_TICK_MS 1000	/* the login's time-driven alerts */
+#define LOGIN_EMITS 8
 
 struct slot {
 	struct monitor *m;
@@ -55,6 +63,13 @@ struct monitor {
 	int64_t action_times[60];	/* wall ms of the last restarts */
 	size_t n_actions;
 	struct dclient_async *action;
+	/* the login component (conf->login.enabled) */
+	int login_on;
+	struct login login;
+	struct ibclog_tracker ibc;
+	struct login_input lin;
+	struct linefollow *lf;
+	struct event *login_tick;
 };
 
 static void
@@ -192,6 +207,159 @@ maybe_act(struct monitor *m, enum hs_status observed)
 	m->gw_unhealthy_run = 0;
 }
 
+/* ---------- the login ---------- */
+
+static json_t *
+time_or_null(int64_t ms)
+{
+	char buf[32];
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (ms <= 0 || gmtime_r(&t, &tm) == NULL)
+		return json_null();
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_string(buf);
+}
+
+static void
+login_view(struct monitor *m)
+{
+	struct httpd_login *v = &m->view.login;
+	const struct login *l = &m->login;
+
+	v->on = 1;
+	v->state = (int)l->state;
+	v->since_ms = l->since_ms;
+	v->attempt = l->attempt;
+	v->max_attempts = m->conf->login.cfg.max_attempts;
+	v->deadline_ms = l->deadline_ms;
+	v->until_ms = l->until_ms;
+	v->next_weekly_ms = l->next_weekly_ms;
+	v->planned = l->planned;
+	v->in_reset_window = l->in_reset_window;
+	snprintf(v->reason, sizeof(v->reason), "%s", l->reason);
+}
+
+/* One step of the login machine; its records go out as events (the
+ * alerts at warning and above reach discord-notify through the sink). */
+static void
+login_run(struct monitor *m)
+{
+	struct login_emit out[LOGIN_EMITS];
+	const struct login *l = &m->login;
+	size_t i, n;
+
+	if (!m->login_on)
+		return;
+	n = login_step(&m->login, &m->conf->login.cfg, &m->lin, clock_wall_ms(),
+	    out, LOGIN_EMITS);
+	for (i = 0; i < n; i++) {
+		json_t *f = json_pack("{s:s, s:s, s:i, s:i, s:o, s:b, s:s, s:o, "
+		    "s:o, s:b, s:o}", "state", login_state_name(l->state), "prev",
+		    login_state_name(l->prev), "attempt", l->attempt,
+		    "max_attempts", m->conf->login.cfg.max_attempts, "deadline",
+		    time_or_null(l->deadline_ms), "planned", l->planned, "alert",
+		    out[i].alert, "until", time_or_null(l->until_ms), "episode",
+		    time_or_null(l->episode_ms), "in_reset_window",
+		    l->in_reset_window, "next_weekly",
+		    time_or_null(l->next_weekly_ms));
+
+		gw_log_event(m->log, out[i].level, "login", out[i].event, f, "%s",
+		    out[i].msg);
+		if (out[i].level >= GW_WARNING)
+			m->view.login.alerts_total++;
+	}
+	login_view(m);
+}
+
+static void
+on_login_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	login_run(arg);
+}
+
+static void
+on_ibc_line(void *arg, const char *line, size_t len)
+{
+	struct monitor *m = arg;
+	struct ibclog_line d;
+
+	if (ibclog_decode(line, len, &d) == IBCLOG_NONE)
+		return;
+	gw_log_event(m->log, GW_DEBUG, "login", "health.ibc_line",
+	    json_pack("{s:s}", "kind", ibclog_kind_name(d.kind)),
+	    "IBC: %s", ibclog_kind_name(d.kind));
+	if (ibclog_tracker_feed(&m->ibc, &d, clock_wall_ms()))
+		login_run(m);
+}
+
+static void
+on_ibc_eof(void *arg)
+{
+	struct monitor *m = arg;
+
+	gw_log_event(m->log, GW_WARNING, "login", "health.ibc_log",
+	    json_pack("{s:s}", "note", "ended"), "IBC's log on stdin ended: "
+	    "the login is judged from the API alone from now on");
+}
+
+static void
+on_ibc_note(void *arg, const char *msg)
+{
+	struct monitor *m = arg;
+
+	gw_log_event(m->log, GW_WARNING, "login", "health.ibc_log",
+	    json_pack("{s:s}", "note", msg), "IBC's log: %s", msg);
+}
+
+/* The gateway check's verdict, as the login reads it. */
+static void
+login_api(struct monitor *m, const struct check_result *r)
+{
+	const char *v = json_string_value(json_object_get(r->fields,
+	    "verdict"));
+	json_int_t conn = json_integer_value(json_object_get(r->fields,
+	    "connectivity"));
+
+	if (v == NULL)		/* no answer within the deadline */
+		m->lin.api = LOGIN_API_DOWN;
+	else if (strcmp(v, "upstream-down") == 0 ||
+	    (strcmp(v, "ready") == 0 && conn == 2110))
+		m->lin.api = LOGIN_API_UPSTREAM;
+	else if (strcmp(v, "ready") == 0)
+		m->lin.api = LOGIN_API_READY;
+	else
+		m->lin.api = LOGIN_API_DOWN;
+	m->lin.api_at_ms = clock_wall_ms();
+}
+
+/* stack-init's word on the gateway service: a restart is under way while
+ * it is stopping, waiting, starting (a soft restart's readiness wait) or
+ * in backoff; "restarting" (state or a true field) is taken too. */
+static void
+login_init_status(struct monitor *m, const struct check_result *r)
+{
+	const json_t *svcs = json_object_get(r->fields, "services"), *s;
+	size_t i;
+
+	m->lin.restarting = 0;
+	json_array_foreach(svcs, i, s) {
+		const char *name = json_string_value(json_object_get(s, "name"));
+		const char *st = json_string_value(json_object_get(s, "state"));
+
+		if (name == NULL || st == NULL ||
+		    strcmp(name, m->conf->login.cfg.service) != 0)
+			continue;
+		m->lin.restarting = strcmp(st, "starting") == 0 ||
+		    strcmp(st, "stopping") == 0 || strcmp(st, "waiting") == 0 ||
+		    strcmp(st, "backoff") == 0 || strcmp(st, "restarting") == 0 ||
+		    json_is_true(json_object_get(s, "restarting"));
+	}
+}
+
 /* ---------- results ---------- */
 
 static void
@@ -289,6 +457,14 @@ on_result(struct check *c, const struct check_result *r, void *arg)
 	alert(m, s, hs_tick(&s->st, &m->conf->thresholds, clock_wall_ms()), 0);
 	if (check_config_of(s->check)->kind == CHECK_GATEWAY)
 		maybe_act(m, r->status);
+	if (m->login_on && check_config_of(s->check)->kind == CHECK_GATEWAY) {
+		login_api(m, r);
+		login_run(m);
+	} else if (m->login_on && check_config_of(s->check)->kind ==
+	    CHECK_INIT) {
+		login_init_status(m, r);
+		login_run(m);
+	}
 }
 
 static void
@@ -345,10 +521,53 @@ monitor_new(struct event_base *base, struct evdns_base *dns,
 		gw_err_set(err, "out of memory");
 		goto fail;
 	}
+	if (conf->login.enabled) {
+		m->login_on = 1;
+		login_init(&m->login, clock_wall_ms());
+		ibclog_tracker_init(&m->ibc, conf->login.cfg.twofa_window_s);
+		m->lin.ibc = conf->login.ibc_log[0] != '\0' ? &m->ibc : NULL;
+		login_view(m);
+		if ((m->login_tick = event_new(base, -1, EV_PERSIST,
+		    on_login_tick, m)) == NULL) {
+			gw_err_set(err, "out of memory");
+			goto fail;
+		}
+	}
 	return m;
 fail:
 	monitor_free(m);
 	return NULL;
+}
+
+/* Follow IBC's log (a file from its end, or stdin) and step the login
+ * every second. */
+static int
+login_start(struct monitor *m, struct gw_err *err)
+{
+	struct timeval tv = clock_tv_ms(LOGIN_TICK_MS);
+	struct linefollow_config lc;
+
+	if (evtimer_add(m->login_tick, &tv) < 0)
+		return gw_err_set(err, "cannot arm the login timer");
+	if (m->conf->login.ibc_log[0] != '\0') {
+		memset(&lc, 0, sizeof(lc));
+		lc.path = m->conf->login.ibc_log;
+		lc.fd = 0;
+		lc.poll_ms = 250;
+		lc.max_line = 4096;
+		lc.on_line = on_ibc_line;
+		lc.on_eof = on_ibc_eof;
+		lc.on_note = on_ibc_note;
+		lc.arg = m;
+		if ((m->lf = linefollow_new(m->base, &lc, err)) == NULL)
+			return -1;
+		gw_log_event(m->log, GW_INFO, "login", "health.ibc_log",
+		    json_pack("{s:s, s:s}", "note", "following", "path",
+		    lc.path), "following IBC's log: %s", strcmp(lc.path, "-") == 0 ?
+		    "stdin" : lc.path);
+	}
+	login_run(m);
+	return 0;
 }
 
 int
@@ -376,6 +595,8 @@ monitor_start(struct monitor *m, struct gw_err *err)
 	    m->n, m->n == 1 ? "" : "s");
 	if (evtimer_add(m->tick, &tv) < 0)
 		return gw_err_set(err, "cannot arm the reminder timer");
+	if (m->login_on && login_start(m, err) < 0)
+		return -1;
 	for (i = 0; i < m->n; i++)
 		if (check_start(m->slots[i].check, err) < 0)
 			return -1;
@@ -430,6 +651,9 @@ monitor_free(struct monitor *m)
 		dclient_async_free(m->action);
 	if (m->tick != NULL)
 		event_free(m->tick);
+	linefollow_free(m->lf);
+	if (m->login_tick != NULL)
+		event_free(m->login_tick);
 	for (i = 0; i < m->n; i++)
 		check_free(m->slots[i].check);
 	free(m);

@@ -380,7 +380,7 @@ file_login(struct hmconf *c, const json_t *v, struct gw_err *err)
 	if (known(v, "login.", names, err) < 0 ||
 	    str(v, "ibc_log", "login.", c->login.ibc_log,
 	    sizeof(c->login.ibc_log), err) < 0 ||
-	    num(v, "twofa_window", "login.", 10, 3600, &lc->twofa_window_s,
+	    num(v, "twofa_window", "login.", 1, 3600, &lc->twofa_window_s,
 	    err) < 0 ||
 	    inum(v, "max_attempts", "login.", 1, 100, &lc->max_attempts,
 	    err) < 0 ||

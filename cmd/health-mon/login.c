@@ -351,10 +351,11 @@ twofa_alerts(struct login *l, const struct login_config *cfg, int64_t now_ms,
 		l->said_stop = 1;
 		return;
 	}
-	if (l->attempt == l->said_attempt && l->deadline_ms == l->said_deadline_ms)
+	/* per push, not per deadline: IBC's re-login moves the deadline
+	 * before the new push sets its own (lib/ibclog.c) */
+	if (l->attempt == l->said_attempt)
 		return;
 	l->said_attempt = l->attempt;
-	l->said_deadline_ms = l->deadline_ms;
 	login_fmt_et(t, sizeof(t), l->deadline_ms, 1);
 	fmt_span(win, sizeof(win), cfg->twofa_window_s);
 	if (l->state == LOGIN_2FA_RETRYING)
@@ -499,7 +500,7 @@ login_step(struct login *l, const struct login_config *cfg,
     size_t max)
 {
 	const struct ibclog_tracker *ibc = in->ibc;
-	int planned, lead, changed = 0;
+	int planned, lead, changed = 0, attempt_before = l->attempt;
 	enum login_state target;
 	struct step st;
 	size_t i, n = 0, first = 0;
@@ -520,7 +521,6 @@ login_step(struct login *l, const struct login_config *cfg,
 		l->planned = planned;
 		l->announced = 0;
 		l->said_attempt = 0;
-		l->said_deadline_ms = 0;
 		l->said_stop = l->said_cold = 0;
 	} else if (l->episode_ms != 0) {
 		l->planned |= planned;
@@ -552,6 +552,8 @@ login_step(struct login *l, const struct login_config *cfg,
 		if (login_in_window(&cfg->reset[i], now_ms / 1000) == 1)
 			l->in_reset_window = 1;
 	set_reason(l, cfg, in);
+	if (l->attempt != attempt_before && l->attempt > 0)
+		changed = 1;	/* a new push is news, alerted or not */
 
 	/* ready again: resolve what was announced */
 	if (!trouble(target) && target != LOGIN_UNKNOWN && l->episode_ms != 0) {

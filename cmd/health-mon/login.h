@@ -128,7 +128,6 @@ struct login {
 	char reason[256];		/* the state in words */
 	/* said already, so each alert goes once */
 	int said_attempt;		/* the 2FA push last alerted */
-	int64_t said_deadline_ms;
 	int said_stop, said_budget, said_state, said_cold;
 	int said_upstream;		/* 0, 1 warning, 2 critical */
 	int said_competing;		/* 0, 1 warning, 2 critical */

@@ -87,12 +87,38 @@ save_state(struct monitor *m)
 		    "cannot save the state file: %s", e.msg);
 }
 
+/* The login explains the gateway's outage (a restart, a 2FA wait, an
+ * upstream loss, ...): its own alerts say it better, so the gateway
+ * component's are logged at info (not sent) with superseded_by. */
+static int
+login_explains(const struct monitor *m)
+{
+	return m->login_on && m->login.state != LOGIN_UNKNOWN &&
+	    m->login.state != LOGIN_READY && m->login.state != LOGIN_WEEKLY_DUE;
+}
+
 /* An alert for a component: its level and words. */
 static void
 alert(struct monitor *m, struct slot *s, enum hs_alert a, int64_t down_ms)
 {
 	const char *name = s->st.name;
 	int gateway = check_config_of(s->check)->kind == CHECK_GATEWAY;
+	enum gw_level crit = gateway ? GW_CRITICAL : GW_ERROR;
+
+	if (gateway && login_explains(m) && a != HS_ALERT_NONE) {
+		gw_log_event(m->log, GW_INFO, name, a == HS_ALERT_RECOVERED ?
+		    "health.recovered" : a == HS_ALERT_REMINDER ?
+		    "health.still_unhealthy" : a == HS_ALERT_DEGRADED ?
+		    "health.degraded" : "health.unhealthy", json_pack("{s:s, s:s, "
+		    "s:s, s:s}", "component", name, "reason", s->st.reason,
+		    "superseded_by", "login", "login_state",
+		    login_state_name(m->login.state)), "%s %s: %s (the login "
+		    "says why: %s)", name, a == HS_ALERT_RECOVERED ? "recovered" :
+		    hs_status_name(s->st.status), s->st.reason,
+		    login_state_name(m->login.state));
+		save_state(m);
+		return;
+	}
 
 	switch (a) {
 	case HS_ALERT_DEGRADED:
@@ -101,8 +127,7 @@ alert(struct monitor *m, struct slot *s, enum hs_alert a, int64_t down_ms)
 		    s->st.reason), "%s degraded: %s", name, s->st.reason);
 		break;
 	case HS_ALERT_UNHEALTHY:
-		gw_log_event(m->log, gateway ? GW_CRITICAL : GW_ERROR, name,
-		    "health.unhealthy", json_pack("{s:s, s:s}", "component", name,
+		gw_log_event(m->log, crit, name, "health.unhealthy", json_pack("{s:s, s:s}", "component", name,
 		    "reason", s->st.reason), "%s unhealthy: %s", name,
 		    s->st.reason);
 		break;
@@ -113,8 +138,7 @@ alert(struct monitor *m, struct slot *s, enum hs_alert a, int64_t down_ms)
 		    (double)down_ms / 1000.0);
 		break;
 	case HS_ALERT_REMINDER:
-		gw_log_event(m->log, gateway ? GW_CRITICAL : GW_ERROR, name,
-		    "health.still_unhealthy", json_pack("{s:s, s:s, s:f}",
+		gw_log_event(m->log, crit, name, "health.still_unhealthy", json_pack("{s:s, s:s, s:f}",
 		    "component", name, "reason", s->st.reason, "down_s",
 		    (double)(clock_wall_ms() - s->st.down_since_ms) / 1000.0),
 		    "%s still unhealthy: %s", name, s->st.reason);
@@ -448,6 +472,15 @@ on_result(struct check *c, const struct check_result *r, void *arg)
 		}
 		return;
 	}
+	/* the login first: it may explain the gateway's outage */
+	if (m->login_on && check_config_of(s->check)->kind == CHECK_GATEWAY) {
+		login_api(m, r);
+		login_run(m);
+	} else if (m->login_on && check_config_of(s->check)->kind ==
+	    CHECK_INIT) {
+		login_init_status(m, r);
+		login_run(m);
+	}
 	before = s->st.status;
 	a = hs_observe(&s->st, &m->conf->thresholds, r->status, r->reason,
 	    clock_wall_ms(), &down);
@@ -457,14 +490,6 @@ on_result(struct check *c, const struct check_result *r, void *arg)
 	alert(m, s, hs_tick(&s->st, &m->conf->thresholds, clock_wall_ms()), 0);
 	if (check_config_of(s->check)->kind == CHECK_GATEWAY)
 		maybe_act(m, r->status);
-	if (m->login_on && check_config_of(s->check)->kind == CHECK_GATEWAY) {
-		login_api(m, r);
-		login_run(m);
-	} else if (m->login_on && check_config_of(s->check)->kind ==
-	    CHECK_INIT) {
-		login_init_status(m, r);
-		login_run(m);
-	}
 }
 
 static void

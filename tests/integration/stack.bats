@@ -156,35 +156,7 @@ teardown() { stack_teardown; }
 	done
 }
 
-@test "make demo's script runs to the end: ready through the relay, bot-core's gate and dry-run order, the scheduled restart, the alerts it would post" {
-	local ports
-	mapfile -t ports < <(free_port 2)
-	run env DEMO_GATEWAY_PORT="${ports[0]}" DEMO_RELAY_PORT="${ports[1]}" \
-		timeout 150 "$BATS_TEST_DIRNAME/../../mk/demo.sh"
-	echo "$output" | tail -n 60	# shown on failure
-	[ "$status" -eq 0 ]
-	[[ "$output" == *"ready 127.0.0.1:${ports[1]} server=176"* ]]
-	# bot-core with the example strategy: the gate opens, an order it
-	# would place (dry run)
-	[[ "$output" == *"gate.opened: gate open: orders may be placed"* ]]
-	[[ "$output" == *"order.would_place: dry run: would BUY 1 SPY MKT"* ]]
-	[[ "$output" == *"init.restart_completed: gateway: ready again after its scheduled restart"* ]]
-	# through the restart: the session lost, the gate closed, then open
-	# again (bot-core reconnected by itself)
-	local after=${output#*"demo: bot-core through the restart"}
-	[[ "$after" == *"gateway.disconnected:"*"gate.closed: gate closed: not-validated"*"gateway.validated:"*"gate.opened:"* ]]
-	# bot-core ctl status | jq, after the reopening
-	[[ "$after" == *'"gate_open": true'* ]]
-	[[ "$after" == *'"dry_run": true'* ]]
-	[[ "$after" == *'"intents_accepted": '[1-9]* ]]
-	# the dry-run notifier received stack-init's and bot-core's events and
-	# printed embeds (DISCORD_WEBHOOK_URL is set in this test's
-	# environment: ignored)
-	local embeds=${output#*"what discord-notify would have posted"}
-	[[ "$embeds" == *"ℹ️ gateway: ready again after its scheduled restart"* ]]
-	[[ "$embeds" == *"gateway session lost (connection closed by peer)"* ]]
-	[ "${lines[-1]}" = "demo: stopped everything" ]
-}
+# make demo: tests/integration/demo.bats.
 
 # bot-core in the stack (docs/bot-core.md): the real bot core behind the
 # relay, its alerts through the real notifier to the fake webhook.

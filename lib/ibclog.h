@@ -65,13 +65,18 @@ enum ibclog_kind {
 	 * "Login dialog has been invalidated - initiate cold restart" */
 	IBCLOG_COLD_RESTART,
 	/* "Too many failed login attempts" (wait_s = the dialog's "wait M
-	 * minutes & S seconds" when present, else 0) */
-	IBCLOG_LOCKED_OUT,
+	 * minutes & S seconds" when present, else 0). Not IBCLOG_LOCKED_OUT:
+	 * that is the tracker's state below (one name in two enums would not
+	 * compile) */
+	IBCLOG_LOCKOUT,
 	/* "Will re-login at" (after a lock-out wait) */
 	IBCLOG_RELOGIN_SCHEDULED,
-	/* "Existing session detected", "User must choose whether to continue
-	 * with this session", "...end this session and let the other ..."
-	 * (another login with the same user), "Trading Login Handoff" */
+	/* another login with the same user, and this session waits for a
+	 * person or ends: "User must choose whether to continue with this
+	 * session", "...end this session and let the other ...", "could not
+	 * handle 'Existing session detected'", "Trading Login Handoff
+	 * dialog; error" (not the dialog's generic "detected dialog
+	 * entitled" lines, nor "continue this one": IBC keeps this session) */
 	IBCLOG_EXISTING_SESSION,
 	/* "Login failed" dialog, "Unrecognized Username or Password",
 	 * "Login error message:" (not the soft-token case) */
@@ -82,7 +87,7 @@ enum ibclog_kind {
 struct ibclog_line {
 	enum ibclog_kind kind;
 	int attempt;		/* IBCLOG_LOGIN_ATTEMPT: N; else 0 */
-	long wait_s;		/* IBCLOG_LOCKED_OUT: the wait, else 0 */
+	long wait_s;		/* IBCLOG_LOCKOUT: the wait in s, else 0 */
 };
 
 /*
@@ -105,15 +110,18 @@ const char *ibclog_kind_name(enum ibclog_kind k);
  *                 deadline_ms = since + 2FA window (IBKR's ~180 s)
  *   STUCK         2FA timed out and IBC will not re-login (or exited
  *                 after 2FA): nothing happens until someone acts
- *   LOCKED_OUT    too many failed logins: until_ms = since + wait
+ *   LOCKED_OUT    too many failed logins: deadline_ms = since + wait
+ *                 (0: the wait is unknown)
  *   COMPETING     another session with the same user was detected
  *
- * attempts counts 2FA pushes since the last completed login (a
- * TWOFA_RELOGIN or TWOFA_STARTED after a timeout is attempt N+1);
+ * attempts counts 2FA pushes since the last completed login: it grows by
+ * one on each TWOFA_STARTED that begins a new push (outside AWAITING_2FA,
+ * or the first after a TWOFA_RELOGIN / LOGIN_ATTEMPT inside it), so a
+ * re-login after a timeout and its new push count once (attempt N+1);
  * expected is set by the caller for a planned login (weekly slot or an
  * operator's `ctl login`) and cleared by LOGIN_COMPLETED; cold is set by
- * TOKEN_EXPIRED / COLD_RESTART / AUTORESTART_MISSING and cleared by
- * LOGIN_COMPLETED (this login needs the second factor).
+ * TOKEN_EXPIRED / COLD_RESTART / AUTORESTART_MISSING / SESSION_START
+ * and cleared by LOGIN_COMPLETED (this login needs the second factor).
  */
 enum ibclog_state {
 	IBCLOG_IDLE = 0,
@@ -134,6 +142,8 @@ struct ibclog_tracker {
 	int expected;		/* the caller planned this login */
 	int64_t completed_ms;	/* the last LOGIN_COMPLETED, 0: never */
 	double twofa_window_s;	/* approval window (180) */
+	int repush;		/* AWAITING_2FA: a re-login is under way, the
+				 * next TWOFA_STARTED is a new push */
 };
 
 /* A tracker in IDLE with a 2FA window of twofa_window_s seconds (<= 0:
@@ -141,8 +151,9 @@ struct ibclog_tracker {
 void ibclog_tracker_init(struct ibclog_tracker *t, double twofa_window_s);
 
 /*
- * Feed one decoded line seen at now_ms. Returns 1 when the state (or the
- * attempt count) changed, else 0. IBCLOG_NONE changes nothing.
+ * Feed one decoded line seen at now_ms. Returns 1 when the state, the
+ * attempt count, cold or deadline_ms changed, else 0. IBCLOG_NONE changes
+ * nothing. The transition table is in lib/ibclog.c's opening comment.
  */
 int ibclog_tracker_feed(struct ibclog_tracker *t, const struct ibclog_line *l,
     int64_t now_ms);
@@ -151,7 +162,7 @@ int ibclog_tracker_feed(struct ibclog_tracker *t, const struct ibclog_line *l,
 void ibclog_tracker_expect(struct ibclog_tracker *t, int64_t now_ms);
 
 /* A login is pending: the gateway must not be restarted or killed
- * (AWAITING_2FA, or LOCKED_OUT before until_ms). */
+ * (AWAITING_2FA, or LOCKED_OUT before deadline_ms). */
 int ibclog_tracker_pending(const struct ibclog_tracker *t, int64_t now_ms);
 
 /* "idle", "logging_in", "awaiting_2fa", "stuck", "locked_out", "competing". */

@@ -822,7 +822,7 @@ super_ctl(struct super *s, const char *verb, const char *name,
 	if (strcmp(verb, "restart") == 0 && login_pending(r)) {
 		char t[256];
 
-		login_pending_text(r, t, sizeof(t));
+		login_pending_text(r, "", t, sizeof(t));
 		return gw_err_set(err, "service '%s': a login is pending, %s: not "
 		    "restarting; approve it, or 'stack-init ctl login %s --force' "
 		    "for a fresh push", name, t, name);
@@ -941,7 +941,7 @@ super_login(struct super *s, const char *name, int force, struct gw_err *err)
 	if (login_pending(r) && !force) {
 		json_t *f = json_pack("{s:s}", "reason", "pending");
 
-		login_pending_text(r, t, sizeof(t));
+		login_pending_text(r, "", t, sizeof(t));
 		super_log(r, GW_INFO, "init.login_refused", f, "ctl login "
 		    "refused: a login is pending, %s", t);
 		gw_err_set(err, "service '%s': a login is pending, %s; approve "

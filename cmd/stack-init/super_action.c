@@ -340,7 +340,7 @@ action_login(struct run *r, enum trigger trig, int force)
 		/* that login is this one: say it is planned, send no push */
 		r->login_action = 0;
 		ibclog_tracker_expect(&r->login, clock_mono_ms());
-		login_pending_text(r, t, sizeof(t));
+		login_pending_text(r, "", t, sizeof(t));
 		super_log(r, GW_WARNING, "init.login_started", json_pack("{s:s, "
 		    "s:s, s:b, s:b}", "trigger", super_trig_names[trig], "method",
 		    method, "planned", 1, "skipped", 1), "planned login: a login is "

@@ -214,7 +214,7 @@ svccheck_exit(struct run *r, int status)
 
 		super_describe_status(status, d, sizeof(d));
 		if (pending)	/* not a fault: the login waits for a person */
-			login_pending_text(r, t, sizeof(t));
+			login_pending_text(r, "", t, sizeof(t));
 		r->warned_unready = 1;
 		super_log(r, pending ? GW_WARNING : GW_ERROR, "init.not_ready",
 		    json_pack("{s:f, s:b}", "waited_s", waited, "login_pending",

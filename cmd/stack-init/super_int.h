@@ -265,9 +265,10 @@ void login_close(struct run *r);	/* NULL-safe parts */
 void login_line(struct run *r, const char *line, size_t len);
 /* 1 while r's login is pending (never without ibc_log). */
 int login_pending(const struct run *r);
-/* "waiting for the second factor on the operator's phone (attempt 1,
- * approve by 14:03:05)", "locked out ... (until 14:20:00)". */
-void login_pending_text(const struct run *r, char *buf, size_t sz);
+/* "waiting for the second factor on the operator's phone<mid> (attempt
+ * 1, approve by 14:03:05)", "locked out ...<mid> (until 14:20:00)". */
+void login_pending_text(const struct run *r, const char *mid, char *buf,
+    size_t sz);
 /* An automatic restart of r (what: "scheduled restart") is due: 1 when a
  * login is pending and it must not happen (init.login_pending said so). */
 int login_blocks(struct run *r, const char *what, enum trigger trig);

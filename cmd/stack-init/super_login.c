@@ -74,20 +74,22 @@ login_fields(const struct run *r)
 }
 
 void
-login_pending_text(const struct run *r, char *buf, size_t sz)
+login_pending_text(const struct run *r, const char *mid, char *buf,
+    size_t sz)
 {
 	const struct ibclog_tracker *t = &r->login;
 	char at[32];
 
 	at_clock(at, sizeof(at), t->deadline_ms);
 	if (t->state == IBCLOG_LOCKED_OUT)
-		snprintf(buf, sz, "locked out after too many failed logins "
-		    "(until %s)", at);
+		snprintf(buf, sz, "locked out after too many failed logins%s "
+		    "(until %s)", mid, at);
 	else
 		snprintf(buf, sz, "waiting for the second factor on the "
-		    "operator's phone (attempt %d, %s %s)", t->attempts > 0 ?
-		    t->attempts : 1, clock_mono_ms() < t->deadline_ms ?
-		    "approve by" : "its approval window ended at", at);
+		    "operator's phone%s (attempt %d, %s %s)", mid,
+		    t->attempts > 0 ? t->attempts : 1, clock_mono_ms() <
+		    t->deadline_ms ? "approve by" : "its approval window ended at",
+		    at);
 }
 
 /* Pending or not, reminders, the end of a lock-out: the timer is armed
@@ -206,9 +208,8 @@ login_on_timer(evutil_socket_t fd, short what, void *arg)
 
 		if (f != NULL)
 			json_object_set_new(f, "suppressed", json_string("reminder"));
-		login_pending_text(r, text, sizeof(text));
-		super_log(r, GW_WARNING, "init.login_pending", f, "%s; not "
-		    "restarting", text);
+		login_pending_text(r, "; not restarting", text, sizeof(text));
+		super_log(r, GW_WARNING, "init.login_pending", f, "%s", text);
 		r->next_remind_ms = now + (int64_t)(r->svc->login.remind_s * 1000);
 	}
 	if (!login_pending(r) && r->login_was_pending &&
@@ -236,9 +237,9 @@ login_blocks(struct run *r, const char *what, enum trigger trig)
 		json_object_set_new(f, "suppressed", json_string(what));
 		json_object_set_new(f, "trigger", json_string(super_trig_names[trig]));
 	}
-	login_pending_text(r, text, sizeof(text));
-	super_log(r, GW_WARNING, "init.login_pending", f, "%s skipped: %s; not "
-	    "restarting", what, text);
+	login_pending_text(r, "; not restarting", text, sizeof(text));
+	super_log(r, GW_WARNING, "init.login_pending", f, "%s skipped: %s",
+	    what, text);
 	return 1;
 }
 
@@ -252,7 +253,7 @@ login_hold_deadline(struct run *r)
 		return 0;
 	if ((f = login_fields(r)) != NULL)
 		json_object_set_new(f, "suppressed", json_string("ready_after_restart"));
-	login_pending_text(r, text, sizeof(text));
+	login_pending_text(r, "", text, sizeof(text));
 	super_log(r, GW_WARNING, "init.login_pending", f, "%s; the "
 	    "ready_after_restart deadline (%.0f s) starts over once the login "
 	    "no longer waits", text, r->svc->ready_after_restart_s);

@@ -9,12 +9,12 @@
  * replaced by another (rotated: a new inode at the path) is reopened and
  * read from its start after the old one's remainder; a missing file is
  * waited for (no error: the gateway may not have started yet). A file that
- * exists when following starts is read from its END (old lines are history,
- * not news) unless from_start is set.
+ * exists when following starts (at linefollow_new) is read from its END as
+ * it was then (old lines are history, not news) unless from_start is set.
  *
  * "-" or a pipe fd is read as it becomes readable, until EOF (then
  * on_eof). Input is untrusted: a line longer than max_line bytes is cut
- * into max_line-sized pieces, each delivered, and on_error is told once
+ * into max_line-sized pieces, each delivered, and on_note is told once
  * per overlong line. NUL bytes are delivered as they are (len counts them).
  */
 #ifndef GW_LINEFOLLOW_H

@@ -5,29 +5,37 @@
 # pending, reminds instead, caps its cold relaunches, holds them during a
 # lock-out, and logs in on request (ctl login) or on schedule (IBC STOP for
 # an external one). The gateway is a small script printing IBC's lines as
-# IBC 3.24.1 writes them. Loopback only; every wait is a deadline on an
-# event.
+# IBC 3.24.1 writes them (tests/integration/ibclog.bash, the fake IBC
+# log writer, also used for the external gateway's file). Loopback only;
+# every wait is a deadline on an event.
 
 bats_require_minimum_version 1.5.0
 load init
+load ibclog
 
-# ibc_line TEXT...: one line as IBC writes it ("yyyy-MM-dd HH:mm:ss:SSS IBC: ").
-ibc_line() { printf '%s IBC: %s\n' "$(date '+%Y-%m-%d %H:%M:%S:000')" "$*"; }
+# gw_head: the start of a gateway script ($T/gw.sh, run by bash): IBC's
+# lines through ibclog.bash to its stdout, each start counted in $T/starts.
+gw_head() {
+	cat <<-SH
+	. "$BATS_TEST_DIRNAME/ibclog.bash"
+	out=/dev/stdout
+	echo start >>"$T/starts"
+	SH
+}
 
 # gateway_script: $T/gw.sh, a gateway that starts a fresh session, waits
 # for the second factor until $T/approved exists, then logs in and runs.
 # Each start appends a line to $T/starts.
 gateway_script() {
-	cat >"$T/gw.sh" <<-SH
-	ibc() { printf '%s IBC: %s\n' "\$(date '+%Y-%m-%d %H:%M:%S:000')" "\$*"; }
-	echo start >>"$T/starts"
-	ibc "Starting session: will exit if login dialog is not displayed within 60 seconds"
-	ibc "Login attempt: 1"
-	ibc "Second Factor Authentication initiated"
+	{ gw_head; cat <<-SH
+	ibclog_session_cold \$out
+	ibclog_login_attempt \$out 1
+	ibclog_2fa_begin \$out
 	while [ ! -f "$T/approved" ]; do sleep 0.05; done
-	ibc "Login has completed"
+	ibclog_2fa_approve \$out
 	exec sleep 600
 	SH
+	} >"$T/gw.sh"
 }
 
 # count REGEX: lines of the log matching REGEX.
@@ -56,7 +64,7 @@ at_in() { date -u -d "@$(( $(date +%s) + $1 ))" +%H:%M:%S; }
 @test "while the second factor is awaited: no restart (start period, schedule, ctl restart), reminders; after the login, normal behaviour" {
 	gateway_script
 	start_init '{"services": [
-	  {"name": "gateway", "argv": ["sh", "'"$T"'/gw.sh"], "restart": "always", "backoff": 0,
+	  {"name": "gateway", "argv": ["bash", "'"$T"'/gw.sh"], "restart": "always", "backoff": 0,
 	   "ready": {"argv": ["test", "-f", "'"$T"'/approved"], "interval": 0.2, "start_period": 1},
 	   "schedule": [{"at": "'"$(at_in 3)"'", "tz": "UTC", "action": "restart"}],
 	   "ibc_log": true, "login": {"remind": 1}}]}'
@@ -89,20 +97,21 @@ at_in() { date -u -d "@$(( $(date +%s) + $1 ))" +%H:%M:%S; }
 }
 
 @test "health restart and ready_after_restart wait for a pending login" {
-	cat >"$T/gw.sh" <<-SH
-	ibc() { printf '%s IBC: %s\n' "\$(date '+%Y-%m-%d %H:%M:%S:000')" "\$*"; }
-	echo start >>"$T/starts"
-	ibc "Login has completed"
+	{ gw_head; cat <<-SH
+	ibclog_session_restart \$out
+	ibclog_login_completed \$out
 	touch "$T/up"
 	while [ ! -f "$T/weekly" ]; do sleep 0.05; done
 	rm -f "$T/up"
-	ibc "Login failed - Soft token=0 received instead of expected permanent for ndc1.ibllc.com:4001 (SSL)"
-	ibc "Cold restart in progress"
-	ibc "Second Factor Authentication initiated"
+	ibclog_token_expired \$out
+	ibclog_session_cold \$out
+	ibclog_login_attempt \$out 1
+	ibclog_2fa_begin \$out
 	exec sleep 600
 	SH
+	} >"$T/gw.sh"
 	start_init '{"services": [
-	  {"name": "gateway", "argv": ["sh", "'"$T"'/gw.sh"], "restart": "always", "backoff": 0,
+	  {"name": "gateway", "argv": ["bash", "'"$T"'/gw.sh"], "restart": "always", "backoff": 0,
 	   "ready": {"argv": ["test", "-f", "'"$T"'/up"], "interval": 0.2},
 	   "health": {"interval": 0.2, "retries": 2, "action": "restart"},
 	   "ready_after_restart": 1,
@@ -124,15 +133,14 @@ at_in() { date -u -d "@$(( $(date +%s) + $1 ))" +%H:%M:%S; }
 }
 
 @test "cold relaunches are capped per hour; ctl login resumes over the cap" {
-	cat >"$T/gw.sh" <<-SH
-	ibc() { printf '%s IBC: %s\n' "\$(date '+%Y-%m-%d %H:%M:%S:000')" "\$*"; }
-	echo start >>"$T/starts"
-	ibc "Starting session: will exit if login dialog is not displayed within 60 seconds"
-	ibc "Login failed - Soft token=0 received instead of expected permanent for ndc1.ibllc.com:4001 (SSL)"
+	{ gw_head; cat <<-SH
+	ibclog_session_restart \$out
+	ibclog_token_expired \$out
 	exit 1
 	SH
+	} >"$T/gw.sh"
 	start_init '{"services": [
-	  {"name": "gateway", "argv": ["sh", "'"$T"'/gw.sh"], "restart": "always", "backoff": 0,
+	  {"name": "gateway", "argv": ["bash", "'"$T"'/gw.sh"], "restart": "always", "backoff": 0,
 	   "crash_loop": {"failures": 100},
 	   "ibc_log": true, "login": {"max_cold_per_hour": 2}}]}'
 	wait_for_line "$LOG" '"level":"critical".*"event":"init\.cold_relaunch_capped"' 10
@@ -156,18 +164,19 @@ at_in() { date -u -d "@$(( $(date +%s) + $1 ))" +%H:%M:%S; }
 }
 
 @test "a lock-out holds the relaunch until its wait has passed" {
-	cat >"$T/gw.sh" <<-SH
-	ibc() { printf '%s IBC: %s\n' "\$(date '+%Y-%m-%d %H:%M:%S:000')" "\$*"; }
-	echo start >>"$T/starts"
+	{ gw_head; cat <<-SH
 	if [ "\$(wc -l <"$T/starts")" -eq 1 ]; then
-		ibc "Too many failed login attempts. Please wait 0 minutes & 3 seconds before attempting to login again."
+		ibclog_login_attempt \$out 1
+		ibclog_lockout \$out 0 3 2
 		exit 1
 	fi
-	ibc "Login has completed"
+	ibclog_login_attempt \$out 2
+	ibclog_login_completed \$out
 	exec sleep 600
 	SH
+	} >"$T/gw.sh"
 	start_init '{"services": [
-	  {"name": "gateway", "argv": ["sh", "'"$T"'/gw.sh"], "restart": "always", "backoff": 0,
+	  {"name": "gateway", "argv": ["bash", "'"$T"'/gw.sh"], "restart": "always", "backoff": 0,
 	   "ibc_log": true}]}'
 	wait_for_line "$LOG" '"level":"warning".*"event":"init\.locked_out".*not relaunching until [0-9:]{8}' 10
 	svc_is gateway '.state == "held" and .login.hold == "locked_out" and .login.pending == true and (.login.locked_until | test("Z$"))'
@@ -188,7 +197,7 @@ at_in() { date -u -d "@$(( $(date +%s) + $1 ))" +%H:%M:%S; }
 @test "ctl login: refused while the second factor is awaited (exit 75), accepted with --force" {
 	gateway_script
 	start_init '{"services": [
-	  {"name": "gateway", "argv": ["sh", "'"$T"'/gw.sh"], "restart": "always", "backoff": 0,
+	  {"name": "gateway", "argv": ["bash", "'"$T"'/gw.sh"], "restart": "always", "backoff": 0,
 	   "ready": {"argv": ["test", "-f", "'"$T"'/approved"], "interval": 0.2},
 	   "ibc_log": true},
 	  {"name": "plain", "argv": ["sleep", "600"]}]}'
@@ -227,14 +236,15 @@ at_in() { date -u -d "@$(( $(date +%s) + $1 ))" +%H:%M:%S; }
 	wait_for_line "$LOG" '"event":"init\.ibc_log".*following' 5
 	# the container starts writing its log after stack-init started
 	mkdir "$T/ibc-log"
-	{ ibc_line "Starting session: will exit if login dialog is not displayed within 60 seconds"
-	  ibc_line "Second Factor Authentication initiated"; } >>"$T/ibc-log/ibc.log"
+	ibclog_session_cold "$T/ibc-log/ibc.log"
+	ibclog_login_attempt "$T/ibc-log/ibc.log" 1
+	ibclog_2fa_begin "$T/ibc-log/ibc.log"
 	wait_for_line "$LOG" '"event":"init\.login_state".*"state":"awaiting_2fa"' 10
 	svc_is gateway '.login.state == "awaiting_2fa" and .login.pending == true'
 	run -1 stack-init ctl restart gateway
 	[[ "$output" == *"a login is pending"* ]]
 	[ ! -s "$T/ibc.log" ]
-	ibc_line "Login has completed" >>"$T/ibc-log/ibc.log"
+	ibclog_2fa_approve "$T/ibc-log/ibc.log"
 	wait_for_line "$LOG" '"event":"init\.login_state".*logged in' 10
 	# Sunday's planned login, now: STOP, not RESTART
 	stop_pid "$INIT_PID"
@@ -250,7 +260,8 @@ at_in() { date -u -d "@$(( $(date +%s) + $1 ))" +%H:%M:%S; }
 	[ "$(cat "$T/ibc.log")" = "STOP" ]
 	svc_is gateway '.login.expected == true'
 	# the container comes back and logs in: planned, as the event says
-	{ ibc_line "Starting session: will exit if login dialog is not displayed within 60 seconds"
-	  ibc_line "Second Factor Authentication initiated"; } >>"$T/ibc-log/ibc.log"
+	ibclog_session_cold "$T/ibc-log/ibc.log"
+	ibclog_login_attempt "$T/ibc-log/ibc.log" 1
+	ibclog_2fa_begin "$T/ibc-log/ibc.log"
 	wait_for_line "$LOG" '"event":"init\.login_state".*a planned login.*"state":"awaiting_2fa"' 10
 }

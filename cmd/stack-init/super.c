@@ -844,6 +844,19 @@ super_ctl(struct super *s, const char *verb, const char *name,
 		}
 		return 0;
 	}
+	if (strcmp(verb, "start") == 0 && r->pid <= 0 &&
+	    (r->login_hold == LOGIN_HOLD_CAP || r->login_hold == LOGIN_HOLD_LOCKED)) {
+		char t[256];
+
+		if (r->login_hold == LOGIN_HOLD_LOCKED) {
+			login_pending_text(r, "", t, sizeof(t));
+			return gw_err_set(err, "service '%s' is held: %s; 'stack-init "
+			    "ctl login %s --force' relaunches it now", name, t, name);
+		}
+		return gw_err_set(err, "service '%s' is held: its cold relaunches "
+		    "reached login.max_cold_per_hour; 'stack-init ctl login %s' "
+		    "relaunches it", name, name);
+	}
 	if (strcmp(verb, "start") == 0 || strcmp(verb, "restart") == 0) {
 		r->by_ctl = 0;
 		if (strcmp(verb, "start") == 0 && r->paused) {

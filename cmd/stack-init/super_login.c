@@ -370,7 +370,7 @@ on_follow_note(void *arg, const char *msg)
 	struct run *r = arg;
 
 	super_log(r, GW_WARNING, "init.ibc_log", json_pack("{s:s}", "path",
-	    r->svc->login.path), "IBC's log %s: %s", r->svc->login.path, msg);
+	    r->svc->login.path), "IBC's log: %s", msg);
 }
 
 int

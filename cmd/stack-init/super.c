@@ -368,11 +368,11 @@ super_try_start(struct super *s)
 					svccheck_start(r);
 				else
 					run_set_ready(r);
-			} else if (r->login_hold == LOGIN_HOLD_CAP ||
-			    r->login_hold == LOGIN_HOLD_LOCKED) {
+			} else if (r->login_hold == RELAUNCH_HOLD_CAP ||
+			    r->login_hold == RELAUNCH_HOLD_LOCKED) {
 				continue;	/* released by ctl login, the
 						 * end of the lock-out */
-			} else if (!r->have_exit || !login_relaunch_held(r)) {
+			} else if (!r->have_exit || !svclogin_relaunch_held(r)) {
 				spawn_service(r);	/* a first start is
 							 * never held */
 			}
@@ -448,7 +448,7 @@ on_service_exit(struct run *r, int status)
 	r->pid = 0;
 	r->paused = 0;
 	r->have_exit = 1;
-	login_process_exit(r);
+	svclogin_process_exit(r);
 	r->last_status = status;
 	svccheck_stop(r);
 	if (r->notify_ev != NULL) {
@@ -644,7 +644,7 @@ run_free(struct run *r)
 	output_close(&r->act_out);
 	output_close(&r->act_err);
 	action_cancel(r);
-	login_close(r);
+	svclogin_close(r);
 	free(r);
 }
 
@@ -677,7 +677,7 @@ run_new(struct super *s, const struct svc *svc, int idx)
 			break;
 	if (!r->timer || !r->check_timer || !r->check_deadline ||
 	    !r->ready_deadline || !r->action_deadline || j < svc->n_schedule ||
-	    login_open(r) < 0) {
+	    svclogin_open(r) < 0) {
 		run_free(r);
 		return NULL;
 	}
@@ -768,7 +768,7 @@ super_start(struct super *s)
 static void
 restart_run(struct run *r, enum trigger why, const struct run *by)
 {
-	if (why == TRIG_FOLLOW && login_blocks(r, "restart following its "
+	if (why == TRIG_FOLLOW && svclogin_blocks(r, "restart following its "
 	    "leader", why))
 		return;
 	r->n_fails = 0;
@@ -819,10 +819,10 @@ super_ctl(struct super *s, const char *verb, const char *name,
 	if (r->svc->external && strcmp(verb, "restart") != 0)
 		return gw_err_set(err, "service '%s' is external: only restart "
 		    "(its restart action) applies", name);
-	if (strcmp(verb, "restart") == 0 && login_pending(r)) {
+	if (strcmp(verb, "restart") == 0 && svclogin_pending(r)) {
 		char t[256];
 
-		login_pending_text(r, "", t, sizeof(t));
+		svclogin_pending_text(r, "", t, sizeof(t));
 		return gw_err_set(err, "service '%s': a login is pending, %s: not "
 		    "restarting; approve it, or 'stack-init ctl login %s --force' "
 		    "for a fresh push", name, t, name);
@@ -830,7 +830,7 @@ super_ctl(struct super *s, const char *verb, const char *name,
 	if (strcmp(verb, "stop") == 0) {
 		r->by_ctl = 1;
 		r->want_restart = 0;
-		r->login_hold = LOGIN_GO;	/* stopped: nothing held back */
+		r->login_hold = RELAUNCH_GO;	/* stopped: nothing held back */
 		/* stopped on purpose: no "not ready after restart" alert; its
 		 * followers stay paused or held until it is ready again */
 		evtimer_del(r->ready_deadline);
@@ -845,11 +845,11 @@ super_ctl(struct super *s, const char *verb, const char *name,
 		return 0;
 	}
 	if (strcmp(verb, "start") == 0 && r->pid <= 0 &&
-	    (r->login_hold == LOGIN_HOLD_CAP || r->login_hold == LOGIN_HOLD_LOCKED)) {
+	    (r->login_hold == RELAUNCH_HOLD_CAP || r->login_hold == RELAUNCH_HOLD_LOCKED)) {
 		char t[256];
 
-		if (r->login_hold == LOGIN_HOLD_LOCKED) {
-			login_pending_text(r, "", t, sizeof(t));
+		if (r->login_hold == RELAUNCH_HOLD_LOCKED) {
+			svclogin_pending_text(r, "", t, sizeof(t));
 			return gw_err_set(err, "service '%s' is held: %s; 'stack-init "
 			    "ctl login %s --force' relaunches it now", name, t, name);
 		}
@@ -908,7 +908,7 @@ super_status(const struct super *s)
 		}
 		json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:i, s:o, s:b, s:b, s:o}",
 		    "name", r->svc->name, "state", r->paused ? "paused" :
-		    (r->held || r->login_hold != LOGIN_GO) && r->pid <= 0 ? "held" :
+		    (r->held || r->login_hold != RELAUNCH_GO) && r->pid <= 0 ? "held" :
 		    st_names[r->st],
 		    "pid", r->pid > 0 ? json_integer(r->pid) : json_null(),
 		    "uptime_s", r->pid > 0 ? json_real(now - r->started) : json_null(),
@@ -916,7 +916,7 @@ super_status(const struct super *s)
 		    "last_exit", r->have_exit ? super_status_json(r->last_status) : json_null(),
 		    "ready", r->st == ST_READY, "external", r->svc->external,
 		    "next_restart", next);
-		json_t *login = login_status(r);
+		json_t *login = svclogin_status(r);
 
 		if (o != NULL && login != NULL)
 			json_object_set_new(o, "login", login);
@@ -951,10 +951,10 @@ super_login(struct super *s, const char *name, int force, struct gw_err *err)
 		return gw_err_set(err, "service '%s' is external and its "
 		    "restart_action is not ibc: stack-init cannot make it log in "
 		    "again (that takes IBC STOP)", name);
-	if (login_pending(r) && !force) {
+	if (svclogin_pending(r) && !force) {
 		json_t *f = json_pack("{s:s}", "reason", "pending");
 
-		login_pending_text(r, "", t, sizeof(t));
+		svclogin_pending_text(r, "", t, sizeof(t));
 		super_log(r, GW_INFO, "init.login_refused", f, "ctl login "
 		    "refused: a login is pending, %s", t);
 		gw_err_set(err, "service '%s': a login is pending, %s; approve "

@@ -64,7 +64,7 @@ action_on_ready_deadline(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (!r->awaiting_ready_after_restart || login_hold_deadline(r))
+	if (!r->awaiting_ready_after_restart || svclogin_hold_deadline(r))
 		return;	/* (held: armed again once the login no longer waits) */
 	super_log(r, GW_CRITICAL, "init.not_ready_after_restart", json_pack("{s:f, s:s}",
 	    "deadline_s", r->svc->ready_after_restart_s, "trigger",
@@ -283,7 +283,7 @@ action_restart(struct run *r, enum trigger trig)
 	}
 	/* a restart now would send a new push and void the approval in
 	 * progress: not while a login is pending */
-	if (login_blocks(r, trig == TRIG_SCHEDULE ? "scheduled restart" :
+	if (svclogin_blocks(r, trig == TRIG_SCHEDULE ? "scheduled restart" :
 	    trig == TRIG_HEALTH ? "restart after failed health checks" :
 	    trig == TRIG_FOLLOW ? "restart following its leader" :
 	    "restart requested by ctl", trig))
@@ -336,11 +336,11 @@ action_login(struct run *r, enum trigger trig, int force)
 		    "with ctl", planned ? "planned login" : "login");
 		return;
 	}
-	if (planned && login_pending(r)) {
+	if (planned && svclogin_pending(r)) {
 		/* that login is this one: say it is planned, send no push */
 		r->login_action = 0;
 		ibclog_tracker_expect(&r->login, clock_mono_ms());
-		login_pending_text(r, "", t, sizeof(t));
+		svclogin_pending_text(r, "", t, sizeof(t));
 		super_log(r, GW_WARNING, "init.login_started", json_pack("{s:s, "
 		    "s:s, s:b, s:b}", "trigger", super_trig_names[trig], "method",
 		    method, "planned", 1, "skipped", 1), "planned login: a login is "
@@ -359,7 +359,7 @@ action_login(struct run *r, enum trigger trig, int force)
 	ibclog_tracker_expect(&r->login, clock_mono_ms());
 	r->trigger = trig;
 	r->login_force = force;
-	r->login_hold = LOGIN_GO;
+	r->login_hold = RELAUNCH_GO;
 	super_log(r, planned ? GW_WARNING : GW_INFO, "init.login_started",
 	    json_pack("{s:s, s:s, s:b, s:b}", "trigger", super_trig_names[trig],
 	    "method", method, "planned", planned, "forced", force >= 2),

@@ -12,7 +12,7 @@
  *    instead, and the ready_after_restart alert waits for the login;
  *  - a relaunch of the process while the login needs the second factor is
  *    a cold relaunch: at most max_cold_per_hour per rolling hour, none
- *    during a lock-out (login.c decides, this file acts and tells).
+ *    during a lock-out (relaunch.c decides, this file acts and tells).
  *
  * Inputs: IBC's log lines (untrusted bytes: only lib/ibclog's pure decoder
  * looks at them, never printed from here) and the validated configuration.
@@ -32,7 +32,7 @@ has_login(const struct run *r)
 }
 
 int
-login_pending(const struct run *r)
+svclogin_pending(const struct run *r)
 {
 	return has_login(r) && ibclog_tracker_pending(&r->login,
 	    clock_mono_ms());
@@ -42,7 +42,7 @@ login_pending(const struct run *r)
 static void
 at_clock(char *buf, size_t sz, int64_t at_ms)
 {
-	login_clock(buf, sz, at_ms, clock_mono_ms(), clock_wall_ms(), 0);
+	relaunch_clock(buf, sz, at_ms, clock_mono_ms(), clock_wall_ms(), 0);
 }
 
 static json_t *
@@ -52,19 +52,19 @@ at_json(int64_t at_ms)
 
 	if (at_ms <= 0)
 		return json_null();
-	login_rfc3339(b, sizeof(b), at_ms, clock_mono_ms(), clock_wall_ms());
+	relaunch_rfc3339(b, sizeof(b), at_ms, clock_mono_ms(), clock_wall_ms());
 	return json_string(b);
 }
 
 /* The login's fields for events and status: state, attempts, cold,
  * expected, pending, approve_by / locked_until. */
 static json_t *
-login_fields(const struct run *r)
+svclogin_fields(const struct run *r)
 {
 	const struct ibclog_tracker *t = &r->login;
 	json_t *o = json_pack("{s:s, s:i, s:b, s:b, s:b}", "state",
 	    ibclog_state_name(t->state), "attempts", t->attempts, "cold", t->cold,
-	    "expected", t->expected, "pending", login_pending(r));
+	    "expected", t->expected, "pending", svclogin_pending(r));
 
 	if (o != NULL && t->state == IBCLOG_AWAITING_2FA)
 		json_object_set_new(o, "approve_by", at_json(t->deadline_ms));
@@ -74,7 +74,7 @@ login_fields(const struct run *r)
 }
 
 void
-login_pending_text(const struct run *r, const char *mid, char *buf,
+svclogin_pending_text(const struct run *r, const char *mid, char *buf,
     size_t sz)
 {
 	const struct ibclog_tracker *t = &r->login;
@@ -97,7 +97,7 @@ login_pending_text(const struct run *r, const char *mid, char *buf,
  * Returns 1 when a held relaunch may be released (done from the timer,
  * never from inside an output callback). */
 static void
-login_sync(struct run *r)
+svclogin_sync(struct run *r)
 {
 	int64_t now = clock_mono_ms();
 	const struct ibclog_tracker *t = &r->login;
@@ -122,7 +122,7 @@ login_sync(struct run *r)
 		if (d < 0 || e < d)
 			d = e;
 	}
-	if (r->login_hold == LOGIN_HOLD_LOCKED && d < 0)
+	if (r->login_hold == RELAUNCH_HOLD_LOCKED && d < 0)
 		d = 0;	/* the lock-out is over: release from the timer */
 	if (d >= 0)
 		super_arm(r->login_timer, d < 0.001 ? 0.001 : d);
@@ -133,7 +133,7 @@ static void
 state_event(struct run *r, enum ibclog_kind why)
 {
 	const struct ibclog_tracker *t = &r->login;
-	json_t *f = login_fields(r);
+	json_t *f = svclogin_fields(r);
 	enum gw_level lvl = GW_INFO;
 	char text[256], at[32];
 
@@ -176,13 +176,13 @@ state_event(struct run *r, enum ibclog_kind why)
 	}
 	super_log(r, lvl, "init.login_state", f, "login: %s", text);
 	if (t->state == IBCLOG_LOCKED_OUT)
-		super_log(r, GW_WARNING, "init.locked_out", login_fields(r),
+		super_log(r, GW_WARNING, "init.locked_out", svclogin_fields(r),
 		    "locked out after too many failed logins: no restart or "
 		    "relaunch until %s", at);
 }
 
 void
-login_line(struct run *r, const char *line, size_t len)
+svclogin_line(struct run *r, const char *line, size_t len)
 {
 	struct ibclog_line l;
 
@@ -191,11 +191,11 @@ login_line(struct run *r, const char *line, size_t len)
 	if (!ibclog_tracker_feed(&r->login, &l, clock_mono_ms()))
 		return;
 	state_event(r, l.kind);
-	login_sync(r);
+	svclogin_sync(r);
 }
 
 void
-login_on_timer(evutil_socket_t fd, short what, void *arg)
+svclogin_on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct run *r = arg;
 	int64_t now = clock_mono_ms();
@@ -203,57 +203,57 @@ login_on_timer(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (login_pending(r) && now >= r->next_remind_ms) {
-		json_t *f = login_fields(r);
+	if (svclogin_pending(r) && now >= r->next_remind_ms) {
+		json_t *f = svclogin_fields(r);
 
 		if (f != NULL)
 			json_object_set_new(f, "suppressed", json_string("reminder"));
-		login_pending_text(r, "; not restarting", text, sizeof(text));
+		svclogin_pending_text(r, "; not restarting", text, sizeof(text));
 		super_log(r, GW_WARNING, "init.login_pending", f, "%s", text);
 		r->next_remind_ms = now + (int64_t)(r->svc->login.remind_s * 1000);
 	}
-	if (!login_pending(r) && r->login_was_pending &&
+	if (!svclogin_pending(r) && r->login_was_pending &&
 	    r->login.state == IBCLOG_LOCKED_OUT)
-		super_log(r, GW_INFO, "init.login_state", login_fields(r),
+		super_log(r, GW_INFO, "init.login_state", svclogin_fields(r),
 		    "login: the lock-out wait is over");
-	if (r->login_hold == LOGIN_HOLD_LOCKED && !login_pending(r)) {
-		r->login_hold = LOGIN_GO;	/* gated again on the way */
-		login_sync(r);
+	if (r->login_hold == RELAUNCH_HOLD_LOCKED && !svclogin_pending(r)) {
+		r->login_hold = RELAUNCH_GO;	/* gated again on the way */
+		svclogin_sync(r);
 		super_try_start(r->s);
 		return;
 	}
-	login_sync(r);
+	svclogin_sync(r);
 }
 
 int
-login_blocks(struct run *r, const char *what, enum trigger trig)
+svclogin_blocks(struct run *r, const char *what, enum trigger trig)
 {
 	json_t *f;
 	char text[256];
 
-	if (!login_pending(r))
+	if (!svclogin_pending(r))
 		return 0;
-	if ((f = login_fields(r)) != NULL) {
+	if ((f = svclogin_fields(r)) != NULL) {
 		json_object_set_new(f, "suppressed", json_string(what));
 		json_object_set_new(f, "trigger", json_string(super_trig_names[trig]));
 	}
-	login_pending_text(r, "; not restarting", text, sizeof(text));
+	svclogin_pending_text(r, "; not restarting", text, sizeof(text));
 	super_log(r, GW_WARNING, "init.login_pending", f, "%s skipped: %s",
 	    what, text);
 	return 1;
 }
 
 int
-login_hold_deadline(struct run *r)
+svclogin_hold_deadline(struct run *r)
 {
 	json_t *f;
 	char text[256];
 
-	if (!login_pending(r))
+	if (!svclogin_pending(r))
 		return 0;
-	if ((f = login_fields(r)) != NULL)
+	if ((f = svclogin_fields(r)) != NULL)
 		json_object_set_new(f, "suppressed", json_string("ready_after_restart"));
-	login_pending_text(r, "", text, sizeof(text));
+	svclogin_pending_text(r, "", text, sizeof(text));
 	super_log(r, GW_WARNING, "init.login_pending", f, "%s; the "
 	    "ready_after_restart deadline (%.0f s) starts over once the login "
 	    "no longer waits", text, r->svc->ready_after_restart_s);
@@ -262,44 +262,44 @@ login_hold_deadline(struct run *r)
 }
 
 int
-login_relaunch_held(struct run *r)
+svclogin_relaunch_held(struct run *r)
 {
 	int64_t now = clock_mono_ms();
 	int force = r->login_force, used;
-	enum login_gate g;
+	enum relaunch_gate g;
 	char at[32];
 
 	if (!has_login(r))
 		return 0;
 	r->login_force = 0;
-	g = login_gate(&r->login, &r->cold, now, force);
+	g = relaunch_gate(&r->login, &r->cold, now, force);
 	switch (g) {
-	case LOGIN_GO:
-		r->login_hold = LOGIN_GO;
+	case RELAUNCH_GO:
+		r->login_hold = RELAUNCH_GO;
 		return 0;
-	case LOGIN_GO_COLD:
-		r->login_hold = LOGIN_GO;
-		login_budget_add(&r->cold, now);
-		used = login_budget_used(&r->cold, now);
+	case RELAUNCH_GO_COLD:
+		r->login_hold = RELAUNCH_GO;
+		relaunch_budget_add(&r->cold, now);
+		used = relaunch_budget_used(&r->cold, now);
 		super_log(r, GW_INFO, "init.cold_relaunch", json_pack("{s:i, s:i, "
 		    "s:b}", "count", used, "max_per_hour", r->cold.max_per_hour,
 		    "forced", force > 0), "cold relaunch %d of %d within the hour%s: "
 		    "IBC logs in with the second factor", used, r->cold.max_per_hour,
 		    force ? " (asked for: over the cap if need be)" : "");
 		return 0;
-	case LOGIN_HOLD_LOCKED:
-		if (r->login_hold != LOGIN_HOLD_LOCKED) {
+	case RELAUNCH_HOLD_LOCKED:
+		if (r->login_hold != RELAUNCH_HOLD_LOCKED) {
 			at_clock(at, sizeof(at), r->login.deadline_ms);
-			super_log(r, GW_WARNING, "init.locked_out", login_fields(r),
+			super_log(r, GW_WARNING, "init.locked_out", svclogin_fields(r),
 			    "locked out after too many failed logins: not "
 			    "relaunching until %s", at);
 		}
-		r->login_hold = LOGIN_HOLD_LOCKED;
-		login_sync(r);
+		r->login_hold = RELAUNCH_HOLD_LOCKED;
+		svclogin_sync(r);
 		return 1;
-	case LOGIN_HOLD_CAP:
-		if (r->login_hold != LOGIN_HOLD_CAP) {
-			used = login_budget_used(&r->cold, now);
+	case RELAUNCH_HOLD_CAP:
+		if (r->login_hold != RELAUNCH_HOLD_CAP) {
+			used = relaunch_budget_used(&r->cold, now);
 			super_log(r, GW_CRITICAL, "init.cold_relaunch_capped",
 			    json_pack("{s:i, s:i}", "count", used, "max_per_hour",
 			    r->cold.max_per_hour), "%d cold relaunches within the "
@@ -309,14 +309,14 @@ login_relaunch_held(struct run *r)
 			    "fixed, resume with 'stack-init ctl login %s'", used,
 			    r->cold.max_per_hour, r->svc->name);
 		}
-		r->login_hold = LOGIN_HOLD_CAP;
+		r->login_hold = RELAUNCH_HOLD_CAP;
 		return 1;
 	}
 	return 0;
 }
 
 void
-login_process_exit(struct run *r)
+svclogin_process_exit(struct run *r)
 {
 	struct ibclog_tracker *t = &r->login;
 	struct ibclog_tracker keep;
@@ -333,24 +333,24 @@ login_process_exit(struct run *r)
 	t->expected = keep.expected;
 	t->completed_ms = keep.completed_ms;
 	t->since_ms = clock_mono_ms();
-	super_log(r, GW_INFO, "init.login_state", login_fields(r), "login: its "
+	super_log(r, GW_INFO, "init.login_state", svclogin_fields(r), "login: its "
 	    "process exited while waiting for the second factor: that push is "
 	    "void");
-	login_sync(r);
+	svclogin_sync(r);
 }
 
 json_t *
-login_status(const struct run *r)
+svclogin_status(const struct run *r)
 {
 	json_t *o;
 	int64_t now = clock_mono_ms();
 
-	if (!has_login(r) || (o = login_fields(r)) == NULL)
+	if (!has_login(r) || (o = svclogin_fields(r)) == NULL)
 		return NULL;
-	json_object_set_new(o, "hold", r->login_hold == LOGIN_GO ? json_null() :
-	    json_string(login_gate_name((enum login_gate)r->login_hold)));
+	json_object_set_new(o, "hold", r->login_hold == RELAUNCH_GO ? json_null() :
+	    json_string(relaunch_gate_name((enum relaunch_gate)r->login_hold)));
 	json_object_set_new(o, "cold_relaunches", json_integer(
-	    login_budget_used(&r->cold, now)));
+	    relaunch_budget_used(&r->cold, now)));
 	json_object_set_new(o, "max_cold_per_hour",
 	    json_integer(r->cold.max_per_hour));
 	return o;
@@ -361,7 +361,7 @@ login_status(const struct run *r)
 static void
 on_follow_line(void *arg, const char *line, size_t len)
 {
-	login_line(arg, line, len);
+	svclogin_line(arg, line, len);
 }
 
 static void
@@ -374,7 +374,7 @@ on_follow_note(void *arg, const char *msg)
 }
 
 int
-login_open(struct run *r)
+svclogin_open(struct run *r)
 {
 	const struct svc_login *l = &r->svc->login;
 	struct linefollow_config lc;
@@ -383,8 +383,8 @@ login_open(struct run *r)
 	if (!has_login(r))
 		return 0;
 	ibclog_tracker_init(&r->login, l->twofa_window_s);
-	login_budget_init(&r->cold, l->max_cold_per_hour);
-	if ((r->login_timer = evtimer_new(r->s->base, login_on_timer, r)) == NULL)
+	relaunch_budget_init(&r->cold, l->max_cold_per_hour);
+	if ((r->login_timer = evtimer_new(r->s->base, svclogin_on_timer, r)) == NULL)
 		return -1;
 	if (l->ibc_log != SVC_IBC_LOG_FILE)
 		return 0;
@@ -406,7 +406,7 @@ login_open(struct run *r)
 }
 
 void
-login_close(struct run *r)
+svclogin_close(struct run *r)
 {
 	linefollow_free(r->ibc_follow);
 	r->ibc_follow = NULL;

@@ -33,7 +33,7 @@ pass_line(struct pipe_out *p, size_t len)
 	/* "ibc_log": true: the service's own lines are IBC's log */
 	if ((p == &p->r->out || p == &p->r->err) &&
 	    p->r->svc->login.ibc_log == SVC_IBC_LOG_OUTPUT)
-		login_line(p->r, p->buf, nl ? len - 1 : len);
+		svclogin_line(p->r, p->buf, nl ? len - 1 : len);
 	if (p->r->s->q[p->to] != NULL)
 		outq_write(p->r->s->q[p->to], line, (size_t)k);	/* drops are counted and reported */
 	else if (write(p->to, line, (size_t)k) < 0)

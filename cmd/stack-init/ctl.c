@@ -20,6 +20,7 @@ const struct ctl_verb ctl_verbs[] = {
 	{ "start", CTL_NEEDS_NAME },
 	{ "stop", CTL_NEEDS_NAME },
 	{ "restart", CTL_NEEDS_NAME },
+	{ "login", CTL_NEEDS_NAME },
 	{ NULL, CTL_NO_NAME },
 };
 
@@ -127,6 +128,7 @@ ctl_request(struct lineserv_client *cl, const char *line, size_t len,
 {
 	struct ctl *ctl = arg;
 	const char *cmd = NULL, *svc = NULL;
+	int force = 0, pending = 0;
 	json_error_t je;
 	struct gw_err e;
 	json_t *o;
@@ -141,8 +143,8 @@ ctl_request(struct lineserv_client *cl, const char *line, size_t len,
 		return;
 	}
 	o = json_loadb(line, len, 0, &je);
-	if (o == NULL || json_unpack_ex(o, &je, JSON_STRICT, "{s:s, s?:s}", "cmd",
-	    &cmd, "service", &svc) < 0) {
+	if (o == NULL || json_unpack_ex(o, &je, JSON_STRICT, "{s:s, s?:s, s?:b}",
+	    "cmd", &cmd, "service", &svc, "force", &force) < 0) {
 		ctl_send(cl, json_pack("{s:b, s:s}", "ok", 0, "error",
 		    "expected {\"cmd\": \"" CTL_VERB_LIST "\", \"service\": NAME}"));
 		json_decref(o);
@@ -170,13 +172,20 @@ ctl_request(struct lineserv_client *cl, const char *line, size_t len,
 			json_decref(o);
 			return;
 		}
+	} else if (force && strcmp(cmd, "login") != 0) {
+		gw_err_set(&e, "\"force\" goes with login only");
 	} else if (svc == NULL) {
 		gw_err_set(&e, "%s needs a service name", cmd);
+	} else if (strcmp(cmd, "login") == 0) {
+		pending = super_login(ctl->sup, svc, force, &e) == 1;
 	} else {
 		(void)super_ctl(ctl->sup, cmd, svc, &e);
 	}
 	ctl_audit(ctl, cl, cmd, svc, e.msg[0] ? e.msg : NULL);
-	if (e.msg[0])
+	if (e.msg[0] && pending)	/* refused: a login is pending */
+		ctl_send(cl, json_pack("{s:b, s:s, s:b}", "ok", 0, "error", e.msg,
+		    "pending", 1));
+	else if (e.msg[0])
 		ctl_send(cl, json_pack("{s:b, s:s}", "ok", 0, "error", e.msg));
 	else
 		ctl_send(cl, json_pack("{s:b}", "ok", 1));

@@ -21,14 +21,15 @@ struct ctl;
 #define CTL_LINE_MAX 1024	/* longest request */
 #define MAX_CTL_CLIENTS 32
 
-/* The control socket's verbs and whether they take a service name. */
+/* The control socket's verbs and whether they take a service name.
+ * "login" also takes "force": true (`ctl login NAME --force`). */
 enum ctl_arg { CTL_NO_NAME, CTL_OPT_NAME, CTL_NEEDS_NAME };
 struct ctl_verb {
 	const char *verb;
 	enum ctl_arg arg;
 };
 extern const struct ctl_verb ctl_verbs[];
-#define CTL_VERB_LIST "status, reload, start, stop, restart"
+#define CTL_VERB_LIST "status, reload, start, stop, restart, login"
 
 /* Index of verb in ctl_verbs, or -1. */
 int ctl_verb_find(const char *verb);

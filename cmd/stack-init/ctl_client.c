@@ -19,7 +19,7 @@
 
 int
 ctl_client_run(const char *path, const char *verb, const char *name,
-    double timeout_s, FILE *out, ctl_client_warn_fn warn)
+    int force, double timeout_s, FILE *out, ctl_client_warn_fn warn)
 {
 	json_t *req = json_pack("{s:s, s:s*}", "cmd", verb, "service", name);
 	struct dclient_reply rep;
@@ -30,6 +30,8 @@ ctl_client_run(const char *path, const char *verb, const char *name,
 	int rc = EX_UNAVAILABLE;
 	long ms = (long)(timeout_s * 1000.0 + 0.5);
 
+	if (req != NULL && force)
+		json_object_set_new(req, "force", json_true());
 	line = req ? json_dumps(req, JSON_COMPACT) : NULL;
 	json_decref(req);
 	if (line == NULL || strlen(line) + 1 > CTL_LINE_MAX) {
@@ -58,7 +60,8 @@ ctl_client_run(const char *path, const char *verb, const char *name,
 	if (v == DCLIENT_REFUSED)
 		warn("ctl %s: %s", verb, msg ? msg :
 		    "failed (no error text)");
-	rc = v == DCLIENT_DONE ? 0 : EXIT_CTL_REFUSED;
+	rc = v == DCLIENT_DONE ? 0 : json_is_true(json_object_get(rep.obj,
+	    "pending")) ? EXIT_CTL_PENDING : EXIT_CTL_REFUSED;
 out:
 	dclient_reply_clear(&rep);
 	free(line);

@@ -51,6 +51,7 @@ struct opts {
 	enum gw_level log_level;
 	enum gw_log_format log_format;
 	int ctl;		/* "ctl" mode */
+	int ctl_force;		/* ctl login --force */
 	const char *ctl_verb, *ctl_name;	/* ctl_name may be NULL */
 	double ctl_timeout;	/* seconds for the whole exchange */
 };
@@ -104,12 +105,15 @@ static void
 ctl_usage(FILE *f)
 {
 	fprintf(f,
-"usage: stack-init ctl [--control PATH] [--timeout SECS] VERB [NAME]\n"
+"usage: stack-init ctl [--control PATH] [--timeout SECS] VERB [NAME] [--force]\n"
 "\n"
 "  status [NAME]      every service, {\"ok\":true,\"services\":[...]}, or the\n"
 "                     service NAME alone, {\"name\":NAME,\"state\":...,\"ok\":true}\n"
 "  reload             read the configuration file again\n"
 "  start NAME | stop NAME | restart NAME\n"
+"  login NAME [--force] a fresh login of a gateway with \"ibc_log\" (a new\n"
+"                     push to the phone); refused while a login is pending\n"
+"                     unless --force\n"
 "\n"
 "  --control PATH     control socket (default $RUNTIME/init.sock)\n"
 "  --timeout SECS     deadline of the whole exchange (default 5)\n"
@@ -118,6 +122,7 @@ ctl_usage(FILE *f)
 "The reply is one JSON object on one line on stdout; errors are also told\n"
 "on stderr.\n"
 "exit: 0 ok, 1 the request failed (\"ok\":false, e.g. an unknown service),\n"
+"      75 ctl login refused: a login is pending (approve it, or --force),\n"
 "      64 usage, 69 no answer (no stack-init at PATH, too many control\n"
 "      clients, no reply within the deadline, a reply that is not JSON),\n"
 "      70 internal error, 74 the reply cannot be written to stdout\n");
@@ -218,6 +223,7 @@ static const struct opt_def main_opts[] = {
 
 static const struct opt_def ctl_opts[] = {
 	{ "--control", 0, ARG, opt_control, 0, 0, 0, 0 },
+	{ "--force", 0, NOARG, opt_opts_flag, OPTS(ctl_force), 0, 0 },
 	{ "--timeout", 0, ARG, opt_ctl_timeout, 0, 0, 0, 0 },
 	{ "--help", 'h', NOARG, opt_stop, STATE(stop), 0, 0 },
 };
@@ -277,6 +283,8 @@ parse_ctl(int argc, char **argv, struct optstate *st)
 		    CTL_NO_NAME ? "takes no service name" : "takes one service name");
 	if (n == 1 && ctl_verbs[v].arg == CTL_NEEDS_NAME)
 		errx(EX_USAGE, "ctl %s: a service name is needed", o->ctl_verb);
+	if (o->ctl_force && strcmp(o->ctl_verb, "login") != 0)
+		errx(EX_USAGE, "ctl %s: --force goes with login only", o->ctl_verb);
 }
 
 static void
@@ -611,7 +619,7 @@ main(int argc, char **argv)
 	parse_options(argc, argv, &c.o);
 	if (c.o.ctl)
 		return ctl_client_run(c.o.sock, c.o.ctl_verb, c.o.ctl_name,
-		    c.o.ctl_timeout, stdout, warnx);
+		    c.o.ctl_force, c.o.ctl_timeout, stdout, warnx);
 
 	/* configuration (-n stops here) */
 	configure(&c);

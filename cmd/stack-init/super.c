@@ -223,9 +223,10 @@ run_complete_restart(struct run *r)
 {
 	r->awaiting_ready_after_restart = 0;
 	evtimer_del(r->ready_deadline);
-	super_log(r, GW_INFO, "init.restart_completed", json_pack("{s:s}",
-	    "trigger", super_trig_names[r->trigger]), "ready again after its %s",
-	    action_what(r));
+	super_log(r, GW_INFO, "init.restart_completed", json_pack("{s:s, s:b}",
+	    "trigger", super_trig_names[r->trigger], "login", r->login_action),
+	    "ready again after its %s", action_what(r));
+	r->login_action = 0;
 	run_followers_end(r, 1);
 }
 
@@ -367,8 +368,13 @@ super_try_start(struct super *s)
 					svccheck_start(r);
 				else
 					run_set_ready(r);
-			} else {
-				spawn_service(r);
+			} else if (r->login_hold == RELAUNCH_HOLD_CAP ||
+			    r->login_hold == RELAUNCH_HOLD_LOCKED) {
+				continue;	/* released by ctl login, the
+						 * end of the lock-out */
+			} else if (!r->have_exit || !svclogin_relaunch_held(r)) {
+				spawn_service(r);	/* a first start is
+							 * never held */
 			}
 		}
 	}
@@ -442,6 +448,7 @@ on_service_exit(struct run *r, int status)
 	r->pid = 0;
 	r->paused = 0;
 	r->have_exit = 1;
+	svclogin_process_exit(r);
 	r->last_status = status;
 	svccheck_stop(r);
 	if (r->notify_ev != NULL) {
@@ -637,6 +644,7 @@ run_free(struct run *r)
 	output_close(&r->act_out);
 	output_close(&r->act_err);
 	action_cancel(r);
+	svclogin_close(r);
 	free(r);
 }
 
@@ -668,7 +676,8 @@ run_new(struct super *s, const struct svc *svc, int idx)
 		if ((r->sched_timer[j] = evtimer_new(s->base, action_on_schedule, r)) == NULL)
 			break;
 	if (!r->timer || !r->check_timer || !r->check_deadline ||
-	    !r->ready_deadline || !r->action_deadline || j < svc->n_schedule) {
+	    !r->ready_deadline || !r->action_deadline || j < svc->n_schedule ||
+	    svclogin_open(r) < 0) {
 		run_free(r);
 		return NULL;
 	}
@@ -759,6 +768,9 @@ super_start(struct super *s)
 static void
 restart_run(struct run *r, enum trigger why, const struct run *by)
 {
+	if (why == TRIG_FOLLOW && svclogin_blocks(r, "restart following its "
+	    "leader", why))
+		return;
 	r->n_fails = 0;
 	r->delay = r->svc->backoff.initial_s;
 	r->held = 0;
@@ -807,9 +819,18 @@ super_ctl(struct super *s, const char *verb, const char *name,
 	if (r->svc->external && strcmp(verb, "restart") != 0)
 		return gw_err_set(err, "service '%s' is external: only restart "
 		    "(its restart action) applies", name);
+	if (strcmp(verb, "restart") == 0 && svclogin_pending(r)) {
+		char t[256];
+
+		svclogin_pending_text(r, "", t, sizeof(t));
+		return gw_err_set(err, "service '%s': a login is pending, %s: not "
+		    "restarting; approve it, or 'stack-init ctl login %s --force' "
+		    "for a fresh push", name, t, name);
+	}
 	if (strcmp(verb, "stop") == 0) {
 		r->by_ctl = 1;
 		r->want_restart = 0;
+		r->login_hold = RELAUNCH_GO;	/* stopped: nothing held back */
 		/* stopped on purpose: no "not ready after restart" alert; its
 		 * followers stay paused or held until it is ready again */
 		evtimer_del(r->ready_deadline);
@@ -822,6 +843,19 @@ super_ctl(struct super *s, const char *verb, const char *name,
 			r->st = ST_DOWN;
 		}
 		return 0;
+	}
+	if (strcmp(verb, "start") == 0 && r->pid <= 0 &&
+	    (r->login_hold == RELAUNCH_HOLD_CAP || r->login_hold == RELAUNCH_HOLD_LOCKED)) {
+		char t[256];
+
+		if (r->login_hold == RELAUNCH_HOLD_LOCKED) {
+			svclogin_pending_text(r, "", t, sizeof(t));
+			return gw_err_set(err, "service '%s' is held: %s; 'stack-init "
+			    "ctl login %s --force' relaunches it now", name, t, name);
+		}
+		return gw_err_set(err, "service '%s' is held: its cold relaunches "
+		    "reached login.max_cold_per_hour; 'stack-init ctl login %s' "
+		    "relaunches it", name, name);
 	}
 	if (strcmp(verb, "start") == 0 || strcmp(verb, "restart") == 0) {
 		r->by_ctl = 0;
@@ -872,17 +906,68 @@ super_status(const struct super *s)
 			strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
 			next = json_string(buf);
 		}
-		json_array_append_new(a, json_pack("{s:s, s:s, s:o, s:o, s:i, s:o, s:b, s:b, s:o}",
+		json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:i, s:o, s:b, s:b, s:o}",
 		    "name", r->svc->name, "state", r->paused ? "paused" :
-		    r->held && r->pid <= 0 ? "held" : st_names[r->st],
+		    (r->held || r->login_hold != RELAUNCH_GO) && r->pid <= 0 ? "held" :
+		    st_names[r->st],
 		    "pid", r->pid > 0 ? json_integer(r->pid) : json_null(),
 		    "uptime_s", r->pid > 0 ? json_real(now - r->started) : json_null(),
 		    "restarts", (int)r->restarts,
 		    "last_exit", r->have_exit ? super_status_json(r->last_status) : json_null(),
 		    "ready", r->st == ST_READY, "external", r->svc->external,
-		    "next_restart", next));
+		    "next_restart", next);
+		json_t *login = svclogin_status(r);
+
+		if (o != NULL && login != NULL)
+			json_object_set_new(o, "login", login);
+		json_array_append_new(a, o);
 	}
 	return a;
+}
+
+int
+super_login(struct super *s, const char *name, int force, struct gw_err *err)
+{
+	int i = svcconf_find(s->conf, name);
+	struct run *r;
+	char t[256];
+
+	if (i < 0) {
+		char q[48];
+
+		gw_err_quote(q, sizeof(q), name, strlen(name));
+		return gw_err_set(err, "unknown service '%s'", q);
+	}
+	if (s->shutting_down)
+		return gw_err_set(err, "shutting down");
+	r = s->runs[i];
+	if (r->retiring)
+		return gw_err_set(err, "service '%s' is being stopped by a reload",
+		    name);
+	if (r->svc->login.ibc_log == SVC_IBC_LOG_NONE)
+		return gw_err_set(err, "service '%s' has no \"ibc_log\": "
+		    "stack-init does not see its login", name);
+	if (r->svc->external && r->svc->restart_action.kind != SVC_ACTION_IBC)
+		return gw_err_set(err, "service '%s' is external and its "
+		    "restart_action is not ibc: stack-init cannot make it log in "
+		    "again (that takes IBC STOP)", name);
+	if (svclogin_pending(r) && !force) {
+		json_t *f = json_pack("{s:s}", "reason", "pending");
+
+		svclogin_pending_text(r, "", t, sizeof(t));
+		super_log(r, GW_INFO, "init.login_refused", f, "ctl login "
+		    "refused: a login is pending, %s", t);
+		gw_err_set(err, "service '%s': a login is pending, %s; approve "
+		    "it, or 'stack-init ctl login %s --force' for a fresh push",
+		    name, t, name);
+		return 1;
+	}
+	if (r->action_pid > 0 || r->act != NULL)
+		return gw_err_set(err, "service '%s': its restart action is still "
+		    "running", name);
+	r->by_ctl = 0;
+	action_login(r, TRIG_CTL, force ? 2 : 1);
+	return 0;
 }
 
 int

@@ -56,6 +56,12 @@ struct super_action {
 	void *(*start)(void *arg, const struct svc_action *a,
 	    super_action_done done, void *token, struct gw_err *err);
 	void (*cancel)(void *handle);	/* done is not called after it */
+	/* A cold login through the same service (ctl login, a "login"
+	 * schedule), started and cancelled like start; NULL: none (those
+	 * services cannot be made to log in). */
+	void *(*login)(void *arg, const struct svc_action *a,
+	    super_action_done done, void *token, struct gw_err *err);
+	const char *login_how;	/* "IBC STOP": for the events */
 	void *arg;
 };
 
@@ -113,7 +119,20 @@ void super_forward(struct super *s, int sig);
 int super_ctl(struct super *s, const char *verb, const char *name,
     struct gw_err *err);
 
-/* One JSON object per service (new reference, an array). */
+/* Control: "login" a service with "ibc_log" (the operator's "retry the
+ * login now"): the login is marked expected, a local service's process is
+ * restarted (a cold relaunch, allowed over max_cold_per_hour), an
+ * external one gets IBC STOP (its container's restart policy brings it
+ * back with a full login). While a login is pending it is refused unless
+ * force (which also goes through a lock-out). Returns 0; 1 refused
+ * because a login is pending (err says so); -1 with err ("unknown
+ * service 'x'", no ibc_log, an external service without an ibc
+ * restart_action, ...). */
+int super_login(struct super *s, const char *name, int force,
+    struct gw_err *err);
+
+/* One JSON object per service (new reference, an array); a service with
+ * "ibc_log" has a "login" object (docs/stack-init.md). */
 json_t *super_status(const struct super *s);
 
 /* After shutdown: 0 when everything stopped cleanly, or the exit code of a

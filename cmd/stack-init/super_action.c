@@ -25,6 +25,8 @@ action_what(const struct run *r)
 	    "restart (ctl)", "restart (follows its leader)",
 	    "restart (failed health checks)", "restart (ctl)" };
 
+	if (r->login_action)
+		return r->trigger == TRIG_SCHEDULE ? "planned login" : "login (ctl)";
 	return what[r->trigger];
 }
 
@@ -47,7 +49,8 @@ super_set_action(struct super *s, enum svc_action_kind kind,
 		return gw_err_set(err, "restart action kind %d: not one to register",
 		    (int)kind);
 	if (act == NULL || act->start == NULL || act->cancel == NULL ||
-	    act->method == NULL || act->how == NULL)
+	    act->method == NULL || act->how == NULL ||
+	    (act->login != NULL && act->login_how == NULL))
 		return gw_err_set(err, "restart action kind %d: incomplete",
 		    (int)kind);
 	s->acts[kind] = *act;
@@ -61,8 +64,8 @@ action_on_ready_deadline(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (!r->awaiting_ready_after_restart)
-		return;
+	if (!r->awaiting_ready_after_restart || svclogin_hold_deadline(r))
+		return;	/* (held: armed again once the login no longer waits) */
 	super_log(r, GW_CRITICAL, "init.not_ready_after_restart", json_pack("{s:f, s:s}",
 	    "deadline_s", r->svc->ready_after_restart_s, "trigger",
 	    super_trig_names[r->trigger]), "NOT ready %.0f s after its %s",
@@ -166,6 +169,17 @@ method_of(const struct run *r, char *how, size_t howsz)
 	const struct svc_action *a = &r->svc->restart_action;
 	const struct super_action *x;
 
+	if (r->login_action && !r->svc->external) {
+		snprintf(how, howsz, "%s", r->pid > 0 ? "stop signal, then "
+		    "respawn" : "not running: start");
+		return r->pid > 0 ? "respawn" : "start";
+	}
+	if (r->login_action) {
+		x = registered(r->s, a->kind);
+		snprintf(how, howsz, "%s", x && x->login ? x->login_how :
+		    "no login action registered");
+		return x && x->login ? x->method : "none";
+	}
 	switch (a->kind) {
 	case SVC_ACTION_SIGNAL:
 		snprintf(how, howsz, "SIG%s, then respawn", super_sig_name(a->signal));
@@ -221,13 +235,15 @@ run_registered(struct run *r, const struct svc_action *a)
 	const struct super_action *x = registered(r->s, a->kind);
 	struct gw_err e;
 
-	if (x == NULL) {
+	if (x == NULL || (r->login_action && x->login == NULL)) {
 		super_log(r, GW_CRITICAL, "init.restart_action_failed", NULL,
-		    "no restart action registered for its kind (%d)", (int)a->kind);
+		    "no %s action registered for its kind (%d)", r->login_action ?
+		    "login" : "restart", (int)a->kind);
 		return -1;
 	}
 	e.msg[0] = '\0';
-	if ((r->act = x->start(x->arg, a, on_registered_done, r, &e)) == NULL) {
+	if ((r->act = (r->login_action ? x->login : x->start)(x->arg, a,
+	    on_registered_done, r, &e)) == NULL) {
 		super_log(r, GW_CRITICAL, "init.restart_action_failed", NULL,
 		    "%s", e.msg);
 		return -1;
@@ -247,8 +263,10 @@ action_restart(struct run *r, enum trigger trig)
 	const char *ev = trig == TRIG_SCHEDULE ? "init.scheduled_restart" :
 	    "init.restart_requested";
 	char how[128];
-	const char *method = method_of(r, how, sizeof(how));
+	const char *method;
 
+	r->login_action = 0;	/* not a login, unless action_login says so */
+	method = method_of(r, how, sizeof(how));
 	if (r->by_ctl) {
 		super_log(r, GW_INFO, ev, json_pack("{s:s, s:s, s:b}", "trigger",
 		    super_trig_names[trig], "method", method, "skipped", 1),
@@ -263,6 +281,13 @@ action_restart(struct run *r, enum trigger trig)
 		    trig == TRIG_SCHEDULE ? "scheduled restart" : "restart");
 		return;
 	}
+	/* a restart now would send a new push and void the approval in
+	 * progress: not while a login is pending */
+	if (svclogin_blocks(r, trig == TRIG_SCHEDULE ? "scheduled restart" :
+	    trig == TRIG_HEALTH ? "restart after failed health checks" :
+	    trig == TRIG_FOLLOW ? "restart following its leader" :
+	    "restart requested by ctl", trig))
+		return;
 	r->trigger = trig;
 	super_log(r, GW_INFO, ev, json_pack("{s:s, s:s}", "trigger",
 	    super_trig_names[trig], "method", method), "%s (%s)",
@@ -294,6 +319,73 @@ action_restart(struct run *r, enum trigger trig)
 	}
 }
 
+void
+action_login(struct run *r, enum trigger trig, int force)
+{
+	int planned = trig == TRIG_SCHEDULE;
+	const char *method;
+	char how[128], t[256];
+
+	r->login_action = 1;
+	method = method_of(r, how, sizeof(how));
+	if (r->by_ctl) {
+		r->login_action = 0;
+		super_log(r, GW_INFO, "init.login_started", json_pack("{s:s, s:s, "
+		    "s:b, s:b}", "trigger", super_trig_names[trig], "method",
+		    method, "planned", planned, "skipped", 1), "%s skipped: stopped "
+		    "with ctl", planned ? "planned login" : "login");
+		return;
+	}
+	if (planned && svclogin_pending(r)) {
+		/* that login is this one: say it is planned, send no push */
+		r->login_action = 0;
+		ibclog_tracker_expect(&r->login, clock_mono_ms());
+		svclogin_pending_text(r, "", t, sizeof(t));
+		super_log(r, GW_WARNING, "init.login_started", json_pack("{s:s, "
+		    "s:s, s:b, s:b}", "trigger", super_trig_names[trig], "method",
+		    method, "planned", 1, "skipped", 1), "planned login: a login is "
+		    "already pending, %s; marked as planned, no new push", t);
+		return;
+	}
+	if (r->action_pid > 0 || r->act != NULL) {
+		r->login_action = 0;
+		super_log(r, GW_WARNING, "init.login_started", json_pack("{s:s, "
+		    "s:s, s:b, s:b}", "trigger", super_trig_names[trig], "method",
+		    method, "planned", planned, "skipped", 1), "%s skipped: the "
+		    "previous restart action is still running", planned ?
+		    "planned login" : "login");
+		return;
+	}
+	ibclog_tracker_expect(&r->login, clock_mono_ms());
+	r->trigger = trig;
+	r->login_force = force;
+	r->login_hold = RELAUNCH_GO;
+	super_log(r, planned ? GW_WARNING : GW_INFO, "init.login_started",
+	    json_pack("{s:s, s:s, s:b, s:b}", "trigger", super_trig_names[trig],
+	    "method", method, "planned", planned, "forced", force >= 2),
+	    "%s (%s): a full login; approve the push on the phone within "
+	    "%.0f s", planned ? "planned login" : force >= 2 ?
+	    "login forced by ctl" : "login requested by ctl", how,
+	    r->svc->login.twofa_window_s);
+	r->awaiting_ready_after_restart = 1;
+	super_arm(r->ready_deadline, r->svc->ready_after_restart_s);
+	run_followers_begin(r);
+	if (r->svc->external) {
+		if (run_registered(r, &r->svc->restart_action) < 0)
+			restart_action_done(r, 0);
+		return;
+	}
+	if (r->pid > 0) {
+		r->want_restart = 1;
+		run_stop(r, r->svc->stop_signal);	/* a no-op when stopping */
+		return;
+	}
+	if (r->st == ST_BACKOFF)
+		evtimer_del(r->timer);
+	r->st = ST_WAITING;
+	super_try_start(r->s);
+}
+
 static double
 wall_now(void)
 {
@@ -319,7 +411,7 @@ action_on_schedule(evutil_socket_t fd, short what, void *arg)
 	struct run *r = arg;
 	double now = wall_now();
 	size_t i;
-	int fired = 0;
+	int fired = 0, login = 0;
 
 	(void)fd;
 	(void)what;
@@ -335,9 +427,13 @@ action_on_schedule(evutil_socket_t fd, short what, void *arg)
 		r->last_fire[i] = r->next_fire[i];
 		r->next_fire[i] = 0;
 		fired = 1;
+		login |= r->svc->schedule[i].action_login;
 	}
-	if (fired && !r->s->shutting_down)
-		action_restart(r, TRIG_SCHEDULE);	/* once, even if two coincide */
+	/* once, even if two coincide; the login (cold) wins over a restart */
+	if (fired && !r->s->shutting_down && login)
+		action_login(r, TRIG_SCHEDULE, 1);
+	else if (fired && !r->s->shutting_down)
+		action_restart(r, TRIG_SCHEDULE);
 	action_arm_schedules(r);
 }
 

@@ -209,13 +209,19 @@ svccheck_exit(struct run *r, int status)
 	}
 	r->need_down_until = 0;	/* it went down: the next pass is the new one */
 	if (waited > r->svc->ready.start_period_s && !r->warned_unready) {
-		char d[64];
+		char d[64], t[256] = "";
+		int pending = svclogin_pending(r);
 
 		super_describe_status(status, d, sizeof(d));
+		if (pending)	/* not a fault: the login waits for a person */
+			svclogin_pending_text(r, "", t, sizeof(t));
 		r->warned_unready = 1;
-		super_log(r, GW_ERROR, "init.not_ready", json_pack("{s:f}", "waited_s",
-		    waited), "not ready after %.0f s (start period %.0f s; last check: %s); "
-		    "still checking", waited, r->svc->ready.start_period_s, d);
+		super_log(r, pending ? GW_WARNING : GW_ERROR, "init.not_ready",
+		    json_pack("{s:f, s:b}", "waited_s", waited, "login_pending",
+		    pending), "not ready after %.0f s (start period %.0f s; last "
+		    "check: %s); still checking%s%s", waited,
+		    r->svc->ready.start_period_s, d, pending ? ": a login is "
+		    "pending, " : "", t);
 	}
 	super_arm(r->check_timer, r->svc->ready.interval_s);
 }

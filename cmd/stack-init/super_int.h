@@ -10,6 +10,9 @@
  *   super_action.c   schedules and restart actions
  *   super_shutdown.c ordered shutdown, leftovers, the notifier's hold
  *   super_reload.c   a new configuration taking over
+ *   super_login.c    the gateway's login as IBC's log tells it: what
+ *                    stack-init must not do while it is pending, cold
+ *                    relaunches, ctl login
  */
 #ifndef GW_SUPER_INT_H
 #define GW_SUPER_INT_H
@@ -20,7 +23,9 @@
 #include <event2/event.h>
 #include <jansson.h>
 
+#include "ibclog.h"
 #include "log.h"
+#include "relaunch.h"
 #include "pwfile.h"
 #include "super.h"
 #include "svcconf.h"
@@ -106,6 +111,17 @@ struct run {
 	void (*act_cancel)(void *);	/* ... and how to cancel it */
 	int trigger;		/* enum trigger of the restart under way */
 	int stop_sig;		/* the signal stop_run sent */
+	/* the login (services with ibc_log: super_login.c) */
+	struct ibclog_tracker login;
+	struct relaunch_budget cold;	/* cold relaunches of the last hour */
+	struct linefollow *ibc_follow;	/* "ibc_log": PATH */
+	struct event *login_timer;	/* reminders; the end of a lock-out */
+	int64_t next_remind_ms;
+	int login_was_pending;
+	int login_hold;		/* enum relaunch_gate: a relaunch held back */
+	int login_force;	/* the next relaunch: 1 asked for, 2 --force */
+	int login_deadline_held;	/* ready_after_restart ended while pending */
+	int login_action;	/* the restart under way is a login */
 };
 
 struct super {
@@ -233,6 +249,41 @@ void action_arm_schedules(struct run *r);
 void action_on_ready_deadline(evutil_socket_t fd, short what, void *arg);
 void action_on_deadline(evutil_socket_t fd, short what, void *arg);
 void action_on_schedule(evutil_socket_t fd, short what, void *arg);
+
+/* Begin a cold login (ctl login, a "login" schedule): the login is
+ * marked expected; a local service's process is restarted (a cold
+ * relaunch, over the cap), an external one gets its registered action's
+ * login (IBC STOP). force as relaunch_gate's. */
+void action_login(struct run *r, enum trigger trig, int force);
+
+/* ---------- super_login.c: the gateway's login ---------- */
+
+/* r's login parts (timer, file follower); 0, or -1 (out of memory). */
+int svclogin_open(struct run *r);
+void svclogin_close(struct run *r);	/* NULL-safe parts */
+/* A line of r's own output (ibc_log true), without its newline. */
+void svclogin_line(struct run *r, const char *line, size_t len);
+/* 1 while r's login is pending (never without ibc_log). */
+int svclogin_pending(const struct run *r);
+/* "waiting for the second factor on the operator's phone<mid> (attempt
+ * 1, approve by 14:03:05)", "locked out ...<mid> (until 14:20:00)". */
+void svclogin_pending_text(const struct run *r, const char *mid, char *buf,
+    size_t sz);
+/* An automatic restart of r (what: "scheduled restart") is due: 1 when a
+ * login is pending and it must not happen (init.login_pending said so). */
+int svclogin_blocks(struct run *r, const char *what, enum trigger trig);
+/* r's process is about to be (re)launched, or an external one restarted
+ * through its action: 0 go (a cold relaunch counted), 1 held back
+ * (logged; a local run keeps r->login_hold until released). */
+int svclogin_relaunch_held(struct run *r);
+/* r's process exited: a push to the phone from it is void. */
+void svclogin_process_exit(struct run *r);
+/* The ready_after_restart deadline ended: 1 when it is held over (a login
+ * pending; it is armed again once the login is no longer pending). */
+int svclogin_hold_deadline(struct run *r);
+/* status: r's "login" object (new reference), or NULL without ibc_log. */
+json_t *svclogin_status(const struct run *r);
+void svclogin_on_timer(evutil_socket_t fd, short what, void *arg);
 
 /* ---------- super_shutdown.c ---------- */
 

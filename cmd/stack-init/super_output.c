@@ -4,7 +4,9 @@
  * loop; its lines go to our stdout/stderr queues (outq) prefixed
  * "name | ". A backlog there pauses the reading, so that slow log readers
  * slow the children, never stack-init. The bytes are the children's:
- * untrusted, passed on as lines of at most 4096 bytes, never parsed.
+ * untrusted, passed on as lines of at most 4096 bytes, never parsed here
+ * (a service with "ibc_log": true has its lines read by lib/ibclog's pure
+ * decoder too, super_login.c).
  */
 #include "super_int.h"
 
@@ -28,6 +30,10 @@ pass_line(struct pipe_out *p, size_t len)
 
 	if (k >= (int)sizeof(line))
 		k = (int)sizeof(line) - 1;	/* cannot happen: len <= 4096 */
+	/* "ibc_log": true: the service's own lines are IBC's log */
+	if ((p == &p->r->out || p == &p->r->err) &&
+	    p->r->svc->login.ibc_log == SVC_IBC_LOG_OUTPUT)
+		svclogin_line(p->r, p->buf, nl ? len - 1 : len);
 	if (p->r->s->q[p->to] != NULL)
 		outq_write(p->r->s->q[p->to], line, (size_t)k);	/* drops are counted and reported */
 	else if (write(p->to, line, (size_t)k) < 0)

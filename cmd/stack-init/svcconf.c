@@ -34,7 +34,12 @@
  *               (no argv: the ready check's command),
  *     "notifier": false,                        at most one; not external
  *     "follows": "svc" | {"service": "svc", "mode": "restart"|"stop"|"pause"},
- *     "forward_signals": ["HUP", ...]}           default: all forwarded ones
+ *     "forward_signals": ["HUP", ...],          default: all forwarded ones
+ *     "ibc_log": true | "PATH",                 IBC's log: own output or a file
+ *     "login": {"max_cold_per_hour": 3, "remind": 300, "twofa_window": 180}}
+ *                                               only with ibc_log
+ *   a schedule's "action" may also be "login" (the planned cold login:
+ *   needs ibc_log; an external service needs an ibc restart_action)
  * Unknown keys are errors everywhere.
  */
 #include "svcconf.h"
@@ -605,17 +610,19 @@ h_schedule(struct ctx *x, struct svc *s, const json_t *v)
 		    sizeof(days_buf), &d) < 0)
 			return -1;
 		if (act == NULL || !json_is_string(act) ||
-		    strcmp(json_string_value(act), "restart") != 0) {
+		    (strcmp(json_string_value(act), "restart") != 0 &&
+		    strcmp(json_string_value(act), "login") != 0)) {
 			snprintf(kk, sizeof(kk), "%s.action", k);
 			return fail(x, kk, act == NULL ? "missing" :
-			    "expected \"restart\"");
+			    "expected \"restart\" or \"login\"");
 		}
 		if (sched_parse(json_string_value(at), json_string_value(tz), d,
 		    &sc->when, &e) < 0)
 			return fail(x, k, "%s", e.msg);
 		/* sched_parse took it: "HH:MM" or "HH:MM:SS" */
 		snprintf(sc->at, sizeof(sc->at), "%s", json_string_value(at));
-		sc->action_restart = 1;
+		sc->action_login = strcmp(json_string_value(act), "login") == 0;
+		sc->action_restart = !sc->action_login;
 		s->n_schedule = i + 1;
 	}
 	return 0;
@@ -860,6 +867,93 @@ h_forward_signals(struct ctx *x, struct svc *s, const json_t *v)
 	return 0;
 }
 
+/* "ibc_log": true (the service's own output) or "PATH" (a file). */
+static int
+h_ibc_log(struct ctx *x, struct svc *s, const json_t *v)
+{
+	struct svc_login *l = &s->login;
+
+	if (json_is_boolean(v)) {
+		l->ibc_log = json_is_true(v) ? SVC_IBC_LOG_OUTPUT : SVC_IBC_LOG_NONE;
+		return 0;
+	}
+	if (!json_is_string(v) || json_string_length(v) == 0 ||
+	    json_string_length(v) >= SVC_IBC_LOG_PATH_MAX)
+		return fail(x, "ibc_log", "expected true (IBC runs here: its "
+		    "output) or the path of IBC's log file (1..%d bytes)",
+		    SVC_IBC_LOG_PATH_MAX - 1);
+	if (get_string(x, "ibc_log", v, &l->path) < 0)
+		return -1;
+	l->ibc_log = SVC_IBC_LOG_FILE;
+	return 0;
+}
+
+/* "login": {"max_cold_per_hour": N, "remind": S, "twofa_window": S}. */
+static int
+h_login(struct ctx *x, struct svc *s, const json_t *v)
+{
+	static const char *const names[] = { "max_cold_per_hour", "remind",
+	    "twofa_window", NULL };
+	json_t *mc = NULL, *re = NULL, *tw = NULL;
+	struct svc_login *l = &s->login;
+	json_error_t jerr;
+
+	if (!json_is_object(v))
+		return fail(x, "login", "expected {\"max_cold_per_hour\": N, "
+		    "\"remind\": S, \"twofa_window\": S}");
+	if (json_unpack_ex((json_t *)v, &jerr, JSON_STRICT, "{s?o, s?o, s?o}",
+	    names[0], &mc, names[1], &re, names[2], &tw) < 0)
+		return unknown_key(x, "login", v, names);
+	if (mc != NULL) {
+		json_int_t n = json_is_integer(mc) ? json_integer_value(mc) : -1;
+
+		if (n < 0 || n > 60)
+			return fail(x, "login.max_cold_per_hour", "expected an "
+			    "integer from 0 to 60");
+		l->max_cold_per_hour = (int)n;
+	}
+	if ((re != NULL && get_seconds(x, "login.remind", re, 1,
+	    &l->remind_s) < 0) ||
+	    (tw != NULL && get_seconds(x, "login.twofa_window", tw, 1,
+	    &l->twofa_window_s) < 0))
+		return -1;
+	l->given = 1;
+	return 0;
+}
+
+/* After every key: the login keys fit the rest of the service. */
+static int
+check_login(struct ctx *x, const struct svc *s)
+{
+	const struct svc_login *l = &s->login;
+	char k[64];
+	size_t i;
+
+	if (l->ibc_log == SVC_IBC_LOG_NONE && l->given)
+		return fail(x, "login", "only with \"ibc_log\" (stack-init must "
+		    "read IBC's log to know the login)");
+	if (l->ibc_log == SVC_IBC_LOG_OUTPUT && s->external)
+		return fail(x, "ibc_log", "true means IBC's output is this "
+		    "service's own, but an external service has no output here: "
+		    "give the path of its IBC log");
+	if (l->ibc_log == SVC_IBC_LOG_OUTPUT && !s->prefix_output)
+		return fail(x, "ibc_log", "true needs \"prefix_output\": true "
+		    "(stack-init reads a service's output only then)");
+	for (i = 0; i < s->n_schedule; i++) {
+		if (!s->schedule[i].action_login)
+			continue;
+		snprintf(k, sizeof(k), "schedule[%zu].action", i);
+		if (l->ibc_log == SVC_IBC_LOG_NONE)
+			return fail(x, k, "\"login\" needs \"ibc_log\" "
+			    "(stack-init must read IBC's log to know the login)");
+		if (s->external && s->restart_action.kind != SVC_ACTION_IBC)
+			return fail(x, k, "\"login\" of an external service "
+			    "needs restart_action {\"ibc\": \"host:port\"} "
+			    "(stack-init sends IBC STOP)");
+	}
+	return 0;
+}
+
 static const struct {
 	const char *key;
 	int (*fn)(struct ctx *, struct svc *, const json_t *);
@@ -887,6 +981,8 @@ static const struct {
 	{ "notifier", h_notifier },
 	{ "prefix_output", h_prefix_output },
 	{ "forward_signals", h_forward_signals },
+	{ "ibc_log", h_ibc_log },
+	{ "login", h_login },
 };
 
 static void
@@ -914,6 +1010,9 @@ svc_defaults(struct svc *s)
 	s->follows_index = -1;
 	s->prefix_output = 1;
 	s->forward_signals = ~0ULL;
+	s->login.max_cold_per_hour = 3;
+	s->login.remind_s = 300;
+	s->login.twofa_window_s = 180;
 }
 
 /* Service i into c->svc[i]; c->n counts it first, so that svcconf_free
@@ -978,7 +1077,7 @@ decode_service(struct svcconf *c, size_t i, const json_t *o,
 		if (s->notifier && c->svc[j].notifier)
 			return fail(&x, "notifier", "'%s' is already the notifier "
 			    "(at most one)", c->svc[j].name);
-	return 0;
+	return check_login(&x, s);
 }
 
 /* "signals": {"HUP": "reload", ...}; the rest keep their defaults. */
@@ -1317,6 +1416,7 @@ svcconf_free(struct svcconf *c)
 		free(s->cwd);
 		strv_free(s->env);
 		strv_free(s->argv);
+		free(s->login.path);
 	}
 	free(c);
 }
@@ -1404,6 +1504,11 @@ svcconf_svc_equal(const struct svc *a, const struct svc *b)
 	    a->follow_mode != b->follow_mode ||
 	    a->forward_signals != b->forward_signals ||
 	    a->prefix_output != b->prefix_output ||
+	    a->login.ibc_log != b->login.ibc_log ||
+	    !str_eq(a->login.path, b->login.path) ||
+	    a->login.max_cold_per_hour != b->login.max_cold_per_hour ||
+	    a->login.remind_s != b->login.remind_s ||
+	    a->login.twofa_window_s != b->login.twofa_window_s ||
 	    memcmp(&a->backoff, &b->backoff, sizeof(a->backoff)) != 0 ||
 	    a->crash_loop.failures != b->crash_loop.failures ||
 	    a->crash_loop.window_s != b->crash_loop.window_s ||
@@ -1435,7 +1540,8 @@ svcconf_svc_equal(const struct svc *a, const struct svc *b)
 		    a->schedule[i].when.second != b->schedule[i].when.second ||
 		    a->schedule[i].when.days != b->schedule[i].when.days ||
 		    strcmp(a->schedule[i].when.tz, b->schedule[i].when.tz) != 0 ||
-		    a->schedule[i].action_restart != b->schedule[i].action_restart)
+		    a->schedule[i].action_restart != b->schedule[i].action_restart ||
+		    a->schedule[i].action_login != b->schedule[i].action_login)
 			return 0;
 	return 1;
 }

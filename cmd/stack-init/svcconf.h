@@ -106,7 +106,28 @@ struct svc_health {
 struct svc_schedule {
 	struct sched_spec when;
 	char at[16];		/* as written ("16:30"), for status output */
-	int action_restart;	/* "restart" (the only action for now) */
+	int action_restart;	/* "restart": a routine (soft) restart */
+	int action_login;	/* "login": the planned cold login (needs ibc_log) */
+};
+
+/* Where stack-init reads the gateway's IBC log ("ibc_log"). */
+enum svc_ibc_log {
+	SVC_IBC_LOG_NONE,
+	SVC_IBC_LOG_OUTPUT,	/* true: the service's own stdout/stderr */
+	SVC_IBC_LOG_FILE,	/* "PATH": a file followed like tail -F */
+};
+
+#define SVC_IBC_LOG_PATH_MAX 4096
+
+/* The login rules of a gateway whose IBC log stack-init reads ("ibc_log",
+ * "login": {...}). */
+struct svc_login {
+	enum svc_ibc_log ibc_log;
+	char *path;		/* SVC_IBC_LOG_FILE */
+	int max_cold_per_hour;	/* cold relaunches per rolling hour, default 3 */
+	double remind_s;	/* a pending login is reminded every, default 300 */
+	double twofa_window_s;	/* the approval window, default 180 (IBKR's) */
+	int given;		/* "login" was in the file */
 };
 
 struct svc_backoff {
@@ -150,6 +171,7 @@ struct svc {
 	enum svc_follow_mode follow_mode;
 	unsigned long long forward_signals;	/* bit N: receives forwarded signal N (default all) */
 	int prefix_output;	/* prefix each output line with "name | " (default 1) */
+	struct svc_login login;	/* ibc_log NONE: stack-init does not watch its login */
 };
 
 /* The signals stack-init handles; their actions are configurable. */

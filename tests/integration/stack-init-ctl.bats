@@ -79,7 +79,7 @@ sockets_of() { find "/proc/$1/fd" -lname 'socket:*' 2>/dev/null | wc -l; }
 	run --separate-stderr stack-init ctl bogus
 	[ "$status" -eq 64 ]
 	[ -z "$output" ]
-	[ "$stderr" = "stack-init: ctl: unknown verb 'bogus': one of status, reload, start, stop, restart (see stack-init ctl --help)" ]
+	[ "$stderr" = "stack-init: ctl: unknown verb 'bogus': one of status, reload, start, stop, restart, login (see stack-init ctl --help)" ]
 	run --separate-stderr stack-init ctl --help
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
@@ -90,7 +90,7 @@ sockets_of() { find "/proc/$1/fd" -lname 'socket:*' 2>/dev/null | wc -l; }
 	[[ "${lines[0]}" == "usage: stack-init ctl "* ]]
 	run stack-init ctl
 	[ "$status" -eq 64 ]
-	[[ "$output" == *"a verb is needed: status, reload, start, stop, restart"* ]]
+	[[ "$output" == *"a verb is needed: status, reload, start, stop, restart, login"* ]]
 	run stack-init ctl start
 	[ "$status" -eq 64 ]
 	[ "$output" = "stack-init: ctl start: a service name is needed" ]

@@ -759,7 +759,7 @@ test_bad_schedule(void **state)
 	FAILS(ONE("'schedule':[{'at':'16:30','tz':'UTC'}]"),
 	    "service 'a': schedule[0].action: missing");
 	FAILS(ONE("'schedule':[{'at':'16:30','tz':'UTC','action':'stop'}]"),
-	    "service 'a': schedule[0].action: expected \"restart\"");
+	    "service 'a': schedule[0].action: expected \"restart\" or \"login\"");
 	/* sched_parse's own messages (its tests pin their text), prefixed */
 	sched_fails(ONE("'schedule':[{'at':'16:30','tz':'UTC','action':"
 	    "'restart'},{'at':'24:00','tz':'UTC','action':'restart'}]"),
@@ -1067,6 +1067,116 @@ test_follow_signals_users(void **state)
 }
 
 /* svcconf_svc_equal: the same text is equal; any one key changed is not. */
+/* "ibc_log" and "login": defaults, every accepted form. */
+static void
+test_login_keys(void **state)
+{
+	struct svcconf *c;
+	const struct svc *s;
+
+	(void)state;
+	c = OK(ONE("'restart':'always'"));
+	s = &c->svc[0];
+	assert_int_equal(s->login.ibc_log, SVC_IBC_LOG_NONE);
+	assert_null(s->login.path);
+	assert_int_equal(s->login.max_cold_per_hour, 3);
+	assert_true(s->login.remind_s == 300 && s->login.twofa_window_s == 180);
+	svcconf_free(c);
+
+	c = OK(ONE("'ibc_log':true"));
+	assert_int_equal(c->svc[0].login.ibc_log, SVC_IBC_LOG_OUTPUT);
+	assert_int_equal(c->svc[0].login.given, 0);
+	svcconf_free(c);
+	OK_FREE(ONE("'ibc_log':false"));
+
+	c = OK(EXT("'ibc_log':'/ibc-log/ibc.log','login':{'max_cold_per_hour':0,"
+	    "'remind':60,'twofa_window':120},'restart_action':{'ibc':'gw:7462'},"
+	    "'schedule':[{'at':'01:05','tz':'America/New_York','days':'sun',"
+	    "'action':'login'},{'at':'16:30','tz':'America/New_York',"
+	    "'action':'restart'}]"));
+	s = &c->svc[0];
+	assert_int_equal(s->login.ibc_log, SVC_IBC_LOG_FILE);
+	assert_string_equal(s->login.path, "/ibc-log/ibc.log");
+	assert_int_equal(s->login.max_cold_per_hour, 0);
+	assert_true(s->login.remind_s == 60 && s->login.twofa_window_s == 120);
+	assert_int_equal(s->login.given, 1);
+	assert_int_equal(s->schedule[0].action_login, 1);
+	assert_int_equal(s->schedule[0].action_restart, 0);
+	assert_int_equal(s->schedule[1].action_login, 0);
+	assert_int_equal(s->schedule[1].action_restart, 1);
+	svcconf_free(c);
+
+	/* a local gateway: its own output, a planned login by respawn */
+	c = OK(ONE("'ibc_log':true,'login':{'max_cold_per_hour':60},"
+	    "'schedule':[{'at':'01:05','tz':'UTC','action':'login'}]"));
+	assert_int_equal(c->svc[0].login.max_cold_per_hour, 60);
+	assert_int_equal(c->svc[0].schedule[0].action_login, 1);
+	svcconf_free(c);
+}
+
+/* One message per malformed class of the login keys, naming the key. */
+static void
+test_bad_login_keys(void **state)
+{
+	char path[SVC_IBC_LOG_PATH_MAX + 64];
+
+	(void)state;
+	FAILS(ONE("'ibc_log':3"), "service 'a': ibc_log: expected true (IBC "
+	    "runs here: its output) or the path of IBC's log file (1..4095 "
+	    "bytes)");
+	FAILS(ONE("'ibc_log':''"), "service 'a': ibc_log: expected true (IBC "
+	    "runs here: its output) or the path of IBC's log file (1..4095 "
+	    "bytes)");
+	memset(path, 'x', sizeof(path));
+	memcpy(path, ONE("'ibc_log':'"), strlen(ONE("'ibc_log':'")));
+	snprintf(path + strlen(ONE("'ibc_log':'")) + SVC_IBC_LOG_PATH_MAX, 8,
+	    "'}]}");
+	FAILS(path, "service 'a': ibc_log: expected true (IBC runs here: its "
+	    "output) or the path of IBC's log file (1..4095 bytes)");
+	FAILS(EXT("'ibc_log':true,'restart_action':{'ibc':'gw:7462'}"),
+	    "service 'e': ibc_log: true means IBC's output is this service's "
+	    "own, but an external service has no output here: give the path of "
+	    "its IBC log");
+	FAILS(ONE("'prefix_output':false,'ibc_log':true"), "service 'a': "
+	    "ibc_log: true needs \"prefix_output\": true (stack-init reads a "
+	    "service's output only then)");
+	FAILS(ONE("'login':{'remind':60}"), "service 'a': login: only with "
+	    "\"ibc_log\" (stack-init must read IBC's log to know the login)");
+	FAILS(ONE("'ibc_log':false,'login':{}"), "service 'a': login: only "
+	    "with \"ibc_log\" (stack-init must read IBC's log to know the "
+	    "login)");
+	FAILS(ONE("'ibc_log':true,'login':[]"), "service 'a': login: expected "
+	    "{\"max_cold_per_hour\": N, \"remind\": S, \"twofa_window\": S}");
+	FAILS(ONE("'ibc_log':true,'login':{'remind':60,'max_cold':3}"),
+	    "service 'a': login: unknown key 'max_cold'");
+	FAILS(ONE("'ibc_log':true,'login':{'max_cold_per_hour':61}"),
+	    "service 'a': login.max_cold_per_hour: expected an integer from 0 "
+	    "to 60");
+	FAILS(ONE("'ibc_log':true,'login':{'max_cold_per_hour':-1}"),
+	    "service 'a': login.max_cold_per_hour: expected an integer from 0 "
+	    "to 60");
+	FAILS(ONE("'ibc_log':true,'login':{'max_cold_per_hour':'3'}"),
+	    "service 'a': login.max_cold_per_hour: expected an integer from 0 "
+	    "to 60");
+	FAILS(ONE("'ibc_log':true,'login':{'remind':0}"), "service 'a': "
+	    "login.remind: expected a number of seconds from 1 to 86400");
+	FAILS(ONE("'ibc_log':true,'login':{'twofa_window':'3m'}"),
+	    "service 'a': login.twofa_window: expected a number of seconds from "
+	    "1 to 86400");
+	FAILS(ONE("'schedule':[{'at':'01:05','tz':'UTC','action':'login'}]"),
+	    "service 'a': schedule[0].action: \"login\" needs \"ibc_log\" "
+	    "(stack-init must read IBC's log to know the login)");
+	FAILS(EXT("'ibc_log':'/l','restart_action':{'argv':['docker','restart',"
+	    "'gw']},'schedule':[{'at':'01:05','tz':'UTC','action':'restart'},"
+	    "{'at':'01:05','tz':'UTC','action':'login'}]"), "service 'e': "
+	    "schedule[1].action: \"login\" of an external service needs "
+	    "restart_action {\"ibc\": \"host:port\"} (stack-init sends IBC "
+	    "STOP)");
+	FAILS(ONE("'schedule':[{'at':'01:05','tz':'UTC','action':'LOGIN'}]"),
+	    "service 'a': schedule[0].action: expected \"restart\" or "
+	    "\"login\"");
+}
+
 static void
 test_svc_equal(void **state)
 {
@@ -1089,6 +1199,9 @@ test_svc_equal(void **state)
 		"'env':{'K':'V'},'depends_on':['g'],'schedule':[{'at':'16:30','tz':'UTC','action':'restart'}],'restart_settle':1",
 		"'env':{'K':'V'},'depends_on':['g'],'schedule':[{'at':'16:30','tz':'UTC','action':'restart'}],'notifier':true",
 		"'env':{'K':'V'},'depends_on':['g'],'schedule':[{'at':'16:30','tz':'UTC','action':'restart'}],'health':{'argv':['h']}",
+		"'env':{'K':'V'},'depends_on':['g'],'schedule':[{'at':'16:30','tz':'UTC','action':'restart'}],'ibc_log':true",
+		"'env':{'K':'V'},'depends_on':['g'],'schedule':[{'at':'16:30','tz':'UTC','action':'restart'}],'ibc_log':'/l'",
+		"'env':{'K':'V'},'depends_on':['g'],'schedule':[{'at':'16:30','tz':'UTC','action':'login'}],'ibc_log':true",
 	};
 	char buf[1024];
 	struct svcconf *a, *b;
@@ -1207,6 +1320,8 @@ main(void)
 		cmocka_unit_test(test_settle_notifier_health),
 		cmocka_unit_test(test_follow_signals_users),
 		cmocka_unit_test(test_svc_equal),
+		cmocka_unit_test(test_login_keys),
+		cmocka_unit_test(test_bad_login_keys),
 		cmocka_unit_test(test_load_errors),
 	};
 

@@ -203,3 +203,68 @@ teardown() { stack_teardown; }
 	e=$(embeds_matching -e health.unhealthy gateway)
 	[[ "$(jq -r '.title + .description' <<<"$e")" == *relay-closed* ]]
 }
+
+# The weekly login across the stack (issue #13): stack-init, bot-core and
+# health-mon read the same IBC log (tests/integration/ibclog.bash writes
+# IBC 3.24.1's lines); gw-sim plays the API side: its sessions dropped and
+# "not logged in" while the push waits on the operator's phone.
+@test "the weekly login across the stack: the push awaited (no restart, ctl login refused, gate closed, one CRITICAL with the deadline), approved: gate reopens, resolved" {
+	load ibclog
+	local B=$GWKIT_BIN IBC=$T/ibc.log day at
+	: >"$IBC"
+	printf '{"date":"%s","strategy":"A","symbols":["SPY"],"hard_limits":{"max_daily_loss_pct":2,"max_single_position":10},"allow_outside_rth":true}\n' \
+	    "$(TZ=America/New_York date +%F)" >"$T/plan.json"
+	# the planned weekly slot is now (New York time): this login is planned
+	day=$(TZ=America/New_York date +%a | tr 'A-Z' 'a-z')
+	at=$(TZ=America/New_York date +%H:%M)
+	printf '{"interval": 0.3, "checks": [{"kind": "gateway", "port": %s, "timeout": 2}, {"kind": "init"}],
+	  "login": {"ibc_log": "%s", "restart_budget": 120, "warn_before": [60],
+	    "weekly": {"day": "%s", "at": "%s", "tz": "America/New_York"}}}\n' \
+	    "$RELAY_PORT" "$IBC" "$day" "$at" >"$T/hm.json"
+	health-mon -n --config "$T/hm.json"
+	GATEWAY_EXTRA=", \"ibc_log\": \"$IBC\", \"login\": {\"remind\": 1}"
+	start_stack ",{\"name\": \"botcore\", \"argv\": [\"$B/bot-core\", \"--port\", \"$RELAY_PORT\",
+	    \"--gameplan\", \"$T/plan.json\", \"--client-id\", \"7\"],
+	  \"env\": {\"STARTING_CAPITAL\": \"100000\", \"RESTART_WINDOW\": \"03:00-03:01\",
+	    \"HEARTBEAT_INTERVAL\": \"0.5\", \"HEARTBEAT_TIMEOUT\": \"2\", \"GATEWAY_RETRY_INTERVAL\": \"0.2\"},
+	  \"depends_on\": [{\"service\": \"notify\", \"condition\": \"ready\"}],
+	  \"restart\": \"on-failure\", \"backoff\": {\"initial\": 0.2, \"max\": 2}},
+	 {\"name\": \"health\", \"argv\": [\"$B/health-mon\", \"--config\", \"$T/hm.json\"],
+	  \"depends_on\": [{\"service\": \"notify\", \"condition\": \"ready\"}],
+	  \"restart\": \"on-failure\", \"backoff\": {\"initial\": 0.2, \"max\": 2}}"
+	wait_for_line "$LOG" '^botcore \| .*"event":"gate\.opened"' 30
+	wait_for_line "$LOG" '^health \| .*"component":"gateway","status":"healthy"' 30
+	local gw_pid; gw_pid=$(pid_of gateway)
+
+	# The weekly token is gone: the gateway logs in again from scratch and
+	# IBC sends the push. The API: sessions dropped, then "not logged in".
+	sim_ctl "fault not-logged-in"
+	sim_ctl "restart"
+	ibclog_session_cold "$IBC"
+	ibclog_login_attempt "$IBC" 1
+	ibclog_2fa_begin "$IBC"
+	wait_for_line "$LOG" '^botcore \| .*"event":"gate\.closed"' 20
+	wait_for_line "$LOG" '"event":"init\.login_state".*awaiting_2fa' 20
+	wait_until 30 has_embed -e health.login "approve the IBKR push on your phone by"
+	# nothing restarts the gateway while the push waits; the operator's
+	# retry is refused; the gate stays closed
+	run stack-init ctl restart gateway
+	[ "$status" -eq 1 ]
+	wait_for_line "$LOG" '"event":"init\.login_pending"' 20
+	run stack-init ctl login gateway
+	[ "$status" -eq 75 ]
+	bot-core ctl status | jq -e '.gate_open == false'
+
+	# approved on the phone: logged in, the API ready again
+	sim_ctl "fault none"
+	ibclog_2fa_approve "$IBC" 25
+	wait_until 40 bash -c "[ \$(grep -c '^botcore | .*\"event\":\"gate.opened\"' '$LOG') -ge 2 ]"
+	wait_until 30 has_embed -e health.login.ready "API ready"
+	bot-core ctl status | jq -e '.gate_open and .strategy_active == "A"'
+	marker after_login
+	[ "$(pid_of gateway)" = "$gw_pid" ]	# never restarted
+	[ "$(count_embeds -e health.login "approve the IBKR push")" -eq 1 ]
+	[ "$(count_embeds -e health.login.ready)" -eq 1 ]
+	# one page per problem: the gateway component's own alert superseded
+	[ "$(count_embeds -e health.unhealthy gateway)" -eq 0 ]
+}

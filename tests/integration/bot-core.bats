@@ -552,3 +552,51 @@ ctl_fast() {
 	# compared as numbers: jq versions print 100000.0 differently
 	ctl status | jq -e '.starting_capital == 100000 and .max_daily_loss == 2000'
 }
+
+# The weekly login (issue #13): whatever health-mon calls the login's state,
+# bot-core sees one of three faces of the gateway, and its gate is closed in
+# each until the gateway is ready again: the port closed (restarting, a
+# push awaited, stuck at the dialog, locked out), "not logged in" behind an
+# open port (a login or a competing session in progress), and 1100 without
+# 1101/1102 (upstream down).
+@test "the login's faces: port closed, not logged in, upstream lost: the gate closed in each, open only once ready" {
+	plan A
+	local sock=$BATS_TEST_TMPDIR/sim.sock n
+	start_sim "$PORT" --control "$sock"
+	start_bot
+	wait_for_line "$BOT_LOG" '"event":"gate\.opened"' 10
+	simc() { echo "$1" | socat - "UNIX-CONNECT:$sock" | jq -e .ok >/dev/null; }
+	opened() { grep -c '"event":"gate.opened"' "$BOT_LOG" || true; }
+	closed() { grep -c '"event":"gate.closed"' "$BOT_LOG" || true; }
+
+	# 1. the port closed for 3 s (a restart, or a login waiting for the phone)
+	n=$(opened)
+	simc "login-delay 3"
+	simc restart
+	wait_until 10 bash -c "[ \$(grep -c '\"event\":\"gate.closed\"' '$BOT_LOG') -ge 1 ]"
+	wait_for_line "$BOT_LOG" '"event":"gateway\.attempt_failed"' 10
+	[ "$(status_field gate_open)" = false ]
+	wait_until 20 bash -c "[ \$(grep -c '\"event\":\"gate.opened\"' '$BOT_LOG') -gt $n ]"
+
+	# 2. the port open, the API "not logged in"
+	n=$(opened)
+	simc "login-delay 0"
+	simc "fault not-logged-in"
+	simc restart
+	wait_for_line "$BOT_LOG" '"event":"gateway\.attempt_failed".*"verdict":"not-logged-in"' 10
+	[ "$(status_field gate_open)" = false ]
+	[ "$(opened)" -eq "$n" ]
+	simc "fault none"
+	wait_until 20 bash -c "[ \$(grep -c '\"event\":\"gate.opened\"' '$BOT_LOG') -gt $n ]"
+
+	# 3. logged in, but IBKR's servers unreachable (1100)
+	n=$(opened)
+	local c; c=$(closed)
+	simc upstream-lost
+	wait_until 10 bash -c "[ \$(grep -c '\"event\":\"gate.closed\"' '$BOT_LOG') -gt $c ]"
+	[ "$(status_field gate_reason)" = '"connectivity-lost"' ]
+	[ "$(opened)" -eq "$n" ]
+	simc "upstream-restored 1102"
+	wait_until 10 bash -c "[ \$(grep -c '\"event\":\"gate.opened\"' '$BOT_LOG') -gt $n ]"
+	[ "$(status_field gate_open)" = true ]
+}

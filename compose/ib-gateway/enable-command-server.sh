@@ -1,6 +1,8 @@
 #!/bin/sh
 # Entrypoint wrapper for the gnzsnz/ib-gateway image: turn on IBC's command
-# server, then exec the image's own start script (given as arguments).
+# server, then exec the image's own start script (given as arguments)
+# through ibc-log.sh beside this file, which copies IBC's output to
+# $IBC_LOG on the volume gwkit reads (empty: no copy).
 #
 # Why: the image's IBC template hard-codes CommandServerPort=0 and an empty
 # ControlFrom (gnzsnz/ib-gateway-docker, stable/config/ibc/config.ini.tmpl,
@@ -51,4 +53,4 @@ sed -i -e "s/^CommandServerPort=.*/CommandServerPort=$port/" \
 grep -qx "CommandServerPort=$port" "$tmpl" || die "$tmpl: the edit did not take"
 echo "enable-command-server: IBC command server on port $port, commands from $from"
 
-exec "$@"
+exec /bin/sh "${0%/*}/ibc-log.sh" "$@"

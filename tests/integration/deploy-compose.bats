@@ -8,6 +8,7 @@
 # reports, non-root, stack-init as ENTRYPOINT, a gw-probe HEALTHCHECK).
 # Validators and python3-yaml: mk/deps.sh check.
 load common
+bats_require_minimum_version 1.5.0
 
 ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 C=$ROOT/compose
@@ -289,6 +290,140 @@ PY
 		sh "$C/ib-gateway/enable-command-server.sh" true
 	[ "$status" -ne 0 ]
 	cmp "$T/first" "$T/config.ini.tmpl"
+}
+
+@test "compose: IBC's log: the gateway writes /ibc-log on a tmpfs volume of its user's, gwkit and the sidecar read it; the 2FA settings" {
+	# the wrapper hands over to ibc-log.sh, mounted beside it
+	grep -qx 'exec /bin/sh "${0%/\*}/ibc-log.sh" "$@"' "$C/ib-gateway/enable-command-server.sh"
+	q '.services["ib-gateway"].volumes | vols | any(.target == "/opt/gwkit-ibc/ibc-log.sh" and .read_only == true)'
+	q '.services["ib-gateway"].environment.IBC_LOG == "/ibc-log/ibc.log"'
+	q '.services["ib-gateway"].volumes | vols | any(.target == "/ibc-log" and .source == "ibc-log" and .read_only == false)'
+	q '.services.gwkit.volumes | vols | any(.target == "/ibc-log" and .source == "ibc-log" and .read_only == true)'
+	q '.services["health-mon"].volumes | vols | any(.target == "/ibc-log" and .source == "ibc-log" and .read_only == true)'
+	# a named volume's root is root's: tmpfs options make it the gateway
+	# user's (1000) and readable by gwkit's group (10001), and bound it
+	q '.volumes["ibc-log"].driver_opts.type == "tmpfs"'
+	q '.volumes["ibc-log"].driver_opts.o | split(",") | (index("uid=1000") != null) and (index("gid=10001") != null)
+		and (index("mode=0750") != null) and any(startswith("size="))'
+	# gwkit's configurations follow that file
+	run jq -r '.services[] | select(.name == "gateway") | .ibc_log' "$ROOT/etc/stack.container.json"
+	[ "$output" = /ibc-log/ibc.log ]
+	for f in health-mon.json health-mon.sidecar.json; do
+		run jq -r '.login.ibc_log' "$ROOT/etc/$f"
+		[ "$output" = /ibc-log/ibc.log ] || { echo "$f: $output"; return 1; }
+	done
+	# one push per login, no loop of IBC's own; this session stays primary;
+	# no cold restart of IBC's own (the weekly login is stack-init's)
+	q '.services["ib-gateway"].environment.RELOGIN_AFTER_TWOFA_TIMEOUT == "no"'
+	q '.services["ib-gateway"].environment.TWOFA_TIMEOUT_ACTION == "exit"'
+	q '.services["ib-gateway"].environment.EXISTING_SESSION_DETECTED_ACTION == "primary"'
+	q '.services["ib-gateway"].environment | has("TWS_COLD_RESTART") | not'
+	# .env overrides them
+	run render "$T/yes.json" 'TWS_USERID=u' 'RELOGIN_AFTER_TWOFA_TIMEOUT=yes' 'TWOFA_TIMEOUT_ACTION=restart'
+	[ "$status" -eq 0 ]
+	qf "$T/yes.json" '.services["ib-gateway"].environment | .RELOGIN_AFTER_TWOFA_TIMEOUT == "yes" and .TWOFA_TIMEOUT_ACTION == "restart"'
+}
+
+# A fake start script: its lines on stdout and stderr, a last line without
+# a newline, then (with "wait") a TERM trap like run.sh's, else exit 7.
+fake_run_sh() {
+	cat >"$1" <<-'EOF'
+		#!/bin/bash
+		trap 'echo "run.sh: got TERM"; echo "run.sh: last words"; exit 143' TERM
+		echo "2024-01-02 03:04:05:678 IBC: Second Factor Authentication initiated"
+		echo ".> to stderr" >&2
+		if [ "${1:-}" = wait ]; then
+			echo "run.sh: waiting"
+			while :; do sleep 0.05; done
+		fi
+		printf 'no newline'
+		exit 7
+	EOF
+	chmod +x "$1"
+}
+
+@test "compose: ibc-log.sh copies the start script's output to IBC_LOG and stdout and returns its exit status" {
+	fake_run_sh "$T/run.sh"
+	mkdir "$T/log"
+	run --separate-stderr env IBC_LOG="$T/log/ibc.log" sh "$C/ib-gateway/ibc-log.sh" "$T/run.sh"
+	[ "$status" -eq 7 ]
+	want=$(printf '%s\n' "2024-01-02 03:04:05:678 IBC: Second Factor Authentication initiated" ".> to stderr" "no newline")
+	# stdout carries stdout and stderr (docker logs), the file the same lines
+	[ "$output" = "$want" ]
+	[ -z "$stderr" ]
+	[ "$(cat "$T/log/ibc.log")" = "$want" ]
+	# the next start keeps the previous file as ibc.log.1, starts afresh
+	run env IBC_LOG="$T/log/ibc.log" sh "$C/ib-gateway/ibc-log.sh" sh -c 'echo second; exit 0'
+	[ "$status" -eq 0 ]
+	[ "$output" = second ]
+	[ "$(cat "$T/log/ibc.log")" = second ]
+	[ "$(cat "$T/log/ibc.log.1")" = "$want" ]
+	# the same script in the k8s ConfigMap and for a bare host
+	cmp "$C/ib-gateway/ibc-log.sh" "$ROOT/deploy/k8s/base/ibc-log.sh"
+	cmp "$C/ib-gateway/ibc-log.sh" "$ROOT/etc/bin/gw-ibc-log"
+}
+
+@test "compose: ibc-log.sh passes SIGTERM to the start script, copies its last lines, exits with its status" {
+	fake_run_sh "$T/run.sh"
+	mkdir "$T/log"
+	IBC_LOG="$T/log/ibc.log" sh "$C/ib-gateway/ibc-log.sh" "$T/run.sh" wait >"$T/out" 2>&1 &
+	pid=$!
+	wait_for_line "$T/log/ibc.log" '^run\.sh: waiting$' 10
+	kill -TERM "$pid"
+	# within 10 s, or the signal was not passed on (then clean up, fail)
+	if ! wait_until 10 refute kill -0 "$pid"; then
+		kill -KILL "$pid"
+		pkill -KILL -f "^/bin/bash $T/run.sh wait" || :
+		return 1
+	fi
+	wait_exit "$pid"
+	[ "$EXIT_STATUS" -eq 143 ]
+	for f in "$T/out" "$T/log/ibc.log"; do
+		grep -qx 'run.sh: got TERM' "$f"
+		# written right before the start script exits: still copied
+		grep -qx 'run.sh: last words' "$f"
+	done
+	# nothing of the wrapper is left (the copy ended with the pipe)
+	run pgrep -f "$T/run.sh"
+	[ "$status" -eq 1 ]
+}
+
+@test "compose: ibc-log.sh keeps the file below IBC_LOG_MAX (renamed to .1), and refuses a bad setting before starting anything" {
+	mkdir "$T/log"
+	# 300 lines of 100 bytes with a 4096-byte limit: rotated several times
+	run env IBC_LOG="$T/log/ibc.log" IBC_LOG_MAX=4096 sh "$C/ib-gateway/ibc-log.sh" \
+		sh -c 'i=0; while [ $i -lt 300 ]; do printf "%099d\n" $i; i=$((i + 1)); done'
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 300 ]
+	[ "$(stat -c %s "$T/log/ibc.log")" -lt 4096 ]
+	[ "$(stat -c %s "$T/log/ibc.log.1")" -ge 4096 ]
+	[ "$(stat -c %s "$T/log/ibc.log.1")" -lt 4200 ]
+	# the newest line is the last of the file
+	[ "$(tail -n 1 "$T/log/ibc.log")" = "$(printf '%099d' 299)" ]
+	# no volume: exit 78 with the reason, the command not run
+	run env IBC_LOG="$T/nowhere/ibc.log" sh "$C/ib-gateway/ibc-log.sh" touch "$T/started"
+	[ "$status" -eq 78 ]
+	[[ "$output" == *"IBC_LOG: $T/nowhere: no such directory (is the volume mounted?)"* ]]
+	[ ! -e "$T/started" ]
+	run env IBC_LOG="$T/log/ibc.log" IBC_LOG_MAX=lots sh "$C/ib-gateway/ibc-log.sh" touch "$T/started"
+	[ "$status" -eq 78 ]
+	[[ "$output" == *"IBC_LOG_MAX: 'lots' is not a number of bytes"* ]]
+	run env IBC_LOG="$T/log/ibc.log" IBC_LOG_MAX=100 sh "$C/ib-gateway/ibc-log.sh" touch "$T/started"
+	[ "$status" -eq 78 ]
+	[ ! -e "$T/started" ]
+	# a read-only directory (as root, only a mode would not stop the write)
+	if [ "$(id -u)" != 0 ]; then
+		mkdir "$T/ro" && chmod 0555 "$T/ro"
+		run env IBC_LOG="$T/ro/ibc.log" sh "$C/ib-gateway/ibc-log.sh" touch "$T/started"
+		[ "$status" -eq 78 ]
+		[[ "$output" == *"cannot write"* ]]
+	fi
+	# IBC_LOG empty: no copy, the command is exec'd as it is
+	run env IBC_LOG= sh "$C/ib-gateway/ibc-log.sh" sh -c 'echo plain; exit 5'
+	[ "$status" -eq 5 ]
+	[ "$output" = plain ]
+	run sh "$C/ib-gateway/ibc-log.sh"
+	[ "$status" -eq 64 ]
 }
 
 @test "compose: gwkit: read-only root, state and sockets on volumes, tmpfs /tmp, no capabilities; the status page on loopback (gwkit 9464, the sidecar 9465)" {

@@ -51,7 +51,7 @@ stack_configs() {
 # programs it names exist (/opt/ibc is not on this machine). So: every
 # program a stack runs is one the Makefile builds, or one of the outside
 # programs etc/README.md documents.
-@test "stack configurations run only gwkit programs or the documented outside ones (ibcstart.sh, Xvfb, sh)" {
+@test "stack configurations run only gwkit programs or the documented outside ones (gw-ibc-log, ibcstart.sh, Xvfb, sh)" {
 	local progs f p
 	progs=" $(sed -n 's/^PROGS := //p' "$ROOT/Makefile") "
 	[ "$progs" != "  " ]
@@ -62,7 +62,7 @@ stack_configs() {
 		[ -n "$output" ]
 		while read -r p; do
 			case $p in
-			/opt/ibc/scripts/ibcstart.sh | Xvfb | sh)
+			gw-ibc-log | /opt/ibc/scripts/ibcstart.sh | Xvfb | sh)
 				grep -qF "$(basename "$p")" "$ETC/README.md" ||
 					{ echo "$f: $p is not documented in etc/README.md"; return 1; } ;;
 			*)
@@ -87,7 +87,11 @@ stack_configs() {
 		run jq -r '.services[] | select(.name == "gateway") | .restart_action.ibc' "$f"
 		[ "$output" = "$want_ibc" ]
 		run jq -c '.services[] | select(.name == "gateway") | .schedule' "$f"
-		[ "$output" = '[{"at":"16:30","tz":"America/New_York","days":"daily","action":"restart"}]' ]
+		# restarted Monday to Saturday; Sunday's is the weekly login
+		# (after IBKR's Sunday token reset a soft restart would need 2FA)
+		[ "$output" = '[{"at":"16:30","tz":"America/New_York","days":"mon-sat","action":"restart"},{"at":"18:00","tz":"America/New_York","days":"sun","action":"login"}]' ]
+		run jq -c '.services[] | select(.name == "gateway") | .login' "$f"
+		[ "$output" = '{"max_cold_per_hour":3,"remind":300}' ]
 		# the bot pauses around the gateway's restarts
 		run jq -r '.services[] | select(.name == "bot") | .follows.mode' "$f"
 		[ "$output" = pause ]
@@ -105,6 +109,34 @@ stack_configs() {
 	[ "$output" = 2 ]
 	run jq -r '.checks[] | select(.kind == "gateway") | "\(.host) \(.port)"' "$ETC/health-mon.host.json"
 	[ "$output" = "127.0.0.1 4002" ]
+}
+
+@test "IBC's log: stack-init decodes the gateway's output, gw-ibc-log copies it where health-mon reads it; one weekly slot everywhere" {
+	local f slot want
+	# host: IBC under stack-init, its output through gw-ibc-log
+	run jq -c '.services[] | select(.name == "gateway") | [.ibc_log, .argv[0:2], .env.IBC_LOG]' "$ETC/host.json"
+	[ "$output" = '[true,["gw-ibc-log","/opt/ibc/scripts/ibcstart.sh"],"/var/lib/gwkit/ibc.log"]' ]
+	run jq -r '.login.ibc_log' "$ETC/health-mon.host.json"
+	[ "$output" = /var/lib/gwkit/ibc.log ]
+	# the container: the file the gateway container writes (compose/)
+	run jq -r '.services[] | select(.name == "gateway") | .ibc_log' "$ETC/stack.container.json"
+	[ "$output" = /ibc-log/ibc.log ]
+	# health-mon's weekly slot is stack-init's "login" schedule entry
+	want=$(jq -c '.services[] | select(.name == "gateway") | .schedule[] | select(.action == "login")
+		| {day: .days, at, tz}' "$ETC/stack.container.json")
+	[ "$want" = '{"day":"sun","at":"18:00","tz":"America/New_York"}' ]
+	for f in host.json; do
+		slot=$(jq -c '.services[] | select(.name == "gateway") | .schedule[] | select(.action == "login")
+			| {day: .days, at, tz}' "$ETC/$f")
+		[ "$slot" = "$want" ] || { echo "$f: $slot"; return 1; }
+	done
+	for f in health-mon.json health-mon.sidecar.json health-mon.host.json; do
+		slot=$(jq -c '.login.weekly | {day, at, tz}' "$ETC/$f")
+		[ "$slot" = "$want" ] || { echo "$f: $slot"; return 1; }
+	done
+	# the script is compose's ibc-log.sh (tested there), executable
+	cmp "$ETC/bin/gw-ibc-log" "$ROOT/compose/ib-gateway/ibc-log.sh"
+	[ -x "$ETC/bin/gw-ibc-log" ]
 }
 
 # bot-core -n checks its environment (DRY_RUN, TRADING_MODE, ports, ...):

@@ -131,7 +131,7 @@ EOF
 @test "yamllint (strict) passes every manifest and shellcheck every script" {
 	yamllint -s "$K8S"
 	shellcheck "$TOP/mk/k8s-validate.sh"
-	shellcheck -s sh "$K8S/base/ibc-command-server.sh"
+	shellcheck -s sh "$K8S/base/ibc-command-server.sh" "$K8S/base/ibc-log.sh"
 }
 
 @test "the pods: one replica, gw-probe startup and readiness probes, no liveness on the gateway, ports per mode, non-root" {
@@ -264,15 +264,19 @@ for name in ("overlays_paper", "overlays_live"):
     docs = load(name)
     g = gw(stack(docs))
     if g.get("restart_action", {}).get("ibc") != "127.0.0.1:7462": errs.append(f"{name}: restart_action {g.get('restart_action')}")
-    if g.get("schedule") != [{"at": "16:30", "tz": "America/New_York", "days": "daily", "action": "restart"}]:
+    if g.get("schedule") != [{"at": "16:30", "tz": "America/New_York", "days": "mon-sat", "action": "restart"},
+                             {"at": "18:00", "tz": "America/New_York", "days": "sun", "action": "login"}]:
         errs.append(f"{name}: schedule {g.get('schedule')}")
     if any(d["kind"] in ("CronJob", "Role", "RoleBinding", "ServiceAccount") for d in docs):
         errs.append(f"{name}: the CronJob variant is included by default")
 docs = load("optional_restart-cronjob")
 g = gw(stack(docs))
-if "schedule" in g: errs.append("cronjob variant: stack.json keeps its schedule (two daily restarts)")
-base = stack(load("overlays_paper")); gw(base).pop("schedule")
-if stack(docs) != base: errs.append("cronjob variant: stack.json differs from the overlay's by more than the schedule")
+if any(e["action"] == "restart" for e in g.get("schedule", [])):
+    errs.append("cronjob variant: stack.json keeps its restart schedule (two daily restarts)")
+if [e for e in g.get("schedule", []) if e["action"] == "login"] != [{"at": "18:00", "tz": "America/New_York", "days": "sun", "action": "login"}]:
+    errs.append("cronjob variant: the weekly login is not stack-init's any more")
+base = stack(load("overlays_paper")); gw(base)["schedule"] = [e for e in gw(base)["schedule"] if e["action"] != "restart"]
+if stack(docs) != base: errs.append("cronjob variant: stack.json differs from the overlay's by more than the restart schedule")
 (cj,) = [d for d in docs if d["kind"] == "CronJob"]
 (sts,) = [d for d in docs if d["kind"] == "StatefulSet"]
 pod = sts["metadata"]["name"] + "-0"
@@ -326,6 +330,49 @@ EOF
 		[ "$status" -eq 0 ] || { echo "$name: $output"; return 1; }
 		grep -q '"strategy": "C"' "$d/gameplan.json"
 	done
+}
+
+@test "IBC's log: the gateway container writes /ibc-log (an emptyDir), gwkit reads it; the configs follow it; the 2FA settings" {
+	render_all "$BATS_TEST_TMPDIR"
+	python3 - "$BATS_TEST_TMPDIR" <<'EOF'
+import json, sys, yaml
+errs = []
+for name in ("overlays_paper", "overlays_live", "optional_restart-cronjob"):
+    docs = [d for d in yaml.safe_load_all(open(f"{sys.argv[1]}/{name}.yaml")) if d]
+    sts = next(d for d in docs if d["kind"] == "StatefulSet")
+    ps = sts["spec"]["template"]["spec"]
+    c = {x["name"]: x for x in ps["containers"]}
+    gw, kit = c["ib-gateway"], c["gwkit"]
+    vol = [v for v in ps["volumes"] if v["name"] == "ibc-log"]
+    if len(vol) != 1 or "emptyDir" not in vol[0] or not vol[0]["emptyDir"].get("sizeLimit"):
+        errs.append(f"{name}: no bounded emptyDir ibc-log: {vol}")
+    m = [x for x in gw["volumeMounts"] if x["name"] == "ibc-log"]
+    if m != [{"name": "ibc-log", "mountPath": "/ibc-log"}]: errs.append(f"{name}: gateway mount {m}")
+    m = [x for x in kit["volumeMounts"] if x["name"] == "ibc-log"]
+    if m != [{"name": "ibc-log", "mountPath": "/ibc-log", "readOnly": True}]: errs.append(f"{name}: gwkit mount {m}")
+    env = {e["name"]: e.get("value") for e in gw["env"]}
+    want = {"IBC_LOG": "/ibc-log/ibc.log", "RELOGIN_AFTER_TWOFA_TIMEOUT": "no", "TWOFA_TIMEOUT_ACTION": "exit",
+            "EXISTING_SESSION_DETECTED_ACTION": "primary"}
+    for k, v in want.items():
+        if env.get(k) != v: errs.append(f"{name}: gateway env {k}={env.get(k)!r}, want {v!r}")
+    for k in ("TWS_COLD_RESTART", "AUTO_RESTART_TIME"):
+        if k in env: errs.append(f"{name}: gateway env sets {k}")
+    cms = {k: v for d in docs if d["kind"] == "ConfigMap" for k, v in d["data"].items()}
+    if "ibc-log.sh" not in cms: errs.append(f"{name}: ibc-log.sh not in a ConfigMap")
+    st = json.loads(cms["stack.json"]); hm = json.loads(cms["health-mon.json"])
+    g = next(s for s in st["services"] if s["name"] == "gateway")
+    if g.get("ibc_log") != "/ibc-log/ibc.log": errs.append(f"{name}: stack.json ibc_log {g.get('ibc_log')}")
+    if g.get("login") != {"max_cold_per_hour": 3, "remind": 300}: errs.append(f"{name}: stack.json login {g.get('login')}")
+    if hm.get("login") != {"ibc_log": "/ibc-log/ibc.log", "weekly": {"day": "sun", "at": "18:00", "tz": "America/New_York"}}:
+        errs.append(f"{name}: health-mon.json login {hm.get('login')}")
+    # the weekly slot is the same in both programs
+    (slot,) = [e for e in g["schedule"] if e["action"] == "login"]
+    w = hm["login"]["weekly"]
+    if (slot["days"], slot["at"], slot["tz"]) != (w["day"], w["at"], w["tz"]):
+        errs.append(f"{name}: stack-init's login slot {slot} is not health-mon's {w}")
+print("\n".join(errs) or "ok")
+sys.exit(1 if errs else 0)
+EOF
 }
 
 @test "ibc-command-server.sh enables IBC's command server in the image's template and execs the start script; a changed template stops it" {

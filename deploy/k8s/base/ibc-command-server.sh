@@ -45,4 +45,6 @@ done
 IBC_INI_TMPL=$dst
 export IBC_INI_TMPL
 echo "ibc-command-server: IBC command server on 127.0.0.1:7462 ($dst)"
-exec "$start" "$@"
+# IBC's output also to $IBC_LOG, the emptyDir the gwkit container reads
+# (ibc-log.sh beside this file says how; empty IBC_LOG: no copy).
+exec /bin/sh "${0%/*}/ibc-log.sh" "$start" "$@"

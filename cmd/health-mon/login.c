@@ -398,11 +398,9 @@ state_alerts(struct login *l, const struct login_config *cfg,
 		if (!l->said_state)
 			add(st, GW_CRITICAL, "stuck", "stuck at the login dialog: "
 			    "IBC waits after a 2FA timeout and will not log in again "
-			    "by itself. Fix: run `stack-init ctl login %s` (or "
-			    "restart the gateway container); set "
-			    "ReloginAfterSecondFactorAuthenticationTimeout=yes "
-			    "(gnzsnz: RELOGIN_AFTER_TWOFA_TIMEOUT=yes) so IBC "
-			    "retries by itself", cfg->service);
+			    "by itself. Fix: when you can approve within 3 minutes, "
+			    "run `stack-init ctl login %s` (or restart the gateway "
+			    "container) for one new push", cfg->service);
 		l->said_state = 1;
 		break;
 	case LOGIN_LOCKED_OUT:

@@ -219,7 +219,7 @@ alerts() {
 	finish 3
 	alerts | tee "$T/alerts"
 	[ "$(wc -l <"$T/alerts")" -eq 3 ]
-	grep -q '^critical stuck at the login dialog: IBC waits after a 2FA timeout and will not log in again by itself. Fix: run `stack-init ctl login gateway` (or restart the gateway container); set ReloginAfterSecondFactorAuthenticationTimeout=yes' "$T/alerts"
+	grep -q '^critical stuck at the login dialog: IBC waits after a 2FA timeout and will not log in again by itself. Fix: when you can approve within 3 minutes, run `stack-init ctl login gateway` (or restart the gateway container) for one new push' "$T/alerts"
 	states
 	[[ "$(states)" =~ "awaiting_2fa stuck_login"( restarting)?" ready"$ ]]
 }

@@ -367,8 +367,7 @@ test_stuck(void **state)
 	assert_non_null(strstr(f->out[0].msg,
 	    "run `stack-init ctl login gateway` (or restart the gateway "
 	    "container)"));
-	assert_non_null(strstr(f->out[0].msg,
-	    "ReloginAfterSecondFactorAuthenticationTimeout=yes"));
+	assert_non_null(strstr(f->out[0].msg, "for one new push"));
 	assert_int_equal(f->l.state, LOGIN_STUCK);
 	assert_int_equal(step(f, SLOT + S(3600)), 0);
 	/* the operator's `ctl login`: a new push */

@@ -265,7 +265,7 @@ for name in ("overlays_paper", "overlays_live"):
     g = gw(stack(docs))
     if g.get("restart_action", {}).get("ibc") != "127.0.0.1:7462": errs.append(f"{name}: restart_action {g.get('restart_action')}")
     if g.get("schedule") != [{"at": "16:30", "tz": "America/New_York", "days": "mon-sat", "action": "restart"},
-                             {"at": "18:00", "tz": "America/New_York", "days": "sun", "action": "login"}]:
+                             {"at": "12:00", "tz": "America/New_York", "days": "sun", "action": "login"}]:
         errs.append(f"{name}: schedule {g.get('schedule')}")
     if any(d["kind"] in ("CronJob", "Role", "RoleBinding", "ServiceAccount") for d in docs):
         errs.append(f"{name}: the CronJob variant is included by default")
@@ -273,7 +273,7 @@ docs = load("optional_restart-cronjob")
 g = gw(stack(docs))
 if any(e["action"] == "restart" for e in g.get("schedule", [])):
     errs.append("cronjob variant: stack.json keeps its restart schedule (two daily restarts)")
-if [e for e in g.get("schedule", []) if e["action"] == "login"] != [{"at": "18:00", "tz": "America/New_York", "days": "sun", "action": "login"}]:
+if [e for e in g.get("schedule", []) if e["action"] == "login"] != [{"at": "12:00", "tz": "America/New_York", "days": "sun", "action": "login"}]:
     errs.append("cronjob variant: the weekly login is not stack-init's any more")
 base = stack(load("overlays_paper")); gw(base)["schedule"] = [e for e in gw(base)["schedule"] if e["action"] != "restart"]
 if stack(docs) != base: errs.append("cronjob variant: stack.json differs from the overlay's by more than the restart schedule")
@@ -363,7 +363,7 @@ for name in ("overlays_paper", "overlays_live", "optional_restart-cronjob"):
     g = next(s for s in st["services"] if s["name"] == "gateway")
     if g.get("ibc_log") != "/ibc-log/ibc.log": errs.append(f"{name}: stack.json ibc_log {g.get('ibc_log')}")
     if g.get("login") != {"max_cold_per_hour": 3, "remind": 300}: errs.append(f"{name}: stack.json login {g.get('login')}")
-    if hm.get("login") != {"ibc_log": "/ibc-log/ibc.log", "weekly": {"day": "sun", "at": "18:00", "tz": "America/New_York"}}:
+    if hm.get("login") != {"ibc_log": "/ibc-log/ibc.log", "weekly": {"day": "sun", "at": "12:00", "tz": "America/New_York"}}:
         errs.append(f"{name}: health-mon.json login {hm.get('login')}")
     # the weekly slot is the same in both programs
     (slot,) = [e for e in g["schedule"] if e["action"] == "login"]

@@ -89,7 +89,7 @@ stack_configs() {
 		run jq -c '.services[] | select(.name == "gateway") | .schedule' "$f"
 		# restarted Monday to Saturday; Sunday's is the weekly login
 		# (after IBKR's Sunday token reset a soft restart would need 2FA)
-		[ "$output" = '[{"at":"16:30","tz":"America/New_York","days":"mon-sat","action":"restart"},{"at":"12:00","tz":"America/New_York","days":"sun","action":"login"}]' ]
+		[ "$output" = '[{"at":"16:30","tz":"America/New_York","days":"daily","action":"restart"},{"at":"12:00","tz":"America/New_York","days":"sun","action":"login"}]' ]
 		run jq -c '.services[] | select(.name == "gateway") | .login' "$f"
 		[ "$output" = '{"max_cold_per_hour":3,"remind":300}' ]
 		# the bot pauses around the gateway's restarts
@@ -220,7 +220,7 @@ units_copy() {
 	[[ "$output" == *"Overall exposure level for gwkit.service: "[0-3].*" OK"* ]] || { echo "$output" | tail -n 3; return 1; }
 }
 
-@test "gw-restart.timer: 16:30 New York is 21:30 UTC in January and 20:30 UTC in July, and the day after DST starts; never on Sunday" {
+@test "gw-restart.timer: 16:30 New York is 21:30 UTC in January and 20:30 UTC in July, and the day DST starts" {
 	local cal
 	cal=$(sed -n 's/^OnCalendar=//p' "$ETC/systemd/gw-restart.timer")
 	[ -n "$cal" ]
@@ -230,9 +230,8 @@ units_copy() {
 	[[ "$output" == *"Next elapse: Fri 2027-01-15 21:30:00 UTC"* ]] || { echo "$output"; return 1; }
 	run env TZ=UTC systemd-analyze calendar --base-time='2027-07-15 12:00:00 UTC' "$cal"
 	[[ "$output" == *"Next elapse: Thu 2027-07-15 20:30:00 UTC"* ]] || { echo "$output"; return 1; }
-	# Sunday 2027-03-14 (DST begins): no restart; Monday's in summer time
 	run env TZ=UTC systemd-analyze calendar --base-time='2027-03-14 12:00:00 UTC' "$cal"
-	[[ "$output" == *"Next elapse: Mon 2027-03-15 20:30:00 UTC"* ]] || { echo "$output"; return 1; }
+	[[ "$output" == *"Next elapse: Sun 2027-03-14 20:30:00 UTC"* ]] || { echo "$output"; return 1; }
 }
 
 # ---------- gw-soft-restart ----------
@@ -404,7 +403,7 @@ dow_match() {
 			ny_dow=$(TZ=America/New_York date -d "@$expect" +%w)
 			case $want in
 			06:00) due=1-5 ;;
-			16:30) due=1-6 ;;
+			16:30) due='*' ;;
 			*) echo "unexpected time $want: $cmd"; return 1 ;;
 			esac
 			if dow_match "$due" "$ny_dow"; then
@@ -437,7 +436,7 @@ dow_match() {
 xp() { xmllint --xpath "string($2)" "$1"; }
 el() { printf "*[local-name()='%s']" "$1"; }
 
-@test "Task Scheduler XML: well-formed, the task schema's namespace, 06:00 weekdays and 16:30 Monday to Saturday, the script and its action" {
+@test "Task Scheduler XML: well-formed, the task schema's namespace, 06:00 weekdays and 16:30 daily, the script and its action" {
 	local s=$ETC/windows/gwkit-start.xml r=$ETC/windows/gwkit-restart.xml f
 	for f in "$s" "$r"; do
 		xmllint --noout "$f"
@@ -458,10 +457,9 @@ el() { printf "*[local-name()='%s']" "$1"; }
 	done
 	[[ "$(xp "$s" "//$(el Arguments)")" == *"-Action start"* ]]
 	[ "$(xp "$s" "//$(el StartWhenAvailable)")" = true ]
-	# restart: 16:30 local, Monday to Saturday, never run late
+	# restart: 16:30 local, every day, never run late
 	[[ "$(xp "$r" "//$(el StartBoundary)")" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}T16:30:00$ ]]
-	[ "$(xp "$r" "count(//$(el DaysOfWeek)/*)")" = 6 ]
-	[ "$(xp "$r" "count(//$(el DaysOfWeek)/$(el Sunday))")" = 0 ]
+	[ "$(xp "$r" "//$(el ScheduleByDay)/$(el DaysInterval)")" = 1 ]
 	[[ "$(xp "$r" "//$(el Arguments)")" == *"-Action restart"* ]]
 	[ "$(xp "$r" "//$(el StartWhenAvailable)")" = false ]
 }

@@ -264,7 +264,7 @@ for name in ("overlays_paper", "overlays_live"):
     docs = load(name)
     g = gw(stack(docs))
     if g.get("restart_action", {}).get("ibc") != "127.0.0.1:7462": errs.append(f"{name}: restart_action {g.get('restart_action')}")
-    if g.get("schedule") != [{"at": "16:30", "tz": "America/New_York", "days": "mon-sat", "action": "restart"},
+    if g.get("schedule") != [{"at": "16:30", "tz": "America/New_York", "days": "daily", "action": "restart"},
                              {"at": "12:00", "tz": "America/New_York", "days": "sun", "action": "login"}]:
         errs.append(f"{name}: schedule {g.get('schedule')}")
     if any(d["kind"] in ("CronJob", "Role", "RoleBinding", "ServiceAccount") for d in docs):

@@ -797,25 +797,39 @@ restart_run(struct run *r, enum trigger why, const struct run *by)
 	super_try_start(r->s);
 }
 
-int
-super_ctl(struct super *s, const char *verb, const char *name,
-    struct gw_err *err)
+/* The run a control request names, or NULL with err: an unknown service,
+ * a shutdown under way, or a service a reload is stopping. */
+static struct run *
+ctl_target(struct super *s, const char *name, struct gw_err *err)
 {
 	int i = svcconf_find(s->conf, name);
-	struct run *r;
 
 	if (i < 0) {
 		char q[48];
 
 		gw_err_quote(q, sizeof(q), name, strlen(name));
-		return gw_err_set(err, "unknown service '%s'", q);
+		gw_err_set(err, "unknown service '%s'", q);
+		return NULL;
 	}
-	if (s->shutting_down)
-		return gw_err_set(err, "shutting down");
-	r = s->runs[i];
-	if (r->retiring)
-		return gw_err_set(err, "service '%s' is being stopped by a reload",
-		    name);
+	if (s->shutting_down) {
+		gw_err_set(err, "shutting down");
+		return NULL;
+	}
+	if (s->runs[i]->retiring) {
+		gw_err_set(err, "service '%s' is being stopped by a reload", name);
+		return NULL;
+	}
+	return s->runs[i];
+}
+
+int
+super_ctl(struct super *s, const char *verb, const char *name,
+    struct gw_err *err)
+{
+	struct run *r = ctl_target(s, name, err);
+
+	if (r == NULL)
+		return -1;
 	if (r->svc->external && strcmp(verb, "restart") != 0)
 		return gw_err_set(err, "service '%s' is external: only restart "
 		    "(its restart action) applies", name);
@@ -928,22 +942,11 @@ super_status(const struct super *s)
 int
 super_login(struct super *s, const char *name, int force, struct gw_err *err)
 {
-	int i = svcconf_find(s->conf, name);
-	struct run *r;
+	struct run *r = ctl_target(s, name, err);
 	char t[256];
 
-	if (i < 0) {
-		char q[48];
-
-		gw_err_quote(q, sizeof(q), name, strlen(name));
-		return gw_err_set(err, "unknown service '%s'", q);
-	}
-	if (s->shutting_down)
-		return gw_err_set(err, "shutting down");
-	r = s->runs[i];
-	if (r->retiring)
-		return gw_err_set(err, "service '%s' is being stopped by a reload",
-		    name);
+	if (r == NULL)
+		return -1;
 	if (r->svc->login.ibc_log == SVC_IBC_LOG_NONE)
 		return gw_err_set(err, "service '%s' has no \"ibc_log\": "
 		    "stack-init does not see its login", name);

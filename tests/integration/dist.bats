@@ -4,6 +4,7 @@
 # bin/ (other bats files run its programs meanwhile): one tarball, one build
 # (make -j2 all, the slow part), shared by the tests below.
 bats_require_minimum_version 1.5.0
+load common
 
 setup_file() {
 	local repo
@@ -25,7 +26,7 @@ setup_file() {
 @test "dist: the tarball holds every git-tracked file under gwkit-VERSION/, and no bin/" {
 	[[ $VERSION =~ ^[0-9]+\.[0-9]+\.[0-9]+ ]]
 	tar -tzf "$TARBALL" | sed 's,^gwkit-[^/]*/,,' | LC_ALL=C sort >"$OUT/tar.list"
-	! grep -E '^(bin/|gwkit-.*\.tar)' "$OUT/tar.list"
+	refute grep -E '^(bin/|gwkit-.*\.tar)' "$OUT/tar.list"
 	grep -qx Makefile "$OUT/tar.list"
 	grep -qx mk/man.sh "$OUT/tar.list"
 	if [ ! -e "$REPO/.git" ]; then
@@ -75,13 +76,13 @@ sections() { sed -n 's/^\.SH "\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$1"; }
 			grep -qx 'EXIT STATUS' "$OUT/$p.sections" || { echo "$p: no EXIT STATUS"; false; }
 		fi
 		# the Markdown title line is the .TH, not a body heading
-		! grep -q "^\.S[HS] .*$name($sec)" "$f"
+		refute grep -q "^\.S[HS] .*$name($sec)" "$f"
 		# whatis can index it: "name \- summary" under NAME
 		run lexgrog "$f"
 		[ "$status" -eq 0 ]
 		[[ $output == *"\"$name - "* ]] || { echo "$p: lexgrog: $output"; false; }
 		# relative links are reduced to their text: no "<foo.md>" targets
-		! grep -n '<\\fI[^>]*\.md' "$f"
+		refute grep -n '<\\fI[^>]*\.md' "$f"
 	done
 }
 

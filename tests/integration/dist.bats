@@ -7,6 +7,10 @@ bats_require_minimum_version 1.5.0
 load common
 
 setup_file() {
+	# The copy is built as a user would, with no settings inherited from
+	# the make that runs the tests (make check SANITIZE=... passes its
+	# variables down through MAKEFLAGS: the copy would build into bin/san).
+	unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES SANITIZE WERROR
 	local repo
 	repo=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 	export REPO=$repo

@@ -36,6 +36,7 @@
 #include "gameplan.h"
 #include "gate.h"
 #include "log.h"
+#include "loopctx.h"
 #include "opt.h"
 #include "rundir.h"
 #include "sched.h"
@@ -76,7 +77,7 @@ struct ctx {
 	struct evsend *evs;
 	struct bot *bot;
 	struct botctl *ctl;
-	struct event *sig[4];
+	struct loopctx *lc;	/* the loop, resolver, log and signals */
 	int exit_code;
 	int exiting;
 };
@@ -537,23 +538,16 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 static void
 open_context(struct ctx *c)
 {
-	size_t i;
+	struct gw_err e;
 
 	signal(SIGPIPE, SIG_IGN);
 	c->exit_code = EX_SOFTWARE;
-	if ((c->base = event_base_new()) == NULL)
-		errx(EX_SOFTWARE, "cannot set up the event loop");
-	if ((c->dns = evdns_base_new(c->base, EVDNS_BASE_INITIALIZE_NAMESERVERS)) ==
-	    NULL && (c->dns = evdns_base_new(c->base, 0)) == NULL)
-		errx(EX_SOFTWARE, "cannot set up name resolution");
-	if ((c->log = gw_log_new(PROG, stdout, c->o.log_level)) == NULL)
-		errx(EX_SOFTWARE, "cannot set up the log");
-	gw_log_set_format(c->log, c->o.log_format, STDOUT_FILENO);
-	for (i = 0; i < N_SIGS; i++) {
-		c->sig[i] = evsignal_new(c->base, sigs[i], on_signal, c);
-		if (c->sig[i] == NULL || evsignal_add(c->sig[i], NULL) < 0)
-			errx(EX_SOFTWARE, "cannot handle signal %d", sigs[i]);
-	}
+	if ((c->lc = loopctx_new(PROG, c->o.log_level, c->o.log_format, sigs,
+	    N_SIGS, on_signal, c, &e)) == NULL)
+		errx(EX_SOFTWARE, "%s", e.msg);
+	c->base = loopctx_base(c->lc);
+	c->dns = loopctx_dns(c->lc);
+	c->log = loopctx_log(c->lc);
 }
 
 static void
@@ -586,17 +580,11 @@ open_modules(struct ctx *c)
 static void
 teardown(struct ctx *c)
 {
-	size_t i;
-
 	botctl_free(c->ctl);
 	bot_free(c->bot);
 	gw_log_set_sink(c->log, NULL, NULL);
 	evsend_free(c->evs);
-	for (i = 0; i < N_SIGS; i++)
-		event_free(c->sig[i]);
-	gw_log_free(c->log);
-	evdns_base_free(c->dns, 0);
-	event_base_free(c->base);
+	loopctx_free(c->lc);
 }
 
 int

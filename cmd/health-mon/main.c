@@ -27,6 +27,7 @@
 #include "hmconf.h"
 #include "httpd.h"
 #include "log.h"
+#include "loopctx.h"
 #include "monitor.h"
 #include "opt.h"
 #include "rundir.h"
@@ -58,7 +59,7 @@ struct ctx {
 	struct evsend *evs;
 	struct monitor *mon;
 	struct httpd *http;
-	struct event *sig[3];
+	struct loopctx *lc;	/* the loop, resolver, log and signals */
 	int exit_code;
 };
 
@@ -251,23 +252,16 @@ on_once(void *arg, int healthy)
 static void
 open_context(struct ctx *c)
 {
-	size_t i;
+	struct gw_err e;
 
 	signal(SIGPIPE, SIG_IGN);
 	c->exit_code = EX_SOFTWARE;
-	if ((c->base = event_base_new()) == NULL)
-		errx(EX_SOFTWARE, "cannot set up the event loop");
-	if ((c->dns = evdns_base_new(c->base, EVDNS_BASE_INITIALIZE_NAMESERVERS)) ==
-	    NULL && (c->dns = evdns_base_new(c->base, 0)) == NULL)
-		errx(EX_SOFTWARE, "cannot set up name resolution");
-	if ((c->log = gw_log_new(PROG, stdout, c->o.log_level)) == NULL)
-		errx(EX_SOFTWARE, "cannot set up the log");
-	gw_log_set_format(c->log, c->o.log_format, STDOUT_FILENO);
-	for (i = 0; i < N_SIGS; i++) {
-		c->sig[i] = evsignal_new(c->base, sigs[i], on_signal, c);
-		if (c->sig[i] == NULL || evsignal_add(c->sig[i], NULL) < 0)
-			errx(EX_SOFTWARE, "cannot handle signal %d", sigs[i]);
-	}
+	if ((c->lc = loopctx_new(PROG, c->o.log_level, c->o.log_format, sigs,
+	    N_SIGS, on_signal, c, &e)) == NULL)
+		errx(EX_SOFTWARE, "%s", e.msg);
+	c->base = loopctx_base(c->lc);
+	c->dns = loopctx_dns(c->lc);
+	c->log = loopctx_log(c->lc);
 }
 
 /* --http ADDR:PORT (a numeric address: no blocking lookup). */
@@ -334,17 +328,11 @@ open_modules(struct ctx *c)
 static void
 teardown(struct ctx *c)
 {
-	size_t i;
-
 	httpd_free(c->http);
 	monitor_free(c->mon);
 	gw_log_set_sink(c->log, NULL, NULL);
 	evsend_free(c->evs);
-	for (i = 0; i < N_SIGS; i++)
-		event_free(c->sig[i]);
-	gw_log_free(c->log);
-	evdns_base_free(c->dns, 0);
-	event_base_free(c->base);
+	loopctx_free(c->lc);
 	hmconf_free(&c->conf);
 }
 

@@ -66,3 +66,6 @@ echo
 
 echo
 "$(dirname "$0")/health.sh"
+
+echo
+"$(dirname "$0")/restart.sh"

@@ -628,6 +628,11 @@ on_result(struct check *c, const struct check_result *r, void *arg)
 	    clock_wall_ms(), &down);
 	view_result(m, s, r, before);
 	alert(m, s, a, down);
+	/* a transition without an alert (a quiet restart's recovery, one the
+	 * cooldown held): the file follows, or a restart of health-mon would
+	 * announce an outage long over */
+	if (s->st.status != before && a == HS_ALERT_NONE)
+		save_state(m);
 	/* an announcement the cooldown held back, due now */
 	alert(m, s, hs_tick(&s->st, &m->conf->thresholds, clock_wall_ms()), 0);
 	if (check_config_of(s->check)->kind == CHECK_GATEWAY)

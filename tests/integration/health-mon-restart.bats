@@ -123,6 +123,7 @@ finish() {
 	wait_until 10 bash -c "[ \$(grep -c '\"component\":\"gateway\",\"status\":\"healthy\"' '$HM_LOG') -ge 2 ]"
 	[ "$(metric gwkit_health_restart_in_progress)" = 1 ]
 	[ "$(metric gwkit_health_restart_quiet)" = 1 ]
+	curl -s "http://127.0.0.1:$HTTP/metrics" | promtool check metrics
 	sim "login-delay 3" restart
 	# relay up, gateway down: said at info, naming the restart
 	wait_for_line "$HM_LOG" '"component":"gateway","event":"health\.unhealthy".*"superseded_by":"restart"' 10

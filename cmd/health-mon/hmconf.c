@@ -417,12 +417,36 @@ file_login(struct hmconf *c, const json_t *v, struct gw_err *err)
 	return 0;
 }
 
+/* "restart_file" (a path, or "" for off: str() refuses "") and
+ * "restart_grace". */
+static int
+file_restart(struct hmconf *c, const json_t *root, struct gw_err *err)
+{
+	const json_t *v = json_object_get(root, "restart_file");
+
+	if (v != NULL) {
+		if (!json_is_string(v))
+			return bad(err, "restart_file", "expected a path (a "
+			    "string; \"\" for off)");
+		if (json_string_length(v) >= sizeof(c->restart_file))
+			return bad(err, "restart_file", "a path of at most %zu "
+			    "bytes", sizeof(c->restart_file) - 1);
+		if (strlen(json_string_value(v)) != json_string_length(v))
+			return bad(err, "restart_file", "a NUL in the path");
+		memcpy(c->restart_file, json_string_value(v),
+		    json_string_length(v) + 1);
+	}
+	return num(root, "restart_grace", "", 0, 3600, &c->restart_grace_s,
+	    err);
+}
+
 static int
 load_file(struct hmconf *c, const char *path, double interval,
     struct gw_err *err)
 {
 	static const char *const names[] = { "interval", "thresholds", "checks",
-	    "action", "http", "state", "login", NULL };
+	    "action", "http", "state", "login", "restart_file", "restart_grace",
+	    NULL };
 	static const char *const tnames[] = { "fail", "ok", "reminder",
 	    "cooldown", "max_alerts", NULL };
 	static const char *const anames[] = { "restart_gateway", "after",
@@ -506,7 +530,8 @@ load_file(struct hmconf *c, const char *path, double interval,
 	snprintf(c->login.cfg.service, sizeof(c->login.cfg.service), "%s",
 	    c->action.service);
 	if (str(root, "http", "", c->http, sizeof(c->http), &e2) < 0 ||
-	    str(root, "state", "", c->state_path, sizeof(c->state_path), &e2) < 0)
+	    str(root, "state", "", c->state_path, sizeof(c->state_path), &e2) < 0 ||
+	    file_restart(c, root, &e2) < 0)
 		goto out;
 	rc = 0;
 out:
@@ -521,6 +546,7 @@ hmconf_load(struct hmconf *c, const char *path, const char *rundir,
     struct gw_err *err)
 {
 	struct check_config *cc;
+	const char *rf;
 	double interval;
 	char sock[1100];
 	size_t i;
@@ -544,6 +570,14 @@ hmconf_load(struct hmconf *c, const char *path, const char *rundir,
 		return -1;
 	snprintf(c->state_path, sizeof(c->state_path), "%s/health-mon.state",
 	    rundir);
+	/* stack-init gives a follower its leader's restart file; the file's
+	 * "restart_file" wins */
+	rf = cfg_env_str("GWKIT_RESTART_FILE", "");
+	if (strlen(rf) >= sizeof(c->restart_file))
+		return gw_err_set(err, "GWKIT_RESTART_FILE: a path of at most %zu "
+		    "bytes", sizeof(c->restart_file) - 1);
+	memcpy(c->restart_file, rf, strlen(rf) + 1);
+	c->restart_grace_s = 30;
 	login_config_init(&c->login.cfg);
 	if (add(c, CHECK_GATEWAY, rundir, interval, &cc, err) < 0 ||
 	    add(c, CHECK_HOST, rundir, interval, &cc, err) < 0)

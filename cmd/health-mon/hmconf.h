@@ -45,6 +45,10 @@ struct hmconf {
 	struct hmconf_login login;
 	char http[128];		/* "ADDR:PORT", "" for none */
 	char state_path[1100];	/* "state", else RUNTIME/health-mon.state */
+	/* stack-init's restart file for the gateway (lib/initrestart.h):
+	 * "restart_file", else $GWKIT_RESTART_FILE; "" off. */
+	char restart_file[1024];
+	double restart_grace_s;	/* quiet this long after it completed (30) */
 	/* argv of command checks: owned here, freed by hmconf_free */
 	char **owned;
 	size_t n_owned;

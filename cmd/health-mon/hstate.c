@@ -133,6 +133,9 @@ enter(struct hs_component *c, const struct hs_config *cfg, enum hs_status s,
 	set_reason(c, reason);
 	if (c->down_since_ms == 0)
 		c->down_since_ms = now_ms;
+	if (c->quiet)	/* not announced: hs_tick does it once quiet ends */
+		return s == HS_UNHEALTHY ? HS_ALERT_UNHEALTHY :
+		    HS_ALERT_DEGRADED;
 	if (admit(c, cfg, 2, now_ms))
 		return s == HS_UNHEALTHY ? HS_ALERT_UNHEALTHY :
 		    HS_ALERT_DEGRADED;
@@ -151,8 +154,10 @@ recover(struct hs_component *c, const struct hs_config *cfg, int64_t now_ms,
 	c->since_ms = now_ms;
 	c->down_since_ms = 0;
 	if (!announced) {
-		/* Never a "recovered" for an outage nobody was told of. */
-		c->suppressed++;
+		/* Never a "recovered" for an outage nobody was told of; one
+		 * kept quiet on purpose was not held back either. */
+		if (!c->quiet)
+			c->suppressed++;
 		return HS_ALERT_NONE;
 	}
 	/* The slot reserved when the outage was announced: always sent. */
@@ -217,7 +222,8 @@ hs_tick(struct hs_component *c, const struct hs_config *cfg, int64_t now_ms)
 {
 	int64_t every_ms;
 
-	if (c->status != HS_DEGRADED && c->status != HS_UNHEALTHY)
+	if (c->quiet || (c->status != HS_DEGRADED &&
+	    c->status != HS_UNHEALTHY))
 		return HS_ALERT_NONE;
 	if (!status_announced(c)) {
 		/* Held back by the cooldown: announce it once there is room

@@ -66,6 +66,21 @@
  * window, UNHEALTHY, RECOVERED, UNHEALTHY, RECOVERED, then nothing until
  * the window ends; if it is unhealthy then, hs_tick announces it.
  *
+ * Quiet (the owner sets quiet while a restart is known to be under way,
+ * docs/health-mon.md "QUIET RESTARTS"): transitions happen as always
+ * (thresholds, since_ms, down_since_ms, reason), and hs_observe returns
+ * the alert the transition would raise, but it is not recorded: no
+ * cooldown slot, last_alert_ms unchanged, not counted in suppressed. The
+ * owner logs it without sending it. The status is then not announced,
+ * so once quiet is cleared hs_tick announces it at once (cooldown
+ * permitting) if the component is still in it: no extra wait. A recovery
+ * from an outage that was never announced gives no alert (as above), and
+ * while quiet it is not counted in suppressed either; the recovery of an
+ * outage announced before the restart is sent as always. hs_tick gives
+ * nothing while quiet (no late announcement, no reminder). quiet is not
+ * saved in the state file: an unannounced status there is announced after
+ * a restart of health-mon unless the owner sets quiet first.
+ *
  * Wall-clock steps: a window that would start in the future (the clock
  * went back) restarts at now; a step back delays a reminder.
  */
@@ -108,6 +123,7 @@ struct hs_component {
 	int alerts_in_window;
 	unsigned long suppressed;	/* alerts held back by the cooldown */
 	char reason[HS_REASON_MAX + 1];	/* the last non-healthy reason */
+	int quiet;			/* set by the owner: see "Quiet" */
 };
 
 enum hs_alert {

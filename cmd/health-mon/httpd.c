@@ -27,6 +27,7 @@
 
 #include "clock.h"
 #include "httpd.h"
+#include "initrestart.h"
 #include "login.h"
 
 /*
@@ -187,6 +188,10 @@ httpd_healthz_body(const struct httpd_view *v, struct evbuffer *out)
 		    v->login.planned, "reason", jstr(v->login.reason))) < 0)
 			goto done;
 	}
+	if (v->restart.on && json_object_set_new(root, "restart", json_pack(
+	    "{s:s, s:b}", "state", initrestart_state_name((enum
+	    initrestart_state)v->restart.state), "quiet", v->restart.quiet)) < 0)
+		goto done;
 	if ((text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER)) ==
 	    NULL || evbuffer_add_printf(out, "%s\n", text) < 0)
 		goto done;
@@ -382,6 +387,17 @@ httpd_metrics_body(const struct httpd_view *v, struct evbuffer *out)
 
 	if (v->login.on && login_metrics(&v->login, out) < 0)
 		return -1;
+	if (v->restart.on && (family(out, "gwkit_health_restart_in_progress",
+	    "gauge", "1 while stack-init's restart of the gateway is in "
+	    "progress (its restart file).") < 0 ||
+	    evbuffer_add_printf(out, "gwkit_health_restart_in_progress %d\n",
+	    v->restart.state == IR_IN_PROGRESS) < 0 ||
+	    family(out, "gwkit_health_restart_quiet", "gauge", "1 while the "
+	    "gateway's and the bot's alerts are held for that restart (in "
+	    "progress, or restart_grace after it completed).") < 0 ||
+	    evbuffer_add_printf(out, "gwkit_health_restart_quiet %d\n",
+	    v->restart.quiet) < 0))
+		return -1;
 
 #define COUNTER(name, field, help)					\
 	do {								\
@@ -569,6 +585,31 @@ put_login(struct evbuffer *out, const struct httpd_login *l)
 	    evbuffer_add_printf(out, "</td></tr>\n</table>\n") < 0 ? -1 : 0;
 }
 
+/* stack-init's restart: one line, when its file says anything. */
+static int
+put_restart(struct evbuffer *out, const struct httpd_restart *r)
+{
+	char began[32], ended[32];
+
+	if (r->state == IR_NONE)
+		return 0;
+	if (r->state == IR_UNKNOWN)
+		return evbuffer_add_printf(out, "<p class=\"note\" id=\"restart\">"
+		    "restart file: not usable (alerts go out)</p>\n") < 0 ? -1 : 0;
+	fmt_time(began, sizeof(began), r->began_ms);
+	fmt_time(ended, sizeof(ended), r->ended_ms);
+	if (evbuffer_add_printf(out, "<p class=\"note\" id=\"restart\">"
+	    "restart of ") < 0 || html_put(out, r->service) < 0 ||
+	    evbuffer_add_printf(out, ": %s, began %s%s%s (", initrestart_state_name(
+	    (enum initrestart_state)r->state), began, r->ended_ms ? ", ended " :
+	    "", r->ended_ms ? ended : "") < 0 || html_put(out, r->trigger) < 0 ||
+	    evbuffer_add_printf(out, ", ") < 0 || html_put(out, r->method) < 0 ||
+	    evbuffer_add_printf(out, ")%s</p>\n", r->quiet ? " &middot; "
+	    "gateway and bot alerts held" : "") < 0)
+		return -1;
+	return 0;
+}
+
 static enum hs_status
 overall(const struct httpd_view *v)
 {
@@ -620,6 +661,8 @@ httpd_page_body(const struct httpd_view *v, int64_t now_ms,
 		    html_put(out, c->kind) < 0 ||
 		    evbuffer_add_printf(out, "</td><td>") < 0 ||
 		    put_status(out, c->status) < 0 ||
+		    (c->quiet && c->status != HS_HEALTHY &&
+		    evbuffer_add_printf(out, " (restart)") < 0) ||
 		    evbuffer_add_printf(out, "</td><td>%s</td><td>%lu</td>"
 		    "<td>%lu</td><td>%lu</td><td class=\"reason\">", since,
 		    c->checks_total, c->failures_total, c->alerts_total) < 0 ||
@@ -631,6 +674,8 @@ httpd_page_body(const struct httpd_view *v, int64_t now_ms,
 		return -1;
 
 	if (v->login.on && put_login(out, &v->login) < 0)
+		return -1;
+	if (v->restart.on && put_restart(out, &v->restart) < 0)
 		return -1;
 	for (i = 0; i < v->n; i++)
 		if (put_comp(out, &v->comps[i], now_ms) < 0)

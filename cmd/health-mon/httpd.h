@@ -53,6 +53,7 @@ struct httpd_comp {
 	int has_probe;
 	double connect_ms, hello_ms, ready_ms;
 	char verdict[HTTPD_VERDICT_MAX + 1];	/* tws_verdict_name() */
+	int quiet;		/* its alerts are held: a restart stack-init sent */
 };
 
 struct httpd_transition {
@@ -76,6 +77,16 @@ struct httpd_login {
 	unsigned long alerts_total;
 };
 
+/* stack-init's restart of the gateway (lib/initrestart.h), when
+ * health-mon reads its file. */
+struct httpd_restart {
+	int on;
+	int state;			/* enum initrestart_state */
+	int quiet;			/* gateway and bot alerts held */
+	int64_t began_ms, ended_ms;	/* 0: none */
+	char service[64], trigger[16], method[16];
+};
+
 /* The whole model as shown. comps is borrowed (n entries) and must stay
  * valid while the server runs; the owner may change any field between
  * two turns of the loop. */
@@ -89,6 +100,7 @@ struct httpd_view {
 	struct httpd_transition tr[HTTPD_TRANSITIONS];
 	size_t n_tr, next_tr;
 	struct httpd_login login;
+	struct httpd_restart restart;
 };
 
 struct httpd_config {

@@ -96,6 +96,7 @@ usage(FILE *f)
 "\n"
 "environment: GATEWAY_HOST GATEWAY_PORT HEALTH_INTERVAL (60)\n"
 "  HEALTH_CONFIG RESTART_WINDOW LOG_LEVEL LOG_FORMAT GWKIT_RUNTIME_DIR\n"
+"  GWKIT_RESTART_FILE (stack-init's restart file: alerts quiet during it)\n"
 "\n"
 "exit: 0 stopped by a signal (--once: all healthy), 1 (--once) a component\n"
 "      is not healthy, 64 usage, 70 internal, 73 the HTTP port cannot be\n"

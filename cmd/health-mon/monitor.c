@@ -5,7 +5,10 @@
  * state file and the restart action. The login component (login.c) is
  * fed here: the gateway check's verdict, the init check's reading of the
  * gateway service, and IBC's log (untrusted lines, followed through
- * lib/linefollow and read by lib/ibclog).
+ * lib/linefollow and read by lib/ibclog). stack-init's restart file
+ * (lib/initrestart, untrusted: a bad or stale one is as no restart known)
+ * keeps the gateway's and the bot's alerts quiet while it restarts the
+ * gateway on purpose.
  */
 #include "monitor.h"
 
@@ -24,6 +27,7 @@
 #include "hstate.h"
 #include "httpd.h"
 #include "ibclog.h"
+#include "initrestart.h"
 #include "linefollow.h"
 #include "login.h"
 #include "sched.h"
@@ -70,7 +74,14 @@ struct monitor {
 	struct login_input lin;
 	struct linefollow *lf;
 	struct event *login_tick;
+	/* stack-init's restart of the gateway (conf->restart_file) */
+	struct initrestart restart;	/* the file's last reading */
+	int quiet;			/* gateway and bot alerts held */
+	char restart_err[GW_ERR_MAX];	/* the file's last error said */
 };
+
+static json_t *time_or_null(int64_t ms);
+static void restart_view(struct monitor *m);
 
 static void
 save_state(struct monitor *m)
@@ -85,6 +96,97 @@ save_state(struct monitor *m)
 		gw_log_event(m->log, GW_WARNING, COMPONENT, "health.state_error",
 		    json_pack("{s:s}", "error", e.msg),
 		    "cannot save the state file: %s", e.msg);
+}
+
+/* ---------- stack-init's restart of the gateway ---------- */
+
+/* The restart as people read it: "gateway restarting (stack-init:
+ * schedule, IBC RESTART)". */
+static void
+restart_words(const struct monitor *m, char *buf, size_t sz)
+{
+	const struct initrestart *r = &m->restart;
+	const char *how = strcmp(r->method, "ibc") == 0 ? "IBC RESTART" :
+	    r->method[0] != '\0' ? r->method : "restart";
+
+	if (r->state == IR_IN_PROGRESS)
+		snprintf(buf, sz, "%s restarting (stack-init: %s, %s)",
+		    r->service, r->trigger[0] ? r->trigger : "?", how);
+	else
+		snprintf(buf, sz, "%s restarted (stack-init: %s, %s): %s",
+		    r->service, r->trigger[0] ? r->trigger : "?", how,
+		    initrestart_state_name(r->state));
+}
+
+/* Quiet components: the gateway, and the bot whose gate the gateway's
+ * restart closes. */
+static int
+quiet_kind(const struct slot *s)
+{
+	enum check_kind k = check_config_of(s->check)->kind;
+
+	return k == CHECK_GATEWAY || k == CHECK_BOT;
+}
+
+/*
+ * Read the restart file (each check result of a quiet kind, each tick)
+ * and set the quiet flag of the gateway and the bot: quiet while the
+ * restart is in progress or completed less than restart_grace ago.
+ * failed, not_ready, none, or a bad or stale file: not quiet (alerts as
+ * without the file; hstate announces a status held while quiet at once).
+ */
+static void
+restart_refresh(struct monitor *m)
+{
+	struct initrestart old = m->restart;
+	int64_t now = clock_wall_ms(), grace;
+	struct gw_err e;
+	char words[160];
+	size_t i;
+
+	if (m->conf->restart_file[0] == '\0')
+		return;
+	grace = (int64_t)(m->conf->restart_grace_s * 1000.0);
+	if (initrestart_read(m->conf->restart_file, now, &m->restart, &e) < 0) {
+		m->restart.state = IR_UNKNOWN;
+		if (strcmp(e.msg, m->restart_err) != 0) {	/* once each */
+			snprintf(m->restart_err, sizeof(m->restart_err), "%s",
+			    e.msg);
+			gw_log_event(m->log, GW_WARNING, COMPONENT,
+			    "health.restart_file", json_pack("{s:s, s:s}", "path",
+			    m->conf->restart_file, "error", e.msg), "stack-init's "
+			    "restart file is not usable, alerting as if no restart "
+			    "were known: %s", e.msg);
+		}
+	} else {
+		m->restart_err[0] = '\0';
+	}
+	/* an "ended" in the future (a clock step) is not taken at its word */
+	m->quiet = m->restart.state == IR_IN_PROGRESS ||
+	    (m->restart.state == IR_COMPLETED && now - m->restart.ended_ms <
+	    grace && m->restart.ended_ms - now < grace);
+	for (i = 0; i < m->n; i++)
+		if (quiet_kind(&m->slots[i])) {
+			m->slots[i].st.quiet = m->quiet;
+			m->view_comps[i].quiet = m->quiet;
+		}
+	if (m->restart.state != old.state || m->restart.began_ms !=
+	    old.began_ms) {
+		if (m->restart.state != IR_UNKNOWN &&
+		    m->restart.state != IR_NONE) {
+			restart_words(m, words, sizeof(words));
+			gw_log_event(m->log, GW_INFO, COMPONENT, "health.restart",
+			    json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:b}",
+			    "service", m->restart.service, "state",
+			    initrestart_state_name(m->restart.state), "trigger",
+			    m->restart.trigger, "method", m->restart.method,
+			    "began", time_or_null(m->restart.began_ms), "ended",
+			    time_or_null(m->restart.ended_ms), "quiet", m->quiet),
+			    "%s%s", words, m->quiet ? ": gateway and bot alerts "
+			    "held" : "");
+		}
+	}
+	restart_view(m);
 }
 
 /* The login explains the gateway's outage (a restart, a 2FA wait, an
@@ -104,7 +206,24 @@ alert(struct monitor *m, struct slot *s, enum hs_alert a, int64_t down_ms)
 	const char *name = s->st.name;
 	int gateway = check_config_of(s->check)->kind == CHECK_GATEWAY;
 	enum gw_level crit = gateway ? GW_CRITICAL : GW_ERROR;
+	char words[160];
 
+	/* A restart stack-init sent (hstate held the alert: quiet): said at
+	 * info, not sent. The recovery of an outage announced before the
+	 * restart is not held: people were told it was down. */
+	if (s->st.quiet && (a == HS_ALERT_DEGRADED || a == HS_ALERT_UNHEALTHY)) {
+		restart_words(m, words, sizeof(words));
+		gw_log_event(m->log, GW_INFO, name, a == HS_ALERT_DEGRADED ?
+		    "health.degraded" : "health.unhealthy", json_pack("{s:s, s:s, "
+		    "s:s, s:s, s:s, s:s}", "component", name, "reason",
+		    s->st.reason, "superseded_by", "restart", "restart",
+		    initrestart_state_name(m->restart.state), "trigger",
+		    m->restart.trigger, "method", m->restart.method),
+		    "%s %s: %s (%s)", name, hs_status_name(s->st.status),
+		    s->st.reason, words);
+		save_state(m);
+		return;
+	}
 	if (gateway && login_explains(m) && a != HS_ALERT_NONE) {
 		gw_log_event(m->log, GW_INFO, name, a == HS_ALERT_RECOVERED ?
 		    "health.recovered" : a == HS_ALERT_REMINDER ?
@@ -193,6 +312,8 @@ maybe_act(struct monitor *m, enum hs_status observed)
 	}
 	if (!a->enabled || ++m->gw_unhealthy_run < a->after || m->action != NULL)
 		return;
+	if (m->quiet)	/* stack-init is restarting it already */
+		return;
 	for (i = 0; i < m->n_actions; i++)
 		recent += now - m->action_times[i] < 3600 * 1000;
 	if ((int)recent >= a->max_per_hour) {
@@ -263,6 +384,21 @@ login_view(struct monitor *m)
 	v->planned = l->planned;
 	v->in_reset_window = l->in_reset_window;
 	snprintf(v->reason, sizeof(v->reason), "%s", l->reason);
+}
+
+static void
+restart_view(struct monitor *m)
+{
+	struct httpd_restart *v = &m->view.restart;
+
+	v->on = 1;
+	v->state = (int)m->restart.state;
+	v->quiet = m->quiet;
+	v->began_ms = m->restart.began_ms;
+	v->ended_ms = m->restart.ended_ms;
+	snprintf(v->service, sizeof(v->service), "%s", m->restart.service);
+	snprintf(v->trigger, sizeof(v->trigger), "%s", m->restart.trigger);
+	snprintf(v->method, sizeof(v->method), "%s", m->restart.method);
 }
 
 /* One step of the login machine; its records go out as events (the
@@ -452,6 +588,12 @@ on_result(struct check *c, const struct check_result *r, void *arg)
 	int64_t down = 0;
 
 	(void)c;
+	if (!m->once && quiet_kind(s)) {
+		restart_refresh(m);
+		if (s->st.quiet && r->fields != NULL && r->status != HS_HEALTHY)
+			json_object_set_new(r->fields, "restart", json_string(
+			    initrestart_state_name(m->restart.state)));
+	}
 	if (r->fields != NULL)
 		print_line(m, r->fields);
 	if (m->once) {
@@ -486,6 +628,11 @@ on_result(struct check *c, const struct check_result *r, void *arg)
 	    clock_wall_ms(), &down);
 	view_result(m, s, r, before);
 	alert(m, s, a, down);
+	/* a transition without an alert (a quiet restart's recovery, one the
+	 * cooldown held): the file follows, or a restart of health-mon would
+	 * announce an outage long over */
+	if (s->st.status != before && a == HS_ALERT_NONE)
+		save_state(m);
 	/* an announcement the cooldown held back, due now */
 	alert(m, s, hs_tick(&s->st, &m->conf->thresholds, clock_wall_ms()), 0);
 	if (check_config_of(s->check)->kind == CHECK_GATEWAY)
@@ -500,6 +647,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	restart_refresh(m);
 	for (i = 0; i < m->n; i++)
 		alert(m, &m->slots[i], hs_tick(&m->slots[i].st,
 		    &m->conf->thresholds, clock_wall_ms()), 0);
@@ -615,6 +763,9 @@ monitor_start(struct monitor *m, struct gw_err *err)
 			m->view_comps[i].status = all[i].status;
 			m->view_comps[i].since_ms = all[i].since_ms;
 		}
+	/* before any alert: a status loaded unannounced stays quiet while a
+	 * restart is under way */
+	restart_refresh(m);
 	gw_log_event(m->log, GW_INFO, COMPONENT, "health.started",
 	    json_pack("{s:i}", "checks", (int)m->n), "watching %zu component%s",
 	    m->n, m->n == 1 ? "" : "s");

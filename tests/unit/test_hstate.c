@@ -2,7 +2,9 @@
  * reminder, the cooldown against a flapping gateway (an exact count), a
  * recovery never sent for an unannounced outage, and the state file: the
  * round trip, a restart in the middle of an outage, each damaged-file
- * class with its message, and the atomic write. Time is passed in. */
+ * class with its message, and the atomic write; quiet (a restart
+ * stack-init sent): held, announced once over, no lone recovery. Time is
+ * passed in. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -808,11 +810,144 @@ test_atomic(void **state)
 	dir_free(&d);
 }
 
+/* Quiet: a restart's outage is held (the transition happens, nothing is
+ * recorded) and recovers without a "recovered"; nothing in suppressed. */
+static void
+test_quiet_restart(void **state)
+{
+	struct hs_config cfg = cfg_default();
+	struct hs_component c;
+
+	(void)state;
+	hs_init(&c, "gateway", T0);
+	assert_int_equal(obs(&c, &cfg, HS_HEALTHY, T0 + S(1)), HS_ALERT_NONE);
+	c.quiet = 1;
+	assert_int_equal(obs(&c, &cfg, HS_UNHEALTHY, T0 + S(2)), HS_ALERT_NONE);
+	/* the alert it would raise, for the owner to log at info */
+	assert_int_equal(obs(&c, &cfg, HS_UNHEALTHY, T0 + S(3)),
+	    HS_ALERT_UNHEALTHY);
+	assert_int_equal(c.status, HS_UNHEALTHY);
+	assert_true(c.down_since_ms == T0 + S(3));
+	assert_true(c.last_alert_ms == 0);
+	assert_int_equal(c.alerts_in_window, 0);
+	/* no late announcement, no reminder while quiet */
+	assert_int_equal(hs_tick(&c, &cfg, T0 + S(4)), HS_ALERT_NONE);
+	assert_int_equal(hs_tick(&c, &cfg, T0 + S(100000)), HS_ALERT_NONE);
+	assert_int_equal(obs(&c, &cfg, HS_HEALTHY, T0 + S(5)), HS_ALERT_NONE);
+	assert_int_equal(c.status, HS_HEALTHY);
+	assert_true(c.down_since_ms == 0);
+	assert_int_equal(c.suppressed, 0);
+	c.quiet = 0;
+	assert_int_equal(hs_tick(&c, &cfg, T0 + S(6)), HS_ALERT_NONE);
+	/* degraded while quiet: held the same way */
+	c.quiet = 1;
+	assert_int_equal(obs(&c, &cfg, HS_DEGRADED, T0 + S(7)),
+	    HS_ALERT_DEGRADED);
+	assert_int_equal(c.status, HS_DEGRADED);
+	assert_true(c.last_alert_ms == 0);
+	assert_int_equal(obs(&c, &cfg, HS_HEALTHY, T0 + S(8)), HS_ALERT_NONE);
+	assert_int_equal(c.suppressed, 0);
+}
+
+/* Still bad when quiet ends (failed, not ready, grace over): announced at
+ * the next tick, no further check needed; its recovery is sent. */
+static void
+test_quiet_then_alert(void **state)
+{
+	struct hs_config cfg = cfg_default();
+	struct hs_component c;
+	int64_t down = -1;
+
+	(void)state;
+	hs_init(&c, "gateway", T0);
+	assert_int_equal(obs(&c, &cfg, HS_HEALTHY, T0 + S(1)), HS_ALERT_NONE);
+	c.quiet = 1;
+	obs(&c, &cfg, HS_UNHEALTHY, T0 + S(2));
+	assert_int_equal(obs(&c, &cfg, HS_UNHEALTHY, T0 + S(3)),
+	    HS_ALERT_UNHEALTHY);
+	assert_int_equal(hs_tick(&c, &cfg, T0 + S(4)), HS_ALERT_NONE);
+	c.quiet = 0;
+	assert_int_equal(hs_tick(&c, &cfg, T0 + S(5)), HS_ALERT_UNHEALTHY);
+	assert_true(c.last_alert_ms == T0 + S(5));
+	assert_int_equal(hs_tick(&c, &cfg, T0 + S(6)), HS_ALERT_NONE);
+	assert_int_equal(hs_observe(&c, &cfg, HS_HEALTHY, NULL, T0 + S(9),
+	    &down), HS_ALERT_RECOVERED);
+	assert_true(down == S(6));	/* from the verdict at T0+3 */
+	assert_int_equal(c.suppressed, 0);
+}
+
+/* An outage announced before the restart began: its recovery is sent even
+ * while quiet (people were told it was down); a degraded bot turning
+ * unhealthy while quiet is announced when quiet ends. */
+static void
+test_quiet_announced_before(void **state)
+{
+	struct hs_config cfg = cfg_default();
+	struct hs_component c;
+
+	(void)state;
+	hs_init(&c, "gateway", T0);
+	obs(&c, &cfg, HS_HEALTHY, T0 + S(1));
+	obs(&c, &cfg, HS_UNHEALTHY, T0 + S(2));
+	assert_int_equal(obs(&c, &cfg, HS_UNHEALTHY, T0 + S(3)),
+	    HS_ALERT_UNHEALTHY);
+	c.quiet = 1;
+	assert_int_equal(obs(&c, &cfg, HS_HEALTHY, T0 + S(4)),
+	    HS_ALERT_RECOVERED);
+
+	hs_init(&c, "bot", T0);
+	assert_int_equal(obs(&c, &cfg, HS_DEGRADED, T0 + S(1)),
+	    HS_ALERT_DEGRADED);
+	c.quiet = 1;
+	obs(&c, &cfg, HS_UNHEALTHY, T0 + S(2));
+	assert_int_equal(obs(&c, &cfg, HS_UNHEALTHY, T0 + S(3)),
+	    HS_ALERT_UNHEALTHY);
+	assert_true(c.last_alert_ms == T0 + S(1));
+	assert_true(c.down_since_ms == T0 + S(1));	/* the outage's start */
+	c.quiet = 0;
+	assert_int_equal(hs_tick(&c, &cfg, T0 + S(4)), HS_ALERT_UNHEALTHY);
+}
+
+/* A held status survives a restart of health-mon unannounced: announced
+ * after it unless the owner sets quiet first. */
+static void
+test_quiet_saved(void **state)
+{
+	struct hs_config cfg = cfg_default();
+	struct hs_component c, d;
+	char path[] = "/tmp/test_hstate_quiet_XXXXXX";
+	struct gw_err e;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	hs_init(&c, "gateway", T0);
+	obs(&c, &cfg, HS_HEALTHY, T0 + S(1));
+	c.quiet = 1;
+	obs(&c, &cfg, HS_UNHEALTHY, T0 + S(2));
+	obs(&c, &cfg, HS_UNHEALTHY, T0 + S(3));
+	assert_int_equal(hs_save(path, &c, 1, &e), 0);
+	hs_init(&d, "gateway", T0 + S(4));
+	d.quiet = 1;
+	assert_int_equal(hs_load(path, &d, 1, &e), 0);
+	assert_int_equal(d.status, HS_UNHEALTHY);
+	assert_int_equal(d.quiet, 1);		/* the owner's, kept */
+	assert_int_equal(hs_tick(&d, &cfg, T0 + S(5)), HS_ALERT_NONE);
+	d.quiet = 0;
+	assert_int_equal(hs_tick(&d, &cfg, T0 + S(6)), HS_ALERT_UNHEALTHY);
+	unlink(path);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_quiet_restart),
+		cmocka_unit_test(test_quiet_then_alert),
+		cmocka_unit_test(test_quiet_announced_before),
+		cmocka_unit_test(test_quiet_saved),
 		cmocka_unit_test(test_thresholds),
 		cmocka_unit_test(test_ok_threshold),
 		cmocka_unit_test(test_start),

@@ -145,6 +145,8 @@ run_set_ready(struct run *r)
 	svccheck_health_start(r);
 	if (r->awaiting_ready_after_restart)
 		run_complete_restart(r);
+	else	/* a respawn (ctl restart, following its leader) */
+		rfile_end(r, IR_COMPLETED);
 	super_try_start(r->s);
 }
 
@@ -223,6 +225,7 @@ run_complete_restart(struct run *r)
 {
 	r->awaiting_ready_after_restart = 0;
 	evtimer_del(r->ready_deadline);
+	rfile_end(r, IR_COMPLETED);	/* before the followers go on */
 	super_log(r, GW_INFO, "init.restart_completed", json_pack("{s:s, s:b}",
 	    "trigger", super_trig_names[r->trigger], "login", r->login_action),
 	    "ready again after its %s", action_what(r));
@@ -256,15 +259,18 @@ spawn_service(struct run *r)
 	struct pwfile_user pw;
 	struct spawn_opts o;
 	int np[2] = { -1, -1 };
-	char why[GW_WHY_MAX];
+	char why[GW_WHY_MAX], rfenv[4200];
+	char **env = rfile_env(r, rfenv, sizeof(rfenv));
 	pid_t pid;
 
 	memset(&o, 0, sizeof(o));
 	o.argv = v->argv;
-	o.env = v->env;
+	o.env = env != NULL ? env : v->env;	/* without memory: its own */
 	o.cwd = v->cwd;
 	o.out_fd = o.err_fd = o.notify_fd = -1;
 	if (proc_user(v->user, &pw, &o, why, sizeof(why)) < 0) {
+		if (env != v->env)
+			free(env);
 		super_log(r, GW_CRITICAL, "init.spawn_failed", NULL, "%s", why);
 		r->st = ST_FATAL;
 		if (v->critical)
@@ -292,6 +298,8 @@ spawn_service(struct run *r)
 		o.notify_target = v->ready.notify_fd;
 	}
 	pid = proc_spawn(&o, why, sizeof(why));
+	if (env != v->env)
+		free(env);
 	if (o.out_fd >= 0)
 		close(o.out_fd);
 	if (o.err_fd >= 0)
@@ -672,6 +680,7 @@ run_new(struct super *s, const struct svc *svc, int idx)
 	r->check_deadline = evtimer_new(s->base, svccheck_on_deadline, r);
 	r->ready_deadline = evtimer_new(s->base, action_on_ready_deadline, r);
 	r->action_deadline = evtimer_new(s->base, action_on_deadline, r);
+	rfile_init(r);
 	for (j = 0; j < svc->n_schedule; j++)
 		if ((r->sched_timer[j] = evtimer_new(s->base, action_on_schedule, r)) == NULL)
 			break;
@@ -757,8 +766,10 @@ super_start(struct super *s)
 {
 	size_t i;
 
-	for (i = 0; i < s->n; i++)
+	for (i = 0; i < s->n; i++) {
+		rfile_remove_stale(s->runs[i]);
 		action_arm_schedules(s->runs[i]);
+	}
 	super_try_start(s);
 }
 
@@ -778,7 +789,7 @@ restart_run(struct run *r, enum trigger why, const struct run *by)
 		action_restart(r, why);
 		return;
 	}
-	if (why != TRIG_START)
+	if (why != TRIG_START) {
 		super_log(r, GW_INFO, "init.restart_requested", json_pack("{s:s, s:s, "
 		    "s:s?}", "trigger", super_trig_names[why], "method", r->pid > 0 ?
 		    "respawn" : "start", "leader", by ? by->svc->name : NULL),
@@ -786,6 +797,11 @@ restart_run(struct run *r, enum trigger why, const struct run *by)
 		    "restart requested by ctl", by ? by->svc->name : "", by ?
 		    "'s restart" : "", r->pid > 0 ? "stop signal, then respawn" :
 		    "not running: start");
+		/* the file first: it says in_progress before the stop signal */
+		rfile_begin(r, why, r->pid > 0 ? "respawn" : "start");
+		if (!r->awaiting_ready_after_restart)	/* its not_ready */
+			super_arm(r->ready_deadline, r->svc->ready_after_restart_s);
+	}
 	if (r->pid > 0) {
 		r->want_restart = 1;
 		run_stop(r, r->svc->stop_signal);
@@ -932,8 +948,12 @@ super_status(const struct super *s)
 		    "next_restart", next);
 		json_t *login = svclogin_status(r);
 
+		if (o != NULL)
+			json_object_set_new(o, "restart", rfile_status(r));
 		if (o != NULL && login != NULL)
 			json_object_set_new(o, "login", login);
+		else
+			json_decref(login);
 		json_array_append_new(a, o);
 	}
 	return a;

@@ -64,12 +64,20 @@ action_on_ready_deadline(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (!r->awaiting_ready_after_restart || svclogin_hold_deadline(r))
+	if (!r->awaiting_ready_after_restart) {
+		/* a respawn (ctl restart of a local service, a follower's):
+		 * its start period's init.not_ready has told already; the
+		 * file says it */
+		rfile_end(r, IR_NOT_READY);
+		return;
+	}
+	if (svclogin_hold_deadline(r))
 		return;	/* (held: armed again once the login no longer waits) */
 	super_log(r, GW_CRITICAL, "init.not_ready_after_restart", json_pack("{s:f, s:s}",
 	    "deadline_s", r->svc->ready_after_restart_s, "trigger",
 	    super_trig_names[r->trigger]), "NOT ready %.0f s after its %s",
 	    r->svc->ready_after_restart_s, action_what(r));
+	rfile_end(r, IR_NOT_READY);
 }
 
 void
@@ -98,6 +106,7 @@ restart_action_done(struct run *r, int ok)
 	if (!ok) {
 		r->awaiting_ready_after_restart = 0;
 		evtimer_del(r->ready_deadline);
+		rfile_end(r, IR_FAILED);	/* before the followers go on */
 		run_followers_end(r, 0);	/* nothing restarted: let them go on */
 		return;
 	}
@@ -295,6 +304,10 @@ action_restart(struct run *r, enum trigger trig)
 	    "restart requested by ctl" : trig == TRIG_FOLLOW ?
 	    "restart following its leader" : "restart after failed health checks",
 	    how);
+	/* the file says in_progress before the followers are paused and
+	 * the action goes out: a reader never sees the gateway go away
+	 * unannounced */
+	rfile_begin(r, trig, method);
 	r->awaiting_ready_after_restart = 1;
 	super_arm(r->ready_deadline, r->svc->ready_after_restart_s);
 	run_followers_begin(r);
@@ -367,6 +380,7 @@ action_login(struct run *r, enum trigger trig, int force)
 	    "%.0f s", planned ? "planned login" : force >= 2 ?
 	    "login forced by ctl" : "login requested by ctl", how,
 	    r->svc->login.twofa_window_s);
+	rfile_begin(r, trig, method);	/* as action_restart */
 	r->awaiting_ready_after_restart = 1;
 	super_arm(r->ready_deadline, r->svc->ready_after_restart_s);
 	run_followers_begin(r);

@@ -17,6 +17,34 @@
 
 static void health_result(struct run *r, int status);
 
+/* When the next readiness check runs after a failed one: fast_interval
+ * when its exit status is one of fast_exit (a failure that is cheap to
+ * check again, e.g. gw-probe's unreachable: nothing listens yet), else
+ * interval. A check killed by its timeout died of a signal: never fast. */
+static double
+retry_after(const struct run *r, int status)
+{
+	const struct svc_ready *c = &r->svc->ready;
+	size_t i;
+
+	if (WIFEXITED(status))
+		for (i = 0; i < c->n_fast_exit; i++)
+			if (WEXITSTATUS(status) == c->fast_exit[i])
+				return c->fast_interval_s;
+	return c->interval_s;
+}
+
+/* No verdict on a health check while r restarts on purpose, or while the
+ * leader it follows does: failing then is expected, not an alert. */
+static int
+health_excused(const struct run *r)
+{
+	int l = r->svc->follows_index;
+
+	return r->paused || rfile_in_progress(r) || (l >= 0 &&
+	    (size_t)l < r->s->n && rfile_in_progress(r->s->runs[l]));
+}
+
 /* A readiness check (starting) or a health check (ready) is due. */
 void
 svccheck_on_timer(evutil_socket_t fd, short what, void *arg)
@@ -150,7 +178,8 @@ health_result(struct run *r, int status)
 	const struct svc_health *h = &r->svc->health;
 	char d[64];
 
-	if (r->paused) {	/* it was frozen while the check ran: no verdict */
+	if (health_excused(r)) {	/* frozen while the check ran, or a
+					 * restart under way: no verdict */
 		super_arm(r->check_timer, h->interval_s);
 		return;
 	}
@@ -223,5 +252,5 @@ svccheck_exit(struct run *r, int status)
 		    r->svc->ready.start_period_s, d, pending ? ": a login is "
 		    "pending, " : "", t);
 	}
-	super_arm(r->check_timer, r->svc->ready.interval_s);
+	super_arm(r->check_timer, retry_after(r, status));
 }

@@ -24,6 +24,7 @@
 #include <jansson.h>
 
 #include "ibclog.h"
+#include "initrestart.h"
 #include "log.h"
 #include "relaunch.h"
 #include "pwfile.h"
@@ -122,6 +123,10 @@ struct run {
 	int login_force;	/* the next relaunch: 1 asked for, 2 --force */
 	int login_deadline_held;	/* ready_after_restart ended while pending */
 	int login_action;	/* the restart under way is a login */
+	/* the restart file (super_restart.c) */
+	struct initrestart rf;	/* the last restart; IR_NONE: none yet */
+	char rf_path[4096];	/* "" when the path cannot be made ... */
+	char rf_why[GW_ERR_MAX];	/* ... and why */
 };
 
 struct super {
@@ -284,6 +289,22 @@ int svclogin_hold_deadline(struct run *r);
 /* status: r's "login" object (new reference), or NULL without ibc_log. */
 json_t *svclogin_status(const struct run *r);
 void svclogin_on_timer(evutil_socket_t fd, short what, void *arg);
+
+/* ---------- super_restart.c: the restart file ---------- */
+
+void rfile_init(struct run *r);	/* its path (run_new); state none */
+/* A restart of r begins (before its action goes out and before its
+ * followers are paused or stopped): the file says in_progress. */
+void rfile_begin(struct run *r, enum trigger trig, const char *method);
+/* It is over: IR_COMPLETED, IR_FAILED, IR_NOT_READY (no-op unless one is
+ * in progress; completed also after not_ready). */
+void rfile_end(struct run *r, enum initrestart_state st);
+int rfile_in_progress(const struct run *r);
+void rfile_remove_stale(struct run *r);	/* start-up: a previous run's */
+json_t *rfile_status(const struct run *r);	/* "restart": object or null */
+/* The env to start r with (see the file): free() it when it differs
+ * from r->svc->env; NULL without memory. */
+char **rfile_env(const struct run *r, char *extra, size_t extrasz);
 
 /* ---------- super_shutdown.c ---------- */
 

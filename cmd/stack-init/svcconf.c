@@ -18,7 +18,10 @@
  *     "env": {"K": "V"}, "cwd": "/dir", "user": "name",
  *     "depends_on": ["svc", {"service": "svc", "condition": "started"|"ready"}],
  *     "ready": {"argv": [...], "interval": 2, "timeout": 5, "start_period": 60,
- *               "user": "name"} | {"notify_fd": 3..63},
+ *               "user": "name", "fast_exit": [10, 11], "fast_interval": 0.1}
+ *              | {"notify_fd": 3..63},      fast_exit: 1..16 distinct codes
+ *                                           1..255; fast_interval 0.05..60,
+ *                                           only with fast_exit
  *     "restart": "no" | "on-failure" | "always" | "unless-stopped",
  *     "backoff": {"initial": 0.1, "max": 60, "reset_after": 10} | 0,
  *     "crash_loop": {"failures": 5, "window": 60, "give_up": false},
@@ -392,13 +395,44 @@ h_depends_on(struct ctx *x, struct svc *s, const json_t *v)
 	return 0;
 }
 
+#define FAST_INTERVAL_MIN 0.05
+#define FAST_INTERVAL_MAX 60.0
+
+/* ready.fast_exit: 1..SVC_MAX_FAST_EXIT distinct exit codes 1..255. */
+static int
+get_fast_exit(struct ctx *x, const json_t *v, struct svc_ready *r)
+{
+	char k[48];
+	size_t i, j, n;
+
+	if (!json_is_array(v) || (n = json_array_size(v)) < 1 ||
+	    n > SVC_MAX_FAST_EXIT)
+		return fail(x, "ready.fast_exit", "expected an array of 1..%d "
+		    "exit codes from 1 to 255", SVC_MAX_FAST_EXIT);
+	for (i = 0; i < n; i++) {
+		const json_t *e = json_array_get(v, i);
+		json_int_t c = json_is_integer(e) ? json_integer_value(e) : 0;
+
+		snprintf(k, sizeof(k), "ready.fast_exit[%zu]", i);
+		if (c < 1 || c > 255)
+			return fail(x, k, "expected an exit code from 1 to 255");
+		for (j = 0; j < i; j++)
+			if (r->fast_exit[j] == c)
+				return fail(x, k, "%d is listed twice", (int)c);
+		r->fast_exit[i] = (unsigned char)c;
+	}
+	r->n_fast_exit = n;
+	return 0;
+}
+
 static int
 h_ready(struct ctx *x, struct svc *s, const json_t *v)
 {
 	static const char *const names[] = { "argv", "interval", "timeout",
-	    "start_period", "notify_fd", "user", NULL };
+	    "start_period", "notify_fd", "user", "fast_exit", "fast_interval",
+	    NULL };
 	json_t *argv = NULL, *in = NULL, *to = NULL, *sp = NULL, *fd = NULL,
-	    *user = NULL;
+	    *user = NULL, *fe = NULL, *fi = NULL;
 	json_error_t jerr;
 	struct svc_ready *r = &s->ready;
 
@@ -406,8 +440,9 @@ h_ready(struct ctx *x, struct svc *s, const json_t *v)
 		return fail(x, "ready", "expected {\"argv\": [...], \"interval\": "
 		    "S, \"timeout\": S, \"start_period\": S} or {\"notify_fd\": N}");
 	if (json_unpack_ex((json_t *)v, &jerr, JSON_STRICT,
-	    "{s?o, s?o, s?o, s?o, s?o, s?o}", names[0], &argv, names[1], &in,
-	    names[2], &to, names[3], &sp, names[4], &fd, names[5], &user) < 0)
+	    "{s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o}", names[0], &argv,
+	    names[1], &in, names[2], &to, names[3], &sp, names[4], &fd,
+	    names[5], &user, names[6], &fe, names[7], &fi) < 0)
 		return unknown_key(x, "ready", v, names);
 	if (fd != NULL) {
 		json_int_t n = json_is_integer(fd) ? json_integer_value(fd) : 0;
@@ -415,6 +450,10 @@ h_ready(struct ctx *x, struct svc *s, const json_t *v)
 		if (argv != NULL || in != NULL || to != NULL || user != NULL)
 			return fail(x, "ready", "notify_fd cannot be combined with "
 			    "argv, interval, timeout or user");
+		if (fe != NULL || fi != NULL)
+			return fail(x, "ready", "notify_fd cannot be combined with "
+			    "fast_exit or fast_interval (they are about check "
+			    "commands)");
 		if (n < 3 || n > 63)
 			return fail(x, "ready.notify_fd", "expected an integer from "
 			    "3 to 63");
@@ -435,7 +474,22 @@ h_ready(struct ctx *x, struct svc *s, const json_t *v)
 	    (sp != NULL && get_seconds(x, "ready.start_period", sp, POSITIVE,
 	    &r->start_period_s) < 0) ||
 	    (user != NULL && get_string(x, "ready.user", user, &r->user) < 0) ||
-	    get_argv(x, "ready.argv", argv, &r->argv) < 0)
+	    (fe != NULL && get_fast_exit(x, fe, r) < 0))
+		return -1;
+	if (fi != NULL) {
+		double d;
+
+		if (fe == NULL)
+			return fail(x, "ready.fast_interval", "only with "
+			    "\"fast_exit\" (the exit codes it applies to)");
+		if (!json_is_number(fi) || (d = json_number_value(fi)) <
+		    FAST_INTERVAL_MIN || d > FAST_INTERVAL_MAX)
+			return fail(x, "ready.fast_interval", "expected a number "
+			    "of seconds from %g to %g", FAST_INTERVAL_MIN,
+			    FAST_INTERVAL_MAX);
+		r->fast_interval_s = d;
+	}
+	if (get_argv(x, "ready.argv", argv, &r->argv) < 0)
 		return -1;
 	r->kind = SVC_READY_COMMAND;
 	return 0;
@@ -991,6 +1045,7 @@ svc_defaults(struct svc *s)
 	s->ready.interval_s = 2;
 	s->ready.timeout_s = 5;
 	s->ready.start_period_s = 60;
+	s->ready.fast_interval_s = 0.1;
 	s->restart = SVC_RESTART_ON_FAILURE;
 	s->backoff.initial_s = 0.1;
 	s->backoff.max_s = 60;
@@ -1523,6 +1578,10 @@ svcconf_svc_equal(const struct svc *a, const struct svc *b)
 	    a->ready.timeout_s != b->ready.timeout_s ||
 	    a->ready.start_period_s != b->ready.start_period_s ||
 	    a->ready.notify_fd != b->ready.notify_fd ||
+	    a->ready.n_fast_exit != b->ready.n_fast_exit ||
+	    memcmp(a->ready.fast_exit, b->ready.fast_exit,
+	    sizeof(a->ready.fast_exit)) != 0 ||
+	    a->ready.fast_interval_s != b->ready.fast_interval_s ||
 	    !str_eq(a->ready.user, b->ready.user))
 		return 0;
 	if (a->restart_action.kind != b->restart_action.kind ||

@@ -17,6 +17,7 @@
 #define SVC_MAX_SCHEDULES 8
 #define SVC_NAME_MAX 32
 #define SVC_MAX_ARGV 256
+#define SVC_MAX_FAST_EXIT 16	/* ready.fast_exit: at most this many codes */
 #define SVCCONF_MAX_FILE (1024 * 1024)	/* svcconf_load refuses larger files */
 
 enum svc_restart {
@@ -74,6 +75,13 @@ struct svc_ready {
 	double start_period_s;	/* give up (unready) after, default 60 */
 	int notify_fd;		/* kind 2: the child writes a newline on this fd */
 	char *user;		/* the check runs as: NULL = the service's user */
+	/* after a failing check whose exit status is one of fast_exit, the
+	 * next one runs after fast_interval_s instead of interval_s: those
+	 * failures are cheap to check again (gw-probe's unreachable and
+	 * relay-closed: no API session) */
+	unsigned char fast_exit[SVC_MAX_FAST_EXIT];
+	size_t n_fast_exit;	/* 0: none */
+	double fast_interval_s;	/* default 0.1 (only with fast_exit) */
 };
 
 struct svc_action {

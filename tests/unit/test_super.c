@@ -112,6 +112,8 @@ setup(void **state)
 	assert_non_null(f);
 	snprintf(f->dir, sizeof(f->dir), "/tmp/gwkit-super-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
+	/* the restart files go there too (removed with the rest) */
+	assert_int_equal(setenv("GWKIT_RUNTIME_DIR", f->dir, 1), 0);
 	assert_non_null(f->base = event_base_new());
 	assert_non_null(f->logf = open_memstream(&f->logbuf, &f->loglen));
 	assert_non_null(f->log = gw_log_new("stack-init", f->logf, GW_DEBUG));
@@ -1315,6 +1317,246 @@ test_restart_settle_after_a_failed_check(void **state)
 	assert_true(state_is(f, "gw", "ready"));
 }
 
+/* Events at warning or above so far, named in *first (or NULL). */
+static int
+loud_events(struct fx *f, const char **first)
+{
+	size_t i;
+	json_t *e;
+	int n = 0;
+
+	pump(f);
+	*first = NULL;
+	json_array_foreach(f->events, i, e) {
+		const char *lv = json_string_value(json_object_get(e, "level"));
+
+		if (lv != NULL && strcmp(lv, "debug") != 0 &&
+		    strcmp(lv, "info") != 0) {
+			if (n++ == 0)
+				*first = ev_name(e);
+		}
+	}
+	return n;
+}
+
+static void
+touch_at(struct fx *f, const char *name)
+{
+	char path[128];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", f->dir, name);
+	assert_non_null(fp = fopen(path, "w"));
+	fclose(fp);
+}
+
+/* The restart file of an external leader restarted by ctl through a
+ * command, with a "stop" follower: it says in_progress when the follower
+ * is stopped and when the command runs, completed before the follower is
+ * started again; the follower got GWKIT_RESTART_FILE; ctl status shows
+ * it; nothing at warning or above is said on the way. */
+static void
+test_restart_file(void **state)
+{
+	struct fx *f = *state;
+	struct gw_err e;
+	char path[128], *s;
+	const char *loud;
+	json_t *o;
+
+	touch_at(f, "up");
+	start(f, conf_of(f, "{'services':["
+	    "{'name':'gw','external':true,'restart_settle':0.3,"
+	    " 'ready':{'argv':['test','-e','@/up'],'interval':0.05},"
+	    " 'restart_action':{'argv':['sh','-c','cat @/restart-gw.json > "
+	    "@/act.seen; rm -f @/up']}},"
+	    "{'name':'fol','argv':['sh','-c','exec 2>/dev/null; echo "
+	    "$GWKIT_RESTART_FILE > @/fol.var; cat $GWKIT_RESTART_FILE >> "
+	    "@/fol.start; echo started >> @/fol.start; f() { cat "
+	    "@/restart-gw.json > @/fol.stop; exit 0; }; trap f TERM; "
+	    "while :; do sleep 0.05; done'],"
+	    " 'follows':{'service':'gw','mode':'stop'}}]}"));
+	WAIT_STATE(f, "fol", "ready", 3000);
+	WAIT_STATE(f, "gw", "ready", 3000);
+	snprintf(path, sizeof(path), "%s/fol.start", f->dir);
+	WAIT_FILE_HAS(f, path, "started", 3000);
+	assert_status_key(f, "gw", "restart", "null");
+	assert_int_equal(super_ctl(f->s, "restart", "gw", &e), 0);
+	snprintf(path, sizeof(path), "%s/act.seen", f->dir);
+	WAIT_FILE_HAS(f, path, "\"state\":\"in_progress\"", 3000);
+	s = slurp(path);
+	assert_non_null(strstr(s, "\"trigger\":\"ctl\""));
+	assert_non_null(strstr(s, "\"method\":\"command\""));
+	assert_non_null(strstr(s, "\"ended\":null"));
+	free(s);
+	snprintf(path, sizeof(path), "%s/fol.stop", f->dir);
+	WAIT_FILE_HAS(f, path, "\"state\":\"in_progress\"", 3000);
+	o = status_of(f, "gw");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(o,
+	    "restart"), "state")), "in_progress");
+	json_decref(o);
+	touch_at(f, "up");
+	WAIT_EVENTS(f, "init.restart_completed", "gw", 1, 5000);
+	snprintf(path, sizeof(path), "%s/fol.start", f->dir);
+	WAIT_FILE_HAS(f, path, "\"state\":\"completed\"", 5000);
+	snprintf(path, sizeof(path), "%s/restart-gw.json", f->dir);
+	s = slurp(path);
+	assert_non_null(s);
+	assert_non_null(strstr(s, "\"state\":\"completed\""));
+	free(s);
+	o = status_of(f, "gw");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(o,
+	    "restart"), "state")), "completed");
+	assert_true(json_is_string(json_object_get(json_object_get(o, "restart"),
+	    "ended")));
+	json_decref(o);
+	assert_status_key(f, "fol", "restart", "null");
+	snprintf(path, sizeof(path), "%s/fol.var", f->dir);
+	s = slurp(path);
+	assert_non_null(s);
+	snprintf(path, sizeof(path), "%s/restart-gw.json\n", f->dir);
+	assert_string_equal(s, path);
+	free(s);
+	if (loud_events(f, &loud) != 0)
+		fail_msg("a restart that went well said %s at warning or above",
+		    loud);
+}
+
+/* A restart action that fails: the file says failed. */
+static void
+test_restart_file_failed(void **state)
+{
+	struct fx *f = *state;
+	struct gw_err e;
+	char path[128];
+
+	start(f, conf_of(f, "{'services':["
+	    "{'name':'gw','external':true,"
+	    " 'ready':{'argv':['true'],'interval':0.05},"
+	    " 'restart_action':{'argv':['false']}}]}"));
+	WAIT_STATE(f, "gw", "ready", 3000);
+	assert_int_equal(super_ctl(f->s, "restart", "gw", &e), 0);
+	WAIT_EVENTS(f, "init.restart_action_failed", "gw", 1, 3000);
+	snprintf(path, sizeof(path), "%s/restart-gw.json", f->dir);
+	WAIT_FILE_HAS(f, path, "\"state\":\"failed\"", 3000);
+	assert_int_equal(ev_count(f, "init.restart_completed", "gw"), 0);
+}
+
+/* At start-up a file a previous run left for a configured service is
+ * removed (another one is not); a ctl restart of a local service (stop
+ * signal, respawn) is told too. */
+static void
+test_restart_file_stale_and_respawn(void **state)
+{
+	struct fx *f = *state;
+	struct gw_err e;
+	char path[128], other[128];
+	json_t *o, *r;
+
+	touch_at(f, "restart-x.json");
+	touch_at(f, "restart-other.json");
+	snprintf(path, sizeof(path), "%s/restart-x.json", f->dir);
+	snprintf(other, sizeof(other), "%s/restart-other.json", f->dir);
+	start(f, conf_of(f, "{'services':["
+	    "{'name':'x','argv':['sleep','30']}]}"));
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(access(other, F_OK), 0);
+	assert_int_equal(ev_count(f, "init.restart_file_removed", "x"), 1);
+	WAIT_STATE(f, "x", "ready", 3000);
+	assert_status_key(f, "x", "restart", "null");
+	assert_int_equal(super_ctl(f->s, "restart", "x", &e), 0);
+	WAIT_EVENTS(f, "init.ready", "x", 2, 3000);
+	WAIT_FILE_HAS(f, path, "\"state\":\"completed\"", 3000);
+	o = status_of(f, "x");
+	r = json_object_get(o, "restart");
+	assert_string_equal(json_string_value(json_object_get(r, "method")),
+	    "respawn");
+	assert_string_equal(json_string_value(json_object_get(r, "trigger")),
+	    "ctl");
+	assert_string_equal(json_string_value(json_object_get(r, "service")), "x");
+	json_decref(o);
+}
+
+/* The file cannot be written (the runtime directory is a file): a
+ * warning, and the restart happens all the same. */
+static void
+test_restart_file_write_fails(void **state)
+{
+	struct fx *f = *state;
+	struct gw_err e;
+	char path[128];
+
+	touch_at(f, "notadir");
+	snprintf(path, sizeof(path), "%s/notadir", f->dir);
+	assert_int_equal(setenv("GWKIT_RUNTIME_DIR", path, 1), 0);
+	start(f, conf_of(f, "{'services':["
+	    "{'name':'x','argv':['sleep','30']}]}"));
+	WAIT_STATE(f, "x", "ready", 3000);
+	assert_int_equal(super_ctl(f->s, "restart", "x", &e), 0);
+	WAIT_EVENTS(f, "init.ready", "x", 2, 3000);
+	assert_int_equal(restarts_of(f, "x"), 1);
+	assert_true(ev_count(f, "init.restart_file_error", "x") >= 1);
+	assert_string_equal(json_string_value(json_object_get(ev_get(f,
+	    "init.restart_file_error", "x", 0), "level")), "warning");
+}
+
+/* Health checks that fail while the service restarts through its action
+ * (the command still running) give no verdict: no init.unhealthy, no
+ * warning. */
+static void
+test_health_quiet_during_restart(void **state)
+{
+	struct fx *f = *state;
+	struct gw_err e;
+	char path[128];
+	const char *loud;
+
+	touch_at(f, "up");
+	start(f, conf_of(f, "{'services':["
+	    "{'name':'gw','external':true,'restart_settle':0.2,"
+	    " 'ready':{'argv':['test','-e','@/up'],'interval':0.05},"
+	    " 'health':{'interval':0.05,'retries':1},"
+	    " 'restart_action':{'argv':['sh','-c','rm -f @/up; i=0; while [ "
+	    "$i -lt 10 ]; do echo x >> @/during; i=$((i+1)); sleep 0.1; done; "
+	    "touch @/up']}}]}"));
+	WAIT_STATE(f, "gw", "ready", 3000);
+	assert_int_equal(super_ctl(f->s, "restart", "gw", &e), 0);
+	WAIT_EVENTS(f, "init.restart_completed", "gw", 1, 8000);
+	snprintf(path, sizeof(path), "%s/during", f->dir);
+	assert_true(access(path, F_OK) == 0);
+	assert_int_equal(ev_count(f, "init.unhealthy", "gw"), 0);
+	if (loud_events(f, &loud) != 0)
+		fail_msg("a restart that went well said %s at warning or above",
+		    loud);
+}
+
+/* A failing readiness check whose exit status is in fast_exit is run
+ * again after fast_interval, not interval: ten runs well within a
+ * deadline that interval 2 would need 18 s for. */
+static void
+test_ready_fast_exit(void **state)
+{
+	struct fx *f = *state;
+	char path[128];
+	char *s, *p;
+	int n = 0;
+
+	touch_at(f, "runs");
+	start(f, conf_of(f, "{'services':["
+	    "{'name':'a','argv':['sleep','30'],"
+	    " 'ready':{'argv':['sh','-c','echo x >> @/runs; [ $(wc -l < @/runs) "
+	    "-ge 10 ] || exit 11'],'interval':2,'fast_exit':[10,11],"
+	    "'fast_interval':0.05}}]}"));
+	WAIT_STATE(f, "a", "ready", 6000);
+	snprintf(path, sizeof(path), "%s/runs", f->dir);
+	s = slurp(path);
+	for (p = s; p && (p = strchr(p, '\n')) != NULL; p++)
+		n++;
+	free(s);
+	assert_int_equal(n, 10);
+}
+
 /* Health checks once ready: after `retries` failures in a row an error
  * (init.unhealthy), a pass after that init.healthy; with action restart
  * the service is restarted through its restart action. */
@@ -1817,6 +2059,12 @@ main(void)
 		T(test_registered_action),
 		T(test_registered_action_failures),
 		T(test_spawn_child_errors),
+		T(test_restart_file),
+		T(test_restart_file_failed),
+		T(test_restart_file_stale_and_respawn),
+		T(test_restart_file_write_fails),
+		T(test_health_quiet_during_restart),
+		T(test_ready_fast_exit),
 #undef T
 	};
 

@@ -637,6 +637,82 @@ test_bad_ready(void **state)
 	    "ready.start_period: expected a number of seconds from 0.01 to 86400");
 }
 
+/* ready.fast_exit and ready.fast_interval: defaults, accepted forms. */
+static void
+test_ready_fast_exit(void **state)
+{
+	struct svcconf *c;
+	const struct svc_ready *r;
+
+	(void)state;
+	c = OK(ONE("'ready':{'argv':['p']}"));
+	r = &c->svc[0].ready;
+	assert_int_equal(r->n_fast_exit, 0);
+	assert_true(r->fast_interval_s == 0.1);
+	svcconf_free(c);
+	c = OK(ONE("'ready':{'argv':['p'],'fast_exit':[10,11]}"));
+	r = &c->svc[0].ready;
+	assert_int_equal(r->n_fast_exit, 2);
+	assert_int_equal(r->fast_exit[0], 10);
+	assert_int_equal(r->fast_exit[1], 11);
+	assert_true(r->fast_interval_s == 0.1 && r->interval_s == 2);
+	svcconf_free(c);
+	c = OK(ONE("'ready':{'argv':['p'],'fast_exit':[1,255,3,4,5,6,7,8,9,10,"
+	    "11,12,13,14,15,16],'fast_interval':0.05,'interval':5}"));
+	r = &c->svc[0].ready;
+	assert_int_equal(r->n_fast_exit, 16);
+	assert_int_equal(r->fast_exit[1], 255);
+	assert_true(r->fast_interval_s == 0.05 && r->interval_s == 5);
+	svcconf_free(c);
+	c = OK(ONE("'ready':{'argv':['p'],'fast_exit':[11],'fast_interval':60}"));
+	assert_true(c->svc[0].ready.fast_interval_s == 60);
+	svcconf_free(c);
+}
+
+/* One message per malformed class, naming the key (and the element). */
+static void
+test_bad_ready_fast_exit(void **state)
+{
+	(void)state;
+	FAILS(ONE("'ready':{'argv':['p'],'fast_exit':10}"), "service 'a': "
+	    "ready.fast_exit: expected an array of 1..16 exit codes from 1 to 255");
+	FAILS(ONE("'ready':{'argv':['p'],'fast_exit':[]}"), "service 'a': "
+	    "ready.fast_exit: expected an array of 1..16 exit codes from 1 to 255");
+	FAILS(ONE("'ready':{'argv':['p'],'fast_exit':[1,2,3,4,5,6,7,8,9,10,11,"
+	    "12,13,14,15,16,17]}"), "service 'a': ready.fast_exit: expected an "
+	    "array of 1..16 exit codes from 1 to 255");
+	FAILS(ONE("'ready':{'argv':['p'],'fast_exit':[10,0]}"), "service 'a': "
+	    "ready.fast_exit[1]: expected an exit code from 1 to 255");
+	FAILS(ONE("'ready':{'argv':['p'],'fast_exit':[256]}"), "service 'a': "
+	    "ready.fast_exit[0]: expected an exit code from 1 to 255");
+	FAILS(ONE("'ready':{'argv':['p'],'fast_exit':[10.5]}"), "service 'a': "
+	    "ready.fast_exit[0]: expected an exit code from 1 to 255");
+	FAILS(ONE("'ready':{'argv':['p'],'fast_exit':['10']}"), "service 'a': "
+	    "ready.fast_exit[0]: expected an exit code from 1 to 255");
+	FAILS(ONE("'ready':{'argv':['p'],'fast_exit':[10,11,10]}"), "service "
+	    "'a': ready.fast_exit[2]: 10 is listed twice");
+	FAILS(ONE("'ready':{'argv':['p'],'fast_interval':0.1}"), "service 'a': "
+	    "ready.fast_interval: only with \"fast_exit\" (the exit codes it "
+	    "applies to)");
+	FAILS(ONE("'ready':{'argv':['p'],'fast_exit':[10],'fast_interval':0.01}"),
+	    "service 'a': ready.fast_interval: expected a number of seconds from "
+	    "0.05 to 60");
+	FAILS(ONE("'ready':{'argv':['p'],'fast_exit':[10],'fast_interval':61}"),
+	    "service 'a': ready.fast_interval: expected a number of seconds from "
+	    "0.05 to 60");
+	FAILS(ONE("'ready':{'argv':['p'],'fast_exit':[10],'fast_interval':'0.1'}"),
+	    "service 'a': ready.fast_interval: expected a number of seconds from "
+	    "0.05 to 60");
+	FAILS(ONE("'ready':{'notify_fd':3,'fast_exit':[10]}"), "service 'a': "
+	    "ready: notify_fd cannot be combined with fast_exit or fast_interval "
+	    "(they are about check commands)");
+	FAILS(ONE("'ready':{'notify_fd':3,'fast_interval':1}"), "service 'a': "
+	    "ready: notify_fd cannot be combined with fast_exit or fast_interval "
+	    "(they are about check commands)");
+	FAILS(ONE("'ready':{'argv':['p'],'fast_exits':[10]}"), "service 'a': "
+	    "ready: unknown key 'fast_exits'");
+}
+
 static void
 test_bad_seconds(void **state)
 {
@@ -1202,6 +1278,7 @@ test_svc_equal(void **state)
 		"'env':{'K':'V'},'depends_on':['g'],'schedule':[{'at':'16:30','tz':'UTC','action':'restart'}],'ibc_log':true",
 		"'env':{'K':'V'},'depends_on':['g'],'schedule':[{'at':'16:30','tz':'UTC','action':'restart'}],'ibc_log':'/l'",
 		"'env':{'K':'V'},'depends_on':['g'],'schedule':[{'at':'16:30','tz':'UTC','action':'login'}],'ibc_log':true",
+		"'env':{'K':'V'},'depends_on':['g'],'schedule':[{'at':'16:30','tz':'UTC','action':'restart'}],'ready':{'argv':['p'],'fast_exit':[10]}",
 	};
 	char buf[1024];
 	struct svcconf *a, *b;
@@ -1305,6 +1382,8 @@ main(void)
 		cmocka_unit_test(test_ready_condition_without_check),
 		cmocka_unit_test(test_cycle),
 		cmocka_unit_test(test_bad_ready),
+		cmocka_unit_test(test_ready_fast_exit),
+		cmocka_unit_test(test_bad_ready_fast_exit),
 		cmocka_unit_test(test_bad_seconds),
 		cmocka_unit_test(test_bad_restart),
 		cmocka_unit_test(test_bad_backoff),

@@ -10,10 +10,12 @@
 #            Strategy A on SPY, QQQ and IWM, and examples/strategy.py
 #   health   health-mon, with its status page on 127.0.0.1
 # A trading day compressed: the gateway's scheduled restart (16:30 New York
-# in production) fires DEMO_RESTART_AFTER seconds (60) after the start. The
-# bot's gate closes, Strategy C, the alerts are posted, the gateway comes
-# back, bot-core reconnects and subscribes again, and "would place" orders
-# resume. The terminal shows one line per event (mk/demo-view.jq), coloured
+# in production) fires DEMO_RESTART_AFTER seconds (60) after the start:
+# stack-init writes the restart file, pauses the bot (it follows the
+# gateway), restarts gw-sim and polls it every 0.1 s while its port is
+# closed; once it answers, the bot thaws, finds its session gone (a known
+# restart: info, no alert), reconnects at once and subscribes again, and
+# "would place" orders resume. The terminal shows one line per event (mk/demo-view.jq), coloured
 # by level on a terminal unless NO_COLOR is set.
 #
 # Environment: DEMO_SECONDS=N ends the demo after N s (else Ctrl-C ends it);
@@ -115,10 +117,10 @@ JSON
 h=$(( (10#$(TZ=America/New_York date +%H) + 12) % 24 ))
 window=$(printf '%02d:00-%02d:05' "$h" "$h")
 # health-mon every 2 s (60 in production), so that it sees the gateway's
-# few seconds of login; a short cooldown, so that the restart's alerts are
-# not held back by the start's.
+# few seconds of login; a short cooldown.
 cat >"$tmp/health-mon.json" <<JSON
 {"interval": 2,
+ "restart_file": "$GWKIT_RUNTIME_DIR/restart-gateway.json",
  "thresholds": {"fail": 2, "ok": 1, "cooldown": 5},
  "checks": [
    {"kind": "gateway", "port": $RELAY_PORT, "backend_port": $SIM_PORT, "timeout": 2},
@@ -136,8 +138,8 @@ at=$(date -u -d "@$fire" +%H:%M:%S)
 # its port accepts, which is all a port check knows; bot-core starts then,
 # not once the gateway is ready: it meets "port open, API not ready" itself
 # and waits at API level, as gw-probe --wait does. It counts as ready once
-# its gate is open. health-mon starts then, so that its first
-# alerts are the restart's.
+# its gate is open. health-mon starts then; it reads the restart file and
+# stays quiet while the restart is under way.
 cat >"$tmp/stack.json" <<JSON
 {"services": [
   {"name": "webhook", "argv": ["$BIN/tests/fake-discord", "--port", "$FAKE_PORT", "--store", "$tmp/webhook.jsonl"],
@@ -152,7 +154,7 @@ cat >"$tmp/stack.json" <<JSON
   {"name": "gateway", "argv": ["$BIN/gw-sim", "--port", "$SIM_PORT", "--login-delay", "$LOGIN_DELAY"],
    "depends_on": [{"service": "notify", "condition": "ready"}],
    "ready": {"argv": ["$BIN/gw-probe", "-q", "--port", "$RELAY_PORT", "--timeout", "2"],
-             "interval": 0.5, "timeout": 4, "start_period": 60},
+             "interval": 2, "timeout": 4, "start_period": 60, "fast_exit": [10, 11], "fast_interval": 0.1},
    "restart": "always", "backoff": {"initial": 0.2, "max": 2},
    "schedule": [{"at": "$at", "tz": "UTC", "days": "daily", "action": "restart"}],
    "restart_action": {"signal": "TERM"}, "ready_after_restart": 60},
@@ -167,6 +169,7 @@ cat >"$tmp/stack.json" <<JSON
    "depends_on": [{"service": "notify", "condition": "ready"}, {"service": "relay", "condition": "ready"}],
    "ready": {"argv": ["sh", "-c", "$BIN/bot-core ctl status | grep -q '\\"gate_open\\":true'"],
              "interval": 0.5, "timeout": 3, "start_period": 60},
+   "follows": {"service": "gateway", "mode": "pause"},
    "restart": "on-failure"},
   {"name": "health", "argv": ["$BIN/health-mon", "--config", "$tmp/health-mon.json",
      "--http", "127.0.0.1:$STATUS_PORT"],
@@ -190,7 +193,8 @@ say "  gateway (gw-sim, a ${LOGIN_DELAY} s login) <- relay (socat, as in the gnz
 say "  <- bot (bot-core + examples/strategy.py, Strategy A on SPY QQQ IWM); health (health-mon)."
 say "status page: http://127.0.0.1:$STATUS_PORT/ (also /healthz and /metrics)"
 say "the gateway's scheduled restart (16:30 New York in production) fires at $at UTC, in $RESTART_AFTER s:"
-say "  watch the gate close, Strategy C, the alerts posted, the gateway come back and orders resume."
+say "  stack-init announces it (the restart file), pauses the bot, restarts the gateway and polls it every 0.1 s;"
+say "  a planned restart posts no alert; the gate reopens a fraction of a second after the gateway is back."
 say "$how; the services stop in reverse order. Times are UTC; columns: time, source, level, event, message."
 say "raw logs: $tmp$([ -n "$keep" ] || echo ' (removed at the end; DEMO_DIR=PATH keeps them)')"
 echo

@@ -93,6 +93,8 @@ struct bot {
 	int64_t loss_began_ms;
 	int64_t warned_began_ms;	/* failed/not_ready warned once */
 	char file_error[GW_WHY_MAX];	/* the last bad restart file, said once */
+	struct initrestart last_restart;	/* as last read (status) */
+	int have_restart;
 	int64_t start_ms;
 	int operational_sent;
 	int stopping, stopped;
@@ -206,6 +208,7 @@ read_restart(struct bot *b, struct initrestart *r)
 {
 	struct gw_err e;
 
+	b->have_restart = 0;
 	if (b->cfg.restart_file[0] == '\0')
 		return -1;
 	if (initrestart_read(b->cfg.restart_file, clock_wall_ms(), r, &e) < 0) {
@@ -219,6 +222,8 @@ read_restart(struct bot *b, struct initrestart *r)
 		return -1;
 	}
 	b->file_error[0] = '\0';
+	b->last_restart = *r;
+	b->have_restart = r->state != IR_NONE;
 	if (b->loss_began_ms != 0 && r->began_ms == b->loss_began_ms &&
 	    b->warned_began_ms != r->began_ms &&
 	    gate_restart_failed(r, b->ready_wall_ms)) {
@@ -1060,7 +1065,7 @@ bot_status(const struct bot *b)
 		json_array_append_new(accounts, json_string(a));
 	return json_pack("{s:b, s:b, s:b, s:b, s:s, s:s, s:o, s:i, s:o, s:I,"
 	    " s:s, s:s, s:b, s:s, s:o, s:f, s:f, s:o, s:I, s:I, s:s, s:b, s:b,"
-	    " s:I}",
+	    " s:I, s:o}",
 	    "ok", 1,
 	    "gateway_connected", gwconn_connected(b->gw),
 	    "gateway_validated", gwconn_validated(b->gw),
@@ -1087,7 +1092,9 @@ bot_status(const struct bot *b)
 	    "halted", (b->c_causes & (1u << C_HALT)) != 0,
 	    "strategy_running", b->st != NULL && strategy_running(b->st),
 	    "ticks_coalesced", (json_int_t)(b->st ?
-	    strategy_ticks_coalesced(b->st) : 0));
+	    strategy_ticks_coalesced(b->st) : 0),
+	    "restart", b->have_restart ? initrestart_json(&b->last_restart) :
+	    json_null());
 }
 
 void

@@ -424,7 +424,10 @@ failed(struct gwconn *g, enum tws_verdict v, const char *reason)
 		    (double)left <= delay * 1000;
 	}
 	report = gwretry_report(&g->rt, v, now, &suppressed);
-	if (!report && give_up) {
+	if (g->cfg.fast_poll_s == 0) {
+		report = 1;	/* the old policy: its backoff spaces the lines */
+		suppressed = 0;
+	} else if (!report && give_up) {
 		report = 1;	/* the last one has its line */
 		suppressed--;
 	}

@@ -125,7 +125,8 @@ outage_counts() {
 	read -r RELAY <<<"$(free_port 2 | grep -vx "$PORT" | head -1)"
 	sim
 	wait_listening
-	socat "TCP-LISTEN:$RELAY,fork,reuseaddr,bind=127.0.0.1" "TCP:127.0.0.1:$PORT" 3>&- &
+	socat "TCP-LISTEN:$RELAY,fork,reuseaddr,bind=127.0.0.1" "TCP:127.0.0.1:$PORT" \
+	    2>"$BATS_TEST_TMPDIR/relay.log" 3>&- &
 	RELAY_PID=$!
 	wait_until 5 nc -z 127.0.0.1 "$RELAY"
 	BOT_PORT=$RELAY start_bot

@@ -3,9 +3,8 @@
  * start-up wait, validation, the heartbeat deadline, reconnecting on
  * lib/gwretry's policy (cheap failures polled fast, costly ones backed
  * off) with a per-window limit of costly attempts, and the market-data
- * lines. It
- * reports what happens; the owner decides what it means (gate, alerts,
- * exit). The gateway's bytes are untrusted and arrive decoded by
+ * lines. It reports what happens; the owner decides what it means (gate,
+ * alerts, exit). The gateway's bytes are untrusted and arrive decoded by
  * tws_session/tws_wire; tick fields are range-checked here.
  *
  * States: IDLE -> CONNECTING <-> WAITING -> READY -> (lost) WAITING ...;

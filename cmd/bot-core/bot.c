@@ -10,6 +10,12 @@
  * the strategy process down, a lost session not yet resumed. Each cause
  * is raised and cleared on its own; the gate's GATE_STRATEGY_C follows
  * their union.
+ *
+ * A restart stack-init announced (its restart file, lib/initrestart;
+ * untrusted: a bad or stale file counts as none) changes two things only:
+ * a loss it explains is logged at info, not alerted, and a completed one
+ * ends the restart window early. The gate itself closes on every loss
+ * exactly as it would without the file.
  */
 #include "bot.h"
 
@@ -24,6 +30,7 @@
 #include "clock.h"
 #include "gameplan.h"
 #include "gate.h"
+#include "initrestart.h"
 #include "risk.h"
 #include "sched.h"
 #include "strategy.h"
@@ -31,6 +38,10 @@
 
 #define COMPONENT "bot"
 #define WINDOW_TICK_S 1.0	/* how often the restart window is looked at */
+#define RESTART_POLL_S 0.1	/* the restart file, while only it holds the
+				 * window (session back, restart in progress) */
+#define OUTAGE_WARN_S 60	/* a cheap-only outage: warning, then error */
+#define OUTAGE_ERROR_S 300
 #define BOT_VERSION "gwkit 0.1.0"
 
 /* The causes of Strategy C (bit per cause). */
@@ -71,6 +82,19 @@ struct bot {
 	unsigned c_causes;	/* bit per enum c_cause */
 	int active_c;		/* the last strategy told: C or the plan's */
 	struct event *window_timer;
+	struct event *restart_poll;	/* RESTART_POLL_S, see window_check */
+	int window_released;	/* the window ended early; until the clock's
+				 * end it is not raised again */
+	int64_t ready_wall_ms;	/* the current/last session became ready */
+	int outage_warned, outage_errored;	/* this outage's alerts */
+	/* a loss put down to a known restart: while the loss's events are
+	 * logged (loss_known), and the restart's began (0: the window) */
+	struct known *loss_known;
+	int64_t loss_began_ms;
+	int64_t warned_began_ms;	/* failed/not_ready warned once */
+	char file_error[GW_WHY_MAX];	/* the last bad restart file, said once */
+	struct initrestart last_restart;	/* as last read (status) */
+	int have_restart;
 	int64_t start_ms;
 	int operational_sent;
 	int stopping, stopped;
@@ -79,6 +103,14 @@ struct bot {
 };
 
 static void send_line(struct bot *b, char *line, size_t len);
+
+/* A restart known to explain a loss (docs/bot-core.md "A KNOWN RESTART"):
+ * the restart file's, or the daily restart window's. */
+struct known {
+	int on;
+	int from_file;
+	struct initrestart r;	/* from_file */
+};
 
 /* ---------- small helpers ---------- */
 
@@ -139,6 +171,90 @@ c_reason(const struct bot *b)
 	return b->have_plan ? "gameplan" : "no-gameplan";
 }
 
+/* ---------- a known restart ---------- */
+
+/* Add the field "restart" naming k to f (may be NULL) and a message tail
+ * to note ("" when k is NULL). */
+static void
+known_note(const struct known *k, json_t *f, char *note, size_t sz)
+{
+	note[0] = '\0';
+	if (k == NULL || !k->on)
+		return;
+	if (k->from_file) {
+		if (f != NULL)
+			json_object_set_new(f, "restart", json_pack("{s:s, s:s,"
+			    " s:s, s:s}", "service", k->r.service, "state",
+			    initrestart_state_name(k->r.state), "trigger",
+			    k->r.trigger, "method", k->r.method));
+		snprintf(note, sz, " (a known restart of %s: %s, %s)",
+		    k->r.service, k->r.trigger[0] ? k->r.trigger : "?",
+		    k->r.method[0] ? k->r.method : "?");
+	} else {
+		if (f != NULL)
+			json_object_set_new(f, "restart", json_pack("{s:s}",
+			    "trigger", "restart-window"));
+		snprintf(note, sz, " (inside the daily restart window)");
+	}
+}
+
+/* Read the restart file: 0 with *r (IR_NONE when there is none), or -1
+ * when none is configured or it is bad or stale (said once per problem, at
+ * info: then no restart is known and the clock rules). A restart that
+ * explained a loss and then ended failed or not_ready is warned about
+ * once. */
+static int
+read_restart(struct bot *b, struct initrestart *r)
+{
+	struct gw_err e;
+
+	b->have_restart = 0;
+	if (b->cfg.restart_file[0] == '\0')
+		return -1;
+	if (initrestart_read(b->cfg.restart_file, clock_wall_ms(), r, &e) < 0) {
+		if (strcmp(e.msg, b->file_error) != 0) {
+			snprintf(b->file_error, sizeof(b->file_error), "%s", e.msg);
+			gw_log_event(b->log, GW_INFO, COMPONENT,
+			    "bot.restart_file", json_pack("{s:s, s:s}", "path",
+			    b->cfg.restart_file, "error", e.msg), "the restart "
+			    "file is not usable (%s): no restart is known", e.msg);
+		}
+		return -1;
+	}
+	b->file_error[0] = '\0';
+	b->last_restart = *r;
+	b->have_restart = r->state != IR_NONE;
+	if (b->loss_began_ms != 0 && r->began_ms == b->loss_began_ms &&
+	    b->warned_began_ms != r->began_ms &&
+	    gate_restart_failed(r, b->ready_wall_ms)) {
+		b->warned_began_ms = r->began_ms;
+		gw_log_event(b->log, GW_WARNING, "gateway",
+		    "gateway.restart_failed", json_pack("{s:s, s:s, s:s, s:s}",
+		    "service", r->service, "state", initrestart_state_name(r->state),
+		    "trigger", r->trigger, "method", r->method),
+		    "the restart of %s (%s, %s) that took the session ended %s",
+		    r->service, r->trigger, r->method,
+		    initrestart_state_name(r->state));
+	}
+	return 0;
+}
+
+/* Whether a restart is known now: the file shows one that began after the
+ * last session became ready, in progress or completed less than a minute
+ * ago; or the restart window is raised. */
+static int
+restart_known(struct bot *b, struct known *k)
+{
+	memset(k, 0, sizeof(*k));
+	if (read_restart(b, &k->r) == 0 &&
+	    gate_restart_known(&k->r, b->ready_wall_ms, clock_wall_ms())) {
+		k->on = k->from_file = 1;
+		return 1;
+	}
+	k->on = gate_is_raised(&b->gate, GATE_RESTART_WINDOW);
+	return k->on;
+}
+
 /* ---------- the gate ---------- */
 
 static void
@@ -156,15 +272,22 @@ gate_change(struct bot *b, enum gate_cond c, int on, const char *detail)
 {
 	if (!gate_set(&b->gate, c, on, detail))
 		return;
-	if (gate_is_open(&b->gate))
+	if (gate_is_open(&b->gate)) {
 		gw_log_event(b->log, GW_INFO, "gate", "gate.opened", NULL,
 		    "gate open: orders may be placed");
-	else
-		gw_log_event(b->log, GW_WARNING, "gate", "gate.closed",
-		    json_pack("{s:s, s:s}", "reason", gate_reason(&b->gate),
-		    "detail", gate_detail(&b->gate)),
-		    "gate closed: %s%s%s", gate_reason(&b->gate),
-		    gate_detail(&b->gate)[0] ? ": " : "", gate_detail(&b->gate));
+	} else {
+		json_t *f = json_pack("{s:s, s:s}", "reason",
+		    gate_reason(&b->gate), "detail", gate_detail(&b->gate));
+		char note[160];
+
+		/* A loss a known restart explains is no alert; the gate
+		 * closes all the same. */
+		known_note(b->loss_known, f, note, sizeof(note));
+		gw_log_event(b->log, b->loss_known ? GW_INFO : GW_WARNING,
+		    "gate", "gate.closed", f, "gate closed: %s%s%s%s",
+		    gate_reason(&b->gate), gate_detail(&b->gate)[0] ? ": " : "",
+		    gate_detail(&b->gate), note);
+	}
 	tell_gate(b);
 }
 
@@ -186,9 +309,16 @@ strategy_update(struct bot *b)
 	if (c == b->active_c && b->active_c != -1)
 		return;
 	b->active_c = c;
-	gw_log_event(b->log, c ? GW_WARNING : GW_INFO, COMPONENT,
-	    "strategy.changed", json_pack("{s:s, s:s}", "active", name,
-	    "reason", why), "strategy %s (%s)", name, why);
+	{
+		json_t *f = json_pack("{s:s, s:s}", "active", name, "reason",
+		    why);
+		char note[160];
+
+		known_note(c ? b->loss_known : NULL, f, note, sizeof(note));
+		gw_log_event(b->log, c && b->loss_known == NULL ? GW_WARNING :
+		    GW_INFO, COMPONENT, "strategy.changed", f, "strategy %s "
+		    "(%s)%s", name, why, note);
+	}
 	line = stratmsg_strategy(name, why, &len);
 	send_line(b, line, len);
 }
@@ -526,25 +656,85 @@ on_notice(struct bot *b, int code, const char *text)
 	}
 }
 
+static void window_check(struct bot *b);
+
+/* A failed attempt that deserves a line (gwretry_report). Levels: info
+ * while a restart is known; else costly attempt 3 a warning and 10 an
+ * error; an outage of cheap failures a warning once it lasted
+ * OUTAGE_WARN_S, an error at OUTAGE_ERROR_S. With fast polling off every
+ * attempt counts as costly (the policy before). */
+static void
+attempt_failed(struct bot *b, const struct gwconn_event *ev)
+{
+	enum gw_level lvl = GW_INFO;
+	struct known k;
+	char note[160];
+	json_t *f;
+
+	if (!restart_known(b, &k)) {
+		if (!ev->cheap || b->cfg.gw.fast_poll_s == 0) {
+			lvl = ev->costly == 3 ? GW_WARNING : ev->costly == 10 ?
+			    GW_ERROR : GW_INFO;
+		} else if (ev->outage_s >= OUTAGE_ERROR_S && !b->outage_errored) {
+			lvl = GW_ERROR;
+			b->outage_errored = b->outage_warned = 1;
+		} else if (ev->outage_s >= OUTAGE_WARN_S && !b->outage_warned) {
+			lvl = GW_WARNING;
+			b->outage_warned = 1;
+		}
+	}
+	f = json_pack("{s:i, s:s, s:s, s:f, s:I, s:I, s:f}", "attempt",
+	    ev->attempt, "verdict", ev->verdict ? ev->verdict : "", "reason",
+	    ev->reason ? ev->reason : "", "retry_in_s", ev->delay_s, "costly",
+	    (json_int_t)ev->costly, "suppressed", (json_int_t)ev->suppressed,
+	    "outage_s", ev->outage_s);
+	known_note(&k, f, note, sizeof(note));
+	gw_log_event(b->log, lvl, "gateway", "gateway.attempt_failed", f,
+	    "gateway attempt %d: %s (%s); next in %.1f s%s", ev->attempt,
+	    ev->verdict ? ev->verdict : "?", ev->reason ? ev->reason : "",
+	    ev->delay_s, note);
+}
+
+/* The session ended: the gate closes and Strategy C holds, whatever the
+ * cause; a known restart only makes the events info instead of alerts. */
+static void
+lost(struct bot *b, const struct gwconn_event *ev)
+{
+	const char *why = ev->reason ? ev->reason : "";
+	struct known k;
+	char note[160];
+	json_t *f;
+
+	set_error(b, ev->reason ? ev->reason : "session lost");
+	b->outage_warned = b->outage_errored = 0;
+	if (restart_known(b, &k)) {
+		b->loss_known = &k;
+		b->loss_began_ms = k.from_file ? k.r.began_ms : 0;
+	}
+	f = json_pack("{s:s, s:f}", "reason", why, "retry_in_s", ev->delay_s);
+	known_note(b->loss_known, f, note, sizeof(note));
+	gw_log_event(b->log, b->loss_known ? GW_INFO : GW_ERROR, "gateway",
+	    "gateway.disconnected", f, "gateway session lost (%s): Strategy "
+	    "C, reconnecting in %.1f s%s", why, ev->delay_s, note);
+	if (strstr(why, "heartbeat") != NULL)
+		gate_change(b, GATE_HEARTBEAT, 1, why);
+	gate_change(b, GATE_NOT_VALIDATED, 1, why);
+	gate_change(b, GATE_FARM, 0, NULL);	/* the next session says */
+	cause(b, C_SESSION, 1);
+	b->loss_known = NULL;
+}
+
 static void
 on_gw(struct gwconn *g, const struct gwconn_event *ev, void *arg)
 {
 	struct bot *b = arg;
-	enum gw_level lvl;
 	struct gw_err e;
 
 	(void)g;
 	switch (ev->type) {
 	case GWC_ATTEMPT_FAILED:
-		lvl = ev->attempt == 3 ? GW_WARNING : ev->attempt == 10 ? GW_ERROR :
-		    GW_INFO;
-		gw_log_event(b->log, lvl, "gateway", "gateway.attempt_failed",
-		    json_pack("{s:i, s:s, s:s, s:f}", "attempt", ev->attempt,
-		    "verdict", ev->verdict ? ev->verdict : "", "reason",
-		    ev->reason ? ev->reason : "", "retry_in_s", ev->delay_s),
-		    "gateway attempt %d: %s (%s); next in %.1f s", ev->attempt,
-		    ev->verdict ? ev->verdict : "?", ev->reason ? ev->reason : "",
-		    ev->delay_s);
+		if (ev->report)
+			attempt_failed(b, ev);
 		break;
 	case GWC_GAVE_UP:
 		set_error(b, ev->reason ? ev->reason : "gateway unavailable");
@@ -558,6 +748,9 @@ on_gw(struct gwconn *g, const struct gwconn_event *ev, void *arg)
 			b->hooks.on_exit(b->hooks.arg, 1);
 		break;
 	case GWC_READY:
+		b->ready_wall_ms = clock_wall_ms();
+		b->outage_warned = b->outage_errored = 0;
+		b->loss_began_ms = 0;
 		gw_log_event(b->log, GW_INFO, "gateway", "gateway.validated",
 		    json_pack("{s:i, s:s}", "server_version",
 		    gwconn_server_version(b->gw), "accounts",
@@ -575,6 +768,7 @@ on_gw(struct gwconn *g, const struct gwconn_event *ev, void *arg)
 		 * first messages holds until a farm-OK notice (it was cleared
 		 * when the last session was lost) */
 		gate_change(b, GATE_CLIENT_ID, 0, NULL);
+		window_check(b);	/* a completed restart ends the window */
 		gate_change(b, GATE_NOT_VALIDATED, 0, NULL);
 		if (b->cfg.resume_after_reconnect)
 			cause(b, C_SESSION, 0);
@@ -583,16 +777,7 @@ on_gw(struct gwconn *g, const struct gwconn_event *ev, void *arg)
 		operational(b);
 		break;
 	case GWC_LOST:
-		set_error(b, ev->reason ? ev->reason : "session lost");
-		gw_log_event(b->log, GW_ERROR, "gateway", "gateway.disconnected",
-		    json_pack("{s:s}", "reason", ev->reason ? ev->reason : ""),
-		    "gateway session lost (%s): Strategy C, reconnecting",
-		    ev->reason ? ev->reason : "");
-		if (ev->reason != NULL && strstr(ev->reason, "heartbeat") != NULL)
-			gate_change(b, GATE_HEARTBEAT, 1, ev->reason);
-		gate_change(b, GATE_NOT_VALIDATED, 1, ev->reason);
-		gate_change(b, GATE_FARM, 0, NULL);	/* the next session says */
-		cause(b, C_SESSION, 1);
+		lost(b, ev);
 		break;
 	case GWC_HEARTBEAT_OK:
 		gate_change(b, GATE_HEARTBEAT, 0, NULL);
@@ -625,25 +810,81 @@ on_gw(struct gwconn *g, const struct gwconn_event *ev, void *arg)
 
 /* ---------- the restart window ---------- */
 
+/*
+ * The window ends early when the restart it is there for is over: the
+ * file says completed, the restart began inside today's window, and the
+ * session we hold became ready after it began. While the session is back
+ * but the file still says in progress (stack-init's readiness check comes
+ * after ours), the file is read again every RESTART_POLL_S.
+ */
+static void
+window_check(struct bot *b)
+{
+	struct initrestart r;
+	struct gw_err e;
+	struct tm ny;
+	int64_t now = clock_wall_ms();
+	struct timeval tv = clock_tv_ms(RESTART_POLL_S * 1000.0);
+
+	if (!gate_is_raised(&b->gate, GATE_RESTART_WINDOW) ||
+	    read_restart(b, &r) < 0)
+		return;
+	if (r.state == IR_IN_PROGRESS && gwconn_validated(b->gw))
+		evtimer_add(b->restart_poll, &tv);
+	if (sched_local(b->cfg.tz, (time_t)(now / 1000), &ny, &e) < 0 ||
+	    !sched_in_window(b->cfg.window_start_min, b->cfg.window_end_min,
+	    &ny) || !gate_window_may_end(&r, gate_window_start_ms(
+	    b->cfg.window_start_min, &ny, now), gwconn_validated(b->gw),
+	    b->ready_wall_ms))
+		return;
+	b->window_released = 1;
+	evtimer_del(b->restart_poll);
+	gw_log_event(b->log, GW_INFO, COMPONENT, "bot.window_left",
+	    json_pack("{s:s, s:s, s:s, s:s}", "reason", "restart completed",
+	    "service", r.service, "trigger", r.trigger, "method", r.method),
+	    "leaving the daily restart window early: the restart of %s (%s, "
+	    "%s) completed", r.service, r.trigger, r.method);
+	gate_change(b, GATE_RESTART_WINDOW, 0, NULL);
+}
+
+static void
+on_restart_poll(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	window_check(arg);
+}
+
 static void
 on_window_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct bot *b = arg;
+	struct initrestart r;
 	struct tm ny;
 	int in;
 
 	(void)fd;
 	(void)what;
-	if (ny_now(b, &ny) < 0)
+	if (ny_now(b, &ny) < 0) {
 		in = 1;		/* no clock: assume the worst */
-	else
+	} else {
 		in = sched_in_window(b->cfg.window_start_min, b->cfg.window_end_min,
 		    &ny);
+		if (!in)
+			b->window_released = 0;	/* the next window is whole */
+		else if (b->window_released)
+			in = 0;		/* ended early; not again today */
+	}
 	if (in != gate_is_raised(&b->gate, GATE_RESTART_WINDOW)) {
 		gw_log_event(b->log, GW_INFO, COMPONENT, in ? "bot.window_entered" :
-		    "bot.window_left", NULL, "%s the daily restart window",
-		    in ? "entering" : "leaving");
+		    "bot.window_left", json_pack("{s:s}", "reason", "clock"),
+		    "%s the daily restart window", in ? "entering" : "leaving");
 		gate_change(b, GATE_RESTART_WINDOW, in, in ? "daily restart" : NULL);
+	} else if (in) {
+		window_check(b);
+	} else if (b->loss_began_ms != 0 && b->warned_began_ms !=
+	    b->loss_began_ms) {
+		(void)read_restart(b, &r);	/* failed or not_ready: warn */
 	}
 }
 
@@ -685,7 +926,9 @@ bot_new(struct event_base *base, struct evdns_base *dns,
 			goto fail;
 	}
 	b->window_timer = event_new(base, -1, EV_PERSIST, on_window_tick, b);
-	if (b->window_timer == NULL || evtimer_add(b->window_timer, &tv) < 0) {
+	b->restart_poll = evtimer_new(base, on_restart_poll, b);
+	if (b->window_timer == NULL || b->restart_poll == NULL ||
+	    evtimer_add(b->window_timer, &tv) < 0) {
 		gw_err_set(err, "cannot arm the restart-window timer");
 		goto fail;
 	}
@@ -822,7 +1065,7 @@ bot_status(const struct bot *b)
 		json_array_append_new(accounts, json_string(a));
 	return json_pack("{s:b, s:b, s:b, s:b, s:s, s:s, s:o, s:i, s:o, s:I,"
 	    " s:s, s:s, s:b, s:s, s:o, s:f, s:f, s:o, s:I, s:I, s:s, s:b, s:b,"
-	    " s:I}",
+	    " s:I, s:o}",
 	    "ok", 1,
 	    "gateway_connected", gwconn_connected(b->gw),
 	    "gateway_validated", gwconn_validated(b->gw),
@@ -849,7 +1092,9 @@ bot_status(const struct bot *b)
 	    "halted", (b->c_causes & (1u << C_HALT)) != 0,
 	    "strategy_running", b->st != NULL && strategy_running(b->st),
 	    "ticks_coalesced", (json_int_t)(b->st ?
-	    strategy_ticks_coalesced(b->st) : 0));
+	    strategy_ticks_coalesced(b->st) : 0),
+	    "restart", b->have_restart ? initrestart_json(&b->last_restart) :
+	    json_null());
 }
 
 void
@@ -857,6 +1102,8 @@ bot_free(struct bot *b)
 {
 	if (b == NULL)
 		return;
+	if (b->restart_poll != NULL)
+		event_free(b->restart_poll);
 	if (b->window_timer != NULL)
 		event_free(b->window_timer);
 	strategy_free(b->st);

@@ -33,6 +33,8 @@ struct bot_config {
 	int resume_after_reconnect;	/* RESUME_AFTER_RECONNECT */
 	double strategy_restart_max_s;	/* 60 */
 	const char *tz;			/* "America/New_York" (tests: $BOT_TZ) */
+	char restart_file[4096];	/* --restart-file, GWKIT_RESTART_FILE:
+					 * stack-init's restart file; "": none */
 };
 
 void bot_config_init(struct bot_config *cfg);

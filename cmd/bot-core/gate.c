@@ -2,8 +2,9 @@
  * gate: bot-core's safety gate (see gate.h), a bit per closing condition;
  * open exactly when no bit is set. Conditions come from bot-core's own
  * code (trusted); details may quote the gateway and are only copied, cut
- * to fit. Also the restart window's parser (RESTART_WINDOW, untrusted
- * text from the environment) and its membership test. No I/O, no clock.
+ * to fit. Also the judgements over the restart file that stack-init
+ * writes (decoded and checked by lib/initrestart before they get here):
+ * a known restart, and the restart window's early end. No I/O, no clock.
  */
 #include "gate.h"
 
@@ -97,3 +98,43 @@ gate_cond_name(enum gate_cond c)
 	return (unsigned)c < GATE_N_CONDS ? cond_names[c] : "unknown";
 }
 
+
+int
+gate_restart_known(const struct initrestart *r, int64_t ready_ms,
+    int64_t now_ms)
+{
+	if (r->began_ms <= ready_ms)
+		return 0;	/* older than the session: it explains nothing */
+	if (r->state == IR_IN_PROGRESS)
+		return 1;
+	return r->state == IR_COMPLETED &&
+	    now_ms - r->ended_ms < GATE_RESTART_RECENT_MS;
+}
+
+int
+gate_restart_failed(const struct initrestart *r, int64_t ready_ms)
+{
+	return r->began_ms > ready_ms &&
+	    (r->state == IR_FAILED || r->state == IR_NOT_READY);
+}
+
+int
+gate_window_may_end(const struct initrestart *r, int64_t window_start_ms,
+    int validated, int64_t ready_ms)
+{
+	/* A restart before today's window (yesterday's, or one before the
+	 * window opened) says nothing about today's: the clock rules. */
+	return r->state == IR_COMPLETED && r->began_ms > 0 &&
+	    r->began_ms >= window_start_ms && validated &&
+	    ready_ms >= r->began_ms;
+}
+
+int64_t
+gate_window_start_ms(int start_min, const struct tm *tm, int64_t now_ms)
+{
+	int now_min = tm->tm_hour * 60 + tm->tm_min;
+	int64_t into_s = (int64_t)((now_min - start_min + 1440) % 1440) * 60 +
+	    tm->tm_sec;
+
+	return now_ms - now_ms % 1000 - into_s * 1000;
+}

@@ -9,9 +9,11 @@
 #ifndef BOT_GATE_H
 #define BOT_GATE_H
 
+#include <stdint.h>
 #include <time.h>
 
 #include "gw_err.h"
+#include "initrestart.h"
 
 /* Conditions that close the gate, in the order their reason is given
  * when several hold (the first raised one in this order names it). */
@@ -58,5 +60,33 @@ const char *gate_reason(const struct gate *g);
 /* The detail given when that condition was raised ("" when none). */
 const char *gate_detail(const struct gate *g);
 const char *gate_cond_name(enum gate_cond c);
+
+/*
+ * The restart stack-init announced (lib/initrestart's file), judged
+ * against bot-core's session (docs/bot-core.md "A KNOWN RESTART"). Pure:
+ * the caller reads the file and the clocks (wall ms since the epoch).
+ * ready_ms is when the current or last session became ready (0: none yet).
+ */
+#define GATE_RESTART_RECENT_MS 60000	/* a completed restart still explains */
+
+/* 1 when r explains a loss of that session: it began after ready_ms and is
+ * in progress, or completed less than GATE_RESTART_RECENT_MS before now. */
+int gate_restart_known(const struct initrestart *r, int64_t ready_ms,
+    int64_t now_ms);
+
+/* 1 when r began after ready_ms and ended failed or not_ready. */
+int gate_restart_failed(const struct initrestart *r, int64_t ready_ms);
+
+/* 1 when the restart window may end before the clock says: r completed,
+ * began at or after window_start_ms, and a validated session became ready
+ * at or after it began. */
+int gate_window_may_end(const struct initrestart *r, int64_t window_start_ms,
+    int validated, int64_t ready_ms);
+
+/* The instant (wall ms) the daily window starting at start_min began, for
+ * now_ms inside it, whose local time is *tm (sched_local; the window may
+ * have begun the day before, across midnight). */
+int64_t gate_window_start_ms(int start_min, const struct tm *tm,
+    int64_t now_ms);
 
 #endif

@@ -1,9 +1,10 @@
 /*
  * gwconn: bot-core's gateway connection (gwconn.h) on lib/tws_session: the
- * start-up wait, validation, the heartbeat deadline, reconnecting with
- * backoff and a per-window attempt limit, and the market-data lines. It
- * reports what happens; the owner decides what it means (gate, alerts,
- * exit). The gateway's bytes are untrusted and arrive decoded by
+ * start-up wait, validation, the heartbeat deadline, reconnecting on
+ * lib/gwretry's policy (cheap failures polled fast, costly ones backed
+ * off) with a per-window limit of costly attempts, and the market-data
+ * lines. It reports what happens; the owner decides what it means (gate,
+ * alerts, exit). The gateway's bytes are untrusted and arrive decoded by
  * tws_session/tws_wire; tick fields are range-checked here.
  *
  * States: IDLE -> CONNECTING <-> WAITING -> READY -> (lost) WAITING ...;
@@ -20,8 +21,8 @@
 
 #include <event2/event.h>
 
-#include "backoff.h"
 #include "clock.h"
+#include "gwretry.h"
 #include "tws_session.h"
 #include "tws_wire.h"
 
@@ -60,8 +61,11 @@ struct gwconn {
 	int starting;			/* 1 until the first validation */
 	int attempt;			/* of the current run of failures */
 	int64_t start_ms;		/* clock_mono_ms of gwconn_start */
-	struct backoff bo;
-	int64_t *recent;		/* mono ms of reconnect attempts */
+	int64_t outage_ms;		/* mono ms the current outage began */
+	int64_t attempt_ms;		/* mono ms the attempt under way began */
+	int attempt_counted;		/* it counts against the window */
+	struct gwretry rt;
+	int64_t *recent;		/* mono ms of costly reconnect attempts */
 	int n_recent;
 	int in_cb;
 	int dead;			/* freed from a callback */
@@ -77,6 +81,7 @@ struct gwconn {
 };
 
 static void attempt(struct gwconn *g);
+static int window_count(struct gwconn *g, int64_t now);
 static void on_session(struct tws_session *s,
     const struct tws_session_event *ev, void *arg);
 
@@ -91,6 +96,7 @@ gwconn_config_init(struct gwconn_config *cfg)
 	cfg->max_retries = 30;
 	cfg->retry_interval_s = 5;
 	cfg->retry_cap_s = 30;
+	cfg->fast_poll_s = GWRETRY_FAST_DEFAULT;
 	cfg->connect_timeout_s = 5;
 	cfg->heartbeat_interval_s = 10;
 	cfg->heartbeat_timeout_s = 5;
@@ -130,6 +136,11 @@ gwconn_config_check(const struct gwconn_config *cfg, struct gw_err *err)
 	    check_s("HEARTBEAT_TIMEOUT", cfg->heartbeat_timeout_s, err) < 0 ||
 	    check_s("reconnect window", cfg->reconnect_window_s, err) < 0)
 		return -1;
+	if (cfg->fast_poll_s != 0 && !(cfg->fast_poll_s >= GWRETRY_FAST_MIN &&
+	    cfg->fast_poll_s <= GWRETRY_FAST_MAX))
+		return gw_err_set(err, "GATEWAY_FAST_POLL: %g is neither 0 (off) "
+		    "nor in %g..%g seconds", cfg->fast_poll_s, GWRETRY_FAST_MIN,
+		    GWRETRY_FAST_MAX);
 	if (cfg->max_retries < 1 || cfg->max_retries > 100000)
 		return gw_err_set(err, "GATEWAY_MAX_RETRIES: %ld is not in "
 		    "1..100000", cfg->max_retries);
@@ -266,12 +277,15 @@ gwconn_free(struct gwconn *g)
 int
 gwconn_start(struct gwconn *g, struct gw_err *err)
 {
+	struct gwretry_policy p = { g->cfg.fast_poll_s, g->cfg.retry_interval_s,
+	    g->cfg.retry_cap_s };
+
 	if (g->state != ST_IDLE)
 		return gw_err_set(err, "gwconn: already started");
-	g->start_ms = clock_mono_ms();
+	g->start_ms = g->outage_ms = clock_mono_ms();
 	g->starting = 1;
 	g->attempt = 0;
-	backoff_init(&g->bo, g->cfg.retry_interval_s, g->cfg.retry_cap_s);
+	gwretry_init(&g->rt, &p);
 	/* The first attempt from the loop, so that every event arrives the
 	 * same way; a gateway already up is used without a delay. */
 	g->state = ST_WAITING;
@@ -290,6 +304,28 @@ startup_left_ms(const struct gwconn *g)
 	int64_t budget = (int64_t)(g->cfg.startup_timeout_s * 1000);
 
 	return budget > used ? budget - used : 0;
+}
+
+/* With fast polling off every attempt counts as costly (the policy
+ * before lib/gwretry): against max_retries, the window and the alert
+ * levels. */
+static long
+costly_count(const struct gwconn *g)
+{
+	return g->cfg.fast_poll_s > 0 ? g->rt.costly : g->attempt;
+}
+
+/* The attempt under way reached an API (a costly failure or a session):
+ * it counts against reconnect_max. Cheap ones never do. */
+static void
+count_in_window(struct gwconn *g, int costly)
+{
+	if (!g->attempt_counted || !(costly || g->cfg.fast_poll_s == 0))
+		return;
+	g->attempt_counted = 0;
+	(void)window_count(g, clock_mono_ms());
+	if (g->n_recent < g->cfg.reconnect_max)
+		g->recent[g->n_recent++] = g->attempt_ms;
 }
 
 /* Drop reconnect attempts older than the window; the number left. */
@@ -337,8 +373,9 @@ attempt(struct gwconn *g)
 			(void)emit(g, &ev);
 			return;
 		}
-		g->recent[g->n_recent++] = now;
 	}
+	g->attempt_ms = clock_mono_ms();
+	g->attempt_counted = !g->starting;
 	g->attempt++;
 	g->state = ST_CONNECTING;
 	tws_session_set_total_timeout(g->session, ms);
@@ -365,21 +402,33 @@ on_retry(evutil_socket_t fd, short what, void *arg)
 		attempt(g);
 }
 
-/* A failed attempt: report it; retry after the backoff, or give up when
- * the start-up budget is spent. */
+/* A failed attempt: report it; retry after gwretry's delay (fast for a
+ * cheap verdict, the backoff for a costly one), or give up when the
+ * start-up budget is spent. */
 static void
 failed(struct gwconn *g, enum tws_verdict v, const char *reason)
 {
 	struct gwconn_event ev;
-	double delay = backoff_next(&g->bo);
-	int give_up = 0;
+	double delay = gwretry_next(&g->rt, v);
+	int64_t now = clock_mono_ms();
+	long suppressed = 0;
+	int give_up = 0, report;
 
+	count_in_window(g, !gwretry_is_cheap(v));
 	if (g->starting) {
 		int64_t left = startup_left_ms(g);
 
 		/* No attempt is worth starting with nothing left. */
-		give_up = g->attempt >= g->cfg.max_retries ||
+		give_up = costly_count(g) >= g->cfg.max_retries ||
 		    (double)left <= delay * 1000;
+	}
+	report = gwretry_report(&g->rt, v, now, &suppressed);
+	if (g->cfg.fast_poll_s == 0) {
+		report = 1;	/* the old policy: its backoff spaces the lines */
+		suppressed = 0;
+	} else if (!report && give_up) {
+		report = 1;	/* the last one has its line */
+		suppressed--;
 	}
 	g->state = give_up ? ST_GAVE_UP : ST_WAITING;
 	memset(&ev, 0, sizeof(ev));
@@ -388,6 +437,11 @@ failed(struct gwconn *g, enum tws_verdict v, const char *reason)
 	ev.verdict = tws_verdict_name(v);
 	ev.reason = reason;
 	ev.delay_s = give_up ? -1 : delay;
+	ev.costly = costly_count(g);
+	ev.cheap = gwretry_is_cheap(v);
+	ev.report = report;
+	ev.suppressed = suppressed;
+	ev.outage_s = (double)(now - g->outage_ms) / 1000;
 	if (emit(g, &ev) < 0)
 		return;
 	if (give_up) {
@@ -425,7 +479,10 @@ lost(struct gwconn *g, const char *reason)
 	g->starting = 0;
 	g->attempt = 0;
 	g->state = ST_WAITING;
-	delay = backoff_next(&g->bo);
+	g->outage_ms = clock_mono_ms();
+	/* A lost session is most often a restart whose port closes at once:
+	 * the first look is cheap and soon (gwretry_after_loss). */
+	delay = gwretry_after_loss(&g->rt);
 	tv = clock_tv_ms(delay * 1000);
 	evtimer_add(g->retry_timer, &tv);
 	memset(&ev, 0, sizeof(ev));
@@ -545,11 +602,12 @@ validated(struct gwconn *g, enum tws_verdict v)
 	struct timeval tv = clock_tv_ms(g->cfg.heartbeat_interval_s * 1000);
 
 	evtimer_del(g->retry_timer);
+	count_in_window(g, 1);		/* a session costs the gateway too */
 	g->state = ST_READY;
 	g->starting = 0;
 	g->attempt = 0;
 	g->subscribed = 0;
-	backoff_reset(&g->bo);
+	gwretry_reset(&g->rt);
 	g->last_check_ms = clock_wall_ms();
 	g->hb_outstanding = 0;
 	evtimer_add(g->hb_timer, &tv);

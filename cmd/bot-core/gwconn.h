@@ -2,18 +2,23 @@
  * gwconn: bot-core's connection to the gateway (docs/bot-core.md
  * "GATEWAY"), on lib/tws_session:
  *
- *  - start-up: wait at API level, first delay retry_interval doubling to
- *    retry_cap, at most max_retries attempts within startup_timeout; a
- *    gateway already up is used at once; each failed attempt reported with
- *    its verdict name (relay-closed, not-logged-in, ...); giving up is
+ *  - start-up: wait at API level on lib/gwretry's policy: cheap failures
+ *    (unreachable, relay-closed) retried every fast_poll, costly ones after
+ *    a backoff from retry_interval doubling to retry_cap; at most
+ *    max_retries costly attempts (all attempts when fast_poll is 0) within
+ *    startup_timeout; a gateway already up is used at once; each failed
+ *    attempt reported with its verdict name (relay-closed, not-logged-in,
+ *    ...) and whether it deserves a line (gwretry_report); giving up is
  *    reported once (the owner alerts and exits 1);
  *  - a validated session (nextValidId + non-empty managedAccounts);
  *  - heartbeat: reqCurrentTime every heartbeat_interval, lost when not
  *    answered within heartbeat_timeout;
  *  - notices (1100, 1101, 1102, 2110, 326, ...) passed on;
- *  - after a lost session: reconnect with capped backoff and at most
- *    reconnect_max attempts per reconnect_window (then it waits for the
- *    window to slide; never hammers a restarting gateway);
+ *  - after a lost session: the first attempt after gwretry_after_loss()
+ *    (fast_poll), then the same policy, and at most reconnect_max costly
+ *    attempts (those that reached an API: costly failures and sessions)
+ *    per reconnect_window (then it waits for the window to slide; never
+ *    hammers a restarting gateway; cheap attempts never count);
  *  - market data: reqMarketDataType, then reqMktData per symbol; the
  *    latest bid/ask/last/sizes/volume per symbol; re-subscribed after
  *    every new validated session and after 1101.
@@ -42,6 +47,7 @@ struct gwconn_config {
 	long max_retries;		/* GATEWAY_MAX_RETRIES (30) */
 	double retry_interval_s;	/* GATEWAY_RETRY_INTERVAL (5) */
 	double retry_cap_s;		/* 30 */
+	double fast_poll_s;		/* GATEWAY_FAST_POLL (0.1); 0: off */
 	double connect_timeout_s;	/* one attempt's handshake budget (5) */
 	double heartbeat_interval_s;	/* HEARTBEAT_INTERVAL (10) */
 	double heartbeat_timeout_s;	/* HEARTBEAT_TIMEOUT (5) */
@@ -62,8 +68,9 @@ struct gwconn_quote {
 };
 
 enum gwconn_event_type {
-	GWC_ATTEMPT_FAILED,	/* attempt, verdict, reason; starting or
-				 * reconnecting */
+	GWC_ATTEMPT_FAILED,	/* attempt, verdict, reason, costly, cheap,
+				 * report, suppressed, outage_s; starting or
+				 * reconnecting; every failed attempt */
 	GWC_GAVE_UP,		/* start-up budget spent (attempt, reason):
 				 * nothing more happens */
 	GWC_READY,		/* a validated session (accounts, version);
@@ -89,6 +96,14 @@ struct gwconn_event {
 	double delay_s;		/* ATTEMPT_FAILED (next try; -1 when giving
 				 * up), LOST (first reconnect attempt),
 				 * RECONNECT_LIMITED */
+	/* ATTEMPT_FAILED: */
+	long costly;		/* costly attempts of this outage (all of
+				 * them when fast_poll is 0), this one too */
+	int cheap;		/* this verdict is cheap (gwretry_is_cheap) */
+	int report;		/* it deserves a line (gwretry_report; also
+				 * the last one before giving up) */
+	long suppressed;	/* failures not reported since the last line */
+	double outage_s;	/* since the start-up or the loss began it */
 	const struct gwconn_quote *quote;	/* TICK: valid during the callback */
 };
 

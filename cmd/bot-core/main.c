@@ -35,6 +35,7 @@
 #include "evsend.h"
 #include "gameplan.h"
 #include "gate.h"
+#include "gwretry.h"
 #include "log.h"
 #include "loopctx.h"
 #include "opt.h"
@@ -57,6 +58,7 @@ struct opts {
 	const char *host_arg;
 	long port_arg, client_id_arg;
 	const char *gameplan_arg;
+	const char *restart_file_arg;
 	char sock[USOCK_PATH_MAX + 1];
 	char notify[USOCK_PATH_MAX + 1];
 	int no_control, no_notify, check_only;
@@ -104,6 +106,8 @@ usage(FILE *f)
 "  --client-id N          API client id (CLIENT_ID, 1)\n"
 "  --gameplan PATH        the day's plan (GAMEPLAN_PATH, /data/gameplan.json)\n"
 "  --strategy CMD         strategy process, run with sh -c (STRATEGY_CMD)\n"
+"  --restart-file PATH    stack-init's restart file for the gateway\n"
+"                         (GWKIT_RESTART_FILE)\n"
 "  --control PATH         control socket (RUNTIME/bot.sock)\n"
 "  --no-control           no control socket\n"
 "  --notify PATH          discord-notify's socket (RUNTIME/notify.sock)\n"
@@ -117,7 +121,8 @@ usage(FILE *f)
 "  -V, --version          the version\n"
 "\n"
 "environment: GATEWAY_HOST GATEWAY_PORT GATEWAY_STARTUP_TIMEOUT (300)\n"
-"  GATEWAY_MAX_RETRIES (30) GATEWAY_RETRY_INTERVAL (5) CLIENT_ID (1)\n"
+"  GATEWAY_MAX_RETRIES (30) GATEWAY_RETRY_INTERVAL (5)\n"
+"  GATEWAY_FAST_POLL (0.1, 0 off) CLIENT_ID (1) GWKIT_RESTART_FILE\n"
 "  GAMEPLAN_PATH DRY_RUN (true) TRADING_MODE (paper) STRATEGY_CMD\n"
 "  HEARTBEAT_INTERVAL (10) HEARTBEAT_TIMEOUT (5) MARKET_DATA_TYPE (3)\n"
 "  STARTING_CAPITAL RESTART_WINDOW (16:29-16:36, New York)\n"
@@ -191,6 +196,7 @@ static const struct opt_def optdefs[] = {
 	{ "--client-id", 0, ARG, opt_long, FIELD(client_id_arg), 0, 2147483647 },
 	{ "--gameplan", 0, ARG, opt_ptr, FIELD(gameplan_arg), 0, 0 },
 	{ "--strategy", 0, ARG, opt_strategy, 0, 0, 0, 0 },
+	{ "--restart-file", 0, ARG, opt_ptr, FIELD(restart_file_arg), 0, 0 },
 	{ "--control", 0, ARG, opt_sock, FIELD(sock), 0, 0 },
 	{ "--no-control", 0, NOARG, opt_flag, FIELD(no_control), 0, 0 },
 	{ "--notify", 0, ARG, opt_sock, FIELD(notify), 0, 0 },
@@ -383,6 +389,9 @@ configure(struct opts *o)
 	g->market_data_type = (int)env_long("MARKET_DATA_TYPE", 3, 1, 4);
 	g->reconnect_max = (int)env_long("RECONNECT_MAX", 10, 1, 1000);
 	g->reconnect_window_s = env_seconds("RECONNECT_WINDOW", 300, 1, 86400);
+	if (gwretry_env_fast("GATEWAY_FAST_POLL", GWRETRY_FAST_DEFAULT,
+	    &g->fast_poll_s, &e) < 0)
+		errx(EX_CONFIG, "%s", e.msg);
 	if (gwconn_config_check(g, &e) < 0)
 		errx(EX_CONFIG, "%s", e.msg);
 	v = o->gameplan_arg != NULL ? o->gameplan_arg :
@@ -426,6 +435,15 @@ configure(struct opts *o)
 	    &e) < 0)
 		errx(EX_CONFIG, "%s", e.msg);
 	b->resume_after_reconnect = env_bool("RESUME_AFTER_RECONNECT", 1);
+	/* stack-init sets GWKIT_RESTART_FILE for a follower of the gateway */
+	v = o->restart_file_arg != NULL ? o->restart_file_arg :
+	    cfg_env_str("GWKIT_RESTART_FILE", "");
+	if ((o->restart_file_arg != NULL && v[0] == '\0') ||
+	    strlen(v) >= sizeof(b->restart_file))
+		errx(o->restart_file_arg ? EX_USAGE : EX_CONFIG, "%s: a path of "
+		    "1..%zu bytes", o->restart_file_arg ? "--restart-file" :
+		    "GWKIT_RESTART_FILE", sizeof(b->restart_file) - 1);
+	snprintf(b->restart_file, sizeof(b->restart_file), "%s", v);
 	v = getenv("BOT_TZ");		/* tests only: another zone */
 	if (v != NULL && v[0] != '\0')
 		b->tz = v;

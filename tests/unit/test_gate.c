@@ -2,7 +2,9 @@
  * Unit tests for bot-core's gate: every condition closes it, the reason is
  * the first raised condition in enum order, only a change of open/closed
  * is reported, a live account is refused for good; and the restart
- * window's parser and membership test (with a window across midnight).
+ * window's parser and membership test (with a window across midnight);
+ * the judgements over stack-init's restart file: a known restart, one
+ * that failed, the restart window's early end and its start instant.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -259,6 +261,112 @@ test_in_window(void **state)
 	assert_false(in_window("00:00-23:59", 23, 59));
 }
 
+/* A restart of the gateway in state st, begun at began (ms). */
+static struct initrestart
+ir(enum initrestart_state st, int64_t began, int64_t ended)
+{
+	struct initrestart r;
+
+	memset(&r, 0, sizeof(r));
+	r.state = st;
+	snprintf(r.service, sizeof(r.service), "gateway");
+	snprintf(r.trigger, sizeof(r.trigger), "schedule");
+	snprintf(r.method, sizeof(r.method), "ibc");
+	r.began_ms = began;
+	r.ended_ms = ended;
+	r.deadline_ms = st == IR_IN_PROGRESS ? began + 120000 : 0;
+	return r;
+}
+
+static void
+test_restart_known(void **state)
+{
+	const int64_t ready = 1000000, now = 2000000;
+	struct initrestart r;
+
+	(void)state;
+	/* in progress, begun after the session became ready */
+	r = ir(IR_IN_PROGRESS, ready + 1, 0);
+	assert_int_equal(gate_restart_known(&r, ready, now), 1);
+	/* begun before it (or at the same ms): explains nothing */
+	r = ir(IR_IN_PROGRESS, ready, 0);
+	assert_int_equal(gate_restart_known(&r, ready, now), 0);
+	/* no session yet: any restart in progress */
+	r = ir(IR_IN_PROGRESS, 5, 0);
+	assert_int_equal(gate_restart_known(&r, 0, now), 1);
+	/* completed: for a minute after it ended */
+	r = ir(IR_COMPLETED, ready + 1, now - GATE_RESTART_RECENT_MS + 1);
+	assert_int_equal(gate_restart_known(&r, ready, now), 1);
+	r = ir(IR_COMPLETED, ready + 1, now - GATE_RESTART_RECENT_MS);
+	assert_int_equal(gate_restart_known(&r, ready, now), 0);
+	/* failed, not_ready, none, unknown: not known */
+	r = ir(IR_FAILED, ready + 1, now - 1);
+	assert_int_equal(gate_restart_known(&r, ready, now), 0);
+	assert_int_equal(gate_restart_failed(&r, ready), 1);
+	r = ir(IR_NOT_READY, ready + 1, now - 1);
+	assert_int_equal(gate_restart_known(&r, ready, now), 0);
+	assert_int_equal(gate_restart_failed(&r, ready), 1);
+	assert_int_equal(gate_restart_failed(&r, ready + 1), 0);
+	r = ir(IR_COMPLETED, ready + 1, now - 1);
+	assert_int_equal(gate_restart_failed(&r, ready), 0);
+	r = ir(IR_NONE, 0, 0);
+	assert_int_equal(gate_restart_known(&r, 0, now), 0);
+	assert_int_equal(gate_restart_failed(&r, 0), 0);
+	r = ir(IR_UNKNOWN, 0, 0);
+	assert_int_equal(gate_restart_known(&r, 0, now), 0);
+}
+
+static void
+test_window_may_end(void **state)
+{
+	const int64_t ws = 1000000, began = ws + 5000, ready = began + 2000;
+	struct initrestart r;
+
+	(void)state;
+	r = ir(IR_COMPLETED, began, ready + 100);
+	assert_int_equal(gate_window_may_end(&r, ws, 1, ready), 1);
+	assert_int_equal(gate_window_may_end(&r, ws, 1, began), 1);
+	/* the session is not validated, or older than the restart */
+	assert_int_equal(gate_window_may_end(&r, ws, 0, ready), 0);
+	assert_int_equal(gate_window_may_end(&r, ws, 1, began - 1), 0);
+	/* a restart before today's window began */
+	assert_int_equal(gate_window_may_end(&r, began + 1, 1, ready), 0);
+	assert_int_equal(gate_window_may_end(&r, began, 1, ready), 1);
+	/* not completed */
+	r = ir(IR_IN_PROGRESS, began, 0);
+	assert_int_equal(gate_window_may_end(&r, ws, 1, ready), 0);
+	r = ir(IR_FAILED, began, ready);
+	assert_int_equal(gate_window_may_end(&r, ws, 1, ready), 0);
+	r = ir(IR_NOT_READY, began, ready);
+	assert_int_equal(gate_window_may_end(&r, ws, 1, ready), 0);
+	r = ir(IR_NONE, 0, 0);
+	assert_int_equal(gate_window_may_end(&r, 0, 1, ready), 0);
+}
+
+static void
+test_window_start(void **state)
+{
+	struct tm tm;
+	int64_t now = 1765000000123LL;	/* any instant; its ms part is cut */
+
+	(void)state;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_hour = 16;
+	tm.tm_min = 31;
+	tm.tm_sec = 20;
+	assert_true(gate_window_start_ms(16 * 60 + 29, &tm, now) ==
+	    now - 123 - (2 * 60 + 20) * 1000);
+	/* at the start minute itself */
+	tm.tm_min = 29;
+	tm.tm_sec = 0;
+	assert_true(gate_window_start_ms(16 * 60 + 29, &tm, now) == now - 123);
+	/* across midnight: 00:05 in a window from 23:50 began 15 min ago */
+	tm.tm_hour = 0;
+	tm.tm_min = 5;
+	assert_true(gate_window_start_ms(23 * 60 + 50, &tm, now) ==
+	    now - 123 - 15 * 60 * 1000);
+}
+
 int
 main(void)
 {
@@ -271,6 +379,9 @@ main(void)
 		cmocka_unit_test(test_detail_cut),
 		cmocka_unit_test(test_window_parse),
 		cmocka_unit_test(test_in_window),
+		cmocka_unit_test(test_restart_known),
+		cmocka_unit_test(test_window_may_end),
+		cmocka_unit_test(test_window_start),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

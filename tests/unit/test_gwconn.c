@@ -46,6 +46,10 @@ struct fx {
 	int codes[64], n_codes;
 	double delay_s;
 	int attempt;
+	long costly, suppressed_sum;
+	double att_delay;		/* the last ATTEMPT_FAILED's */
+	int reported, cheap_seen, costly_seen;
+	double first_loss_delay;
 	long ticks_aaa, ticks_bbb;
 	int64_t ready_ms;
 	int free_in_cb;
@@ -81,6 +85,18 @@ on_ev(struct gwconn *g, const struct gwconn_event *ev, void *arg)
 		fx->seen[fx->n_seen++] = ev->type;
 	switch (ev->type) {
 	case GWC_ATTEMPT_FAILED:
+		fx->costly = ev->costly;
+		fx->att_delay = ev->delay_s;
+		if (ev->report) {
+			fx->reported++;
+			fx->suppressed_sum += ev->suppressed;
+		}
+		if (ev->cheap)
+			fx->cheap_seen++;
+		else
+			fx->costly_seen++;
+		assert_true(ev->outage_s >= 0);
+		/* FALLTHROUGH */
 	case GWC_GAVE_UP:
 		snprintf(fx->verdict, sizeof(fx->verdict), "%s", ev->verdict);
 		snprintf(fx->reason, sizeof(fx->reason), "%s", ev->reason);
@@ -92,6 +108,9 @@ on_ev(struct gwconn *g, const struct gwconn_event *ev, void *arg)
 		fx->ready_ms = clock_mono_ms();
 		break;
 	case GWC_LOST:
+		if (fx->n[GWC_LOST] == 1)
+			fx->first_loss_delay = ev->delay_s;
+		/* FALLTHROUGH */
 	case GWC_RECONNECT_LIMITED:
 		snprintf(fx->reason, sizeof(fx->reason), "%s", ev->reason);
 		fx->delay_s = ev->delay_s;
@@ -255,6 +274,18 @@ test_config_check(void **state)
 	assert_int_equal(gwconn_config_check(&c, &err), -1);
 	assert_string_equal(err.msg, "GATEWAY_MAX_RETRIES: 0 is not in 1..100000");
 	gwconn_config_init(&c);
+	assert_true(c.fast_poll_s == 0.1);
+	c.fast_poll_s = 0.01;
+	assert_int_equal(gwconn_config_check(&c, &err), -1);
+	assert_string_equal(err.msg, "GATEWAY_FAST_POLL: 0.01 is neither 0 (off) "
+	    "nor in 0.05..60 seconds");
+	c.fast_poll_s = 61;
+	assert_int_equal(gwconn_config_check(&c, &err), -1);
+	c.fast_poll_s = 0;
+	assert_int_equal(gwconn_config_check(&c, &err), 0);
+	c.fast_poll_s = 0.05;
+	assert_int_equal(gwconn_config_check(&c, &err), 0);
+	gwconn_config_init(&c);
 	c.host[0] = '\0';
 	assert_int_equal(gwconn_config_check(&c, &err), -1);
 	assert_string_equal(err.msg, "GATEWAY_HOST: must be 1..253 characters");
@@ -306,13 +337,15 @@ test_late_gateway(void **state)
 	assert_int_equal(fx->seen[0], GWC_ATTEMPT_FAILED);
 }
 
-/* EC-01: never started: max_retries attempts, then GAVE_UP once. */
+/* EC-01, fast polling off (the policy before lib/gwretry): every attempt
+ * counts, max_retries attempts, then GAVE_UP once. */
 static void
 test_give_up_retries(void **state)
 {
 	struct fx *fx = *state;
 
 	fx->cfg.max_retries = 3;
+	fx->cfg.fast_poll_s = 0;
 	conn_new(fx);
 	conn_start(fx);
 	assert_true(RUN_UNTIL(fx, f_->n[GWC_GAVE_UP] == 1, 2000));
@@ -323,6 +356,106 @@ test_give_up_retries(void **state)
 	/* nothing more happens */
 	assert_false(RUN_UNTIL(fx, f_->n_seen > 4, 200));
 	assert_int_equal(fx->seen[3], GWC_GAVE_UP);
+	assert_int_equal(fx->reported, 3);	/* every one has its line */
+	assert_int_equal(fx->costly, 3);
+}
+
+/* Cheap failures (a closed port) are polled every fast_poll and do not
+ * count against max_retries: the start-up budget ends the wait. Their
+ * lines are rate-limited: the first, then one per 5 s, and the last. */
+static void
+test_cheap_not_counted(void **state)
+{
+	struct fx *fx = *state;
+
+	fx->cfg.max_retries = 3;
+	fx->cfg.fast_poll_s = 0.05;
+	fx->cfg.retry_interval_s = 10;	/* would be the delay if costly */
+	fx->cfg.startup_timeout_s = 0.6;
+	conn_new(fx);
+	conn_start(fx);
+	assert_true(RUN_UNTIL(fx, f_->n[GWC_GAVE_UP] == 1, 5000));
+	assert_true(fx->n[GWC_ATTEMPT_FAILED] > 3);	/* beyond max_retries */
+	assert_int_equal(fx->costly_seen, 0);
+	assert_int_equal(fx->costly, 0);
+	assert_string_equal(fx->verdict, "unreachable");
+	assert_true(fx->att_delay == -1);	/* the last: giving up */
+	/* the first and the last have a line, those between are counted */
+	assert_int_equal(fx->reported, 2);
+	assert_int_equal(fx->reported + fx->suppressed_sum,
+	    fx->n[GWC_ATTEMPT_FAILED]);
+}
+
+/* After a lost session the first look comes after fast_poll, cheap
+ * attempts follow at that pace while the port is closed, and they never
+ * count against reconnect_max; with fast polling off the first delay is
+ * the retry interval. */
+static void
+test_lost_fast_cheap_unlimited(void **state)
+{
+	struct fx *fx = *state;
+	struct gw_err err = { "" };
+
+	sim_up(fx);
+	fx->cfg.fast_poll_s = 0.05;
+	fx->cfg.retry_interval_s = 5;
+	fx->cfg.reconnect_max = 1;
+	fx->cfg.reconnect_window_s = 60;
+	conn_new(fx);
+	conn_start(fx);
+	assert_true(RUN_UNTIL(fx, f_->n[GWC_READY] == 1, 1500));
+	assert_int_equal(sim_set_login_delay(fx->sim, 1, &err), 0);
+	assert_int_equal(sim_restart(fx->sim, &err), 0);
+	assert_true(RUN_UNTIL(fx, f_->n[GWC_LOST] == 1, 1000));
+	assert_true(fx->first_loss_delay == 0.05);
+	assert_true(RUN_UNTIL(fx, f_->n[GWC_READY] == 2, 4000));
+	assert_true(fx->n[GWC_ATTEMPT_FAILED] >= 2);	/* > reconnect_max */
+	assert_int_equal(fx->costly_seen, 0);
+	assert_int_equal(fx->n[GWC_RECONNECT_LIMITED], 0);
+	/* the session was costly: the next loss is over the limit */
+	assert_int_equal(sim_restart(fx->sim, &err), 0);
+	assert_true(RUN_UNTIL(fx, f_->n[GWC_RECONNECT_LIMITED] == 1, 2000));
+}
+
+static void
+test_lost_fast_off(void **state)
+{
+	struct fx *fx = *state;
+	struct gw_err err = { "" };
+
+	sim_up(fx);
+	fx->cfg.fast_poll_s = 0;
+	fx->cfg.retry_interval_s = 0.2;
+	conn_new(fx);
+	conn_start(fx);
+	assert_true(RUN_UNTIL(fx, f_->n[GWC_READY] == 1, 1500));
+	assert_int_equal(sim_restart(fx->sim, &err), 0);
+	assert_true(RUN_UNTIL(fx, f_->n[GWC_LOST] == 1, 1000));
+	assert_true(fx->first_loss_delay == 0.2);
+	assert_true(RUN_UNTIL(fx, f_->n[GWC_READY] == 2, 3000));
+}
+
+/* Costly failures back off whatever the fast-poll interval (a gateway
+ * not logged in gets no more handshakes than the backoff allows). */
+static void
+test_costly_backoff(void **state)
+{
+	struct fx *fx = *state;
+
+	fx->scfg.fault = SIM_FAULT_NOT_LOGGED_IN;
+	sim_up(fx);
+	fx->cfg.fast_poll_s = 0.05;
+	fx->cfg.retry_interval_s = 0.2;
+	fx->cfg.retry_cap_s = 0.4;
+	fx->cfg.connect_timeout_s = 0.1;
+	fx->cfg.max_retries = 3;
+	conn_new(fx);
+	conn_start(fx);
+	assert_true(RUN_UNTIL(fx, f_->n[GWC_GAVE_UP] == 1, 5000));
+	assert_int_equal(fx->n[GWC_ATTEMPT_FAILED], 3);
+	assert_int_equal(fx->costly, 3);
+	assert_int_equal(fx->reported, 3);
+	assert_string_equal(fx->verdict, "not-logged-in");
 }
 
 /* The start-up budget ends the wait before max_retries. */
@@ -548,6 +681,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_ready_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_late_gateway, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_give_up_retries, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cheap_not_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lost_fast_cheap_unlimited, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lost_fast_off, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_costly_backoff, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_give_up_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wedged_heartbeat, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restart_resubscribes, setup, teardown),

@@ -1,7 +1,10 @@
 /*
  * gw-probe: API-level readiness verdict for a TWS API gateway endpoint.
- * One attempt (or --wait: retries until ready), one line or JSON per
- * attempt, the verdict as the exit code. See docs/gw-probe.md.
+ * One attempt (or --wait: retries until ready, cheap failures polled fast
+ * and costly ones backed off, lib/gwretry.h), one line or JSON per
+ * reported attempt, the verdict as the exit code. See docs/gw-probe.md.
+ * Input: the command line and environment (untrusted: every value is
+ * checked) and the gateway's bytes (decoded in lib/, untrusted).
  */
 #include <err.h>
 #include <getopt.h>
@@ -19,9 +22,9 @@
 #include <event2/event.h>
 #include <jansson.h>
 
-#include "backoff.h"
 #include "cfg.h"
 #include "clock.h"
+#include "gwretry.h"
 #include "opt.h"
 #include "probe.h"
 
@@ -39,6 +42,7 @@ struct opts {
 	int wait;
 	double retry_interval;
 	double retry_cap;
+	double fast_poll;	/* 0 (off: the old policy) or 0.05..60 */
 	long max_retries;
 	double startup_timeout;
 	int heartbeat;
@@ -56,9 +60,9 @@ struct ctx {
 	struct probe *probe;
 	struct event *retry_timer;
 	struct event *sig_int, *sig_term;
-	struct backoff backoff;
+	struct gwretry retry;
 	int64_t start_ns;	/* clock_mono_ns() at start */
-	long attempts;
+	long attempts;		/* all attempts, cheap and costly */
 	int exit_code;
 };
 
@@ -75,9 +79,12 @@ usage(FILE *f)
 "  --timeout S           per-attempt deadline in seconds (default 5)\n"
 "  --heartbeat           also require one reqCurrentTime round trip\n"
 "  --wait                retry until ready:\n"
-"    --retry-interval S  first delay (GATEWAY_RETRY_INTERVAL, default 5)\n"
+"    --fast-poll S       delay after unreachable/relay-closed (GATEWAY_FAST_POLL,\n"
+"                        default 0.1; 0 = off: every failure backs off)\n"
+"    --retry-interval S  first delay after a costly failure\n"
+"                        (GATEWAY_RETRY_INTERVAL, default 5)\n"
 "    --retry-cap S       delay cap (default 30)\n"
-"    --max-retries N     attempts at most (GATEWAY_MAX_RETRIES, default 30)\n"
+"    --max-retries N     costly attempts at most (GATEWAY_MAX_RETRIES, default 30)\n"
 "    --startup-timeout S total budget (GATEWAY_STARTUP_TIMEOUT, default 300)\n"
 "  --json                one JSON object per attempt\n"
 "  -q, --quiet           no output (stderr too); the exit code says it all\n"
@@ -123,6 +130,17 @@ opt_max_retries(void *ctx, const struct opt_def *d, const char *v,
 	return opt_long(o, d, v, e);
 }
 
+/* --fast-poll: 0 (off) or GWRETRY_FAST_MIN..MAX, the error naming the
+ * flag (the same rule as GATEWAY_FAST_POLL). */
+static int
+opt_fast_poll(void *ctx, const struct opt_def *d, const char *v,
+    struct gw_err *e)
+{
+	struct opts *o = ctx;
+
+	return gwretry_parse_fast(d->flag, v, &o->fast_poll, e);
+}
+
 /* --help or --version (opt_stop): print it, exit 0. */
 static _Noreturn void
 stop_option(int letter)
@@ -145,6 +163,7 @@ static const struct opt_def optdefs[] = {
 	{ "--retry-interval", 0, ARG, opt_seconds, FIELD(retry_interval), 0.01,
 	    86400 },
 	{ "--retry-cap", 0, ARG, opt_seconds, FIELD(retry_cap), 0.01, 86400 },
+	{ "--fast-poll", 0, ARG, opt_fast_poll, FIELD(fast_poll), 0, 0 },
 	{ "--max-retries", 0, ARG, opt_max_retries, FIELD(max_retries), 1,
 	    1000000 },
 	{ "--startup-timeout", 0, ARG, opt_seconds, FIELD(startup_timeout),
@@ -216,7 +235,9 @@ parse_options(int argc, char **argv, struct opts *o)
 	    cfg_env_long("GATEWAY_MAX_RETRIES", 30, 1, 1000000, &o->max_retries,
 	    &e) < 0 ||
 	    cfg_env_seconds("GATEWAY_STARTUP_TIMEOUT", 300, 0.001, 31536000,
-	    &o->startup_timeout, &e) < 0)
+	    &o->startup_timeout, &e) < 0 ||
+	    gwretry_env_fast("GATEWAY_FAST_POLL", GWRETRY_FAST_DEFAULT,
+	    &o->fast_poll, &e) < 0)
 		die_usage(&e);
 
 	switch (opt_parse(argc, argv, &optset, o, &e)) {
@@ -241,48 +262,146 @@ elapsed_s(int64_t t0_ns)
 	return clock_since_ms(t0_ns) / 1e3;
 }
 
-/* gave_up: why --wait stops without ready (NULL: it goes on, or ready). */
-static void
-report(struct ctx *c, const struct probe_result *r, double next_delay,
-    const char *gave_up)
-{
-	char line[1024];
+/* What --wait adds to an attempt's output. */
+struct wait_info {
+	double next;		/* delay before the next attempt; -1: none */
+	const char *gave_up;	/* why the last attempt is the last, or NULL */
+	long suppressed;	/* attempts not shown since the last line */
+};
 
+/* Fast polling off is the policy gwkit had before, in full: every failure
+ * backs off, counts against --max-retries and has its line. */
+static int
+fast_on(const struct ctx *c)
+{
+	return c->o.fast_poll > 0;
+}
+
+/* The attempts --max-retries bounds. */
+static long
+counted_attempts(const struct ctx *c)
+{
+	return fast_on(c) ? c->retry.costly : c->attempts;
+}
+
+static void
+report_json(struct ctx *c, const struct probe_result *r,
+    const struct wait_info *w)
+{
+	json_t *o = probe_result_json(r);
+	char *s;
+
+	if (o != NULL && c->o.wait) {
+		json_object_set_new(o, "attempt", json_integer(c->attempts));
+		json_object_set_new(o, "max_attempts", json_integer(c->o.max_retries));
+		json_object_set_new(o, "costly_attempts",
+		    json_integer(c->retry.costly));
+		json_object_set_new(o, "suppressed", json_integer(w->suppressed));
+		json_object_set_new(o, "next_attempt_s", w->next < 0 ?
+		    json_null() : json_real(w->next));
+		json_object_set_new(o, "gave_up", w->gave_up == NULL ?
+		    json_null() : json_string(w->gave_up));
+	}
+	s = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII |
+	    JSON_REAL_PRECISION(6)) : NULL;
+	if (s != NULL)
+		printf("%s\n", s);
+	else	/* never a silent empty output */
+		printf("{\"verdict\":\"%s\",\"error\":\"cannot encode the result\"}\n",
+		    tws_verdict_name(r->verdict));
+	free(s);
+	json_decref(o);
+}
+
+/* The human line; under --wait a failed attempt that is not the last says
+ * its number and the delay, and any line says how many attempts before it
+ * went unshown (docs/gw-probe.md OUTPUT). */
+static void
+report_text(struct ctx *c, const struct probe_result *r,
+    const struct wait_info *w)
+{
+	char line[1024], more[64] = "";
+
+	probe_result_line(r, line, sizeof(line));
+	if (w->suppressed > 0)
+		snprintf(more, sizeof(more), " (%ld earlier attempt%s not shown)",
+		    w->suppressed, w->suppressed == 1 ? "" : "s");
+	if (!c->o.wait || w->next < 0)
+		printf("%s%s\n", line, more);
+	else if (fast_on(c))
+		printf("%s; attempt %ld (%ld costly of %ld), next in %g s%s\n",
+		    line, c->attempts, c->retry.costly, c->o.max_retries,
+		    w->next, more);
+	else
+		printf("%s; attempt %ld/%ld, next in %g s%s\n", line,
+		    c->attempts, c->o.max_retries, w->next, more);
+	fflush(stdout);
+	if (w->gave_up != NULL)
+		warnx("%s", w->gave_up);
+}
+
+static void
+report(struct ctx *c, const struct probe_result *r, const struct wait_info *w)
+{
 	if (c->o.quiet)
 		return;
-	if (c->o.json) {
-		json_t *o = probe_result_json(r);
-		char *s;
-
-		if (c->o.wait) {
-			json_object_set_new(o, "attempt", json_integer(c->attempts));
-			json_object_set_new(o, "max_attempts", json_integer(c->o.max_retries));
-			json_object_set_new(o, "next_attempt_s", next_delay < 0 ?
-			    json_null() : json_real(next_delay));
-			json_object_set_new(o, "gave_up", gave_up == NULL ?
-			    json_null() : json_string(gave_up));
-		}
-		s = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII |
-		    JSON_REAL_PRECISION(6)) : NULL;
-		if (s != NULL)
-			printf("%s\n", s);
-		else	/* never a silent empty output */
-			printf("{\"verdict\":\"%s\",\"error\":\"cannot encode the result\"}\n",
-			    tws_verdict_name(r->verdict));
-		free(s);
-		json_decref(o);
-	} else {
-		probe_result_line(r, line, sizeof(line));
-		if (c->o.wait && next_delay >= 0)
-			printf("%s; attempt %ld/%ld, next in %g s\n", line,
-			    c->attempts, c->o.max_retries, next_delay);
-		else
-			printf("%s\n", line);
-		fflush(stdout);
-		if (gave_up != NULL)
-			warnx("%s", gave_up);
-	}
+	if (c->o.json)
+		report_json(c, r, w);
+	else
+		report_text(c, r, w);
 	fflush(stdout);
+}
+
+/* After a failed --wait attempt with verdict v (counted here): the delay
+ * before the next one in w->next, or -1 and why not in w->gave_up (buf). */
+static void
+plan_retry(struct ctx *c, enum tws_verdict v, struct wait_info *w,
+    char *buf, size_t bufsz)
+{
+	double left, delay = gwretry_next(&c->retry, v);
+	long n = counted_attempts(c);
+
+	w->next = -1;
+	if (n >= c->o.max_retries) {
+		snprintf(buf, bufsz, "giving up after %ld %sattempt%s (%s)", n,
+		    fast_on(c) ? "costly " : "", n == 1 ? "" : "s",
+		    c->o.max_retries_from);
+		w->gave_up = buf;
+		return;
+	}
+	/* Retry only if an attempt still fits in the budget after the delay
+	 * (MIN_ATTEMPT_S: shorter attempts could not succeed). This bounds
+	 * the cheap attempts, which --max-retries does not count. */
+	left = c->o.startup_timeout - elapsed_s(c->start_ns);
+	if (left - delay < MIN_ATTEMPT_S) {
+		snprintf(buf, bufsz, "giving up: startup timeout %g s spent after "
+		    "%ld attempt%s", c->o.startup_timeout, c->attempts,
+		    c->attempts == 1 ? "" : "s");
+		w->gave_up = buf;
+		return;
+	}
+	w->next = delay;
+}
+
+/* Whether this --wait attempt gets its line (gwretry_report's rule), with
+ * how many went unshown before it in w->suppressed. The last attempt is
+ * always shown; a ready one is never cheap, so gwretry_report says yes. */
+static int
+should_show(struct ctx *c, enum tws_verdict v, struct wait_info *w)
+{
+	int say;
+
+	if (!fast_on(c))
+		return 1;
+	say = gwretry_report(&c->retry, v, clock_mono_ms(), &w->suppressed);
+	if (say)
+		return 1;
+	if (w->next >= 0)
+		return 0;
+	/* a last cheap attempt gwretry_report would not show: it counted
+	 * this one among the unshown */
+	w->suppressed--;
+	return 1;
 }
 
 static void start_attempt(struct ctx *c);
@@ -291,39 +410,25 @@ static void
 on_result(struct probe *p, const struct probe_result *r, void *arg)
 {
 	struct ctx *c = arg;
-	double left, delay = -1;
-	char gave_up[160], *why = NULL;
+	struct wait_info w = { -1, NULL, 0 };
+	char gave_up[160];
+	int show = 1;
 
 	(void)p;
 	c->exit_code = probe_exit_code(r->verdict);
-	if (r->verdict != TWS_READY && c->o.wait) {
-		if (c->attempts >= c->o.max_retries) {
-			snprintf(gave_up, sizeof(gave_up), "giving up after %ld attempts (%s)",
-			    c->attempts, c->o.max_retries_from);
-			why = gave_up;
-		} else {
-			/* Retry only if an attempt still fits in the budget after
-			 * the delay (MIN_ATTEMPT_S: shorter attempts could not
-			 * succeed). */
-			left = c->o.startup_timeout - elapsed_s(c->start_ns);
-			delay = backoff_next(&c->backoff);
-			if (left - delay < MIN_ATTEMPT_S) {
-				delay = -1;
-				snprintf(gave_up, sizeof(gave_up), "giving up: startup "
-				    "timeout %g s spent after %ld attempt%s",
-				    c->o.startup_timeout, c->attempts,
-				    c->attempts == 1 ? "" : "s");
-				why = gave_up;
-			}
-		}
+	if (c->o.wait) {
+		if (r->verdict != TWS_READY)
+			plan_retry(c, r->verdict, &w, gave_up, sizeof(gave_up));
+		show = should_show(c, r->verdict, &w);
 	}
-	report(c, r, delay, why);
-	if (delay < 0) {
+	if (show)
+		report(c, r, &w);
+	if (w.next < 0) {
 		event_base_loopexit(c->base, NULL);
 		return;
 	}
-	struct timeval tv = { (time_t)delay,
-	    (suseconds_t)((delay - (double)(time_t)delay) * 1e6) };
+	struct timeval tv = { (time_t)w.next,
+	    (suseconds_t)((w.next - (double)(time_t)w.next) * 1e6) };
 	evtimer_add(c->retry_timer, &tv);
 }
 
@@ -452,9 +557,12 @@ route_libevent_logs(int quiet)
 static int
 open_loop(struct ctx *c)
 {
+	struct gwretry_policy pol = { c->o.fast_poll, c->o.retry_interval,
+		c->o.retry_cap };
+
 	signal(SIGPIPE, SIG_IGN);
 	c->start_ns = clock_mono_ns();
-	backoff_init(&c->backoff, c->o.retry_interval, c->o.retry_cap);
+	gwretry_init(&c->retry, &pol);
 	if ((c->base = event_base_new()) == NULL) {
 		warnx("cannot create the event loop");
 		return -1;

@@ -200,12 +200,17 @@ sim_ctl() {
 	run gw-probe --wait --port "$PORT" --retry-interval 0.2 --retry-cap 0.5 --json
 	[ "$status" -eq 0 ]
 	[ "${#lines[@]}" -ge 2 ]
-	echo "${lines[0]}" | jq -e '.verdict == "relay-closed" and .attempt == 1 and .next_attempt_s == 0.2'
+	# relay-closed is cheap: polled every GATEWAY_FAST_POLL (0.1 s), not
+	# after --retry-interval
+	echo "${lines[0]}" | jq -e '.verdict == "relay-closed" and .attempt == 1 and .costly_attempts == 0 and .next_attempt_s == 0.1'
 	echo "${lines[-1]}" | jq -e '.verdict == "ready" and .next_attempt_s == null'
 }
 
+# The next three use the old policy (GATEWAY_FAST_POLL=0): every attempt
+# at an unreachable port counts against --max-retries and has its line.
+# Costly-only counting: gw-probe-wait.bats.
 @test "--wait: gives up after --max-retries with the last verdict" {
-	run --separate-stderr gw-probe --wait --port "$PORT" --retry-interval 0.05 --max-retries 3
+	GATEWAY_FAST_POLL=0 run --separate-stderr gw-probe --wait --port "$PORT" --retry-interval 0.05 --max-retries 3
 	[ "$status" -eq 10 ]
 	[ "$stderr" = "gw-probe: giving up after 3 attempts (--max-retries)" ]
 	[ "${#lines[@]}" -eq 3 ]
@@ -241,14 +246,14 @@ sim_ctl() {
 }
 
 @test "--wait honours GATEWAY_MAX_RETRIES and GATEWAY_RETRY_INTERVAL" {
-	GATEWAY_MAX_RETRIES=2 GATEWAY_RETRY_INTERVAL=0.05 run --separate-stderr gw-probe --wait --port "$PORT"
+	GATEWAY_FAST_POLL=0 GATEWAY_MAX_RETRIES=2 GATEWAY_RETRY_INTERVAL=0.05 run --separate-stderr gw-probe --wait --port "$PORT"
 	[ "$status" -eq 10 ]
 	[ "${#lines[@]}" -eq 2 ]
 	[ "$stderr" = "gw-probe: giving up after 2 attempts (GATEWAY_MAX_RETRIES)" ]
 }
 
 @test "--wait --json: the last object says why it gave up; -q says nothing" {
-	run --separate-stderr gw-probe --wait --json --port "$PORT" --retry-interval 0.05 --max-retries 2
+	GATEWAY_FAST_POLL=0 run --separate-stderr gw-probe --wait --json --port "$PORT" --retry-interval 0.05 --max-retries 2
 	[ "$status" -eq 10 ]
 	[ -z "$stderr" ]
 	echo "${lines[0]}" | jq -e '.gave_up == null and .attempt == 1'
@@ -256,7 +261,7 @@ sim_ctl() {
 	run --separate-stderr gw-probe --wait --json --port "$PORT" --retry-interval 0.2 --startup-timeout 0.3
 	[ "$status" -eq 10 ]
 	echo "${lines[-1]}" | jq -e '.gave_up | test("^giving up: startup timeout 0.3 s spent after [0-9]+ attempts?$")'
-	run --separate-stderr gw-probe -q --wait --port "$PORT" --retry-interval 0.05 --max-retries 2
+	GATEWAY_FAST_POLL=0 run --separate-stderr gw-probe -q --wait --port "$PORT" --retry-interval 0.05 --max-retries 2
 	[ "$status" -eq 10 ]
 	[ -z "$output" ]
 	[ -z "$stderr" ]

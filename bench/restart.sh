@@ -7,7 +7,9 @@
 #   image's: it accepts, then closes when nothing answers behind it); each
 #   with the fast-poll policy (GATEWAY_FAST_POLL=0.1, the default) beside
 #   the fixed backoff (GATEWAY_FAST_POLL=0: the first retry after
-#   GATEWAY_RETRY_INTERVAL, 5 s, doubling).
+#   GATEWAY_RETRY_INTERVAL, 5 s, doubling); and the production shape,
+#   stack-init restarting the gateway with bot-core paused as its follower
+#   (fast: the ready check's fast_exit; fixed: a 5 s check interval).
 #
 # Per restart: from gw-sim's sim.listening (its port is back) to bot-core's
 # gate.opened: p50 and max (target < 250 ms); the API handshakes and TCP
@@ -69,9 +71,15 @@ unset DRY_RUN TRADING_MODE STRATEGY_CMD GAMEPLAN_PATH CLIENT_ID GATEWAY_RETRY_IN
 printf '{"date":"%s","strategy":"A","symbols":["SPY"],"hard_limits":{"max_daily_loss_pct":2,"max_single_position":100},"allow_outside_rth":true}\n' \
 	"$(TZ=America/New_York date +%F)" >"$tmp/plan.json"
 
-# one run: NAME FAST RELAY(0/1) -> a result line in $tmp/NAME.res
+# one run: NAME FAST MODE -> a result line in $tmp/NAME.res. MODE: direct
+# (bot-core on gw-sim's port), relay (through socat), stack (the
+# production shape: stack-init with gw-sim as an external gateway behind
+# the relay, restarted by a command, its ready check gw-probe; bot-core a
+# follower in pause mode). FAST 0.1: GATEWAY_FAST_POLL=0.1 and, in stack,
+# the ready check's fast_exit [10, 11] every 0.1 s; FAST 0: the fixed
+# backoff and a plain 5 s check interval (the shipped configuration before).
 run() {
-	local name=$1 fast=$2 use_relay=$3 sp rp port i c0 n
+	local name=$1 fast=$2 mode=$3 sp rp port i c0 n fx=''
 	sp=$("$BIN/tests/freeport")
 	mkfifo "$tmp/$name.simfifo" "$tmp/$name.botfifo"
 	"$BB" stamp <"$tmp/$name.simfifo" >"$tmp/$name.sim" &
@@ -82,7 +90,7 @@ run() {
 	wait_for 10 grep -q '"event":"sim\.listening"' "$tmp/$name.sim"
 	"$BB" ctl "$tmp/$name.ctl" "login-delay $LOGIN_DELAY" >/dev/null
 	port=$sp
-	if [ "$use_relay" = 1 ]; then
+	if [ "$mode" != direct ]; then
 		rp=$("$BIN/tests/freeport")
 		socat -d -d "TCP-LISTEN:$rp,bind=127.0.0.1,reuseaddr,fork" \
 			"TCP:127.0.0.1:$sp" 2>"$tmp/$name.relay" &
@@ -92,13 +100,35 @@ run() {
 	fi
 	"$BB" stamp <"$tmp/$name.botfifo" >"$tmp/$name.bot" &
 	s2=$!
-	GATEWAY_FAST_POLL=$fast "$BIN/bot-core" --port "$port" --gameplan "$tmp/plan.json" \
-		--no-notify --no-control >"$tmp/$name.botfifo" 2>&1 &
+	if [ "$mode" = stack ]; then
+		[ "$fast" = 0 ] || fx=', "fast_exit": [10, 11], "fast_interval": 0.1'
+		cat >"$tmp/$name.json" <<JSON
+{"services": [
+ {"name": "gateway", "external": true,
+  "ready": {"argv": ["$BIN/gw-probe", "-q", "--port", "$port", "--timeout", "2", "--client-id", "930"],
+            "interval": 5, "timeout": 4, "start_period": 60$fx},
+  "restart_action": {"argv": ["$BB", "ctl", "$tmp/$name.ctl", "restart"], "timeout": 5},
+  "restart_settle": 10, "ready_after_restart": 60},
+ {"name": "bot", "argv": ["$BIN/bot-core", "--port", "$port", "--gameplan", "$tmp/plan.json",
+    "--no-notify", "--no-control"],
+  "env": {"GATEWAY_FAST_POLL": "$fast"},
+  "depends_on": [{"service": "gateway", "condition": "ready"}],
+  "follows": {"service": "gateway", "mode": "pause"}}]}
+JSON
+		"$BIN/stack-init" --log-format json "$tmp/$name.json" >"$tmp/$name.botfifo" 2>&1 &
+	else
+		GATEWAY_FAST_POLL=$fast "$BIN/bot-core" --port "$port" --gameplan "$tmp/plan.json" \
+			--no-notify --no-control >"$tmp/$name.botfifo" 2>&1 &
+	fi
 	bot=$!
 	wait_for 30 at_least gate.opened "$tmp/$name.bot" 1
 	for ((i = 1; i <= RESTARTS; i++)); do
 		c0=$(count sim.restart "$tmp/$name.sim")
-		"$BB" ctl "$tmp/$name.ctl" restart >/dev/null
+		if [ "$mode" = stack ]; then
+			"$BIN/stack-init" ctl restart gateway >/dev/null
+		else
+			"$BB" ctl "$tmp/$name.ctl" restart >/dev/null
+		fi
 		wait_for 10 at_least sim.restart "$tmp/$name.sim" $((c0 + 1))
 		# the gate must have closed and opened again
 		wait_for 120 at_least gate.opened "$tmp/$name.bot" $((i + 1))
@@ -135,7 +165,7 @@ run() {
 		printf "%s restarts=%d p50_ms=%.1f max_ms=%.1f handshakes_per_outage=%.2f max_handshakes=%d connections_per_outage=%.2f\n",
 		    name, NR, d[int((NR + 1) / 2)], d[NR], H / NR, maxh, C / NR
 	}' >"$tmp/$name.res"
-	if [ "$use_relay" = 1 ]; then
+	if [ "$mode" != direct ]; then
 		n=$(grep -c 'accepting connection' "$tmp/$name.relay" || true)
 		sed -i "s/\$/ relay_accepts_per_outage=$(awk -v n="$n" -v k="$RESTARTS" 'BEGIN { printf "%.1f", (n - 1) / k }')/" "$tmp/$name.res"
 	fi
@@ -143,18 +173,22 @@ run() {
 }
 
 echo "== back to trading after a gateway restart: $RESTARTS gw-sim restarts, login delay $LOGIN_DELAY s"
-run fast-direct 0.1 0
-run fixed-direct 0 0
-run fast-relay 0.1 1
-run fixed-relay 0 1
+run fast-direct 0.1 direct
+run fixed-direct 0 direct
+run fast-relay 0.1 relay
+run fixed-relay 0 relay
+run fast-stack 0.1 stack
+run fixed-stack 0 stack
 f() { sed -nE "s/.*(^| )$2=([^ ]+).*/\\2/p" "$tmp/$1.res"; }
 echo
-for w in direct relay; do
+for w in direct relay stack; do
 	printf 'sim.listening -> gate.opened, %-6s: fast poll p50 %s ms, max %s ms (target < 250) vs fixed backoff p50 %s ms, max %s ms\n' \
 		"$w" "$(f fast-$w p50_ms)" "$(f fast-$w max_ms)" "$(f fixed-$w p50_ms)" "$(f fixed-$w max_ms)"
 	printf 'gw-sim per outage, %-6s: fast poll %s handshakes, %s connections vs fixed backoff %s handshakes, %s connections\n' \
 		"$w" "$(f fast-$w handshakes_per_outage)" "$(f fast-$w connections_per_outage)" \
 		"$(f fixed-$w handshakes_per_outage)" "$(f fixed-$w connections_per_outage)"
 done
-printf 'relay connections accepted per outage (socat forks): fast poll %s vs fixed backoff %s\n' \
-	"$(f fast-relay relay_accepts_per_outage)" "$(f fixed-relay relay_accepts_per_outage)"
+for w in relay stack; do
+	printf 'relay connections accepted per outage (socat forks), %-5s: fast poll %s vs fixed backoff %s\n' \
+		"$w" "$(f fast-$w relay_accepts_per_outage)" "$(f fixed-$w relay_accepts_per_outage)"
+done

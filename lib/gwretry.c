@@ -40,7 +40,7 @@ gwretry_next(struct gwretry *r, enum tws_verdict v)
 double
 gwretry_after_loss(struct gwretry *r)
 {
-	return r->p.fast_s > 0 ? r->p.fast_s : backoff_next(&r->bo);
+	return r->p.fast_s > 0 ? 0 : backoff_next(&r->bo);
 }
 
 void

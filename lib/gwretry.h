@@ -61,7 +61,9 @@ int gwretry_is_cheap(enum tws_verdict v);
 double gwretry_next(struct gwretry *r, enum tws_verdict v);
 
 /* The delay before the first attempt after a validated session was lost:
- * fast_s, or the next backoff step when fast polling is off. */
+ * none when fast polling is on (a frozen follower thawed after its
+ * gateway's restart finds the gateway already back; a restart still under
+ * way refuses it, cheaply), else the next backoff step. */
 double gwretry_after_loss(struct gwretry *r);
 
 /* A validated session: the counters and the backoff start over. */

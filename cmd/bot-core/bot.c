@@ -879,7 +879,19 @@ on_window_tick(evutil_socket_t fd, short what, void *arg)
 		gw_log_event(b->log, GW_INFO, COMPONENT, in ? "bot.window_entered" :
 		    "bot.window_left", json_pack("{s:s}", "reason", "clock"),
 		    "%s the daily restart window", in ? "entering" : "leaving");
-		gate_change(b, GATE_RESTART_WINDOW, in, in ? "daily restart" : NULL);
+		if (in) {
+			/* A planned, daily closing: logged at info, no alert
+			 * (the gate closes all the same). */
+			struct known k;
+
+			memset(&k, 0, sizeof(k));
+			k.on = 1;
+			b->loss_known = &k;
+			gate_change(b, GATE_RESTART_WINDOW, 1, "daily restart");
+			b->loss_known = NULL;
+		} else {
+			gate_change(b, GATE_RESTART_WINDOW, 0, NULL);
+		}
 	} else if (in) {
 		window_check(b);
 	} else if (b->loss_began_ms != 0 && b->warned_began_ms !=

@@ -480,8 +480,9 @@ lost(struct gwconn *g, const char *reason)
 	g->attempt = 0;
 	g->state = ST_WAITING;
 	g->outage_ms = clock_mono_ms();
-	/* A lost session is most often a restart whose port closes at once:
-	 * the first look is cheap and soon (gwretry_after_loss). */
+	/* A lost session is most often a restart: its port refuses at once
+	 * (cheap), or a thawed follower finds the gateway back already: the
+	 * first look is at once (gwretry_after_loss). */
 	delay = gwretry_after_loss(&g->rt);
 	tv = clock_tv_ms(delay * 1000);
 	evtimer_add(g->retry_timer, &tv);

@@ -239,10 +239,12 @@ judge_bot(const struct check *c, const json_t *obj, struct verdict *v,
 	}
 	if (halted)
 		add(v, HS_DEGRADED, "halted by the operator");
-	/* "halted" is said above; "strategy-c" is judged below by why */
+	/* "halted" is said above; "strategy-c" is judged below by why; the
+	 * daily restart window is planned: closed on purpose, no alarm */
 	if (!gate_open && !gate_needs_person(gate_reason) &&
 	    strcmp(gate_reason, "halted") != 0 &&
-	    strcmp(gate_reason, "strategy-c") != 0)
+	    strcmp(gate_reason, "strategy-c") != 0 &&
+	    strcmp(gate_reason, "restart-window") != 0)
 		add(v, HS_DEGRADED, "gate closed: %s%s%s", q1, *q2 ? ": " : "",
 		    q2);
 	/* Strategy C is healthy when the gameplan says C; any other cause

@@ -118,14 +118,15 @@ restart_words(const struct monitor *m, char *buf, size_t sz)
 		    initrestart_state_name(r->state));
 }
 
-/* Quiet components: the gateway, and the bot whose gate the gateway's
- * restart closes. */
+/* Quiet components: the gateway, the bot whose gate the gateway's restart
+ * closes, and stack-init, whose followers are paused or held meanwhile
+ * (held, not dropped: still bad when the hold ends, it is announced). */
 static int
 quiet_kind(const struct slot *s)
 {
 	enum check_kind k = check_config_of(s->check)->kind;
 
-	return k == CHECK_GATEWAY || k == CHECK_BOT;
+	return k == CHECK_GATEWAY || k == CHECK_BOT || k == CHECK_INIT;
 }
 
 /*
@@ -182,7 +183,7 @@ restart_refresh(struct monitor *m)
 			    m->restart.trigger, "method", m->restart.method,
 			    "began", time_or_null(m->restart.began_ms), "ended",
 			    time_or_null(m->restart.ended_ms), "quiet", m->quiet),
-			    "%s%s", words, m->quiet ? ": gateway and bot alerts "
+			    "%s%s", words, m->quiet ? ": gateway, bot and init alerts "
 			    "held" : "");
 		}
 	}

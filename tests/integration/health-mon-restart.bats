@@ -34,7 +34,7 @@ teardown() {
 sim() { printf '%s\n' "$@" | socat - "UNIX-CONNECT:$T/sim.sock" >/dev/null; }
 
 # fake_bot: bot-core's bot.sock answering "status"; the gate is open or
-# closed (restart-window) as $T/gate says.
+# closed (not-validated: the session lost) as $T/gate says.
 fake_bot() {
 	python3 - "$GWKIT_RUNTIME_DIR/bot.sock" "$T/gate" <<'PY' &
 import json, socket, sys
@@ -47,7 +47,7 @@ while True:
     c.makefile().readline()
     is_open = open(gate).read().strip() == "open"
     c.sendall((json.dumps({"ok": True, "gate_open": is_open,
-        "gate_reason": "" if is_open else "restart-window",
+        "gate_reason": "" if is_open else "not-validated",
         "strategy_active": "A", "halted": False,
         "last_gateway_check": None}) + "\n").encode())
     c.close()

@@ -53,6 +53,7 @@ fake_control() {
 # last: alerts raised while the others stop still reach it.
 # GATEWAY_EXTRA: more keys for the gateway's object (leading comma).
 # BOT_EXTRA: more keys for the bot's object (leading comma).
+# READY_INTERVAL (0.3) and READY_EXTRA (leading comma): the gateway's ready check.
 base_services() {
 	local B=$GWKIT_BIN
 	cat <<JSON
@@ -63,7 +64,7 @@ base_services() {
   {"name": "gateway", "argv": ["$B/gw-sim", "--port", "$SIM_PORT", "--control", "$SIM_CTL"${SIM_ARGS:-}],
    "depends_on": [{"service": "notify", "condition": "ready"}],
    "ready": {"argv": ["$B/gw-probe", "-q", "--port", "$RELAY_PORT", "--timeout", "2"],
-             "interval": 0.3, "timeout": 4, "start_period": 20},
+             "interval": ${READY_INTERVAL:-0.3}, "timeout": 4, "start_period": 20${READY_EXTRA:-}},
    "restart": "always", "backoff": {"initial": 0.2, "max": 2}, "ready_after_restart": 20${GATEWAY_EXTRA:-}},
   {"name": "relay", "argv": ["socat", "-lf", "/dev/null",
      "TCP-LISTEN:$RELAY_PORT,bind=127.0.0.1,fork,reuseaddr", "TCP:127.0.0.1:$SIM_PORT"],

@@ -336,6 +336,23 @@ test_bot_stale(void **state)
 	    "since bot-core started; gate closed: not-validated");
 }
 
+/* The daily restart window closes the gate on purpose: no alarm. */
+static void
+test_bot_restart_window(void **state)
+{
+	struct fixture *fx = *state;
+	char ts[40], reply[1024];
+
+	ts_ago(ts, sizeof(ts), 5);
+	bot_reply(reply, sizeof(reply), 0, "restart-window", ts, "A", "gameplan", 0);
+	ask(fx, CHECK_BOT, reply);
+	assert_int_equal(fx->status, HS_HEALTHY);
+	assert_string_equal(fx->reason, "");
+	bot_reply(reply, sizeof(reply), 0, "not-validated", ts, "A", "gameplan", 0);
+	ask(fx, CHECK_BOT, reply);
+	assert_int_equal(fx->status, HS_DEGRADED);
+}
+
 static void
 test_bot_halted(void **state)
 {
@@ -665,6 +682,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bot_unreachable, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_bot_stale, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bot_restart_window, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bot_halted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bot_gate_closed, setup,
 		    teardown),

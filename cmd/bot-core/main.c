@@ -121,7 +121,7 @@ usage(FILE *f)
 "  -V, --version          the version\n"
 "\n"
 "environment: GATEWAY_HOST GATEWAY_PORT GATEWAY_STARTUP_TIMEOUT (300)\n"
-"  GATEWAY_MAX_RETRIES (30) GATEWAY_RETRY_INTERVAL (5)\n"
+"  GATEWAY_MAX_RETRIES (30) GATEWAY_RETRY_INTERVAL (5) GATEWAY_RETRY_CAP (30)\n"
 "  GATEWAY_FAST_POLL (0.1, 0 off) CLIENT_ID (1) GWKIT_RESTART_FILE\n"
 "  GAMEPLAN_PATH DRY_RUN (true) TRADING_MODE (paper) STRATEGY_CMD\n"
 "  HEARTBEAT_INTERVAL (10) HEARTBEAT_TIMEOUT (5) MARKET_DATA_TYPE (3)\n"
@@ -383,6 +383,7 @@ configure(struct opts *o)
 	g->max_retries = env_long("GATEWAY_MAX_RETRIES", 30, 1, 1000000);
 	g->retry_interval_s = env_seconds("GATEWAY_RETRY_INTERVAL", 5, 0.01,
 	    86400);
+	g->retry_cap_s = env_seconds("GATEWAY_RETRY_CAP", 30, 0.01, 86400);
 	g->heartbeat_interval_s = env_seconds("HEARTBEAT_INTERVAL", 10, 0.01,
 	    86400);
 	g->heartbeat_timeout_s = env_seconds("HEARTBEAT_TIMEOUT", 5, 0.01, 86400);

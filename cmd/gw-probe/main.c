@@ -83,7 +83,7 @@ usage(FILE *f)
 "                        default 0.1; 0 = off: every failure backs off)\n"
 "    --retry-interval S  first delay after a costly failure\n"
 "                        (GATEWAY_RETRY_INTERVAL, default 5)\n"
-"    --retry-cap S       delay cap (default 30)\n"
+"    --retry-cap S       delay cap (GATEWAY_RETRY_CAP, default 30)\n"
 "    --max-retries N     costly attempts at most (GATEWAY_MAX_RETRIES, default 30)\n"
 "    --startup-timeout S total budget (GATEWAY_STARTUP_TIMEOUT, default 300)\n"
 "  --json                one JSON object per attempt\n"
@@ -228,8 +228,9 @@ parse_options(int argc, char **argv, struct opts *o)
 	o->max_retries_from = "GATEWAY_MAX_RETRIES";
 	o->client_id = PROBE_DEFAULT_CLIENT_ID;
 	o->timeout = 5;
-	o->retry_cap = 30;
 	if (cfg_env_long("GATEWAY_PORT", 0, 1, 65535, &env_port, &e) < 0 ||
+	    cfg_env_seconds("GATEWAY_RETRY_CAP", 30, 0.01, 86400,
+	    &o->retry_cap, &e) < 0 ||
 	    cfg_env_seconds("GATEWAY_RETRY_INTERVAL", 5, 0.01, 86400,
 	    &o->retry_interval, &e) < 0 ||
 	    cfg_env_long("GATEWAY_MAX_RETRIES", 30, 1, 1000000, &o->max_retries,

@@ -178,6 +178,8 @@ outage_counts() {
 		[[ "$output" == *"GATEWAY_FAST_POLL"*"$bad"* ]]
 	done
 	run -0 env GATEWAY_FAST_POLL=0.05 bot-core -n --gameplan "$PLAN"
+	run -78 env GATEWAY_RETRY_CAP=0 bot-core -n --gameplan "$PLAN"
+	[ "$output" = "bot-core: GATEWAY_RETRY_CAP: '0' is not a number of seconds in 0.01..86400" ]
 	run -64 bot-core -n --gameplan "$PLAN" --restart-file ''
 	[[ "$output" == *--restart-file* ]]
 }

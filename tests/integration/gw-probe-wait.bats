@@ -210,3 +210,16 @@ check_accounting() {
 	run gw-probe --help
 	[[ "$output" == *"--fast-poll S"*GATEWAY_FAST_POLL* ]]
 }
+
+@test "GATEWAY_RETRY_CAP caps the costly backoff (--retry-cap wins); a bad value is one line, exit 64" {
+	GATEWAY_FAST_POLL=0 GATEWAY_RETRY_CAP=0.3 run --separate-stderr gw-probe --wait --json \
+		--port "$PORT" --retry-interval 0.1 --max-retries 5
+	[ "$status" -eq 10 ]
+	[ "$(printf '%s\n' "${lines[@]}" | jq -s -c 'map(.next_attempt_s)')" = '[0.1,0.2,0.3,0.3,null]' ]
+	GATEWAY_FAST_POLL=0 GATEWAY_RETRY_CAP=0.3 run --separate-stderr gw-probe --wait --json \
+		--port "$PORT" --retry-interval 0.1 --retry-cap 0.2 --max-retries 4
+	[ "$(printf '%s\n' "${lines[@]}" | jq -s -c 'map(.next_attempt_s)')" = '[0.1,0.2,0.2,null]' ]
+	GATEWAY_RETRY_CAP=abc run gw-probe -n
+	[ "$status" -eq 64 ]
+	[ "$output" = "gw-probe: GATEWAY_RETRY_CAP: 'abc' is not a number of seconds in 0.01..86400" ]
+}

@@ -34,26 +34,10 @@ trap cleanup EXIT
 export GWKIT_RUNTIME_DIR=$tmp/rt
 mkdir -m 700 "$GWKIT_RUNTIME_DIR"
 
-ms() { date +%s%3N; }
-wait_for() {	# SECONDS CMD...: until CMD succeeds, by the wall clock
-	local deadline=$(( $(ms) + $1 * 1000 )); shift
-	until "$@"; do
-		(( $(ms) < deadline )) || { echo "bench: timed out waiting for: $*" >&2; return 1; }
-		sleep 0.01
-	done
-}
+# shellcheck source=bench/lib.bash
+. "$(dirname "$0")/lib.bash"
 count() { grep -c "\"event\":\"$1\"" "$2" || true; }	# EVENT FILE
 at_least() { (( $(count "$1" "$2") >= $3 )); }		# EVENT FILE N
-stop() {	# VAR...: TERM the pid in each variable, reap it, clear the variable
-	local v
-	for v in "$@"; do
-		kill -TERM "${!v}" 2>/dev/null || true
-		wait "${!v}" 2>/dev/null || true
-		printf -v "$v" ''
-	done
-}
-# stats: microseconds on stdin, one a line -> "median max" in ms
-stats() { sort -n | awk '{ v[NR] = $1 } END { printf "%.3f %.3f\n", v[int((NR + 1) / 2)] / 1000, v[NR] / 1000 }'; }
 field() { sed -nE "s/.*(^| )$2=([^ ]+).*/\\2/p" "$1"; }	# FILE KEY
 
 # The environment every bot-core here runs with: dry run (the default),

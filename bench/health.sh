@@ -32,18 +32,10 @@ export GWKIT_RUNTIME_DIR=$tmp/rt	# a fresh state file: no outage carried over
 mkdir -m 700 "$GWKIT_RUNTIME_DIR"
 unset HEALTH_CONFIG GATEWAY_HOST
 
-ms() { date +%s%3N; }
-wait_for() {	# SECONDS CMD...: until CMD succeeds, by the wall clock
-	local deadline=$(( $(ms) + $1 * 1000 )); shift
-	until "$@"; do
-		(( $(ms) < deadline )) || { echo "bench: timed out waiting for: $*" >&2; return 1; }
-		sleep 0.01
-	done
-}
+# shellcheck source=bench/lib.bash
+. "$(dirname "$0")/lib.bash"
 count() { grep -Ec "$1" "$2" || true; }			# REGEX FILE
 at_least() { (( $(count "$1" "$2") >= $3 )); }		# REGEX FILE N
-# stats: microseconds on stdin, one a line -> "median max" in ms
-stats() { sort -n | awk '{ v[NR] = $1 } END { printf "%.3f %.3f\n", v[int((NR + 1) / 2)] / 1000, v[NR] / 1000 }'; }
 cpu_ns() { local ns _; read -r ns _ <"/proc/$1/schedstat"; echo "$ns"; }	# PID
 # `times` output (self, then children; user and system) -> ms of LINE (1, 2)
 times_ms() {	# FILE LINE

@@ -19,14 +19,8 @@ trap cleanup EXIT
 export GWKIT_RUNTIME_DIR=$tmp/rt
 mkdir -m 700 "$GWKIT_RUNTIME_DIR"
 
-ms() { date +%s%3N; }
-wait_for() {	# SECONDS CMD...: until CMD succeeds, by the wall clock
-	local deadline=$(( $(ms) + $1 * 1000 )); shift
-	until "$@"; do
-		(( $(ms) < deadline )) || { echo "bench: timed out waiting for: $*" >&2; return 1; }
-		sleep 0.02
-	done
-}
+# shellcheck source=bench/lib.bash
+. "$(dirname "$0")/lib.bash"
 TOKEN=bench-token-0123456789abcdef	# discord-notify wants >= 20 characters
 
 port=$("$BIN/tests/freeport")

@@ -34,7 +34,7 @@ scripts() {
 	mapfile -t s < <(scripts)
 	echo "${#s[@]} scripts: ${s[*]}"
 	[ "${#s[@]}" -ge 15 ]	# .ci/run, bench/, mk/, etc/bin/, compose/, deploy/, examples/
-	shellcheck "${s[@]}"
+	shellcheck -x "${s[@]}"	# -x: follow sourced files (bench/lib.bash)
 }
 
 @test "yamllint (strict): every YAML file" {

@@ -171,6 +171,9 @@ decode_obj(json_t *r, int64_t now_ms, struct initrestart *out,
 		return gw_err_set(err, "restart.ended is before restart.began");
 	if (out->deadline_ms != 0 && out->deadline_ms < out->began_ms)
 		return gw_err_set(err, "restart.deadline is before restart.began");
+	if (out->deadline_ms - out->began_ms > INITRESTART_DEADLINE_MAX_MS)
+		return gw_err_set(err, "restart.deadline is more than a week "
+		    "after restart.began");
 	if (i == IR_IN_PROGRESS && now_ms > out->deadline_ms)
 		return gw_err_set(err, "restart of %s is stale: in progress past "
 		    "its deadline (stack-init gone?)", out->service);
@@ -251,6 +254,14 @@ initrestart_read(const char *path, int64_t now_ms, struct initrestart *out,
 		}
 		return gw_err_set(err, "%s: %s", path, strerror(errno));
 	}
+	{
+		struct stat st;
+
+		if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			close(fd);
+			return gw_err_set(err, "%s: not a regular file", path);
+		}
+	}
 	while (have < sizeof(buf) &&
 	    (n = read(fd, buf + have, sizeof(buf) - have)) != 0) {
 		if (n < 0) {
@@ -283,6 +294,7 @@ initrestart_write(const char *path, const struct initrestart *r,
 	json_t *o = initrestart_json(r);
 	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	size_t len;
+	ssize_t n = 0;
 	int fd, rc = -1;
 
 	json_decref(o);
@@ -297,8 +309,9 @@ initrestart_write(const char *path, const struct initrestart *r,
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0) {
 		gw_err_set(err, "%s: %s", tmp, strerror(errno));
-	} else if (write(fd, s, len) != (ssize_t)len || fsync(fd) < 0) {
-		gw_err_set(err, "%s: %s", tmp, strerror(errno));
+	} else if ((n = write(fd, s, len)) != (ssize_t)len || fsync(fd) < 0) {
+		gw_err_set(err, "%s: %s", tmp, n >= 0 && n != (ssize_t)len ?
+		    "short write" : strerror(errno));
 		close(fd);
 		unlink(tmp);
 	} else if (close(fd) < 0 || rename(tmp, path) < 0) {

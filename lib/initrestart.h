@@ -52,6 +52,9 @@ const char *initrestart_state_name(enum initrestart_state s);
  * times RFC 3339 UTC with milliseconds, "ended" null while in progress,
  * "deadline" (began + ready_after_restart) when in progress. */
 #define INITRESTART_FILE_MAX 4096
+/* A deadline further than this after began is refused: a restart that
+ * could stay "in progress" for longer would silence its readers that long. */
+#define INITRESTART_DEADLINE_MAX_MS (7LL * 86400 * 1000)
 
 /* Decode the object (any bytes; pure). 0 with *out, or -1 with err naming
  * what is wrong (*out is then IR_UNKNOWN). now_ms (wall clock) judges the

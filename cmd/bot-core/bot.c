@@ -87,6 +87,8 @@ struct bot {
 				 * end it is not raised again */
 	int64_t ready_wall_ms;	/* the current/last session became ready */
 	int outage_warned, outage_errored;	/* this outage's alerts */
+	int costly_warned, costly_errored;	/* the same, costly attempts */
+	int64_t since_wall_ms;	/* bot-core started or last lost its session */
 	/* a loss put down to a known restart: while the loss's events are
 	 * logged (loss_known), and the restart's began (0: the window) */
 	struct known *loss_known;
@@ -671,11 +673,21 @@ attempt_failed(struct bot *b, const struct gwconn_event *ev)
 	char note[160];
 	json_t *f;
 
-	if (!restart_known(b, &k)) {
-		if (!ev->cheap || b->cfg.gw.fast_poll_s == 0) {
-			lvl = ev->costly == 3 ? GW_WARNING : ev->costly == 10 ?
-			    GW_ERROR : GW_INFO;
-		} else if (ev->outage_s >= OUTAGE_ERROR_S && !b->outage_errored) {
+	if (!ev->cheap || b->cfg.gw.fast_poll_s == 0) {
+		/* Costly attempts alert whatever explains the loss: a
+		 * restart's gateway that answers but is not logged in (a 2FA
+		 * waiting) is news; once per outage each, at or past 3 and
+		 * 10 (a suppressed line must not skip the alert). */
+		(void)restart_known(b, &k);
+		if (ev->costly >= 10 && !b->costly_errored) {
+			lvl = GW_ERROR;
+			b->costly_errored = b->costly_warned = 1;
+		} else if (ev->costly >= 3 && !b->costly_warned) {
+			lvl = GW_WARNING;
+			b->costly_warned = 1;
+		}
+	} else if (!restart_known(b, &k)) {
+		if (ev->outage_s >= OUTAGE_ERROR_S && !b->outage_errored) {
 			lvl = GW_ERROR;
 			b->outage_errored = b->outage_warned = 1;
 		} else if (ev->outage_s >= OUTAGE_WARN_S && !b->outage_warned) {
@@ -706,7 +718,9 @@ lost(struct bot *b, const struct gwconn_event *ev)
 	json_t *f;
 
 	set_error(b, ev->reason ? ev->reason : "session lost");
+	b->since_wall_ms = clock_wall_ms();
 	b->outage_warned = b->outage_errored = 0;
+	b->costly_warned = b->costly_errored = 0;
 	if (restart_known(b, &k)) {
 		b->loss_known = &k;
 		b->loss_began_ms = k.from_file ? k.r.began_ms : 0;
@@ -750,6 +764,7 @@ on_gw(struct gwconn *g, const struct gwconn_event *ev, void *arg)
 	case GWC_READY:
 		b->ready_wall_ms = clock_wall_ms();
 		b->outage_warned = b->outage_errored = 0;
+		b->costly_warned = b->costly_errored = 0;
 		b->loss_began_ms = 0;
 		gw_log_event(b->log, GW_INFO, "gateway", "gateway.validated",
 		    json_pack("{s:i, s:s}", "server_version",
@@ -835,7 +850,7 @@ window_check(struct bot *b)
 	    !sched_in_window(b->cfg.window_start_min, b->cfg.window_end_min,
 	    &ny) || !gate_window_may_end(&r, gate_window_start_ms(
 	    b->cfg.window_start_min, &ny, now), gwconn_validated(b->gw),
-	    b->ready_wall_ms))
+	    b->ready_wall_ms, b->since_wall_ms))
 		return;
 	b->window_released = 1;
 	evtimer_del(b->restart_poll);
@@ -876,9 +891,17 @@ on_window_tick(evutil_socket_t fd, short what, void *arg)
 			in = 0;		/* ended early; not again today */
 	}
 	if (in != gate_is_raised(&b->gate, GATE_RESTART_WINDOW)) {
-		gw_log_event(b->log, GW_INFO, COMPONENT, in ? "bot.window_entered" :
-		    "bot.window_left", json_pack("{s:s}", "reason", "clock"),
-		    "%s the daily restart window", in ? "entering" : "leaving");
+		/* Leaving by the clock with no validated session: the
+		 * restart did not bring the gateway back, and what alerted
+		 * nothing inside the window must now (once). */
+		int down = !in && !gwconn_validated(b->gw);
+
+		gw_log_event(b->log, down ? GW_WARNING : GW_INFO, COMPONENT,
+		    in ? "bot.window_entered" : "bot.window_left",
+		    json_pack("{s:s, s:b}", "reason", "clock", "validated",
+		    !down), "%s the daily restart window%s",
+		    in ? "entering" : "leaving", down ? " with no validated "
+		    "gateway session: Strategy C holds" : "");
 		if (in) {
 			/* A planned, daily closing: logged at info, no alert
 			 * (the gate closes all the same). */
@@ -925,6 +948,7 @@ bot_new(struct event_base *base, struct evdns_base *dns,
 		b->hooks = *hooks;
 	b->active_c = -1;
 	b->start_ms = clock_mono_ms();
+	b->since_wall_ms = clock_wall_ms();
 	gate_init(&b->gate);
 	if ((b->gw = gwconn_new(base, dns, &cfg->gw, on_gw, b, err)) == NULL)
 		goto fail;

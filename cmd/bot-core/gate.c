@@ -105,6 +105,9 @@ gate_restart_known(const struct initrestart *r, int64_t ready_ms,
 {
 	if (r->began_ms <= ready_ms)
 		return 0;	/* older than the session: it explains nothing */
+	if (r->began_ms > now_ms + GATE_CLOCK_SKEW_MS ||
+	    r->ended_ms > now_ms + GATE_CLOCK_SKEW_MS)
+		return 0;	/* from the future: a clock or a file to distrust */
 	if (r->state == IR_IN_PROGRESS)
 		return 1;
 	return r->state == IR_COMPLETED &&
@@ -120,13 +123,13 @@ gate_restart_failed(const struct initrestart *r, int64_t ready_ms)
 
 int
 gate_window_may_end(const struct initrestart *r, int64_t window_start_ms,
-    int validated, int64_t ready_ms)
+    int validated, int64_t ready_ms, int64_t since_ms)
 {
 	/* A restart before today's window (yesterday's, or one before the
 	 * window opened) says nothing about today's: the clock rules. */
-	return r->state == IR_COMPLETED && r->began_ms > 0 &&
-	    r->began_ms >= window_start_ms && validated &&
-	    ready_ms >= r->began_ms;
+	return r->state == IR_COMPLETED && strcmp(r->trigger, "schedule") == 0 &&
+	    r->began_ms > 0 && r->began_ms >= window_start_ms && validated &&
+	    since_ms >= r->began_ms && ready_ms >= since_ms;
 }
 
 int64_t

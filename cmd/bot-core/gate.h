@@ -68,20 +68,27 @@ const char *gate_cond_name(enum gate_cond c);
  * ready_ms is when the current or last session became ready (0: none yet).
  */
 #define GATE_RESTART_RECENT_MS 60000	/* a completed restart still explains */
+#define GATE_CLOCK_SKEW_MS 5000		/* a file's time may be this far ahead */
 
 /* 1 when r explains a loss of that session: it began after ready_ms and is
- * in progress, or completed less than GATE_RESTART_RECENT_MS before now. */
+ * in progress, or completed less than GATE_RESTART_RECENT_MS before now.
+ * Times later than now + GATE_CLOCK_SKEW_MS (a clock stepped back, a
+ * forged file) explain nothing. */
 int gate_restart_known(const struct initrestart *r, int64_t ready_ms,
     int64_t now_ms);
 
 /* 1 when r began after ready_ms and ended failed or not_ready. */
 int gate_restart_failed(const struct initrestart *r, int64_t ready_ms);
 
-/* 1 when the restart window may end before the clock says: r completed,
- * began at or after window_start_ms, and a validated session became ready
- * at or after it began. */
+/* 1 when the restart window may end before the clock says: r is the
+ * scheduled restart (trigger "schedule": a ctl or health restart earlier in
+ * the window is not the one the window covers), completed, began at or
+ * after window_start_ms; bot-core itself started or lost its session at or
+ * after it began (since_ms: the later of the two; a session made before the
+ * old gateway went down does not count), and a validated session became
+ * ready after that. */
 int gate_window_may_end(const struct initrestart *r, int64_t window_start_ms,
-    int validated, int64_t ready_ms);
+    int validated, int64_t ready_ms, int64_t since_ms);
 
 /* The instant (wall ms) the daily window starting at start_min began, for
  * now_ms inside it, whose local time is *tm (sched_local; the window may

@@ -307,13 +307,14 @@ maybe_act(struct monitor *m, enum hs_status observed)
 	struct tm ny;
 	char req[160];
 
-	if (observed != HS_UNHEALTHY) {
+	/* Not unhealthy, or stack-init is restarting it already: the run
+	 * of unhealthy results starts over (a restart that then fails is
+	 * counted from there, not from inside the restart). */
+	if (observed != HS_UNHEALTHY || m->quiet) {
 		m->gw_unhealthy_run = 0;
 		return;
 	}
 	if (!a->enabled || ++m->gw_unhealthy_run < a->after || m->action != NULL)
-		return;
-	if (m->quiet)	/* stack-init is restarting it already */
 		return;
 	for (i = 0; i < m->n_actions; i++)
 		recent += now - m->action_times[i] < 3600 * 1000;

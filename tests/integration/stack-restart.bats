@@ -81,10 +81,13 @@ line_no() { grep -nE -m1 "$1" "$LOG" | cut -d: -f1 || true; }
 	(( l_sched < l_restart && l_restart < l_listen && l_listen < l_done && l_done < l_open ))
 	(( l_lost > l_sched && l_lost < l_open ))
 	events_of botcore gateway.disconnected | jq -e -s 'length == 1 and .[0].level == "info" and .[0].fields.restart.trigger == "schedule"'
-	# no API handshake reached gw-sim while its port was closed: the waiters
-	# saw cheap failures only (the relay closing, the port refused)
-	hs=$(awk -v a="$l_restart" -v b="$l_listen" 'NR > a && NR < b && /^gateway \| .*"event":"sim\.handshake"/' "$LOG" | wc -l)
-	[ "$hs" -eq 0 ]
+	# the gateway's cost: from its port's return to the gate open, one
+	# startApi from stack-init's ready check (gw-probe, client 917: the
+	# first fast check that passes) and one from bot-core (client 7)
+	starts() { awk -v a="$l_listen" -v b="$l_open" -v id="$1" 'NR > a && NR < b &&
+		/^gateway \| .*"event":"sim\.start_api"/ && index($0, "\"client_id\":" id "}")' "$LOG" | wc -l; }
+	[ "$(starts 917)" -eq 1 ]
+	[ "$(starts 7)" -eq 1 ]
 
 	# nothing alerted: no event at warning or above from any program after
 	# the marker, and the webhook got nothing but the next marker

@@ -319,28 +319,57 @@ test_restart_known(void **state)
 static void
 test_window_may_end(void **state)
 {
-	const int64_t ws = 1000000, began = ws + 5000, ready = began + 2000;
+	const int64_t ws = 1000000, began = ws + 5000, lost = began + 500,
+	    ready = began + 2000;
 	struct initrestart r;
 
 	(void)state;
 	r = ir(IR_COMPLETED, began, ready + 100);
-	assert_int_equal(gate_window_may_end(&r, ws, 1, ready), 1);
-	assert_int_equal(gate_window_may_end(&r, ws, 1, began), 1);
+	assert_int_equal(gate_window_may_end(&r, ws, 1, ready, lost), 1);
+	assert_int_equal(gate_window_may_end(&r, ws, 1, began, began), 1);
 	/* the session is not validated, or older than the restart */
-	assert_int_equal(gate_window_may_end(&r, ws, 0, ready), 0);
-	assert_int_equal(gate_window_may_end(&r, ws, 1, began - 1), 0);
+	assert_int_equal(gate_window_may_end(&r, ws, 0, ready, lost), 0);
+	assert_int_equal(gate_window_may_end(&r, ws, 1, began - 1, lost), 0);
+	/* a session made after the restart began but before bot-core lost
+	 * the old one (the old gateway still up): not the new gateway's */
+	assert_int_equal(gate_window_may_end(&r, ws, 1, ready, began - 1), 0);
+	assert_int_equal(gate_window_may_end(&r, ws, 1, lost - 1, lost), 0);
 	/* a restart before today's window began */
-	assert_int_equal(gate_window_may_end(&r, began + 1, 1, ready), 0);
-	assert_int_equal(gate_window_may_end(&r, began, 1, ready), 1);
+	assert_int_equal(gate_window_may_end(&r, began + 1, 1, ready, lost), 0);
+	assert_int_equal(gate_window_may_end(&r, began, 1, ready, lost), 1);
+	/* only the scheduled restart the window covers ends it */
+	snprintf(r.trigger, sizeof(r.trigger), "ctl");
+	assert_int_equal(gate_window_may_end(&r, ws, 1, ready, lost), 0);
+	snprintf(r.trigger, sizeof(r.trigger), "health");
+	assert_int_equal(gate_window_may_end(&r, ws, 1, ready, lost), 0);
 	/* not completed */
 	r = ir(IR_IN_PROGRESS, began, 0);
-	assert_int_equal(gate_window_may_end(&r, ws, 1, ready), 0);
+	assert_int_equal(gate_window_may_end(&r, ws, 1, ready, lost), 0);
 	r = ir(IR_FAILED, began, ready);
-	assert_int_equal(gate_window_may_end(&r, ws, 1, ready), 0);
+	assert_int_equal(gate_window_may_end(&r, ws, 1, ready, lost), 0);
 	r = ir(IR_NOT_READY, began, ready);
-	assert_int_equal(gate_window_may_end(&r, ws, 1, ready), 0);
+	assert_int_equal(gate_window_may_end(&r, ws, 1, ready, lost), 0);
 	r = ir(IR_NONE, 0, 0);
-	assert_int_equal(gate_window_may_end(&r, 0, 1, ready), 0);
+	assert_int_equal(gate_window_may_end(&r, 0, 1, ready, lost), 0);
+}
+
+/* A file from the future (a clock stepped back, a forged file) explains
+ * no loss. */
+static void
+test_restart_from_the_future(void **state)
+{
+	const int64_t ready = 1000000, now = 2000000;
+	struct initrestart r;
+
+	(void)state;
+	r = ir(IR_IN_PROGRESS, now + GATE_CLOCK_SKEW_MS, 0);
+	assert_int_equal(gate_restart_known(&r, ready, now), 1);
+	r = ir(IR_IN_PROGRESS, now + GATE_CLOCK_SKEW_MS + 1, 0);
+	assert_int_equal(gate_restart_known(&r, ready, now), 0);
+	r = ir(IR_COMPLETED, ready + 1, now + GATE_CLOCK_SKEW_MS + 1);
+	assert_int_equal(gate_restart_known(&r, ready, now), 0);
+	r = ir(IR_COMPLETED, ready + 1, now + 3600000);
+	assert_int_equal(gate_restart_known(&r, ready, now), 0);
 }
 
 static void
@@ -381,6 +410,7 @@ main(void)
 		cmocka_unit_test(test_in_window),
 		cmocka_unit_test(test_restart_known),
 		cmocka_unit_test(test_window_may_end),
+		cmocka_unit_test(test_restart_from_the_future),
 		cmocka_unit_test(test_window_start),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -80,6 +80,7 @@ test_decode_refusals(void **state)
 		{ "{\"service\":\"g\",\"state\":\"completed\",\"method\":\"a\\nb\",\"began\":\"2026-12-07T21:30:00Z\",\"ended\":\"2026-12-07T21:31:00Z\"}", "not a name" },
 		{ "{\"service\":\"gggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggg\",\"state\":\"failed\",\"began\":\"2026-12-07T21:30:00Z\",\"ended\":\"2026-12-07T21:31:00Z\"}", "too long" },
 		{ "{\"service\":\"g\",\"service\":\"h\"}", "not JSON" },
+		{ "{\"service\":\"g\",\"state\":\"in_progress\",\"began\":\"2026-12-07T21:30:00Z\",\"deadline\":\"2026-12-15T21:30:00Z\"}", "more than a week" },
 	};
 	struct initrestart r;
 	struct gw_err e;
@@ -157,6 +158,11 @@ test_write_read(void **state)
 	fclose(f);
 	assert_int_equal(initrestart_read(path, NOW, &r, &e), -1);
 	assert_non_null(strstr(e.msg, "longer than"));
+	/* a FIFO (or anything but a regular file) is refused at once */
+	unlink(path);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(initrestart_read(path, NOW, &r, &e), -1);
+	assert_non_null(strstr(e.msg, "not a regular file"));
 	unlink(path);
 	rmdir(dir);
 	/* the path in the runtime directory */

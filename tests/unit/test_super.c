@@ -1369,7 +1369,7 @@ test_restart_file(void **state)
 	    "{'name':'gw','external':true,'restart_settle':0.3,"
 	    " 'ready':{'argv':['test','-e','@/up'],'interval':0.05},"
 	    " 'restart_action':{'argv':['sh','-c','cat @/restart-gw.json > "
-	    "@/act.seen; rm -f @/up']}},"
+	    "@/act.seen; rm -f @/up; echo done > @/act.done']}},"
 	    "{'name':'fol','argv':['sh','-c','exec 2>/dev/null; echo "
 	    "$GWKIT_RESTART_FILE > @/fol.var; cat $GWKIT_RESTART_FILE >> "
 	    "@/fol.start; echo started >> @/fol.start; f() { cat "
@@ -1395,6 +1395,9 @@ test_restart_file(void **state)
 	assert_string_equal(json_string_value(json_object_get(json_object_get(o,
 	    "restart"), "state")), "in_progress");
 	json_decref(o);
+	/* the action has removed "up" (the gateway is down) before it is back */
+	snprintf(path, sizeof(path), "%s/act.done", f->dir);
+	WAIT_FILE_HAS(f, path, "done", 3000);
 	touch_at(f, "up");
 	WAIT_EVENTS(f, "init.restart_completed", "gw", 1, 5000);
 	snprintf(path, sizeof(path), "%s/fol.start", f->dir);

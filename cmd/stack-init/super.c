@@ -862,8 +862,12 @@ super_ctl(struct super *s, const char *verb, const char *name,
 		r->want_restart = 0;
 		r->login_hold = RELAUNCH_GO;	/* stopped: nothing held back */
 		/* stopped on purpose: no "not ready after restart" alert; its
-		 * followers stay paused or held until it is ready again */
+		 * followers stay paused or held until it is ready again. The
+		 * restart file says the restart will not complete (failed):
+		 * its readers stop holding their alerts now, not at its
+		 * deadline */
 		evtimer_del(r->ready_deadline);
+		rfile_end(r, IR_FAILED);
 		if (r->st == ST_BACKOFF) {
 			evtimer_del(r->timer);
 			r->st = ST_DOWN;

@@ -1445,6 +1445,32 @@ test_restart_file_failed(void **state)
 	assert_int_equal(ev_count(f, "init.restart_completed", "gw"), 0);
 }
 
+/* ctl stop during a restart: it will not complete; the file says failed
+ * at once (its readers stop holding their alerts), no critical alert. */
+static void
+test_restart_file_stopped(void **state)
+{
+	struct fx *f = *state;
+	struct gw_err e;
+	char path[128];
+
+	touch_at(f, "up");
+	start(f, conf_of(f, "{'services':["
+	    "{'name':'gw','argv':['sleep','100'],"
+	    " 'ready':{'argv':['test','-e','@/up'],'interval':0.05},"
+	    " 'restart_action':{'argv':['rm','-f','@/up']}}]}"));
+	WAIT_STATE(f, "gw", "ready", 3000);
+	assert_int_equal(super_ctl(f->s, "restart", "gw", &e), 0);
+	snprintf(path, sizeof(path), "%s/restart-gw.json", f->dir);
+	WAIT_FILE_HAS(f, path, "\"state\":\"in_progress\"", 3000);
+	WAIT_STATE(f, "gw", "starting", 3000);
+	if (super_ctl(f->s, "stop", "gw", &e) != 0)
+		fail_msg("ctl stop: %s", e.msg);
+	WAIT_FILE_HAS(f, path, "\"state\":\"failed\"", 3000);
+	assert_int_equal(ev_count(f, "init.not_ready_after_restart", "gw"), 0);
+	assert_int_equal(ev_count(f, "init.restart_completed", "gw"), 0);
+}
+
 /* At start-up a file a previous run left for a configured service is
  * removed (another one is not); a ctl restart of a local service (stop
  * signal, respawn) is told too. */
@@ -2064,6 +2090,7 @@ main(void)
 		T(test_spawn_child_errors),
 		T(test_restart_file),
 		T(test_restart_file_failed),
+		T(test_restart_file_stopped),
 		T(test_restart_file_stale_and_respawn),
 		T(test_restart_file_write_fails),
 		T(test_health_quiet_during_restart),

@@ -503,6 +503,13 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 
 	(void)what;
 	c->exit_code = 128 + (int)sig;
+	/* Lines were rate-limited: say how far the wait got, so that a
+	 * Ctrl-C does not hide the attempts that went unshown. */
+	if (c->o.wait && !c->o.quiet && c->attempts > 0)
+		warnx("stopped by %s after %ld attempt%s (%ld costly, %ld not "
+		    "shown)", sig == SIGINT ? "SIGINT" : "SIGTERM", c->attempts,
+		    c->attempts == 1 ? "" : "s", c->retry.costly,
+		    c->retry.suppressed);
 	event_base_loopexit(c->base, NULL);
 }
 

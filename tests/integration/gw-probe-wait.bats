@@ -223,3 +223,15 @@ check_accounting() {
 	[ "$status" -eq 64 ]
 	[ "$output" = "gw-probe: GATEWAY_RETRY_CAP: 'abc' is not a number of seconds in 0.01..86400" ]
 }
+
+@test "--wait stopped by SIGINT: exit 130, and one stderr line says how far it got" {
+	gw-probe --wait --port "$PORT" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" &
+	local pid=$!
+	wait_for_line "$BATS_TEST_TMPDIR/out" '^unreachable .*attempt 1 ' 10
+	kill -INT "$pid"
+	run wait "$pid"
+	[ "$status" -eq 130 ]
+	run cat "$BATS_TEST_TMPDIR/err"
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" =~ ^gw-probe:\ stopped\ by\ SIGINT\ after\ [0-9]+\ attempts?\ \(0\ costly,\ [0-9]+\ not\ shown\)$ ]]
+}

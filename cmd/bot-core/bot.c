@@ -838,7 +838,7 @@ window_check(struct bot *b)
 	struct initrestart r;
 	struct gw_err e;
 	struct tm ny;
-	int64_t now = clock_wall_ms();
+	int64_t now = clock_wall_ms(), ws;
 	struct timeval tv = clock_tv_ms(RESTART_POLL_S * 1000.0);
 
 	if (!gate_is_raised(&b->gate, GATE_RESTART_WINDOW) ||
@@ -848,8 +848,10 @@ window_check(struct bot *b)
 		evtimer_add(b->restart_poll, &tv);
 	if (sched_local(b->cfg.tz, (time_t)(now / 1000), &ny, &e) < 0 ||
 	    !sched_in_window(b->cfg.window_start_min, b->cfg.window_end_min,
-	    &ny) || !gate_window_may_end(&r, gate_window_start_ms(
-	    b->cfg.window_start_min, &ny, now), gwconn_validated(b->gw),
+	    &ny))
+		return;
+	ws = gate_window_start_tz(b->cfg.tz, b->cfg.window_start_min, &ny, now);
+	if (!gate_window_may_end(&r, ws, gwconn_validated(b->gw),
 	    b->ready_wall_ms, b->since_wall_ms))
 		return;
 	b->window_released = 1;

@@ -4,9 +4,11 @@
  * code (trusted); details may quote the gateway and are only copied, cut
  * to fit. Also the judgements over the restart file that stack-init
  * writes (decoded and checked by lib/initrestart before they get here):
- * a known restart, and the restart window's early end. No I/O, no clock.
+ * a known restart, and the restart window's early end. No I/O and no
+ * clock but the zone database that gate_window_start_tz reads.
  */
 #include "gate.h"
+#include "sched.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -130,6 +132,21 @@ gate_window_may_end(const struct initrestart *r, int64_t window_start_ms,
 	return r->state == IR_COMPLETED && strcmp(r->trigger, "schedule") == 0 &&
 	    r->began_ms > 0 && r->began_ms >= window_start_ms && validated &&
 	    since_ms >= r->began_ms && ready_ms >= since_ms;
+}
+
+int64_t
+gate_window_start_tz(const char *tz, int start_min, const struct tm *tm,
+    int64_t now_ms)
+{
+	int64_t ws = gate_window_start_ms(start_min, tm, now_ms);
+	struct tm then;
+	struct gw_err e;
+
+	/* local minutes counted back from now are off by the change: the
+	 * difference of the UTC offsets then and now */
+	if (sched_local(tz, (time_t)(ws / 1000), &then, &e) == 0)
+		ws += ((int64_t)tm->tm_gmtoff - (int64_t)then.tm_gmtoff) * 1000;
+	return ws;
 }
 
 int64_t

@@ -92,8 +92,14 @@ int gate_window_may_end(const struct initrestart *r, int64_t window_start_ms,
 
 /* The instant (wall ms) the daily window starting at start_min began, for
  * now_ms inside it, whose local time is *tm (sched_local; the window may
- * have begun the day before, across midnight). */
+ * have begun the day before, across midnight), counting local minutes
+ * back: across a DST change the caller corrects it by the UTC offsets. */
 int64_t gate_window_start_ms(int start_min, const struct tm *tm,
     int64_t now_ms);
+/* The same, corrected for a DST change inside the window (one set around
+ * 02:00) by the zone's UTC offsets at the start and now (tm: now's local
+ * time in tz, as sched_local gives it). Reads the zone database. */
+int64_t gate_window_start_tz(const char *tz, int start_min,
+    const struct tm *tm, int64_t now_ms);
 
 #endif

@@ -353,6 +353,45 @@ test_window_may_end(void **state)
 	assert_int_equal(gate_window_may_end(&r, 0, 1, ready, lost), 0);
 }
 
+/* A window across a DST change in New York, 01:30-03:30: on the spring
+ * day (02:00 EST -> 03:00 EDT) its start is the real instant of 01:30
+ * that night, not an hour earlier; on the fall day (02:00 EDT -> 01:00
+ * EST) the local clock leaves it and enters it again at the second 01:30. */
+static void
+test_window_start_dst(void **state)
+{
+	struct tm tm;
+	struct gw_err e;
+	int64_t now;
+
+	(void)state;
+	/* 2026-03-08 03:10 EDT = 07:10Z; 01:30 EST = 06:30Z */
+	now = 1772953800000LL;
+	assert_int_equal(sched_local("America/New_York", (time_t)(now / 1000),
+	    &tm, &e), 0);
+	assert_int_equal(tm.tm_hour, 3);
+	assert_true(gate_window_start_tz("America/New_York", 90, &tm, now) ==
+	    1772951400000LL);
+	/* the uncorrected count is an hour early */
+	assert_true(gate_window_start_ms(90, &tm, now) == 1772947800000LL);
+	/* 2026-11-01 01:40 EST (the second 01:40) = 06:40Z: at 02:00 EDT the
+	 * clock went back to 01:00, out of the window by local time, and it
+	 * began again at 01:30 EST (06:30Z), 10 min ago */
+	now = 1793515200000LL;
+	assert_int_equal(sched_local("America/New_York", (time_t)(now / 1000),
+	    &tm, &e), 0);
+	assert_int_equal(tm.tm_hour, 1);
+	assert_int_equal(tm.tm_min, 40);
+	assert_true(gate_window_start_tz("America/New_York", 90, &tm, now) ==
+	    now - 10 * 60000);
+	/* an ordinary day: both agree */
+	now = 1796679000000LL;	/* 2026-12-07 16:30 EST */
+	assert_int_equal(sched_local("America/New_York", (time_t)(now / 1000),
+	    &tm, &e), 0);
+	assert_true(gate_window_start_tz("America/New_York", 16 * 60 + 29, &tm,
+	    now) == now - 60000);
+}
+
 /* A file from the future (a clock stepped back, a forged file) explains
  * no loss. */
 static void
@@ -411,6 +450,7 @@ main(void)
 		cmocka_unit_test(test_restart_known),
 		cmocka_unit_test(test_window_may_end),
 		cmocka_unit_test(test_restart_from_the_future),
+		cmocka_unit_test(test_window_start_dst),
 		cmocka_unit_test(test_window_start),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -81,10 +81,14 @@ line_no() { grep -nE -m1 "$1" "$LOG" | cut -d: -f1 || true; }
 	(( l_sched < l_restart && l_restart < l_listen && l_listen < l_done && l_done < l_open ))
 	(( l_lost > l_sched && l_lost < l_open ))
 	events_of botcore gateway.disconnected | jq -e -s 'length == 1 and .[0].level == "info" and .[0].fields.restart.trigger == "schedule"'
-	# the gateway's cost: from its port's return to the gate open, one
-	# startApi from stack-init's ready check (gw-probe, client 917: the
-	# first fast check that passes) and one from bot-core (client 7)
-	starts() { awk -v a="$l_listen" -v b="$l_open" -v id="$1" 'NR > a && NR < b &&
+	# the gateway's cost: since its port's return, one startApi from
+	# stack-init's ready check (gw-probe, client 917: the first fast check
+	# that passes; no check runs once it is ready) and one from bot-core
+	# (client 7). Counted to the end of the log: lines of different
+	# services reach it in the order stack-init reads their pipes, so
+	# gw-sim's line for bot-core's startApi may follow bot-core's
+	# gate.opened.
+	starts() { awk -v a="$l_listen" -v id="$1" 'NR > a &&
 		/^gateway \| .*"event":"sim\.start_api"/ && index($0, "\"client_id\":" id "}")' "$LOG" | wc -l; }
 	[ "$(starts 917)" -eq 1 ]
 	[ "$(starts 7)" -eq 1 ]

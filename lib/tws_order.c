@@ -69,23 +69,12 @@ enc_tpl(uint8_t *out, size_t cap, const char *what, const char *tpl,
 }
 
 /* A double as the official clients print it (Python repr: "500.0",
- * "201.94"). tws_wire's formatter is private; it is reached through the one
- * public encoder whose only free field is a double (tickReqParams' minTick),
- * so both modules print every price identically. */
+ * "201.94"): tws_wire's formatter, so both modules print every price
+ * identically. */
 static int
 fmt_double(char *dst, size_t dstsz, double v)
 {
-	uint8_t tmp[128];
-	struct tws_fields fs;
-	struct gw_err e;
-	ssize_t n;
-
-	n = tws_enc_tick_req_params(tmp, sizeof(tmp), 0, v, "", 0, &e);
-	if (n < 0 || tws_wire_decode_frame(tmp, (size_t)n, &fs, &e) != n ||
-	    fs.n != 5 || fs.f[2].len >= dstsz)
-		return -1;
-	memcpy(dst, fs.f[2].p, fs.f[2].len + 1);
-	return 0;
+	return tws_fmt_double(dst, dstsz, v);
 }
 
 /* Server doubles: 0 as "0", unset as Java's MAX, as real servers send. */

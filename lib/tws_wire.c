@@ -71,42 +71,51 @@ enc_fmt(struct enc *e, const char *fmt, ...)
 	enc_bytes(e, tmp, (size_t)n + 1);
 }
 
-/* Doubles as the official clients print them (Python repr): the fewest
- * significant digits that read back the same, in fixed notation with a
- * decimal point ("0.0", "500.0", "500.12") unless the exponent is below -4 or
- * above 15 ("1e-05", "1e+16"). */
-static void
-enc_double(struct enc *e, double v)
+int
+tws_fmt_double(char *dst, size_t dstsz, double v)
 {
 	char tmp[64];	/* at most 40: 16 digits, point, 20 decimals */
 	const char *x;
 	int prec, ex, dec;
 
-	if (!isfinite(v)) {
-		if (e->bad == NULL)
+	if (!isfinite(v))
+		return -1;
+	if (v == 0) {
+		snprintf(tmp, sizeof(tmp), "%s", signbit(v) ? "-0.0" : "0.0");
+	} else {
+		for (prec = 1;; prec++) {	/* 17 digits always read back */
+			snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, v);
+			if (prec >= 17 || strtod(tmp, NULL) == v)
+				break;
+		}
+		x = strchr(tmp, 'e');
+		ex = x ? atoi(x + 1) : 0;
+		if (ex >= -4 && ex < 16) {
+			dec = prec - 1 - ex;
+			snprintf(tmp, sizeof(tmp), "%.*f", dec > 0 ? dec : 0, v);
+			if (dec <= 0)
+				strcat(tmp, ".0");
+		}	/* else tmp already holds "1e-05", "1.5e+16" */
+		if (strtod(tmp, NULL) != v)	/* cannot happen; never send a wrong price */
+			snprintf(tmp, sizeof(tmp), "%.17g", v);
+	}
+	if (strlen(tmp) >= dstsz)
+		return -1;
+	memcpy(dst, tmp, strlen(tmp) + 1);
+	return 0;
+}
+
+static void
+enc_double(struct enc *e, double v)
+{
+	char tmp[64];
+
+	if (tws_fmt_double(tmp, sizeof(tmp), v) < 0) {
+		if (e->bad == NULL && !isfinite(v))
 			e->bad = "number is not finite";
 		e->overflow = 1;
 		return;
 	}
-	if (v == 0) {
-		enc_str(e, signbit(v) ? "-0.0" : "0.0");
-		return;
-	}
-	for (prec = 1;; prec++) {	/* 17 digits always read back */
-		snprintf(tmp, sizeof(tmp), "%.*e", prec - 1, v);
-		if (prec >= 17 || strtod(tmp, NULL) == v)
-			break;
-	}
-	x = strchr(tmp, 'e');
-	ex = x ? atoi(x + 1) : 0;
-	if (ex >= -4 && ex < 16) {
-		dec = prec - 1 - ex;
-		snprintf(tmp, sizeof(tmp), "%.*f", dec > 0 ? dec : 0, v);
-		if (dec <= 0)
-			strcat(tmp, ".0");
-	}	/* else tmp already holds "1e-05", "1.5e+16" */
-	if (strtod(tmp, NULL) != v)	/* cannot happen; never send a wrong price */
-		snprintf(tmp, sizeof(tmp), "%.17g", v);
 	enc_str(e, tmp);
 }
 

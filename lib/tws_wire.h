@@ -214,6 +214,12 @@ ssize_t tws_enc_market_data_type(uint8_t *out, size_t cap, long long req_id,
     int type, struct gw_err *err);
 
 /* Name of a message id for logs ("nextValidId"), "unknown" otherwise. */
+/* A double as the official clients print it (Python repr): the fewest
+ * significant digits that read back the same, in fixed notation with a
+ * decimal point ("0.0", "500.0", "500.12") unless the exponent is below -4
+ * or above 15 ("1e-05", "1e+16"). -1 for NaN, infinities or no room. */
+int tws_fmt_double(char *dst, size_t dstsz, double v);
+
 const char *tws_in_name(int id);
 const char *tws_out_name(int id);
 

@@ -251,9 +251,10 @@ arm_stage(struct tws_session *s, int stage_ms)
 
 static void
 emit(struct tws_session *s, enum tws_session_event_type type,
-    enum tws_verdict v, const char *reason, const struct tws_in_msg *m)
+    enum tws_verdict v, const char *reason, const struct tws_in_msg *m,
+    const struct tws_fields *f)
 {
-	struct tws_session_event ev = { type, v, reason, m };
+	struct tws_session_event ev = { type, v, reason, m, f };
 
 	if (s->cb != NULL)
 		s->cb(s, &ev, s->arg);
@@ -277,7 +278,7 @@ fail(struct tws_session *s, enum tws_verdict v, const char *fmt, ...)
 	drop_connection(s);
 	s->state = ST_CLOSED;
 	s->generation++;
-	emit(s, was_ready ? TWS_EV_LOST : TWS_EV_FAILED, v, reason, NULL);
+	emit(s, was_ready ? TWS_EV_LOST : TWS_EV_FAILED, v, reason, NULL, NULL);
 }
 
 /* Dialing ended: connected (the hello goes out), or unreachable with the
@@ -602,7 +603,7 @@ handle_frame(struct tws_session *s, const struct tws_fields *f)
 		break;
 	}
 	emit(s, m.id == TWS_IN_ERROR ? TWS_EV_NOTICE : TWS_EV_MESSAGE,
-	    TWS_READY, NULL, &m);
+	    TWS_READY, NULL, &m, f);
 	if (gen != s->generation)
 		return -1;
 	if (s->state == ST_AWAIT_READY && s->saw_326) {
@@ -702,7 +703,7 @@ on_read(struct bufferevent *bev, void *arg)
 		evtimer_del(s->timer);
 		s->tm.ready_ms = clock_since_ms(s->t0_ns);
 		s->state = ST_READY;
-		emit(s, TWS_EV_READY, tws_session_ready_verdict(s), NULL, NULL);
+		emit(s, TWS_EV_READY, tws_session_ready_verdict(s), NULL, NULL, NULL);
 	}
 }
 

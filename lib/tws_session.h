@@ -69,6 +69,10 @@ struct tws_session_event {
 	enum tws_verdict verdict;
 	const char *reason;
 	const struct tws_in_msg *msg;	/* valid during the callback only */
+	/* NOTICE and MESSAGE: the frame's fields, for decoders of messages
+	 * tws_wire does not interpret (tws_order_decode_in); valid during the
+	 * callback only. NULL for the other events. */
+	const struct tws_fields *fields;
 };
 
 /* The callback may call tws_session_close() (not _free) on the session. */

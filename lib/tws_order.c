@@ -186,7 +186,7 @@ order_check(const char *what, const struct tws_order *o, int need_tif,
 	if (!str_ok(o->symbol, TWS_ORD_STR) || !str_ok(o->exchange, TWS_ORD_STR) ||
 	    !str_ok(o->primary_exchange, TWS_ORD_STR) ||
 	    !str_ok(o->currency, TWS_ORD_STR) ||
-	    !str_ok(o->order_ref, TWS_ORD_STR) || !str_ok(o->account, TWS_ORD_STR))
+	    !str_ok(o->order_ref, TWS_ORD_REF) || !str_ok(o->account, TWS_ORD_STR))
 		return gw_err_set(err, "%s: a text field is not terminated", what);
 	return 0;
 }

@@ -43,6 +43,7 @@
 #define TWS_ORD_STR 64		/* every text member, NUL included */
 #define TWS_ORD_QTY 32		/* decimal quantity text, NUL included */
 #define TWS_ORD_TEXT 256	/* warningText, whyHeld */
+#define TWS_ORD_REF 80		/* orderRef: bot-core's "gwk:" + a 64-byte intent id */
 
 /* Message ids, client -> server. */
 enum {
@@ -93,7 +94,7 @@ struct tws_order {
 	int has_lmt_price;
 	double lmt_price;
 	int tif;				/* enum tws_tif */
-	char order_ref[TWS_ORD_STR];
+	char order_ref[TWS_ORD_REF];
 	char account[TWS_ORD_STR];
 	int transmit;				/* 1: send to IB */
 	int outside_rth;
@@ -155,7 +156,7 @@ struct tws_execution {
 	int liquidation;
 	char cum_qty[TWS_ORD_QTY];
 	double avg_price;
-	char order_ref[TWS_ORD_STR];
+	char order_ref[TWS_ORD_REF];
 	char ev_rule[TWS_ORD_STR];
 	double ev_multiplier;
 	char model_code[TWS_ORD_STR];

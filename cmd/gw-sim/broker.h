@@ -23,7 +23,7 @@
 
 #define BROKER_SYMBOL_MAX 16	/* bytes of a symbol, NUL included */
 #define BROKER_ACCOUNT_MAX 32
-#define BROKER_REF_MAX 64	/* orderRef */
+#define BROKER_REF_MAX 80	/* orderRef (TWS_ORD_REF) */
 #define BROKER_EXECID_MAX 32
 #define BROKER_TIME_MAX 24	/* "yyyymmdd  hh:mm:ss" */
 #define BROKER_TEXT_MAX 160	/* error message text */

@@ -650,7 +650,7 @@ test_bad_requests(void **state)
 	q = req(1, "AAPL", BROKER_BUY, 1, BROKER_MKT, 0);
 	q.order_ref[0] = '\x01';
 	assert_int_equal(broker_place(b, &q, T0, record, &r, &e), -1);
-	assert_string_equal(e.msg, "broker: order_ref: not up to 63 "
+	assert_string_equal(e.msg, "broker: order_ref: not up to 79 "
 	    "printable characters");
 	q = req(1, "AAPL", BROKER_BUY, 1, BROKER_MKT, 0);
 	assert_int_equal(broker_place(b, &q, -((time_t)1 << 60), record, &r,

@@ -23,11 +23,11 @@
 /* ---------- encoding ---------- */
 
 /*
- * tws_wire keeps its frame builder private, so frames here are built from a
- * template in the notation of the protocol document: each '|' ends a field,
- * each field written "%" takes the next argument. The template spells the
- * constant fields exactly as the official client (or a real server) sends
- * them, so a reader can compare it with a captured frame.
+ * Frames here are built from a template in the notation of the protocol
+ * document: each '|' ends a field, each field written "%" takes the next
+ * argument. The template spells the constant fields exactly as the official
+ * client (or a real server) sends them, so a reader can compare it with a
+ * captured frame. tws_wire's frame builder writes the bytes.
  */
 #define TPL_MAX_ARGS 32
 
@@ -35,9 +35,11 @@ static ssize_t
 enc_tpl(uint8_t *out, size_t cap, const char *what, const char *tpl,
     const char *const *args, size_t nargs, struct gw_err *err)
 {
-	size_t len = 4, k = 0, n;
-	const char *p, *bar, *s;
+	struct tws_enc e;
+	size_t k = 0;
+	const char *p, *bar;
 
+	tws_enc_begin(&e, out, cap);
 	for (p = tpl; *p != '\0'; p = bar + 1) {
 		bar = strchr(p, '|');
 		if (bar == NULL)
@@ -45,36 +47,14 @@ enc_tpl(uint8_t *out, size_t cap, const char *what, const char *tpl,
 		if (bar - p == 1 && *p == '%') {
 			if (k >= nargs || args[k] == NULL)
 				return gw_err_set(err, "%s: bad template", what);
-			s = args[k++];
-			n = strlen(s);
-		} else {
-			s = p;
-			n = (size_t)(bar - p);
-		}
-		if (cap < len || n + 1 > cap - len)
-			return gw_err_set(err, "%s: message does not fit in %zu bytes",
-			    what, cap);
-		memcpy(out + len, s, n);
-		out[len + n] = '\0';
-		len += n + 1;
+			tws_enc_field(&e, args[k], strlen(args[k]));
+			k++;
+		} else
+			tws_enc_field(&e, p, (size_t)(bar - p));
 	}
 	if (k != nargs)
 		return gw_err_set(err, "%s: bad template", what);
-	n = len - 4;
-	out[0] = (uint8_t)(n >> 24);
-	out[1] = (uint8_t)(n >> 16);
-	out[2] = (uint8_t)(n >> 8);
-	out[3] = (uint8_t)n;
-	return (ssize_t)len;
-}
-
-/* A double as the official clients print it (Python repr: "500.0",
- * "201.94"): tws_wire's formatter, so both modules print every price
- * identically. */
-static int
-fmt_double(char *dst, size_t dstsz, double v)
-{
-	return tws_fmt_double(dst, dstsz, v);
+	return tws_enc_end(&e, what, err);
 }
 
 /* Server doubles: 0 as "0", unset as Java's MAX, as real servers send. */
@@ -89,7 +69,7 @@ fmt_srv_double(char *dst, size_t dstsz, double v)
 		snprintf(dst, dstsz, "0");
 		return 0;
 	}
-	return fmt_double(dst, dstsz, v);
+	return tws_fmt_double(dst, dstsz, v);
 }
 
 static int
@@ -221,7 +201,7 @@ tws_enc_place_order(uint8_t *out, size_t cap, int server_version,
 	snprintf(id, sizeof(id), "%lld", o->order_id);
 	/* unset lmtPrice is "" from sv 61, never 0 */
 	if (o->order_type == TWS_ORDER_LMT &&
-	    fmt_double(lmt, sizeof(lmt), o->lmt_price) < 0)
+	    tws_fmt_double(lmt, sizeof(lmt), o->lmt_price) < 0)
 		return gw_err_set(err, "placeOrder: field lmtPrice: cannot format");
 	a[0] = id;
 	a[1] = o->symbol;
@@ -430,11 +410,11 @@ tws_enc_open_order(uint8_t *out, size_t cap, int sv,
 	snprintf(alloc, sizeof(alloc), "%lld.0/%s/%s", oo->perm_id, o->account,
 	    o->total_quantity);
 	/* a server sends 0.0 as the lmtPrice of a MKT order (RUST-REC1) */
-	if (fmt_double(lmt, sizeof(lmt), o->order_type == TWS_ORDER_LMT ?
+	if (tws_fmt_double(lmt, sizeof(lmt), o->order_type == TWS_ORDER_LMT ?
 	    o->lmt_price : 0) < 0)
 		return gw_err_set(err, "openOrder: field lmtPrice: cannot format");
 	if (oo->commission != TWS_UNSET_DOUBLE &&
-	    fmt_double(comm, sizeof(comm), oo->commission) < 0)
+	    tws_fmt_double(comm, sizeof(comm), oo->commission) < 0)
 		return gw_err_set(err, "openOrder: field commission: not finite");
 	a[0] = id;
 	a[1] = con;
@@ -490,12 +470,12 @@ tws_enc_exec_details(uint8_t *out, size_t cap, int sv,
 	snprintf(cid, sizeof(cid), "%d", x->client_id);
 	snprintf(liq, sizeof(liq), "%d", x->liquidation);
 	snprintf(last, sizeof(last), "%d", x->last_liquidity);
-	if (fmt_double(price, sizeof(price), x->price) < 0 ||
-	    fmt_double(avg, sizeof(avg), x->avg_price) < 0)
+	if (tws_fmt_double(price, sizeof(price), x->price) < 0 ||
+	    tws_fmt_double(avg, sizeof(avg), x->avg_price) < 0)
 		return gw_err_set(err, "execDetails: field price: not finite");
 	if (x->ev_multiplier == 0 && !signbit(x->ev_multiplier))
 		evm[0] = '\0';
-	else if (fmt_double(evm, sizeof(evm), x->ev_multiplier) < 0)
+	else if (tws_fmt_double(evm, sizeof(evm), x->ev_multiplier) < 0)
 		return gw_err_set(err, "execDetails: field evMultiplier: not finite");
 	a[0] = rid; a[1] = oid; a[2] = con; a[3] = x->symbol;
 	a[4] = x->sec_type; a[5] = x->exchange; a[6] = x->currency;
@@ -530,7 +510,7 @@ tws_enc_commission_report(uint8_t *out, size_t cap, int sv,
 		return -1;
 	if (c == NULL || c->exec_id[0] == '\0')
 		return gw_err_set(err, "commissionReport: field execId: empty");
-	if (fmt_double(comm, sizeof(comm), c->commission) < 0 ||
+	if (tws_fmt_double(comm, sizeof(comm), c->commission) < 0 ||
 	    fmt_srv_double(pnl, sizeof(pnl), c->realized_pnl) < 0 ||
 	    fmt_srv_double(yld, sizeof(yld), c->yield) < 0)
 		return gw_err_set(err, "commissionReport: a number is not finite");
@@ -555,7 +535,7 @@ tws_enc_position(uint8_t *out, size_t cap, int sv,
 	if (!qty_ok(p->position, strnlen(p->position, TWS_ORD_QTY), 1, 0))
 		return gw_err_set(err, "position: field position: not a decimal");
 	snprintf(con, sizeof(con), "%lld", p->con_id);
-	if (fmt_double(cost, sizeof(cost), p->avg_cost) < 0)
+	if (tws_fmt_double(cost, sizeof(cost), p->avg_cost) < 0)
 		return gw_err_set(err, "position: field avgCost: not finite");
 	a[0] = p->account; a[1] = con; a[2] = p->symbol; a[3] = p->sec_type;
 	a[4] = p->exchange; a[5] = p->currency; a[6] = p->local_symbol;
@@ -596,71 +576,27 @@ tws_enc_account_summary_end(uint8_t *out, size_t cap, int sv,
 
 /* ---------- decoding ---------- */
 
-/* A cursor over a decoded frame; the first error sticks. */
-struct rd {
-	const struct tws_fields *f;
-	size_t i;
-	const char *msg;
-	struct gw_err *err;
-	int failed;
-};
-
-static const struct tws_field *
-rd_next(struct rd *r, const char *name)
-{
-	if (r->failed)
-		return NULL;
-	if (r->i >= r->f->n) {
-		r->failed = 1;
-		gw_err_set(r->err, "%s: missing field %s (message has %zu fields)",
-		    r->msg, name, r->f->n);
-		return NULL;
-	}
-	return &r->f->f[r->i++];
-}
-
+/* Readers over tws_wire's cursor (the first error sticks), with what
+ * order messages need beyond it: skips, constants, unset doubles, bounded
+ * strings, decimal quantities, enums and exact field counts. */
 static void
-rd_bad(struct rd *r, const char *name, const struct tws_field *fld,
-    const char *why)
+rd_skip(struct tws_cur *r, const char *name)
 {
-	char q[48];
-
-	r->failed = 1;
-	gw_err_quote(q, sizeof(q), fld->p, fld->len);
-	gw_err_set(r->err, "%s: field %s: \"%s\" %s", r->msg, name, q, why);
-}
-
-static void
-rd_skip(struct rd *r, const char *name)
-{
-	(void)rd_next(r, name);
-}
-
-static long long
-rd_ll(struct rd *r, const char *name, long long min, long long max)
-{
-	const struct tws_field *fld = rd_next(r, name);
-	long long v = 0;
-
-	if (fld != NULL && tws_field_ll(fld, min, max, &v) < 0) {
-		rd_bad(r, name, fld, "is not an integer in range");
-		return 0;
-	}
-	return v;
+	(void)tws_cur_next(r, name);
 }
 
 /* Exactly this integer (a version field). */
 static void
-rd_const(struct rd *r, const char *name, long long want)
+rd_const(struct tws_cur *r, const char *name, long long want)
 {
-	const struct tws_field *fld = rd_next(r, name);
+	const struct tws_field *fld = tws_cur_next(r, name);
 	long long v;
 	char why[48];
 
 	if (fld != NULL && (tws_field_ll(fld, want, want, &v) < 0 ||
 	    fld->len == 0)) {
 		snprintf(why, sizeof(why), "is not %lld", want);
-		rd_bad(r, name, fld, why);
+		tws_cur_fail(r, name, fld, why);
 	}
 }
 
@@ -671,66 +607,58 @@ is_max_double(const struct tws_field *fld)
 	    (fld->len == 23 && memcmp(fld->p, "1.7976931348623157e+308", 23) == 0);
 }
 
-/* A double; "" reads as unset_val (0 for plain fields, MAX for dbl?). */
+/* A double; "" reads as unset_val (0 for plain fields), Java's MAX as
+ * TWS_UNSET_DOUBLE. */
 static double
-rd_dbl(struct rd *r, const char *name, double unset_val)
+rd_dbl(struct tws_cur *r, const char *name, double unset_val)
 {
-	const struct tws_field *fld = rd_next(r, name);
-	char *endp;
-	double v;
+	const struct tws_field *fld;
 
-	if (fld == NULL)
-		return 0;
-	if (fld->len == 0)
-		return unset_val;
-	if (is_max_double(fld))
-		return TWS_UNSET_DOUBLE;
-	/* as tws_wire: no white space, hex, nan or inf */
-	v = strtod(fld->p, &endp);	/* NUL-terminated in the frame */
-	if (endp != fld->p + fld->len || !isfinite(v) || fld->len > 40 ||
-	    strchr("+-.0123456789", fld->p[0]) == NULL ||
-	    strpbrk(fld->p, "xXnN") != NULL) {
-		rd_bad(r, name, fld, "is not a number");
-		return 0;
+	if (!r->failed && r->i < r->f->n) {
+		fld = &r->f->f[r->i];
+		if (fld->len == 0 || is_max_double(fld)) {
+			r->i++;
+			return fld->len == 0 ? unset_val : TWS_UNSET_DOUBLE;
+		}
 	}
-	return v;
+	return tws_cur_double(r, name);
 }
 
 static void
-rd_str(struct rd *r, const char *name, char *dst, size_t cap)
+rd_str(struct tws_cur *r, const char *name, char *dst, size_t cap)
 {
-	const struct tws_field *fld = rd_next(r, name);
+	const struct tws_field *fld = tws_cur_next(r, name);
 
 	dst[0] = '\0';
 	if (fld == NULL)
 		return;
 	if (fld->len >= cap) {
-		rd_bad(r, name, fld, "is too long");
+		tws_cur_fail(r, name, fld, "is too long");
 		return;
 	}
 	memcpy(dst, fld->p, fld->len + 1);
 }
 
 static void
-rd_text(struct rd *r, const char *name, char *dst, size_t cap)
+rd_text(struct tws_cur *r, const char *name, char *dst, size_t cap)
 {
 	const struct tws_field *fld = r->failed ? NULL : &r->f->f[r->i];
 
 	rd_str(r, name, dst, cap);
 	if (fld != NULL && !r->failed && fld->len == 0)
-		rd_bad(r, name, fld, "is empty");
+		tws_cur_fail(r, name, fld, "is empty");
 }
 
 static void
-rd_qty(struct rd *r, const char *name, char *dst, int neg_ok, int empty_ok)
+rd_qty(struct tws_cur *r, const char *name, char *dst, int neg_ok, int empty_ok)
 {
-	const struct tws_field *fld = rd_next(r, name);
+	const struct tws_field *fld = tws_cur_next(r, name);
 
 	dst[0] = '\0';
 	if (fld == NULL)
 		return;
 	if (!qty_ok(fld->p, fld->len, neg_ok, empty_ok)) {
-		rd_bad(r, name, fld, "is not a decimal quantity");
+		tws_cur_fail(r, name, fld, "is not a decimal quantity");
 		return;
 	}
 	memcpy(dst, fld->p, fld->len + 1);
@@ -744,10 +672,10 @@ fld_is(const struct tws_field *fld, const char *s)
 
 /* An enum field: the index of its text among names (1-based), else error. */
 static int
-rd_enum(struct rd *r, const char *name, const char *const *names,
+rd_enum(struct tws_cur *r, const char *name, const char *const *names,
     const char *why)
 {
-	const struct tws_field *fld = rd_next(r, name);
+	const struct tws_field *fld = tws_cur_next(r, name);
 	int k;
 
 	if (fld == NULL)
@@ -755,7 +683,7 @@ rd_enum(struct rd *r, const char *name, const char *const *names,
 	for (k = 0; names[k] != NULL; k++)
 		if (fld_is(fld, names[k]))
 			return k + 1;
-	rd_bad(r, name, fld, why);
+	tws_cur_fail(r, name, fld, why);
 	return 0;
 }
 
@@ -766,7 +694,7 @@ static const char *const stk[] = { "STK", NULL };
 
 /* No field may follow: the exact-count messages. */
 static int
-rd_end(struct rd *r, const char *last)
+rd_end(struct tws_cur *r, const char *last)
 {
 	if (!r->failed && r->i < r->f->n) {
 		r->failed = 1;
@@ -778,7 +706,7 @@ rd_end(struct rd *r, const char *last)
 
 /* A price field of placeOrder: "", 0 and MAX are all "unset" (§8.1). */
 static void
-rd_price(struct rd *r, const char *name, int *has, double *v)
+rd_price(struct tws_cur *r, const char *name, int *has, double *v)
 {
 	double d = rd_dbl(r, name, 0);
 
@@ -787,13 +715,13 @@ rd_price(struct rd *r, const char *name, int *has, double *v)
 }
 
 static void
-dec_place(struct rd *r, struct tws_order *o)
+dec_place(struct tws_cur *r, struct tws_order *o)
 {
 	/* By index, as §8.7 advises: the fields before [28] are fixed from
 	 * sv 145; clients differ in the defaults they send, so those are only
 	 * skipped. STQ's empty fields read as the defaults. */
 	memset(o, 0, sizeof(*o));
-	o->order_id = rd_ll(r, "orderId", 0, ID_MAX);
+	o->order_id = tws_cur_ll(r, "orderId", 0, ID_MAX);
 	rd_skip(r, "conId");
 	rd_text(r, "symbol", o->symbol, sizeof(o->symbol));
 	rd_enum(r, "secType", stk, "is not STK");
@@ -813,14 +741,14 @@ dec_place(struct rd *r, struct tws_order *o)
 	rd_qty(r, "totalQuantity", o->total_quantity, 0, 0);
 	if (!r->failed && strspn(o->total_quantity, "0.") ==
 	    strlen(o->total_quantity)) {
-		rd_bad(r, "totalQuantity", &r->f->f[r->i - 1], "is not positive");
+		tws_cur_fail(r, "totalQuantity", &r->f->f[r->i - 1], "is not positive");
 		return;
 	}
 	o->order_type = rd_enum(r, "orderType", order_types, "is not MKT or LMT");
 	rd_price(r, "lmtPrice", &o->has_lmt_price, &o->lmt_price);
 	if (!r->failed && o->order_type == TWS_ORDER_LMT &&
 	    (!o->has_lmt_price || o->lmt_price < 0)) {
-		rd_bad(r, "lmtPrice", &r->f->f[r->i - 1],
+		tws_cur_fail(r, "lmtPrice", &r->f->f[r->i - 1],
 		    "is not a LMT order's price");
 		return;
 	}
@@ -836,12 +764,12 @@ dec_place(struct rd *r, struct tws_order *o)
 	rd_skip(r, "ocaGroup");
 	rd_str(r, "account", o->account, sizeof(o->account));
 	rd_skip(r, "openClose");
-	rd_ll(r, "origin", 0, 1);
+	tws_cur_ll(r, "origin", 0, 1);
 	rd_str(r, "orderRef", o->order_ref, sizeof(o->order_ref));
-	o->transmit = (int)rd_ll(r, "transmit", 0, 1);
+	o->transmit = (int)tws_cur_ll(r, "transmit", 0, 1);
 	if (r->f->n > 33) {	/* parentId .. triggerMethod, then outsideRth */
 		r->i = 33;
-		o->outside_rth = (int)rd_ll(r, "outsideRth", 0, 1);
+		o->outside_rth = (int)tws_cur_ll(r, "outsideRth", 0, 1);
 	}
 }
 
@@ -849,13 +777,14 @@ int
 tws_order_decode_req(const struct tws_fields *f, int sv,
     struct tws_order_req *m, struct gw_err *err)
 {
-	struct rd r = { f, 0, "message", err, 0 };
+	struct tws_cur r;
 	long long id;
 
+	tws_cur_init(&r, f, "message", err);
 	memset(m, 0, sizeof(*m));
 	if (f->n == 0 || f->f[0].len == 0)
 		return gw_err_set(err, "message: empty message id");
-	id = rd_ll(&r, "id", 0, 100000);
+	id = tws_cur_ll(&r, "id", 0, 100000);
 	if (r.failed)
 		return -1;
 	m->id = (int)id;
@@ -871,7 +800,7 @@ tws_order_decode_req(const struct tws_fields *f, int sv,
 		if (sv_check(r.msg, sv, TWS_ORDER_SV_PLACE, err) < 0)
 			return -1;
 		rd_const(&r, "version", 1);
-		m->u.order_id = rd_ll(&r, "orderId", 0, ID_MAX);
+		m->u.order_id = tws_cur_ll(&r, "orderId", 0, ID_MAX);
 		rd_skip(&r, "manualOrderCancelTime");
 		return rd_end(&r, "manualOrderCancelTime");
 	case TWS_OUT_REQ_OPEN_ORDERS:
@@ -895,14 +824,14 @@ tws_order_decode_req(const struct tws_fields *f, int sv,
 			return -1;
 		rd_const(&r, "version", 1);
 		/* STQ sends "" without an argument; "" reads as 0 */
-		m->u.num_ids = (int)rd_ll(&r, "numIds", INT_MIN, INT_MAX);
+		m->u.num_ids = (int)tws_cur_ll(&r, "numIds", INT_MIN, INT_MAX);
 		return rd_end(&r, "numIds");
 	case TWS_OUT_REQ_ACCOUNT_SUMMARY:
 		r.msg = "reqAccountSummary";
 		if (sv_check(r.msg, sv, TWS_ORDER_SV_MIN, err) < 0)
 			return -1;
 		rd_const(&r, "version", 1);
-		m->u.account_summary.req_id = rd_ll(&r, "reqId", -ID_MAX, ID_MAX);
+		m->u.account_summary.req_id = tws_cur_ll(&r, "reqId", -ID_MAX, ID_MAX);
 		rd_text(&r, "group", m->u.account_summary.group,
 		    sizeof(m->u.account_summary.group));
 		rd_text(&r, "tags", m->u.account_summary.tags,
@@ -913,16 +842,16 @@ tws_order_decode_req(const struct tws_fields *f, int sv,
 		if (sv_check(r.msg, sv, TWS_ORDER_SV_MIN, err) < 0)
 			return -1;
 		rd_const(&r, "version", 1);
-		m->u.req_id = rd_ll(&r, "reqId", -ID_MAX, ID_MAX);
+		m->u.req_id = tws_cur_ll(&r, "reqId", -ID_MAX, ID_MAX);
 		return rd_end(&r, "reqId");
 	case TWS_OUT_REQ_EXECUTIONS:
 		r.msg = "reqExecutions";
 		if (sv_check(r.msg, sv, TWS_ORDER_SV_MIN, err) < 0)
 			return -1;
 		rd_const(&r, "version", 3);
-		m->u.req_id = rd_ll(&r, "reqId", -ID_MAX, ID_MAX);
+		m->u.req_id = tws_cur_ll(&r, "reqId", -ID_MAX, ID_MAX);
 		/* the filter: gwkit answers every execution whatever it says */
-		rd_ll(&r, "clientId", INT_MIN, INT_MAX);
+		tws_cur_ll(&r, "clientId", INT_MIN, INT_MAX);
 		rd_skip(&r, "acctCode");
 		rd_skip(&r, "time");
 		rd_skip(&r, "symbol");
@@ -942,14 +871,14 @@ tws_order_decode_req(const struct tws_fields *f, int sv,
 
 /* Skip n fields of a group. */
 static void
-rd_skipn(struct rd *r, const char *name, long long n)
+rd_skipn(struct tws_cur *r, const char *name, long long n)
 {
 	while (n-- > 0 && !r->failed)
 		rd_skip(r, name);
 }
 
 static void
-dec_open_order(struct rd *r, struct tws_open_order *oo)
+dec_open_order(struct tws_cur *r, struct tws_open_order *oo)
 {
 	struct tws_order *o = &oo->o;
 	const struct tws_field *fld;
@@ -959,8 +888,8 @@ dec_open_order(struct rd *r, struct tws_open_order *oo)
 
 	/* IB's decoder.processOpenOrder + orderdecoder.py at sv 170..176, as
 	 * tws-protocol-orders.md §8.4.2 walks it. */
-	o->order_id = rd_ll(r, "orderId", -ID_MAX, ID_MAX);
-	oo->con_id = rd_ll(r, "conId", 0, ID_MAX);
+	o->order_id = tws_cur_ll(r, "orderId", -ID_MAX, ID_MAX);
+	oo->con_id = tws_cur_ll(r, "conId", 0, ID_MAX);
 	rd_text(r, "symbol", o->symbol, sizeof(o->symbol));
 	rd_enum(r, "secType", stk, "is not STK");
 	rd_skip(r, "lastTradeDateOrContractMonth");
@@ -985,11 +914,11 @@ dec_open_order(struct rd *r, struct tws_open_order *oo)
 	rd_skip(r, "ocaGroup");
 	rd_str(r, "account", o->account, sizeof(o->account));
 	rd_skip(r, "openClose");
-	rd_ll(r, "origin", 0, 1);
+	tws_cur_ll(r, "origin", 0, 1);
 	rd_str(r, "orderRef", o->order_ref, sizeof(o->order_ref));
-	oo->client_id = (int)rd_ll(r, "clientId", INT_MIN, INT_MAX);
-	oo->perm_id = rd_ll(r, "permId", LLONG_MIN, LLONG_MAX);
-	o->outside_rth = (int)rd_ll(r, "outsideRth", 0, 1);
+	oo->client_id = (int)tws_cur_ll(r, "clientId", INT_MIN, INT_MAX);
+	oo->perm_id = tws_cur_ll(r, "permId", LLONG_MIN, LLONG_MAX);
+	o->outside_rth = (int)tws_cur_ll(r, "outsideRth", 0, 1);
 	rd_skipn(r, "hidden..faPercentage", 7);	/* [27]..[33] */
 	rd_skip(r, "faProfile");		/* sv < 177 */
 	rd_skipn(r, "modelCode..exemptCode", 8);	/* [35]..[42] */
@@ -997,30 +926,30 @@ dec_open_order(struct rd *r, struct tws_open_order *oo)
 	rd_skipn(r, "volatility..volatilityType", 2);
 	/* Real servers send "None" here: non-empty, so the 8 delta-neutral
 	 * fields follow. Test non-empty, never "not None" (§8.4.2). */
-	fld = rd_next(r, "deltaNeutralOrderType");
+	fld = tws_cur_next(r, "deltaNeutralOrderType");
 	rd_skip(r, "deltaNeutralAuxPrice");
 	if (fld != NULL && fld->len > 0)
 		rd_skipn(r, "deltaNeutral fields", 8);
 	rd_skipn(r, "continuousUpdate..comboLegsDescrip", 7);
-	n = rd_ll(r, "comboLegsCount", 0, 50);
+	n = tws_cur_ll(r, "comboLegsCount", 0, 50);
 	rd_skipn(r, "comboLeg", 8 * n);
-	n = rd_ll(r, "orderComboLegsCount", 0, 50);
+	n = tws_cur_ll(r, "orderComboLegsCount", 0, 50);
 	rd_skipn(r, "orderComboLeg.price", n);
-	n = rd_ll(r, "smartComboRoutingParamsCount", 0, 50);
+	n = tws_cur_ll(r, "smartComboRoutingParamsCount", 0, 50);
 	rd_skipn(r, "smartComboRoutingParam", 2 * n);
 	rd_skipn(r, "scaleInitLevelSize..scaleSubsLevelSize", 2);
 	inc = rd_dbl(r, "scalePriceIncrement", TWS_UNSET_DOUBLE);
 	if (inc != TWS_UNSET_DOUBLE && inc > 0)
 		rd_skipn(r, "scale fields", 7);
-	fld = rd_next(r, "hedgeType");
+	fld = tws_cur_next(r, "hedgeType");
 	if (fld != NULL && fld->len > 0)
 		rd_skip(r, "hedgeParam");
 	rd_skipn(r, "optOutSmartRouting..notHeld", 4);
-	if (rd_ll(r, "deltaNeutralContractPresent", 0, 1) == 1)
+	if (tws_cur_ll(r, "deltaNeutralContractPresent", 0, 1) == 1)
 		rd_skipn(r, "deltaNeutralContract", 3);
-	fld = rd_next(r, "algoStrategy");
+	fld = tws_cur_next(r, "algoStrategy");
 	if (fld != NULL && fld->len > 0) {
-		n = rd_ll(r, "algoParamsCount", 0, 50);
+		n = tws_cur_ll(r, "algoParamsCount", 0, 50);
 		rd_skipn(r, "algoParam", 2 * n);
 	}
 	rd_skipn(r, "solicited..whatIf", 2);
@@ -1034,14 +963,14 @@ dec_open_order(struct rd *r, struct tws_open_order *oo)
 	rd_str(r, "warningText", oo->warning_text, sizeof(oo->warning_text));
 	rd_skipn(r, "randomizeSize..randomizePrice", 2);
 	/* (PEG BENCH's 5 fields cannot occur: orderType is MKT or LMT) */
-	n = rd_ll(r, "conditionsCount", 0, 50);
+	n = tws_cur_ll(r, "conditionsCount", 0, 50);
 	for (k = 0; k < n && !r->failed; k++) {
 		/* after the type: its conjunction and fields (order_condition.py) */
 		static const int after[8] = { 0, 6, 0, 3, 3, 4, 5, 5 };
-		long long t = rd_ll(r, "condition.type", 1, 7);
+		long long t = tws_cur_ll(r, "condition.type", 1, 7);
 
 		if (!r->failed && after[t] == 0) {
-			rd_bad(r, "condition.type", &r->f->f[r->i - 1],
+			tws_cur_fail(r, "condition.type", &r->f->f[r->i - 1],
 			    "is not a condition type");
 			return;
 		}
@@ -1058,11 +987,11 @@ dec_open_order(struct rd *r, struct tws_open_order *oo)
 }
 
 static void
-dec_exec(struct rd *r, struct tws_execution *x)
+dec_exec(struct tws_cur *r, struct tws_execution *x)
 {
-	x->req_id = rd_ll(r, "reqId", -ID_MAX, ID_MAX);
-	x->order_id = rd_ll(r, "orderId", -ID_MAX, ID_MAX);
-	x->con_id = rd_ll(r, "conId", 0, ID_MAX);
+	x->req_id = tws_cur_ll(r, "reqId", -ID_MAX, ID_MAX);
+	x->order_id = tws_cur_ll(r, "orderId", -ID_MAX, ID_MAX);
+	x->con_id = tws_cur_ll(r, "conId", 0, ID_MAX);
 	rd_text(r, "symbol", x->symbol, sizeof(x->symbol));
 	rd_str(r, "secType", x->sec_type, sizeof(x->sec_type));
 	rd_skip(r, "lastTradeDateOrContractMonth");
@@ -1080,9 +1009,9 @@ dec_exec(struct rd *r, struct tws_execution *x)
 	rd_str(r, "side", x->side, sizeof(x->side));
 	rd_qty(r, "shares", x->shares, 0, 1);
 	x->price = rd_dbl(r, "price", 0);
-	x->perm_id = rd_ll(r, "permId", LLONG_MIN, LLONG_MAX);
-	x->client_id = (int)rd_ll(r, "clientId", INT_MIN, INT_MAX);
-	x->liquidation = (int)rd_ll(r, "liquidation", INT_MIN, INT_MAX);
+	x->perm_id = tws_cur_ll(r, "permId", LLONG_MIN, LLONG_MAX);
+	x->client_id = (int)tws_cur_ll(r, "clientId", INT_MIN, INT_MAX);
+	x->liquidation = (int)tws_cur_ll(r, "liquidation", INT_MIN, INT_MAX);
 	rd_qty(r, "cumQty", x->cum_qty, 0, 1);
 	x->avg_price = rd_dbl(r, "avgPrice", 0);
 	rd_str(r, "orderRef", x->order_ref, sizeof(x->order_ref));
@@ -1091,20 +1020,21 @@ dec_exec(struct rd *r, struct tws_execution *x)
 	if (x->ev_multiplier == TWS_UNSET_DOUBLE)
 		x->ev_multiplier = 0;
 	rd_str(r, "modelCode", x->model_code, sizeof(x->model_code));
-	x->last_liquidity = (int)rd_ll(r, "lastLiquidity", INT_MIN, INT_MAX);
+	x->last_liquidity = (int)tws_cur_ll(r, "lastLiquidity", INT_MIN, INT_MAX);
 }
 
 int
 tws_order_decode_in(const struct tws_fields *f, int sv,
     struct tws_order_in *m, struct gw_err *err)
 {
-	struct rd r = { f, 0, "message", err, 0 };
+	struct tws_cur r;
 	long long id;
 
+	tws_cur_init(&r, f, "message", err);
 	memset(m, 0, sizeof(*m));
 	if (f->n == 0 || f->f[0].len == 0)
 		return gw_err_set(err, "message: empty message id");
-	id = rd_ll(&r, "id", 0, 100000);
+	id = tws_cur_ll(&r, "id", 0, 100000);
 	if (r.failed)
 		return -1;
 	m->id = (int)id;
@@ -1115,15 +1045,15 @@ tws_order_decode_in(const struct tws_fields *f, int sv,
 		r.msg = "orderStatus";
 		if (sv_check(r.msg, sv, TWS_ORDER_SV_ORDER_STATUS, err) < 0)
 			return -1;
-		s->order_id = rd_ll(&r, "orderId", -ID_MAX, ID_MAX);
+		s->order_id = tws_cur_ll(&r, "orderId", -ID_MAX, ID_MAX);
 		rd_text(&r, "status", s->status, sizeof(s->status));
 		rd_qty(&r, "filled", s->filled, 0, 1);
 		rd_qty(&r, "remaining", s->remaining, 0, 1);
 		s->avg_fill_price = rd_dbl(&r, "avgFillPrice", 0);
-		s->perm_id = rd_ll(&r, "permId", LLONG_MIN, LLONG_MAX);
-		s->parent_id = rd_ll(&r, "parentId", -ID_MAX, ID_MAX);
+		s->perm_id = tws_cur_ll(&r, "permId", LLONG_MIN, LLONG_MAX);
+		s->parent_id = tws_cur_ll(&r, "parentId", -ID_MAX, ID_MAX);
 		s->last_fill_price = rd_dbl(&r, "lastFillPrice", 0);
-		s->client_id = (int)rd_ll(&r, "clientId", INT_MIN, INT_MAX);
+		s->client_id = (int)tws_cur_ll(&r, "clientId", INT_MIN, INT_MAX);
 		rd_str(&r, "whyHeld", s->why_held, sizeof(s->why_held));
 		s->mkt_cap_price = rd_dbl(&r, "mktCapPrice", 0);
 		break;
@@ -1152,7 +1082,7 @@ tws_order_decode_in(const struct tws_fields *f, int sv,
 		rd_str(&r, "currency", c->currency, sizeof(c->currency));
 		c->realized_pnl = rd_dbl(&r, "realizedPNL", TWS_UNSET_DOUBLE);
 		c->yield = rd_dbl(&r, "yield", TWS_UNSET_DOUBLE);
-		c->yield_redemption_date = (int)rd_ll(&r, "yieldRedemptionDate",
+		c->yield_redemption_date = (int)tws_cur_ll(&r, "yieldRedemptionDate",
 		    0, 99999999);
 		break;
 	}
@@ -1164,7 +1094,7 @@ tws_order_decode_in(const struct tws_fields *f, int sv,
 			return -1;
 		rd_const(&r, "version", 3);
 		rd_text(&r, "account", p->account, sizeof(p->account));
-		p->con_id = rd_ll(&r, "conId", 0, ID_MAX);
+		p->con_id = tws_cur_ll(&r, "conId", 0, ID_MAX);
 		rd_str(&r, "symbol", p->symbol, sizeof(p->symbol));
 		rd_str(&r, "secType", p->sec_type, sizeof(p->sec_type));
 		rd_skip(&r, "lastTradeDateOrContractMonth");
@@ -1187,7 +1117,7 @@ tws_order_decode_in(const struct tws_fields *f, int sv,
 		if (sv_check(r.msg, sv, TWS_ORDER_SV_MIN, err) < 0)
 			return -1;
 		rd_const(&r, "version", 1);
-		v->req_id = rd_ll(&r, "reqId", -ID_MAX, ID_MAX);
+		v->req_id = tws_cur_ll(&r, "reqId", -ID_MAX, ID_MAX);
 		rd_text(&r, "account", v->account, sizeof(v->account));
 		rd_text(&r, "tag", v->tag, sizeof(v->tag));
 		rd_str(&r, "value", v->value, sizeof(v->value));
@@ -1209,7 +1139,7 @@ tws_order_decode_in(const struct tws_fields *f, int sv,
 		if (sv_check(r.msg, sv, TWS_ORDER_SV_MIN, err) < 0)
 			return -1;
 		rd_const(&r, "version", 1);
-		m->u.req_id = rd_ll(&r, "reqId", -ID_MAX, ID_MAX);
+		m->u.req_id = tws_cur_ll(&r, "reqId", -ID_MAX, ID_MAX);
 		return rd_end(&r, "reqId");
 	default:
 		return 1;

@@ -14,18 +14,14 @@
 
 /* ---------- encoding ---------- */
 
-/* A frame under construction in a caller buffer: 4-byte length, then
- * NUL-terminated fields. Overflow is sticky and reported once at the end. */
-struct enc {
-	uint8_t *out;
-	size_t cap;
-	size_t len;
-	int overflow;
-	const char *bad;	/* an argument that cannot be encoded */
-};
-
 static void
-enc_begin(struct enc *e, uint8_t *out, size_t cap)
+enc_begin(struct tws_enc *e, uint8_t *out, size_t cap)
+{
+	tws_enc_begin(e, out, cap);
+}
+
+void
+tws_enc_begin(struct tws_enc *e, uint8_t *out, size_t cap)
 {
 	e->out = out;
 	e->cap = cap;
@@ -35,7 +31,7 @@ enc_begin(struct enc *e, uint8_t *out, size_t cap)
 }
 
 static void
-enc_bytes(struct enc *e, const void *p, size_t n)
+enc_bytes(struct tws_enc *e, const void *p, size_t n)
 {
 	if (e->overflow || n > e->cap - e->len) {
 		e->overflow = 1;
@@ -46,16 +42,28 @@ enc_bytes(struct enc *e, const void *p, size_t n)
 }
 
 static void
-enc_str(struct enc *e, const char *s)
+enc_str(struct tws_enc *e, const char *s)
 {
 	enc_bytes(e, s, strlen(s) + 1);
 }
 
-static void
-enc_fmt(struct enc *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void
+tws_enc_field(struct tws_enc *e, const char *p, size_t n)
+{
+	if (e->overflow || n >= e->cap - e->len) {
+		e->overflow = 1;
+		return;
+	}
+	memcpy(e->out + e->len, p, n);
+	e->out[e->len + n] = '\0';
+	e->len += n + 1;
+}
 
 static void
-enc_fmt(struct enc *e, const char *fmt, ...)
+enc_fmt(struct tws_enc *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+enc_fmt(struct tws_enc *e, const char *fmt, ...)
 {
 	char tmp[64];
 	va_list ap;
@@ -106,7 +114,7 @@ tws_fmt_double(char *dst, size_t dstsz, double v)
 }
 
 static void
-enc_double(struct enc *e, double v)
+enc_double(struct tws_enc *e, double v)
 {
 	char tmp[64];
 
@@ -120,7 +128,13 @@ enc_double(struct enc *e, double v)
 }
 
 static ssize_t
-enc_end(struct enc *e, const char *what, struct gw_err *err)
+enc_end(struct tws_enc *e, const char *what, struct gw_err *err)
+{
+	return tws_enc_end(e, what, err);
+}
+
+ssize_t
+tws_enc_end(struct tws_enc *e, const char *what, struct gw_err *err)
 {
 	size_t n;
 
@@ -184,7 +198,7 @@ ssize_t
 tws_enc_start_api(uint8_t *out, size_t cap, int server_version, int client_id,
     const char *capabilities, struct gw_err *err)
 {
-	struct enc e;
+	struct tws_enc e;
 
 	enc_begin(&e, out, cap);
 	enc_fmt(&e, "%d", TWS_OUT_START_API);
@@ -198,7 +212,7 @@ tws_enc_start_api(uint8_t *out, size_t cap, int server_version, int client_id,
 ssize_t
 tws_enc_req_current_time(uint8_t *out, size_t cap, struct gw_err *err)
 {
-	struct enc e;
+	struct tws_enc e;
 
 	enc_begin(&e, out, cap);
 	enc_str(&e, "49");
@@ -210,7 +224,7 @@ ssize_t
 tws_enc_req_market_data_type(uint8_t *out, size_t cap, int type,
     struct gw_err *err)
 {
-	struct enc e;
+	struct tws_enc e;
 
 	if (type < 1 || type > 4)
 		return gw_err_set(err, "reqMarketDataType: type %d not in 1..4", type);
@@ -226,7 +240,7 @@ tws_enc_req_mkt_data(uint8_t *out, size_t cap, int server_version,
     long long req_id, const struct tws_contract *c, const char *generic_ticks,
     int snapshot, struct gw_err *err)
 {
-	struct enc e;
+	struct tws_enc e;
 
 	if (c == NULL || text_ok(c->symbol, "reqMktData symbol", err) < 0 ||
 	    text_ok(c->sec_type, "reqMktData secType", err) < 0 ||
@@ -265,7 +279,7 @@ ssize_t
 tws_enc_cancel_mkt_data(uint8_t *out, size_t cap, long long req_id,
     struct gw_err *err)
 {
-	struct enc e;
+	struct tws_enc e;
 
 	enc_begin(&e, out, cap);
 	enc_str(&e, "2");
@@ -278,7 +292,7 @@ ssize_t
 tws_enc_server_version(uint8_t *out, size_t cap, int version,
     const char *conn_time, struct gw_err *err)
 {
-	struct enc e;
+	struct tws_enc e;
 
 	enc_begin(&e, out, cap);
 	enc_fmt(&e, "%d", version);
@@ -290,7 +304,7 @@ ssize_t
 tws_enc_managed_accounts(uint8_t *out, size_t cap, const char *accounts,
     struct gw_err *err)
 {
-	struct enc e;
+	struct tws_enc e;
 
 	enc_begin(&e, out, cap);
 	enc_str(&e, "15");
@@ -303,7 +317,7 @@ ssize_t
 tws_enc_next_valid_id(uint8_t *out, size_t cap, long long order_id,
     struct gw_err *err)
 {
-	struct enc e;
+	struct tws_enc e;
 
 	enc_begin(&e, out, cap);
 	enc_str(&e, "9");
@@ -316,7 +330,7 @@ ssize_t
 tws_enc_error(uint8_t *out, size_t cap, int server_version, long long req_id,
     int code, const char *text, long long time_ms, struct gw_err *err)
 {
-	struct enc e;
+	struct tws_enc e;
 
 	/* Three layouts by negotiated version (protocol.md §6). */
 	enc_begin(&e, out, cap);
@@ -336,7 +350,7 @@ tws_enc_error(uint8_t *out, size_t cap, int server_version, long long req_id,
 ssize_t
 tws_enc_current_time(uint8_t *out, size_t cap, long long t, struct gw_err *err)
 {
-	struct enc e;
+	struct tws_enc e;
 
 	enc_begin(&e, out, cap);
 	enc_str(&e, "49");
@@ -349,7 +363,7 @@ ssize_t
 tws_enc_tick_price(uint8_t *out, size_t cap, long long req_id, int tick_type,
     double price, const char *size, int attr_mask, struct gw_err *err)
 {
-	struct enc e;
+	struct tws_enc e;
 
 	/* Always all 7 fields, version 6 (protocol.md §9). */
 	enc_begin(&e, out, cap);
@@ -367,7 +381,7 @@ ssize_t
 tws_enc_tick_size(uint8_t *out, size_t cap, long long req_id, int tick_type,
     const char *size, struct gw_err *err)
 {
-	struct enc e;
+	struct tws_enc e;
 
 	enc_begin(&e, out, cap);
 	enc_str(&e, "2");
@@ -383,7 +397,7 @@ tws_enc_tick_req_params(uint8_t *out, size_t cap, long long req_id,
     double min_tick, const char *bbo_exchange, int snapshot_permissions,
     struct gw_err *err)
 {
-	struct enc e;
+	struct tws_enc e;
 
 	enc_begin(&e, out, cap);
 	enc_str(&e, "81");	/* no version field (protocol.md §9) */
@@ -398,7 +412,7 @@ ssize_t
 tws_enc_market_data_type(uint8_t *out, size_t cap, long long req_id, int type,
     struct gw_err *err)
 {
-	struct enc e;
+	struct tws_enc e;
 
 	enc_begin(&e, out, cap);
 	enc_str(&e, "58");
@@ -577,17 +591,19 @@ tws_wire_decode_server_version(const struct tws_fields *f, int *version,
 	return 0;
 }
 
-/* Field-reading cursor over a decoded frame, with one error per message. */
-struct cur {
-	const struct tws_fields *f;
-	size_t i;
-	const char *msg;
-	struct gw_err *err;
-	int failed;
-};
+void
+tws_cur_init(struct tws_cur *c, const struct tws_fields *f, const char *msg,
+    struct gw_err *err)
+{
+	c->f = f;
+	c->i = 0;
+	c->msg = msg;
+	c->err = err;
+	c->failed = 0;
+}
 
-static const struct tws_field *
-cur_next(struct cur *c, const char *name)
+const struct tws_field *
+tws_cur_next(struct tws_cur *c, const char *name)
 {
 	if (c->failed)
 		return NULL;
@@ -600,36 +616,43 @@ cur_next(struct cur *c, const char *name)
 	return &c->f->f[c->i++];
 }
 
-static long long
-cur_ll(struct cur *c, const char *name, long long min, long long max)
+void
+tws_cur_fail(struct tws_cur *c, const char *name, const struct tws_field *fld,
+    const char *why)
 {
-	const struct tws_field *fld = cur_next(c, name);
-	long long v = 0;
 	char q[48];
+
+	c->failed = 1;
+	gw_err_quote(q, sizeof(q), fld->p, fld->len);
+	gw_err_set(c->err, "%s: field %s: \"%s\" %s", c->msg, name, q, why);
+}
+
+long long
+tws_cur_ll(struct tws_cur *c, const char *name, long long min, long long max)
+{
+	const struct tws_field *fld = tws_cur_next(c, name);
+	long long v = 0;
+	char why[64];
 
 	if (fld == NULL)
 		return 0;
 	if (tws_field_ll(fld, min, max, &v) < 0) {
-		c->failed = 1;
-		gw_err_quote(q, sizeof(q), fld->p, fld->len);
-		gw_err_set(c->err, "%s: field %s: \"%s\" is not an integer in %lld..%lld",
-		    c->msg, name, q, min, max);
+		snprintf(why, sizeof(why), "is not an integer in %lld..%lld", min,
+		    max);
+		tws_cur_fail(c, name, fld, why);
 		return 0;
 	}
 	return v;
 }
 
-static double
-cur_double(struct cur *c, const char *name)
+double
+tws_cur_double(struct tws_cur *c, const char *name)
 {
-	const struct tws_field *fld = cur_next(c, name);
+	const struct tws_field *fld = tws_cur_next(c, name);
 	char *endp;
 	double v;
-	char q[48];
 
-	if (fld == NULL)
-		return 0;
-	if (fld->len == 0)
+	if (fld == NULL || fld->len == 0)
 		return 0;
 	/* strtod alone would skip leading white space and take hex, "nan" and
 	 * "inf"; a wire number starts with a sign, a digit or a point. An
@@ -639,19 +662,16 @@ cur_double(struct cur *c, const char *name)
 	if (endp != fld->p + fld->len || !isfinite(v) || fld->len > 40 ||
 	    strchr("+-.0123456789", fld->p[0]) == NULL ||
 	    strpbrk(fld->p, "xXnN") != NULL) {
-		c->failed = 1;
-		gw_err_quote(q, sizeof(q), fld->p, fld->len);
-		gw_err_set(c->err, "%s: field %s: \"%s\" is not a number",
-		    c->msg, name, q);
+		tws_cur_fail(c, name, fld, "is not a number");
 		return 0;
 	}
 	return v;
 }
 
 static struct tws_field
-cur_str(struct cur *c, const char *name)
+cur_str(struct tws_cur *c, const char *name)
 {
-	const struct tws_field *fld = cur_next(c, name);
+	const struct tws_field *fld = tws_cur_next(c, name);
 	struct tws_field none = { "", 0 };
 
 	return fld ? *fld : none;
@@ -663,13 +683,14 @@ int
 tws_wire_decode_in(const struct tws_fields *f, int server_version,
     struct tws_in_msg *m, struct gw_err *err)
 {
-	struct cur c = { f, 0, "message", err, 0 };
+	struct tws_cur c;
 	long long id;
 
+	tws_cur_init(&c, f, "message", err);
 	memset(m, 0, sizeof(*m));
 	if (f->n > 0 && f->f[0].len == 0)	/* "" would read as unset = 0 */
 		return gw_err_set(err, "message: empty message id");
-	id = cur_ll(&c, "id", 0, 100000);
+	id = tws_cur_ll(&c, "id", 0, 100000);
 	if (c.failed)
 		return -1;
 	m->id = (int)id;
@@ -677,53 +698,53 @@ tws_wire_decode_in(const struct tws_fields *f, int server_version,
 	c.msg = tws_in_name(m->id);
 	switch (m->id) {
 	case TWS_IN_NEXT_VALID_ID:
-		cur_ll(&c, "version", 0, 1000);
-		m->u.next_valid_id.order_id = cur_ll(&c, "orderId", -ID_MAX, ID_MAX);
+		tws_cur_ll(&c, "version", 0, 1000);
+		m->u.next_valid_id.order_id = tws_cur_ll(&c, "orderId", -ID_MAX, ID_MAX);
 		break;
 	case TWS_IN_MANAGED_ACCOUNTS:
-		cur_ll(&c, "version", 0, 1000);
+		tws_cur_ll(&c, "version", 0, 1000);
 		m->u.managed_accounts.accounts = cur_str(&c, "accountsList");
 		break;
 	case TWS_IN_ERROR:
 		if (server_version < TWS_SV_ERROR_TIME)
-			cur_ll(&c, "version", 0, 1000);
-		m->u.error.req_id = cur_ll(&c, "id", -ID_MAX, ID_MAX);
-		m->u.error.code = (int)cur_ll(&c, "code", -1000000, 1000000);
+			tws_cur_ll(&c, "version", 0, 1000);
+		m->u.error.req_id = tws_cur_ll(&c, "id", -ID_MAX, ID_MAX);
+		m->u.error.code = (int)tws_cur_ll(&c, "code", -1000000, 1000000);
 		m->u.error.text = cur_str(&c, "errorMsg");
 		if (server_version >= TWS_SV_ADVANCED_ORDER_REJECT)
 			m->u.error.advanced_json = cur_str(&c, "advancedOrderRejectJson");
 		if (server_version >= TWS_SV_ERROR_TIME)
-			m->u.error.time_ms = cur_ll(&c, "errorTime", 0, LLONG_MAX);
+			m->u.error.time_ms = tws_cur_ll(&c, "errorTime", 0, LLONG_MAX);
 		break;
 	case TWS_IN_CURRENT_TIME:
-		cur_ll(&c, "version", 0, 1000);
-		m->u.current_time.time = cur_ll(&c, "time", 0, LLONG_MAX);
+		tws_cur_ll(&c, "version", 0, 1000);
+		m->u.current_time.time = tws_cur_ll(&c, "time", 0, LLONG_MAX);
 		break;
 	case TWS_IN_TICK_PRICE:
-		cur_ll(&c, "version", 0, 1000);
-		m->u.tick_price.req_id = cur_ll(&c, "tickerId", -ID_MAX, ID_MAX);
-		m->u.tick_price.tick_type = (int)cur_ll(&c, "tickType", 0, 1000);
-		m->u.tick_price.price = cur_double(&c, "price");
+		tws_cur_ll(&c, "version", 0, 1000);
+		m->u.tick_price.req_id = tws_cur_ll(&c, "tickerId", -ID_MAX, ID_MAX);
+		m->u.tick_price.tick_type = (int)tws_cur_ll(&c, "tickType", 0, 1000);
+		m->u.tick_price.price = tws_cur_double(&c, "price");
 		m->u.tick_price.size = cur_str(&c, "size");
-		m->u.tick_price.attr_mask = (int)cur_ll(&c, "attrMask", 0, INT_MAX);
+		m->u.tick_price.attr_mask = (int)tws_cur_ll(&c, "attrMask", 0, INT_MAX);
 		break;
 	case TWS_IN_TICK_SIZE:
-		cur_ll(&c, "version", 0, 1000);
-		m->u.tick_size.req_id = cur_ll(&c, "tickerId", -ID_MAX, ID_MAX);
-		m->u.tick_size.tick_type = (int)cur_ll(&c, "tickType", 0, 1000);
+		tws_cur_ll(&c, "version", 0, 1000);
+		m->u.tick_size.req_id = tws_cur_ll(&c, "tickerId", -ID_MAX, ID_MAX);
+		m->u.tick_size.tick_type = (int)tws_cur_ll(&c, "tickType", 0, 1000);
 		m->u.tick_size.size = cur_str(&c, "size");
 		break;
 	case TWS_IN_MARKET_DATA_TYPE:
-		cur_ll(&c, "version", 0, 1000);
-		m->u.market_data_type.req_id = cur_ll(&c, "reqId", -ID_MAX, ID_MAX);
-		m->u.market_data_type.type = (int)cur_ll(&c, "marketDataType", 0, 100);
+		tws_cur_ll(&c, "version", 0, 1000);
+		m->u.market_data_type.req_id = tws_cur_ll(&c, "reqId", -ID_MAX, ID_MAX);
+		m->u.market_data_type.type = (int)tws_cur_ll(&c, "marketDataType", 0, 100);
 		break;
 	case TWS_IN_TICK_REQ_PARAMS:
-		m->u.tick_req_params.req_id = cur_ll(&c, "tickerId", -ID_MAX, ID_MAX);
-		m->u.tick_req_params.min_tick = cur_double(&c, "minTick");
+		m->u.tick_req_params.req_id = tws_cur_ll(&c, "tickerId", -ID_MAX, ID_MAX);
+		m->u.tick_req_params.min_tick = tws_cur_double(&c, "minTick");
 		m->u.tick_req_params.bbo_exchange = cur_str(&c, "bboExchange");
 		m->u.tick_req_params.snapshot_permissions =
-		    (int)cur_ll(&c, "snapshotPermissions", 0, INT_MAX);
+		    (int)tws_cur_ll(&c, "snapshotPermissions", 0, INT_MAX);
 		break;
 	default:
 		m->known = 0;	/* real gateways send many more; not an error */
@@ -736,14 +757,15 @@ int
 tws_wire_decode_out(const struct tws_fields *f, int server_version,
     struct tws_out_msg *m, struct gw_err *err)
 {
-	struct cur c = { f, 0, "message", err, 0 };
+	struct tws_cur c;
 	long long id;
 
+	tws_cur_init(&c, f, "message", err);
 	(void)server_version;
 	memset(m, 0, sizeof(*m));
 	if (f->n > 0 && f->f[0].len == 0)	/* "" would read as unset = 0 */
 		return gw_err_set(err, "message: empty message id");
-	id = cur_ll(&c, "id", 0, 100000);
+	id = tws_cur_ll(&c, "id", 0, 100000);
 	if (c.failed)
 		return -1;
 	m->id = (int)id;
@@ -751,28 +773,28 @@ tws_wire_decode_out(const struct tws_fields *f, int server_version,
 	c.msg = tws_out_name(m->id);
 	switch (m->id) {
 	case TWS_OUT_START_API:
-		cur_ll(&c, "version", 0, 1000);	/* any version (protocol.md §4) */
-		m->u.start_api.client_id = (int)cur_ll(&c, "clientId", INT_MIN, INT_MAX);
+		tws_cur_ll(&c, "version", 0, 1000);	/* any version (protocol.md §4) */
+		m->u.start_api.client_id = (int)tws_cur_ll(&c, "clientId", INT_MIN, INT_MAX);
 		if (f->n > 3)
 			m->u.start_api.capabilities = cur_str(&c, "optionalCapabilities");
 		break;
 	case TWS_OUT_REQ_CURRENT_TIME:
-		cur_ll(&c, "version", 0, 1000);
+		tws_cur_ll(&c, "version", 0, 1000);
 		break;
 	case TWS_OUT_REQ_MARKET_DATA_TYPE:
-		cur_ll(&c, "version", 0, 1000);
-		m->u.req_market_data_type.type = (int)cur_ll(&c, "marketDataType", 1, 4);
+		tws_cur_ll(&c, "version", 0, 1000);
+		m->u.req_market_data_type.type = (int)tws_cur_ll(&c, "marketDataType", 1, 4);
 		break;
 	case TWS_OUT_REQ_MKT_DATA: {
 		struct tws_field sec;
 
-		cur_ll(&c, "version", 0, 1000);
-		m->u.req_mkt_data.req_id = cur_ll(&c, "tickerId", -ID_MAX, ID_MAX);
-		m->u.req_mkt_data.con_id = cur_ll(&c, "conId", 0, ID_MAX);
+		tws_cur_ll(&c, "version", 0, 1000);
+		m->u.req_mkt_data.req_id = tws_cur_ll(&c, "tickerId", -ID_MAX, ID_MAX);
+		m->u.req_mkt_data.con_id = tws_cur_ll(&c, "conId", 0, ID_MAX);
 		m->u.req_mkt_data.symbol = cur_str(&c, "symbol");
 		sec = m->u.req_mkt_data.sec_type = cur_str(&c, "secType");
 		cur_str(&c, "lastTradeDateOrContractMonth");
-		cur_double(&c, "strike");
+		tws_cur_double(&c, "strike");
 		cur_str(&c, "right");
 		cur_str(&c, "multiplier");
 		m->u.req_mkt_data.exchange = cur_str(&c, "exchange");
@@ -781,7 +803,7 @@ tws_wire_decode_out(const struct tws_fields *f, int server_version,
 		cur_str(&c, "localSymbol");
 		cur_str(&c, "tradingClass");
 		if (!c.failed && sec.len == 3 && memcmp(sec.p, "BAG", 3) == 0) {
-			long long legs = cur_ll(&c, "comboLegsCount", 0, 100), i;
+			long long legs = tws_cur_ll(&c, "comboLegsCount", 0, 100), i;
 			for (i = 0; i < legs && !c.failed; i++) {
 				cur_str(&c, "comboLeg.conId");
 				cur_str(&c, "comboLeg.ratio");
@@ -789,18 +811,18 @@ tws_wire_decode_out(const struct tws_fields *f, int server_version,
 				cur_str(&c, "comboLeg.exchange");
 			}
 		}
-		if (cur_ll(&c, "deltaNeutral", 0, 1) == 1) {
+		if (tws_cur_ll(&c, "deltaNeutral", 0, 1) == 1) {
 			cur_str(&c, "deltaNeutral.conId");
 			cur_str(&c, "deltaNeutral.delta");
 			cur_str(&c, "deltaNeutral.price");
 		}
 		m->u.req_mkt_data.generic_ticks = cur_str(&c, "genericTickList");
-		m->u.req_mkt_data.snapshot = (int)cur_ll(&c, "snapshot", 0, 1);
+		m->u.req_mkt_data.snapshot = (int)tws_cur_ll(&c, "snapshot", 0, 1);
 		break;
 	}
 	case TWS_OUT_CANCEL_MKT_DATA:
-		cur_ll(&c, "version", 0, 1000);	/* @stoqey/ib sends 1, others 2 */
-		m->u.cancel_mkt_data.req_id = cur_ll(&c, "tickerId", -ID_MAX, ID_MAX);
+		tws_cur_ll(&c, "version", 0, 1000);	/* @stoqey/ib sends 1, others 2 */
+		m->u.cancel_mkt_data.req_id = tws_cur_ll(&c, "tickerId", -ID_MAX, ID_MAX);
 		break;
 	default:
 		m->known = 0;

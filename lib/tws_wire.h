@@ -143,6 +143,47 @@ struct tws_out_msg {
 	} u;
 };
 
+/* --- building blocks for the message codecs (tws_wire's, tws_order's) ---
+ *
+ * A frame under construction in a caller buffer: the 4-byte length, then
+ * NUL-terminated fields. Overflow and a bad argument are sticky and reported
+ * once by tws_enc_end, which writes the length and returns the frame's size
+ * (or -1 with err naming what). */
+struct tws_enc {
+	uint8_t *out;
+	size_t cap;
+	size_t len;
+	int overflow;
+	const char *bad;	/* an argument that cannot be encoded */
+};
+
+void tws_enc_begin(struct tws_enc *e, uint8_t *out, size_t cap);
+/* One field of n bytes (no NUL among them) and its terminator. */
+void tws_enc_field(struct tws_enc *e, const char *p, size_t n);
+ssize_t tws_enc_end(struct tws_enc *e, const char *what, struct gw_err *err);
+
+/* A field-reading cursor over a decoded frame. The first error sticks in
+ * err ("<msg>: field <name>: \"<value>\" <why>" or "<msg>: missing field
+ * <name> (message has N fields)"); after it every read returns NULL / 0. */
+struct tws_cur {
+	const struct tws_fields *f;
+	size_t i;
+	const char *msg;
+	struct gw_err *err;
+	int failed;
+};
+
+void tws_cur_init(struct tws_cur *c, const struct tws_fields *f,
+    const char *msg, struct gw_err *err);
+const struct tws_field *tws_cur_next(struct tws_cur *c, const char *name);
+void tws_cur_fail(struct tws_cur *c, const char *name,
+    const struct tws_field *fld, const char *why);
+/* Strict decimal in [min, max] ("" is 0). */
+long long tws_cur_ll(struct tws_cur *c, const char *name, long long min,
+    long long max);
+/* A wire number ("" is 0): no white space, hex, nan or inf. */
+double tws_cur_double(struct tws_cur *c, const char *name);
+
 /* --- framing --- */
 
 /* Decode the client hello at the start of a connection. Returns bytes

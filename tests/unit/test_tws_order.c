@@ -485,7 +485,7 @@ test_open_order_none_quirk(void **state)
 	    dn + strlen("|None||0||||?|0|0||"));
 	assert_int_equal(tws_order_decode_in(fields(alt), SV, &m, &err), -1);
 	assert_string_equal(err.msg, "openOrder: field orderComboLegsCount: "
-	    "\"IB\" is not an integer in range");
+	    "\"IB\" is not an integer in 0..50");
 }
 
 static void
@@ -725,7 +725,7 @@ test_bad_number(void **state)
 {
 	(void)state;
 	req_err("4|1|x1||", "cancelOrder: field orderId: \"x1\" is not an integer "
-	    "in range");
+	    "in 0..140737488355327");
 	req_err("3|1|0|SPY|STK||0.0|||SMART||USD|||||BUY|1e1|LMT|500.0||DAY||DU1||0"
 	    "||1|", "placeOrder: field totalQuantity: \"1e1\" is not a decimal "
 	    "quantity");

@@ -820,6 +820,18 @@ on_gw(struct gwconn *g, const struct gwconn_event *ev, void *arg)
 		    ev->delay_s), "too many reconnects in the window: next "
 		    "attempt in %.0f s", ev->delay_s);
 		break;
+	case GWC_ORDER:
+		/* No order leaves bot-core yet (DRY_RUN only): order messages
+		 * are about another client's orders and are not ours to act
+		 * on. */
+		break;
+	case GWC_ORDER_BAD:
+		gw_log_event(b->log, GW_WARNING, "gateway", "gateway.bad_message",
+		    json_pack("{s:i, s:s}", "message_id", ev->code, "error",
+		    ev->reason ? ev->reason : ""),
+		    "an order message from the gateway does not decode: %s",
+		    ev->reason ? ev->reason : "");
+		break;
 	}
 }
 

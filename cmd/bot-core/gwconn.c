@@ -23,6 +23,7 @@
 
 #include "clock.h"
 #include "gwretry.h"
+#include "tws_order.h"
 #include "tws_session.h"
 #include "tws_wire.h"
 
@@ -698,8 +699,36 @@ apply_tick(struct line *l, const struct tws_in_msg *m)
 	}
 }
 
+/* An order message: decoded here (tws_order), judged by the owner. */
 static void
-on_message(struct gwconn *g, const struct tws_in_msg *m)
+on_order_message(struct gwconn *g, const struct tws_fields *f)
+{
+	struct gwconn_event ev;
+	struct tws_order_in om;
+	struct gw_err e;
+	int rc;
+
+	if (g->state != ST_READY || f == NULL)
+		return;
+	rc = tws_order_decode_in(f, tws_session_server_version(g->session), &om,
+	    &e);
+	if (rc == 1)
+		return;		/* not an order message */
+	memset(&ev, 0, sizeof(ev));
+	if (rc < 0) {
+		ev.type = GWC_ORDER_BAD;
+		ev.code = om.id;
+		ev.reason = e.msg;
+	} else {
+		ev.type = GWC_ORDER;
+		ev.order = &om;
+	}
+	(void)emit(g, &ev);
+}
+
+static void
+on_message(struct gwconn *g, const struct tws_in_msg *m,
+    const struct tws_fields *f)
 {
 	struct gwconn_event ev;
 	struct line *l;
@@ -728,6 +757,8 @@ on_message(struct gwconn *g, const struct tws_in_msg *m)
 		(void)emit(g, &ev);
 		break;
 	default:
+		if (!m->known)
+			on_order_message(g, f);
 		break;
 	}
 }
@@ -744,6 +775,7 @@ on_notice(struct gwconn *g, const struct tws_in_msg *m)
 	ev.type = GWC_NOTICE;
 	ev.code = m->u.error.code;
 	ev.text = text;
+	ev.id = m->u.error.req_id;
 	if (emit(g, &ev) < 0)
 		return;
 	/* 1101: connectivity restored, data lost: the lines are gone. */
@@ -776,7 +808,7 @@ on_session(struct tws_session *s, const struct tws_session_event *ev,
 		on_notice(g, ev->msg);
 		break;
 	case TWS_EV_MESSAGE:
-		on_message(g, ev->msg);
+		on_message(g, ev->msg, ev->fields);
 		break;
 	}
 }
@@ -883,4 +915,21 @@ gwconn_quote(const struct gwconn *g, const char *symbol)
 		if (strcmp(g->lines[i].symbol, symbol) == 0)
 			return &g->lines[i].q;
 	return NULL;
+}
+
+int
+gwconn_send(struct gwconn *g, const uint8_t *frame, size_t len,
+    struct gw_err *err)
+{
+	if (g->state != ST_READY)
+		return gw_err_set(err, "gwconn: no validated session");
+	return tws_session_send(g->session, frame, len, err);
+}
+
+long long
+gwconn_next_valid_id(const struct gwconn *g)
+{
+	if (g->state != ST_READY || !tws_session_have_next_valid_id(g->session))
+		return -1;
+	return tws_session_next_valid_id(g->session);
 }

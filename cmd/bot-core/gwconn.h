@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "gw_err.h"
+#include "tws_order.h"
 
 struct event_base;
 struct evdns_base;
@@ -83,6 +84,12 @@ enum gwconn_event_type {
 	GWC_TICK,		/* quote changed */
 	GWC_RECONNECT_LIMITED,	/* reconnect_max reached in the window: next
 				 * attempt in delay_s */
+	GWC_ORDER,		/* an order message (order): orderStatus,
+				 * openOrder, execDetails, commissionReport,
+				 * position, account summary and their ends */
+	GWC_ORDER_BAD,		/* an order message that does not decode
+				 * (code = its message id, reason): the
+				 * owner can no longer trust its order view */
 };
 
 struct gwconn_event {
@@ -90,8 +97,9 @@ struct gwconn_event {
 	int attempt;
 	const char *verdict;	/* tws_verdict_name(): "unreachable", ... */
 	const char *reason;
-	int code;		/* NOTICE */
+	int code;		/* NOTICE, ORDER_BAD */
 	const char *text;	/* NOTICE */
+	long long id;		/* NOTICE: the request or order id (-1: none) */
 	double rtt_ms;		/* HEARTBEAT_OK */
 	double delay_s;		/* ATTEMPT_FAILED (next try; -1 when giving
 				 * up), LOST (first reconnect attempt),
@@ -105,6 +113,7 @@ struct gwconn_event {
 	long suppressed;	/* failures not reported since the last line */
 	double outage_s;	/* since the start-up or the loss began it */
 	const struct gwconn_quote *quote;	/* TICK: valid during the callback */
+	const struct tws_order_in *order;	/* ORDER: valid during the callback */
 };
 
 typedef void (*gwconn_cb)(struct gwconn *g, const struct gwconn_event *ev,
@@ -137,5 +146,13 @@ const char *gwconn_accounts(const struct gwconn *g);	/* "DU1,DU2" or "" */
 int64_t gwconn_last_check_ms(const struct gwconn *g);
 const struct gwconn_quote *gwconn_quote(const struct gwconn *g,
     const char *symbol);
+
+/* Send one frame encoded by tws_enc_* (orders: tws_order.h) on the
+ * validated session; -1 with err when there is none or the send fails. */
+int gwconn_send(struct gwconn *g, const uint8_t *frame, size_t len,
+    struct gw_err *err);
+/* The latest nextValidId of the current session (at validation, or the
+ * answer to reqIds); -1 when none. */
+long long gwconn_next_valid_id(const struct gwconn *g);
 
 #endif

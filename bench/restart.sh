@@ -13,7 +13,7 @@
 #
 # Per restart: from gw-sim's sim.listening (its port is back) to bot-core's
 # gate.opened: p50 and max (target < 250 ms); the API handshakes and TCP
-# connections gw-sim received between its sim.restart and that gate.opened
+# connections gw-sim received between its sim.restart and the next one
 # (the cost to the gateway; 1 is the connection that succeeded); bot-core's
 # attempts per outage (the relay's accepted connections, counted from
 # socat -d -d, or bot-core's own attempt counter directly).
@@ -123,7 +123,9 @@ JSON
 	wait "$s1" "$s2" 2>/dev/null || true
 	s1='' s2=''
 	# per restart i: listening (i+1th sim.listening) -> gate.opened (i+1th);
-	# handshakes/connections between the ith sim.restart and that gate.opened
+	# handshakes/connections between the ith sim.restart and the next one (or
+	# the end): both lines come through different pipes, so the gate.opened
+	# stamp may precede gw-sim line of the handshake that opened it
 	awk '
 	function ev(line,   m) { return match(line, /"event":"[^"]*"/) ? substr(line, RSTART + 9, RLENGTH - 10) : "" }
 	FNR == 1 { f++ }
@@ -139,7 +141,7 @@ JSON
 		for (r = 1; r <= k; r++) {
 			hs = 0; cn = 0
 			for (i = 1; i <= n1; i++)
-				if (t1[i] >= rs[r] && t1[i] <= open_t[r + 1]) {
+				if (t1[i] >= rs[r] && (r == k || t1[i] < rs[r + 1])) {
 					if (e1[i] == "sim.handshake") hs++
 					if (e1[i] == "sim.connection") cn++
 				}

@@ -123,6 +123,7 @@ bot_config_init(struct bot_config *cfg)
 	gwconn_config_init(&cfg->gw);
 	snprintf(cfg->gameplan_path, sizeof(cfg->gameplan_path), "%s",
 	    "/data/gameplan.json");
+	cfg->mode.dry_run = 1;
 	cfg->dry_run = 1;
 	cfg->trading_mode = "paper";
 	cfg->window_start_min = 16 * 60 + 29;
@@ -558,19 +559,22 @@ on_strategy_exit(void *arg, int status, const char *why, double restart_in_s)
 
 /* ---------- the gateway ---------- */
 
-/* Log the accounts; refuse a live one while TRADING_MODE=paper (for the
- * life of the process). */
+/* Log the accounts; refuse accounts that do not fit the trading mode
+ * (tradmode: a live one while TRADING_MODE=paper, a paper one while live,
+ * a LIVE_TRADING_CONFIRM that names none of them), for the life of the
+ * process. */
 static void
 check_accounts(struct bot *b)
 {
 	char buf[512], *save = NULL, *a;
 	int live = 0, paper = 0;
 	json_t *list = json_array();
+	struct gw_err e;
 
 	snprintf(buf, sizeof(buf), "%s", gwconn_accounts(b->gw));
 	for (a = strtok_r(buf, ",", &save); a != NULL;
 	    a = strtok_r(NULL, ",", &save)) {
-		int is_paper = strncmp(a, "DU", 2) == 0;
+		int is_paper = tradmode_is_paper_account(a);
 
 		json_array_append_new(list, json_pack("{s:s, s:s}", "account", a,
 		    "kind", is_paper ? "paper" : "live"));
@@ -583,14 +587,15 @@ check_accounts(struct bot *b)
 	    json_pack("{s:o}", "accounts", list),
 	    "accounts %s: %d paper, %d live", gwconn_accounts(b->gw), paper,
 	    live);
-	if (live > 0 && strcmp(b->cfg.trading_mode, "paper") == 0 &&
-	    !gate_is_raised(&b->gate, GATE_LIVE_REFUSED)) {
+	if (tradmode_check_accounts(&b->cfg.mode, gwconn_accounts(b->gw),
+	    &e) < 0 && !gate_is_raised(&b->gate, GATE_LIVE_REFUSED)) {
 		gw_log_event(b->log, GW_CRITICAL, "gateway", "bot.account_refused",
-		    json_pack("{s:s}", "accounts", gwconn_accounts(b->gw)),
-		    "a live account (%s) while TRADING_MODE=paper: refused; the "
-		    "gate stays closed until bot-core is restarted",
-		    gwconn_accounts(b->gw));
-		set_error(b, "live account while TRADING_MODE=paper");
+		    json_pack("{s:s, s:s, s:s}", "accounts",
+		    gwconn_accounts(b->gw), "trading_mode", b->cfg.trading_mode,
+		    "error", e.msg),
+		    "accounts refused for %s trading: %s; the gate stays closed "
+		    "until bot-core is restarted", b->cfg.trading_mode, e.msg);
+		set_error(b, e.msg);
 		gate_change(b, GATE_LIVE_REFUSED, 1, gwconn_accounts(b->gw));
 		cause(b, C_LIVE, 1);
 	}

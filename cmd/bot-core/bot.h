@@ -14,6 +14,7 @@
 #include "gw_err.h"
 #include "gwconn.h"
 #include "log.h"
+#include "tradmode.h"
 
 struct event_base;
 struct evdns_base;
@@ -26,8 +27,11 @@ struct bot_config {
 	struct gwconn_config gw;
 	char gameplan_path[4096];	/* GAMEPLAN_PATH */
 	const char *strategy_cmd;	/* STRATEGY_CMD; NULL: none */
-	int dry_run;			/* DRY_RUN (always 1 in this version) */
-	const char *trading_mode;	/* "paper" or "live" */
+	struct tradmode mode;		/* DRY_RUN, TRADING_MODE,
+					 * LIVE_TRADING_CONFIRM (tradmode) */
+	int dry_run;			/* mode.dry_run (always 1 in this
+					 * version) */
+	const char *trading_mode;	/* "paper" or "live": mode.live */
 	double starting_capital;	/* STARTING_CAPITAL; 0: not set */
 	int window_start_min, window_end_min;	/* RESTART_WINDOW, New York */
 	int resume_after_reconnect;	/* RESUME_AFTER_RECONNECT */

@@ -36,6 +36,7 @@
 #include "gameplan.h"
 #include "gate.h"
 #include "gwretry.h"
+#include "tradmode.h"
 #include "log.h"
 #include "loopctx.h"
 #include "opt.h"
@@ -405,19 +406,14 @@ configure(struct opts *o)
 	if (b->strategy_cmd == NULL && getenv("STRATEGY_CMD") != NULL &&
 	    getenv("STRATEGY_CMD")[0] != '\0')
 		b->strategy_cmd = getenv("STRATEGY_CMD");
-	b->dry_run = env_bool("DRY_RUN", 1);
+	if (tradmode_parse(getenv("DRY_RUN"), getenv("TRADING_MODE"),
+	    getenv("LIVE_TRADING_CONFIRM"), &b->mode, &e) < 0)
+		errx(EX_CONFIG, "%s", e.msg);
+	b->dry_run = b->mode.dry_run;
+	b->trading_mode = b->mode.live ? "live" : "paper";
 	if (!b->dry_run)
 		errx(EX_CONFIG, "DRY_RUN: 'false': orders are not implemented yet "
 		    "in this version; run with DRY_RUN=true");
-	v = cfg_env_str("TRADING_MODE", "paper");
-	if (strcasecmp(v, "paper") == 0)
-		b->trading_mode = "paper";
-	else if (strcasecmp(v, "live") == 0)
-		b->trading_mode = "live";
-	else {
-		gw_err_quote(q, sizeof(q), v, strlen(v));
-		errx(EX_CONFIG, "TRADING_MODE: '%s' is not one of paper, live", q);
-	}
 	v = getenv("STARTING_CAPITAL");
 	if (v != NULL && v[0] != '\0') {
 		char *end;

@@ -19,7 +19,7 @@ setup() {
 	export STARTING_CAPITAL=100000 LOG_LEVEL=debug
 	# outside the daily restart window whatever the hour the tests run
 	export RESTART_WINDOW=03:00-03:01
-	unset DRY_RUN TRADING_MODE STRATEGY_CMD GAMEPLAN_PATH CLIENT_ID
+	unset DRY_RUN TRADING_MODE LIVE_TRADING_CONFIRM STRATEGY_CMD GAMEPLAN_PATH CLIENT_ID
 }
 
 teardown() {
@@ -233,6 +233,33 @@ ev() { grep -c "\"event\":\"$1\"" "$BOT_LOG" || true; }
 	[ "$(status_field gate_reason)" = '"live-account-refused"' ]
 	ctl resume >/dev/null
 	[ "$(status_field gate_open)" = false ]
+}
+
+@test "TRADING_MODE=live (dry run) with a paper account is refused for the life of the process" {
+	plan A
+	start_sim "$PORT" --accounts DU1234567
+	TRADING_MODE=live start_bot
+	wait_for_line "$BOT_LOG" '"level":"critical".*"event":"bot\.account_refused"' 10
+	grep -q 'TRADING_MODE=live but DU1234567 is a' "$BOT_LOG"
+	[ "$(status_field gate_reason)" = '"live-account-refused"' ]
+}
+
+@test "a LIVE_TRADING_CONFIRM that names none of the managed accounts is refused" {
+	plan A
+	start_sim "$PORT" --accounts U1234567
+	TRADING_MODE=live LIVE_TRADING_CONFIRM=U7654321 start_bot
+	wait_for_line "$BOT_LOG" '"level":"critical".*"event":"bot\.account_refused"' 10
+	grep -q 'LIVE_TRADING_CONFIRM=U7654321 is not among the' "$BOT_LOG"
+	[ "$(status_field gate_open)" = false ]
+}
+
+@test "LIVE_TRADING_CONFIRM: a malformed id, or set with TRADING_MODE=paper and DRY_RUN=false, is refused (78)" {
+	run env LIVE_TRADING_CONFIRM='u1 2' bot-core -n --gameplan "$PLAN"
+	[ "$status" -eq 78 ]
+	[[ "$output" == *"LIVE_TRADING_CONFIRM: 'u1 2' is not an"* ]]
+	run env DRY_RUN=false LIVE_TRADING_CONFIRM=U1 bot-core -n --gameplan "$PLAN"
+	[ "$status" -eq 78 ]
+	[[ "$output" == *"LIVE_TRADING_CONFIRM is set but TRADING_MODE is"* ]]
 }
 
 @test "EC-16: two bot-cores with one client id: the second never validates" {

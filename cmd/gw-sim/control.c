@@ -24,6 +24,7 @@
 #include "sim_int.h"
 
 #define CONTROL_DRAIN_SECONDS 2	/* after our FIN (or the peer's), at most */
+#define CONTROL_COUNT_MAX 1000000	/* order-reject, order-swallow, fill-delay */
 
 struct control {
 	struct sim *sim;
@@ -65,6 +66,7 @@ ctl_run(struct control *ctl, const char *line, size_t len)
 	struct gw_err err = { "" };
 	enum sim_fault fault;
 	size_t n_ids;
+	double size;
 	int v, rc = -1;
 	char q[40];
 
@@ -98,6 +100,28 @@ ctl_run(struct control *ctl, const char *line, size_t len)
 		rc = need_arg(&c, 0, &err);
 		if (rc == 0)
 			rc = sim_upstream(sim, 1100, &err);
+	} else if (strcmp(c.name, "book") == 0) {
+		if (need_arg(&c, 0, &err) < 0)
+			goto done;
+		return sim_ord_book(sim);
+	} else if (strcmp(c.name, "order-reject") == 0) {
+		rc = ctl_num(&c, 0, CONTROL_COUNT_MAX, &v, &err);
+		if (rc == 0)
+			sim_order_reject(sim, (unsigned)v);
+	} else if (strcmp(c.name, "order-swallow") == 0) {
+		rc = ctl_num(&c, 0, CONTROL_COUNT_MAX, &v, &err);
+		if (rc == 0)
+			sim_order_swallow(sim, (unsigned)v);
+	} else if (strcmp(c.name, "fill-delay") == 0) {
+		rc = ctl_num(&c, 0, CONTROL_COUNT_MAX, &v, &err);
+		if (rc == 0)
+			sim_fill_delay(sim, (unsigned)v);
+	} else if (strcmp(c.name, "fill-parts") == 0) {
+		rc = need_arg(&c, 1, &err);
+		if (rc == 0)
+			rc = sim_parse_amount(c.name, c.arg, &size, &err);
+		if (rc == 0)
+			rc = sim_fill_parts(sim, size, &err);
 	} else if (strcmp(c.name, "upstream-restored") == 0) {
 		v = 1102;
 		rc = c.has_arg ? ctl_num(&c, 1101, 1102, &v, &err) : 0;

@@ -57,6 +57,10 @@ usage(FILE *out)
 	    "  --seed N                 random-walk seed (default 1)\n"
 	    "  --tick-ms N              market-data tick period (default %d)\n"
 	    "  --control PATH           control Unix socket (mode 0600)\n"
+	    "  --paper-cash N           paper account's starting cash (default 1000000)\n"
+	    "  --partial-above N        orders of more shares fill in parts of N\n"
+	    "                           (default 0: never)\n"
+	    "  --commission-per-share X commission per share, >= 0 (default 0.005)\n"
 	    "  --log-level LEVEL        debug|info|warning|error|critical\n"
 	    "  --log-format F           json|text|auto (LOG_FORMAT, default auto:\n"
 	    "                           text on a terminal, else JSON lines)\n"
@@ -136,6 +140,24 @@ opt_seed(void *ctx, const struct opt_def *d, const char *v,
 	return 0;
 }
 
+/* --paper-cash, --partial-above, --commission-per-share: a number here,
+ * its range in sim_config_check. */
+static int
+opt_amount(void *ctx, const struct opt_def *d, const char *v,
+    struct gw_err *err)
+{
+	struct options *o = ctx;
+	double *dst;
+
+	if (strcmp(d->flag, "--paper-cash") == 0)
+		dst = &o->cfg.paper_cash;
+	else if (strcmp(d->flag, "--partial-above") == 0)
+		dst = &o->cfg.partial_above;
+	else
+		dst = &o->cfg.commission_per_share;
+	return sim_parse_amount(d->flag, v, dst, err);
+}
+
 static int
 opt_log_level(void *ctx, const struct opt_def *d, const char *v,
     struct gw_err *err)
@@ -192,6 +214,9 @@ static const struct opt_def optdefs[] = {
 	{ "--tick-ms", 0, ARG, opt_int, FIELD(cfg.tick_ms), SIM_MIN_TICK_MS,
 	    SIM_MAX_TICK_MS },
 	{ "--control", 0, ARG, opt_str, FIELD(cfg.control_path), 0, 0 },
+	{ "--paper-cash", 0, ARG, opt_amount, 0, 0, 0, 0 },
+	{ "--partial-above", 0, ARG, opt_amount, 0, 0, 0, 0 },
+	{ "--commission-per-share", 0, ARG, opt_amount, 0, 0, 0, 0 },
 	{ "--log-level", 0, ARG, opt_log_level, 0, 0, 0, 0 },
 	{ "--log-format", 0, ARG, opt_log_format, 0, 0, 0, 0 },
 	{ NULL, 'n', NOARG, opt_flag, FIELD(check_only), 0, 0 },

@@ -71,6 +71,10 @@ sim_new(struct event_base *base, const struct sim_config *cfg,
 	sim->tick_timer = event_new(base, -1, EV_PERSIST, sim_mkt_tick_cb, sim);
 	sim->reaper = event_new(base, -1, 0, sim_sess_reap_cb, sim);
 	sim->accept_timer = evtimer_new(base, sim_accept_timer_cb, sim);
+	if (sim_ord_new(sim, err) < 0) {
+		sim_free(sim);
+		return NULL;
+	}
 	if (sim->login_timer == NULL || sim->tick_timer == NULL ||
 	    sim->reaper == NULL || sim->accept_timer == NULL) {
 		gw_err_set(err, "out of memory");
@@ -161,5 +165,7 @@ sim_free(struct sim *sim)
 		event_free(sim->tick_timer);
 	if (sim->login_timer != NULL)
 		event_free(sim->login_timer);
+	sim_mkt_release_orders(sim);
+	sim_ord_free(sim);
 	free(sim);
 }

@@ -35,6 +35,12 @@ struct sim;
 #define SIM_MAX_CONTROL_CLIENTS 64
 #define SIM_CONTROL_LINE_MAX SIM_CTL_LINE_MAX
 #define SIM_CONTROL_OUTPUT_MAX (64 * 1024) /* unread replies: stop reading */
+#define SIM_DEFAULT_PAPER_CASH 1000000.0
+#define SIM_DEFAULT_COMMISSION 0.005	/* per share */
+#define SIM_MAX_AMOUNT 1e12		/* --paper-cash, at most */
+#define SIM_MAX_SHARES 1e9		/* --partial-above, fill-parts (broker.h) */
+#define SIM_MAX_COMMISSION 1e6		/* --commission-per-share (broker.h) */
+#define SIM_ACCOUNT_MAX 31		/* the first account's bytes (broker.h) */
 
 enum sim_fault {
 	SIM_FAULT_NONE,
@@ -57,9 +63,13 @@ struct sim_config {
 	uint64_t seed;
 	int tick_ms;
 	char control_path[128];		/* "" for no control socket */
+	double paper_cash;		/* the paper account's starting cash */
+	double partial_above;		/* orders above fill in parts; 0 never */
+	double commission_per_share;	/* >= 0 */
 };
 
-/* Defaults: 127.0.0.1:4002, version 176, no fault, DU1234567, seed 1. */
+/* Defaults: 127.0.0.1:4002, version 176, no fault, DU1234567, seed 1,
+ * paper cash 1000000, no partial fills, commission 0.005 per share. */
 void sim_config_init(struct sim_config *cfg);
 
 /*
@@ -74,6 +84,17 @@ int sim_config_check(struct sim_config *cfg, struct gw_err *err);
 /* "none", "relay-dead", "wedged", "not-logged-in", "slow". */
 const char *sim_fault_name(enum sim_fault fault);
 int sim_fault_parse(const char *s, enum sim_fault *out, struct gw_err *err);
+
+/* A decimal amount ("1000000", "0.005", "1e6") into out: finite, no
+ * trailing text; -1 with "NAME: 'S' is not a number" in err. Ranges are
+ * sim_config_check's (or the caller's). */
+int sim_parse_amount(const char *name, const char *s, double *out,
+    struct gw_err *err);
+
+/* The first account of cfg->accounts (the paper broker's) into out
+ * (size > 0; none when size is 0); returns its length. */
+size_t sim_first_account(const struct sim_config *cfg, char *out,
+    size_t size);
 
 /* "5,6,7" (or "" for none) into ids; -1 with the reason in err. */
 int sim_parse_client_ids(const char *s, int ids[SIM_MAX_CLIENT_IDS],
@@ -105,6 +126,16 @@ int sim_set_slow_ms(struct sim *sim, int ms, struct gw_err *err);
 int sim_set_login_delay(struct sim *sim, int seconds, struct gw_err *err);
 int sim_set_client_ids(struct sim *sim, const int *ids, size_t n,
     struct gw_err *err);
+
+/* The paper broker's faults (docs/gw-sim.md "Orders"): reject (201 +
+ * Inactive) or swallow (no answer) the next n placeOrders; delay the fills
+ * of orders placed from now on by n quotes; fill orders placed from now on
+ * in parts of size (0: the --partial-above rule). -1 with err for a size
+ * that is negative or not finite. */
+void sim_order_reject(struct sim *sim, unsigned n);
+void sim_order_swallow(struct sim *sim, unsigned n);
+void sim_fill_delay(struct sim *sim, unsigned n);
+int sim_fill_parts(struct sim *sim, double size, struct gw_err *err);
 
 /* Drop every API client, close the listener, wait the login delay, listen
  * again (the daily gateway restart). */

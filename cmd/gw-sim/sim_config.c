@@ -8,6 +8,8 @@
 
 #include <arpa/inet.h>
 #include <limits.h>
+#include <math.h>
+#include <stdlib.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
@@ -39,6 +41,38 @@ sim_config_init(struct sim_config *cfg)
 	snprintf(cfg->accounts, sizeof(cfg->accounts), "%s", SIM_DEFAULT_ACCOUNTS);
 	cfg->seed = 1;
 	cfg->tick_ms = SIM_DEFAULT_TICK_MS;
+	cfg->paper_cash = SIM_DEFAULT_PAPER_CASH;
+	cfg->partial_above = 0;
+	cfg->commission_per_share = SIM_DEFAULT_COMMISSION;
+}
+
+int
+sim_parse_amount(const char *name, const char *s, double *out,
+    struct gw_err *err)
+{
+	char q[GW_QUOTE_MAX], *end;
+	double v;
+
+	gw_err_quote(q, sizeof(q), s, strlen(s));
+	/* strtod alone would take "nan", "inf", hex and leading blanks */
+	if (s[0] == '\0' || strspn(s, "0123456789.eE+-") != strlen(s))
+		return gw_err_set(err, "%s: '%s' is not a number", name, q);
+	v = strtod(s, &end);
+	if (*end != '\0' || end == s || !isfinite(v))
+		return gw_err_set(err, "%s: '%s' is not a number", name, q);
+	*out = v;
+	return 0;
+}
+
+/* The first account of the managedAccounts list: the paper broker's. */
+size_t
+sim_first_account(const struct sim_config *cfg, char *out, size_t size)
+{
+	size_t n = strcspn(cfg->accounts, ",");
+
+	if (size > 0)
+		snprintf(out, size, "%.*s", (int)n, cfg->accounts);
+	return n;
 }
 
 const char *
@@ -194,6 +228,24 @@ sim_config_check(struct sim_config *cfg, struct gw_err *err)
 	    "abcdefghijklmnopqrstuvwxyz0123456789,-_.") != (size_t)len)
 		return gw_err_set(err, "--accounts: '%s' is not a comma-separated "
 		    "account list", q);
+	if (sim_first_account(cfg, NULL, 0) == 0 ||
+	    sim_first_account(cfg, NULL, 0) > SIM_ACCOUNT_MAX)
+		return gw_err_set(err, "--accounts: '%s': the first account (the "
+		    "paper broker's) must be 1..%d characters", q, SIM_ACCOUNT_MAX);
+	if (!isfinite(cfg->paper_cash) || cfg->paper_cash < 0 ||
+	    cfg->paper_cash > SIM_MAX_AMOUNT)
+		return gw_err_set(err, "--paper-cash: '%g' is not an amount in "
+		    "0..%g", cfg->paper_cash, SIM_MAX_AMOUNT);
+	if (!isfinite(cfg->partial_above) || cfg->partial_above < 0 ||
+	    cfg->partial_above > SIM_MAX_SHARES)
+		return gw_err_set(err, "--partial-above: '%g' is not a number of "
+		    "shares in 0..%g", cfg->partial_above, SIM_MAX_SHARES);
+	if (!isfinite(cfg->commission_per_share) ||
+	    cfg->commission_per_share < 0 ||
+	    cfg->commission_per_share > SIM_MAX_COMMISSION)
+		return gw_err_set(err, "--commission-per-share: '%g' is not an "
+		    "amount in 0..%g", cfg->commission_per_share,
+		    SIM_MAX_COMMISSION);
 	if (strnlen(cfg->control_path, sizeof(cfg->control_path)) >
 	    USOCK_PATH_MAX)
 		return gw_err_set(err, "--control: the path is longer than %d bytes",

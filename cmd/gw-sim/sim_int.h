@@ -8,6 +8,7 @@
  *   sim_api.c     the API listener: accept, login delay, accept errors
  *   sim_sess.c    one API session: handshake, requests, replies, close
  *   sim_mkt.c     market data: symbols' random walks, subscriptions, ticks
+ *   sim_ord.c     orders: the paper broker (broker.c) on the wire
  *   sim_switch.c  run-time switches: faults, restart, upstream
  *
  * Nothing here is a contract for other programs; functions are declared
@@ -30,12 +31,15 @@
 #include "log.h"
 #include "sim.h"
 
+struct broker;
 struct bufferevent;
 struct event;
 struct event_base;
 struct evconnlistener;
 struct sockaddr_storage;
 struct tws_out_msg;
+struct tws_order_req;
+struct sim_owner;
 
 #define COMPONENT "sim"
 #define SIM_MSG_CAP 1024		/* one encoded reply */
@@ -71,6 +75,7 @@ struct sym {
 	int bid_size, ask_size, last_size;
 	long long volume;
 	int refs;
+	int ordered;		/* one of refs is the paper broker's */
 };
 
 /* One market-data line of a session. */
@@ -100,6 +105,7 @@ struct sess {
 	char why[192];		/* close reason once closing */
 	int peer_eof;		/* the client closed its side */
 	unsigned long n_ignored;	/* requests before startApi, etc. */
+	int positions_sub;	/* reqPositions until cancelPositions */
 	int dead;		/* closed; freed by the reaper */
 };
 
@@ -117,6 +123,9 @@ struct sim {
 	TAILQ_HEAD(, sess) sessions;
 	size_t n_sessions;
 	TAILQ_HEAD(, sym) syms;
+	struct broker *broker;		/* the paper book (sim_ord.c) */
+	struct sim_owner *owners;	/* order id -> client id, by id */
+	size_t n_owners, cap_owners;
 	unsigned long long conn_no;
 	int upstream_lost;
 	int started;
@@ -168,6 +177,30 @@ void sim_mkt_request(struct sess *s, const struct tws_out_msg *m);
 void sim_mkt_cancel(struct sess *s, long long req_id);
 void sim_mkt_drop(struct sess *s);
 void sim_mkt_tick_cb(evutil_socket_t fd, short what, void *arg);
+/* The walk of a symbol with an order: created (is_new 1) or found, and
+ * held for the simulator's life from its first order on (the broker's
+ * positions need marks). NULL when memory runs out. The walk's bid and
+ * ask (last -/+ 0.01). Release every held walk (sim_free). */
+struct sym *sim_mkt_order_sym(struct sim *sim, const char *name, int *is_new);
+void sim_mkt_bid_ask(const struct sym *y, double *bid, double *ask);
+void sim_mkt_release_orders(struct sim *sim);
+
+/* sim_ord.c: orders. sim_ord_new creates the paper broker from sim->cfg
+ * (-1 with err); sim_ord_free frees it. sim_ord_min_version is the lowest
+ * server version at which gw-sim serves order request msg_id, 0 when
+ * msg_id is not an order request; sim_ord_name its name. A decoded order
+ * request of a ready session; one refused for its version (error 503 or
+ * 321, id order_id or -1). A quote of an ordered symbol (every tick). */
+int sim_ord_new(struct sim *sim, struct gw_err *err);
+void sim_ord_free(struct sim *sim);
+long long sim_ord_next_valid_id(const struct sim *sim);
+int sim_ord_min_version(int msg_id);
+const char *sim_ord_name(int msg_id);
+void sim_ord_request(struct sess *s, const struct tws_order_req *r);
+void sim_ord_unsupported(struct sess *s, int msg_id, long long order_id);
+void sim_ord_quote(struct sim *sim, const struct sym *y);
+/* The control socket's "book" reply (new reference; NULL on no memory). */
+json_t *sim_ord_book(struct sim *sim);
 
 /* sim_switch.c: the client ids in use as a JSON array (new reference). */
 json_t *sim_ids_json(const struct sim *sim);

@@ -4,6 +4,8 @@
  * it and freed with its last line; a tick steps every walk and sends the
  * new prices to every ready session's lines. The symbol in a request is
  * untrusted: printable ASCII of 1..SIM_SYMBOL_MAX bytes, else error 200.
+ * A symbol with an order keeps walking for the simulator's life and feeds
+ * the paper broker its quotes (sim_ord.c), streamed or not.
  */
 #include "sim_int.h"
 
@@ -101,6 +103,43 @@ sym_put(struct sim *sim, struct sym *y)
 		return;
 	TAILQ_REMOVE(&sim->syms, y, link);
 	free(y);
+}
+
+void
+sim_mkt_bid_ask(const struct sym *y, double *bid, double *ask)
+{
+	*bid = (double)(y->cents - 1) / 100.0;
+	*ask = (double)(y->cents + 1) / 100.0;
+}
+
+struct sym *
+sim_mkt_order_sym(struct sim *sim, const char *name, int *is_new)
+{
+	struct sym *y;
+
+	*is_new = 0;
+	TAILQ_FOREACH(y, &sim->syms, link)
+		if (strcmp(y->name, name) == 0 && y->ordered)
+			return y;
+	if ((y = sym_get(sim, name)) == NULL)
+		return NULL;
+	y->ordered = 1;		/* keeps the reference sym_get took */
+	*is_new = 1;
+	return y;
+}
+
+void
+sim_mkt_release_orders(struct sim *sim)
+{
+	struct sym *y, *next;
+
+	for (y = TAILQ_FIRST(&sim->syms); y != NULL; y = next) {
+		next = TAILQ_NEXT(y, link);
+		if (y->ordered) {
+			y->ordered = 0;
+			sym_put(sim, y);
+		}
+	}
 }
 
 static void
@@ -242,4 +281,8 @@ sim_mkt_tick_cb(evutil_socket_t fd, short what, void *arg)
 	TAILQ_FOREACH(s, &sim->sessions, link)
 		for (i = 0; !s->dead && s->state == SESS_READY && i < s->n_subs; i++)
 			send_ticks(s, &s->subs[i]);
+	/* then the paper broker's quotes: a fill follows the tick it took */
+	TAILQ_FOREACH(y, &sim->syms, link)
+		if (y->ordered)
+			sim_ord_quote(sim, y);
 }

@@ -30,6 +30,7 @@
 #include <event2/event.h>
 
 #include "clock.h"
+#include "tws_order.h"
 #include "tws_wire.h"
 
 #define SIM_MAX_FRAME (64 * 1024)	/* a client frame we will buffer */
@@ -387,7 +388,9 @@ on_start_api(struct sess *s, int client_id)
 	s->client_id = client_id;
 	n = tws_enc_managed_accounts(buf, sizeof(buf), sim->cfg.accounts, &e);
 	sim_sess_sent(s, n, buf, &e);
-	n = tws_enc_next_valid_id(buf, sizeof(buf), 1, &e);
+	/* the paper broker's: ids used in earlier sessions stay used */
+	n = tws_enc_next_valid_id(buf, sizeof(buf), sim_ord_next_valid_id(sim),
+	    &e);
 	sim_sess_sent(s, n, buf, &e);
 	for (i = 0; i < sizeof(farm_notices) / sizeof(farm_notices[0]); i++)
 		sim_sess_send_error(s, -1, farm_notices[i].code, farm_notices[i].text);
@@ -438,20 +441,91 @@ on_request(struct sess *s, const struct tws_out_msg *m)
 /* Log the first few only: the client is untrusted and could flood the
  * log. sim.disconnect carries the total. */
 static void
-request_ignored(struct sess *s, const struct tws_out_msg *m, const char *why)
+request_ignored_id(struct sess *s, int id, const char *name, const char *why)
 {
 	json_t *f;
 
 	if (++s->n_ignored > SIM_IGNORED_LOG_MAX)
 		return;
 	f = sim_sess_fields(s);
-	json_object_set_new(f, "msg", json_string(tws_out_name(m->id)));
-	json_object_set_new(f, "msg_id", json_integer(m->id));
+	json_object_set_new(f, "msg", json_string(name));
+	json_object_set_new(f, "msg_id", json_integer(id));
 	json_object_set_new(f, "reason", json_string(why));
 	gw_log_event(s->sim->log, GW_INFO, COMPONENT, "sim.request_ignored", f,
-	    "connection %llu: %s (id %d) ignored: %s%s", s->no,
-	    tws_out_name(m->id), m->id, why, s->n_ignored == SIM_IGNORED_LOG_MAX ?
+	    "connection %llu: %s (id %d) ignored: %s%s", s->no, name, id, why,
+	    s->n_ignored == SIM_IGNORED_LOG_MAX ?
 	    " (more are counted, not logged)" : "");
+}
+
+static void
+request_ignored(struct sess *s, const struct tws_out_msg *m, const char *why)
+{
+	request_ignored_id(s, m->id, tws_out_name(m->id), why);
+}
+
+/* The message id of a frame, when field 0 is a plain decimal; else -1
+ * (tws_wire's decoder then says why). */
+static int
+frame_msg_id(const struct tws_fields *f, size_t i, long long *out)
+{
+	long long v = 0;
+	size_t k;
+
+	if (f->n <= i || f->f[i].len == 0 || f->f[i].len > 9)
+		return -1;
+	for (k = 0; k < f->f[i].len; k++) {
+		if (f->f[i].p[k] < '0' || f->f[i].p[k] > '9')
+			return -1;
+		v = v * 10 + (f->f[i].p[k] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+/* An order request (tws_order): served when ready at a version its
+ * layouts cover; refused with an error (logged as ignored) at another
+ * version; ignored before startApi. A malformed one is a protocol error,
+ * as any malformed frame. Returns 1 when f is not an order request, 0 when
+ * handled, -1 after a protocol error. */
+static int
+sess_on_order_frame(struct sess *s, const struct tws_fields *f)
+{
+	struct tws_order_req r;
+	struct gw_err e;
+	long long id, oid = -1;
+	char why[96];
+	int min;
+
+	if (frame_msg_id(f, 0, &id) < 0 ||
+	    (min = sim_ord_min_version((int)id)) == 0)
+		return 1;
+	if (s->state != SESS_READY) {
+		request_ignored_id(s, (int)id, sim_ord_name((int)id),
+		    s->state == SESS_STARTING ? "before startApi" : "not logged in");
+		return 0;
+	}
+	if (s->version < min || s->version > TWS_ORDER_SV_MAX) {
+		/* placeOrder and cancelOrder name the order in the error */
+		if (id == TWS_OUT_PLACE_ORDER && frame_msg_id(f, 1, &oid) < 0)
+			oid = -1;
+		if (id == TWS_OUT_CANCEL_ORDER && frame_msg_id(f, 2, &oid) < 0)
+			oid = -1;
+		snprintf(why, sizeof(why), "server version %d: gw-sim serves it at "
+		    "%d..%d", s->version, min, TWS_ORDER_SV_MAX);
+		request_ignored_id(s, (int)id, sim_ord_name((int)id), why);
+		sim_ord_unsupported(s, (int)id, oid);
+		return 0;
+	}
+	switch (tws_order_decode_req(f, s->version, &r, &e)) {
+	case 0:
+		sim_ord_request(s, &r);
+		return 0;
+	case 1:
+		return 1;
+	default:
+		protocol_error(s, e.msg);
+		return -1;
+	}
 }
 
 /* Returns bytes consumed, 0 for more, -1 after a protocol error. */
@@ -533,6 +607,14 @@ sess_on_frame(struct sess *s, struct evbuffer *in, size_t len)
 			return -1;
 		}
 		return 0;
+	}
+	switch (sess_on_order_frame(s, &fields)) {
+	case 0:
+		return r;
+	case -1:
+		return -1;
+	default:
+		break;
 	}
 	if (tws_wire_decode_out(&fields, s->version, &m, &e) < 0) {
 		protocol_error(s, e.msg);

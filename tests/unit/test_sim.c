@@ -41,6 +41,9 @@ test_config_defaults_ok(void **state)
 	assert_int_equal(cfg.fault, SIM_FAULT_NONE);
 	assert_int_equal(cfg.slow_ms, 0);
 	assert_string_equal(cfg.accounts, "DU1234567");
+	assert_true(cfg.paper_cash == 1000000.0);
+	assert_true(cfg.partial_above == 0);
+	assert_true(cfg.commission_per_share == 0.005);
 	snprintf(cfg.bind_addr, sizeof(cfg.bind_addr), "::1");
 	assert_int_equal(sim_config_check(&cfg, &err), 0);
 }
@@ -280,6 +283,96 @@ test_client_ids_untrusted_bytes_quoted(void **state)
 	    "ids");
 }
 
+
+static void
+test_config_broker(void **state)
+{
+	struct sim_config cfg, c;
+	struct gw_err err = { "" };
+
+	(void)state;
+	sim_config_init(&cfg);
+	c = cfg; c.paper_cash = -1;
+	expect_bad(&c, "--paper-cash: '-1' is not an amount in 0..1e+12");
+	c = cfg; c.paper_cash = 2e12;
+	expect_bad(&c, "--paper-cash: '2e+12' is not an amount in 0..1e+12");
+	c = cfg; c.partial_above = -0.5;
+	expect_bad(&c, "--partial-above: '-0.5' is not a number of shares in "
+	    "0..1e+09");
+	c = cfg; c.commission_per_share = -0.001;
+	expect_bad(&c, "--commission-per-share: '-0.001' is not an amount in "
+	    "0..1e+06");
+	c = cfg; c.paper_cash = 0; c.partial_above = 100;
+	c.commission_per_share = 0;
+	assert_int_equal(sim_config_check(&c, &err), 0);
+	/* the broker's account is the first of --accounts, 1..31 bytes */
+	c = cfg;
+	snprintf(c.accounts, sizeof(c.accounts), "%s",
+	    "DU12345678901234567890123456789012,DU2");
+	expect_bad(&c, "--accounts: 'DU12345678901234567890123456789012,DU2': "
+	    "the first account (the paper broker's) must be 1..31 characters");
+	c = cfg;
+	snprintf(c.accounts, sizeof(c.accounts), ",DU2");
+	expect_bad(&c, "--accounts: ',DU2': the first account (the paper "
+	    "broker's) must be 1..31 characters");
+}
+
+static void
+test_first_account(void **state)
+{
+	struct sim_config cfg;
+	char acct[32];
+
+	(void)state;
+	sim_config_init(&cfg);
+	snprintf(cfg.accounts, sizeof(cfg.accounts), "DU111,DU222");
+	assert_int_equal(sim_first_account(&cfg, acct, sizeof(acct)), 5);
+	assert_string_equal(acct, "DU111");
+	snprintf(cfg.accounts, sizeof(cfg.accounts), "DU333");
+	assert_int_equal(sim_first_account(&cfg, acct, sizeof(acct)), 5);
+	assert_string_equal(acct, "DU333");
+}
+
+static void
+test_parse_amount(void **state)
+{
+	struct gw_err err = { "" };
+	double v = -1;
+
+	(void)state;
+	assert_int_equal(sim_parse_amount("--paper-cash", "1000000", &v, &err), 0);
+	assert_true(v == 1000000.0);
+	assert_int_equal(sim_parse_amount("x", "0.005", &v, &err), 0);
+	assert_true(v == 0.005);
+	assert_int_equal(sim_parse_amount("x", "1e6", &v, &err), 0);
+	assert_true(v == 1e6);
+	assert_int_equal(sim_parse_amount("x", "-2.5", &v, &err), 0);
+	assert_true(v == -2.5);
+}
+
+static void
+test_parse_amount_bad(void **state)
+{
+	static const char *const bad[] = { "", "abc", "nan", "inf", "1e999",
+	    "0x10", " 5", "5 ", "1.2.3", "--1", "1e", "5$" };
+	struct gw_err err = { "" };
+	char want[128];
+	double v = 42;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(sim_parse_amount("--paper-cash", bad[i], &v, &err),
+		    -1);
+		snprintf(want, sizeof(want), "--paper-cash: '%s' is not a number",
+		    bad[i]);
+		assert_string_equal(err.msg, want);
+		assert_true(v == 42);
+	}
+	assert_int_equal(sim_parse_amount("fill-parts", "1\x01", &v, &err), -1);
+	assert_string_equal(err.msg, "fill-parts: '1?' is not a number");
+}
+
 int
 main(void)
 {
@@ -290,6 +383,10 @@ main(void)
 		cmocka_unit_test(test_config_accounts),
 		cmocka_unit_test(test_config_control_path),
 		cmocka_unit_test(test_config_normalises_slow),
+		cmocka_unit_test(test_config_broker),
+		cmocka_unit_test(test_first_account),
+		cmocka_unit_test(test_parse_amount),
+		cmocka_unit_test(test_parse_amount_bad),
 		cmocka_unit_test(test_fault_parse),
 		cmocka_unit_test(test_fault_parse_unknown),
 		cmocka_unit_test(test_client_ids),

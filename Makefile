@@ -87,6 +87,7 @@ deps-build:
 deps-check:
 	@mk/deps.sh check
 	@mk/deps.sh k8s
+	@mk/deps.sh stoqey
 
 $(OBJDIR)/.deps-ok:
 	@mk/deps.sh build

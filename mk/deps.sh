@@ -1,9 +1,13 @@
 #!/bin/sh
 # Check gwkit's Debian build/test dependencies; install the missing ones with
 # apt-get when root, otherwise print the exact command and fail.
-# Usage: mk/deps.sh [build|check|deploy|k8s|man|demo|bench|fuzz]   (default: check; make soak uses bench)
+# Usage: mk/deps.sh [build|check|deploy|k8s|stoqey|man|demo|bench|fuzz]   (default: check; make soak uses bench)
 # k8s: the deploy packages, then the pinned npm Kubernetes validator into bin/node
 # (mk/k8s-validate.sh install: npm ci into bin/node, no root needed).
+# stoqey: node and npm, then @stoqey/ib (a third-party TWS client), pinned by
+# tests/integration/stoqey/package-lock.json, into bin/node-ib (npm ci, no
+# root needed). Its failure (no registry) is not fatal: gw-sim-stoqey.bats
+# then skips and says why.
 set -u
 what=${1:-check}
 
@@ -14,6 +18,7 @@ pkgs_for() {
 	# validators of the deployment files (tests/integration/deploy-*.bats)
 	deploy) echo "yamllint shellcheck docker-compose systemd libxml2-utils kubernetes-client nodejs npm" ;;
 	k8s)   echo "$(pkgs_for deploy) python3-yaml" ;;
+	stoqey) echo "nodejs npm" ;;
 	man)   echo "lowdown" ;;
 	demo)  echo "$(pkgs_for build) socat jq python3 tzdata" ;;
 	fuzz)  echo "$(pkgs_for build) clang libclang-rt-14-dev" ;;
@@ -54,8 +59,34 @@ present() {
 	esac
 }
 
-# npm_step: after the Debian packages, k8s installs its npm validator.
-npm_step() { [ "$what" != k8s ] || exec "$(dirname "$0")/k8s-validate.sh" install; }
+# stoqey_install: npm ci of tests/integration/stoqey/ into bin/node-ib, unless
+# bin/node-ib already holds exactly that lock file's packages.
+stoqey_install() {
+	top=$(cd "$(dirname "$0")/.." && pwd)
+	src=$top/tests/integration/stoqey
+	dest=$top/bin/node-ib
+	[ -f "$dest/node_modules/@stoqey/ib/package.json" ] &&
+		cmp -s "$src/package-lock.json" "$dest/package-lock.json" &&
+		cmp -s "$src/package.json" "$dest/package.json" && exit 0
+	echo "gwkit: installing @stoqey/ib (npm) into bin/node-ib" >&2
+	if ! { rm -rf "$dest" && mkdir -p "$dest" &&
+		cp "$src/package.json" "$src/package-lock.json" "$dest/" &&
+		(cd "$dest" && npm ci --ignore-scripts --no-audit --no-fund \
+			--fetch-retries=1 --fetch-timeout=30000) >&2; }; then
+		rm -rf "$dest"
+		echo "gwkit: npm ci of @stoqey/ib failed; tests/integration/gw-sim-stoqey.bats will skip" >&2
+	fi
+	exit 0
+}
+
+# npm_step: after the Debian packages, k8s installs its npm validator and
+# stoqey its TWS client.
+npm_step() {
+	case "$what" in
+	k8s) exec "$(dirname "$0")/k8s-validate.sh" install ;;
+	stoqey) stoqey_install ;;
+	esac
+}
 
 missing=""
 for p in $(pkgs_for "$what"); do

@@ -54,7 +54,7 @@ client() {
 	run jq -c '[keys_unsorted[0:2]]' "$OUT"
 	for l in "${lines[@]}"; do [ "$l" = '[["ev","t_us"]]' ]; done
 	now=$(date +%s)
-	t=$(jq -e 'select(.ev == "current_time") | .time' "$OUT")
+	t=$(jq -s -e '[.[] | select(.ev == "current_time")] | if length == 1 then .[0].time else false end' "$OUT")
 	((t >= now - 60 && t <= now + 5))
 	# t_us never goes back (monotonic clock, one process)
 	jq -s -e '[.[] | select(.ev != "error") | .t_us] | . == sort' "$OUT"
@@ -133,7 +133,7 @@ client() {
 	# nothing listens on $PORT
 	client '{"cmd":"time"}' --timeout 2
 	[ "$status" -eq 2 ]
-	run jq -ce 'select(.ev == "failed") | .verdict' "$OUT"
+	run jq -c 'select(.ev == "failed") | .verdict' "$OUT"
 	[ "$status" -eq 0 ]
 	[ "$output" = '"unreachable"' ]
 	[ "$(wc -l <"$OUT")" -eq 1 ]
@@ -146,7 +146,7 @@ client() {
 	client '' --timeout 1
 	[ "$status" -eq 2 ]
 	(($(now_ms) - start < 5000))
-	jq -e 'select(.ev == "failed") | .verdict == "not-logged-in"' "$OUT"
+	jq -s -e 'map(select(.ev == "failed")) | length == 1 and .[0].verdict == "not-logged-in"' "$OUT"
 }
 
 @test "the gateway goes away during a wait: a lost line, exit 4" {
@@ -162,7 +162,7 @@ client() {
 	wait_exit "$CLI_PID"
 	CLI_PID=
 	[ "$EXIT_STATUS" -eq 4 ]
-	jq -e 'select(.ev == "lost") | .reason | length > 0' "$OUT"
+	jq -s -e 'map(select(.ev == "lost")) | length == 1 and (.[0].reason | length > 0)' "$OUT"
 }
 
 @test "usage: --port is required, bad flags exit 64" {
@@ -172,4 +172,35 @@ client() {
 	run -64 tws-client --port 1 --bogus </dev/null
 	run -0 tws-client --help
 	[[ $output == usage:* ]]
+}
+
+@test "orders: a MKT fill (exec, Filled, commission in that order), a cancel (Cancelled, 202), positions; nothing malformed" {
+	start_sim "$PORT"
+	wait_listening
+	client '{"cmd":"place","id":"next","symbol":"MSFT","action":"BUY","qty":"5","type":"MKT","ref":"gwk:t1"}
+{"cmd":"wait","ev":"order_status","match":{"id":1,"status":"Filled"}}
+{"cmd":"wait","ev":"commission"}
+{"cmd":"place","id":"next","symbol":"MSFT","action":"BUY","qty":"1","type":"LMT","lmt":1.0,"tif":"GTC"}
+{"cmd":"wait","ev":"order_status","match":{"id":2,"status":"Submitted"}}
+{"cmd":"cancel","id":2}
+{"cmd":"wait","ev":"error","match":{"id":2,"code":202}}
+{"cmd":"positions"}
+{"cmd":"wait","ev":"position_end"}
+{"cmd":"quit"}
+'
+	[ "$status" -eq 0 ]
+	[ "$(jq -c 'select(.ev == "malformed")' "$OUT" | wc -l)" -eq 0 ]
+	run jq -c 'select(.ev == "open_order" and .id == 1) | [.symbol, .action, .qty, .type, .ref, .status, has("lmt")]' "$OUT"
+	[ "${lines[0]}" = '["MSFT","BUY","5","MKT","gwk:t1","Submitted",false]' ]
+	# the fill's messages in §8.4's order
+	run jq -c 'select((.ev == "exec" or .ev == "commission") or
+		(.ev == "order_status" and .id == 1)) | [.ev, .status // .shares // .currency]' "$OUT"
+	[ "${lines[*]}" = '["order_status","Submitted"] ["exec","5"] ["order_status","Filled"] ["commission","USD"]' ]
+	jq -s -e 'map(select(.ev == "exec")) | length == 1 and (.[0] | .price > 0 and .side == "BOT" and .ref == "gwk:t1")' "$OUT"
+	run jq -c 'select(.ev == "open_order" and .id == 2) | [.type, .lmt, .tif]' "$OUT"
+	[ "${lines[0]}" = '["LMT",1,"GTC"]' ]
+	run jq -c 'select((.ev == "order_status" and .id == 2) or (.ev == "error" and .id == 2)) | .status // .code' "$OUT"
+	[ "${lines[*]}" = '"Submitted" "Cancelled" 202' ]
+	run jq -c 'select(.ev == "position") | [.account, .symbol, .position]' "$OUT"
+	[ "$output" = '["DU1234567","MSFT","5"]' ]
 }

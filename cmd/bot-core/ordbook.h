@@ -245,6 +245,8 @@ struct ordbook_day {
 	unsigned long corrections;	/* exec corrections not applied */
 };
 void ordbook_day(const struct ordbook *b, struct ordbook_day *d);
+/* Bytes the book holds on the heap (arrays and tables, at capacity). */
+size_t ordbook_mem(const struct ordbook *b);
 
 /* --- reconciliation --- */
 

@@ -867,7 +867,7 @@ ordbook_on_commission(struct ordbook *b, const struct tws_commission *c,
 
 /* --- errors --- */
 
-/* What a code means for the order it names (docs/tws-protocol-orders
+/* What a code means for the order it names (docs/bot-core.md "Orders";
  * §8.5): not placed, cancelled, gone, or still alive. */
 enum code_meaning { C_NONE, C_REJECT, C_CANCEL, C_NOT_FOUND, C_ALIVE };
 

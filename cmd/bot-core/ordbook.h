@@ -1,5 +1,5 @@
 /*
- * ordbook: bot-core's order book (docs/bot-core.md "ORDERS"): every order
+ * ordbook: bot-core's order book (docs/bot-core.md "Orders"): every order
  * bot-core placed today, the state machine each one runs through, the
  * fills and commissions that came back, the positions and P&L they make,
  * and the reconciliation with the gateway after every (re)connect.
@@ -154,7 +154,7 @@ int ordbook_add(struct ordbook *b, const struct ordbook_new *n,
  * not a second fill. Fills count in every state, final ones included.
  * on_commission: joined to its fill by exec_id; a repeated report
  * replaces the value.
- * on_error: id is the orderId; the code decides (docs: ORDER STATES),
+ * on_error: id is the orderId; the code decides (docs/bot-core.md "Orders"),
  * never the text. Unknown codes change nothing.
  */
 int ordbook_on_status(struct ordbook *b, const struct tws_order_status *s,
@@ -308,7 +308,7 @@ struct ordbook_recon {
 };
 
 /*
- * Reconcile the book with snap (docs: RECONCILIATION), in this order:
+ * Reconcile the book with snap (docs/bot-core.md "Reconciliation"), in this order:
  * executions of ours not yet counted are adopted (FILL changes, states
  * follow); open orders update the orders they match and any other open
  * order of the account is an unknown-order problem; open book orders not

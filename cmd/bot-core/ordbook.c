@@ -1,6 +1,6 @@
 /*
  * ordbook: bot-core's order book and per-order state machine (see
- * ordbook.h, docs/bot-core.md "ORDERS"). Orders come from bot-core
+ * ordbook.h, docs/bot-core.md "Orders"). Orders come from bot-core
  * (trusted, still checked); statuses, executions, commissions, errors and
  * snapshots come from the gateway (untrusted: every quantity is parsed
  * and checked, texts are quoted before they reach a reason). Pure: no
@@ -867,8 +867,8 @@ ordbook_on_commission(struct ordbook *b, const struct tws_commission *c,
 
 /* --- errors --- */
 
-/* What a code means for the order it names (docs/bot-core.md "Orders";
- * §8.5): not placed, cancelled, gone, or still alive. */
+/* What a code means for the order it names (docs/bot-core.md "Orders",
+ * IB's message codes): not placed, cancelled, gone, or still alive. */
 enum code_meaning { C_NONE, C_REJECT, C_CANCEL, C_NOT_FOUND, C_ALIVE };
 
 static enum code_meaning

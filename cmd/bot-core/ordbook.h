@@ -310,8 +310,9 @@ struct ordbook_recon {
 /*
  * Reconcile the book with snap (docs/bot-core.md "Reconciliation"), in
  * this order: executions of ours not yet counted are adopted (FILL
- * changes, states follow); open orders update the orders they match and any other open
- * order of the account is an unknown-order problem; open book orders not
+ * changes, states follow); open orders update the orders they match,
+ * and any other open order of the account is an unknown-order problem;
+ * open book orders not
  * at the gateway end FILLED (their fills complete them), CANCELLED
  * (partly filled) or GONE (no fills); every position of the account must
  * equal the book's. Fills the book cannot take (limit) are problems too.

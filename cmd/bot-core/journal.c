@@ -445,6 +445,12 @@ static json_t *
 real(double d, int *prec)
 {
 	int p = jsonval_real_precision(d);
+	double a = fabs(d);
+
+	/* as many digits as the integer part has, so 450 is written 450.0,
+	 * not 4.5e2 (%g turns to an exponent when the precision is short) */
+	while (p < 17 && a >= 10 && a >= pow(10, p))
+		p++;
 
 	if (p > *prec)
 		*prec = p;

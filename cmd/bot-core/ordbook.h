@@ -1,5 +1,5 @@
 /*
- * ordbook: bot-core's order book (docs/bot-core.md "ORDERS"): every order
+ * ordbook: bot-core's order book (docs/bot-core.md "Orders"): every order
  * bot-core placed today, the state machine each one runs through, the
  * fills and commissions that came back, the positions and P&L they make,
  * and the reconciliation with the gateway after every (re)connect.
@@ -154,7 +154,7 @@ int ordbook_add(struct ordbook *b, const struct ordbook_new *n,
  * not a second fill. Fills count in every state, final ones included.
  * on_commission: joined to its fill by exec_id; a repeated report
  * replaces the value.
- * on_error: id is the orderId; the code decides (docs: ORDER STATES),
+ * on_error: id is the orderId; the code decides (docs/bot-core.md "Orders"),
  * never the text. Unknown codes change nothing.
  */
 int ordbook_on_status(struct ordbook *b, const struct tws_order_status *s,
@@ -245,6 +245,8 @@ struct ordbook_day {
 	unsigned long corrections;	/* exec corrections not applied */
 };
 void ordbook_day(const struct ordbook *b, struct ordbook_day *d);
+/* Bytes the book holds on the heap (arrays and tables, at capacity). */
+size_t ordbook_mem(const struct ordbook *b);
 
 /* --- reconciliation --- */
 
@@ -306,10 +308,11 @@ struct ordbook_recon {
 };
 
 /*
- * Reconcile the book with snap (docs: RECONCILIATION), in this order:
- * executions of ours not yet counted are adopted (FILL changes, states
- * follow); open orders update the orders they match and any other open
- * order of the account is an unknown-order problem; open book orders not
+ * Reconcile the book with snap (docs/bot-core.md "Reconciliation"), in
+ * this order: executions of ours not yet counted are adopted (FILL
+ * changes, states follow); open orders update the orders they match,
+ * and any other open order of the account is an unknown-order problem;
+ * open book orders not
  * at the gateway end FILLED (their fills complete them), CANCELLED
  * (partly filled) or GONE (no fills); every position of the account must
  * equal the book's. Fills the book cannot take (limit) are problems too.

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "clock.h"
 #include "initrestart.h"
 #include "rundir.h"
 
@@ -32,66 +33,6 @@ const char *
 initrestart_state_name(enum initrestart_state s)
 {
 	return (unsigned)s < IR_STATE_COUNT ? state_names[s] : "unknown";
-}
-
-static int
-digits(const char *s, int n, int *out)
-{
-	int i, v = 0;
-
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
-/* "YYYY-MM-DDTHH:MM:SS[.fff]Z" (UTC only, what stack-init writes) to ms
- * since the epoch; -1 for anything else. */
-static int
-parse_utc_ms(const char *s, int64_t *out)
-{
-	struct tm tm;
-	int y, mo, d, h, mi, sec, ms = 0, i;
-	time_t t;
-	size_t n = strlen(s);
-
-	if (n < 20 || s[4] != '-' || s[7] != '-' || (s[10] != 'T' &&
-	    s[10] != 't') || s[13] != ':' || s[16] != ':' ||
-	    digits(s, 4, &y) < 0 || digits(s + 5, 2, &mo) < 0 ||
-	    digits(s + 8, 2, &d) < 0 || digits(s + 11, 2, &h) < 0 ||
-	    digits(s + 14, 2, &mi) < 0 || digits(s + 17, 2, &sec) < 0)
-		return -1;
-	i = 19;
-	if (s[i] == '.') {
-		int k, scale = 100;
-
-		for (k = i + 1; s[k] >= '0' && s[k] <= '9'; k++) {
-			ms += (s[k] - '0') * scale;
-			scale /= 10;
-		}
-		if (k == i + 1 || k - i - 1 > 9)
-			return -1;
-		i = k;
-	}
-	if ((s[i] != 'Z' && s[i] != 'z') || s[i + 1] != '\0')
-		return -1;
-	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 ||
-	    mi > 59 || sec > 60)
-		return -1;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	if ((t = timegm(&tm)) == (time_t)-1 || t < 0)
-		return -1;
-	*out = (int64_t)t * 1000 + ms;
-	return 0;
 }
 
 static int
@@ -130,7 +71,7 @@ get_time(json_t *o, const char *key, int required, int64_t *out,
 			return gw_err_set(err, "restart.%s is missing", key);
 		return 0;
 	}
-	if (!json_is_string(v) || parse_utc_ms(json_string_value(v), out) < 0)
+	if (!json_is_string(v) || clock_parse_utc_ms(json_string_value(v), out) < 0)
 		return gw_err_set(err, "restart.%s is not an RFC 3339 UTC time",
 		    key);
 	return 0;
@@ -206,15 +147,10 @@ initrestart_decode(const char *buf, size_t len, int64_t now_ms,
 static json_t *
 utc_or_null(int64_t ms)
 {
-	char buf[64];
-	struct tm tm;
-	time_t t = (time_t)(ms / 1000);
+	char buf[32];
 
-	if (ms <= 0 || gmtime_r(&t, &tm) == NULL)
+	if (ms <= 0 || clock_format_utc_ms(ms, buf, sizeof(buf)) < 0)
 		return json_null();
-	snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-	    tm.tm_sec, (int)(ms % 1000));
 	return json_string(buf);
 }
 

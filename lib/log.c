@@ -220,14 +220,8 @@ gw_level_name(enum gw_level level)
 void
 gw_log_timestamp(char buf[32])
 {
-	int64_t ms = clock_wall_ms();
-	time_t sec = (time_t)(ms / 1000);
-	struct tm tm;
-	size_t n;
-
-	gmtime_r(&sec, &tm);
-	n = strftime(buf, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, 32 - n, ".%03dZ", (int)(ms % 1000));
+	if (clock_format_utc_ms(clock_wall_ms(), buf, 32) < 0)
+		snprintf(buf, 32, "1970-01-01T00:00:00.000Z");
 }
 
 void

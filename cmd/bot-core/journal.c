@@ -229,49 +229,27 @@ check_day(const char *who, const char *day, struct gw_err *err)
 	return fail(err, who, "day", "'%s' is not a date yyyy-mm-dd", q);
 }
 
-/* "2026-12-07T14:31:02.123Z" exactly, into ms since the epoch. */
+/* "2026-12-07T14:31:02.123Z" exactly (the shape journal_encode writes, so
+ * that a decoded record encodes to the same line: no leap second), into
+ * ms since the epoch. */
 static int
 parse_ts(const char *s, long long *ms)
 {
-	struct tm tm;
-	int y, mo, d, h, mi, sec, frac;
+	int64_t v;
 
-	if (strlen(s) != 24 || s[10] != 'T' || s[13] != ':' || s[16] != ':' ||
-	    s[19] != '.' || s[23] != 'Z' || parse_date(s, &y, &mo, &d) < 0)
+	if (strlen(s) != 24 || s[10] != 'T' || s[19] != '.' || s[23] != 'Z' ||
+	    s[17] > '5' || clock_parse_utc_ms(s, &v) < 0 || v > TS_MAX_MS)
 		return -1;
-	h = digits(s + 11, 2);
-	mi = digits(s + 14, 2);
-	sec = digits(s + 17, 2);
-	frac = digits(s + 20, 3);
-	if (h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59 ||
-	    frac < 0)
-		return -1;
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	*ms = (long long)timegm(&tm) * 1000 + frac;
+	*ms = v;
 	return 0;
 }
 
 static int
 format_ts(long long ms, char out[80])
 {
-	struct tm tm;
-	time_t t;
-
-	if (ms < 0 || ms > TS_MAX_MS)
+	if (ms > TS_MAX_MS)
 		return -1;
-	t = (time_t)(ms / 1000);
-	if (gmtime_r(&t, &tm) == NULL)
-		return -1;
-	snprintf(out, 80, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-	    tm.tm_sec, (int)(ms % 1000));
-	return 0;
+	return clock_format_utc_ms(ms, out, 80);
 }
 
 static int

@@ -31,6 +31,7 @@
 #include "gameplan.h"
 #include "gate.h"
 #include "initrestart.h"
+#include "orderman.h"
 #include "risk.h"
 #include "sched.h"
 #include "strategy.h"
@@ -54,6 +55,8 @@ enum c_cause {
 	C_STRATEGY,		/* the strategy process is down */
 	C_SESSION,		/* the session was lost and not yet resumed */
 	C_STOPPING,		/* bot-core is stopping */
+	C_ORDERS,		/* the order path failed or reconciliation
+				 * found a problem (until ctl resume) */
 	C_N
 };
 
@@ -66,6 +69,7 @@ static const char *const c_names[C_N] = {
 	[C_STRATEGY] = "strategy-process-down",
 	[C_SESSION] = "session-lost",
 	[C_STOPPING] = "stopping",
+	[C_ORDERS] = "order-path",
 };
 
 struct bot {
@@ -102,6 +106,10 @@ struct bot {
 	int stopping, stopped;
 	char last_error[GW_WHY_MAX];
 	unsigned long intents_accepted, intents_rejected;
+	/* the order path (NULL in dry run) and the account it trades */
+	struct orderman *om;
+	char order_account[TRADMODE_ACCOUNT_MAX + 1];
+	int orders_failed;	/* the journal failed: for the process' life */
 };
 
 static void send_line(struct bot *b, char *line, size_t len);
@@ -449,6 +457,259 @@ on_strategy_start(void *arg, pid_t pid)
 	cause(b, C_STRATEGY, 0);
 }
 
+/* ---------- the order path (not dry run; docs/orders.md) ---------- */
+
+/* What the position limit must count of the symbol's working orders. */
+static void
+pending_update(struct bot *b, const char *symbol)
+{
+	struct ordbook_exposure e;
+
+	if (b->om == NULL || b->risk == NULL)
+		return;
+	ordbook_exposure(orderman_book(b->om), symbol, NAN, &e);
+	risk_set_pending(b->risk, symbol, e.buy_qty, e.sell_qty);
+}
+
+static void
+loss_check(struct bot *b)
+{
+	if (risk_loss_limit_hit(b->risk) && !(b->c_causes & (1u << C_LOSS))) {
+		gw_log_event(b->log, GW_CRITICAL, "risk", "risk.loss_limit",
+		    json_pack("{s:f}", "pnl", risk_pnl(b->risk)),
+		    "daily loss limit reached (P&L %.2f): Strategy C",
+		    risk_pnl(b->risk));
+		cause(b, C_LOSS, 1);
+	}
+}
+
+/* An accepted intent becomes an order (orderman: journaled, then sent). */
+static void
+place(struct bot *b, const struct sm_intent *in)
+{
+	struct orderman_intent oi;
+	struct gw_err e;
+	long long id = 0;
+	const char *rule = "ok";
+	size_t len;
+	char *line;
+
+	memset(&oi, 0, sizeof(oi));
+	snprintf(oi.id, sizeof(oi.id), "%s", in->id);
+	snprintf(oi.symbol, sizeof(oi.symbol), "%s", in->symbol);
+	oi.side = in->side == SM_BUY ? TWS_ACTION_BUY : TWS_ACTION_SELL;
+	oi.qty = in->quantity;
+	oi.type = in->order_type == SM_MKT ? TWS_ORDER_MKT : TWS_ORDER_LMT;
+	oi.lmt = in->has_limit_price ? in->limit_price : 0;
+	if (b->order_account[0] == '\0' || !gate_is_open(&b->gate)) {
+		rule = "gate-closed";	/* cannot happen: risk checked it */
+		gw_err_set(&e, "no order account or gate closed");
+	} else if (orderman_place(b->om, &oi, b->order_account, &id, &e) < 0) {
+		rule = "order-refused";
+	}
+	if (strcmp(rule, "ok") == 0 || id > 0) {
+		b->intents_accepted++;
+		gw_log_event(b->log, id > 0 && strcmp(rule, "ok") != 0 ?
+		    GW_ERROR : GW_INFO, "orders", "order.placed",
+		    json_pack("{s:s, s:I, s:s, s:s, s:f, s:s, s:o, s:s, s:b, s:s}",
+		    "id", in->id, "order_id", (json_int_t)id, "symbol",
+		    in->symbol, "side", in->side == SM_BUY ? "BUY" : "SELL",
+		    "quantity", in->quantity, "order_type",
+		    in->order_type == SM_MKT ? "MKT" : "LMT", "limit_price",
+		    in->has_limit_price ? json_real(in->limit_price) :
+		    json_null(), "account", b->order_account, "sent",
+		    strcmp(rule, "ok") == 0, "reason", in->reason),
+		    "order %lld: %s %g %s %s on %s%s%s", id,
+		    in->side == SM_BUY ? "BUY" : "SELL", in->quantity, in->symbol,
+		    in->order_type == SM_MKT ? "MKT" : "LMT", b->order_account,
+		    strcmp(rule, "ok") == 0 ? "" : ": journaled but the send "
+		    "failed, reconciliation settles it: ",
+		    strcmp(rule, "ok") == 0 ? "" : e.msg);
+		rule = "ok";	/* it may have reached the gateway */
+		pending_update(b, in->symbol);
+	} else {
+		b->intents_rejected++;
+		gw_log_event(b->log, GW_WARNING, "orders", "order.refused",
+		    json_pack("{s:s, s:s, s:s}", "id", in->id, "symbol",
+		    in->symbol, "error", e.msg),
+		    "intent %s not placed: %s", in->id, e.msg);
+	}
+	line = stratmsg_intent_result(in->id, strcmp(rule, "ok") == 0, rule,
+	    &len);
+	send_line(b, line, len);
+}
+
+static int
+om_send(void *arg, const uint8_t *frame, size_t len, struct gw_err *err)
+{
+	struct bot *b = arg;
+
+	return gwconn_send(b->gw, frame, len, err);
+}
+
+/* A change of the book: the event log, the risk book, the strategy. */
+static void
+om_change(void *arg, const struct ordbook_change *c)
+{
+	struct bot *b = arg;
+	enum gw_level lvl = GW_INFO;
+	size_t len;
+	char *line;
+
+	switch (c->kind) {
+	case ORDBOOK_CH_STATE: {
+		struct ordbook_order o;
+		struct sm_order m;
+
+		if (c->to == ORDBOOK_REJECTED || c->to == ORDBOOK_UNKNOWN)
+			lvl = GW_ERROR;
+		else if (c->to == ORDBOOK_GONE)
+			lvl = GW_WARNING;
+		memset(&o, 0, sizeof(o));
+		(void)ordbook_get(orderman_book(b->om), c->order_id, &o);
+		gw_log_event(b->log, lvl, "orders", "order.state",
+		    json_pack("{s:s, s:I, s:s, s:s, s:s, s:f, s:s}", "id",
+		    c->intent_id, "order_id", (json_int_t)c->order_id, "symbol",
+		    c->symbol, "state", ordbook_state_name(c->to), "from",
+		    ordbook_state_name(c->from), "filled", o.filled, "why",
+		    c->why), "order %lld (%s %s): %s -> %s%s%s", c->order_id,
+		    c->intent_id, c->symbol, ordbook_state_name(c->from),
+		    ordbook_state_name(c->to), c->why[0] ? ": " : "", c->why);
+		m = (struct sm_order){ c->intent_id, c->order_id, c->symbol,
+		    ordbook_state_name(c->to), ordbook_state_name(c->from),
+		    o.filled, c->why };
+		line = stratmsg_order(&m, &len);
+		send_line(b, line, len);
+		pending_update(b, c->symbol);
+		break;
+	}
+	case ORDBOOK_CH_FILL: {
+		const char *side = c->side == TWS_ACTION_BUY ? "BUY" : "SELL";
+		struct sm_fill m = { c->intent_id, c->order_id, c->symbol, side,
+		    c->shares, c->price, c->cum, c->avg, c->exec_id };
+
+		gw_log_event(b->log, GW_INFO, "orders", "order.fill",
+		    json_pack("{s:s, s:I, s:s, s:s, s:f, s:f, s:f, s:f, s:s}",
+		    "id", c->intent_id, "order_id", (json_int_t)c->order_id,
+		    "symbol", c->symbol, "side", side, "shares", c->shares,
+		    "price", c->price, "filled", c->cum, "avg_price", c->avg,
+		    "exec_id", c->exec_id), "order %lld (%s): %s %g %s at %.4f "
+		    "(%g filled)", c->order_id, c->intent_id, side, c->shares,
+		    c->symbol, c->price, c->cum);
+		(void)risk_fill(b->risk, c->symbol, c->side == TWS_ACTION_BUY ?
+		    c->shares : -c->shares, c->price);
+		line = stratmsg_fill(&m, &len);
+		send_line(b, line, len);
+		pending_update(b, c->symbol);
+		loss_check(b);
+		break;
+	}
+	case ORDBOOK_CH_COMMISSION:
+		gw_log_event(b->log, GW_DEBUG, "orders", "order.commission",
+		    json_pack("{s:I, s:s, s:f}", "order_id",
+		    (json_int_t)c->order_id, "exec_id", c->exec_id, "commission",
+		    c->commission), "order %lld: commission %.4f (%s)",
+		    c->order_id, c->commission, c->exec_id);
+		break;
+	}
+}
+
+static void
+om_reconciled(void *arg, const struct ordbook_recon *r)
+{
+	struct bot *b = arg;
+	json_t *probs = json_array(), *f;
+	unsigned i;
+
+	for (i = 0; i < r->n_problem; i++)
+		json_array_append_new(probs, json_pack("{s:s, s:I, s:s, s:s}",
+		    "kind", ordbook_problem_name(r->problem[i].kind), "order_id",
+		    (json_int_t)r->problem[i].order_id, "symbol",
+		    r->problem[i].symbol, "text", r->problem[i].text));
+	f = json_pack("{s:b, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:o}",
+	    "ok", r->ok, "orders", r->orders, "open", r->open, "gateway_open",
+	    r->gw_open, "adopted_fills", r->adopted_fills, "filled", r->filled,
+	    "cancelled", r->cancelled, "gone", r->gone, "problems",
+	    r->problems, "problem", probs);
+	if (r->ok)
+		gw_log_event(b->log, GW_INFO, "orders", "orders.reconciled", f,
+		    "orders reconciled with the gateway: %u orders, %u open, "
+		    "%u fills adopted", r->orders, r->open, r->adopted_fills);
+	else
+		gw_log_event(b->log, GW_ERROR, "orders", "orders.reconciled", f,
+		    "reconciliation found %u problem(s): Strategy C until "
+		    "`bot-core ctl resume`; first: %s", r->problems,
+		    r->n_problem > 0 ? r->problem[0].text : "");
+	if (!r->ok) {
+		set_error(b, r->n_problem > 0 ? r->problem[0].text :
+		    "reconciliation problem");
+		cause(b, C_ORDERS, 1);
+	} else if (!b->orders_failed) {
+		cause(b, C_ORDERS, 0);
+	}
+	gate_change(b, GATE_RECONCILING, 0, NULL);
+}
+
+static void
+om_failed(void *arg, const char *why)
+{
+	struct bot *b = arg;
+
+	if (orderman_state(b->om) == ORDERMAN_READY ||
+	    orderman_state(b->om) == ORDERMAN_PROBLEM)
+		b->orders_failed = 1;	/* the journal: nothing fixes it */
+	set_error(b, why);
+	gw_log_event(b->log, GW_CRITICAL, "orders", "orders.failed",
+	    json_pack("{s:s, s:b}", "error", why, "for_good",
+	    b->orders_failed), "the order path failed: %s: Strategy C%s", why,
+	    b->orders_failed ? " until bot-core is restarted" :
+	    " until the next session reconciles");
+	cause(b, C_ORDERS, 1);
+}
+
+/* Open the journal and replay it; the risk book starts from its
+ * positions. BOT_START_CONFIG when it cannot be opened. */
+static int
+orders_open(struct bot *b, struct gw_err *err)
+{
+	struct orderman_hooks h;
+	struct orderman_open_info info;
+	struct ordbook_pos p;
+	size_t i;
+
+	memset(&h, 0, sizeof(h));
+	h.send = om_send;
+	h.change = om_change;
+	h.reconciled = om_reconciled;
+	h.failed = om_failed;
+	h.arg = b;
+	if ((b->om = orderman_new(b->base, &b->cfg.orders, &h, &info,
+	    err)) == NULL)
+		return BOT_START_CONFIG;
+	if (info.journal.torn)
+		gw_log_event(b->log, GW_WARNING, "orders", "orders.journal_torn",
+		    json_pack("{s:s, s:I, s:I, s:s}", "path",
+		    b->cfg.orders.journal_path, "line",
+		    (json_int_t)info.journal.torn_line, "bytes",
+		    (json_int_t)info.journal.torn_bytes, "why",
+		    info.journal.torn_why), "order journal %s: a torn last "
+		    "line %lu (%zu bytes: %s) was cut off (a write a crash "
+		    "interrupted)", b->cfg.orders.journal_path,
+		    info.journal.torn_line, info.journal.torn_bytes,
+		    info.journal.torn_why);
+	gw_log_event(b->log, GW_INFO, "orders", "orders.journal",
+	    json_pack("{s:s, s:b, s:I, s:i, s:i, s:I}", "path",
+	    b->cfg.orders.journal_path, "created", info.journal.created,
+	    "records", (json_int_t)info.records, "orders", info.orders, "open",
+	    info.open, "max_order_id", (json_int_t)info.max_order_id),
+	    "order journal %s: %lu records, %u orders (%u open)",
+	    b->cfg.orders.journal_path, info.records, info.orders, info.open);
+	for (i = 0; ordbook_position_at(orderman_book(b->om), i, &p) == 0; i++)
+		(void)risk_seed(b->risk, p.symbol, p.qty, p.avg_cost, p.realized);
+	gate_change(b, GATE_RECONCILING, 1, "not yet reconciled");
+	return 0;
+}
+
 /* One intent: the choke point. */
 static void
 on_intent(struct bot *b, const struct sm_intent *in)
@@ -467,6 +728,10 @@ on_intent(struct bot *b, const struct sm_intent *in)
 		    clock_mono_ms(), b->cfg.dry_run, &price);
 		if (rule == RISK_OK && !open)
 			rule = RISK_GATE_CLOSED;	/* never past a closed gate */
+	}
+	if (rule == RISK_OK && b->om != NULL) {
+		place(b, in);
+		return;
 	}
 	if (rule == RISK_OK) {
 		b->intents_accepted++;
@@ -503,6 +768,24 @@ on_intent(struct bot *b, const struct sm_intent *in)
 	line = stratmsg_intent_result(in->id, rule == RISK_OK,
 	    risk_rule_name(rule), &len);
 	send_line(b, line, len);
+}
+
+/* Cancel every open order (halt, close-out); logged. */
+static void
+cancel_all(struct bot *b, const char *why)
+{
+	struct gw_err e;
+
+	if (b->om == NULL)
+		return;
+	if (orderman_cancel_all(b->om, why, &e) < 0)
+		gw_log_event(b->log, GW_ERROR, "orders", "orders.cancel_all",
+		    json_pack("{s:s, s:b, s:s}", "why", why, "sent", 0, "error",
+		    e.msg), "cannot cancel the open orders (%s): %s", why, e.msg);
+	else
+		gw_log_event(b->log, GW_WARNING, "orders", "orders.cancel_all",
+		    json_pack("{s:s, s:b}", "why", why, "sent", 1),
+		    "cancelling every open order (%s)", why);
 }
 
 static void
@@ -587,8 +870,12 @@ check_accounts(struct bot *b)
 	    json_pack("{s:o}", "accounts", list),
 	    "accounts %s: %d paper, %d live", gwconn_accounts(b->gw), paper,
 	    live);
-	if (tradmode_check_accounts(&b->cfg.mode, gwconn_accounts(b->gw),
-	    &e) < 0 && !gate_is_raised(&b->gate, GATE_LIVE_REFUSED)) {
+	if (tradmode_order_account(&b->cfg.mode, gwconn_accounts(b->gw),
+	    b->order_account, sizeof(b->order_account), &e) < 0)
+		b->order_account[0] = '\0';
+	else
+		return;
+	if (!gate_is_raised(&b->gate, GATE_LIVE_REFUSED)) {
 		gw_log_event(b->log, GW_CRITICAL, "gateway", "bot.account_refused",
 		    json_pack("{s:s, s:s, s:s}", "accounts",
 		    gwconn_accounts(b->gw), "trading_mode", b->cfg.trading_mode,
@@ -739,6 +1026,10 @@ lost(struct bot *b, const struct gwconn_event *ev)
 		gate_change(b, GATE_HEARTBEAT, 1, why);
 	gate_change(b, GATE_NOT_VALIDATED, 1, why);
 	gate_change(b, GATE_FARM, 0, NULL);	/* the next session says */
+	if (b->om != NULL) {
+		orderman_session_lost(b->om);
+		gate_change(b, GATE_RECONCILING, 1, "session lost");
+	}
 	cause(b, C_SESSION, 1);
 	b->loss_known = NULL;
 }
@@ -794,6 +1085,12 @@ on_gw(struct gwconn *g, const struct gwconn_event *ev, void *arg)
 			cause(b, C_SESSION, 0);
 		if (subscribe_plan(b, &e) < 0)
 			set_error(b, e.msg);
+		/* orders on: reconcile before the gate may open (refused
+		 * accounts hold the gate closed anyway: no reconciliation) */
+		if (b->om != NULL && b->order_account[0] != '\0' &&
+		    orderman_session_ready(b->om, gwconn_server_version(b->gw),
+		    gwconn_next_valid_id(b->gw), b->order_account, &e) < 0)
+			om_failed(b, e.msg);
 		operational(b);
 		break;
 	case GWC_LOST:
@@ -804,6 +1101,9 @@ on_gw(struct gwconn *g, const struct gwconn_event *ev, void *arg)
 		break;
 	case GWC_NOTICE:
 		on_notice(b, ev->code, ev->text ? ev->text : "");
+		if (b->om != NULL && ev->id > 0)
+			orderman_on_error(b->om, ev->id, ev->code,
+			    ev->text ? ev->text : "");
 		break;
 	case GWC_TICK:
 		if (ev->quote == NULL)
@@ -826,16 +1126,28 @@ on_gw(struct gwconn *g, const struct gwconn_event *ev, void *arg)
 		    "attempt in %.0f s", ev->delay_s);
 		break;
 	case GWC_ORDER:
-		/* No order leaves bot-core yet (DRY_RUN only): order messages
-		 * are about another client's orders and are not ours to act
-		 * on. */
+		/* dry run: no order of ours exists; nothing to act on */
+		if (b->om != NULL && ev->order != NULL &&
+		    orderman_on_message(b->om, ev->order, &e) < 0)
+			gw_log_event(b->log, GW_WARNING, "orders",
+			    "orders.bad_message", json_pack("{s:i, s:s}",
+			    "message_id", ev->order->id, "error", e.msg),
+			    "an order message the book refuses: %s", e.msg);
 		break;
 	case GWC_ORDER_BAD:
-		gw_log_event(b->log, GW_WARNING, "gateway", "gateway.bad_message",
+		/* With orders on, bot-core can no longer trust its view of
+		 * them: Strategy C until an operator looks. */
+		gw_log_event(b->log, b->om != NULL ? GW_ERROR : GW_WARNING,
+		    "gateway", "gateway.bad_message",
 		    json_pack("{s:i, s:s}", "message_id", ev->code, "error",
 		    ev->reason ? ev->reason : ""),
-		    "an order message from the gateway does not decode: %s",
-		    ev->reason ? ev->reason : "");
+		    "an order message from the gateway does not decode: %s%s",
+		    ev->reason ? ev->reason : "", b->om != NULL ?
+		    ": Strategy C until `bot-core ctl resume`" : "");
+		if (b->om != NULL) {
+			set_error(b, ev->reason ? ev->reason : "bad message");
+			cause(b, C_ORDERS, 1);
+		}
 		break;
 	}
 }
@@ -902,6 +1214,8 @@ on_window_tick(evutil_socket_t fd, short what, void *arg)
 	if (ny_now(b, &ny) < 0) {
 		in = 1;		/* no clock: assume the worst */
 	} else {
+		if (b->om != NULL && orderman_closeout_due(b->om, &ny))
+			cancel_all(b, "close-out");
 		in = sched_in_window(b->cfg.window_start_min, b->cfg.window_end_min,
 		    &ny);
 		if (!in)
@@ -998,6 +1312,7 @@ bot_start(struct bot *b, struct gw_err *err)
 {
 	struct gameplan none;
 	struct gw_err e;
+	int rc;
 
 	gw_log_event(b->log, GW_INFO, COMPONENT, "bot.starting",
 	    json_pack("{s:s, s:i, s:i, s:b, s:s, s:s}", "host", b->cfg.gw.host,
@@ -1017,6 +1332,8 @@ bot_start(struct bot *b, struct gw_err *err)
 	if ((b->risk = risk_new(b->have_plan ? &b->plan : &none,
 	    b->cfg.starting_capital > 0 ? b->cfg.starting_capital : 1)) == NULL)
 		return gw_err_set(err, "out of memory");
+	if (!b->cfg.dry_run && (rc = orders_open(b, err)) < 0)
+		return rc;
 	on_window_tick(-1, 0, b);
 	if (subscribe_plan(b, err) < 0)
 		return -1;
@@ -1064,6 +1381,7 @@ bot_halt(struct bot *b, const char *who)
 	    "Strategy C until resume", who);
 	gate_change(b, GATE_HALTED, 1, who);
 	cause(b, C_HALT, 1);
+	cancel_all(b, "halt");
 }
 
 void
@@ -1076,6 +1394,36 @@ bot_resume(struct bot *b, const char *who)
 	cause(b, C_HALT, 0);
 	if (gwconn_validated(b->gw))
 		cause(b, C_SESSION, 0);
+	if (b->om != NULL && !b->orders_failed &&
+	    (b->c_causes & (1u << C_ORDERS))) {
+		struct gw_err e;
+
+		if (orderman_state(b->om) == ORDERMAN_PROBLEM &&
+		    orderman_resume(b->om, who, &e) < 0)
+			gw_log_event(b->log, GW_ERROR, "orders", "orders.failed",
+			    json_pack("{s:s, s:b}", "error", e.msg, "for_good", 0),
+			    "resume: %s", e.msg);
+		if (orderman_state(b->om) == ORDERMAN_READY)
+			cause(b, C_ORDERS, 0);	/* the operator accepted it */
+	}
+}
+
+int
+bot_flatten(struct bot *b, const char *who, struct gw_err *err)
+{
+	unsigned placed = 0;
+	int rc;
+
+	if (b->om == NULL)
+		return gw_err_set(err, "flatten: dry run: there are no orders");
+	bot_halt(b, who);
+	rc = orderman_flatten(b->om, who, &placed, err);
+	gw_log_event(b->log, rc < 0 ? GW_ERROR : GW_WARNING, "orders",
+	    "orders.flatten", json_pack("{s:s, s:i, s:s}", "by", who, "placed",
+	    placed, "error", rc < 0 ? err->msg : ""),
+	    "flatten by %s: %u closing order(s) placed%s%s", who, placed,
+	    rc < 0 ? "; " : "", rc < 0 ? err->msg : "");
+	return rc;
 }
 
 int
@@ -1120,7 +1468,7 @@ bot_status(const struct bot *b)
 		json_array_append_new(accounts, json_string(a));
 	return json_pack("{s:b, s:b, s:b, s:b, s:s, s:s, s:o, s:i, s:o, s:I,"
 	    " s:s, s:s, s:b, s:s, s:o, s:f, s:f, s:o, s:I, s:I, s:s, s:b, s:b,"
-	    " s:I, s:o}",
+	    " s:I, s:o, s:s, s:o}",
 	    "ok", 1,
 	    "gateway_connected", gwconn_connected(b->gw),
 	    "gateway_validated", gwconn_validated(b->gw),
@@ -1149,7 +1497,9 @@ bot_status(const struct bot *b)
 	    "ticks_coalesced", (json_int_t)(b->st ?
 	    strategy_ticks_coalesced(b->st) : 0),
 	    "restart", b->have_restart ? initrestart_json(&b->last_restart) :
-	    json_null());
+	    json_null(),
+	    "order_account", b->order_account,
+	    "orders", b->om != NULL ? orderman_status(b->om) : json_null());
 }
 
 void
@@ -1162,6 +1512,7 @@ bot_free(struct bot *b)
 	if (b->window_timer != NULL)
 		event_free(b->window_timer);
 	strategy_free(b->st);
+	orderman_free(b->om);
 	gwconn_free(b->gw);
 	risk_free(b->risk);
 	free(b);

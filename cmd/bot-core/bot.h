@@ -14,11 +14,17 @@
 #include "gw_err.h"
 #include "gwconn.h"
 #include "log.h"
+#include "orderman.h"
 #include "tradmode.h"
 
 struct event_base;
 struct evdns_base;
 struct bot;
+
+/* ORDER_JOURNAL when unset. */
+#define BOT_JOURNAL_DEFAULT "/data/bot-core/orders.jsonl"
+/* bot_start's return when the order journal cannot be opened (exit 78). */
+#define BOT_START_CONFIG (-2)
 
 /* RESTART_WINDOW when unset (New York time). */
 #define BOT_WINDOW_DEFAULT "16:29-16:36"
@@ -39,6 +45,7 @@ struct bot_config {
 	const char *tz;			/* "America/New_York" (tests: $BOT_TZ) */
 	char restart_file[4096];	/* --restart-file, GWKIT_RESTART_FILE:
 					 * stack-init's restart file; "": none */
+	struct orderman_config orders;	/* the order path (not dry run) */
 };
 
 void bot_config_init(struct bot_config *cfg);
@@ -56,7 +63,9 @@ struct bot *bot_new(struct event_base *base, struct evdns_base *dns,
     const struct bot_config *cfg, struct gw_log *log,
     const struct bot_hooks *hooks, struct gw_err *err);
 
-/* Load the gameplan, start the strategy process and the gateway wait. */
+/* Load the gameplan, open the order journal (not in dry run: -2,
+ * BOT_START_CONFIG, when it cannot be opened), start the strategy process
+ * and the gateway wait. */
 int bot_start(struct bot *b, struct gw_err *err);
 
 /* Close the gate, stop the strategy, cancel market data, disconnect;
@@ -68,6 +77,12 @@ void bot_stop(struct bot *b);
  * caller for the log. */
 void bot_halt(struct bot *b, const char *who);
 void bot_resume(struct bot *b, const char *who);
+
+/* The operator's flatten (`bot-core ctl flatten`): halt, cancel every
+ * open order and close every position of the book with market orders
+ * (only with orders on, on a reconciled session). 0, or -1 with the
+ * reason. */
+int bot_flatten(struct bot *b, const char *who, struct gw_err *err);
 
 /* Re-read and re-validate the gameplan (SIGHUP, ctl reload): 0, or -1
  * with the reason (Strategy C holds, an alert is sent). */

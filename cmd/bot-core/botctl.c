@@ -17,7 +17,8 @@
 #define BOTCTL_IDLE_S 30.0
 #define BOTCTL_OUT_HIGH (64 * 1024)
 
-static const char *const verbs[] = { "status", "halt", "resume", "reload" };
+static const char *const verbs[] = { "status", "halt", "resume", "reload",
+	"flatten" };
 #define N_VERBS (sizeof(verbs) / sizeof(verbs[0]))
 
 struct botctl {
@@ -130,6 +131,13 @@ on_line(struct lineserv_client *cl, const char *line, size_t len, int eol,
 			audit(ctl, cl, "reload", NULL, who, sizeof(who));
 			reply(cl, json_pack("{s:b}", "ok", 1));
 		}
+		break;
+	case 4:
+		audit(ctl, cl, "flatten", NULL, who, sizeof(who));
+		if (bot_flatten(ctl->bot, who, &e) < 0)
+			reply(cl, json_pack("{s:b, s:s}", "ok", 0, "error", e.msg));
+		else
+			reply(cl, json_pack("{s:b}", "ok", 1));
 		break;
 	default:
 		gw_err_quote(q, sizeof(q), v, strlen(v));

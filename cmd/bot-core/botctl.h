@@ -19,7 +19,7 @@ struct botctl;
 
 #define BOTCTL_LINE_MAX 1024
 #define BOTCTL_MAX_CLIENTS 16
-#define BOTCTL_VERBS "status, halt, resume, reload"
+#define BOTCTL_VERBS "status, halt, resume, reload, flatten"
 
 /* Index of verb among the verbs above, or -1. */
 int botctl_verb_find(const char *verb);

@@ -23,6 +23,7 @@ static const char *const cond_names[GATE_N_CONDS] = {
 	[GATE_CONN_LOST] = "connectivity-lost",
 	[GATE_HEARTBEAT] = "heartbeat-missed",
 	[GATE_FARM] = "farm-broken",
+	[GATE_RECONCILING] = "reconciling",
 	[GATE_RESTART_WINDOW] = "restart-window",
 	[GATE_STRATEGY_C] = "strategy-c",
 };

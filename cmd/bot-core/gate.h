@@ -18,8 +18,9 @@
 /* Conditions that close the gate, in the order their reason is given
  * when several hold (the first raised one in this order names it). */
 enum gate_cond {
-	GATE_LIVE_REFUSED,	/* a live account while TRADING_MODE=paper:
-				 * raised for the life of the process */
+	GATE_LIVE_REFUSED,	/* accounts that do not fit the trading mode
+				 * (tradmode): raised for the life of the
+				 * process */
 	GATE_HALTED,		/* the operator's halt, until resume */
 	GATE_NOT_VALIDATED,	/* no validated session since the last
 				 * connect (also after EOF: cleared only by
@@ -28,6 +29,8 @@ enum gate_cond {
 	GATE_CONN_LOST,		/* 1100 without a later 1101/1102 */
 	GATE_HEARTBEAT,		/* reqCurrentTime unanswered in time */
 	GATE_FARM,		/* 2110: gateway to server connectivity broken */
+	GATE_RECONCILING,	/* orders on: the book not yet reconciled with
+				 * this session (docs/orders.md) */
 	GATE_RESTART_WINDOW,	/* inside RESTART_WINDOW (New York) */
 	GATE_STRATEGY_C,	/* the active strategy is C */
 	GATE_N_CONDS

@@ -8,7 +8,7 @@
  *   bot-core [options]            run
  *   bot-core -n                   check env, flags and the gameplan
  *   bot-core ctl VERB             ask a running bot-core (status, halt,
- *                                 resume, reload)
+ *                                 resume, reload, flatten)
  *
  * Settings come from the environment, flags override. The environment,
  * the flags and the gameplan are untrusted input.
@@ -36,6 +36,7 @@
 #include "gameplan.h"
 #include "gate.h"
 #include "gwretry.h"
+#include "orderman.h"
 #include "tradmode.h"
 #include "log.h"
 #include "loopctx.h"
@@ -96,7 +97,7 @@ usage(FILE *f)
 	fprintf(f,
 "usage: " PROG " [options]\n"
 "       " PROG " -n [options]\n"
-"       " PROG " ctl [--control PATH] [--timeout S] status|halt|resume|reload\n"
+"       " PROG " ctl [--control PATH] [--timeout S] status|halt|resume|reload|flatten\n"
 "\n"
 "The trading bot's core: gateway session, safety gate, gameplan, risk\n"
 "limits, strategy pipe. Dry run only in this version.\n"
@@ -128,11 +129,15 @@ usage(FILE *f)
 "  HEARTBEAT_INTERVAL (10) HEARTBEAT_TIMEOUT (5) MARKET_DATA_TYPE (3)\n"
 "  STARTING_CAPITAL RESTART_WINDOW (16:29-16:36, New York)\n"
 "  RESUME_AFTER_RECONNECT (true) RECONNECT_MAX (10) RECONNECT_WINDOW (300)\n"
+"  LIVE_TRADING_CONFIRM ORDER_JOURNAL (" BOT_JOURNAL_DEFAULT ")\n"
+"  ORDER_ACK_TIMEOUT (5) ORDER_RECONCILE_TIMEOUT (30) ADOPT_POSITIONS (false)\n"
+"  MAX_ORDERS_PER_SECOND (5) CLOSE_OUT_TIME (15:59, New York; off)\n"
 "  LOG_LEVEL LOG_FORMAT GWKIT_RUNTIME_DIR\n"
 "\n"
 "exit: 0 stopped by a signal, 1 the gateway never became ready, 64 usage,\n"
 "      70 internal error, 73 a socket cannot be created, 78 configuration\n"
-"      (a bad environment value, DRY_RUN=false, a bad gameplan with -n)\n");
+"      (a bad environment value, an inconsistent trading mode, a bad\n"
+"      gameplan with -n, an order journal that cannot be opened)\n");
 }
 
 static void
@@ -145,8 +150,10 @@ ctl_usage(FILE *f)
 "its reply (one JSON object) on stdout.\n"
 "  status   the gateway, the gate, the strategy, positions and P&L\n"
 "  halt     the kill switch: gate closed, Strategy C until resume\n"
-"  resume   release a halt\n"
+"  resume   release a halt (and accept a reconciliation problem)\n"
 "  reload   re-read and re-validate the gameplan\n"
+"  flatten  halt, cancel every open order, close every position with\n"
+"           market orders (orders on only)\n"
 "\n"
 "  --control PATH   the socket (RUNTIME/bot.sock)\n"
 "  --timeout S      deadline of the whole exchange (5)\n"
@@ -340,6 +347,43 @@ env_long(const char *var, long def, long min, long max)
 	return v;
 }
 
+static double env_seconds(const char *var, double def, double min,
+    double max);
+
+/* The order path's settings (docs/orders.md), read in dry run too so that
+ * -n checks them. */
+static void
+order_env(struct orderman_config *oc)
+{
+	const char *v;
+	char q[64];
+	int h, m, n;
+
+	orderman_config_init(oc);
+	v = cfg_env_str("ORDER_JOURNAL", BOT_JOURNAL_DEFAULT);
+	if (v[0] == '\0' || strlen(v) >= sizeof(oc->journal_path))
+		errx(EX_CONFIG, "ORDER_JOURNAL: a path of 1..%zu bytes",
+		    sizeof(oc->journal_path) - 1);
+	snprintf(oc->journal_path, sizeof(oc->journal_path), "%s", v);
+	oc->ack_timeout_s = env_seconds("ORDER_ACK_TIMEOUT", 5, 0.1, 3600);
+	oc->recon_timeout_s = env_seconds("ORDER_RECONCILE_TIMEOUT", 30, 0.5,
+	    3600);
+	oc->adopt_positions = env_bool("ADOPT_POSITIONS", 0);
+	oc->max_orders_per_s = (unsigned)env_long("MAX_ORDERS_PER_SECOND", 5, 1,
+	    40);
+	v = cfg_env_str("CLOSE_OUT_TIME", "15:59");
+	if (strcasecmp(v, "off") == 0)
+		oc->closeout_min = -1;
+	else if (sscanf(v, "%2d:%2d%n", &h, &m, &n) == 2 && n == 5 &&
+	    v[2] == ':' && h >= 0 && h < 24 && m >= 0 && m < 60)
+		oc->closeout_min = h * 60 + m;
+	else {
+		gw_err_quote(q, sizeof(q), v, strlen(v));
+		errx(EX_CONFIG, "CLOSE_OUT_TIME: '%s' is not HH:MM (New York) "
+		    "or off", q);
+	}
+}
+
 static double
 env_seconds(const char *var, double def, double min, double max)
 {
@@ -411,9 +455,7 @@ configure(struct opts *o)
 		errx(EX_CONFIG, "%s", e.msg);
 	b->dry_run = b->mode.dry_run;
 	b->trading_mode = b->mode.live ? "live" : "paper";
-	if (!b->dry_run)
-		errx(EX_CONFIG, "DRY_RUN: 'false': orders are not implemented yet "
-		    "in this version; run with DRY_RUN=true");
+	order_env(&b->orders);
 	v = getenv("STARTING_CAPITAL");
 	if (v != NULL && v[0] != '\0') {
 		char *end;
@@ -607,6 +649,7 @@ main(int argc, char **argv)
 {
 	struct ctx c;
 	struct gw_err e;
+	int rc;
 
 	memset(&c, 0, sizeof(c));
 
@@ -625,8 +668,8 @@ main(int argc, char **argv)
 	open_modules(&c);
 
 	/* dispatch */
-	if (bot_start(c.bot, &e) < 0)
-		errx(EX_SOFTWARE, "%s", e.msg);
+	if ((rc = bot_start(c.bot, &e)) < 0)
+		errx(rc == BOT_START_CONFIG ? EX_CONFIG : EX_SOFTWARE, "%s", e.msg);
 	event_base_dispatch(c.base);
 
 	/* free in reverse */

@@ -53,6 +53,8 @@ struct ent {
 	double avg_cost;	/* of the open position; 0 when flat */
 	double realized;
 	double bid, ask, last;	/* NaN when unknown */
+	double pending_buy;	/* shares of open orders at the gateway */
+	double pending_sell;
 	int traded;		/* filled at least once: listed in the JSON */
 };
 
@@ -311,7 +313,9 @@ judge(struct risk *r, const struct sm_intent *in, int gate_open,
 		return RISK_LIMIT_PRICE;
 	e = ent_find(r, in->symbol);
 	pos = e ? e->position : 0;
-	after = pos + (in->side == SM_BUY ? q : -q);
+	/* orders still working count as if filled, on their side */
+	after = pos + (in->side == SM_BUY ? q + (e ? e->pending_buy : 0) :
+	    -q - (e ? e->pending_sell : 0));
 	max = sym->max_position > 0 ? sym->max_position :
 	    r->plan.max_single_position;
 	if (fabs(after) > (double)max)
@@ -358,6 +362,45 @@ risk_check(struct risk *r, const struct sm_intent *in, int gate_open,
 	if (price != NULL)
 		*price = p;
 	return rule;
+}
+
+int
+risk_fill(struct risk *r, const char *symbol, double shares, double price)
+{
+	struct ent *e;
+
+	if (!isfinite(shares) || shares == 0 || !price_ok(price) ||
+	    (e = ent_get(r, symbol)) == NULL)
+		return -1;
+	book_fill(e, shares, price);
+	return 0;
+}
+
+int
+risk_seed(struct risk *r, const char *symbol, double position,
+    double avg_cost, double realized)
+{
+	struct ent *e;
+
+	if (!isfinite(position) || !isfinite(avg_cost) || !isfinite(realized) ||
+	    (e = ent_get(r, symbol)) == NULL)
+		return -1;
+	e->traded = 1;
+	e->position = position;
+	e->avg_cost = position == 0 ? 0 : avg_cost;
+	e->realized = realized;
+	return 0;
+}
+
+void
+risk_set_pending(struct risk *r, const char *symbol, double buy, double sell)
+{
+	struct ent *e = ent_get(r, symbol);
+
+	if (e == NULL)
+		return;
+	e->pending_buy = isfinite(buy) && buy > 0 ? buy : 0;
+	e->pending_sell = isfinite(sell) && sell > 0 ? sell : 0;
 }
 
 json_t *

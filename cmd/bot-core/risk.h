@@ -61,6 +61,21 @@ enum risk_rule risk_check(struct risk *r, const struct sm_intent *in,
     int gate_open, enum gp_strategy active, const struct tm *ny,
     int64_t now_ms, int fill, double *price);
 
+/*
+ * The order path (not dry run): the book follows the gateway's fills.
+ * risk_fill applies one execution (shares negative: sold) at price;
+ * risk_seed sets a symbol's line from the order book at start-up (the
+ * journal's fills of the day); risk_set_pending tells how many shares of
+ * open orders are still working on each side, which the position limit
+ * counts as if filled. -1 for a value that is not finite (or a price not
+ * > 0), a symbol that does not fit, or no memory.
+ */
+int risk_fill(struct risk *r, const char *symbol, double shares, double price);
+int risk_seed(struct risk *r, const char *symbol, double position,
+    double avg_cost, double realized);
+void risk_set_pending(struct risk *r, const char *symbol, double buy,
+    double sell);
+
 /* Realized + unrealized P&L of the book (negative: a loss). */
 double risk_pnl(const struct risk *r);
 /* Whether the loss has reached the limit (the owner switches to C). */

@@ -486,3 +486,41 @@ stratmsg_intent_result(const char *id, int accepted, const char *rule,
 	put(o, "rule", jstr(rule), &ok);
 	return finish(o, ok, 1, len);
 }
+
+char *
+stratmsg_order(const struct sm_order *m, size_t *len)
+{
+	int ok, precision = 1;
+	json_t *o;
+
+	if ((o = new_msg("order", &ok)) == NULL)
+		return NULL;
+	put(o, "id", jstr(m->id), &ok);
+	put(o, "order_id", json_integer(m->order_id), &ok);
+	put(o, "symbol", jstr(m->symbol), &ok);
+	put(o, "state", jstr(m->state), &ok);
+	put(o, "from", jstr(m->from), &ok);
+	put(o, "filled", price(m->filled, &precision), &ok);
+	put(o, "why", jstr(m->why), &ok);
+	return finish(o, ok, precision, len);
+}
+
+char *
+stratmsg_fill(const struct sm_fill *m, size_t *len)
+{
+	int ok, precision = 1;
+	json_t *o;
+
+	if ((o = new_msg("fill", &ok)) == NULL)
+		return NULL;
+	put(o, "id", jstr(m->id), &ok);
+	put(o, "order_id", json_integer(m->order_id), &ok);
+	put(o, "symbol", jstr(m->symbol), &ok);
+	put(o, "side", jstr(m->side), &ok);
+	put(o, "shares", price(m->shares, &precision), &ok);
+	put(o, "price", price(m->price, &precision), &ok);
+	put(o, "filled", price(m->filled, &precision), &ok);
+	put(o, "avg_price", price(m->avg_price, &precision), &ok);
+	put(o, "exec_id", jstr(m->exec_id), &ok);
+	return finish(o, ok, precision, len);
+}

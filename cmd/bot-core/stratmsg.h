@@ -86,4 +86,31 @@ char *stratmsg_strategy(const char *active, const char *reason, size_t *len);
 char *stratmsg_intent_result(const char *id, int accepted, const char *rule,
     size_t *len);
 
+/* The order path (docs/strategy-protocol.md "order", "fill"): a state
+ * change of the order an accepted intent became, and one execution of
+ * it. Texts are copied; a NULL one is written as "". */
+struct sm_order {
+	const char *id;		/* the intent's id */
+	long long order_id;
+	const char *symbol;
+	const char *state;	/* ordbook_state_name: "submitted", ... */
+	const char *from;
+	double filled;		/* shares filled so far */
+	const char *why;
+};
+
+struct sm_fill {
+	const char *id;
+	long long order_id;
+	const char *symbol;
+	const char *side;	/* "BUY" / "SELL" */
+	double shares, price;	/* this execution */
+	double filled;		/* the order's shares filled so far */
+	double avg_price;	/* their average price */
+	const char *exec_id;
+};
+
+char *stratmsg_order(const struct sm_order *m, size_t *len);
+char *stratmsg_fill(const struct sm_fill *m, size_t *len);
+
 #endif

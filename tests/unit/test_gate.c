@@ -53,7 +53,7 @@ test_every_condition_closes(void **state)
 	static const char *const names[GATE_N_CONDS] = {
 		"live-account-refused", "halted", "not-validated",
 		"client-id-in-use", "connectivity-lost", "heartbeat-missed",
-		"farm-broken", "restart-window", "strategy-c",
+		"farm-broken", "reconciling", "restart-window", "strategy-c",
 	};
 	struct gate g;
 	unsigned c;

@@ -38,7 +38,7 @@ struct fx {
 	struct gwconn_config cfg;
 	int port;
 	/* what gwconn reported */
-	int n[GWC_RECONNECT_LIMITED + 1];
+	int n[GWC_ORDER_BAD + 1];
 	enum gwconn_event_type seen[MAX_SEEN];
 	int n_seen;
 	char verdict[64], reason[512];
@@ -130,6 +130,12 @@ on_ev(struct gwconn *g, const struct gwconn_event *ev, void *arg)
 		break;
 	case GWC_HEARTBEAT_OK:
 		assert_true(ev->rtt_ms >= 0);
+		break;
+	case GWC_ORDER:
+		assert_non_null(ev->order);
+		break;
+	case GWC_ORDER_BAD:
+		assert_non_null(ev->reason);
 		break;
 	}
 	if (fx->free_in_cb && ev->type == GWC_READY) {

@@ -110,6 +110,12 @@ struct bot {
 	struct orderman *om;
 	char order_account[TRADMODE_ACCOUNT_MAX + 1];
 	int orders_failed;	/* the journal failed: for the process' life */
+	/* the daily loss limit's base: STARTING_CAPITAL, or with orders on
+	 * the order account's NetLiquidation less the day's P&L when first
+	 * read on a New York day */
+	double capital;
+	const char *capital_source;	/* "STARTING_CAPITAL", "NetLiquidation" */
+	char capital_day[16];
 };
 
 static void send_line(struct bot *b, char *line, size_t len);
@@ -401,10 +407,12 @@ load_plan(struct bot *b, struct gw_err *err)
 	    "gameplan %s: strategy %s, %zu symbol%s", gp.date,
 	    gameplan_strategy_name(gp.strategy), gp.n_symbols,
 	    gp.n_symbols == 1 ? "" : "s");
-	if (gp.strategy != GP_STRATEGY_C && b->cfg.starting_capital <= 0) {
+	if (gp.strategy != GP_STRATEGY_C && !(b->capital > 0)) {
 		gw_log_event(b->log, GW_ERROR, "gameplan", "risk.no_capital", NULL,
-		    "STARTING_CAPITAL is not set: the daily loss limit cannot be "
-		    "judged; Strategy C");
+		    "%s: the daily loss limit cannot be judged; Strategy C",
+		    b->cfg.dry_run ? "STARTING_CAPITAL is not set" :
+		    "STARTING_CAPITAL is not set and the gateway has not given "
+		    "the account's NetLiquidation yet");
 		cause(b, C_CAPITAL, 1);
 	} else {
 		cause(b, C_CAPITAL, 0);
@@ -665,6 +673,47 @@ om_failed(void *arg, const char *why)
 	    b->orders_failed ? " until bot-core is restarted" :
 	    " until the next session reconciles");
 	cause(b, C_ORDERS, 1);
+}
+
+/* The order account's NetLiquidation (the reconciliation asks for it):
+ * the first one of a New York day, less the day's P&L so far (the book
+ * has the day's fills), becomes the loss limit's base, replacing
+ * STARTING_CAPITAL (docs/orders.md). */
+static void
+net_liquidation(struct bot *b, const struct tws_account_value *v)
+{
+	char today[16], *end;
+	double nl, base;
+
+	if (strcmp(v->tag, "NetLiquidation") != 0 ||
+	    strcmp(v->account, b->order_account) != 0)
+		return;
+	ny_today(b, today);
+	if (today[0] == '\0' || strcmp(today, b->capital_day) == 0)
+		return;
+	nl = strtod(v->value, &end);
+	base = nl - risk_pnl(b->risk);
+	if (end == v->value || *end != '\0' || !isfinite(nl) || !(base > 0)) {
+		gw_log_event(b->log, GW_WARNING, "risk", "risk.capital",
+		    json_pack("{s:s, s:s}", "source", "NetLiquidation", "error",
+		    "not a positive amount"), "NetLiquidation of %s is not a "
+		    "usable amount; the loss limit keeps its base", v->account);
+		return;
+	}
+	snprintf(b->capital_day, sizeof(b->capital_day), "%s", today);
+	b->capital = base;
+	b->capital_source = "NetLiquidation";
+	risk_set_capital(b->risk, base);
+	gw_log_event(b->log, GW_INFO, "risk", "risk.capital",
+	    json_pack("{s:s, s:s, s:f, s:f, s:f}", "source", "NetLiquidation",
+	    "account", v->account, "net_liquidation", nl, "pnl",
+	    risk_pnl(b->risk), "capital", base),
+	    "the day's loss limit is measured against %.2f (%s's "
+	    "NetLiquidation %.2f less today's P&L %.2f)", base, v->account, nl,
+	    risk_pnl(b->risk));
+	if (b->have_plan && b->plan.strategy != GP_STRATEGY_C)
+		cause(b, C_CAPITAL, 0);
+	loss_check(b);
 }
 
 /* Open the journal and replay it; the risk book starts from its
@@ -1128,6 +1177,9 @@ on_gw(struct gwconn *g, const struct gwconn_event *ev, void *arg)
 	case GWC_ORDER:
 		/* dry run: no order of ours exists; nothing to act on */
 		if (b->om != NULL && ev->order != NULL &&
+		    ev->order->id == TWS_IN_ACCOUNT_SUMMARY)
+			net_liquidation(b, &ev->order->u.account_value);
+		if (b->om != NULL && ev->order != NULL &&
 		    orderman_on_message(b->om, ev->order, &e) < 0)
 			gw_log_event(b->log, GW_WARNING, "orders",
 			    "orders.bad_message", json_pack("{s:i, s:s}",
@@ -1280,6 +1332,10 @@ bot_new(struct event_base *base, struct evdns_base *dns,
 	if (hooks != NULL)
 		b->hooks = *hooks;
 	b->active_c = -1;
+	if (cfg->starting_capital > 0) {
+		b->capital = cfg->starting_capital;
+		b->capital_source = "STARTING_CAPITAL";
+	}
 	b->start_ms = clock_mono_ms();
 	b->since_wall_ms = clock_wall_ms();
 	gate_init(&b->gate);
@@ -1330,7 +1386,7 @@ bot_start(struct bot *b, struct gw_err *err)
 	none.max_single_position = 1;
 	none.max_intents_per_minute = 1;
 	if ((b->risk = risk_new(b->have_plan ? &b->plan : &none,
-	    b->cfg.starting_capital > 0 ? b->cfg.starting_capital : 1)) == NULL)
+	    b->capital > 0 ? b->capital : 1)) == NULL)
 		return gw_err_set(err, "out of memory");
 	if (!b->cfg.dry_run && (rc = orders_open(b, err)) < 0)
 		return rc;
@@ -1458,9 +1514,9 @@ bot_status(const struct bot *b)
 
 	/* the limit risk.c applies, in currency, for health-mon to judge how
 	 * near the day's loss is; none without a plan or a capital */
-	if (b->have_plan && b->cfg.starting_capital > 0)
+	if (b->have_plan && b->capital > 0)
 		loss_limit = json_real(b->plan.max_daily_loss_pct *
-		    b->cfg.starting_capital / 100);
+		    b->capital / 100);
 
 	snprintf(buf, sizeof(buf), "%s", gwconn_accounts(b->gw));
 	for (a = strtok_r(buf, ",", &save); a != NULL;
@@ -1468,7 +1524,7 @@ bot_status(const struct bot *b)
 		json_array_append_new(accounts, json_string(a));
 	return json_pack("{s:b, s:b, s:b, s:b, s:s, s:s, s:o, s:i, s:o, s:I,"
 	    " s:s, s:s, s:b, s:s, s:o, s:f, s:f, s:o, s:I, s:I, s:s, s:b, s:b,"
-	    " s:I, s:o, s:s, s:o}",
+	    " s:I, s:o, s:s, s:s, s:o}",
 	    "ok", 1,
 	    "gateway_connected", gwconn_connected(b->gw),
 	    "gateway_validated", gwconn_validated(b->gw),
@@ -1486,8 +1542,7 @@ bot_status(const struct bot *b)
 	    "trading_mode", b->cfg.trading_mode,
 	    "positions", b->risk ? risk_positions_json(b->risk) : json_object(),
 	    "pnl", b->risk ? risk_pnl(b->risk) : 0.0,
-	    "starting_capital", b->cfg.starting_capital > 0 ?
-	    b->cfg.starting_capital : 0.0,
+	    "starting_capital", b->capital > 0 ? b->capital : 0.0,
 	    "max_daily_loss", loss_limit,
 	    "intents_accepted", (json_int_t)b->intents_accepted,
 	    "intents_rejected", (json_int_t)b->intents_rejected,
@@ -1499,6 +1554,7 @@ bot_status(const struct bot *b)
 	    "restart", b->have_restart ? initrestart_json(&b->last_restart) :
 	    json_null(),
 	    "order_account", b->order_account,
+	    "capital_source", b->capital_source ? b->capital_source : "",
 	    "orders", b->om != NULL ? orderman_status(b->om) : json_null());
 }
 

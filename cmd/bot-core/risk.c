@@ -93,6 +93,12 @@ risk_new(const struct gameplan *plan, double starting_capital)
 }
 
 void
+risk_set_capital(struct risk *r, double capital)
+{
+	r->capital = isfinite(capital) && capital > 0 ? capital : 0;
+}
+
+void
 risk_set_plan(struct risk *r, const struct gameplan *plan)
 {
 	r->plan = *plan;

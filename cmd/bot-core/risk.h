@@ -42,6 +42,9 @@ struct risk;
 struct risk *risk_new(const struct gameplan *plan, double starting_capital);
 /* A new plan (reload): limits change, the book stays. */
 void risk_set_plan(struct risk *r, const struct gameplan *plan);
+/* A new base for the daily loss limit (the account's value at the day's
+ * start); not > 0 or not finite: none (the limit then counts as hit). */
+void risk_set_capital(struct risk *r, double capital);
 void risk_free(struct risk *r);
 
 /* The latest prices of symbol (NaN when unknown), for fills and P&L. */

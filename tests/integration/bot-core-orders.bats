@@ -228,3 +228,15 @@ gate_open() { [ "$(status_field gate_open)" = true ]; }
 	[[ "$output" == *ORDER_ACK_TIMEOUT* ]]
 	run -0 env CLOSE_OUT_TIME=off bot-core -n --gameplan "$PLAN"
 }
+
+@test "without STARTING_CAPITAL the loss limit is measured against the account's NetLiquidation: Strategy C until it arrives" {
+	unset STARTING_CAPITAL
+	sim --paper-cash 250000
+	start_bot
+	wait_for_line "$BOT_LOG" '"event":"risk\.no_capital"' 10
+	wait_for_line "$BOT_LOG" '"event":"risk\.capital".*"source":"NetLiquidation".*"capital":250000' 15
+	wait_until 10 gate_open
+	[ "$(status_field strategy_active)" = '"A"' ]
+	[ "$(status_field capital_source)" = '"NetLiquidation"' ]
+	[ "$(status_field max_daily_loss)" = 5000 ] || [ "$(status_field max_daily_loss)" = 5000.0 ]
+}

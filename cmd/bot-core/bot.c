@@ -116,6 +116,9 @@ struct bot {
 	double capital;
 	const char *capital_source;	/* "STARTING_CAPITAL", "NetLiquidation" */
 	char capital_day[16];
+	char flatten_day[16];	/* the gameplan's flatten_at done that day */
+	int runtime_loss;	/* the session was lost outside a known
+				 * restart since the last reconciliation */
 };
 
 static void send_line(struct bot *b, char *line, size_t len);
@@ -656,6 +659,19 @@ om_reconciled(void *arg, const struct ordbook_recon *r)
 		cause(b, C_ORDERS, 0);
 	}
 	gate_change(b, GATE_RECONCILING, 0, NULL);
+	/* the original design's "runtime disconnection: close positions,
+	 * Strategy C, alert", when the gameplan asks for it */
+	if (r->ok && b->runtime_loss && b->have_plan &&
+	    b->plan.flatten_on_reconnect) {
+		struct gw_err e;
+
+		gw_log_event(b->log, GW_ERROR, "orders", "orders.flatten_due",
+		    json_pack("{s:s}", "why", "flatten_on_reconnect"),
+		    "the session came back after an outage and the gameplan says "
+		    "flatten_on_reconnect: flattening, Strategy C until resume");
+		(void)bot_flatten(b, "gameplan flatten_on_reconnect", &e);
+	}
+	b->runtime_loss = 0;
 }
 
 static void
@@ -817,6 +833,28 @@ on_intent(struct bot *b, const struct sm_intent *in)
 	line = stratmsg_intent_result(in->id, rule == RISK_OK,
 	    risk_rule_name(rule), &len);
 	send_line(b, line, len);
+}
+
+/* The gameplan's flatten_at: once a New York day, at or after its time,
+ * on a reconciled session (a later tick tries again until then). */
+static void
+flatten_at_check(struct bot *b, const struct tm *ny)
+{
+	char today[16];
+	struct gw_err e;
+
+	if (b->om == NULL || !b->have_plan || !b->plan.has_flatten_at ||
+	    ny->tm_hour * 60 + ny->tm_min < b->plan.flatten_at_min ||
+	    !orderman_reconciled(b->om))
+		return;
+	strftime(today, sizeof(today), "%Y-%m-%d", ny);
+	if (strcmp(today, b->flatten_day) == 0)
+		return;
+	snprintf(b->flatten_day, sizeof(b->flatten_day), "%s", today);
+	gw_log_event(b->log, GW_WARNING, "orders", "orders.flatten_due",
+	    json_pack("{s:s}", "why", "flatten_at"), "the gameplan's flatten_at "
+	    "time: flattening, Strategy C until resume");
+	(void)bot_flatten(b, "gameplan flatten_at", &e);
 }
 
 /* Cancel every open order (halt, close-out); logged. */
@@ -1068,6 +1106,7 @@ lost(struct bot *b, const struct gwconn_event *ev)
 	}
 	f = json_pack("{s:s, s:f}", "reason", why, "retry_in_s", ev->delay_s);
 	known_note(b->loss_known, f, note, sizeof(note));
+	b->runtime_loss = b->loss_known == NULL;
 	gw_log_event(b->log, b->loss_known ? GW_INFO : GW_ERROR, "gateway",
 	    "gateway.disconnected", f, "gateway session lost (%s): Strategy "
 	    "C, reconnecting in %.1f s%s", why, ev->delay_s, note);
@@ -1268,6 +1307,7 @@ on_window_tick(evutil_socket_t fd, short what, void *arg)
 	} else {
 		if (b->om != NULL && orderman_closeout_due(b->om, &ny))
 			cancel_all(b, "close-out");
+		flatten_at_check(b, &ny);
 		in = sched_in_window(b->cfg.window_start_min, b->cfg.window_end_min,
 		    &ny);
 		if (!in)

@@ -28,7 +28,7 @@
 
 static const char *const top_keys[] = {
 	"date", "strategy", "symbols", "hard_limits", "allow_outside_rth",
-	"max_intents_per_minute", NULL,
+	"max_intents_per_minute", "flatten_at", "flatten_on_reconnect", NULL,
 };
 static const char *const limit_keys[] = {
 	"max_daily_loss_pct", "max_single_position", NULL,
@@ -274,21 +274,42 @@ get_symbols(const json_t *v, struct gameplan *gp, struct gw_err *err)
 	return 0;
 }
 
+/* "HH:MM", 00:00..23:59, into the minute of the day. */
+static int
+get_hhmm(const char *key, const json_t *v, int *out, struct gw_err *err)
+{
+	const char *t = json_is_string(v) ? json_string_value(v) : NULL;
+	char q[QUOTE_MAX + 1];
+
+	if (t == NULL)
+		return wrong_type(err, key, "a time \"HH:MM\" (New York)", v);
+	if (strlen(t) == 5 && t[2] == ':' && strspn(t, "0123456789:") == 5 &&
+	    t[0] <= '2' && (t[0] < '2' || t[1] <= '3') && t[3] <= '5' &&
+	    t[0] != ':' && t[1] != ':' && t[3] != ':' && t[4] != ':') {
+		*out = ((t[0] - '0') * 10 + (t[1] - '0')) * 60 +
+		    (t[3] - '0') * 10 + (t[4] - '0');
+		return 0;
+	}
+	return fail(err, key, "'%s' is not a time HH:MM (New York)",
+	    jsonval_quote(q, sizeof(q), v));
+}
+
 static int
 decode(const json_t *root, const char *today, struct gameplan *gp,
     struct gw_err *err)
 {
 	json_t *date = NULL, *strategy = NULL, *symbols = NULL, *limits = NULL;
-	json_t *rth = NULL, *rate = NULL;
+	json_t *rth = NULL, *rate = NULL, *fat = NULL, *frc = NULL;
 	json_error_t jerr;
 
 	if (!json_is_object(root))
 		return gw_err_set(err, "expected a JSON object, got %s",
 		    jsonval_type_name(root));
 	if (json_unpack_ex((json_t *)root, &jerr, JSON_STRICT,
-	    "{s?o, s?o, s?o, s?o, s?o, s?o}", "date", &date, "strategy",
-	    &strategy, "symbols", &symbols, "hard_limits", &limits,
-	    "allow_outside_rth", &rth, "max_intents_per_minute", &rate) < 0)
+	    "{s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o}", "date", &date,
+	    "strategy", &strategy, "symbols", &symbols, "hard_limits", &limits,
+	    "allow_outside_rth", &rth, "max_intents_per_minute", &rate,
+	    "flatten_at", &fat, "flatten_on_reconnect", &frc) < 0)
 		return unknown_key(err, "", root, top_keys);
 	if (get_date(date, gp->date, err) < 0 ||
 	    get_strategy(strategy, &gp->strategy, err) < 0 ||
@@ -305,6 +326,16 @@ decode(const json_t *root, const char *today, struct gameplan *gp,
 	if (rate != NULL && get_int("max_intents_per_minute", rate, 1,
 	    GAMEPLAN_MAX_RATE, &gp->max_intents_per_minute, err) < 0)
 		return -1;
+	if (fat != NULL && get_hhmm("flatten_at", fat, &gp->flatten_at_min,
+	    err) < 0)
+		return -1;
+	gp->has_flatten_at = fat != NULL;
+	if (frc != NULL) {
+		if (!json_is_boolean(frc))
+			return wrong_type(err, "flatten_on_reconnect",
+			    "true or false", frc);
+		gp->flatten_on_reconnect = json_is_true(frc);
+	}
 	/* last: a stale plan with a typo names the typo first */
 	if (today != NULL && strcmp(gp->date, today) != 0)
 		return fail(err, "date", "%s is not today in New York (%.10s)",
@@ -463,6 +494,15 @@ gameplan_json(const struct gameplan *gp)
 	    "max_intents_per_minute", (json_int_t)gp->max_intents_per_minute);
 	if (o == NULL)
 		return NULL;
+	if (gp->has_flatten_at) {
+		char t[8];
+
+		snprintf(t, sizeof(t), "%02d:%02d", gp->flatten_at_min / 60 % 24,
+		    gp->flatten_at_min % 60);
+		json_object_set_new(o, "flatten_at", json_string(t));
+	}
+	if (gp->flatten_on_reconnect)
+		json_object_set_new(o, "flatten_on_reconnect", json_true());
 	syms = json_object_get(o, "symbols");
 	ok = 1;
 	for (i = 0; ok && i < gp->n_symbols && i < GAMEPLAN_MAX_SYMBOLS; i++) {

@@ -5,7 +5,8 @@
  *    "hard_limits":{"max_daily_loss_pct":2.0,"max_single_position":100}}
  *
  * plus optional fields: "allow_outside_rth" (bool, default false),
- * "max_intents_per_minute" (integer 1..10000, default 30), and per-symbol
+ * "max_intents_per_minute" (integer 1..10000, default 30), "flatten_at"
+ * ("HH:MM", New York), "flatten_on_reconnect" (bool), and per-symbol
  * limits when a symbol is an object {"symbol":"SPY","max_position":50}
  * instead of a string. Unknown keys are an error (a typo must not pass as
  * a plan). The input is untrusted; the decoder is pure (no I/O, no
@@ -46,6 +47,12 @@ struct gameplan {
 	long max_single_position;	/* shares, >= 1 */
 	int allow_outside_rth;
 	long max_intents_per_minute;
+	/* orders on (docs/orders.md): flatten every position at a New York
+	 * time of day ("flatten_at": "15:55"), and after a runtime outage of
+	 * the gateway session ("flatten_on_reconnect": true) */
+	int has_flatten_at;
+	int flatten_at_min;		/* minute of the day, 0..1439 */
+	int flatten_on_reconnect;
 };
 
 /*

@@ -240,3 +240,37 @@ gate_open() { [ "$(status_field gate_open)" = true ]; }
 	[ "$(status_field capital_source)" = '"NetLiquidation"' ]
 	[ "$(status_field max_daily_loss)" = 5000 ] || [ "$(status_field max_daily_loss)" = 5000.0 ]
 }
+
+# plan_with EXTRA: today's plan with extra top-level members.
+plan_with() {
+	printf '{"date":"%s","strategy":"A","symbols":["SPY","QQQ"],"hard_limits":{"max_daily_loss_pct":2,"max_single_position":100},"allow_outside_rth":true,"max_intents_per_minute":100%s}\n' \
+	    "$TODAY" "$1" >"$PLAN"
+}
+
+@test "gameplan flatten_on_reconnect: a session lost outside a known restart ends flat and halted once reconciled" {
+	plan_with ',"flatten_on_reconnect":true'
+	sim
+	start_bot
+	wait_for_line "$BOT_LOG" '"event":"gate\.opened"' 15
+	intent o1 BUY 4
+	wait_for_line "$BOT_LOG" '"event":"order\.fill".*"id":"o1"' 10
+	kill -HUP "$SIM_PID"
+	wait_for_line "$BOT_LOG" '"level":"error".*"event":"orders\.flatten_due".*"why":"flatten_on_reconnect"' 20
+	wait_for_line "$SIM_LOG" '"event":"sim\.order\.received".*"order_ref":"gwk:flatten-SPY-[0-9]+".*"action":"SELL"' 10
+	wait_until 10 sh -c "[ \"\$(bot-core ctl --control '$GWKIT_RUNTIME_DIR/bot.sock' status | jq .positions.SPY.position)\" = 0 ]"
+	[ "$(status_field halted)" = true ]
+}
+
+@test "gameplan flatten_at: at its New York time the book is flattened once, and the bot halts" {
+	sim
+	start_bot
+	wait_for_line "$BOT_LOG" '"event":"gate\.opened"' 15
+	intent a1 SELL 3
+	wait_for_line "$BOT_LOG" '"event":"order\.fill".*"id":"a1"' 10
+	plan_with ",\"flatten_at\":\"$(TZ=America/New_York date +%H:%M)\""
+	ctl reload >/dev/null
+	wait_for_line "$BOT_LOG" '"event":"orders\.flatten_due".*"why":"flatten_at"' 10
+	wait_for_line "$SIM_LOG" '"event":"sim\.order\.received".*"order_ref":"gwk:flatten-SPY-[0-9]+".*"action":"BUY"' 10
+	wait_until 10 sh -c "[ \"\$(bot-core ctl --control '$GWKIT_RUNTIME_DIR/bot.sock' status | jq .positions.SPY.position)\" = 0 ]"
+	[ "$(grep -c '"event":"orders\.flatten_due"' "$BOT_LOG")" = 1 ]
+}

@@ -287,6 +287,16 @@ static const struct bad bad[] = {
 	  "max_intents_per_minute: 10001 is not in 1..10000" },
 	{ PLAN(",\"max_intents_per_minute\":1.5"),
 	  "max_intents_per_minute: expected an integer, got a real number" },
+	{ PLAN(",\"flatten_at\":\"24:00\""),
+	  "flatten_at: '24:00' is not a time HH:MM (New York)" },
+	{ PLAN(",\"flatten_at\":\"9:30\""),
+	  "flatten_at: '9:30' is not a time HH:MM (New York)" },
+	{ PLAN(",\"flatten_at\":\"15:60\""),
+	  "flatten_at: '15:60' is not a time HH:MM (New York)" },
+	{ PLAN(",\"flatten_at\":1555"),
+	  "flatten_at: expected a time \"HH:MM\" (New York), got an integer" },
+	{ PLAN(",\"flatten_on_reconnect\":\"yes\""),
+	  "flatten_on_reconnect: expected true or false, got a string" },
 };
 
 static void
@@ -381,6 +391,19 @@ test_json_round_trip(void **state)
 	    "{\"symbol\":\"QQQ\",\"max_position\":7}],\"hard_limits\":"
 	    "{\"max_daily_loss_pct\":0.1,\"max_single_position\":100},"
 	    "\"allow_outside_rth\":true,\"max_intents_per_minute\":30}");
+	assert_int_equal(parse(s, &b, &e), 0);
+	assert_memory_equal(&a, &b, sizeof(a));
+	free(s);
+	/* the flatten options: written only when set */
+	assert_int_equal(parse(PLAN(",\"flatten_at\":\"15:55\","
+	    "\"flatten_on_reconnect\":true"), &a, &e), 0);
+	assert_true(a.has_flatten_at);
+	assert_int_equal(a.flatten_at_min, 15 * 60 + 55);
+	assert_true(a.flatten_on_reconnect);
+	s = gameplan_json(&a);
+	assert_non_null(s);
+	assert_non_null(strstr(s, ",\"max_intents_per_minute\":30,"
+	    "\"flatten_at\":\"15:55\",\"flatten_on_reconnect\":true}"));
 	assert_int_equal(parse(s, &b, &e), 0);
 	assert_memory_equal(&a, &b, sizeof(a));
 	free(s);

@@ -835,8 +835,24 @@ on_intent(struct bot *b, const struct sm_intent *in)
 	send_line(b, line, len);
 }
 
+/* The session is validated now: none of the gate's session conditions
+ * (flatten passes the gate, which a halt closes, but never these). */
+static int
+session_sound(const struct bot *b)
+{
+	static const enum gate_cond conds[] = { GATE_NOT_VALIDATED,
+	    GATE_CLIENT_ID, GATE_CONN_LOST, GATE_HEARTBEAT, GATE_FARM,
+	    GATE_RECONCILING, GATE_LIVE_REFUSED };
+	size_t i;
+
+	for (i = 0; i < sizeof(conds) / sizeof(conds[0]); i++)
+		if (gate_is_raised(&b->gate, conds[i]))
+			return 0;
+	return b->om != NULL && orderman_reconciled(b->om);
+}
+
 /* The gameplan's flatten_at: once a New York day, at or after its time,
- * on a reconciled session (a later tick tries again until then). */
+ * on a sound session (a later tick tries again until then). */
 static void
 flatten_at_check(struct bot *b, const struct tm *ny)
 {
@@ -845,7 +861,7 @@ flatten_at_check(struct bot *b, const struct tm *ny)
 
 	if (b->om == NULL || !b->have_plan || !b->plan.has_flatten_at ||
 	    ny->tm_hour * 60 + ny->tm_min < b->plan.flatten_at_min ||
-	    !orderman_reconciled(b->om))
+	    !session_sound(b))
 		return;
 	strftime(today, sizeof(today), "%Y-%m-%d", ny);
 	if (strcmp(today, b->flatten_day) == 0)
@@ -1513,6 +1529,15 @@ bot_flatten(struct bot *b, const char *who, struct gw_err *err)
 	if (b->om == NULL)
 		return gw_err_set(err, "flatten: dry run: there are no orders");
 	bot_halt(b, who);
+	if (!session_sound(b)) {
+		gw_err_set(err, "flatten: the gateway session is not validated "
+		    "now (%s): open orders stay cancel-requested, positions "
+		    "open", gate_reason(&b->gate));
+		gw_log_event(b->log, GW_ERROR, "orders", "orders.flatten",
+		    json_pack("{s:s, s:i, s:s}", "by", who, "placed", 0, "error",
+		    err->msg), "%s", err->msg);
+		return -1;
+	}
 	rc = orderman_flatten(b->om, who, &placed, err);
 	gw_log_event(b->log, rc < 0 ? GW_ERROR : GW_WARNING, "orders",
 	    "orders.flatten", json_pack("{s:s, s:i, s:s}", "by", who, "placed",

@@ -35,8 +35,7 @@ struct bot_config {
 	const char *strategy_cmd;	/* STRATEGY_CMD; NULL: none */
 	struct tradmode mode;		/* DRY_RUN, TRADING_MODE,
 					 * LIVE_TRADING_CONFIRM (tradmode) */
-	int dry_run;			/* mode.dry_run (always 1 in this
-					 * version) */
+	int dry_run;			/* mode.dry_run */
 	const char *trading_mode;	/* "paper" or "live": mode.live */
 	double starting_capital;	/* STARTING_CAPITAL; 0: not set */
 	int window_start_min, window_end_min;	/* RESTART_WINDOW, New York */

@@ -2,8 +2,9 @@
  * bot-core: the trading bot's core (docs/bot-core.md). It holds the API
  * session with the gateway, decides at every moment whether trading is
  * allowed, loads the day's gameplan, feeds market data to a strategy
- * process and gates every order intent that comes back. This version
- * never sends an order: DRY_RUN=false is refused.
+ * process and gates every order intent that comes back. In dry run (the
+ * default) no order leaves; with DRY_RUN=false accepted intents become
+ * orders on the account the trading mode allows (docs/orders.md).
  *
  *   bot-core [options]            run
  *   bot-core -n                   check env, flags and the gameplan

@@ -172,7 +172,7 @@ $(BINDIR)/bench/botbench: $(OBJDIR)/bench/botbench.o
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
-bench: all $(BINDIR)/tests/freeport $(BINDIR)/tests/fake-discord $(BENCH_BINS)
+bench: all $(BINDIR)/tests/freeport $(BINDIR)/tests/fake-discord $(BINDIR)/tests/tws-client $(BENCH_BINS)
 	@mk/deps.sh bench
 	GWKIT_BIN=$(abspath $(BINDIR)) bench/run.sh
 

@@ -19,3 +19,10 @@ stop() {	# VAR...: TERM the pid in each variable, reap it, clear the variable
 }
 # stats: microseconds on stdin, one a line -> "median max" in ms
 stats() { sort -n | awk '{ v[NR] = $1 } END { printf "%.3f %.3f\n", v[int((NR + 1) / 2)] / 1000, v[NR] / 1000 }'; }
+# quantiles: microseconds on stdin, one a line -> "p50 p99 max" in ms
+# (nearest rank)
+quantiles() {
+	sort -n | awk '{ v[NR] = $1 } END {
+		p = int(NR * 0.99); if (p < NR * 0.99) p++
+		printf "%.3f %.3f %.3f\n", v[int((NR + 1) / 2)] / 1000, v[p] / 1000, v[NR] / 1000 }'
+}

@@ -69,3 +69,6 @@ echo
 
 echo
 "$(dirname "$0")/restart.sh"
+
+echo
+"$(dirname "$0")/orders.sh"

@@ -520,6 +520,9 @@ place(struct bot *b, const struct sm_intent *in)
 	}
 	if (strcmp(rule, "ok") == 0 || id > 0) {
 		b->intents_accepted++;
+		gw_log_event(b->log, GW_INFO, "risk", "intent.accepted",
+		    json_pack("{s:s, s:s}", "id", in->id, "symbol", in->symbol),
+		    "intent %s accepted", in->id);
 		gw_log_event(b->log, id > 0 && strcmp(rule, "ok") != 0 ?
 		    GW_ERROR : GW_INFO, "orders", "order.placed",
 		    json_pack("{s:s, s:I, s:s, s:s, s:f, s:s, s:o, s:s, s:b, s:s}",

@@ -1002,92 +1002,106 @@ sync_dir(const char *path, struct gw_err *err)
 	return rc;
 }
 
-/* The whole file into a malloc'd buffer (NUL-terminated). */
-static char *
-read_all(struct journal *j, off_t size, struct gw_err *err)
-{
-	char *buf;
-	size_t got = 0;
-	ssize_t n;
-
-	if (size > JOURNAL_FILE_MAX) {
-		gw_err_set(err, "journal %s: %lld bytes, more than the %ld a "
-		    "journal may have: move it aside", j->path, (long long)size,
-		    JOURNAL_FILE_MAX);
-		return NULL;
-	}
-	if ((buf = malloc((size_t)size + 1)) == NULL) {
-		gw_err_set(err, "journal %s: out of memory", j->path);
-		return NULL;
-	}
-	while (got < (size_t)size) {
-		n = pread(j->fd, buf + got, (size_t)size - got, (off_t)got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			gw_err_set(err, "journal %s: read: %s", j->path,
-			    n < 0 ? strerror(errno) : "file shrank while read");
-			free(buf);
-			return NULL;
-		}
-		got += (size_t)n;
-	}
-	buf[size] = '\0';
-	return buf;
-}
+#define WALK_CHUNK (64 * 1024)	/* read window: > JOURNAL_LINE_MAX */
 
 /*
- * Walk the lines of buf: each decoded, and through cb when replay is set.
- * *good gets the length of the leading whole, decodable lines; a torn
- * last line is described in info. -1 for a bad line that is not last or
+ * Walk the first size bytes of the file line by line, read through a
+ * window of WALK_CHUNK bytes (memory stays flat whatever the journal's
+ * size): each line decoded, and through cb when replay is set. *good gets
+ * the length of the leading whole, decodable lines; a torn last line is
+ * described in info. -1 for a bad line that is not last, a read error or
  * a refusal of cb.
  */
 static int
-walk(struct journal *j, const char *buf, size_t size, int replay,
-    journal_replay_cb cb, void *arg, struct journal_open_info *info,
-    size_t *good, struct gw_err *err)
+walk(struct journal *j, size_t size, int replay, journal_replay_cb cb,
+    void *arg, struct journal_open_info *info, size_t *good,
+    struct gw_err *err)
 {
-	size_t pos = 0, len;
+	char *buf;
+	size_t base = 0, have = 0, pos = 0, len;
 	unsigned long line = 1;
 	const char *nl;
 	struct gw_err e;
 	struct jrec r;
+	ssize_t n;
+	int rc = -1;
 
-	for (; pos < size; line++) {
-		nl = memchr(buf + pos, '\n', size - pos);
+	if (size > (size_t)JOURNAL_FILE_MAX)
+		return gw_err_set(err, "journal %s: %zu bytes, more than the %ld "
+		    "a journal may have: move it aside", j->path, size,
+		    JOURNAL_FILE_MAX);
+	if ((buf = malloc(WALK_CHUNK + 1)) == NULL)
+		return gw_err_set(err, "journal %s: out of memory", j->path);
+	for (;;) {
+		nl = pos < have ? memchr(buf + pos, '\n', have - pos) : NULL;
+		if (nl == NULL && base + have < size) {
+			/* more to read: keep the partial line, fill the window */
+			memmove(buf, buf + pos, have - pos);
+			base += pos;
+			have -= pos;
+			pos = 0;
+			if (have == WALK_CHUNK) {
+				gw_err_set(err, "journal %s line %lu: longer than "
+				    "%d bytes", j->path, line, WALK_CHUNK);
+				goto out;
+			}
+			n = pread(j->fd, buf + have, WALK_CHUNK - have,
+			    (off_t)(base + have));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				gw_err_set(err, "journal %s: read: %s", j->path,
+				    n < 0 ? strerror(errno) :
+				    "file shrank while read");
+				goto out;
+			}
+			have += (size_t)n;
+			if (base + have > size)
+				have = size - base;
+			continue;
+		}
+		if (pos >= have)
+			break;			/* every line read */
 		if (nl == NULL) {
 			info->torn = 1;
 			info->torn_line = line;
-			info->torn_bytes = size - pos;
+			info->torn_bytes = have - pos;
 			snprintf(info->torn_why, sizeof(info->torn_why),
 			    "no end of line");
 			break;
 		}
 		len = (size_t)(nl - (buf + pos));
 		if (journal_decode_line(buf + pos, len, &r, &e) < 0) {
-			if ((size_t)(nl - buf) + 1 == size) {
+			if (base + (size_t)(nl - buf) + 1 == size) {
 				info->torn = 1;
 				info->torn_line = line;
-				info->torn_bytes = size - pos;
+				info->torn_bytes = have - pos;
 				snprintf(info->torn_why, sizeof(info->torn_why),
 				    "%s", e.msg);
 				break;
 			}
-			return gw_err_set(err, "journal %s line %lu: %s", j->path,
-			    line, e.msg);
+			gw_err_set(err, "journal %s line %lu: %s", j->path, line,
+			    e.msg);
+			goto out;
 		}
 		if (replay && cb != NULL) {
 			e.msg[0] = '\0';
-			if (cb(arg, &r, line, &e) < 0)
-				return gw_err_set(err, "journal %s line %lu: %s",
+			if (cb(arg, &r, line, &e) < 0) {
+				gw_err_set(err, "journal %s line %lu: %s",
 				    j->path, line, e.msg[0] ? e.msg : "refused");
+				goto out;
+			}
 		}
 		if (replay)
 			info->records++;
 		pos += len + 1;
+		line++;
 	}
-	*good = pos;
-	return 0;
+	*good = base + pos;
+	rc = 0;
+out:
+	free(buf);
+	return rc;
 }
 
 struct journal *
@@ -1096,7 +1110,6 @@ journal_open(const char *path, journal_replay_cb cb, void *arg,
 {
 	struct journal_open_info local;
 	struct journal *j = NULL;
-	char *buf = NULL;
 	struct stat st;
 	size_t good;
 	int flags;
@@ -1153,12 +1166,9 @@ journal_open(const char *path, journal_replay_cb cb, void *arg,
 		gw_err_set(err, "journal %s: fstat: %s", path, strerror(errno));
 		goto fail;
 	}
-	if ((buf = read_all(j, st.st_size, err)) == NULL)
-		goto fail;
 	/* check every line before replaying any: a journal refused at
 	 * line 900 must not have fed 899 records to the caller */
-	if (walk(j, buf, (size_t)st.st_size, 0, NULL, NULL, info, &good,
-	    err) < 0)
+	if (walk(j, (size_t)st.st_size, 0, NULL, NULL, info, &good, err) < 0)
 		goto fail;
 	if (good < (size_t)st.st_size) {
 		if (ftruncate(j->fd, (off_t)good) < 0 || fdatasync(j->fd) < 0) {
@@ -1167,16 +1177,30 @@ journal_open(const char *path, journal_replay_cb cb, void *arg,
 			goto fail;
 		}
 	}
-	if (walk(j, buf, good, 1, cb, arg, info, &good, err) < 0)
+	if (walk(j, good, 1, cb, arg, info, &good, err) < 0)
 		goto fail;
-	free(buf);
 	j->size = (off_t)good;
 	info->bytes = j->size;
 	return j;
 fail:
-	free(buf);
 	journal_close(j);
 	return NULL;
+}
+
+int
+journal_replay(struct journal *j, journal_replay_cb cb, void *arg,
+    struct gw_err *err)
+{
+	struct journal_open_info info;
+	size_t good;
+
+	memset(&info, 0, sizeof(info));
+	if (walk(j, (size_t)j->size, 1, cb, arg, &info, &good, err) < 0)
+		return -1;
+	if (info.torn)	/* appended past j->size by someone else: cannot be */
+		return gw_err_set(err, "journal %s line %lu: %s", j->path,
+		    info.torn_line, info.torn_why);
+	return 0;
 }
 
 int

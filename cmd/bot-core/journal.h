@@ -207,6 +207,15 @@ struct journal *journal_open(const char *path, journal_replay_cb cb,
 int journal_append(struct journal *j, const struct jrec *r,
     struct gw_err *err);
 
+/*
+ * Read the journal again from its start and pass every record through cb
+ * (a second pass over a journal already opened, checked and cut by
+ * journal_open; memory stays flat). A refusal of cb stops it: -1 with
+ * "journal PATH line N: reason". Blocks on disk I/O.
+ */
+int journal_replay(struct journal *j, journal_replay_cb cb, void *arg,
+    struct gw_err *err);
+
 /* Counters and fdatasync durations since open. */
 void journal_get_stats(const struct journal *j, struct journal_stats *out);
 

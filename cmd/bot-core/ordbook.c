@@ -1031,6 +1031,34 @@ ordbook_replay_commission(struct ordbook *b, const char *exec_id,
 	return set_commission(b, f, commission, NULL);
 }
 
+int
+ordbook_replay_carry(struct ordbook *b, const char *symbol, int side,
+    double shares, double price, struct gw_err *err)
+{
+	struct pos *p;
+	double realized;
+
+	if (!symbol || !*symbol || strlen(symbol) > ORDBOOK_SYMBOL_MAX ||
+	    (side != TWS_ACTION_BUY && side != TWS_ACTION_SELL) ||
+	    !(isfinite(shares) && shares > 0) ||
+	    !(isfinite(price) && price > 0))
+		return gw_err_set(err, "replay: a carried fill is not valid");
+	if (!(p = get_pos(b, symbol)))
+		return gw_err_set(err, "replay: out of memory");
+	realized = p->p.realized;
+	pos_fill(&p->p, side == TWS_ACTION_BUY ? shares : -shares, price);
+	p->p.realized = realized;
+	return 0;
+}
+
+int
+ordbook_exec_known(const struct ordbook *b, const char *exec_id)
+{
+	const struct fill *f = exec_id ? find_exec(b, exec_id) : NULL;
+
+	return f != NULL && strcmp(f->exec_id, exec_id) == 0;
+}
+
 /* --- reading --- */
 
 size_t

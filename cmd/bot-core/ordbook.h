@@ -190,6 +190,13 @@ int ordbook_replay_fill(struct ordbook *b, long long order_id,
     int64_t at_ms, struct gw_err *err);
 int ordbook_replay_commission(struct ordbook *b, const char *exec_id,
     double commission, struct gw_err *err);
+/* A fill of an earlier day's order that is not in the book (it ended):
+ * only its position carries forward (symbol, side, shares, price); the
+ * realized P&L it made belongs to its own day and is not counted. */
+int ordbook_replay_carry(struct ordbook *b, const char *symbol, int side,
+    double shares, double price, struct gw_err *err);
+/* 1 when the book has the execution exec_id. */
+int ordbook_exec_known(const struct ordbook *b, const char *exec_id);
 
 /* --- reading --- */
 

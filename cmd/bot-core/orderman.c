@@ -491,47 +491,31 @@ ack_cb(evutil_socket_t fd, short what, void *arg)
 	flush(om);
 }
 
-/* --- journal replay --- */
-
-struct rrec {
-	struct jrec r;
-	unsigned long line;
-};
-
-struct replay {
-	struct orderman *om;
-	struct rrec *v;
-	size_t n, cap;
-	unsigned long records;
-};
-
-static int
-replay_cb(void *arg, const struct jrec *r, unsigned long line,
-    struct gw_err *err)
-{
-	struct replay *rp = arg;
-	struct orderman *om = rp->om;
-
-	rp->records++;
-	if (r->kind == JREC_PLACE) {
-		if (intent_add(om, r->u.place.intent))
-			return gw_err_set(err, "out of memory");
-		if (r->u.place.order_id >= om->next_id)
-			om->next_id = r->u.place.order_id + 1;
-	}
-	if (r->kind == JREC_RESUME)
-		return 0;
-	if (grow((void **)&rp->v, &rp->cap, rp->n, sizeof(*rp->v)))
-		return gw_err_set(err, "out of memory");
-	rp->v[rp->n].r = *r;
-	rp->v[rp->n].line = line;
-	rp->n++;
-	return 0;
-}
+/* --- journal replay ---
+ *
+ * Two passes over the file, so that memory stays flat whatever its size:
+ * the first (journal_open's) remembers every intent id, the highest order
+ * id and, per order, its day, symbol and whether it ended; the second
+ * (journal_replay) feeds the book today's orders and the older ones still
+ * open. The fills of older settled orders only carry their positions
+ * forward (a position held overnight is still the book's).
+ */
 
 struct oid {
 	long long id;
 	int skip;	/* an earlier day's order with a final record */
+	char symbol[ORDBOOK_SYMBOL_MAX + 1];
+};
+
+struct replay {
+	struct orderman *om;
+	char today[11];
+	struct oid *ids;
+	size_t n_ids, cap_ids;
+	long long *finals;
+	size_t n_finals, cap_finals;
+	unsigned long records;
+	int64_t now_m, now_w;
 };
 
 static int
@@ -552,171 +536,154 @@ oid_find(struct oid *v, size_t n, long long id)
 }
 
 static int
-str_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int
 live_status(const char *s)
 {
 	return !strcmp(s, "PreSubmitted") || !strcmp(s, "Submitted") ||
 	    !strcmp(s, "PendingSubmit") || !strcmp(s, "ApiPending");
 }
 
-/* Feed the collected records to the book: today's orders and the older
- * ones still open. */
+/* Pass 1: what decides which records the book takes. */
 static int
-replay_apply(struct orderman *om, struct replay *rp,
-    struct orderman_open_info *info, struct gw_err *err)
+scan_cb(void *arg, const struct jrec *r, unsigned long line,
+    struct gw_err *err)
 {
-	char today[11];
-	struct oid *ids = NULL;
-	const char **skip_x = NULL;
-	size_t n_ids = 0, n_skip_x = 0;
-	int64_t now_m = mono(om), now_w = wall(om);
-	int rc = -1;
-	struct gw_err e;
+	struct replay *rp = arg;
+	struct orderman *om = rp->om;
+	struct oid *o;
 
-	if (ny_day(om, today, err))
-		return -1;
-	ids = calloc(rp->n + 1, sizeof(*ids));
-	skip_x = calloc(rp->n + 1, sizeof(*skip_x));
-	if (!ids || !skip_x) {
-		gw_err_set(err, "out of memory");
-		goto out;
+	(void)line;
+	rp->records++;
+	if (r->kind == JREC_PLACE) {
+		if (intent_add(om, r->u.place.intent) ||
+		    grow((void **)&rp->ids, &rp->cap_ids, rp->n_ids,
+		    sizeof(*rp->ids)))
+			return gw_err_set(err, "out of memory");
+		if (r->u.place.order_id >= om->next_id)
+			om->next_id = r->u.place.order_id + 1;
+		o = &rp->ids[rp->n_ids++];
+		memset(o, 0, sizeof(*o));
+		o->id = r->u.place.order_id;
+		/* provisional: an old order, unless it turns out open */
+		o->skip = strcmp(r->u.place.day, rp->today) ? 2 : 0;
+		if (strlen(r->u.place.symbol) > ORDBOOK_SYMBOL_MAX)
+			return gw_err_set(err, "place: symbol longer than the "
+			    "book takes");
+		memcpy(o->symbol, r->u.place.symbol,
+		    strlen(r->u.place.symbol) + 1);
+	} else if (r->kind == JREC_FINAL) {
+		if (grow((void **)&rp->finals, &rp->cap_finals, rp->n_finals,
+		    sizeof(*rp->finals)))
+			return gw_err_set(err, "out of memory");
+		rp->finals[rp->n_finals++] = r->u.final.order_id;
 	}
-	for (size_t i = 0; i < rp->n; i++)
-		if (rp->v[i].r.kind == JREC_PLACE) {
-			ids[n_ids].id = rp->v[i].r.u.place.order_id;
-			/* provisional: an old order, unless it turns out open */
-			ids[n_ids].skip =
-			    strcmp(rp->v[i].r.u.place.day, today) ? 2 : 0;
-			n_ids++;
-		}
-	qsort(ids, n_ids, sizeof(*ids), oid_cmp);
-	for (size_t i = 0; i < rp->n; i++) {
-		struct oid *o;
+	return 0;
+}
 
-		if (rp->v[i].r.kind != JREC_FINAL)
-			continue;
-		o = oid_find(ids, n_ids, rp->v[i].r.u.final.order_id);
-		if (o && o->skip == 2)
+/* Between the passes: an older order is left out when it ended. */
+static void
+scan_settle(struct replay *rp, struct orderman_open_info *info)
+{
+	struct oid *o;
+	size_t i;
+
+	qsort(rp->ids, rp->n_ids, sizeof(*rp->ids), oid_cmp);
+	for (i = 0; i < rp->n_finals; i++)
+		if ((o = oid_find(rp->ids, rp->n_ids, rp->finals[i])) &&
+		    o->skip == 2)
 			o->skip = 1;
-	}
-	for (size_t i = 0; i < n_ids; i++) {
-		if (ids[i].skip == 2)
-			ids[i].skip = 0;	/* old but open: kept */
-		else if (ids[i].skip == 1 && info)
+	for (i = 0; i < rp->n_ids; i++) {
+		if (rp->ids[i].skip == 2)
+			rp->ids[i].skip = 0;	/* old but open: kept */
+		else if (rp->ids[i].skip == 1 && info)
 			info->old_settled++;
 	}
-	for (size_t i = 0; i < rp->n; i++) {
-		struct oid *o;
+	free(rp->finals);
+	rp->finals = NULL;
+	rp->n_finals = rp->cap_finals = 0;
+}
 
-		if (rp->v[i].r.kind != JREC_FILL)
-			continue;
-		o = oid_find(ids, n_ids, rp->v[i].r.u.fill.order_id);
+/* Pass 2: one record into the book. */
+static int
+apply_cb(void *arg, const struct jrec *r, unsigned long line,
+    struct gw_err *err)
+{
+	struct replay *rp = arg;
+	struct orderman *om = rp->om;
+	int64_t at = rp->now_m - (rp->now_w - r->ts_ms);
+	struct oid *o = NULL;
+	struct ordbook_order bo;
+
+	(void)line;
+	switch (r->kind) {
+	case JREC_PLACE: {
+		struct ordbook_new n;
+
+		o = oid_find(rp->ids, rp->n_ids, r->u.place.order_id);
 		if (o && o->skip)
-			skip_x[n_skip_x++] = rp->v[i].r.u.fill.exec_id;
+			return 0;
+		if (strlen(r->u.place.account) > ORDBOOK_ACCOUNT_MAX ||
+		    strlen(r->u.place.symbol) > ORDBOOK_SYMBOL_MAX)
+			return gw_err_set(err, "place: account or symbol longer "
+			    "than the book takes");
+		memset(&n, 0, sizeof(n));
+		snprintf(n.intent_id, sizeof(n.intent_id), "%s",
+		    r->u.place.intent);
+		snprintf(n.ref, sizeof(n.ref), "%s", r->u.place.ref);
+		n.order_id = r->u.place.order_id;
+		memcpy(n.account, r->u.place.account,
+		    strlen(r->u.place.account) + 1);
+		memcpy(n.symbol, r->u.place.symbol,
+		    strlen(r->u.place.symbol) + 1);
+		n.side = r->u.place.side;
+		n.qty = strtod(r->u.place.qty, NULL);
+		n.type = r->u.place.type;
+		n.lmt = r->u.place.lmt;
+		n.tif = r->u.place.tif;
+		return ordbook_replay_place(om->b, &n, at, err) < 0 ? -1 : 0;
 	}
-	qsort(skip_x, n_skip_x, sizeof(*skip_x), str_cmp);
-
-	for (size_t i = 0; i < rp->n; i++) {
-		const struct jrec *r = &rp->v[i].r;
-		int64_t at = now_m - (now_w - r->ts_ms);
-		struct oid *o = NULL;
-		struct ordbook_order bo;
-		int res = 0;
-
-		switch (r->kind) {
-		case JREC_PLACE: {
-			struct ordbook_new n;
-
-			o = oid_find(ids, n_ids, r->u.place.order_id);
-			if (o && o->skip)
-				break;
-			if (strlen(r->u.place.account) > ORDBOOK_ACCOUNT_MAX ||
-			    strlen(r->u.place.symbol) > ORDBOOK_SYMBOL_MAX) {
-				res = gw_err_set(&e, "place: account or symbol "
-				    "longer than the book takes");
-				break;
-			}
-			memset(&n, 0, sizeof(n));
-			snprintf(n.intent_id, sizeof(n.intent_id), "%s",
-			    r->u.place.intent);
-			snprintf(n.ref, sizeof(n.ref), "%s", r->u.place.ref);
-			n.order_id = r->u.place.order_id;
-			memcpy(n.account, r->u.place.account,
-			    strlen(r->u.place.account) + 1);
-			memcpy(n.symbol, r->u.place.symbol,
-			    strlen(r->u.place.symbol) + 1);
-			n.side = r->u.place.side;
-			n.qty = strtod(r->u.place.qty, NULL);
-			n.type = r->u.place.type;
-			n.lmt = r->u.place.lmt;
-			n.tif = r->u.place.tif;
-			res = ordbook_replay_place(om->b, &n, at, &e);
-			break;
-		}
-		case JREC_STATUS:
-			if (ordbook_get(om->b, r->u.status.order_id, &bo) ||
-			    !live_status(r->u.status.status) ||
-			    (bo.state != ORDBOOK_PENDING_SUBMIT &&
-			    bo.state != ORDBOOK_UNKNOWN))
-				break;
-			res = ordbook_replay_state(om->b, bo.n.order_id,
-			    ORDBOOK_SUBMITTED, at, &e);
-			break;
-		case JREC_FILL:
-			o = oid_find(ids, n_ids, r->u.fill.order_id);
-			if (o && o->skip)
-				break;
-			res = ordbook_replay_fill(om->b, r->u.fill.order_id,
-			    r->u.fill.exec_id, r->u.fill.side,
-			    strtod(r->u.fill.shares, NULL), r->u.fill.price, at,
-			    &e);
-			break;
-		case JREC_COMMISSION: {
-			const char *k = r->u.commission.exec_id;
-
-			if (n_skip_x && bsearch(&k, skip_x, n_skip_x,
-			    sizeof(*skip_x), str_cmp))
-				break;
-			res = ordbook_replay_commission(om->b, k,
-			    r->u.commission.commission, &e);
-			break;
-		}
-		case JREC_FINAL:
-			o = oid_find(ids, n_ids, r->u.final.order_id);
-			if (o && o->skip)
-				break;
-			res = ordbook_replay_state(om->b, r->u.final.order_id,
-			    state_of_final(r->u.final.state), at, &e);
-			break;
-		case JREC_RECONCILED:
-			memset(&om->last, 0, sizeof(om->last));
-			om->has_recon = 1;
-			om->last.ok = r->u.reconciled.ok;
-			om->last.orders = (unsigned)r->u.reconciled.orders;
-			om->last.adopted_fills =
-			    (unsigned)r->u.reconciled.fills_adopted;
-			om->last.problems = (unsigned)r->u.reconciled.problems;
-			om->last_recon_wall = r->ts_ms;
-			break;
-		default:
-			break;
-		}
-		if (res < 0) {
-			gw_err_set(err, "journal %s line %lu: %s",
-			    om->cfg.journal_path, rp->v[i].line, e.msg);
-			goto out;
-		}
+	case JREC_STATUS:
+		if (ordbook_get(om->b, r->u.status.order_id, &bo) ||
+		    !live_status(r->u.status.status) ||
+		    (bo.state != ORDBOOK_PENDING_SUBMIT &&
+		    bo.state != ORDBOOK_UNKNOWN))
+			return 0;
+		return ordbook_replay_state(om->b, bo.n.order_id,
+		    ORDBOOK_SUBMITTED, at, err) < 0 ? -1 : 0;
+	case JREC_FILL:
+		o = oid_find(rp->ids, rp->n_ids, r->u.fill.order_id);
+		if (o && o->skip)
+			return ordbook_replay_carry(om->b, o->symbol,
+			    r->u.fill.side, strtod(r->u.fill.shares, NULL),
+			    r->u.fill.price, err) < 0 ? -1 : 0;
+		return ordbook_replay_fill(om->b, r->u.fill.order_id,
+		    r->u.fill.exec_id, r->u.fill.side,
+		    strtod(r->u.fill.shares, NULL), r->u.fill.price, at,
+		    err) < 0 ? -1 : 0;
+	case JREC_COMMISSION:
+		/* one of an older settled order's fills: not in the book */
+		if (!ordbook_exec_known(om->b, r->u.commission.exec_id))
+			return 0;
+		return ordbook_replay_commission(om->b,
+		    r->u.commission.exec_id, r->u.commission.commission,
+		    err) < 0 ? -1 : 0;
+	case JREC_FINAL:
+		o = oid_find(rp->ids, rp->n_ids, r->u.final.order_id);
+		if (o && o->skip)
+			return 0;
+		return ordbook_replay_state(om->b, r->u.final.order_id,
+		    state_of_final(r->u.final.state), at, err) < 0 ? -1 : 0;
+	case JREC_RECONCILED:
+		memset(&om->last, 0, sizeof(om->last));
+		om->has_recon = 1;
+		om->last.ok = r->u.reconciled.ok;
+		om->last.orders = (unsigned)r->u.reconciled.orders;
+		om->last.adopted_fills = (unsigned)r->u.reconciled.fills_adopted;
+		om->last.problems = (unsigned)r->u.reconciled.problems;
+		om->last_recon_wall = r->ts_ms;
+		return 0;
+	default:
+		return 0;
 	}
-	rc = 0;
-out:
-	free(ids);
-	free(skip_x);
-	return rc;
 }
 
 /* --- new / free --- */
@@ -785,11 +752,18 @@ orderman_new(struct event_base *base, const struct orderman_config *cfg,
 		goto fail;
 	}
 	rp.om = om;
-	if (!(om->j = journal_open(cfg->journal_path, replay_cb, &rp,
+	rp.now_m = mono(om);
+	rp.now_w = wall(om);
+	if (ny_day(om, rp.today, err))
+		goto fail;
+	if (!(om->j = journal_open(cfg->journal_path, scan_cb, &rp,
 	    &info->journal, err)))
 		goto fail;
-	if (replay_apply(om, &rp, info, err))
+	scan_settle(&rp, info);
+	if (journal_replay(om->j, apply_cb, &rp, err) < 0)
 		goto fail;
+	free(rp.ids);
+	rp.ids = NULL;
 	info->records = rp.records;
 	info->orders = (unsigned)ordbook_count(om->b);
 	for (size_t i = 0; i < ordbook_count(om->b); i++)
@@ -798,10 +772,10 @@ orderman_new(struct event_base *base, const struct orderman_config *cfg,
 			info->open++;
 	info->intents = om->n_int;
 	info->max_order_id = om->next_id - 1;
-	free(rp.v);
 	return om;
 fail:
-	free(rp.v);
+	free(rp.ids);
+	free(rp.finals);
 	orderman_free(om);
 	return NULL;
 }
@@ -1541,7 +1515,7 @@ orderman_status(const struct orderman *om)
 		    "gone", (json_int_t)om->last.gone,
 		    "problems", (json_int_t)om->last.problems);
 	st = json_pack("{s:s, s:b, s:I, s:I, s:I, s:I, s:f, s:f, s:o, s:o,"
-	    " s:o, s:o, s:o, s:{s:s, s:I, s:I, s:I, s:f, s:f, s:s?},"
+	    " s:o, s:o, s:o, s:{s:s, s:I, s:I, s:I, s:f, s:f, s:f, s:s?},"
 	    " s:s?, s:s?}",
 	    "state", orderman_state_name(om->state),
 	    "reconciled", om->state == ORDERMAN_READY,
@@ -1562,6 +1536,7 @@ orderman_status(const struct orderman *om)
 	    "unjournaled", (json_int_t)om->bad_records,
 	    "last_sync_ms", js.last_sync_ms,
 	    "max_sync_ms", js.max_sync_ms,
+	    "mean_sync_ms", js.appends ? js.total_sync_ms / js.appends : 0.0,
 	    "broken", om->broken ? om->broken_why : NULL,
 	    "last_failure", om->last_fail[0] ? om->last_fail : NULL,
 	    "last_cancel_all", om->cancel_why[0] ? om->cancel_why : NULL);

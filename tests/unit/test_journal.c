@@ -513,6 +513,52 @@ test_torn_tail(void **state)
 	journal_close(j);
 }
 
+/* A journal far larger than the read window (64 KiB): every record is
+ * replayed in order, lines across the window's edges included, and a torn
+ * tail after them is still found and cut; memory does not grow with it. */
+static void
+test_large_journal(void **state)
+{
+	struct journal_open_info info;
+	struct replay rp;
+	struct journal *j;
+	struct gw_err e;
+	struct jrec r;
+	char p[400];
+	long whole;
+	int i, fd;
+
+	(void)state;
+	path_of(p, sizeof(p), "large.jsonl");
+	memset(&rp, 0, sizeof(rp));
+	j = journal_open(p, replay_cb, &rp, &info, &e);
+	assert_non_null(j);
+	for (i = 1; i <= 3000; i++) {
+		rec_place(&r, i % 2);
+		r.u.place.order_id = i;
+		assert_int_equal(journal_append(j, &r, &e), 0);
+	}
+	journal_close(j);
+	whole = file_size(p);
+	assert_true(whole > 4 * 64 * 1024);
+	fd = open(p, O_WRONLY | O_APPEND);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "{\"kind\":\"pla", 13), 13);
+	close(fd);
+	memset(&rp, 0, sizeof(rp));
+	j = journal_open(p, replay_cb, &rp, &info, &e);
+	assert_non_null(j);
+	assert_int_equal(info.records, 3000);
+	assert_int_equal(rp.n, 3000);
+	assert_int_equal(rp.line[15], 16);
+	assert_int_equal(rp.r[15].u.place.order_id, 16);
+	assert_int_equal(info.torn, 1);
+	assert_int_equal(info.torn_line, 3001);
+	assert_int_equal(info.torn_bytes, 13);
+	assert_int_equal(file_size(p), whole);
+	journal_close(j);
+}
+
 static void
 test_bad_middle_line(void **state)
 {
@@ -654,6 +700,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_append_reopen, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_torn_tail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_large_journal, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_bad_middle_line, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_lock_and_kinds_of_path,

@@ -626,6 +626,46 @@ test_duplicate_intent_across_reopen(void **state)
 	place_ok(fx, "fresh", 2);
 }
 
+/* A position held overnight: yesterday's filled order is left out of the
+ * book, its fills carry the position forward (and not its P&L); today's
+ * fills add to it. The journal is read through a small window: a day of
+ * many records opens the same. */
+static void
+test_position_carried_overnight(void **state)
+{
+	struct fx *fx = *state;
+	struct ordbook_pos p;
+
+	fx_open(fx);
+	recon_empty(fx, 1);
+	place_ok(fx, "y1", 1);
+	feed_exec(fx, -1, 1, "gwk:y1", "0003.01", "BOT", "100", 10);
+	feed_status(fx, 1, "Filled", "100", "0");
+	fx->wall = WALL0 + 24LL * 3600 * 1000;
+	fx_reopen(fx);
+	assert_int_equal(fx->info.old_settled, 1);
+	assert_int_equal(fx->info.orders, 0);
+	assert_int_equal(ordbook_position(orderman_book(fx->om), "AAPL", &p), 0);
+	assert_true(p.qty == 100);
+	assert_true(p.avg_cost == 10);
+	assert_true(p.realized == 0);
+	{
+		/* the gateway holds it too: reconciled, no problem */
+		long long exec_req = start_recon(fx, 1);
+
+		feed_end(fx, TWS_IN_OPEN_ORDER_END, 0);
+		feed_end(fx, TWS_IN_EXEC_DETAILS_END, exec_req);
+		feed_position(fx, "AAPL", "100");
+		feed_end(fx, TWS_IN_POSITION_END, 0);
+		assert_int_equal(orderman_state(fx->om), ORDERMAN_READY);
+	}
+	place_ok(fx, "t1", 2);
+	feed_exec(fx, -1, 2, "gwk:t1", "0004.01", "SLD", "40", 12);
+	assert_int_equal(ordbook_position(orderman_book(fx->om), "AAPL", &p), 0);
+	assert_true(p.qty == 60);
+	assert_true(p.realized == 80);
+}
+
 /* Ids: max(nextValidId, journal's highest + 1), a failed send consumes
  * its id and is never re-sent. */
 static void
@@ -861,6 +901,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_position_carried_overnight,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_place_journal_before_send,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(

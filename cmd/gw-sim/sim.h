@@ -91,10 +91,13 @@ int sim_fault_parse(const char *s, enum sim_fault *out, struct gw_err *err);
 int sim_parse_amount(const char *name, const char *s, double *out,
     struct gw_err *err);
 
-/* The first account of cfg->accounts (the paper broker's) into out
- * (size > 0; none when size is 0); returns its length. */
+/* The first non-empty account of cfg->accounts (the paper broker's) into
+ * out (size > 0; none when size is 0); returns its length, 0 when the list
+ * has none (a gateway not logged in: the broker then books on
+ * SIM_NO_ACCOUNT). */
 size_t sim_first_account(const struct sim_config *cfg, char *out,
     size_t size);
+#define SIM_NO_ACCOUNT "DU0000000"
 
 /* "5,6,7" (or "" for none) into ids; -1 with the reason in err. */
 int sim_parse_client_ids(const char *s, int ids[SIM_MAX_CLIENT_IDS],

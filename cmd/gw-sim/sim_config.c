@@ -68,10 +68,11 @@ sim_parse_amount(const char *name, const char *s, double *out,
 size_t
 sim_first_account(const struct sim_config *cfg, char *out, size_t size)
 {
-	size_t n = strcspn(cfg->accounts, ",");
+	const char *p = cfg->accounts + strspn(cfg->accounts, ",");
+	size_t n = strcspn(p, ",");
 
 	if (size > 0)
-		snprintf(out, size, "%.*s", (int)n, cfg->accounts);
+		snprintf(out, size, "%.*s", (int)n, p);
 	return n;
 }
 
@@ -228,10 +229,9 @@ sim_config_check(struct sim_config *cfg, struct gw_err *err)
 	    "abcdefghijklmnopqrstuvwxyz0123456789,-_.") != (size_t)len)
 		return gw_err_set(err, "--accounts: '%s' is not a comma-separated "
 		    "account list", q);
-	if (sim_first_account(cfg, NULL, 0) == 0 ||
-	    sim_first_account(cfg, NULL, 0) > SIM_ACCOUNT_MAX)
+	if (sim_first_account(cfg, NULL, 0) > SIM_ACCOUNT_MAX)
 		return gw_err_set(err, "--accounts: '%s': the first account (the "
-		    "paper broker's) must be 1..%d characters", q, SIM_ACCOUNT_MAX);
+		    "paper broker's) must be at most %d characters", q, SIM_ACCOUNT_MAX);
 	if (!isfinite(cfg->paper_cash) || cfg->paper_cash < 0 ||
 	    cfg->paper_cash > SIM_MAX_AMOUNT)
 		return gw_err_set(err, "--paper-cash: '%g' is not an amount in "

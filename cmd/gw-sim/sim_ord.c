@@ -63,7 +63,8 @@ sim_ord_new(struct sim *sim, struct gw_err *err)
 	struct broker_config bc;
 
 	memset(&bc, 0, sizeof(bc));
-	sim_first_account(&sim->cfg, bc.account, sizeof(bc.account));
+	if (sim_first_account(&sim->cfg, bc.account, sizeof(bc.account)) == 0)
+		snprintf(bc.account, sizeof(bc.account), "%s", SIM_NO_ACCOUNT);
 	bc.cash = sim->cfg.paper_cash;
 	bc.partial_above = sim->cfg.partial_above;
 	bc.commission_per_share = sim->cfg.commission_per_share;

@@ -305,16 +305,27 @@ test_config_broker(void **state)
 	c = cfg; c.paper_cash = 0; c.partial_above = 100;
 	c.commission_per_share = 0;
 	assert_int_equal(sim_config_check(&c, &err), 0);
-	/* the broker's account is the first of --accounts, 1..31 bytes */
+	/* the broker's account is the first non-empty one of --accounts, at
+	 * most 31 bytes; empty entries are skipped, and a list of none (a
+	 * gateway not logged in) is fine */
 	c = cfg;
 	snprintf(c.accounts, sizeof(c.accounts), "%s",
 	    "DU12345678901234567890123456789012,DU2");
 	expect_bad(&c, "--accounts: 'DU12345678901234567890123456789012,DU2': "
-	    "the first account (the paper broker's) must be 1..31 characters");
+	    "the first account (the paper broker's) must be at most 31 "
+	    "characters");
 	c = cfg;
 	snprintf(c.accounts, sizeof(c.accounts), ",DU2");
-	expect_bad(&c, "--accounts: ',DU2': the first account (the paper "
-	    "broker's) must be 1..31 characters");
+	assert_int_equal(sim_config_check(&c, &err), 0);
+	{
+		char a[32];
+
+		assert_int_equal(sim_first_account(&c, a, sizeof(a)), 3);
+		assert_string_equal(a, "DU2");
+	}
+	snprintf(c.accounts, sizeof(c.accounts), ",,,");
+	assert_int_equal(sim_config_check(&c, &err), 0);
+	assert_int_equal(sim_first_account(&c, NULL, 0), 0);
 }
 
 static void

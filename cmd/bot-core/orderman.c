@@ -69,6 +69,7 @@ struct orderman {
 	size_t n_so, cap_so;
 	struct ordbook_snap_exec *sx;
 	size_t n_sx, cap_sx;
+	int collect_oom;	/* an answer could not be kept: fail */
 	struct tws_position *sp;
 	size_t n_sp, cap_sp;
 	int oo_end, exec_end, pos_end;
@@ -829,6 +830,7 @@ static void
 recon_reset(struct orderman *om)
 {
 	om->n_so = om->n_sx = om->n_sp = 0;
+	om->collect_oom = 0;
 	om->oo_end = om->exec_end = om->pos_end = 0;
 	if (om->recon_ev)
 		evtimer_del(om->recon_ev);
@@ -914,6 +916,14 @@ recon_finish(struct orderman *om)
 	struct gw_err e;
 
 	evtimer_del(om->recon_ev);
+	if (om->collect_oom) {
+		om->collect_oom = 0;
+		om->state = ORDERMAN_FAILED;
+		fail_later(om, "reconciliation: out of memory keeping the "
+		    "gateway's answers");
+		flush(om);
+		return;
+	}
 	if (ordbook_reconcile(om->b, &snap, mono(om), &rep, out_of(om, &out),
 	    &e)) {
 		om->state = ORDERMAN_FAILED;
@@ -956,8 +966,10 @@ pos_upsert(struct orderman *om, const struct tws_position *p)
 			om->sp[i] = *p;
 			return;
 		}
-	if (grow((void **)&om->sp, &om->cap_sp, om->n_sp, sizeof(*om->sp)))
+	if (grow((void **)&om->sp, &om->cap_sp, om->n_sp, sizeof(*om->sp))) {
+		om->collect_oom = 1;
 		return;
+	}
 	om->sp[om->n_sp++] = *p;
 }
 
@@ -996,8 +1008,10 @@ recon_collect(struct orderman *om, const struct tws_order_in *m)
 				break;
 		if (i == om->n_so) {
 			if (grow((void **)&om->so, &om->cap_so, om->n_so,
-			    sizeof(*om->so)))
+			    sizeof(*om->so))) {
+				om->collect_oom = 1;
 				return 1;
+			}
 			memset(&om->so[i], 0, sizeof(om->so[i]));
 			om->n_so++;
 		}
@@ -1021,13 +1035,20 @@ recon_collect(struct orderman *om, const struct tws_order_in *m)
 
 		if (x->req_id != om->exec_req)
 			return 0;
+		/* a fill the book has already (a restart's journal, the
+		 * last session) needs no adopting: not kept, so that a day of
+		 * executions costs no memory here */
+		if (ordbook_exec_known(om->b, x->exec_id))
+			return 1;
 		for (i = 0; i < om->n_sx; i++)
 			if (!strcmp(om->sx[i].x.exec_id, x->exec_id))
 				break;
 		if (i == om->n_sx) {
 			if (grow((void **)&om->sx, &om->cap_sx, om->n_sx,
-			    sizeof(*om->sx)))
+			    sizeof(*om->sx))) {
+				om->collect_oom = 1;
 				return 1;
+			}
 			memset(&om->sx[i], 0, sizeof(om->sx[i]));
 			om->n_sx++;
 		}

@@ -112,8 +112,8 @@ feeder() {
 	RANDOM=$1
 	while :; do
 		if [ -e "$PAUSE" ]; then
-			[ -e "$PAUSED" ] && cmp -s "$PAUSE" "$PAUSED" ||
-			    cp "$PAUSE" "$PAUSED"
+			cmp -s "$PAUSE" "$PAUSED" 2>/dev/null ||
+			    cp "$PAUSE" "$PAUSED" 2>/dev/null
 			sleep 0.02	# pacing of the generator, not a wait
 			continue
 		fi
@@ -346,8 +346,9 @@ check() {
 			resume_feeder
 			;;
 		lost)	# upstream lost (1100) for a while, then restored (1102)
+			n=$(($(count '"event":"gateway\.connectivity_lost"' "$LOG") + 1))
 			kill -USR1 "$SIM_PID"
-			wait_for_line "$LOG" '"event":"gateway\.connectivity_lost"' 10
+			wait_until 10 bash -c "[ \$(grep -c '\"event\":\"gateway\.connectivity_lost\"' '$LOG') -ge $n ]"
 			dwell $((RANDOM % 10 + 3))
 			kill -USR2 "$SIM_PID"
 			;;
@@ -384,6 +385,12 @@ check() {
 	wait_exit "$BOT_PID"
 	BOT_PID=
 	[ "$EXIT_STATUS" -eq 0 ]
+	kill -TERM "$SIM_PID"
+	wait_exit "$SIM_PID"
+	SIM_PID=
+	[ "$EXIT_STATUS" -eq 0 ]
+	# no sanitizer report from a bot-core that died by kill -9 either
+	refute grep -l 'Sanitizer\|runtime error' "$SIM_LOG" "$BATS_TEST_TMPDIR"/bot-*.log
 	echo "elapsed $(($(now_ms) - t0)) ms, $i steps, $LIFE bot-core lives, $CHECKS position checks, $RESENT resends refused"
 	echo "  $(cat "$BATS_TEST_TMPDIR"/bot-*.log | grep -c '"event":"orders\.reconciled"') reconciliations; order states:" \
 	    "$(cat "$BATS_TEST_TMPDIR"/bot-*.log | jq -rR 'fromjson? | select(.event == "order.state") | .fields.state' | sort | uniq -c | tr -s ' \n' ' ')"

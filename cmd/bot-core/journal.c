@@ -901,9 +901,6 @@ int
 journal_decode_line(const char *line, size_t len, struct jrec *r,
     struct gw_err *err)
 {
-	char text_[QUOTE_MAX * 3];
-	json_error_t jerr;
-	const char *nul;
 	json_t *root;
 	int rc;
 
@@ -915,18 +912,8 @@ journal_decode_line(const char *line, size_t len, struct jrec *r,
 	if (len >= JOURNAL_LINE_MAX)
 		return gw_err_set(err, "line longer than %d bytes",
 		    JOURNAL_LINE_MAX - 1);
-	if ((nul = memchr(line, '\0', len)) != NULL)
-		return gw_err_set(err, "NUL byte at offset %zu",
-		    (size_t)(nul - line));
-	root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL) {
-		if (json_error_code(&jerr) == json_error_null_character)
-			snprintf(jerr.text, sizeof(jerr.text),
-			    "\\u0000 is not allowed in a string");
-		gw_err_quote(text_, sizeof(text_), jerr.text, strlen(jerr.text));
-		return gw_err_set(err, "not JSON at column %d: %s", jerr.column,
-		    text_);
-	}
+	if ((root = jsonval_load_line(line, len, 0, err)) == NULL)
+		return -1;
 	rc = decode(root, r, err);
 	json_decref(root);
 	if (rc < 0)

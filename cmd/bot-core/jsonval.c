@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "gw_err.h"
 
@@ -44,4 +45,29 @@ jsonval_real_precision(double d)
 			return p;
 	}
 	return 17;
+}
+
+json_t *
+jsonval_load_line(const char *line, size_t len, size_t flags,
+    struct gw_err *err)
+{
+	char text[120];		/* jansson's text, quoted and cut to fit */
+	json_error_t jerr;
+	const char *nul;
+	json_t *root;
+
+	if ((nul = memchr(line, '\0', len)) != NULL) {
+		gw_err_set(err, "NUL byte at offset %zu", (size_t)(nul - line));
+		return NULL;
+	}
+	root = json_loadb(line, len, flags | JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL) {
+		/* jansson's own text names its API flag */
+		if (json_error_code(&jerr) == json_error_null_character)
+			snprintf(jerr.text, sizeof(jerr.text),
+			    "\\u0000 is not allowed in a string");
+		gw_err_quote(text, sizeof(text), jerr.text, strlen(jerr.text));
+		gw_err_set(err, "not JSON at column %d: %s", jerr.column, text);
+	}
+	return root;
 }

@@ -250,9 +250,6 @@ int
 stratmsg_decode(const char *line, size_t len, struct sm_msg *m,
     struct gw_err *err)
 {
-	char text[QUOTE_MAX * 3];
-	json_error_t jerr;
-	const char *nul;
 	json_t *root;
 	int rc;
 
@@ -266,21 +263,9 @@ stratmsg_decode(const char *line, size_t len, struct sm_msg *m,
 		    STRATMSG_MAX_LINE);
 	if (len == 0)
 		return gw_err_set(err, "empty line");
-	/* jansson would take it for the end of the input */
-	if ((nul = memchr(line, '\0', len)) != NULL)
-		return gw_err_set(err, "NUL byte at offset %zu",
-		    (size_t)(nul - line));
-	root = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
-	    &jerr);
-	if (root == NULL) {
-		/* jansson's own text names its API flag */
-		if (json_error_code(&jerr) == json_error_null_character)
-			snprintf(jerr.text, sizeof(jerr.text),
-			    "\\u0000 is not allowed in a string");
-		gw_err_quote(text, sizeof(text), jerr.text, strlen(jerr.text));
-		return gw_err_set(err, "not JSON at column %d: %s", jerr.column,
-		    text);
-	}
+	if ((root = jsonval_load_line(line, len, JSON_DECODE_ANY, err)) ==
+	    NULL)
+		return -1;
 	rc = decode(root, m, err);
 	json_decref(root);
 	if (rc < 0)

@@ -274,3 +274,23 @@ plan_with() {
 	wait_until 10 sh -c "[ \"\$(bot-core ctl --control '$GWKIT_RUNTIME_DIR/bot.sock' status | jq .positions.SPY.position)\" = 0 ]"
 	[ "$(grep -c '"event":"orders\.flatten_due"' "$BOT_LOG")" = 1 ]
 }
+
+@test "close-out: at CLOSE_OUT_TIME the day's open orders are cancelled, once" {
+	# the next New York minute (the one after when too near: the order
+	# must be working first); the wait is for that minute, up to ~2 min
+	local s ahead=60
+	s=$(date +%S)
+	((10#$s < 50)) || ahead=120
+	CLOSE_OUT_TIME=$(TZ=America/New_York date -d "+$ahead seconds" +%H:%M)
+	export CLOSE_OUT_TIME
+	sim
+	start_bot
+	wait_for_line "$BOT_LOG" '"event":"gate\.opened"' 10
+	intent c1 BUY 2 1.00
+	wait_for_line "$BOT_LOG" '"event":"order\.state".*"id":"c1".*"state":"submitted"' 5
+	refute grep -q '"event":"orders\.cancel_all"' "$BOT_LOG"
+	wait_for_line "$BOT_LOG" '"event":"orders\.cancel_all".*"why":"close-out"' 130
+	wait_for_line "$BOT_LOG" '"event":"order\.state".*"id":"c1".*"state":"cancelled"' 10
+	# once a day (orderman_closeout_due's unit test covers the next ticks)
+	[ "$(grep -c '"event":"orders\.cancel_all"' "$BOT_LOG")" = 1 ]
+}

@@ -480,6 +480,8 @@ pending_update(struct bot *b, const char *symbol)
 		return;
 	ordbook_exposure(orderman_book(b->om), symbol, NAN, &e);
 	risk_set_pending(b->risk, symbol, e.buy_qty, e.sell_qty);
+	ordbook_exposure(orderman_book(b->om), NULL, NAN, &e);
+	risk_set_open_orders(b->risk, e.open_orders);
 }
 
 static void

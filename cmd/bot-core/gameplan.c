@@ -31,7 +31,8 @@ static const char *const top_keys[] = {
 	"max_intents_per_minute", "flatten_at", "flatten_on_reconnect", NULL,
 };
 static const char *const limit_keys[] = {
-	"max_daily_loss_pct", "max_single_position", NULL,
+	"max_daily_loss_pct", "max_single_position", "max_order_value",
+	"max_open_orders", NULL,
 };
 static const char *const symbol_keys[] = { "symbol", "max_position", NULL };
 
@@ -168,7 +169,7 @@ get_int(const char *key, const json_t *v, long min, long max, long *out,
 static int
 get_limits(const json_t *v, struct gameplan *gp, struct gw_err *err)
 {
-	json_t *loss = NULL, *pos = NULL;
+	json_t *loss = NULL, *pos = NULL, *val = NULL, *open = NULL;
 	json_error_t jerr;
 	double d;
 
@@ -176,8 +177,9 @@ get_limits(const json_t *v, struct gameplan *gp, struct gw_err *err)
 		return fail(err, "hard_limits", "missing");
 	if (!json_is_object(v))
 		return wrong_type(err, "hard_limits", "an object", v);
-	if (json_unpack_ex((json_t *)v, &jerr, JSON_STRICT, "{s?o, s?o}",
-	    "max_daily_loss_pct", &loss, "max_single_position", &pos) < 0)
+	if (json_unpack_ex((json_t *)v, &jerr, JSON_STRICT, "{s?o, s?o, s?o, s?o}",
+	    "max_daily_loss_pct", &loss, "max_single_position", &pos,
+	    "max_order_value", &val, "max_open_orders", &open) < 0)
 		return unknown_key(err, "hard_limits", v, limit_keys);
 	if (loss == NULL)
 		return fail(err, "hard_limits.max_daily_loss_pct", "missing");
@@ -189,6 +191,19 @@ get_limits(const json_t *v, struct gameplan *gp, struct gw_err *err)
 		return fail(err, "hard_limits.max_daily_loss_pct",
 		    "%g is not in (0, 100]", d);
 	gp->max_daily_loss_pct = d;
+	if (val != NULL) {
+		if (!json_is_number(val))
+			return wrong_type(err, "hard_limits.max_order_value",
+			    "a number", val);
+		d = json_number_value(val);
+		if (!(d > 0 && d <= 1e12))
+			return fail(err, "hard_limits.max_order_value",
+			    "%g is not in (0, 1e12]", d);
+		gp->max_order_value = d;
+	}
+	if (open != NULL && get_int("hard_limits.max_open_orders", open, 1,
+	    10000, &gp->max_open_orders, err) < 0)
+		return -1;
 	return get_int("hard_limits.max_single_position", pos, 1,
 	    GAMEPLAN_MAX_POSITION, &gp->max_single_position, err);
 }
@@ -483,7 +498,7 @@ gameplan_json(const struct gameplan *gp)
 	json_t *o, *syms, *s;
 	char *out = NULL;
 	size_t i, n, flags;
-	int ok;
+	int ok, prec;
 
 	o = json_pack("{s:s, s:s, s:[], s:{s:f, s:I}, s:b, s:I}",
 	    "date", gp->date, "strategy", gameplan_strategy_name(gp->strategy),
@@ -503,6 +518,12 @@ gameplan_json(const struct gameplan *gp)
 	}
 	if (gp->flatten_on_reconnect)
 		json_object_set_new(o, "flatten_on_reconnect", json_true());
+	if (gp->max_order_value > 0)
+		json_object_set_new(json_object_get(o, "hard_limits"),
+		    "max_order_value", json_real(gp->max_order_value));
+	if (gp->max_open_orders > 0)
+		json_object_set_new(json_object_get(o, "hard_limits"),
+		    "max_open_orders", json_integer(gp->max_open_orders));
 	syms = json_object_get(o, "symbols");
 	ok = 1;
 	for (i = 0; ok && i < gp->n_symbols && i < GAMEPLAN_MAX_SYMBOLS; i++) {
@@ -510,8 +531,11 @@ gameplan_json(const struct gameplan *gp)
 		    "max_position", (json_int_t)gp->symbols[i].max_position);
 		ok = s != NULL && json_array_append_new(syms, s) == 0;
 	}
-	flags = JSON_COMPACT | JSON_PRESERVE_ORDER |
-	    JSON_REAL_PRECISION(jsonval_real_precision(gp->max_daily_loss_pct));
+	prec = jsonval_real_precision(gp->max_daily_loss_pct);
+	if (gp->max_order_value > 0 &&
+	    jsonval_real_precision(gp->max_order_value) > prec)
+		prec = jsonval_real_precision(gp->max_order_value);
+	flags = JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(prec);
 	if (ok && (n = json_dumpb(o, NULL, 0, flags)) > 0 &&
 	    (out = malloc(n + 1)) != NULL) {
 		json_dumpb(o, out, n, flags);

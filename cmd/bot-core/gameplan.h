@@ -45,6 +45,10 @@ struct gameplan {
 	size_t n_symbols;
 	double max_daily_loss_pct;	/* (0, 100] */
 	long max_single_position;	/* shares, >= 1 */
+	double max_order_value;		/* hard_limits.max_order_value:
+					 * currency per order; 0: none */
+	long max_open_orders;		/* hard_limits.max_open_orders: orders
+					 * working at once; 0: none */
 	int allow_outside_rth;
 	long max_intents_per_minute;
 	/* orders on (docs/orders.md): flatten every position at a New York

@@ -44,6 +44,8 @@ static const char *const rule_names[] = {
 	[RISK_HOURS] = "outside-regular-hours",
 	[RISK_RATE] = "rate-limit",
 	[RISK_NO_PRICE] = "no-market-price",
+	[RISK_ORDER_VALUE] = "max-order-value",
+	[RISK_OPEN_ORDERS] = "max-open-orders",
 };
 
 /* One symbol's book line and latest prices. */
@@ -63,6 +65,7 @@ struct risk {
 	double capital;
 	struct ent *ents;
 	size_t n_ents, cap_ents;
+	unsigned open_orders;	/* working at the gateway (orders on) */
 	int64_t *rate;		/* ring of accepted intents' times */
 	size_t rate_head, rate_n;
 	unsigned long accepted, rejected;
@@ -326,6 +329,18 @@ judge(struct risk *r, const struct sm_intent *in, int gate_open,
 	    r->plan.max_single_position;
 	if (fabs(after) > (double)max)
 		return RISK_POSITION;
+	if (r->plan.max_order_value > 0) {
+		double px = in->order_type == SM_LMT ? in->limit_price :
+		    e == NULL ? NAN : in->side == SM_BUY ? e->ask : e->bid;
+
+		if (!price_ok(px) && e != NULL && in->order_type == SM_MKT)
+			px = e->last;
+		if (!price_ok(px) || q * px > r->plan.max_order_value)
+			return RISK_ORDER_VALUE;
+	}
+	if (r->plan.max_open_orders > 0 &&
+	    (long)r->open_orders >= r->plan.max_open_orders)
+		return RISK_OPEN_ORDERS;
 	if (risk_loss_limit_hit(r) &&
 	    !(fabs(after) < fabs(pos) && (after == 0 || (after > 0) == (pos > 0))))
 		return RISK_DAILY_LOSS;
@@ -396,6 +411,12 @@ risk_seed(struct risk *r, const char *symbol, double position,
 	e->avg_cost = position == 0 ? 0 : avg_cost;
 	e->realized = realized;
 	return 0;
+}
+
+void
+risk_set_open_orders(struct risk *r, unsigned n)
+{
+	r->open_orders = n;
 }
 
 void

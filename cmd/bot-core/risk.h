@@ -31,6 +31,11 @@ enum risk_rule {
 	RISK_HOURS,		/* "outside-regular-hours" */
 	RISK_RATE,		/* "rate-limit": intents per minute */
 	RISK_NO_PRICE,		/* "no-market-price": dry run cannot fill */
+	RISK_ORDER_VALUE,	/* "max-order-value": quantity x price above
+				 * hard_limits.max_order_value (a MKT order
+				 * with no market price cannot be judged) */
+	RISK_OPEN_ORDERS,	/* "max-open-orders": hard_limits'
+				 * max_open_orders already working */
 };
 
 const char *risk_rule_name(enum risk_rule r);
@@ -78,6 +83,8 @@ int risk_seed(struct risk *r, const char *symbol, double position,
     double avg_cost, double realized);
 void risk_set_pending(struct risk *r, const char *symbol, double buy,
     double sell);
+/* How many orders are working at the gateway now (max_open_orders). */
+void risk_set_open_orders(struct risk *r, unsigned n);
 
 /* Realized + unrealized P&L of the book (negative: a loss). */
 double risk_pnl(const struct risk *r);

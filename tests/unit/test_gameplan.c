@@ -295,6 +295,15 @@ static const struct bad bad[] = {
 	  "flatten_at: '15:60' is not a time HH:MM (New York)" },
 	{ PLAN(",\"flatten_at\":1555"),
 	  "flatten_at: expected a time \"HH:MM\" (New York), got an integer" },
+	{ LIM("{\"max_daily_loss_pct\":2,\"max_single_position\":1,"
+	    "\"max_order_value\":0}"),
+	  "hard_limits.max_order_value: 0 is not in (0, 1e12]" },
+	{ LIM("{\"max_daily_loss_pct\":2,\"max_single_position\":1,"
+	    "\"max_order_value\":\"5000\"}"),
+	  "hard_limits.max_order_value: expected a number, got a string" },
+	{ LIM("{\"max_daily_loss_pct\":2,\"max_single_position\":1,"
+	    "\"max_open_orders\":0}"),
+	  "hard_limits.max_open_orders: 0 is not in 1..10000" },
 	{ PLAN(",\"flatten_on_reconnect\":\"yes\""),
 	  "flatten_on_reconnect: expected true or false, got a string" },
 };
@@ -404,6 +413,21 @@ test_json_round_trip(void **state)
 	assert_non_null(s);
 	assert_non_null(strstr(s, ",\"max_intents_per_minute\":30,"
 	    "\"flatten_at\":\"15:55\",\"flatten_on_reconnect\":true}"));
+	assert_int_equal(parse(s, &b, &e), 0);
+	assert_memory_equal(&a, &b, sizeof(a));
+	free(s);
+	/* the optional limits: written only when set */
+	assert_int_equal(parse("{\"date\":\"2026-12-04\",\"strategy\":\"A\","
+	    "\"symbols\":[\"SPY\"],\"hard_limits\":{\"max_daily_loss_pct\":2,"
+	    "\"max_single_position\":10,\"max_order_value\":2500.5,"
+	    "\"max_open_orders\":3}}", &a, &e), 0);
+	assert_true(a.max_order_value == 2500.5);
+	assert_int_equal(a.max_open_orders, 3);
+	s = gameplan_json(&a);
+	assert_non_null(s);
+	assert_non_null(strstr(s, "\"hard_limits\":{\"max_daily_loss_pct\":2.0,"
+	    "\"max_single_position\":10,\"max_order_value\":2500.5,"
+	    "\"max_open_orders\":3}"));
 	assert_int_equal(parse(s, &b, &e), 0);
 	assert_memory_equal(&a, &b, sizeof(a));
 	free(s);

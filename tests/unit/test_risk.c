@@ -113,19 +113,85 @@ pos_field(const struct risk *r, const char *symbol, const char *field)
 	return d;
 }
 
+/* The order path's limits: an order's value (LMT at its limit, MKT at the
+ * ask or bid, else the last; unpriced MKT cannot be judged), the orders
+ * working at once; working orders count toward the position limit; fills
+ * and a new capital follow the gateway (risk_fill, risk_set_capital). */
+static void
+test_order_limits(void **state)
+{
+	struct gameplan gp;
+	struct sm_intent in;
+	struct tm t = ny(2, 10, 0);
+	struct risk *r;
+	double p;
+
+	(void)state;
+	plan_init(&gp);
+	gp.max_order_value = 1000;
+	gp.max_open_orders = 2;
+	assert_non_null(r = risk_new(&gp, CAPITAL));
+	in = intent("SPY", SM_BUY, 5);
+	in.order_type = SM_LMT;
+	in.has_limit_price = 1;
+	in.limit_price = 250;		/* 1250 > 1000 */
+	assert_int_equal(risk_check(r, &in, 1, GP_STRATEGY_A, &t, 0, 0, &p),
+	    RISK_ORDER_VALUE);
+	in.limit_price = 200;		/* 1000: at the limit */
+	assert_int_equal(risk_check(r, &in, 1, GP_STRATEGY_A, &t, 0, 0, &p),
+	    RISK_OK);
+	in = intent("SPY", SM_BUY, 5);	/* MKT, no price yet */
+	assert_int_equal(risk_check(r, &in, 1, GP_STRATEGY_A, &t, 0, 0, &p),
+	    RISK_ORDER_VALUE);
+	risk_mark(r, "SPY", NAN, NAN, 150);	/* only a last: 750 */
+	assert_int_equal(risk_check(r, &in, 1, GP_STRATEGY_A, &t, 0, 0, &p),
+	    RISK_OK);
+	risk_mark(r, "SPY", 199, 201, 150);	/* the ask: 1005 */
+	assert_int_equal(risk_check(r, &in, 1, GP_STRATEGY_A, &t, 0, 0, &p),
+	    RISK_ORDER_VALUE);
+	in.side = SM_SELL;		/* the bid: 995 */
+	assert_int_equal(risk_check(r, &in, 1, GP_STRATEGY_A, &t, 0, 0, &p),
+	    RISK_OK);
+	/* working orders */
+	in = intent("SPY", SM_BUY, 1);
+	risk_set_open_orders(r, 2);
+	assert_int_equal(risk_check(r, &in, 1, GP_STRATEGY_A, &t, 0, 0, &p),
+	    RISK_OPEN_ORDERS);
+	risk_set_open_orders(r, 1);
+	risk_set_pending(r, "SPY", 99, 0);	/* 99 + 1 = 100: the limit */
+	assert_int_equal(risk_check(r, &in, 1, GP_STRATEGY_A, &t, 0, 0, &p),
+	    RISK_OK);
+	in.quantity = 2;
+	assert_int_equal(risk_check(r, &in, 1, GP_STRATEGY_A, &t, 0, 0, &p),
+	    RISK_POSITION);
+	/* the gateway's fills and the day's capital */
+	risk_set_pending(r, "SPY", 0, 0);
+	assert_int_equal(risk_fill(r, "SPY", 4, 200), 0);
+	assert_int_equal(risk_fill(r, "SPY", -4, 150), 0);	/* -200 */
+	assert_int_equal(risk_fill(r, "SPY", 1, NAN), -1);
+	eq(risk_pnl(r), -200);
+	assert_true(risk_loss_limit_hit(r));	/* 2 % of 10000 */
+	risk_set_capital(r, 20000);
+	assert_false(risk_loss_limit_hit(r));
+	risk_set_capital(r, -1);
+	assert_true(risk_loss_limit_hit(r));	/* none: fail safe */
+	risk_free(r);
+}
+
 static void
 test_rule_names(void **state)
 {
 	static const char *const names[] = { "ok", "gate-closed", "strategy-c",
 	    "symbol-not-in-gameplan", "quantity", "limit-price",
 	    "max-single-position", "max-daily-loss", "outside-regular-hours",
-	    "rate-limit", "no-market-price" };
+	    "rate-limit", "no-market-price", "max-order-value",
+	    "max-open-orders" };
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		assert_string_equal(risk_rule_name(i), names[i]);
-	assert_string_equal(risk_rule_name(RISK_NO_PRICE + 1), "unknown");
+	assert_string_equal(risk_rule_name(RISK_OPEN_ORDERS + 1), "unknown");
 }
 
 static void
@@ -676,6 +742,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rule_names),
+		cmocka_unit_test(test_order_limits),
 		cmocka_unit_test(test_each_rule_rejects),
 		cmocka_unit_test(test_rule_order),
 		cmocka_unit_test(test_fills_at_ask_and_bid),

@@ -64,20 +64,11 @@ unknown_key(struct gw_err *err, const char *where, const json_t *obj,
     const char *const *names)
 {
 	char q[QUOTE_MAX + 1];
-	const char *k;
-	json_t *v;
-	size_t i;
 
-	json_object_foreach((json_t *)obj, k, v) {
-		for (i = 0; names[i] != NULL; i++)
-			if (strcmp(k, names[i]) == 0)
-				break;
-		if (names[i] == NULL) {
-			gw_err_quote(q, sizeof(q), k, strlen(k));
-			if (where[0] == '\0')
-				return gw_err_set(err, "unknown key '%s'", q);
-			return fail(err, where, "unknown key '%s'", q);
-		}
+	if (jsonval_unknown_key(obj, names, q, sizeof(q)) != NULL) {
+		if (where[0] == '\0')
+			return gw_err_set(err, "unknown key '%s'", q);
+		return fail(err, where, "unknown key '%s'", q);
 	}
 	return gw_err_set(err, "%s%sunexpected content", where,
 	    where[0] != '\0' ? ": " : "");

@@ -541,19 +541,9 @@ unknown_member(const json_t *o, const char *who, const char *const *names,
     struct gw_err *err)
 {
 	char q[QUOTE_MAX + 1];
-	const char *k;
-	json_t *v;
-	size_t i;
 
-	json_object_foreach((json_t *)o, k, v) {
-		for (i = 0; names[i] != NULL; i++)
-			if (strcmp(k, names[i]) == 0)
-				break;
-		if (names[i] == NULL) {
-			gw_err_quote(q, sizeof(q), k, strlen(k));
-			return gw_err_set(err, "%s: unknown member '%s'", who, q);
-		}
-	}
+	if (jsonval_unknown_key(o, names, q, sizeof(q)) != NULL)
+		return gw_err_set(err, "%s: unknown member '%s'", who, q);
 	return gw_err_set(err, "%s: unexpected content", who);
 }
 

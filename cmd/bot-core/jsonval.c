@@ -71,3 +71,23 @@ jsonval_load_line(const char *line, size_t len, size_t flags,
 	}
 	return root;
 }
+
+const char *
+jsonval_unknown_key(const json_t *o, const char *const *names, char *q,
+    size_t qsz)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	json_object_foreach((json_t *)o, k, v) {
+		for (i = 0; names[i] != NULL; i++)
+			if (strcmp(k, names[i]) == 0)
+				break;
+		if (names[i] == NULL) {
+			gw_err_quote(q, qsz, k, strlen(k));
+			return q;
+		}
+	}
+	return NULL;
+}

@@ -26,6 +26,12 @@ const char *jsonval_quote(char *q, size_t qsz, const json_t *v);
 json_t *jsonval_load_line(const char *line, size_t len, size_t flags,
     struct gw_err *err);
 
+/* The first key of object o that is not among names (NULL-terminated),
+ * quoted for a message into q (size qsz: bytes outside printable ASCII
+ * become '?', cut to fit); NULL when every key is known. */
+const char *jsonval_unknown_key(const json_t *o, const char *const *names,
+    char *q, size_t qsz);
+
 /* The fewest significant digits (%g) that read back as d, for
  * JSON_REAL_PRECISION: 2 is written "2.0", 450.12 "450.12". */
 int jsonval_real_precision(double d);

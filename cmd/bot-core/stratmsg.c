@@ -52,19 +52,9 @@ unknown_key(struct gw_err *err, const char *who, const json_t *obj,
     const char *const *names)
 {
 	char q[QUOTE_MAX + 1];
-	const char *k;
-	json_t *v;
-	size_t i;
 
-	json_object_foreach((json_t *)obj, k, v) {
-		for (i = 0; names[i] != NULL; i++)
-			if (strcmp(k, names[i]) == 0)
-				break;
-		if (names[i] == NULL) {
-			gw_err_quote(q, sizeof(q), k, strlen(k));
-			return fail(err, who, NULL, "unknown key '%s'", q);
-		}
-	}
+	if (jsonval_unknown_key(obj, names, q, sizeof(q)) != NULL)
+		return fail(err, who, NULL, "unknown key '%s'", q);
 	return fail(err, who, NULL, "unexpected content");
 }
 

@@ -158,6 +158,26 @@ gate_open() { [ "$(status_field gate_open)" = true ]; }
 	[ "$(grep -c '"event":"sim\.order\.received"' "$SIM_LOG")" = 1 ]
 }
 
+@test "a fill during a gateway restart is adopted by the reconciliation on the new session, never placed again" {
+	sim --login-delay 2
+	start_bot
+	wait_for_line "$BOT_LOG" '"event":"gate\.opened"' 15
+	# the fill waits for 20 quotes (1 s): it happens while gw-sim's port
+	# is closed for its login delay
+	[ "$(simctl 'fill-delay 20')" = '{"ok":true}' ]
+	intent d1 BUY 3
+	wait_for_line "$BOT_LOG" '"event":"order\.state".*"id":"d1".*"state":"submitted"' 10
+	kill -HUP "$SIM_PID"
+	wait_for_line "$BOT_LOG" '"event":"gateway\.disconnected"' 10
+	wait_for_line "$SIM_LOG" '"event":"sim\.fill".*"order_ref":"gwk:d1"' 10
+	refute grep -q '"event":"order\.fill".*"id":"d1"' "$BOT_LOG"
+	wait_for_line "$BOT_LOG" '"event":"orders\.reconciled".*"ok":true.*"adopted_fills":1' 20
+	wait_for_line "$BOT_LOG" '"event":"order\.fill".*"id":"d1"' 5
+	wait_until 10 gate_open
+	[ "$(received gwk:d1)" = 1 ]
+	[ "$(status_field positions.SPY.position)" = 3 ]
+}
+
 @test "a position at the gateway the book does not know: Strategy C until ctl resume, no order meanwhile" {
 	sim
 	# another client (client id 9) buys before bot-core starts

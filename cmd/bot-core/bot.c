@@ -109,7 +109,14 @@ struct bot {
 	/* the order path (NULL in dry run) and the account it trades */
 	struct orderman *om;
 	char order_account[TRADMODE_ACCOUNT_MAX + 1];
+	/* C_ORDERS is the union of these (orders_cause) */
 	int orders_failed;	/* the journal failed: for the process' life */
+	int orders_problem;	/* reconciliation found a problem, or an order
+				 * message was refused: until ctl resume */
+	int orders_unsettled;	/* a reconciliation failed (timeout, refused
+				 * answers): until one succeeds */
+	double day_nl;		/* the day's first NetLiquidation, applied
+				 * once the book is reconciled; 0: none */
 	/* the daily loss limit's base: STARTING_CAPITAL, or with orders on
 	 * the order account's NetLiquidation less the day's P&L when first
 	 * read on a New York day */
@@ -117,8 +124,9 @@ struct bot {
 	const char *capital_source;	/* "STARTING_CAPITAL", "NetLiquidation" */
 	char capital_day[16];
 	char flatten_day[16];	/* the gameplan's flatten_at done that day */
-	int runtime_loss;	/* the session was lost outside a known
-				 * restart since the last reconciliation */
+	int flatten_due;	/* a session lost outside a known restart
+				 * and not yet flattened for (the gameplan's
+				 * flatten_on_reconnect) */
 };
 
 static void send_line(struct bot *b, char *line, size_t len);
@@ -630,6 +638,17 @@ om_change(void *arg, const struct ordbook_change *c)
 	}
 }
 
+/* C_ORDERS follows its causes. */
+static void
+orders_cause(struct bot *b)
+{
+	cause(b, C_ORDERS, b->orders_failed || b->orders_problem ||
+	    b->orders_unsettled);
+}
+
+static void net_liquidation_apply(struct bot *b);
+static void flatten_now(struct bot *b, const char *who);
+
 static void
 om_reconciled(void *arg, const struct ordbook_recon *r)
 {
@@ -659,24 +678,40 @@ om_reconciled(void *arg, const struct ordbook_recon *r)
 	if (!r->ok) {
 		set_error(b, r->n_problem > 0 ? r->problem[0].text :
 		    "reconciliation problem");
-		cause(b, C_ORDERS, 1);
-	} else if (!b->orders_failed) {
-		cause(b, C_ORDERS, 0);
+		b->orders_problem = 1;
 	}
-	gate_change(b, GATE_RECONCILING, 0, NULL);
-	/* the original design's "runtime disconnection: close positions,
-	 * Strategy C, alert", when the gameplan asks for it */
-	if (r->ok && b->runtime_loss && b->have_plan &&
-	    b->plan.flatten_on_reconnect) {
-		struct gw_err e;
+	b->orders_unsettled = 0;
+	orders_cause(b);
+	/* positions the reconciliation adopted count for the risk gate */
+	{
+		struct ordbook_pos p;
+		size_t k;
 
+		for (k = 0; ordbook_position_at(orderman_book(b->om), k,
+		    &p) == 0; k++)
+			if (p.adopted)
+				(void)risk_seed(b->risk, p.symbol, p.qty,
+				    p.avg_cost, p.realized);
+	}
+	net_liquidation_apply(b);
+	/* the original design's "runtime disconnection: close positions,
+	 * Strategy C, alert", when the gameplan asks for it: halted before
+	 * the gate can open, flattened once the session is sound */
+	if (r->ok && b->flatten_due && b->have_plan &&
+	    b->plan.flatten_on_reconnect) {
 		gw_log_event(b->log, GW_ERROR, "orders", "orders.flatten_due",
 		    json_pack("{s:s}", "why", "flatten_on_reconnect"),
 		    "the session came back after an outage and the gameplan says "
 		    "flatten_on_reconnect: flattening, Strategy C until resume");
-		(void)bot_flatten(b, "gameplan flatten_on_reconnect", &e);
+		bot_halt(b, "gameplan flatten_on_reconnect");
+		gate_change(b, GATE_RECONCILING, 0, NULL);
+		flatten_now(b, "gameplan flatten_on_reconnect");
+		b->flatten_due = 0;
+		return;
 	}
-	b->runtime_loss = 0;
+	if (r->ok)
+		b->flatten_due = 0;
+	gate_change(b, GATE_RECONCILING, 0, NULL);
 }
 
 static void
@@ -684,16 +719,17 @@ om_failed(void *arg, const char *why)
 {
 	struct bot *b = arg;
 
-	if (orderman_state(b->om) == ORDERMAN_READY ||
-	    orderman_state(b->om) == ORDERMAN_PROBLEM)
+	if (orderman_broken(b->om))
 		b->orders_failed = 1;	/* the journal: nothing fixes it */
+	else
+		b->orders_unsettled = 1;
 	set_error(b, why);
 	gw_log_event(b->log, GW_CRITICAL, "orders", "orders.failed",
 	    json_pack("{s:s, s:b}", "error", why, "for_good",
 	    b->orders_failed), "the order path failed: %s: Strategy C%s", why,
 	    b->orders_failed ? " until bot-core is restarted" :
 	    " until the next session reconciles");
-	cause(b, C_ORDERS, 1);
+	orders_cause(b);
 }
 
 /* The order account's NetLiquidation (the reconciliation asks for it):
@@ -714,11 +750,39 @@ net_liquidation(struct bot *b, const struct tws_account_value *v)
 		return;
 	nl = strtod(v->value, &end);
 	base = nl - risk_pnl(b->risk);
-	if (end == v->value || *end != '\0' || !isfinite(nl) || !(base > 0)) {
+	if (end == v->value || *end != '\0' || !isfinite(nl) || !(nl > 0)) {
 		gw_log_event(b->log, GW_WARNING, "risk", "risk.capital",
 		    json_pack("{s:s, s:s}", "source", "NetLiquidation", "error",
 		    "not a positive amount"), "NetLiquidation of %s is not a "
 		    "usable amount; the loss limit keeps its base", v->account);
+		return;
+	}
+	(void)base;
+	b->day_nl = nl;
+	net_liquidation_apply(b);
+}
+
+/* The stored NetLiquidation becomes the day's base once the book is
+ * reconciled (its fills adopted), less the day's P&L so far. */
+static void
+net_liquidation_apply(struct bot *b)
+{
+	char today[16];
+	double base, nl = b->day_nl;
+
+	if (!(nl > 0) || b->om == NULL || !orderman_reconciled(b->om))
+		return;
+	ny_today(b, today);
+	if (today[0] == '\0' || strcmp(today, b->capital_day) == 0)
+		return;
+	base = nl - risk_pnl(b->risk);
+	b->day_nl = 0;
+	if (!(base > 0)) {
+		gw_log_event(b->log, GW_WARNING, "risk", "risk.capital",
+		    json_pack("{s:s, s:s}", "source", "NetLiquidation", "error",
+		    "not a positive amount"), "NetLiquidation %.2f less today's "
+		    "P&L %.2f is not a usable base; the loss limit keeps its "
+		    "base", nl, risk_pnl(b->risk));
 		return;
 	}
 	snprintf(b->capital_day, sizeof(b->capital_day), "%s", today);
@@ -727,11 +791,11 @@ net_liquidation(struct bot *b, const struct tws_account_value *v)
 	risk_set_capital(b->risk, base);
 	gw_log_event(b->log, GW_INFO, "risk", "risk.capital",
 	    json_pack("{s:s, s:s, s:f, s:f, s:f}", "source", "NetLiquidation",
-	    "account", v->account, "net_liquidation", nl, "pnl",
+	    "account", b->order_account, "net_liquidation", nl, "pnl",
 	    risk_pnl(b->risk), "capital", base),
 	    "the day's loss limit is measured against %.2f (%s's "
-	    "NetLiquidation %.2f less today's P&L %.2f)", base, v->account, nl,
-	    risk_pnl(b->risk));
+	    "NetLiquidation %.2f less today's P&L %.2f)", base,
+	    b->order_account, nl, risk_pnl(b->risk));
 	if (b->have_plan && b->plan.strategy != GP_STRATEGY_C)
 		cause(b, C_CAPITAL, 0);
 	loss_check(b);
@@ -1021,6 +1085,9 @@ on_notice(struct bot *b, int code, const char *text)
 		gw_log_event(b->log, GW_ERROR, "gateway", "gateway.connectivity_lost",
 		    NULL, "1100: %s", text);
 		gate_change(b, GATE_CONN_LOST, 1, "1100");
+		/* order states may change unseen until it is restored */
+		if (b->om != NULL)
+			gate_change(b, GATE_RECONCILING, 1, "connectivity lost");
 		break;
 	case 1101:
 	case 1102:
@@ -1029,6 +1096,16 @@ on_notice(struct bot *b, int code, const char *text)
 		    code), "%d: %s", code, text);
 		gate_change(b, GATE_CONN_LOST, 0, NULL);
 		gate_change(b, GATE_FARM, 0, NULL);
+		/* with orders on: reconcile again before the gate opens */
+		if (b->om != NULL && gate_is_raised(&b->gate, GATE_RECONCILING) &&
+		    gwconn_validated(b->gw) && b->order_account[0] != '\0') {
+			struct gw_err e;
+
+			if (orderman_session_ready(b->om,
+			    gwconn_server_version(b->gw),
+			    gwconn_next_valid_id(b->gw), b->order_account, &e) < 0)
+				om_failed(b, e.msg);
+		}
 		break;
 	case 2110:
 		gw_log_event(b->log, GW_WARNING, "gateway", "gateway.farm_broken",
@@ -1127,7 +1204,8 @@ lost(struct bot *b, const struct gwconn_event *ev)
 	}
 	f = json_pack("{s:s, s:f}", "reason", why, "retry_in_s", ev->delay_s);
 	known_note(b->loss_known, f, note, sizeof(note));
-	b->runtime_loss = b->loss_known == NULL;
+	if (b->loss_known == NULL)
+		b->flatten_due = 1;
 	gw_log_event(b->log, b->loss_known ? GW_INFO : GW_ERROR, "gateway",
 	    "gateway.disconnected", f, "gateway session lost (%s): Strategy "
 	    "C, reconnecting in %.1f s%s", why, ev->delay_s, note);
@@ -1210,7 +1288,8 @@ on_gw(struct gwconn *g, const struct gwconn_event *ev, void *arg)
 		break;
 	case GWC_NOTICE:
 		on_notice(b, ev->code, ev->text ? ev->text : "");
-		if (b->om != NULL && ev->id > 0)
+		/* an order's id, never one of our request ids */
+		if (b->om != NULL && ev->id > 0 && ev->id < GWCONN_REQ_ID_MIN)
 			orderman_on_error(b->om, ev->id, ev->code,
 			    ev->text ? ev->text : "");
 		break;
@@ -1240,11 +1319,17 @@ on_gw(struct gwconn *g, const struct gwconn_event *ev, void *arg)
 		    ev->order->id == TWS_IN_ACCOUNT_SUMMARY)
 			net_liquidation(b, &ev->order->u.account_value);
 		if (b->om != NULL && ev->order != NULL &&
-		    orderman_on_message(b->om, ev->order, &e) < 0)
-			gw_log_event(b->log, GW_WARNING, "orders",
+		    orderman_on_message(b->om, ev->order, &e) < 0) {
+			/* the book no longer matches the gateway's view */
+			gw_log_event(b->log, GW_ERROR, "orders",
 			    "orders.bad_message", json_pack("{s:i, s:s}",
 			    "message_id", ev->order->id, "error", e.msg),
-			    "an order message the book refuses: %s", e.msg);
+			    "an order message the book refuses: %s: Strategy C "
+			    "until `bot-core ctl resume`", e.msg);
+			set_error(b, e.msg);
+			b->orders_problem = 1;
+			orders_cause(b);
+		}
 		break;
 	case GWC_ORDER_BAD:
 		/* With orders on, bot-core can no longer trust its view of
@@ -1258,7 +1343,8 @@ on_gw(struct gwconn *g, const struct gwconn_event *ev, void *arg)
 		    ": Strategy C until `bot-core ctl resume`" : "");
 		if (b->om != NULL) {
 			set_error(b, ev->reason ? ev->reason : "bad message");
-			cause(b, C_ORDERS, 1);
+			b->orders_problem = 1;
+			orders_cause(b);
 		}
 		break;
 	}
@@ -1326,7 +1412,8 @@ on_window_tick(evutil_socket_t fd, short what, void *arg)
 	if (ny_now(b, &ny) < 0) {
 		in = 1;		/* no clock: assume the worst */
 	} else {
-		if (b->om != NULL && orderman_closeout_due(b->om, &ny))
+		if (b->om != NULL && session_sound(b) &&
+		    orderman_closeout_due(b->om, &ny))
 			cancel_all(b, "close-out");
 		flatten_at_check(b, &ny);
 		in = sched_in_window(b->cfg.window_start_min, b->cfg.window_end_min,
@@ -1511,29 +1598,49 @@ bot_resume(struct bot *b, const char *who)
 	cause(b, C_HALT, 0);
 	if (gwconn_validated(b->gw))
 		cause(b, C_SESSION, 0);
-	if (b->om != NULL && !b->orders_failed &&
-	    (b->c_causes & (1u << C_ORDERS))) {
+	if (b->om != NULL && b->orders_problem) {
 		struct gw_err e;
 
+		/* the operator accepts what was found */
 		if (orderman_state(b->om) == ORDERMAN_PROBLEM &&
 		    orderman_resume(b->om, who, &e) < 0)
 			gw_log_event(b->log, GW_ERROR, "orders", "orders.failed",
 			    json_pack("{s:s, s:b}", "error", e.msg, "for_good", 0),
 			    "resume: %s", e.msg);
-		if (orderman_state(b->om) == ORDERMAN_READY)
-			cause(b, C_ORDERS, 0);	/* the operator accepted it */
+		else
+			b->orders_problem = 0;
+		orders_cause(b);
+		net_liquidation_apply(b);
 	}
 }
+
+static int flatten_orders(struct bot *b, const char *who,
+    struct gw_err *err);
 
 int
 bot_flatten(struct bot *b, const char *who, struct gw_err *err)
 {
-	unsigned placed = 0;
-	int rc;
-
 	if (b->om == NULL)
 		return gw_err_set(err, "flatten: dry run: there are no orders");
 	bot_halt(b, who);
+	return flatten_orders(b, who, err);
+}
+
+static void
+flatten_now(struct bot *b, const char *who)
+{
+	struct gw_err e;
+
+	(void)flatten_orders(b, who, &e);
+}
+
+/* The closing orders of a flatten (the bot is halted already). */
+static int
+flatten_orders(struct bot *b, const char *who, struct gw_err *err)
+{
+	unsigned placed = 0;
+	int rc;
+
 	if (!session_sound(b)) {
 		gw_err_set(err, "flatten: the gateway session is not validated "
 		    "now (%s): open orders stay cancel-requested, positions "

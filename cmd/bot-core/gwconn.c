@@ -28,7 +28,10 @@
 #include "tws_wire.h"
 
 #define SYMBOL_MAX 31
-#define REQ_ID_BASE 1000	/* market-data request ids: base + index */
+#define REQ_ID_BASE GWCONN_REQ_ID_MIN	/* market-data request ids:
+						 * base + index */
+#define REQ_ID_WRAP 2100000000LL	/* then back to the base; orderman's
+					 * request ids are above */
 #define REQ_ID_STEP 100		/* > GWCONN_MAX_SYMBOLS: a new set, new ids */
 #define RECONNECT_MAX_LIMIT 1000
 
@@ -843,6 +846,8 @@ gwconn_subscribe(struct gwconn *g, const char *const *symbols, size_t n,
 	/* New ids for a new set: a late tick of a cancelled line is
 	 * ignored rather than put on another symbol. */
 	g->req_base += REQ_ID_STEP;
+	if (g->req_base + REQ_ID_STEP > REQ_ID_WRAP)
+		g->req_base = REQ_ID_BASE;
 	for (i = 0; i < n; i++) {
 		snprintf(g->lines[i].symbol, sizeof(g->lines[i].symbol), "%s",
 		    symbols[i]);

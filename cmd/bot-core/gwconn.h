@@ -39,6 +39,10 @@ struct evdns_base;
 struct gwconn;
 
 #define GWCONN_MAX_SYMBOLS 64
+/* Request ids bot-core uses (market data here, orderman's requests) are
+ * at or above this; order ids stay below it, so that an error message's
+ * id names one or the other, never both. */
+#define GWCONN_REQ_ID_MIN 2000000000LL
 
 struct gwconn_config {
 	char host[256];

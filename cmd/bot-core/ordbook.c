@@ -1061,6 +1061,12 @@ ordbook_exec_known(const struct ordbook *b, const char *exec_id)
 
 /* --- reading --- */
 
+int
+ordbook_full(const struct ordbook *b)
+{
+	return b->n_ord >= b->cfg.max_orders;
+}
+
 size_t
 ordbook_count(const struct ordbook *b)
 {
@@ -1402,6 +1408,15 @@ recon_orders(struct ordbook *b, const struct ordbook_snapshot *snap,
 }
 
 /* The gateway's position in symbol: the sum of the account's rows. */
+/* A stock position of the order account: the book trades nothing else,
+ * so an option or future on the same symbol is not its business. */
+static int
+stock_row(const struct ordbook_snapshot *snap, const struct tws_position *p)
+{
+	return of_account(snap, p->account) &&
+	    (p->sec_type[0] == '\0' || strcmp(p->sec_type, "STK") == 0);
+}
+
 static double
 gw_position(const struct ordbook_snapshot *snap, const char *symbol,
     size_t upto)
@@ -1413,8 +1428,7 @@ gw_position(const struct ordbook_snapshot *snap, const char *symbol,
 	for (i = 0; i < upto; i++) {
 		const struct tws_position *p = &snap->positions[i];
 
-		if (of_account(snap, p->account) &&
-		    strcmp(p->symbol, symbol) == 0 &&
+		if (stock_row(snap, p) && strcmp(p->symbol, symbol) == 0 &&
 		    !parse_qty(p->position, &v, &u))
 			sum += v;
 	}
@@ -1445,11 +1459,10 @@ recon_positions(struct ordbook *b, const struct ordbook_snapshot *snap,
 		struct pos *np;
 		double g;
 
-		if (!of_account(snap, tp->account) ||
-		    find_pos(b, tp->symbol))
+		if (!stock_row(snap, tp) || find_pos(b, tp->symbol))
 			continue;
 		for (j = 0; j < i; j++)	/* one answer per symbol */
-			if (of_account(snap, snap->positions[j].account) &&
+			if (stock_row(snap, &snap->positions[j]) &&
 			    strcmp(snap->positions[j].symbol, tp->symbol) == 0)
 				break;
 		if (j < i)

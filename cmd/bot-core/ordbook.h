@@ -201,6 +201,8 @@ int ordbook_exec_known(const struct ordbook *b, const char *exec_id);
 /* --- reading --- */
 
 size_t ordbook_count(const struct ordbook *b);
+/* 1 when ordbook_add would refuse a new order for the limit. */
+int ordbook_full(const struct ordbook *b);
 /* Copy order i (0 .. count-1, in the order added), or the order with
  * that id / ref. 0, or -1 when there is none. */
 int ordbook_order_at(const struct ordbook *b, size_t i,

@@ -1279,9 +1279,9 @@ place(struct orderman *om, const struct orderman_intent *in,
 	 * before anything is promised in the journal. */
 	if ((len = tws_enc_place_order(f, sizeof(f), om->sv, &o, err)) < 0)
 		return -1;
-	if (om->cfg.max_orders && ordbook_count(om->b) >= om->cfg.max_orders)
-		return gw_err_set(err, "book full: %u orders",
-		    om->cfg.max_orders);
+	if (ordbook_full(om->b))
+		return gw_err_set(err, "book full: %zu orders today",
+		    ordbook_count(om->b));
 
 	memset(&r, 0, sizeof(r));
 	r.kind = JREC_PLACE;
@@ -1439,6 +1439,12 @@ enum orderman_state
 orderman_state(const struct orderman *om)
 {
 	return om->state;
+}
+
+int
+orderman_broken(const struct orderman *om)
+{
+	return om->broken;
 }
 
 int

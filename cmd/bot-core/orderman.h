@@ -46,8 +46,10 @@
 struct event_base;
 
 #define ORDERMAN_CLOSEOUT_DEFAULT (15 * 60 + 59)	/* 15:59 New York */
-#define ORDERMAN_EXEC_REQ_ID 70001	/* reqExecutions ids: base + session */
-#define ORDERMAN_SUMMARY_REQ_ID 71001	/* reqAccountSummary ids: the same */
+/* Request ids: above every order id and above gwconn's market-data ids
+ * (gwconn.h GWCONN_REQ_ID_MIN), below 2^31. */
+#define ORDERMAN_EXEC_REQ_ID 2140000001LL	/* reqExecutions: base + session */
+#define ORDERMAN_SUMMARY_REQ_ID 2141000001LL	/* reqAccountSummary: the same */
 #define ORDERMAN_SUMMARY_TAGS "NetLiquidation,RealizedPnL,UnrealizedPnL"
 
 struct orderman_config {
@@ -215,6 +217,8 @@ int orderman_resume(struct orderman *om, const char *who, struct gw_err *err);
 int orderman_closeout_due(struct orderman *om, const struct tm *ny_now);
 
 enum orderman_state orderman_state(const struct orderman *om);
+/* 1 once a journal append failed: no order until bot-core restarts. */
+int orderman_broken(const struct orderman *om);
 /* 1 when READY (reconciled on the current session, no open problem). */
 int orderman_reconciled(const struct orderman *om);
 /* The id the next order gets. */

@@ -15,7 +15,7 @@
 
 #include "gw_err.h"
 
-#define TRADMODE_ACCOUNT_MAX 32		/* bytes of an account id: [A-Z0-9] */
+#define TRADMODE_ACCOUNT_MAX 31	/* bytes of an account id: [A-Z0-9] */
 
 struct tradmode {
 	int dry_run;		/* 1: no order ever leaves bot-core */

@@ -1206,6 +1206,21 @@ test_recon_position_mismatch(void **state)
 	assert_string_equal(rep.problem[2].symbol, "AAPL");
 	ordbook_free(b);
 
+	/* an option on the same symbol is not the book's stock position */
+	b = book();
+	fill(b, 1, "SPY", TWS_ACTION_BUY, 10, 100);
+	tp[0] = pos(ACCT, "SPY", "10", 100);
+	tp[1] = pos(ACCT, "SPY", "-2", 3.5);
+	snprintf(tp[1].sec_type, sizeof(tp[1].sec_type), "OPT");
+	tp[2] = pos(ACCT, "QQQ", "1", 300);
+	snprintf(tp[2].sec_type, sizeof(tp[2].sec_type), "OPT");
+	s.n_positions = 3;
+	reconcile(b, &s, &rep, NULL);
+	assert_true(rep.ok);
+	ordbook_free(b);
+	tp[1] = pos(ACCT, "AAPL", "-5", 201.94);
+	tp[2] = pos(ACCT, "IWM", "0", 0);
+
 	/* adopt existing positions: the first reconciliation takes them */
 	b = ordbook_new(&cfg, &err);
 	assert_non_null(b);

@@ -74,19 +74,19 @@ test_parse_refused(void **state)
 	/* malformed confirm: refused whatever DRY_RUN says */
 	refused(NULL, "live", "u1234567",
 	    "LIVE_TRADING_CONFIRM: 'u1234567' is not an account id "
-	    "(1..32 of A-Z, 0-9)");
+	    "(1..31 of A-Z, 0-9)");
 	refused("true", "paper", "U-1",
 	    "LIVE_TRADING_CONFIRM: 'U-1' is not an account id "
-	    "(1..32 of A-Z, 0-9)");
+	    "(1..31 of A-Z, 0-9)");
 	refused("false", "live", "U1234567 ",
 	    "LIVE_TRADING_CONFIRM: 'U1234567 ' is not an account id "
-	    "(1..32 of A-Z, 0-9)");
+	    "(1..31 of A-Z, 0-9)");
 	refused("false", "live", "U123456789012345678901234567890123",
 	    "LIVE_TRADING_CONFIRM: 'U123456789012345678901234567890123' is "
-	    "not an account id (1..32 of A-Z, 0-9)");
+	    "not an account id (1..31 of A-Z, 0-9)");
 	refused("false", "live", "U1\x01",
 	    "LIVE_TRADING_CONFIRM: 'U1?' is not an account id "
-	    "(1..32 of A-Z, 0-9)");
+	    "(1..31 of A-Z, 0-9)");
 	/* paper with a confirm: the operator thinks it is live */
 	refused("false", NULL, "U1234567",
 	    "LIVE_TRADING_CONFIRM is set but TRADING_MODE is paper: unset "
@@ -250,10 +250,10 @@ test_account_lists(void **state)
 	/* items that are not account ids */
 	assert_int_equal(tradmode_check_accounts(&paper, "DU1,du2", &e), -1);
 	assert_string_equal(e.msg, "managed account 'du2' is not an account "
-	    "id (1..32 of A-Z, 0-9): refused");
+	    "id (1..31 of A-Z, 0-9): refused");
 	assert_int_equal(tradmode_check_accounts(&live, "U2,U 3", &e), -1);
 	assert_string_equal(e.msg, "managed account 'U 3' is not an account "
-	    "id (1..32 of A-Z, 0-9): refused");
+	    "id (1..31 of A-Z, 0-9): refused");
 	/* a confirm must match a whole item, not a prefix */
 	assert_int_equal(tradmode_check_accounts(&live, "U22", &e), -1);
 	assert_string_equal(e.msg, E_NOT_AMONG("U2", "U22"));

@@ -587,7 +587,8 @@ scan_settle(struct replay *rp, struct orderman_open_info *info)
 	struct oid *o;
 	size_t i;
 
-	qsort(rp->ids, rp->n_ids, sizeof(*rp->ids), oid_cmp);
+	if (rp->n_ids > 0)	/* qsort takes no NULL base, even for 0 */
+		qsort(rp->ids, rp->n_ids, sizeof(*rp->ids), oid_cmp);
 	for (i = 0; i < rp->n_finals; i++)
 		if ((o = oid_find(rp->ids, rp->n_ids, rp->finals[i])) &&
 		    o->skip == 2)

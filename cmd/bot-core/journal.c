@@ -72,19 +72,9 @@ journal_kind_name(int kind)
 	return kind_names[kind];
 }
 
-/* "WHO: MEMBER: problem". */
-static int __attribute__((format(printf, 4, 5)))
-fail(struct gw_err *err, const char *who, const char *member,
-    const char *fmt, ...)
-{
-	char m[GW_ERR_MAX];
-	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(m, sizeof(m), fmt, ap);
-	va_end(ap);
-	return gw_err_set(err, "%s: %s: %s", who, member, m);
-}
+/* "WHO: MEMBER: problem" (jsonval.h) */
+#define fail jsonval_fail
 
 /* --- value rules, shared by the encoder and the decoder --- */
 

@@ -4,6 +4,7 @@
  */
 #include "jsonval.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,4 +91,21 @@ jsonval_unknown_key(const json_t *o, const char *const *names, char *q,
 		}
 	}
 	return NULL;
+}
+
+int
+jsonval_fail(struct gw_err *err, const char *who, const char *key,
+    const char *fmt, ...)
+{
+	char m[GW_ERR_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(m, sizeof(m), fmt, ap);
+	va_end(ap);
+	if (who == NULL)
+		return gw_err_set(err, "%s: %s", key, m);
+	if (key == NULL)
+		return gw_err_set(err, "%s: %s", who, m);
+	return gw_err_set(err, "%s: %s: %s", who, key, m);
 }

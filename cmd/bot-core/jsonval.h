@@ -26,6 +26,11 @@ const char *jsonval_quote(char *q, size_t qsz, const json_t *v);
 json_t *jsonval_load_line(const char *line, size_t len, size_t flags,
     struct gw_err *err);
 
+/* "WHO: KEY: problem" into err, returning -1; who or key may be NULL
+ * (then left out with its colon). */
+int jsonval_fail(struct gw_err *err, const char *who, const char *key,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
 /* The first key of object o that is not among names (NULL-terminated),
  * quoted for a message into q (size qsz: bytes outside printable ASCII
  * become '?', cut to fit); NULL when every key is known. */

@@ -27,23 +27,9 @@ static const char *const intent_keys[] = {
 };
 static const char *const log_keys[] = { "type", "level", "message", NULL };
 
-/* "WHO: KEY: problem"; who and key may be NULL. */
-static int __attribute__((format(printf, 4, 5)))
-fail(struct gw_err *err, const char *who, const char *key,
-    const char *fmt, ...)
-{
-	char m[GW_ERR_MAX];
-	va_list ap;
+/* "WHO: KEY: problem" (jsonval.h) */
+#define fail jsonval_fail
 
-	va_start(ap, fmt);
-	vsnprintf(m, sizeof(m), fmt, ap);
-	va_end(ap);
-	if (who == NULL)
-		return gw_err_set(err, "%s: %s", key, m);
-	if (key == NULL)
-		return gw_err_set(err, "%s: %s", who, m);
-	return gw_err_set(err, "%s: %s: %s", who, key, m);
-}
 
 /* After a JSON_STRICT json_unpack_ex failed: name the first unknown key in
  * line order. */

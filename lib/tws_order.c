@@ -773,21 +773,27 @@ dec_place(struct tws_cur *r, struct tws_order *o)
 	}
 }
 
+/* The cursor over f, past the message id (the first field) into *id. */
+static int
+read_msg_id(struct tws_cur *r, const struct tws_fields *f, int *id,
+    struct gw_err *err)
+{
+	tws_cur_init(r, f, "message", err);
+	if (f->n == 0 || f->f[0].len == 0)
+		return gw_err_set(err, "message: empty message id");
+	*id = (int)tws_cur_ll(r, "id", 0, 100000);
+	return r->failed ? -1 : 0;
+}
+
 int
 tws_order_decode_req(const struct tws_fields *f, int sv,
     struct tws_order_req *m, struct gw_err *err)
 {
 	struct tws_cur r;
-	long long id;
 
-	tws_cur_init(&r, f, "message", err);
 	memset(m, 0, sizeof(*m));
-	if (f->n == 0 || f->f[0].len == 0)
-		return gw_err_set(err, "message: empty message id");
-	id = tws_cur_ll(&r, "id", 0, 100000);
-	if (r.failed)
+	if (read_msg_id(&r, f, &m->id, err) < 0)
 		return -1;
-	m->id = (int)id;
 	switch (m->id) {
 	case TWS_OUT_PLACE_ORDER:
 		r.msg = "placeOrder";
@@ -1028,16 +1034,10 @@ tws_order_decode_in(const struct tws_fields *f, int sv,
     struct tws_order_in *m, struct gw_err *err)
 {
 	struct tws_cur r;
-	long long id;
 
-	tws_cur_init(&r, f, "message", err);
 	memset(m, 0, sizeof(*m));
-	if (f->n == 0 || f->f[0].len == 0)
-		return gw_err_set(err, "message: empty message id");
-	id = tws_cur_ll(&r, "id", 0, 100000);
-	if (r.failed)
+	if (read_msg_id(&r, f, &m->id, err) < 0)
 		return -1;
-	m->id = (int)id;
 	switch (m->id) {
 	case TWS_IN_ORDER_STATUS: {
 		struct tws_order_status *s = &m->u.status;

@@ -157,8 +157,13 @@ unit: $(UNIT_BINS) $(BENCH_BINS) $(PROG_ARS) $(LIBGW)
 	if [ -n "$$dups" ]; then echo "defined in two rooms (or a room and lib/): $$dups"; exit 1; fi
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
+# Every wait in a test has its deadline; the suite has one too, so a hang
+# fails make check with its reason instead of running into CI's limit.
+BATS_DEADLINE ?= 2400
 integration: $(PROG_BINS) $(HELPER_BINS)
-	GWKIT_BIN=$(abspath $(BINDIR)) bats tests/integration
+	@echo "GWKIT_BIN=$(abspath $(BINDIR)) bats tests/integration  (deadline $(BATS_DEADLINE) s)"
+	@GWKIT_BIN=$(abspath $(BINDIR)) timeout -k 30 $(BATS_DEADLINE) bats tests/integration || \
+	{ rc=$$?; [ $$rc -lt 124 ] || echo "make integration: the suite ran past its $(BATS_DEADLINE) s deadline (BATS_DEADLINE) and was stopped"; exit $$rc; }
 
 $(BINDIR)/bench/runner: $(OBJDIR)/bench/runner.o
 	@mkdir -p $(@D)

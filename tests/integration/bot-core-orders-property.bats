@@ -56,7 +56,7 @@ setup() {
 	export HEARTBEAT_INTERVAL=0.3 HEARTBEAT_TIMEOUT=0.5
 	export RECONNECT_MAX=1000 RECONNECT_WINDOW=1
 	export STARTING_CAPITAL=100000 LOG_LEVEL=info
-	export RESTART_WINDOW=03:00-03:01 CLOSE_OUT_TIME=off
+	export CLOSE_OUT_TIME=off
 	export DRY_RUN=false ORDER_ACK_TIMEOUT=1 MAX_ORDERS_PER_SECOND=15
 	export ORDER_JOURNAL=$BATS_TEST_TMPDIR/state/orders.jsonl
 	unset TRADING_MODE LIVE_TRADING_CONFIRM STRATEGY_CMD GAMEPLAN_PATH CLIENT_ID ADOPT_POSITIONS
@@ -72,6 +72,7 @@ setup() {
 teardown() {
 	[ -z "$FEED_PID" ] || { kill "$FEED_PID" 2>/dev/null; wait "$FEED_PID" 2>/dev/null; } || true
 	stop_pid "$BOT_PID" "$SIM_PID"
+	reap_test_procs
 }
 
 simctl() { printf '%s\n' "$1" | socat -t 5 - "UNIX-CONNECT:$SIMCTL"; }

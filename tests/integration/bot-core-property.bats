@@ -31,7 +31,6 @@ setup() {
 	export HEARTBEAT_INTERVAL=0.2 HEARTBEAT_TIMEOUT=0.3
 	export RECONNECT_MAX=1000 RECONNECT_WINDOW=1
 	export STARTING_CAPITAL=100000 LOG_LEVEL=info
-	export RESTART_WINDOW=03:00-03:01
 	unset DRY_RUN TRADING_MODE STRATEGY_CMD GAMEPLAN_PATH CLIENT_ID
 	# One symbol; alternating BUY/SELL keeps the position near 0, so only
 	# the gate (and a missing quote) rejects.
@@ -67,6 +66,7 @@ setup() {
 
 teardown() {
 	stop_pid "$BOT_PID" "$SIM_PID"
+	reap_test_procs
 }
 
 ctl() { bot-core ctl --control "$GWKIT_RUNTIME_DIR/bot.sock" "$@"; }

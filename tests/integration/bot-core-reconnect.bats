@@ -24,13 +24,13 @@ setup() {
 	export HEARTBEAT_INTERVAL=0.3 HEARTBEAT_TIMEOUT=1
 	export STARTING_CAPITAL=100000 LOG_LEVEL=debug
 	# outside the daily restart window whatever the hour the tests run
-	export RESTART_WINDOW=03:00-03:01
 	unset DRY_RUN TRADING_MODE STRATEGY_CMD GAMEPLAN_PATH CLIENT_ID \
 	    GATEWAY_FAST_POLL GWKIT_RESTART_FILE
 }
 
 teardown() {
 	stop_pid "$BOT_PID" "$RELAY_PID" "$SIM_PID"
+	reap_test_procs
 }
 
 # start_bot [args...]: bot-core on PORT (default the simulator's).

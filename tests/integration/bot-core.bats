@@ -18,12 +18,12 @@ setup() {
 	export HEARTBEAT_INTERVAL=0.3 HEARTBEAT_TIMEOUT=0.5
 	export STARTING_CAPITAL=100000 LOG_LEVEL=debug
 	# outside the daily restart window whatever the hour the tests run
-	export RESTART_WINDOW=03:00-03:01
 	unset DRY_RUN TRADING_MODE LIVE_TRADING_CONFIRM STRATEGY_CMD GAMEPLAN_PATH CLIENT_ID
 }
 
 teardown() {
 	stop_pid "$BOT_PID" "$SIM_PID"
+	reap_test_procs
 }
 
 # plan STRATEGY [extra JSON members]: today's gameplan with SPY and QQQ,

@@ -77,6 +77,48 @@ stop_pid() {
 }
 
 
+# Every process a test starts inherits GWKIT_TEST_TAG, one value per test.
+# reap_test_procs (the last step of every teardown) kills whatever of them is
+# still running, so a failed test leaves nothing behind: no port or socket
+# held for the next test, and no process keeping bats's output (fd 3) open,
+# which would hang the whole suite at its end. Each one reaped is named on
+# stderr (shown with a failed test's output) and, when GWKIT_REAP_LOG names
+# a file, appended to it with the test's name.
+GWKIT_TEST_TAG="gwkit-test:${BATS_TEST_TMPDIR:-$$}"
+export GWKIT_TEST_TAG
+reap_test_procs() {
+	local pids p i
+	# the glob is expanded before grep starts, so grep never lists itself
+	pids=$(grep -lzx -- "GWKIT_TEST_TAG=$GWKIT_TEST_TAG" /proc/[0-9]*/environ 2>/dev/null |
+		cut -d/ -f3 | grep -vx -e "$$" -e "$BASHPID")
+	for p in $pids; do
+		kill -0 "$p" 2>/dev/null || continue	# gone, or the pipeline above
+		echo "reaped a leftover process ($BATS_TEST_DESCRIPTION): $p $(tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null)" |
+			tee -a "${GWKIT_REAP_LOG:-/dev/null}" >&2
+		kill -TERM "$p" 2>/dev/null || true
+	done
+	for i in $(seq 1 100); do
+		for p in $pids; do kill -0 "$p" 2>/dev/null && break; p=; done
+		[ -n "$p" ] || break
+		sleep 0.02
+	done
+	for p in $pids; do kill -KILL "$p" 2>/dev/null || true; done
+	return 0
+}
+
+# The default teardown, for files that need no other.
+teardown() { reap_test_procs; }
+
+# far_window: a one-minute RESTART_WINDOW (New York) twelve hours from now,
+# so no test meets the daily restart window by the time of day it runs at.
+far_window() {
+	printf '%s-%s' "$(TZ=America/New_York date -d '+12 hours' +%H:%M)" \
+		"$(TZ=America/New_York date -d '+12 hours 1 minute' +%H:%M)"
+}
+# bot-core and health-mon read it; a test that wants a window sets its own.
+RESTART_WINDOW=$(far_window)
+export RESTART_WINDOW
+
 # refute CMD...: succeeds when CMD fails. A bare '! cmd' in the middle of a
 # bats test asserts nothing (errexit ignores a negated command); a function
 # returning non-zero does fail the test.

@@ -22,6 +22,7 @@ teardown() {
 		echo "--- the demo's output (last 80 lines)"
 		tail -n 80 "$OUT" 2>/dev/null
 	fi
+	reap_test_procs
 }
 
 # start_demo VAR=VALUE...: mk/demo.sh in a session of its own (a process

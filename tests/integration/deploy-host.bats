@@ -17,6 +17,7 @@ setup() {
 
 teardown() {
 	stop_pid "$RUN_PID" "$IBC_PID" "$SIM_PID"
+	reap_test_procs
 }
 
 # The stack-init configurations (every etc/*.json but health-mon's).

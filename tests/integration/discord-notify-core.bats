@@ -14,6 +14,7 @@ teardown() {
 	if compgen -G "$T/notify*.log" >/dev/null; then
 		refute grep -l 'runtime error\|AddressSanitizer\|LeakSanitizer' "$T"/notify*.log
 	fi
+	reap_test_procs
 }
 
 # sanitized: 1 when discord-notify is an AddressSanitizer build

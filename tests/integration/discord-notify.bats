@@ -10,7 +10,7 @@ setup() {
 	HOLD_PID= HOLD2_PID=
 }
 
-teardown() { notify_teardown "$HOLD_PID" "$HOLD2_PID" "$NOTIFY_PID" "$FAKE_PID"; }
+teardown() { notify_teardown "$HOLD_PID" "$HOLD2_PID" "$NOTIFY_PID" "$FAKE_PID"; reap_test_procs; }
 
 # events N [SOURCE] [PREFIX]: N distinct event lines.
 events() {

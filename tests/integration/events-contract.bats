@@ -22,6 +22,7 @@ setup() {
 teardown() {
 	stop_pid "${SIM2_PID:-}" "${SIM_PID:-}" "${NOTIFY_PID:-}"
 	stack_teardown
+	reap_test_procs
 }
 
 # collect NAME FILE: keep FILE's event-record lines (JSON objects with an

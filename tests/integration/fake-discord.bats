@@ -22,6 +22,7 @@ setup() {
 
 teardown() {
 	stop_pid "$FAKE_PID"
+	reap_test_procs
 	# A sanitizer build reports on stderr; any report fails the test.
 	if grep -Eq 'Sanitizer|runtime error' "$FAKE_ERR" 2>/dev/null; then
 		cat "$FAKE_ERR" >&2

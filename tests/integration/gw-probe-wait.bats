@@ -14,6 +14,7 @@ setup() {
 
 teardown() {
 	stop_pid "$SOCAT_PID" "$SIM_PID"
+	reap_test_procs
 }
 
 # start_relay FROM TO: the gnzsnz image's socat relay, on loopback; waits

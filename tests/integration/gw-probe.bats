@@ -10,6 +10,7 @@ setup() {
 
 teardown() {
 	stop_pid "$LISTEN_PID" "$HOLD_PID" "$SOCAT_PID" "$SIM2_PID" "$SIM_PID"
+	reap_test_procs
 }
 
 # start_listener PORT SHELL-CMD: a TCP server on 127.0.0.1:PORT that runs

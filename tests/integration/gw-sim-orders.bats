@@ -18,6 +18,7 @@ setup() {
 
 teardown() {
 	stop_pid "$SIM_PID"
+	reap_test_procs
 }
 
 # sim [ARGS...]: gw-sim on $PORT with a control socket and quick ticks.

@@ -15,6 +15,7 @@ setup() {
 teardown() {
 	exec 7>&- 8>&-
 	stop_pid "$WRITER_PID" "$SIM_PID"
+	reap_test_procs
 }
 
 # --- raw TWS client helpers ---------------------------------------------

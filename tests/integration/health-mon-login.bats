@@ -26,6 +26,7 @@ setup() {
 teardown() {
 	stop_pid "$HM_PID" "$SIM_PID"
 	notify_teardown "$NOTIFY_PID" "$FAKE_PID"
+	reap_test_procs
 }
 
 sim() { echo "$*" | socat - "UNIX-CONNECT:$T/sim.sock" >/dev/null; }

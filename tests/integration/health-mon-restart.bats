@@ -29,6 +29,7 @@ setup() {
 teardown() {
 	stop_pid "$HM_PID" "$BOT_PID" "$SOCAT_PID" "$SIM_PID"
 	notify_teardown "$NOTIFY_PID" "$FAKE_PID"
+	reap_test_procs
 }
 
 sim() { printf '%s\n' "$@" | socat - "UNIX-CONNECT:$T/sim.sock" >/dev/null; }

@@ -13,6 +13,7 @@ setup() {
 
 teardown() {
 	stop_pid "$INIT_PID" "$IBC_PID" "$SIM_PID" "$NOTIFY_PID"
+	reap_test_procs
 }
 
 # start_init CONFIG-JSON: write it, check it, run stack-init on it.

@@ -12,6 +12,7 @@ load init
 teardown() {
 	stop_pid "$FAKE_PID" "$HOLD_PID"
 	stop_pid "$INIT_PID" "$IBC_PID" "$SIM_PID" "$NOTIFY_PID"
+	reap_test_procs
 }
 
 SOCK() { echo "$GWKIT_RUNTIME_DIR/init.sock"; }

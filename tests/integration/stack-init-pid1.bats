@@ -65,6 +65,7 @@ teardown() {
 		UNS_PID=
 	fi
 	[ -z "$NS_INO" ] || wait_until 5 ns_empty
+	reap_test_procs
 }
 
 # inner_pid HOSTPID: the pid as seen in the innermost namespace (NSpid).

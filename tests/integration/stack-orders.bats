@@ -26,7 +26,7 @@ setup() {
 	  "checks": [{"kind": "gateway", "port": %s, "backend_port": %s, "timeout": 2}, {"kind": "bot"}]}\n' \
 	    "$GWKIT_RUNTIME_DIR" "$RELAY_PORT" "$SIM_PORT" >"$T/hm.json"
 }
-teardown() { stack_teardown; }
+teardown() { stack_teardown; reap_test_procs; }
 
 # order_stack [EXTRA_SERVICES_JSON_ARRAY [BOT_EXTRA_DEPENDS_JSON_ARRAY]]:
 # the stack file, written with jq (no shell quoting inside JSON), checked
@@ -36,7 +36,7 @@ order_stack() {
 	local B=$GWKIT_BIN
 	jq -n --arg B "$B" --arg T "$T" --arg sim "$SIM_PORT" --arg relay "$RELAY_PORT" \
 	    --arg ctl "$SIM_CTL" --arg plan "$PLAN" --arg intents "$INTENTS" \
-	    --arg seen "$SEEN" --arg journal "$JOURNAL" \
+	    --arg seen "$SEEN" --arg journal "$JOURNAL" --arg window "$RESTART_WINDOW" \
 	    --argjson extra "${1:-null}" --argjson botdeps "${2:-[]}" '
 	{services: ([
 	  {name: "notify", argv: ["\($B)/discord-notify", "--no-stdin", "--allow-insecure-url",
@@ -63,7 +63,7 @@ order_stack() {
 	     "printf \"restart\\n\" | socat -t 5 - UNIX-CONNECT:\($ctl) | grep -q ok"], timeout: 10},
 	   restart_settle: 0, ready_after_restart: 30},
 	  {name: "botcore", argv: ["\($B)/bot-core", "--port", $relay, "--gameplan", $plan, "--client-id", "7"],
-	   env: {STARTING_CAPITAL: "100000", RESTART_WINDOW: "03:00-03:01",
+	   env: {STARTING_CAPITAL: "100000", RESTART_WINDOW: $window,
 	     HEARTBEAT_INTERVAL: "0.5", HEARTBEAT_TIMEOUT: "2", GATEWAY_RETRY_INTERVAL: "0.2",
 	     LOG_FORMAT: "json", LOG_LEVEL: "info", CLOSE_OUT_TIME: "off",
 	     DRY_RUN: "false", TRADING_MODE: "paper", ORDER_JOURNAL: $journal,

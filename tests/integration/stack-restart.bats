@@ -9,7 +9,7 @@
 load stack
 
 setup() { stack_setup; }
-teardown() { stack_teardown; }
+teardown() { stack_teardown; reap_test_procs; }
 
 # ny_window: a RESTART_WINDOW (New York) that began a minute ago and ends
 # in 20 minutes: bot-core starts inside it, so only a completed restart

@@ -6,7 +6,7 @@
 load stack
 
 setup() { stack_setup; }
-teardown() { stack_teardown; }
+teardown() { stack_teardown; reap_test_procs; }
 
 @test "kill -9 of the gateway: exactly one alert, a readable title, the event name in the footer; it comes back and the bot goes on" {
 	start_stack
@@ -166,7 +166,7 @@ teardown() { stack_teardown; }
 	    "$(TZ=America/New_York date +%F)" >"$T/plan.json"
 	start_stack ",{\"name\": \"botcore\", \"argv\": [\"$B/bot-core\", \"--port\", \"$RELAY_PORT\",
 	    \"--gameplan\", \"$T/plan.json\", \"--client-id\", \"7\"],
-	  \"env\": {\"STARTING_CAPITAL\": \"100000\", \"RESTART_WINDOW\": \"03:00-03:01\",
+	  \"env\": {\"STARTING_CAPITAL\": \"100000\", \"RESTART_WINDOW\": \"$RESTART_WINDOW\",
 	    \"HEARTBEAT_INTERVAL\": \"0.5\", \"HEARTBEAT_TIMEOUT\": \"2\", \"GATEWAY_RETRY_INTERVAL\": \"0.2\"},
 	  \"depends_on\": [{\"service\": \"notify\", \"condition\": \"ready\"}],
 	  \"restart\": \"on-failure\", \"backoff\": {\"initial\": 0.2, \"max\": 2}}"
@@ -225,7 +225,7 @@ teardown() { stack_teardown; }
 	GATEWAY_EXTRA=", \"ibc_log\": \"$IBC\", \"login\": {\"remind\": 1}"
 	start_stack ",{\"name\": \"botcore\", \"argv\": [\"$B/bot-core\", \"--port\", \"$RELAY_PORT\",
 	    \"--gameplan\", \"$T/plan.json\", \"--client-id\", \"7\"],
-	  \"env\": {\"STARTING_CAPITAL\": \"100000\", \"RESTART_WINDOW\": \"03:00-03:01\",
+	  \"env\": {\"STARTING_CAPITAL\": \"100000\", \"RESTART_WINDOW\": \"$RESTART_WINDOW\",
 	    \"HEARTBEAT_INTERVAL\": \"0.5\", \"HEARTBEAT_TIMEOUT\": \"2\", \"GATEWAY_RETRY_INTERVAL\": \"0.2\"},
 	  \"depends_on\": [{\"service\": \"notify\", \"condition\": \"ready\"}],
 	  \"restart\": \"on-failure\", \"backoff\": {\"initial\": 0.2, \"max\": 2}},

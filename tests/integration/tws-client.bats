@@ -16,6 +16,7 @@ setup() {
 
 teardown() {
 	stop_pid "$CLI_PID" "$SIM_PID"
+	reap_test_procs
 }
 
 # client SCRIPT [ARGS...]: run tws-client on $PORT with SCRIPT on stdin

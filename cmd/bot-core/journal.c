@@ -50,7 +50,7 @@ static const char *const statuses[] = {
 /* The members of each kind, in line order ("kind" and "ts" first). */
 static const char *const place_keys[] = { "kind", "ts", "day", "intent",
 	"ref", "order_id", "account", "symbol", "side", "qty", "type", "lmt",
-	"tif", NULL };
+	"tif", "client_id", NULL };
 static const char *const status_keys[] = { "kind", "ts", "order_id",
 	"status", "filled", "remaining", "avg_fill_price", NULL };
 static const char *const fill_keys[] = { "kind", "ts", "order_id",
@@ -306,6 +306,9 @@ check_record(const struct jrec *r, struct gw_err *err)
 		if (r->u.place.tif != TWS_TIF_DAY && r->u.place.tif != TWS_TIF_GTC)
 			return fail(err, who, "tif", "%d is not DAY or GTC",
 			    r->u.place.tif);
+		if (r->u.place.client_id < -1)
+			return fail(err, who, "client_id", "%d is not >= 0",
+			    r->u.place.client_id);
 		return 0;
 	case JREC_STATUS:
 		if (check_order_id(who, r->u.status.order_id, err) < 0)
@@ -461,6 +464,9 @@ journal_encode(const struct jrec *r, char *out, size_t cap,
 			put(o, "lmt", real(r->u.place.lmt, &prec), &ok);
 		put(o, "tif", json_string(r->u.place.tif == TWS_TIF_DAY ?
 		    "DAY" : "GTC"), &ok);
+		if (r->u.place.client_id >= 0)
+			put(o, "client_id", json_integer(r->u.place.client_id),
+			    &ok);
 		break;
 	case JREC_STATUS:
 		put(o, "order_id", json_integer(r->u.status.order_id), &ok);
@@ -649,15 +655,16 @@ decode_place(json_t *o, struct jrec *r, struct gw_err *err)
 {
 	json_t *k, *day = NULL, *intent = NULL, *ref = NULL, *id = NULL;
 	json_t *acct = NULL, *sym = NULL, *side = NULL, *qty = NULL;
-	json_t *type = NULL, *lmt = NULL, *tif = NULL;
+	json_t *type = NULL, *lmt = NULL, *tif = NULL, *cid = NULL;
 	static const char who[] = "place";
 	char q[QUOTE_MAX + 1];
+	long long client_id = -1;
 
 	if (json_unpack_ex(o, NULL, JSON_STRICT, "{s:o, s:o, s?o, s?o, s?o, "
-	    "s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o}", "kind", &k, "ts", &k,
-	    "day", &day, "intent", &intent, "ref", &ref, "order_id", &id,
+	    "s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o, s?o}", "kind", &k, "ts",
+	    &k, "day", &day, "intent", &intent, "ref", &ref, "order_id", &id,
 	    "account", &acct, "symbol", &sym, "side", &side, "qty", &qty,
-	    "type", &type, "lmt", &lmt, "tif", &tif) < 0)
+	    "type", &type, "lmt", &lmt, "tif", &tif, "client_id", &cid) < 0)
 		return unknown_member(o, who, place_keys, err);
 	if (need(who, "day", day, json_is_string(day), "a string", err) < 0)
 		return -1;
@@ -689,6 +696,16 @@ decode_place(json_t *o, struct jrec *r, struct gw_err *err)
 			return fail(err, who, "lmt", "not a positive number");
 	} else if (lmt != NULL)
 		return fail(err, who, "lmt", "not allowed for MKT");
+	/* client_id: optional, so that journals written before it was
+	 * recorded still load (their orders match any client) */
+	if (cid != NULL) {
+		if (get_int(who, "client_id", cid, &client_id, err) < 0)
+			return -1;
+		if (client_id < 0 || client_id > INT_MAX)
+			return fail(err, who, "client_id", "%lld is not "
+			    "0..2147483647", client_id);
+	}
+	r->u.place.client_id = (int)client_id;
 	return get_enum(who, "tif", tif, day_gtc, 1, 2, "DAY or GTC",
 	    &r->u.place.tif, err);
 }

@@ -79,6 +79,9 @@ struct jrec {
 			int type;		/* enum tws_order_type: "MKT"/"LMT" */
 			double lmt;		/* LMT only: > 0 */
 			int tif;		/* TWS_TIF_DAY / GTC: "DAY"/"GTC" */
+			int client_id;		/* the API client that placed
+						 * it, 0..2^31-1; -1: not
+						 * recorded (optional member) */
 		} place;
 		struct {
 			long long order_id;

@@ -457,6 +457,7 @@ configure(struct opts *o)
 	b->dry_run = b->mode.dry_run;
 	b->trading_mode = b->mode.live ? "live" : "paper";
 	order_env(&b->orders);
+	b->orders.client_id = b->gw.client_id;
 	v = getenv("STARTING_CAPITAL");
 	if (v != NULL && v[0] != '\0') {
 		char *end;

@@ -530,6 +530,9 @@ check_new(const struct ordbook_new *n, struct gw_err *err)
 	if (n->type == TWS_ORDER_LMT && !(isfinite(n->lmt) && n->lmt > 0))
 		return gw_err_set(err, "order %lld: LMT needs a limit price > 0",
 		    n->order_id);
+	if (n->client_id < -1)
+		return gw_err_set(err, "order %lld: client id %d is not >= 0",
+		    n->order_id, n->client_id);
 	return 0;
 }
 
@@ -653,6 +656,15 @@ apply_status(struct ordbook *b, struct ord *o, const char *status,
 	return 0;
 }
 
+/* Order ids are numbered per API client: another client's order may carry
+ * the number of one of ours, and reqAllOpenOrders shows it (with its
+ * orderStatus). A message is about o only when its client id is o's. */
+static int
+client_ok(const struct ord *o, int client_id)
+{
+	return o->o.n.client_id < 0 || o->o.n.client_id == client_id;
+}
+
 int
 ordbook_on_status(struct ordbook *b, const struct tws_order_status *s,
     int64_t now_ms, const struct ordbook_out *out, struct gw_err *err)
@@ -661,7 +673,7 @@ ordbook_on_status(struct ordbook *b, const struct tws_order_status *s,
 	double filled;
 	int unset;
 
-	if (!o)
+	if (!o || !client_ok(o, s->client_id))
 		return 1;
 	if (parse_qty(s->filled, &filled, &unset) || filled < 0)
 		return bad_qty(err, "orderStatus", "filled", s->filled);
@@ -669,13 +681,15 @@ ordbook_on_status(struct ordbook *b, const struct tws_order_status *s,
 	    s->perm_id, now_ms, out, err);
 }
 
-/* An open order is the book's order when id and ref agree (or it has
- * no ref). */
+/* An open order is the book's order when client, id and ref agree (or it
+ * has no ref). */
 static struct ord *
 match_open(const struct ordbook *b, const struct tws_open_order *oo)
 {
 	struct ord *o = find_id(b, oo->o.order_id);
 
+	if (o && !client_ok(o, oo->client_id))
+		return NULL;
 	if (o && oo->o.order_ref[0] && strcmp(oo->o.order_ref, o->o.n.ref))
 		return NULL;
 	return o;
@@ -695,14 +709,16 @@ ordbook_on_open_order(struct ordbook *b, const struct tws_open_order *oo,
 
 /* --- executions --- */
 
-/* The book's order of an execution: by order_id (when the refs agree),
- * else by orderRef. */
+/* The book's order of an execution: by client and order_id (when the
+ * refs agree), else by orderRef (ours are unique: the intent id). */
 static struct ord *
-match_exec(const struct ordbook *b, const char *ref, long long order_id)
+match_exec(const struct ordbook *b, const char *ref, long long order_id,
+    int client_id)
 {
 	struct ord *o = order_id > 0 ? find_id(b, order_id) : NULL;
 
-	if (o && ref[0] && strcmp(ref, o->o.n.ref))
+	if (o && (!client_ok(o, client_id) || (ref[0] && strcmp(ref,
+	    o->o.n.ref))))
 		o = NULL;
 	if (!o)
 		o = find_ref(b, ref);
@@ -838,7 +854,8 @@ int
 ordbook_on_exec(struct ordbook *b, const struct tws_execution *x,
     int64_t now_ms, const struct ordbook_out *out, struct gw_err *err)
 {
-	struct ord *o = match_exec(b, x->order_ref, x->order_id);
+	struct ord *o = match_exec(b, x->order_ref, x->order_id,
+	    x->client_id);
 	double shares;
 	int side, added;
 
@@ -1283,7 +1300,8 @@ recon_execs(struct ordbook *b, const struct ordbook_snapshot *snap,
 	for (i = 0; i < snap->n_execs; i++) {
 		const struct ordbook_snap_exec *e = &snap->execs[i];
 		const struct tws_execution *x = &e->x;
-		struct ord *o = match_exec(b, x->order_ref, x->order_id);
+		struct ord *o = match_exec(b, x->order_ref, x->order_id,
+		    x->client_id);
 		struct gw_err ferr;
 		char q[GW_QUOTE_MAX], rq[GW_QUOTE_MAX], sq[GW_QUOTE_MAX];
 		double shares;

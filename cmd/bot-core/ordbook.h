@@ -77,6 +77,8 @@ struct ordbook_new {
 	int type;			/* enum tws_order_type */
 	double lmt;			/* LMT: > 0; MKT: ignored */
 	int tif;			/* enum tws_tif */
+	int client_id;			/* the API client that placed it;
+					 * -1: not recorded (any client) */
 };
 
 /* One order as the book sees it (a copy). */

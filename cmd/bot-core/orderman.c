@@ -13,6 +13,7 @@
  * Orders go only in READY, and never after a journal append failed.
  */
 #include <ctype.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -641,6 +642,7 @@ apply_cb(void *arg, const struct jrec *r, unsigned long line,
 		n.type = r->u.place.type;
 		n.lmt = r->u.place.lmt;
 		n.tif = r->u.place.tif;
+		n.client_id = r->u.place.client_id;
 		return ordbook_replay_place(om->b, &n, at, err) < 0 ? -1 : 0;
 	}
 	case JREC_STATUS:
@@ -917,6 +919,14 @@ recon_finish(struct orderman *om)
 	struct gw_err e;
 
 	evtimer_del(om->recon_ev);
+	/* A client that used reqAllOpenOrders must place its next orders
+	 * with ids above every one those answers carried, whichever client
+	 * placed them (IB, "Placing Orders: The Next Valid Identifier",
+	 * interactivebrokers.github.io/tws-api/order_submission.html). */
+	for (size_t i = 0; i < om->n_so; i++)
+		if (om->so[i].oo.o.order_id >= om->next_id &&
+		    om->so[i].oo.o.order_id < INT_MAX)
+			om->next_id = om->so[i].oo.o.order_id + 1;
 	if (om->collect_oom) {
 		om->collect_oom = 0;
 		om->state = ORDERMAN_FAILED;
@@ -1004,8 +1014,10 @@ recon_collect(struct orderman *om, const struct tws_order_in *m)
 		const struct tws_open_order *oo = &m->u.open_order;
 		size_t i;
 
+		/* keyed by client and id: ids are numbered per client */
 		for (i = 0; i < om->n_so; i++)
-			if (om->so[i].oo.o.order_id == oo->o.order_id)
+			if (om->so[i].oo.o.order_id == oo->o.order_id &&
+			    om->so[i].oo.client_id == oo->client_id)
 				break;
 		if (i == om->n_so) {
 			if (grow((void **)&om->so, &om->cap_so, om->n_so,
@@ -1021,7 +1033,8 @@ recon_collect(struct orderman *om, const struct tws_order_in *m)
 	}
 	case TWS_IN_ORDER_STATUS:
 		for (size_t i = 0; i < om->n_so; i++)
-			if (om->so[i].oo.o.order_id == m->u.status.order_id) {
+			if (om->so[i].oo.o.order_id == m->u.status.order_id &&
+			    om->so[i].oo.client_id == m->u.status.client_id) {
 				om->so[i].st = m->u.status;
 				om->so[i].has_status = 1;
 				return 1;
@@ -1275,6 +1288,7 @@ place(struct orderman *om, const struct orderman_intent *in,
 	n.type = in->type;
 	n.lmt = o.lmt_price;
 	n.tif = TWS_TIF_DAY;
+	n.client_id = om->cfg.client_id;
 
 	/* Encoding is pure: an order that cannot be encoded is refused
 	 * before anything is promised in the journal. */
@@ -1297,6 +1311,7 @@ place(struct orderman *om, const struct orderman_intent *in,
 	r.u.place.type = in->type;
 	r.u.place.lmt = n.lmt;
 	r.u.place.tif = TWS_TIF_DAY;
+	r.u.place.client_id = om->cfg.client_id;
 	switch (jwrite(om, &r, err)) {
 	case 0:
 		break;

@@ -62,6 +62,8 @@ struct orderman_config {
 					 * gateway's positions (ordbook) */
 	unsigned max_orders_per_s;	/* placements per second (5) */
 	unsigned max_orders;		/* per book (ordbook's; 0: its default) */
+	int client_id;			/* ours, recorded with each order:
+					 * order ids are per client */
 };
 
 /* The defaults above; journal_path "". */

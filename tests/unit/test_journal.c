@@ -42,6 +42,8 @@ rec_place(struct jrec *r, int lmt)
 	r->u.place.type = lmt ? TWS_ORDER_LMT : TWS_ORDER_MKT;
 	r->u.place.lmt = lmt ? 451.5 : 0;
 	r->u.place.tif = TWS_TIF_DAY;
+	/* the LMT one stands for a journal from before client_id was kept */
+	r->u.place.client_id = lmt ? -1 : 7;
 }
 
 /* The records of every kind and the exact line each gives. */
@@ -49,7 +51,8 @@ static const char *const lines[] = {
 	"{\"kind\":\"place\",\"ts\":\"2026-12-07T14:31:02.123Z\","
 	"\"day\":\"2026-12-07\",\"intent\":\"py-1\",\"ref\":\"gwk:py-1\","
 	"\"order_id\":17,\"account\":\"DU1234567\",\"symbol\":\"SPY\","
-	"\"side\":\"BUY\",\"qty\":\"10\",\"type\":\"MKT\",\"tif\":\"DAY\"}\n",
+	"\"side\":\"BUY\",\"qty\":\"10\",\"type\":\"MKT\",\"tif\":\"DAY\","
+	"\"client_id\":7}\n",
 	"{\"kind\":\"place\",\"ts\":\"2026-12-07T14:31:02.123Z\","
 	"\"day\":\"2026-12-07\",\"intent\":\"py-1\",\"ref\":\"gwk:py-1\","
 	"\"order_id\":17,\"account\":\"DU1234567\",\"symbol\":\"SPY\","
@@ -261,6 +264,15 @@ test_codec_malformed(void **state)
 	    "\"lmt\":1,\"tif\":\"DAY\"}", "place: lmt: not allowed for MKT");
 	bad(PLACE_HEAD ",\"side\":\"BUY\",\"qty\":\"1\",\"type\":\"MKT\","
 	    "\"tif\":\"IOC\"}", "place: tif: 'IOC' is not DAY or GTC");
+	bad(PLACE_HEAD ",\"side\":\"BUY\",\"qty\":\"1\",\"type\":\"MKT\","
+	    "\"tif\":\"DAY\",\"client_id\":\"7\"}",
+	    "place: client_id: expected an integer, got a string");
+	bad(PLACE_HEAD ",\"side\":\"BUY\",\"qty\":\"1\",\"type\":\"MKT\","
+	    "\"tif\":\"DAY\",\"client_id\":-1}",
+	    "place: client_id: -1 is not 0..2147483647");
+	bad(PLACE_HEAD ",\"side\":\"BUY\",\"qty\":\"1\",\"type\":\"MKT\","
+	    "\"tif\":\"DAY\",\"client_id\":2147483648}",
+	    "place: client_id: 2147483648 is not 0..2147483647");
 	bad("{\"kind\":\"place\"," T ",\"day\":\"2026-13-01\"}",
 	    "place: day: '2026-13-01' is not a date yyyy-mm-dd");
 	bad("{\"kind\":\"place\"," T ",\"day\":\"2026-1-01\"}",
@@ -310,7 +322,7 @@ test_encode_refused(void **state)
 	/* too small a buffer */
 	rec_place(&r, 0);
 	assert_int_equal(journal_encode(&r, out, 100, &e), -1);
-	assert_string_equal(e.msg, "place: the line (201 bytes) does not fit "
+	assert_string_equal(e.msg, "place: the line (215 bytes) does not fit "
 	    "in 99");
 	/* why that is not UTF-8: written with '?' */
 	memset(&r, 0, sizeof(r));

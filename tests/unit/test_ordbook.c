@@ -1046,6 +1046,70 @@ reconcile(struct ordbook *b, const struct ordbook_snapshot *s,
 		fail_msg("reconcile: %s", err.msg);
 }
 
+/* Order ids are numbered per API client: another client's order 5 (its
+ * status, its open order, its fill) is not our order 5, live or at a
+ * reconciliation; an order from a journal without client ids matches any. */
+static void
+test_other_client_same_id(void **state)
+{
+	struct ordbook *b = book();
+	struct rec r;
+	struct ordbook_out out = out_of(&r);
+	struct ordbook_recon rep;
+	struct ordbook_snap_order so[2];
+	struct tws_position tp[1];
+	struct ordbook_snapshot s = { ACCT, so, 2, NULL, 0, tp, 1 };
+	struct ordbook_new n = mk(5, "mine", "SPY", TWS_ACTION_BUY, 10,
+	    TWS_ORDER_LMT, 90);
+	struct tws_order_status fs = st(5, "Filled", "10");
+	struct tws_open_order fo = oo(5, "", "SPY", "Filled");
+	struct tws_execution fx = ex(5, "theirs", "e.9.01", "BOT", "10", 90);
+	struct gw_err err = { "" };
+	struct tws_order_status ms = st(5, "Submitted", "0");
+
+	(void)state;
+	n.client_id = 7;
+	add(b, n, 0);
+	ms.client_id = 7;
+	on_status(b, ms, 1, &out);
+	assert_int_equal(r.n, 1);	/* pending-submit -> submitted */
+	fs.client_id = fo.client_id = fx.client_id = 3;
+	r.n = 0;
+	assert_int_equal(ordbook_on_status(b, &fs, 2, &out, &err), 1);
+	assert_int_equal(ordbook_on_open_order(b, &fo, 2, &out, &err), 1);
+	assert_int_equal(ordbook_on_exec(b, &fx, 2, &out, &err), 1);
+	assert_int_equal(r.n, 0);
+	assert_int_equal(state_of(b, 5), ORDBOOK_SUBMITTED);
+
+	/* both at a reconciliation: ours is seen, theirs is unknown */
+	memset(so, 0, sizeof(so));
+	so[0].oo = oo(5, "gwk:mine", "SPY", "Submitted");
+	so[0].oo.client_id = 7;
+	so[1].oo = fo;
+	so[1].oo.o.order_type = TWS_ORDER_MKT;
+	so[1].oo.o.has_lmt_price = 0;
+	snprintf(so[1].oo.status, sizeof(so[1].oo.status), "Submitted");
+	tp[0] = pos(ACCT, "SPY", "0", 0);
+	reconcile(b, &s, &rep, &out);
+	assert_false(rep.ok);
+	assert_int_equal(rep.open, 1);
+	assert_int_equal(rep.gone + rep.cancelled + rep.filled, 0);
+	assert_int_equal(rep.n_problem, 1);
+	assert_problem(&rep, 0, ORDBOOK_PROB_UNKNOWN_ORDER, "unknown order 5 "
+	    "at the gateway: SPY BUY 10 MKT, ref '': not placed by bot-core");
+	assert_int_equal(state_of(b, 5), ORDBOOK_SUBMITTED);
+	ordbook_free(b);
+
+	/* an order replayed from a journal that kept no client id */
+	b = book();
+	n.client_id = -1;
+	add(b, n, 0);
+	fs.client_id = 3;
+	on_status(b, fs, 1, NULL);
+	assert_int_equal(state_of(b, 5), ORDBOOK_FILLED);
+	ordbook_free(b);
+}
+
 static void
 test_recon_clean(void **state)
 {
@@ -1381,6 +1445,7 @@ main(void)
 		cmocka_unit_test(test_limits_and_memory),
 		cmocka_unit_test(test_positions_pnl),
 		cmocka_unit_test(test_replay_equivalence),
+		cmocka_unit_test(test_other_client_same_id),
 		cmocka_unit_test(test_recon_clean),
 		cmocka_unit_test(test_recon_fills_during_outage),
 		cmocka_unit_test(test_recon_unknown_order),

@@ -105,6 +105,26 @@ journal_has(struct fx *fx, enum jrec_kind kind, long long order_id)
 	return n;
 }
 
+/* The client id the journal's place record of order_id keeps; -2: none. */
+static int
+place_client(struct fx *fx, long long order_id)
+{
+	FILE *f = fopen(fx->path, "r");
+	char line[JOURNAL_LINE_MAX + 1];
+	struct jrec r;
+	struct gw_err e;
+	int client = -2;
+
+	if (!f)
+		return client;
+	while (fgets(line, sizeof(line), f))
+		if (!journal_decode_line(line, strcspn(line, "\n"), &r, &e) &&
+		    r.kind == JREC_PLACE && r.u.place.order_id == order_id)
+			client = r.u.place.client_id;
+	fclose(f);
+	return client;
+}
+
 static int
 fx_send(void *arg, const uint8_t *frame, size_t len, struct gw_err *err)
 {
@@ -865,7 +885,84 @@ test_problem_then_resume(void **state)
 	assert_int_equal(orderman_resume(fx->om, "ops", &e), 0);
 	assert_int_equal(journal_has(fx, JREC_RESUME, -1), 1);
 	assert_int_equal(orderman_resume(fx->om, "ops", &e), -1);
-	place_ok(fx, "p", 1);
+	/* above every id reqAllOpenOrders showed */
+	place_ok(fx, "p", 100);
+}
+
+/* An open order and its status, as another API client's or ours. */
+static void
+feed_open(struct fx *fx, long long id, int client_id, const char *ref,
+    const char *status)
+{
+	struct tws_order_in m;
+
+	memset(&m, 0, sizeof(m));
+	m.id = TWS_IN_OPEN_ORDER;
+	m.u.open_order.o.order_id = id;
+	m.u.open_order.client_id = client_id;
+	snprintf(m.u.open_order.o.symbol, TWS_ORD_STR, "AAPL");
+	snprintf(m.u.open_order.o.exchange, TWS_ORD_STR, "SMART");
+	snprintf(m.u.open_order.o.currency, TWS_ORD_STR, "USD");
+	m.u.open_order.o.action = TWS_ACTION_BUY;
+	snprintf(m.u.open_order.o.total_quantity, TWS_ORD_QTY, "100");
+	m.u.open_order.o.order_type = TWS_ORDER_MKT;
+	m.u.open_order.o.tif = TWS_TIF_DAY;
+	snprintf(m.u.open_order.o.order_ref, TWS_ORD_REF, "%s", ref);
+	snprintf(m.u.open_order.o.account, TWS_ORD_STR, ACCT);
+	snprintf(m.u.open_order.status, TWS_ORD_STR, "%s", status);
+	feed(fx, &m);
+	memset(&m, 0, sizeof(m));
+	m.id = TWS_IN_ORDER_STATUS;
+	m.u.status.order_id = id;
+	m.u.status.client_id = client_id;
+	snprintf(m.u.status.status, TWS_ORD_STR, "%s", status);
+	snprintf(m.u.status.filled, TWS_ORD_QTY, "0");
+	snprintf(m.u.status.remaining, TWS_ORD_QTY, "100");
+	feed(fx, &m);
+}
+
+/* Order ids are numbered per API client, and reqAllOpenOrders shows every
+ * client's: another client's order 1 (a status of its own included) is an
+ * unknown order, ours stays as it was, the journal keeps our client id,
+ * and the next id is above every id the answers carried. */
+static void
+test_other_client_same_id(void **state)
+{
+	struct fx *fx = *state;
+	long long exec_req;
+	int before;
+
+	fx->cfg.client_id = 7;
+	fx_open(fx);
+	recon_empty(fx, 1);
+	place_ok(fx, "mine", 1);
+	assert_int_equal(place_client(fx, 1), 7);
+	orderman_session_lost(fx->om);
+	exec_req = start_recon(fx, 2);
+	before = fx->n_ch;
+	feed_open(fx, 1, 7, "gwk:mine", "Submitted");	/* ours */
+	feed_open(fx, 1, 3, "theirs", "PreSubmitted");	/* the same id */
+	feed_open(fx, 30, 3, "", "Submitted");
+	feed_end(fx, TWS_IN_OPEN_ORDER_END, 0);
+	feed_end(fx, TWS_IN_EXEC_DETAILS_END, exec_req);
+	feed_end(fx, TWS_IN_POSITION_END, 0);
+	assert_int_equal(fx->n_recon, 2);
+	assert_int_equal(fx->recon.ok, 0);
+	assert_int_equal(fx->recon.problems, 2);
+	assert_int_equal(fx->recon.problem[0].kind, ORDBOOK_PROB_UNKNOWN_ORDER);
+	assert_int_equal(fx->recon.problem[0].order_id, 1);
+	assert_non_null(strstr(fx->recon.problem[0].text, "'theirs'"));
+	assert_int_equal(fx->recon.problem[1].order_id, 30);
+	assert_int_equal(fx->recon.open, 1);
+	assert_int_equal(fx->recon.gone + fx->recon.cancelled +
+	    fx->recon.filled, 0);
+	/* ours: pending-submit -> submitted, and nothing else */
+	assert_int_equal(fx->n_ch - before, 1);
+	assert_int_equal(fx->ch[before].order_id, 1);
+	assert_int_equal(fx->ch[before].to, ORDBOOK_SUBMITTED);
+	assert_int_equal(orderman_resume(fx->om, "ops", &(struct gw_err){""}),
+	    0);
+	place_ok(fx, "next", 31);
 }
 
 static void
@@ -926,6 +1023,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_ack_timeout, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_flatten, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_other_client_same_id,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_problem_then_resume,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_closeout_due, setup,

@@ -658,11 +658,28 @@ apply_status(struct ordbook *b, struct ord *o, const char *status,
 
 /* Order ids are numbered per API client: another client's order may carry
  * the number of one of ours, and reqAllOpenOrders shows it (with its
- * orderStatus). A message is about o only when its client id is o's. */
+ * orderStatus). A message is about o only when its client id is o's. An
+ * order whose client id was not recorded (-1) takes any: an orderStatus
+ * carries no ref to tell (openOrder and execDetails do; see below). */
 static int
 client_ok(const struct ord *o, int client_id)
 {
 	return o->o.n.client_id < 0 || o->o.n.client_id == client_id;
+}
+
+/* For an order whose client id was not recorded, an openOrder or
+ * execDetails is ours only with our ref; that match teaches the client id,
+ * so that later messages are matched strictly. */
+static struct ord *
+learn_client(struct ord *o, const char *ref, int client_id)
+{
+	if (o && o->o.n.client_id < 0) {
+		if (!ref[0] || strcmp(ref, o->o.n.ref))
+			return NULL;
+		if (client_id >= 0)
+			o->o.n.client_id = client_id;
+	}
+	return o;
 }
 
 int
@@ -692,7 +709,7 @@ match_open(const struct ordbook *b, const struct tws_open_order *oo)
 		return NULL;
 	if (o && oo->o.order_ref[0] && strcmp(oo->o.order_ref, o->o.n.ref))
 		return NULL;
-	return o;
+	return learn_client(o, oo->o.order_ref, oo->client_id);
 }
 
 int
@@ -720,6 +737,7 @@ match_exec(const struct ordbook *b, const char *ref, long long order_id,
 	if (o && (!client_ok(o, client_id) || (ref[0] && strcmp(ref,
 	    o->o.n.ref))))
 		o = NULL;
+	o = learn_client(o, ref, client_id);
 	if (!o)
 		o = find_ref(b, ref);
 	return o;

@@ -188,6 +188,7 @@ orderman_config_init(struct orderman_config *cfg)
 	cfg->recon_timeout_s = 30;
 	cfg->closeout_min = ORDERMAN_CLOSEOUT_DEFAULT;
 	cfg->max_orders_per_s = 5;
+	cfg->client_id = -1;	/* must be set: 0 is a real client id */
 }
 
 /* --- the intent set --- */
@@ -714,6 +715,10 @@ orderman_new(struct event_base *base, const struct orderman_config *cfg,
 		gw_err_set(err, "orderman: no journal path");
 		return NULL;
 	}
+	if (cfg->client_id < 0) {
+		gw_err_set(err, "orderman: no client id");
+		return NULL;
+	}
 	if (!(cfg->ack_timeout_s > 0 && cfg->ack_timeout_s <= 3600) ||
 	    !(cfg->recon_timeout_s > 0 && cfg->recon_timeout_s <= 3600)) {
 		gw_err_set(err, "orderman: ack timeout %g s, reconciliation "
@@ -924,9 +929,9 @@ recon_finish(struct orderman *om)
 	 * placed them (IB, "Placing Orders: The Next Valid Identifier",
 	 * interactivebrokers.github.io/tws-api/order_submission.html). */
 	for (size_t i = 0; i < om->n_so; i++)
-		if (om->so[i].oo.o.order_id >= om->next_id &&
-		    om->so[i].oo.o.order_id < INT_MAX)
-			om->next_id = om->so[i].oo.o.order_id + 1;
+		if (om->so[i].oo.o.order_id >= om->next_id)
+			om->next_id = om->so[i].oo.o.order_id >= INT_MAX ?
+			    (long long)INT_MAX + 1 : om->so[i].oo.o.order_id + 1;
 	if (om->collect_oom) {
 		om->collect_oom = 0;
 		om->state = ORDERMAN_FAILED;
@@ -1261,6 +1266,9 @@ place(struct orderman *om, const struct orderman_intent *in,
 	if (ny_day(om, day, err))
 		return -1;
 
+	if (om->next_id > INT_MAX)
+		return gw_err_set(err, "intent %s: no order id left: the next "
+		    "would be %lld, above 2147483647", in->id, om->next_id);
 	memset(&o, 0, sizeof(o));
 	o.order_id = om->next_id;
 	snprintf(o.symbol, sizeof(o.symbol), "%s", in->symbol);

@@ -1100,13 +1100,22 @@ test_other_client_same_id(void **state)
 	assert_int_equal(state_of(b, 5), ORDBOOK_SUBMITTED);
 	ordbook_free(b);
 
-	/* an order replayed from a journal that kept no client id */
+	/* an order replayed from a journal that kept no client id: an open
+	 * order or a fill without our ref is not ours; one with it is, and
+	 * teaches the client id, so another client's status is then not */
 	b = book();
 	n.client_id = -1;
 	add(b, n, 0);
-	fs.client_id = 3;
-	on_status(b, fs, 1, NULL);
-	assert_int_equal(state_of(b, 5), ORDBOOK_FILLED);
+	fo.o.order_ref[0] = '\0';
+	assert_int_equal(ordbook_on_open_order(b, &fo, 1, NULL, &err), 1);
+	fx.order_ref[0] = '\0';
+	assert_int_equal(ordbook_on_exec(b, &fx, 1, NULL, &err), 1);
+	assert_int_equal(state_of(b, 5), ORDBOOK_PENDING_SUBMIT);
+	snprintf(so[0].oo.status, sizeof(so[0].oo.status), "Submitted");
+	on_open(b, so[0].oo, 2, NULL);		/* ours: client 7, our ref */
+	assert_int_equal(state_of(b, 5), ORDBOOK_SUBMITTED);
+	assert_int_equal(ordbook_on_status(b, &fs, 3, NULL, &err), 1);
+	assert_int_equal(state_of(b, 5), ORDBOOK_SUBMITTED);
 	ordbook_free(b);
 }
 

@@ -201,6 +201,7 @@ setup(void **state)
 	fx->base = event_base_new();
 	assert_non_null(fx->base);
 	orderman_config_init(&fx->cfg);
+	fx->cfg.client_id = 0;
 	snprintf(fx->cfg.journal_path, sizeof(fx->cfg.journal_path), "%s",
 	    fx->path);
 	fx->hooks.send = fx_send;
@@ -929,6 +930,7 @@ static void
 test_other_client_same_id(void **state)
 {
 	struct fx *fx = *state;
+	struct gw_err e;
 	long long exec_req;
 	int before;
 
@@ -963,6 +965,20 @@ test_other_client_same_id(void **state)
 	assert_int_equal(orderman_resume(fx->om, "ops", &(struct gw_err){""}),
 	    0);
 	place_ok(fx, "next", 31);
+
+	/* an open order at the top of the id range: no id is left above it */
+	orderman_session_lost(fx->om);
+	exec_req = start_recon(fx, 2);
+	feed_open(fx, 2147483647LL, 3, "", "Submitted");
+	feed_end(fx, TWS_IN_OPEN_ORDER_END, 0);
+	feed_end(fx, TWS_IN_EXEC_DETAILS_END, exec_req);
+	feed_end(fx, TWS_IN_POSITION_END, 0);
+	assert_int_equal(orderman_resume(fx->om, "ops", &(struct gw_err){""}),
+	    0);
+	assert_int_equal(place(fx, "top", TWS_ACTION_BUY, 1, TWS_ORDER_MKT, 0,
+	    NULL, &e), -1);
+	assert_string_equal(e.msg, "intent top: no order id left: the next "
+	    "would be 2147483648, above 2147483647");
 }
 
 static void

@@ -88,8 +88,8 @@ gate_open() { [ "$(status_field gate_open)" = true ]; }
 	[ "$(received gwk:m1)" = 1 ]
 	[ "$(status_field positions.SPY.position)" = 5 ]
 	[ "$(status_field orders.state)" = '"ready"' ]
-	# the journal promised it before it left
-	grep -q '"kind":"place".*"intent":"m1"' "$ORDER_JOURNAL"
+	# the journal promised it before it left, with the client id (1)
+	grep -q '"kind":"place".*"intent":"m1".*"client_id":1}' "$ORDER_JOURNAL"
 	# the same intent id again is refused: never placed twice
 	intent m1 BUY 5
 	wait_for_line "$SEEN" '"type":"intent_result","id":"m1","accepted":false,"rule":"order-refused"' 5
@@ -141,6 +141,27 @@ gate_open() { [ "$(status_field gate_open)" = true ]; }
 	[ "$(received gwk:k1)" = 1 ]
 	[ "$(status_field positions.SPY.position)" = 7 ]
 	[ "$(simctl book | jq -r '.positions[] | select(.symbol == "SPY") | .qty | tonumber')" = 7 ]
+}
+
+@test "a journal from before client ids were kept: its working order is known by its ref at the restart, and followed to its end" {
+	sim
+	start_bot
+	wait_for_line "$BOT_LOG" '"event":"gate\.opened"' 15
+	intent c1 BUY 3 1.00
+	wait_for_line "$BOT_LOG" '"event":"order\.state".*"id":"c1".*"state":"submitted"' 10
+	kill -9 "$BOT_PID"
+	wait "$BOT_PID" 2>/dev/null || true
+	sed -i 's/,"client_id":1}$/}/' "$ORDER_JOURNAL"
+	refute grep -q client_id "$ORDER_JOURNAL"
+	start_bot
+	wait_for_line "$BOT_LOG" '"event":"orders\.reconciled".*"ok":true' 15
+	wait_until 10 gate_open
+	[ "$(status_field orders.open)" = 1 ]
+	refute grep -q '"event":"order\.state".*"id":"c1".*"state":"gone"' "$BOT_LOG"
+	# the gateway's Cancelled reaches the order: it is followed live
+	ctl halt >/dev/null
+	wait_for_line "$BOT_LOG" '"event":"order\.state".*"id":"c1".*"state":"cancelled"' 10
+	[ "$(received gwk:c1)" = 1 ]
 }
 
 @test "a gateway restart: the book survives it, bot-core reconciles again before the gate reopens" {

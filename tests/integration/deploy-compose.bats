@@ -426,12 +426,16 @@ fake_run_sh() {
 	[ "$status" -eq 64 ]
 }
 
-@test "compose: gwkit: read-only root, state and sockets on volumes, tmpfs /tmp, no capabilities; the status page on loopback (gwkit 9464, the sidecar 9465)" {
+@test "compose: gwkit: read-only root, state and sockets on volumes, tmpfs /tmp, no capabilities (the gateway neither); the status page on loopback (gwkit 9464, the sidecar 9465)" {
 	q '.services.gwkit.read_only == true'
 	q '.services.gwkit.volumes | vols | any(.target == "/data" and .source == "gwkit-data")'
 	q '.services.gwkit.volumes | vols | any(.target == "/run/gwkit" and .source == "gwkit-run")'
 	q '.services.gwkit.tmpfs | index("/tmp") != null'
 	q '.services.gwkit.cap_drop == ["ALL"]'
+	q '.services.gwkit.security_opt == ["no-new-privileges:true"]'
+	# the gateway's image gives its user passwordless sudo: no way back
+	q '.services["ib-gateway"].cap_drop == ["ALL"]'
+	q '.services["ib-gateway"].security_opt == ["no-new-privileges:true"]'
 	q '.services.gwkit.build.dockerfile == "compose/Dockerfile"'
 	[ "$(jq -r '.services.gwkit.build.context' "$CFG")" = "$ROOT" ]
 	q '.services.gwkit.environment.GATEWAY_HOST == "ib-gateway"'

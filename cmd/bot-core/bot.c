@@ -115,6 +115,9 @@ struct bot {
 				 * message was refused: until ctl resume */
 	int orders_unsettled;	/* a reconciliation failed (timeout, refused
 				 * answers): until one succeeds */
+	unsigned recon_drops;	/* sessions dropped in a row for a timed-out
+				 * reconciliation (recon_drop_cb) */
+	int dropping;		/* lost() follows our own gwconn_drop */
 	double day_nl;		/* the day's first NetLiquidation, applied
 				 * once the book is reconciled; 0: none */
 	/* the daily loss limit's base: STARTING_CAPITAL, or with orders on
@@ -681,6 +684,7 @@ om_reconciled(void *arg, const struct ordbook_recon *r)
 		b->orders_problem = 1;
 	}
 	b->orders_unsettled = 0;
+	b->recon_drops = 0;
 	orders_cause(b);
 	/* positions the reconciliation adopted count for the risk gate */
 	{
@@ -714,22 +718,59 @@ om_reconciled(void *arg, const struct ordbook_recon *r)
 	gate_change(b, GATE_RECONCILING, 0, NULL);
 }
 
+/* A reconciliation that timed out cannot be tried again on its session
+ * (a late answer of the first try would be taken for the second's), so
+ * the session is dropped and the next one reconciles; the gateway sees
+ * one handshake per ORDER_RECONCILE_TIMEOUT at most. On the next turn of
+ * the loop: not from inside orderman's callback. */
+static void
+recon_drop_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct bot *b = arg;
+
+	(void)fd;
+	(void)what;
+	if (b->stopping || b->om == NULL || !orderman_recon_timed_out(b->om) ||
+	    !gwconn_validated(b->gw))
+		return;
+	b->recon_drops++;
+	b->dropping = 1;
+	gwconn_drop(b->gw, "reconciliation timed out: a new session "
+	    "reconciles");
+	b->dropping = 0;
+}
+
 static void
 om_failed(void *arg, const char *why)
 {
 	struct bot *b = arg;
+	int again;
 
 	if (orderman_broken(b->om))
 		b->orders_failed = 1;	/* the journal: nothing fixes it */
 	else
 		b->orders_unsettled = 1;
 	set_error(b, why);
-	gw_log_event(b->log, GW_CRITICAL, "orders", "orders.failed",
-	    json_pack("{s:s, s:b}", "error", why, "for_good",
-	    b->orders_failed), "the order path failed: %s: Strategy C%s", why,
+	/* the first timed-out reconciliation alerts; the retries that
+	 * follow it are logged, and the reconciliation that succeeds ends
+	 * the episode */
+	again = orderman_recon_timed_out(b->om) && b->recon_drops > 0;
+	gw_log_event(b->log, again ? GW_INFO : GW_CRITICAL, "orders",
+	    "orders.failed", json_pack("{s:s, s:b, s:i}", "error", why,
+	    "for_good", b->orders_failed, "retries", (int)b->recon_drops),
+	    "the order path failed: %s: Strategy C%s", why,
 	    b->orders_failed ? " until bot-core is restarted" :
+	    orderman_recon_timed_out(b->om) ? " until a new session "
+	    "reconciles (reconnecting now)" :
 	    " until the next session reconciles");
 	orders_cause(b);
+	if (orderman_recon_timed_out(b->om)) {
+		struct timeval now = { 0, 0 };
+
+		if (event_base_once(b->base, -1, EV_TIMEOUT, recon_drop_cb, b,
+		    &now) < 0)
+			set_error(b, "cannot schedule the session drop");
+	}
 }
 
 /* The order account's NetLiquidation (the reconciliation asks for it):
@@ -1204,9 +1245,11 @@ lost(struct bot *b, const struct gwconn_event *ev)
 	}
 	f = json_pack("{s:s, s:f}", "reason", why, "retry_in_s", ev->delay_s);
 	known_note(b->loss_known, f, note, sizeof(note));
-	if (b->loss_known == NULL)
+	/* our own drop (recon_drop_cb) is no outage: no flatten, no alert */
+	if (b->loss_known == NULL && !b->dropping)
 		b->flatten_due = 1;
-	gw_log_event(b->log, b->loss_known ? GW_INFO : GW_ERROR, "gateway",
+	gw_log_event(b->log, b->loss_known || b->dropping ? GW_INFO : GW_ERROR,
+	    "gateway",
 	    "gateway.disconnected", f, "gateway session lost (%s): Strategy "
 	    "C, reconnecting in %.1f s%s", why, ev->delay_s, note);
 	if (strstr(why, "heartbeat") != NULL)

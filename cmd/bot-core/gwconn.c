@@ -497,6 +497,13 @@ lost(struct gwconn *g, const char *reason)
 	(void)emit(g, &ev);
 }
 
+void
+gwconn_drop(struct gwconn *g, const char *why)
+{
+	if (g->state == ST_READY)
+		lost(g, why);
+}
+
 /* Send one encoded frame; -1 (the session ended) only on a send error. */
 static int
 send_enc(struct gwconn *g, ssize_t n, const uint8_t *buf, struct gw_err *e)

@@ -135,6 +135,9 @@ int gwconn_start(struct gwconn *g, struct gw_err *err);
  * the next validation. n at most GWCONN_MAX_SYMBOLS. */
 int gwconn_subscribe(struct gwconn *g, const char *const *symbols, size_t n,
     struct gw_err *err);
+/* End a validated session as if it were lost (GWC_LOST, with why as the
+ * reason, then the usual reconnect); nothing when there is none. */
+void gwconn_drop(struct gwconn *g, const char *why);
 /* Cancel market data and close the session cleanly (shutdown). */
 void gwconn_stop(struct gwconn *g);
 /* May be called from its callback (the memory then goes on the next turn

@@ -64,6 +64,7 @@ struct orderman {
 	unsigned rate_n, rate_pos;
 
 	struct event *ack_ev, *recon_ev;
+	int recon_timed_out;	/* this session's reconciliation did */
 
 	/* the reconciliation snapshot; sp stays as the latest positions */
 	struct ordbook_snap_order *so;
@@ -839,6 +840,7 @@ recon_reset(struct orderman *om)
 {
 	om->n_so = om->n_sx = om->n_sp = 0;
 	om->collect_oom = 0;
+	om->recon_timed_out = 0;
 	om->oo_end = om->exec_end = om->pos_end = 0;
 	if (om->recon_ev)
 		evtimer_del(om->recon_ev);
@@ -854,6 +856,7 @@ recon_cb(evutil_socket_t fd, short what, void *arg)
 	if (om->state != ORDERMAN_RECONCILING)
 		return;
 	om->state = ORDERMAN_FAILED;
+	om->recon_timed_out = 1;
 	fail_later(om, "reconciliation timed out after %g s, waiting for%s%s%s",
 	    om->cfg.recon_timeout_s, om->oo_end ? "" : " openOrderEnd",
 	    om->exec_end ? "" : " execDetailsEnd",
@@ -1463,6 +1466,12 @@ enum orderman_state
 orderman_state(const struct orderman *om)
 {
 	return om->state;
+}
+
+int
+orderman_recon_timed_out(const struct orderman *om)
+{
+	return om->state == ORDERMAN_FAILED && om->recon_timed_out;
 }
 
 int

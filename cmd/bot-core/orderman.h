@@ -221,6 +221,10 @@ int orderman_closeout_due(struct orderman *om, const struct tm *ny_now);
 enum orderman_state orderman_state(const struct orderman *om);
 /* 1 once a journal append failed: no order until bot-core restarts. */
 int orderman_broken(const struct orderman *om);
+/* 1 when this session's reconciliation ran past its deadline (FAILED):
+ * answers still on their way could mix with a new try's, so only a new
+ * session can reconcile again. */
+int orderman_recon_timed_out(const struct orderman *om);
 /* 1 when READY (reconciled on the current session, no open problem). */
 int orderman_reconciled(const struct orderman *om);
 /* The id the next order gets. */

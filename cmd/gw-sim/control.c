@@ -24,7 +24,8 @@
 #include "sim_int.h"
 
 #define CONTROL_DRAIN_SECONDS 2	/* after our FIN (or the peer's), at most */
-#define CONTROL_COUNT_MAX 1000000	/* order-reject, order-swallow, fill-delay */
+#define CONTROL_COUNT_MAX 1000000	/* order-reject, order-swallow,
+					 * exec-swallow, fill-delay */
 
 struct control {
 	struct sim *sim;
@@ -112,6 +113,10 @@ ctl_run(struct control *ctl, const char *line, size_t len)
 		rc = ctl_num(&c, 0, CONTROL_COUNT_MAX, &v, &err);
 		if (rc == 0)
 			sim_order_swallow(sim, (unsigned)v);
+	} else if (strcmp(c.name, "exec-swallow") == 0) {
+		rc = ctl_num(&c, 0, CONTROL_COUNT_MAX, &v, &err);
+		if (rc == 0)
+			sim_exec_swallow(sim, (unsigned)v);
 	} else if (strcmp(c.name, "fill-delay") == 0) {
 		rc = ctl_num(&c, 0, CONTROL_COUNT_MAX, &v, &err);
 		if (rc == 0)

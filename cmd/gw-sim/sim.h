@@ -137,6 +137,9 @@ int sim_set_client_ids(struct sim *sim, const int *ids, size_t n,
  * that is negative or not finite. */
 void sim_order_reject(struct sim *sim, unsigned n);
 void sim_order_swallow(struct sim *sim, unsigned n);
+/* Answer the next n reqExecutions with nothing (a reconciliation that
+ * never ends). */
+void sim_exec_swallow(struct sim *sim, unsigned n);
 void sim_fill_delay(struct sim *sim, unsigned n);
 int sim_fill_parts(struct sim *sim, double size, struct gw_err *err);
 

@@ -125,6 +125,7 @@ struct sim {
 	TAILQ_HEAD(, sym) syms;
 	struct broker *broker;		/* the paper book (sim_ord.c) */
 	struct sim_owner *owners;	/* order id -> client id, by id */
+	unsigned exec_swallow;		/* reqExecutions left unanswered */
 	size_t n_owners, cap_owners;
 	unsigned long long conn_no;
 	int upstream_lost;

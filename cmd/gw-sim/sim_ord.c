@@ -883,6 +883,10 @@ sim_ord_request(struct sess *s, const struct tws_order_req *r)
 	case TWS_OUT_CANCEL_ACCOUNT_SUMMARY:
 		break;		/* answered once; nothing streams */
 	case TWS_OUT_REQ_EXECUTIONS:
+		if (sim->exec_swallow > 0) {
+			sim->exec_swallow--;
+			break;
+		}
 		on_executions(s, r->u.req_id);
 		break;
 	case TWS_OUT_REQ_GLOBAL_CANCEL:
@@ -902,6 +906,15 @@ sim_order_reject(struct sim *sim, unsigned n)
 	gw_log_event(sim->log, GW_INFO, COMPONENT, "sim.config",
 	    json_pack("{s:s, s:i}", "setting", "order_reject", "value", (int)n),
 	    "order_reject changed");
+}
+
+void
+sim_exec_swallow(struct sim *sim, unsigned n)
+{
+	sim->exec_swallow = n;
+	gw_log_event(sim->log, GW_INFO, COMPONENT, "sim.config",
+	    json_pack("{s:s, s:i}", "setting", "exec_swallow", "value", (int)n),
+	    "exec_swallow changed");
 }
 
 void

@@ -164,6 +164,26 @@ gate_open() { [ "$(status_field gate_open)" = true ]; }
 	[ "$(received gwk:c1)" = 1 ]
 }
 
+@test "reconciliations that never end (gw-sim exec-swallow 2): one critical alert, each session dropped, the third reconciles and the gate opens" {
+	sim
+	[ "$(simctl 'exec-swallow 2')" = '{"ok":true}' ]
+	export ORDER_RECONCILE_TIMEOUT=1
+	start_bot
+	wait_for_line "$BOT_LOG" '"level":"critical".*"event":"orders\.failed".*reconciliation timed out' 10
+	wait_for_line "$BOT_LOG" '"event":"gateway\.disconnected".*a new session reconciles' 5
+	wait_for_line "$BOT_LOG" '"event":"orders\.reconciled".*"ok":true' 15
+	wait_until 10 gate_open
+	# the first timeout alerts; the retry's is logged at info
+	[ "$(grep -c '"event":"orders\.failed"' "$BOT_LOG")" = 2 ]
+	[ "$(grep -c '"level":"critical".*"event":"orders\.failed"' "$BOT_LOG")" = 1 ]
+	# our own drops are no outage: no error, no flatten
+	refute grep -q '"level":"error".*"event":"gateway\.disconnected"' "$BOT_LOG"
+	refute grep -q '"event":"orders\.flatten_due"' "$BOT_LOG"
+	# three API sessions at gw-sim, each a reconciliation
+	[ "$(grep -c '"event":"sim\.start_api"' "$SIM_LOG")" = 3 ]
+	[ "$(status_field strategy_active)" = '"A"' ]
+}
+
 @test "a gateway restart: the book survives it, bot-core reconciles again before the gate reopens" {
 	sim
 	start_bot

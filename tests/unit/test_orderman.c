@@ -551,6 +551,12 @@ test_reconciliation_timeout(void **state)
 	/* late ends change nothing */
 	feed_end(fx, TWS_IN_POSITION_END, 0);
 	assert_int_equal(fx->n_recon, 0);
+	/* only a new session reconciles again (bot-core drops this one) */
+	assert_int_equal(orderman_recon_timed_out(fx->om), 1);
+	orderman_session_lost(fx->om);
+	assert_int_equal(orderman_recon_timed_out(fx->om), 0);
+	recon_empty(fx, 1);
+	assert_int_equal(orderman_recon_timed_out(fx->om), 0);
 }
 
 /* An order placed, then bot-core killed before any answer; the fill

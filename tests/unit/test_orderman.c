@@ -855,47 +855,6 @@ test_flatten(void **state)
 
 /* An open order at the gateway that the book does not know: a problem;
  * no orders until the operator accepts it (a resume record). */
-static void
-test_problem_then_resume(void **state)
-{
-	struct fx *fx = *state;
-	struct gw_err e;
-	struct tws_order_in m;
-	long long exec_req;
-
-	fx_open(fx);
-	exec_req = start_recon(fx, 1);
-	memset(&m, 0, sizeof(m));
-	m.id = TWS_IN_OPEN_ORDER;
-	m.u.open_order.o.order_id = 99;
-	snprintf(m.u.open_order.o.symbol, TWS_ORD_STR, "MSFT");
-	snprintf(m.u.open_order.o.exchange, TWS_ORD_STR, "SMART");
-	snprintf(m.u.open_order.o.currency, TWS_ORD_STR, "USD");
-	m.u.open_order.o.action = TWS_ACTION_BUY;
-	snprintf(m.u.open_order.o.total_quantity, TWS_ORD_QTY, "5");
-	m.u.open_order.o.order_type = TWS_ORDER_MKT;
-	m.u.open_order.o.tif = TWS_TIF_DAY;
-	snprintf(m.u.open_order.o.account, TWS_ORD_STR, ACCT);
-	snprintf(m.u.open_order.status, TWS_ORD_STR, "Submitted");
-	feed(fx, &m);
-	feed_end(fx, TWS_IN_OPEN_ORDER_END, 0);
-	feed_end(fx, TWS_IN_EXEC_DETAILS_END, exec_req);
-	feed_end(fx, TWS_IN_POSITION_END, 0);
-	assert_int_equal(fx->n_recon, 1);
-	assert_int_equal(fx->recon.ok, 0);
-	assert_true(fx->recon.problems >= 1);
-	assert_int_equal(fx->recon.problem[0].kind, ORDBOOK_PROB_UNKNOWN_ORDER);
-	assert_int_equal(orderman_state(fx->om), ORDERMAN_PROBLEM);
-	assert_int_equal(place(fx, "p", TWS_ACTION_BUY, 1, TWS_ORDER_MKT, 0,
-	    NULL, &e), -1);
-	assert_non_null(strstr(e.msg, "not reconciled (problem)"));
-	assert_int_equal(orderman_resume(fx->om, "ops", &e), 0);
-	assert_int_equal(journal_has(fx, JREC_RESUME, -1), 1);
-	assert_int_equal(orderman_resume(fx->om, "ops", &e), -1);
-	/* above every id reqAllOpenOrders showed */
-	place_ok(fx, "p", 100);
-}
-
 /* An open order and its status, as another API client's or ours. */
 static void
 feed_open(struct fx *fx, long long id, int client_id, const char *ref,
@@ -926,6 +885,34 @@ feed_open(struct fx *fx, long long id, int client_id, const char *ref,
 	snprintf(m.u.status.filled, TWS_ORD_QTY, "0");
 	snprintf(m.u.status.remaining, TWS_ORD_QTY, "100");
 	feed(fx, &m);
+}
+
+static void
+test_problem_then_resume(void **state)
+{
+	struct fx *fx = *state;
+	struct gw_err e;
+	long long exec_req;
+
+	fx_open(fx);
+	exec_req = start_recon(fx, 1);
+	feed_open(fx, 99, 0, "", "Submitted");
+	feed_end(fx, TWS_IN_OPEN_ORDER_END, 0);
+	feed_end(fx, TWS_IN_EXEC_DETAILS_END, exec_req);
+	feed_end(fx, TWS_IN_POSITION_END, 0);
+	assert_int_equal(fx->n_recon, 1);
+	assert_int_equal(fx->recon.ok, 0);
+	assert_true(fx->recon.problems >= 1);
+	assert_int_equal(fx->recon.problem[0].kind, ORDBOOK_PROB_UNKNOWN_ORDER);
+	assert_int_equal(orderman_state(fx->om), ORDERMAN_PROBLEM);
+	assert_int_equal(place(fx, "p", TWS_ACTION_BUY, 1, TWS_ORDER_MKT, 0,
+	    NULL, &e), -1);
+	assert_non_null(strstr(e.msg, "not reconciled (problem)"));
+	assert_int_equal(orderman_resume(fx->om, "ops", &e), 0);
+	assert_int_equal(journal_has(fx, JREC_RESUME, -1), 1);
+	assert_int_equal(orderman_resume(fx->om, "ops", &e), -1);
+	/* above every id reqAllOpenOrders showed */
+	place_ok(fx, "p", 100);
 }
 
 /* Order ids are numbered per API client, and reqAllOpenOrders shows every

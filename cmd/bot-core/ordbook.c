@@ -699,9 +699,9 @@ ordbook_on_status(struct ordbook *b, const struct tws_order_status *s,
 }
 
 /* An open order is the book's order when client, id and ref agree (or it
- * has no ref). */
+ * has no ref). Not const: the match may teach the order its client id. */
 static struct ord *
-match_open(const struct ordbook *b, const struct tws_open_order *oo)
+match_open(struct ordbook *b, const struct tws_open_order *oo)
 {
 	struct ord *o = find_id(b, oo->o.order_id);
 
@@ -729,7 +729,7 @@ ordbook_on_open_order(struct ordbook *b, const struct tws_open_order *oo,
 /* The book's order of an execution: by client and order_id (when the
  * refs agree), else by orderRef (ours are unique: the intent id). */
 static struct ord *
-match_exec(const struct ordbook *b, const char *ref, long long order_id,
+match_exec(struct ordbook *b, const char *ref, long long order_id,
     int client_id)
 {
 	struct ord *o = order_id > 0 ? find_id(b, order_id) : NULL;
